@@ -1,0 +1,33 @@
+"""FastAPI application factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from platform_api.auth.deps import install_auth
+from platform_api.auth.verify import TokenVerifier
+from platform_api.errors import install_error_handlers
+from platform_api.settings import ApiSettings, api_settings
+from services.core.db import Database
+
+
+def create_app(
+    *, database: Database, settings: ApiSettings | None = None, verifier: TokenVerifier | None = None
+) -> FastAPI:
+    settings = settings or api_settings()
+    app = FastAPI(
+        title="QCP 医疗质量控制平台 / Quality Control Platform",
+        version="0.1.0",
+        description="国家医疗质量安全改进目标的上报、对标与追踪 / submission, benchmarking and tracking "
+        "of the national healthcare quality and safety improvement goals.",
+    )
+    app.state.database = database
+    app.state.settings = settings
+    install_error_handlers(app)
+    install_auth(app, verifier or TokenVerifier.from_settings(settings))
+
+    from platform_api.routers import health, me
+
+    app.include_router(health.router)
+    app.include_router(me.router)
+    return app

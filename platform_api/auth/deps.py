@@ -1,0 +1,62 @@
+"""Authentication dependency: the bearer token → a verified :class:`Actor`.
+
+The app factory stores a :class:`TokenVerifier` in ``app.state.verifier``; every failure becomes a
+401 ``{"error": code, "detail": message}`` with an RFC 6750 ``WWW-Authenticate`` header.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from platform_api.auth.claims import actor_from_claims
+from platform_api.auth.verify import InvalidToken, TokenVerifier
+from services.core.actor import Actor
+
+REALM_HINT = 'Bearer realm="qcp"'
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header (None when there is no header)."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or " " in token:
+        raise InvalidToken("malformed", "认证头格式应为 Bearer <令牌> / expected 'Authorization: Bearer <token>'")
+    return token
+
+
+def current_actor(request: Request) -> Actor:
+    verifier: TokenVerifier = request.app.state.verifier
+    claims = verifier.verify(bearer_token(request))
+    return actor_from_claims(claims)
+
+
+def _challenge(exc: InvalidToken) -> str:
+    if exc.code == "missing":
+        return REALM_HINT  # RFC 6750 §3.1: no error code when no credentials were sent
+    english = exc.detail.split(" / ", 1)[-1]
+    safe = "".join(ch for ch in english if 32 <= ord(ch) < 127 and ch not in '"\\')[:200]
+    return f'{REALM_HINT}, error="invalid_token", error_description="{exc.code}: {safe}"'
+
+
+async def _invalid_token(request: Request, exc: InvalidToken) -> JSONResponse:
+    status = 503 if exc.code == "issuer_unavailable" else 401
+    return JSONResponse(
+        {"error": exc.code, "detail": exc.detail},
+        status_code=status,
+        headers={"WWW-Authenticate": _challenge(exc), "Cache-Control": "no-store"},
+    )
+
+
+def install_auth(app: FastAPI, verifier: TokenVerifier) -> None:
+    """Store the verifier and render :class:`InvalidToken` (called by ``create_app``)."""
+    app.state.verifier = verifier
+    app.add_exception_handler(InvalidToken, _invalid_token)
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]

@@ -1,0 +1,88 @@
+"""API settings. Unsafe combinations refuse to start (see docs/configuration.md)."""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+from urllib.parse import urlparse
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class UnsafeSettings(RuntimeError):
+    """Raised at start-up when the configuration would be unsafe in production."""
+
+
+def is_loopback_host(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class ApiSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="QCP_", extra="ignore")
+
+    environment: str = "production"  # "production" | "development" | "test"
+    # Identity provider: a real Keycloak in production; the development issuer in the demo.
+    keycloak_url: str | None = None  # e.g. https://sso.example.cn/ (trailing slash matters with a path)
+    keycloak_realm: str = "qcp"
+    api_audience: str = "qcp-api"  # accepted `aud`; an absolute URI (urn:qcp-api) with resource indicators
+    token_trusted_clients: list[str] = []  # `azp` values accepted when `aud` lacks the API audience
+    token_issuer: str | None = None  # expected `iss` when Keycloak's public URL differs from keycloak_url
+    token_leeway_seconds: int = 60  # clock skew tolerated on exp / nbf / iat
+    dashboard_client_id: str = "qcp-dashboard"
+    dev_issuer: bool = False  # start the loopback development issuer (demo only)
+    dev_issuer_host: str = "127.0.0.1"
+    dev_issuer_port: int = 8081
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    session_secret: str | None = None
+    max_request_bytes: int = 5 * 1024 * 1024
+
+    @model_validator(mode="after")
+    def _refuse_unsafe(self) -> ApiSettings:
+        if self.dev_issuer and not is_loopback_host(self.dev_issuer_host):
+            raise UnsafeSettings(
+                f"开发签发者只能监听本机回环地址 / the development issuer refuses non-loopback address "
+                f"{self.dev_issuer_host!r}: use 127.0.0.1, or configure QCP_KEYCLOAK_URL"
+            )
+        if self.environment == "production":
+            if self.dev_issuer:
+                raise UnsafeSettings(
+                    "生产环境不能使用开发签发者 / QCP_DEV_ISSUER is not allowed when QCP_ENVIRONMENT=production"
+                )
+            if not self.keycloak_url:
+                raise UnsafeSettings(
+                    "生产环境必须配置 Keycloak / production requires QCP_KEYCLOAK_URL (e.g. https://sso.example.cn/)"
+                )
+            if not self.session_secret or len(self.session_secret) < 32:
+                raise UnsafeSettings(
+                    "生产环境必须设置至少 32 字符的会话密钥 / production requires QCP_SESSION_SECRET of 32+ characters"
+                )
+        if self.keycloak_url and urlparse(self.keycloak_url).scheme not in ("http", "https"):
+            raise UnsafeSettings(f"QCP_KEYCLOAK_URL must be an http(s) URL, got {self.keycloak_url!r}")
+        return self
+
+    @property
+    def issuer_base_url(self) -> str:
+        """Base URL of the identity provider (Keycloak, or the development issuer)."""
+        if self.keycloak_url:
+            return self.keycloak_url if self.keycloak_url.endswith("/") else self.keycloak_url + "/"
+        return f"http://{self.dev_issuer_host}:{self.dev_issuer_port}/"
+
+    @property
+    def issuer(self) -> str:
+        return f"{self.issuer_base_url}realms/{self.keycloak_realm}"
+
+    @property
+    def accepted_audiences(self) -> tuple[str, ...]:
+        return (self.api_audience,)
+
+
+@lru_cache
+def api_settings() -> ApiSettings:
+    return ApiSettings()

@@ -1,0 +1,84 @@
+"""Engine, sessions, unit of work and tenant binding.
+
+Every session carries the acting :class:`Actor` in ``session.info``. When a transaction begins,
+the actor's scope is written into transaction-local settings that the row-level security
+policies read (``set_config(..., true)``: a session-level value would survive in the pool and
+leak to the next caller). A session with no actor binds nothing and sees no tenant rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.core.actor import Actor
+
+_BIND_SQL = text(
+    "SELECT set_config('app.province', :province, true),"
+    " set_config('app.all_provinces', :all_provinces, true),"
+    " set_config('app.hospital', :hospital, true)"
+)
+
+
+def tenant_settings(actor: Actor | None) -> dict[str, str]:
+    if actor is None:
+        return {"province": "", "all_provinces": "off", "hospital": ""}
+    return {
+        "province": actor.province or "",
+        "all_provinces": "on" if actor.is_national else "off",
+        "hospital": str(actor.hospital_id) if actor.hospital_id is not None else "",
+    }
+
+
+@event.listens_for(Session, "after_begin")
+def _bind_tenant(session: Session, transaction, connection) -> None:  # noqa: ANN001
+    if session.info.get("raw"):
+        return
+    connection.execute(_BIND_SQL, tenant_settings(session.info.get("actor")))
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 20)
+    return create_engine(url, **kwargs)
+
+
+class Database:
+    """The application's connection to PostgreSQL, as the restricted app role."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs) -> Database:
+        return cls(make_engine(url, **kwargs))
+
+    def session(self, actor: Actor | None) -> Session:
+        session = self._factory()
+        session.info["actor"] = actor
+        return session
+
+    @contextmanager
+    def unit_of_work(self, actor: Actor | None) -> Iterator[Session]:
+        """One transaction bound to ``actor``'s scope: commits on success, rolls back on error."""
+        session = self.session(actor)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def actor_of(session: Session) -> Actor | None:
+    return session.info.get("actor")

@@ -1,0 +1,29 @@
+"""All ORM models, one module per aggregate. Importing this package registers every table."""
+
+from services.models.audit import AuditEntry
+from services.models.catalog import (
+    CatalogYear,
+    Goal,
+    GoalLineage,
+    GoalOwner,
+    Indicator,
+    IndicatorLineage,
+    Specialty,
+)
+from services.models.registry import Hospital, Network, NetworkMembership, Province, QcCenter
+
+__all__ = [
+    "AuditEntry",
+    "CatalogYear",
+    "Goal",
+    "GoalLineage",
+    "GoalOwner",
+    "Hospital",
+    "Indicator",
+    "IndicatorLineage",
+    "Network",
+    "NetworkMembership",
+    "Province",
+    "QcCenter",
+    "Specialty",
+]
