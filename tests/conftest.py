@@ -52,3 +52,15 @@ def app_database(db_urls: ServerUrls) -> Iterator[Database]:
     database = Database.from_url(db_urls.app, pool_size=5, max_overflow=5)
     yield database
     database.dispose()
+
+
+@pytest.fixture(scope="session")
+def api(app_database: Database):
+    """The live API (uvicorn + development issuer) on the session database; see tests/api_harness.py."""
+    from tests.api_harness import start_live_api
+
+    live, server = start_live_api(app_database)
+    yield live
+    live.close()
+    server.stop()
+    live.issuer.stop()

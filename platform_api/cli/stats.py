@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import math
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -18,12 +18,12 @@ app = typer.Typer(help="统计工具 / statistics tools")
 REQUIRED_COLUMNS = ("unit", "numerator", "denominator")
 
 
-class DirectionOption(str, Enum):
+class DirectionOption(StrEnum):
     higher = "higher"
     lower = "lower"
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     csv = "csv"
     json = "json"
 

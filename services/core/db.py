@@ -82,3 +82,25 @@ class Database:
 
 def actor_of(session: Session) -> Actor | None:
     return session.info.get("actor")
+
+
+class UnsafeDatabaseRole(RuntimeError):
+    """The application's database role could bypass row-level security."""
+
+
+def assert_restricted_role(engine: Engine) -> None:
+    """Refuse to run as a role that is superuser, can bypass RLS, or owns tables."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT r.rolname, r.rolsuper, r.rolbypassrls,"
+                " (SELECT count(*) FROM pg_class c WHERE c.relowner = r.oid AND c.relkind IN ('r', 'p'))"
+                " FROM pg_roles r WHERE r.rolname = current_user"
+            )
+        ).one()
+    name, is_super, bypass, owned = row
+    if is_super or bypass or owned:
+        raise UnsafeDatabaseRole(
+            f"应用数据库角色 {name} 可绕过行级安全 / the app database role {name!r} can bypass row-level security "
+            f"(superuser={is_super}, bypassrls={bypass}, owns {owned} tables): connect as the restricted role qcp_app"
+        )

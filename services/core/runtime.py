@@ -58,3 +58,10 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 def downgrade(url: str, revision: str = "base") -> None:
     command.downgrade(alembic_config(url), revision)
+
+
+def reset_embedded_database() -> None:
+    """Drop the embedded demo database (the next ``owner_url()`` recreates it empty)."""
+    if database_settings().database_url or database_settings().migration_database_url:
+        raise RuntimeError("--reset only applies to the embedded PostgreSQL")
+    embedded.drop_database(embedded_admin_uri(), DB_NAME)

@@ -11,6 +11,15 @@ from services.models.catalog import (
     Specialty,
 )
 from services.models.registry import Hospital, Network, NetworkMembership, Province, QcCenter
+from services.models.submission import (
+    IdempotencyKey,
+    IndicatorApplicability,
+    Submission,
+    SubmissionEvent,
+    SubmissionValue,
+    SubmissionValueVersion,
+    SubmissionWindow,
+)
 
 __all__ = [
     "AuditEntry",
@@ -19,11 +28,18 @@ __all__ = [
     "GoalLineage",
     "GoalOwner",
     "Hospital",
+    "IdempotencyKey",
     "Indicator",
+    "IndicatorApplicability",
     "IndicatorLineage",
     "Network",
     "NetworkMembership",
     "Province",
     "QcCenter",
     "Specialty",
+    "Submission",
+    "SubmissionEvent",
+    "SubmissionValue",
+    "SubmissionValueVersion",
+    "SubmissionWindow",
 ]

@@ -1,0 +1,76 @@
+"""`qcp demo` and `qcp serve`."""
+
+from __future__ import annotations
+
+import os
+
+import typer
+import uvicorn
+
+from services.core import runtime
+from services.core.db import Database, assert_restricted_role
+
+
+def _build_app(settings, database: Database):  # noqa: ANN001, ANN202
+    from platform_api.app import create_app
+    from platform_api.auth.verify import TokenVerifier
+
+    return create_app(database=database, settings=settings, verifier=TokenVerifier.from_settings(settings))
+
+
+def demo(
+    host: str = typer.Option("127.0.0.1", help="API address (loopback only in the demo)"),
+    port: int = typer.Option(8000, help="API port"),
+    issuer_port: int = typer.Option(8081, help="development issuer port"),
+    reset: bool = typer.Option(False, help="drop the demo database and rebuild it from scratch"),
+    no_serve: bool = typer.Option(False, "--no-serve", help="load the demo data, print the logins and exit"),
+) -> None:
+    """演示：内嵌 PostgreSQL + 演示数据 + 开发签发者 / start the demo on the embedded PostgreSQL."""
+    from platform_api.auth.dev_issuer import start_dev_issuer
+    from platform_api.cli.demo_users import demo_directory, print_banner
+    from platform_api.settings import ApiSettings
+    from services.demo.load import load_demo
+
+    os.environ.setdefault("QCP_ENVIRONMENT", "development")
+    settings = ApiSettings(
+        environment="development", dev_issuer=True, dev_issuer_host="127.0.0.1", dev_issuer_port=issuer_port,
+        api_host=host, api_port=port,
+    )
+    if reset:
+        runtime.reset_embedded_database()
+    owner = runtime.owner_url()
+    typer.echo("[demo] 升级数据库结构 / migrating the schema …")
+    runtime.upgrade(owner)
+    hospitals, centers = load_demo(owner, echo=typer.echo)
+    directory = demo_directory(hospitals, centers, api_base=f"http://{host}:{port}")
+    if no_serve:
+        print_banner(directory, settings, echo=typer.echo)
+        return
+    issuer = start_dev_issuer(directory, host="127.0.0.1", port=issuer_port, realm=settings.keycloak_realm)
+    database = Database.from_url(runtime.app_url())
+    assert_restricted_role(database.engine)
+    app = _build_app(settings, database)
+    print_banner(directory, settings, echo=typer.echo)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        issuer.stop()
+        database.dispose()
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", envvar="QCP_API_HOST"),
+    port: int = typer.Option(8000, envvar="QCP_API_PORT"),
+    workers: int = typer.Option(1, envvar="QCP_WORKERS", help="uvicorn worker processes"),
+) -> None:
+    """运行平台（生产配置）/ serve the platform with the environment's configuration."""
+    from platform_api.settings import api_settings
+
+    settings = api_settings()  # refuses unsafe configurations
+    database = Database.from_url(runtime.app_url())
+    assert_restricted_role(database.engine)
+    database.dispose()
+    if workers > 1:
+        uvicorn.run("platform_api.asgi:app", host=host, port=port, workers=workers, log_level="info")
+    else:
+        uvicorn.run(_build_app(settings, Database.from_url(runtime.app_url())), host=host, port=port)

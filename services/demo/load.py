@@ -1,0 +1,108 @@
+"""Load the deterministic demo data set (idempotent) and describe the demo logins."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from services.demo.registry_data import DEMO_PROVINCES, DemoHospital, demo_hospitals, demo_networks
+from services.models import Hospital, Network, NetworkMembership, Province, QcCenter
+
+
+
+def _general_center(session: Session, province: str | None) -> QcCenter:
+    level = "national" if province is None else "provincial"
+    center = session.scalars(
+        select(QcCenter).where(
+            QcCenter.province_code.is_(province) if province is None else QcCenter.province_code == province,
+            QcCenter.specialty_code.is_(None),
+            QcCenter.level == level,
+        )
+    ).first()
+    if center is None:
+        name = "国家医疗质量管理与控制中心（医政）" if province is None else None
+        if name is None:
+            pname = session.get(Province, province).name
+            name = f"{pname}医疗质量控制中心"
+        center = QcCenter(province_code=province, level=level, specialty_code=None, name=name)
+        session.add(center)
+        session.flush()
+    return center
+
+
+def _hospitals(session: Session, demo: list[DemoHospital]) -> dict[str, int]:
+    existing = dict(session.execute(select(Hospital.credit_code, Hospital.id)).all())
+    ids: dict[str, int] = {}
+    for h in demo:
+        if h.credit_code not in existing:
+            row = Hospital(
+                province_code=h.province, credit_code=h.credit_code, name=h.name, level=h.level, grade=h.grade,
+                type=h.type, prefecture_code=h.prefecture, beds=h.beds,
+            )
+            session.add(row)
+            session.flush()
+            existing[h.credit_code] = row.id
+        ids[h.key] = existing[h.credit_code]
+    return ids
+
+
+def _networks(session: Session, ids: dict[str, int], centers: dict[str | None, int], demo) -> None:  # noqa: ANN001
+    for net in demo:
+        if session.scalars(select(Network).where(Network.name == net.name)).first():
+            continue
+        row = Network(province_code=net.province, qc_center_id=centers[net.province], kind=net.kind, name=net.name)
+        session.add(row)
+        session.flush()
+        for key, start, end in net.members:
+            hospital = session.get(Hospital, ids[key])
+            session.add(
+                NetworkMembership(
+                    network_id=row.id, hospital_id=hospital.id, province_code=hospital.province_code,
+                    valid_from=date.fromisoformat(start), valid_to=date.fromisoformat(end) if end else None,
+                )
+            )
+
+
+def load_registry(session: Session) -> tuple[dict[str, int], dict[str | None, int]]:
+    now = datetime.now(UTC)
+    for code in DEMO_PROVINCES:
+        province = session.get(Province, code)
+        if province.onboarded_at is None:
+            province.onboarded_at = now
+    centers = {p: _general_center(session, p).id for p in [None, *DEMO_PROVINCES]}
+    hospitals = demo_hospitals()
+    ids = _hospitals(session, hospitals)
+    _networks(session, ids, centers, demo_networks(hospitals))
+    session.flush()
+    return ids, centers
+
+
+def load_demo(owner_url: str, echo: Callable[[str], None] = print) -> tuple[dict[str, int], dict[str | None, int]]:
+    """Catalog, registry and submissions of the demo. Returns hospital ids by demo key and QC centers."""
+    from services.catalog.publish import load_builtin_catalogs
+
+    engine = create_engine(owner_url)
+    try:
+        with Session(bind=engine) as session, session.begin():
+            session.info["raw"] = True
+            echo("[demo] 载入 2022、2023 年目标目录 / loading the 2022 and 2023 goal catalogs …")
+            load_builtin_catalogs(session, published_by="system:demo")
+            echo("[demo] 载入省份、质控中心、医院与网络 / loading provinces, QC centers, hospitals, networks …")
+            ids, centers = load_registry(session)
+            _load_values(session, ids, echo)
+        return ids, centers
+    finally:
+        engine.dispose()
+
+
+def _load_values(session: Session, ids: dict[str, int], echo: Callable[[str], None]) -> None:
+    try:
+        from services.demo.values_load import load_submissions
+    except ModuleNotFoundError:
+        echo("[demo] (submission tables not yet available: no quarterly values loaded)")
+        return
+    count = load_submissions(session, ids)
+    echo(f"[demo] 季度上报数据 / quarterly values: {count} rows")

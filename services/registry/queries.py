@@ -1,0 +1,117 @@
+"""Scoped statements for the registry: the only place the caller's tenant filter is written.
+
+Row-level security already limits what the app role sees; these filters say the same thing in the
+query, so a policy bug alone does not leak (defence in depth) and the planner gets the filter.
+
+* national scope (no province, no hospital): everything;
+* provincial scope: rows of the caller's province, plus national rows (``province_code`` NULL)
+  where the table has them (QC centers, networks);
+* hospital scope: additionally only the caller's own hospital.
+
+Loaders answer a missing row and a row outside the caller's scope with the same
+:class:`NotFound` message, so nobody can probe another tenant's ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+
+from sqlalchemy import ColumnElement, Select, false, or_, select, true
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from services.core.actor import Actor, Role
+from services.core.errors import Conflict, NotFound, PermissionDenied
+from services.models import Hospital, Network, NetworkMembership, QcCenter
+
+ENTITY_LABELS = {
+    "hospital": "医院 / hospital",
+    "qc_center": "质控中心 / QC center",
+    "network": "网络 / network",
+    "membership": "网络成员 / network membership",
+}
+
+
+def province_scope(column: ColumnElement, actor: Actor, *, national_rows: bool = False) -> ColumnElement[bool]:
+    if actor.is_national:
+        return true()
+    if not actor.province:
+        return false()  # fail closed, like the RLS policies
+    clause = column == actor.province
+    return or_(clause, column.is_(None)) if national_rows else clause
+
+
+def hospitals_stmt(actor: Actor) -> Select[tuple[Hospital]]:
+    stmt = select(Hospital).where(province_scope(Hospital.province_code, actor))
+    if actor.hospital_id is not None:
+        stmt = stmt.where(Hospital.id == actor.hospital_id)
+    return stmt
+
+
+def qc_centers_stmt(actor: Actor) -> Select[tuple[QcCenter]]:
+    return select(QcCenter).where(province_scope(QcCenter.province_code, actor, national_rows=True))
+
+
+def networks_stmt(actor: Actor) -> Select[tuple[Network]]:
+    return select(Network).where(province_scope(Network.province_code, actor, national_rows=True))
+
+
+def memberships_stmt(actor: Actor) -> Select[tuple[NetworkMembership]]:
+    stmt = select(NetworkMembership).where(province_scope(NetworkMembership.province_code, actor))
+    if actor.hospital_id is not None:
+        stmt = stmt.where(NetworkMembership.hospital_id == actor.hospital_id)
+    return stmt
+
+
+def not_found(entity: str, entity_id: object) -> NotFound:
+    """The one message for "missing" and "not yours": identical either way."""
+    label = ENTITY_LABELS.get(entity, entity)
+    return NotFound(f"{label.split(' / ')[0]} {entity_id} 不存在 / {label.split(' / ')[-1]} {entity_id} does not exist")
+
+
+def _one(session: Session, stmt: Select, entity: str, entity_id: object, for_update: bool):  # noqa: ANN202
+    if for_update:
+        stmt = stmt.with_for_update()
+    row = session.execute(stmt).scalar_one_or_none()
+    if row is None:
+        raise not_found(entity, entity_id)
+    return row
+
+
+def load_hospital(session: Session, actor: Actor, hospital_id: int, *, for_update: bool = False) -> Hospital:
+    return _one(session, hospitals_stmt(actor).where(Hospital.id == hospital_id), "hospital", hospital_id, for_update)
+
+
+def load_qc_center(session: Session, actor: Actor, qc_center_id: int, *, for_update: bool = False) -> QcCenter:
+    stmt = qc_centers_stmt(actor).where(QcCenter.id == qc_center_id)
+    return _one(session, stmt, "qc_center", qc_center_id, for_update)
+
+
+def load_network(session: Session, actor: Actor, network_id: int, *, for_update: bool = False) -> Network:
+    return _one(session, networks_stmt(actor).where(Network.id == network_id), "network", network_id, for_update)
+
+
+def require_role(actor: Actor, roles: tuple[Role, ...], what: str) -> None:
+    """Refuse callers whose roles never allow ``what`` (no tenant detail is revealed)."""
+    if not actor.has(*roles):
+        allowed = ", ".join(r.value for r in roles)
+        raise PermissionDenied(f"无权{what} / not allowed to {what}: requires one of {allowed}")
+
+
+@contextmanager
+def conflicts_as(session: Session, conflicts: Mapping[str, str]) -> Iterator[None]:
+    """Make the changes of the ``with`` block inside a savepoint, flushed at its end.
+
+    A unique or exclusion violation whose constraint is named in ``conflicts`` becomes a
+    :class:`Conflict` with that message; the savepoint keeps the caller's transaction usable.
+    (``begin_nested`` flushes earlier pending changes first, so only the block's changes are guarded.)
+    """
+    try:
+        with session.begin_nested():
+            yield
+    except IntegrityError as exc:
+        name = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+        if name in conflicts:
+            raise Conflict(conflicts[name], constraint=name) from exc
+        raise

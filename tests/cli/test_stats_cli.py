@@ -1,0 +1,100 @@
+"""`qcp stats funnel`: parsing, error messages and output shape (numbers come from stats.funnel)."""
+
+import csv
+import io
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from platform_api.cli.stats import app
+from services.benchmark.stats import funnel
+
+COLUMNS = ("unit,numerator,denominator,rate,ci95_low,ci95_high,ci998_low,ci998_high,"
+           "limit95_low,limit95_high,limit998_low,limit998_high,z,signal")
+runner = CliRunner()
+
+
+def _write(tmp_path, text: str, encoding: str = "utf-8"):
+    path = tmp_path / "units.csv"
+    path.write_bytes(text.encode(encoding))
+    return str(path)
+
+
+def _run(*args):
+    return runner.invoke(app, ["funnel", *args])
+
+
+GOOD = "unit,numerator,denominator\n甲医院,0,0\n乙医院,5,10\n丙医院,50,100\n丁医院,10,300\n戊医院,3,3\n"
+
+
+def test_csv_output_has_exact_columns_and_one_row_per_unit(tmp_path):
+    result = _run("--input", _write(tmp_path, GOOD), "--min-denominator", "5")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == COLUMNS
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert [r["unit"] for r in rows] == ["甲医院", "乙医院", "丙医院", "丁医院", "戊医院"]
+    assert rows[0]["rate"] == "" and rows[0]["signal"] == "insufficient"
+    assert rows[4]["signal"] == "insufficient"  # n = 3 below --min-denominator 5
+    assert rows[3]["signal"] == "worse_998"
+
+
+def test_cli_uses_the_same_numbers_as_the_service(tmp_path):
+    result = _run("--input", _write(tmp_path, GOOD), "--format", "json", "--direction", "lower",
+                  "--target", "0.2", "--min-denominator", "1")
+    doc = json.loads(result.output)
+    expected = funnel(["甲医院", "乙医院", "丙医院", "丁医院", "戊医院"], [0, 5, 50, 10, 3], [0, 10, 100, 300, 3],
+                      target=0.2, direction="lower", min_denominator=1)
+    assert doc["target"] == 0.2 and doc["phi"] == pytest.approx(expected.phi) and "tau2" in doc
+    assert [u["signal"] for u in doc["units"]] == list(expected.signal)
+    assert doc["units"][1]["z"] == pytest.approx(expected.z[1])
+    assert doc["units"][0]["rate"] is None and doc["units"][0]["numerator"] == 0
+    assert list(doc["units"][0]) == COLUMNS.split(",")
+
+
+def test_overdispersion_flag_is_passed_through(tmp_path):
+    rows = "".join(f"u{i},{x},1000\n" for i, x in enumerate([50, 80, 120, 200, 260, 300, 90, 150, 40, 310]))
+    result = _run("--input", _write(tmp_path, "unit,numerator,denominator\n" + rows), "--overdispersion",
+                  "--format", "json")
+    doc = json.loads(result.output)
+    assert doc["tau2"] > 0 and doc["overdispersion"] is True
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "gb18030", "utf-8"])
+def test_accepts_utf8_with_or_without_bom_and_gb18030(tmp_path, encoding):
+    result = _run("--input", _write(tmp_path, GOOD, encoding))
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1].startswith("甲医院,0,0")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("unit,numerator\nA,1\n", ["第 1 行", "denominator", "row 1"]),
+        ("unit,numerator,denominator\nA,1,10\nB,1.5,10\n", ["第 3 行 numerator 不是非负整数", "row 3: numerator"]),
+        ("unit,numerator,denominator\nA,-1,10\n", ["第 2 行 numerator 不是非负整数", "row 2"]),
+        ("unit,numerator,denominator\nA,1,\n", ["第 2 行 denominator", "row 2: denominator"]),
+        ("unit,numerator,denominator\nA,11,10\n", ["第 2 行 numerator (11) 大于 denominator (10)", "row 2"]),
+        ("unit,numerator,denominator\nA,1,10\nA,2,10\n", ["第 3 行", "重复", "row 3"]),
+        ("unit,numerator,denominator\n", ["没有数据行", "no data rows"]),
+    ],
+)
+def test_bad_input_exits_2_naming_row_and_column_chinese_first(tmp_path, text, expected):
+    result = _run("--input", _write(tmp_path, text))
+    assert result.exit_code == 2
+    message = result.stderr if hasattr(result, "stderr") else result.output
+    for fragment in expected:
+        assert fragment in message
+    assert message.index(expected[0]) < message.index(" / ")  # Chinese first, then English
+
+
+def test_rejects_target_outside_zero_one(tmp_path):
+    result = _run("--input", _write(tmp_path, GOOD), "--target", "1.5")
+    assert result.exit_code == 2
+    assert "--target" in result.output
+
+
+def test_missing_file_exits_2(tmp_path):
+    result = _run("--input", str(tmp_path / "nope.csv"))
+    assert result.exit_code == 2

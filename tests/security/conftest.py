@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import pytest
+
+from platform_api.auth.dev_directory import demo_directory
+from platform_api.auth.dev_issuer import start_dev_issuer
+from tests.auth.support import build_api, serve
+
+
+@pytest.fixture(scope="module")
+def issuer():
+    handle = start_dev_issuer(demo_directory(), "127.0.0.1", 0, "qcp")
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture(scope="module")
+def api(issuer):
+    app, verifier = build_api(issuer.base_url, refetch_interval=0)
+    served = serve(app)
+    served.verifier = verifier
+    yield served
+    served.stop()
