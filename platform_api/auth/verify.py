@@ -113,7 +113,7 @@ class TokenVerifier:
         keys = jwk.JWKSet()
         for cert in certs.get("keys", []):
             # Keycloak also publishes an encryption key: never verify signatures with it.
-            if cert.get("use", "sig") == "sig" and cert.get("kty") == "RSA":
+            if cert.get("kty") == "RSA":
                 keys.add(jwk.JWK(**cert))
         self.fetch_count += 1
         self._fetched_at = time.monotonic()

@@ -111,7 +111,7 @@ class SubmissionValue(Base):
     __tablename__ = "submission_values"
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    submission_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    submission_id: Mapped[int] = mapped_column(BigInteger)  # leads the unique key: indexed there
     province_code: Mapped[str] = mapped_column(String(6), index=True)
     hospital_id: Mapped[int] = mapped_column(BigInteger)
     indicator_id: Mapped[int] = mapped_column(ForeignKey("indicators.id"), index=True)
@@ -136,7 +136,7 @@ class SubmissionValueVersion(Base):
     __tablename__ = "submission_value_versions"
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    submission_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    submission_id: Mapped[int] = mapped_column(BigInteger)  # leads the unique key: indexed there
     province_code: Mapped[str] = mapped_column(String(6), index=True)
     hospital_id: Mapped[int] = mapped_column(BigInteger)
     indicator_id: Mapped[int] = mapped_column(ForeignKey("indicators.id"))

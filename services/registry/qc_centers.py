@@ -1,0 +1,123 @@
+"""QC centers (质控中心): national or provincial, general (医政/综合, specialty NULL) or one specialty.
+
+Only national admins create and change them; everyone bound to a scope reads the national centers
+and their own province's.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services import audit
+from services.core.actor import Actor, Role
+from services.core.errors import Conflict, ValidationFailed
+from services.models import Province, QcCenter, Specialty
+from services.registry.queries import load_qc_center, qc_centers_stmt, require_role
+from services.registry.schemas import QcCenterCreate, QcCenterUpdate
+
+WRITERS = (Role.NATIONAL_ADMIN,)
+
+
+def _invalid(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(message, problems=[{"field": field, "problem": message.split(" / ")[-1]}])
+
+
+def _check_scope(session: Session, data: QcCenterCreate) -> None:
+    if data.level == "national" and data.province_code is not None:
+        raise _invalid("province_code", "国家级质控中心不属于任何省份 / a national QC center has no province_code")
+    if data.level == "provincial":
+        if data.province_code is None:
+            raise _invalid("province_code", "省级质控中心必须指定省份 / a provincial QC center needs province_code")
+        if session.get(Province, data.province_code) is None:
+            raise _invalid("province_code", f"省份 {data.province_code} 不存在 / unknown province {data.province_code}")
+    if data.specialty_code is not None and session.get(Specialty, data.specialty_code) is None:
+        known = session.execute(select(Specialty.code).order_by(Specialty.seq)).scalars().all()
+        raise _invalid(
+            "specialty_code",
+            f"专业 {data.specialty_code!r} 不在专业目录中 / unknown specialty {data.specialty_code!r}; "
+            f"known: {', '.join(known) or '(catalog not loaded)'}",
+        )
+
+
+def _existing(session: Session, actor: Actor, data: QcCenterCreate) -> QcCenter | None:
+    # NULLs are distinct in the unique constraint, so (national, general) needs this explicit check.
+    stmt = qc_centers_stmt(actor).where(
+        QcCenter.level == data.level,
+        QcCenter.province_code.is_not_distinct_from(data.province_code),
+        QcCenter.specialty_code.is_not_distinct_from(data.specialty_code),
+    )
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def create_qc_center(session: Session, actor: Actor, *, data: QcCenterCreate) -> QcCenter:
+    require_role(actor, WRITERS, "设立质控中心 / create QC centers")
+    _check_scope(session, data)
+    existing = _existing(session, actor, data)
+    if existing is not None:
+        raise Conflict(
+            f"该范围已有质控中心（id {existing.id}）/ a QC center for this level, province and specialty "
+            f"already exists (id {existing.id})",
+            existing_id=existing.id,
+        )
+    center = QcCenter(**data.model_dump())
+    session.add(center)
+    session.flush()
+    session.refresh(center)
+    audit.record(
+        session, actor, action="qc_center.create", entity="qc_center", entity_id=center.id,
+        before=None, after=audit.snapshot(center), province_code=center.province_code,
+    )
+    return center
+
+
+def find_qc_center(
+    session: Session, actor: Actor, *, level: str, province_code: str | None, specialty_code: str | None
+) -> QcCenter | None:
+    data = QcCenterCreate(level=level, province_code=province_code, specialty_code=specialty_code, name="--")
+    return _existing(session, actor, data)
+
+
+def update_qc_center(session: Session, actor: Actor, *, qc_center_id: int, data: QcCenterUpdate) -> QcCenter:
+    require_role(actor, WRITERS, "修改质控中心 / update QC centers")
+    center = load_qc_center(session, actor, qc_center_id, for_update=True)
+    changes = {
+        k: v
+        for k, v in data.model_dump(exclude_unset=True, exclude={"reason"}).items()
+        if v is not None and v != getattr(center, k)
+    }
+    if not changes:
+        return center
+    before = audit.snapshot(center)
+    for key, value in changes.items():
+        setattr(center, key, value)
+    session.flush()
+    session.refresh(center)
+    audit.record(
+        session, actor, action="qc_center.update", entity="qc_center", entity_id=center.id,
+        before=before, after=audit.snapshot(center), reason=data.reason, province_code=center.province_code,
+    )
+    return center
+
+
+def get_qc_center(session: Session, actor: Actor, *, qc_center_id: int) -> QcCenter:
+    return load_qc_center(session, actor, qc_center_id)
+
+
+def list_qc_centers(
+    session: Session,
+    actor: Actor,
+    *,
+    level: str | None = None,
+    province_code: str | None = None,
+    specialty_code: str | None = None,
+) -> list[QcCenter]:
+    stmt = qc_centers_stmt(actor)
+    if level is not None:
+        stmt = stmt.where(QcCenter.level == level)
+    if province_code is not None:
+        stmt = stmt.where(QcCenter.province_code == province_code)
+    if specialty_code is not None:
+        stmt = stmt.where(QcCenter.specialty_code == specialty_code)
+    order = (QcCenter.level, QcCenter.province_code.nulls_first(), QcCenter.specialty_code.nulls_first())
+    return list(session.execute(stmt.order_by(*order)).scalars())
