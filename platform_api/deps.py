@@ -9,7 +9,6 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from platform_api.auth.deps import CurrentActor
-from services.core.actor import Actor
 from services.core.db import Database
 
 

@@ -27,12 +27,13 @@ from typing import Any
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from services.core.actor import Actor, Role
+from services.core.actor import Actor
 from services.core.db import Database
 from services.core.errors import NotFound, PermissionDenied, ValidationFailed
 from services.core.schemas import ReadModel, StrictModel
+from services.identity.permissions import require
 from services.models import AuditEntry
-from services.registry.queries import province_scope, require_role
+from services.registry.queries import province_scope
 
 ACTOR_PROVINCE: Any = object()  # sentinel: the tenant is the actor's own province
 MAX_PAGE = 500
@@ -191,9 +192,7 @@ def read_audit(
     session: Session, actor: Actor, *, filters: AuditFilters | None = None, limit: int = 50, cursor: str | None = None
 ) -> AuditPage:
     """Newest first; ``next_cursor`` continues after the last row (keyset on id)."""
-    require_role(actor, (Role.NATIONAL_ADMIN, Role.PROVINCIAL_ADMIN), "查看审计日志 / read the audit log")
-    if actor.hospital_id is not None:
-        raise PermissionDenied("医院账号不能查看审计日志 / hospital accounts cannot read the audit log")
+    require(actor, "audit.read")
     limit = max(1, min(limit, MAX_PAGE))
     stmt = _apply_filters(audit_stmt(actor), filters or AuditFilters())
     after_id = _cursor_id(cursor)

@@ -16,11 +16,15 @@ import json
 import threading
 import time
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from jwcrypto import jwk, jws, jwt
 from jwcrypto.common import JWException
 from keycloak import KeycloakOpenID
 from keycloak.exceptions import KeycloakError
+
+if TYPE_CHECKING:
+    from platform_api.settings import ApiSettings
 
 ACCEPTED_ALGORITHMS = ("RS256",)
 
@@ -91,7 +95,7 @@ class TokenVerifier:
         self.fetch_count = 0
 
     @classmethod
-    def from_settings(cls, settings) -> TokenVerifier:  # noqa: ANN001 - ApiSettings, avoids an import cycle
+    def from_settings(cls, settings: ApiSettings) -> TokenVerifier:
         return cls(
             server_url=settings.issuer_base_url,
             realm=settings.keycloak_realm,
@@ -113,7 +117,7 @@ class TokenVerifier:
         keys = jwk.JWKSet()
         for cert in certs.get("keys", []):
             # Keycloak also publishes an encryption key: never verify signatures with it.
-            if cert.get("kty") == "RSA":
+            if cert.get("use", "sig") == "sig" and cert.get("kty") == "RSA":
                 keys.add(jwk.JWK(**cert))
         self.fetch_count += 1
         self._fetched_at = time.monotonic()

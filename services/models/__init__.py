@@ -1,6 +1,7 @@
 """All ORM models, one module per aggregate. Importing this package registers every table."""
 
 from services.models.audit import AuditEntry
+from services.models.benchmark import BenchmarkSetting, BenchmarkTarget, FlagSnapshot, FlagSnapshotEntry
 from services.models.catalog import (
     CatalogYear,
     Goal,
@@ -23,7 +24,11 @@ from services.models.submission import (
 
 __all__ = [
     "AuditEntry",
+    "BenchmarkSetting",
+    "BenchmarkTarget",
     "CatalogYear",
+    "FlagSnapshot",
+    "FlagSnapshotEntry",
     "Goal",
     "GoalLineage",
     "GoalOwner",

@@ -12,15 +12,16 @@ from sqlalchemy import func
 from sqlalchemy.orm import Session
 
 from services import audit
-from services.core.actor import Actor, Role
+from services.core.actor import Actor
 from services.core.errors import ValidationFailed
+from services.identity.permissions import require
 from services.models import Hospital, Province
 from services.registry import credit_code as cc
 from services.registry.prefectures import PrefectureError, validate_prefecture
-from services.registry.queries import conflicts_as, hospitals_stmt, load_hospital, require_role
+from services.registry.queries import conflicts_as, hospitals_stmt, load_hospital
 from services.registry.schemas import HospitalCreate, HospitalUpdate
 
-WRITERS = (Role.NATIONAL_ADMIN, Role.PROVINCIAL_ADMIN)
+WRITE = "registry.hospital.write"
 CONFLICTS = {
     "uq_hospitals_credit_code": "该统一社会信用代码已登记 / a hospital with this credit code is already registered",
 }
@@ -72,7 +73,7 @@ def _check_fields(province_code: str, values: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_hospital(session: Session, actor: Actor, *, data: HospitalCreate) -> Hospital:
-    require_role(actor, WRITERS, "登记医院 / register hospitals")
+    require(actor, WRITE)
     province_code = _target_province(session, actor, data.province_code)
     values = _check_fields(province_code, data.model_dump(exclude={"province_code"}))
     hospital = Hospital(province_code=province_code, **values)
@@ -87,7 +88,7 @@ def create_hospital(session: Session, actor: Actor, *, data: HospitalCreate) -> 
 
 
 def update_hospital(session: Session, actor: Actor, *, hospital_id: int, data: HospitalUpdate) -> Hospital:
-    require_role(actor, WRITERS, "修改医院信息 / update hospitals")
+    require(actor, WRITE)
     hospital = load_hospital(session, actor, hospital_id, for_update=True)
     changes = data.model_dump(exclude_unset=True, exclude={"reason"})
     changes = {k: v for k, v in changes.items() if v is not None and v != getattr(hospital, k)}
@@ -108,7 +109,7 @@ def update_hospital(session: Session, actor: Actor, *, hospital_id: int, data: H
 
 def deactivate_hospital(session: Session, actor: Actor, *, hospital_id: int, reason: str) -> Hospital:
     """Deactivate (idempotent: an inactive hospital is returned unchanged, with no new audit row)."""
-    require_role(actor, WRITERS, "停用医院 / deactivate hospitals")
+    require(actor, WRITE)
     hospital = load_hospital(session, actor, hospital_id, for_update=True)
     if not hospital.active:
         return hospital

@@ -10,13 +10,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services import audit
-from services.core.actor import Actor, Role
-from services.core.errors import Conflict, ValidationFailed
+from services.core.actor import Actor
+from services.core.errors import Conflict, PermissionDenied, ValidationFailed
+from services.identity.permissions import require
 from services.models import Province, QcCenter, Specialty
-from services.registry.queries import load_qc_center, qc_centers_stmt, require_role
+from services.registry.queries import conflicts_as, load_qc_center, qc_centers_stmt
 from services.registry.schemas import QcCenterCreate, QcCenterUpdate
 
-WRITERS = (Role.NATIONAL_ADMIN,)
+WRITE = "registry.qc_center.write"
+CONFLICTS = {"uq_qc_centers_scope": "该范围已有质控中心 / a QC center for this level, province and specialty exists"}
+
+
+def _require_national_writer(actor: Actor) -> None:
+    require(actor, WRITE)
+    if not actor.is_national:  # QC centers are set up nationally, whatever the province can do with them
+        raise PermissionDenied("质控中心由国家管理员设立和维护 / QC centers are created and managed by national admins")
 
 
 def _invalid(field: str, message: str) -> ValidationFailed:
@@ -51,7 +59,7 @@ def _existing(session: Session, actor: Actor, data: QcCenterCreate) -> QcCenter 
 
 
 def create_qc_center(session: Session, actor: Actor, *, data: QcCenterCreate) -> QcCenter:
-    require_role(actor, WRITERS, "设立质控中心 / create QC centers")
+    _require_national_writer(actor)
     _check_scope(session, data)
     existing = _existing(session, actor, data)
     if existing is not None:
@@ -61,8 +69,8 @@ def create_qc_center(session: Session, actor: Actor, *, data: QcCenterCreate) ->
             existing_id=existing.id,
         )
     center = QcCenter(**data.model_dump())
-    session.add(center)
-    session.flush()
+    with conflicts_as(session, CONFLICTS):
+        session.add(center)
     session.refresh(center)
     audit.record(
         session, actor, action="qc_center.create", entity="qc_center", entity_id=center.id,
@@ -79,7 +87,7 @@ def find_qc_center(
 
 
 def update_qc_center(session: Session, actor: Actor, *, qc_center_id: int, data: QcCenterUpdate) -> QcCenter:
-    require_role(actor, WRITERS, "修改质控中心 / update QC centers")
+    _require_national_writer(actor)
     center = load_qc_center(session, actor, qc_center_id, for_update=True)
     changes = {
         k: v

@@ -21,8 +21,8 @@ from sqlalchemy import ColumnElement, Select, false, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services.core.actor import Actor, Role
-from services.core.errors import Conflict, NotFound, PermissionDenied
+from services.core.actor import Actor
+from services.core.errors import Conflict, NotFound
 from services.models import Hospital, Network, NetworkMembership, QcCenter
 
 ENTITY_LABELS = {
@@ -90,13 +90,6 @@ def load_qc_center(session: Session, actor: Actor, qc_center_id: int, *, for_upd
 
 def load_network(session: Session, actor: Actor, network_id: int, *, for_update: bool = False) -> Network:
     return _one(session, networks_stmt(actor).where(Network.id == network_id), "network", network_id, for_update)
-
-
-def require_role(actor: Actor, roles: tuple[Role, ...], what: str) -> None:
-    """Refuse callers whose roles never allow ``what`` (no tenant detail is revealed)."""
-    if not actor.has(*roles):
-        allowed = ", ".join(r.value for r in roles)
-        raise PermissionDenied(f"无权{what} / not allowed to {what}: requires one of {allowed}")
 
 
 @contextmanager

@@ -8,15 +8,15 @@ from tests.auth.support import build_api, serve
 
 
 @pytest.fixture(scope="module")
-def issuer():
+def dev_issuer():
     handle = start_dev_issuer(demo_directory(), "127.0.0.1", 0, "qcp")
     yield handle
     handle.stop()
 
 
 @pytest.fixture(scope="module")
-def api(issuer):
-    app, verifier = build_api(issuer.base_url, refetch_interval=0)
+def me_api(dev_issuer):
+    app, verifier = build_api(dev_issuer.base_url, refetch_interval=0)
     served = serve(app)
     served.verifier = verifier
     yield served

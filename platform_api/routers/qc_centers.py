@@ -1,0 +1,61 @@
+"""``/api/v1/qc-centers``: national and provincial QC centers (managed by national admins)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+
+from platform_api.auth.deps import CurrentActor
+from platform_api.deps import DbSession
+from platform_api.routers.registry import NOT_FOUND, WRITE_RESPONSES, denials
+from services.identity.permissions import require
+from services.registry import qc_centers
+from services.registry.schemas import QcCenterCreate, QcCenterRead, QcCenterUpdate
+
+router = APIRouter(prefix="/api/v1/qc-centers", tags=["registry"])
+READ, WRITE = "registry.read", "registry.qc_center.write"
+
+
+@router.get("", response_model=list[QcCenterRead], summary="质控中心列表 / list QC centers")
+def list_qc_centers(
+    session: DbSession,
+    actor: CurrentActor,
+    level: Literal["national", "provincial"] | None = None,
+    province_code: Annotated[str | None, Query(pattern=r"^[1-9]\d0000$")] = None,
+    specialty_code: str | None = None,
+) -> list:
+    require(actor, READ)
+    return qc_centers.list_qc_centers(
+        session, actor, level=level, province_code=province_code, specialty_code=specialty_code
+    )
+
+
+@router.post(
+    "", response_model=QcCenterRead, status_code=201, responses=WRITE_RESPONSES,
+    summary="设立质控中心 / create a QC center",
+    description="综合（医政）中心 specialty_code 为空，专业中心取自专业目录 / a general center has no "
+    "specialty_code; a specialty center uses a code of the specialty catalog.",
+)
+def create_qc_center(data: QcCenterCreate, session: DbSession, actor: CurrentActor, request: Request):  # noqa: ANN201
+    with denials(request, actor, "qc_center.create", "qc_center"):
+        require(actor, WRITE)
+        return qc_centers.create_qc_center(session, actor, data=data)
+
+
+@router.get("/{qc_center_id}", response_model=QcCenterRead, responses=NOT_FOUND, summary="质控中心详情 / one QC center")
+def get_qc_center(qc_center_id: int, session: DbSession, actor: CurrentActor):  # noqa: ANN201
+    require(actor, READ)
+    return qc_centers.get_qc_center(session, actor, qc_center_id=qc_center_id)
+
+
+@router.patch(
+    "/{qc_center_id}", response_model=QcCenterRead, responses={**NOT_FOUND, **WRITE_RESPONSES},
+    summary="修改质控中心 / update a QC center",
+)
+def update_qc_center(  # noqa: ANN201
+    qc_center_id: int, data: QcCenterUpdate, session: DbSession, actor: CurrentActor, request: Request
+):
+    with denials(request, actor, "qc_center.update", "qc_center", qc_center_id):
+        require(actor, WRITE)
+        return qc_centers.update_qc_center(session, actor, qc_center_id=qc_center_id, data=data)

@@ -1,0 +1,222 @@
+"""SQL feeding the benchmark statistics: set-based, one query per question, arrays per indicator.
+
+Every statement filters hospitals through ``scope_where`` (the one place the scope's hospitals and
+the caller's province are written into SQL); row-level security says the same again underneath.
+Only approved submissions count by default; ``include_submitted`` adds submitted (not yet
+reviewed) ones. Drafts and returned submissions never count.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from services.benchmark.scope import BenchmarkScope
+from services.core.actor import Actor
+from services.core.quarter import Quarter
+
+APPROVED = ("approved",)
+WITH_SUBMITTED = ("approved", "submitted")
+
+
+def statuses(include_submitted: bool) -> tuple[str, ...]:
+    return WITH_SUBMITTED if include_submitted else APPROVED
+
+
+@dataclass(frozen=True)
+class IndicatorInfo:
+    id: int
+    code: str
+    name: str
+    name_en: str
+    kind: str
+    unit: str
+    multiplier: int
+    direction: str
+    goal_id: int
+    goal_code: str
+    year: int
+
+
+@dataclass(frozen=True)
+class ValueArrays:
+    """One indicator's reported values in a scope, ordered by hospital id."""
+
+    hospital_id: np.ndarray
+    numerator: np.ndarray
+    denominator: np.ndarray
+
+
+def scope_where(scope: BenchmarkScope, actor: Actor, alias: str = "h") -> tuple[str, dict]:
+    """WHERE fragment over a hospitals alias for ``scope``, restated for the caller's province."""
+    clauses, params = ["true"], {}
+    if scope.provinces is not None:
+        clauses.append(f"{alias}.province_code = ANY(:scope_provinces)")
+        params["scope_provinces"] = list(scope.provinces)
+    if not actor.is_national:
+        clauses.append(f"{alias}.province_code = :actor_province")
+        params["actor_province"] = actor.province or ""
+    if scope.members is not None:
+        clauses.append(f"{alias}.id = ANY(:scope_members)")
+        params["scope_members"] = list(scope.members)
+    if scope.level is not None:
+        clauses.append(f"{alias}.level = :scope_level AND {alias}.type = :scope_type")
+        params.update(scope_level=scope.level, scope_type=scope.type)
+    return " AND ".join(clauses), params
+
+
+_INDICATORS = """
+SELECT i.id, i.code, i.name, i.name_en, i.kind, i.unit, i.multiplier, i.direction, g.id, g.code, i.year
+FROM indicators i JOIN goals g ON g.id = i.goal_id
+WHERE i.year = :year {extra}
+ORDER BY g.list, g.number, i.seq
+"""
+
+
+def indicators_of_year(session: Session, year: int, *, indicator: str | None = None,
+                       specialty: str | None = None) -> list[IndicatorInfo]:
+    """The catalog's indicators for ``year`` (one by code or id; a specialty's goals only)."""
+    extra, params = "", {"year": year}
+    if indicator:
+        extra += " AND (i.code = :ind OR i.id::text = :ind)"
+        params["ind"] = indicator
+    if specialty:
+        extra += " AND g.id IN (SELECT goal_id FROM goal_owners WHERE specialty_code = :spec)"
+        params["spec"] = specialty
+    rows = session.execute(text(_INDICATORS.format(extra=extra)), params).all()
+    return [IndicatorInfo(*row) for row in rows]
+
+
+def indicators_by_id(session: Session, ids: list[int]) -> dict[int, IndicatorInfo]:
+    rows = session.execute(
+        text(_INDICATORS.format(extra="").replace("i.year = :year", "i.id = ANY(:ids)")), {"ids": ids}
+    ).all()
+    return {row[0]: IndicatorInfo(*row) for row in rows}
+
+
+_VALUES = """
+SELECT v.indicator_id, array_agg(v.hospital_id), array_agg(v.numerator), array_agg(v.denominator)
+FROM submission_values v
+JOIN submissions s ON s.id = v.submission_id AND s.province_code = v.province_code
+JOIN hospitals h ON h.id = v.hospital_id AND h.province_code = v.province_code
+WHERE s.quarter = :quarter AND s.status = ANY(:statuses) AND v.indicator_id = ANY(:indicators) AND {scope}
+GROUP BY v.indicator_id
+"""
+
+
+def value_arrays(session: Session, actor: Actor, scope: BenchmarkScope, *, quarter: Quarter,
+                 indicator_ids: list[int], include_submitted: bool = False) -> dict[int, ValueArrays]:
+    """Current values of every indicator in ``indicator_ids``: one round trip, arrays per indicator."""
+    where, params = scope_where(scope, actor)
+    params.update(quarter=str(quarter), statuses=list(statuses(include_submitted)), indicators=indicator_ids)
+    out: dict[int, ValueArrays] = {}
+    for indicator_id, hospitals, numerators, denominators in session.execute(text(_VALUES.format(scope=where)), params):
+        ids = np.asarray(hospitals, dtype=np.int64)
+        order = np.argsort(ids, kind="stable")
+        out[indicator_id] = ValueArrays(
+            ids[order], np.asarray(numerators, dtype=np.int64)[order], np.asarray(denominators, dtype=np.int64)[order]
+        )
+    return out
+
+
+_EXPECTED = """
+SELECT count(*) FROM hospitals h
+WHERE {scope} AND (h.active OR EXISTS (
+    SELECT 1 FROM submissions s WHERE s.hospital_id = h.id AND s.province_code = h.province_code
+    AND s.quarter = :quarter))
+"""
+
+_NOT_APPLICABLE = """
+SELECT i.id, count(DISTINCT a.hospital_id)
+FROM indicator_applicability a
+JOIN indicators i ON i.id = a.indicator_id OR (a.indicator_id IS NULL AND i.goal_id = a.goal_id)
+JOIN hospitals h ON h.id = a.hospital_id AND h.province_code = a.province_code
+WHERE a.status = 'not_applicable' AND i.id = ANY(:indicators) AND {scope}
+GROUP BY i.id
+"""
+
+
+def expected_hospitals(session: Session, actor: Actor, scope: BenchmarkScope, *, quarter: Quarter,
+                       indicator_ids: list[int]) -> tuple[int, dict[int, int]]:
+    """Hospitals expected to report (active, or reporting anyway) and, per indicator, how many
+    of them declared it not applicable."""
+    where, params = scope_where(scope, actor)
+    total = session.execute(text(_EXPECTED.format(scope=where)), {**params, "quarter": str(quarter)}).scalar_one()
+    rows = session.execute(text(_NOT_APPLICABLE.format(scope=where)), {**params, "indicators": indicator_ids})
+    return int(total), dict(rows.all())
+
+
+_MISSING = """
+SELECT h.id, h.name, s.status, s.first_submitted_at, w.due_at
+FROM hospitals h
+LEFT JOIN submissions s ON s.hospital_id = h.id AND s.province_code = h.province_code AND s.quarter = :quarter
+LEFT JOIN submission_windows w ON w.province_code = h.province_code AND w.quarter = :quarter
+WHERE {scope} AND h.active
+  AND (s.first_submitted_at IS NULL OR (w.due_at IS NOT NULL AND s.first_submitted_at > w.due_at))
+ORDER BY h.id
+"""
+
+
+def hospitals_missing(session: Session, actor: Actor, scope: BenchmarkScope, *, quarter: Quarter) -> list[dict]:
+    """Active hospitals that had submitted nothing by the due date (no window: nothing at all)."""
+    where, params = scope_where(scope, actor)
+    rows = session.execute(text(_MISSING.format(scope=where)), {**params, "quarter": str(quarter)})
+    return [dict(row._mapping) for row in rows]
+
+
+def hospital_labels(session: Session, ids: list[int]) -> dict[int, dict]:
+    """Name, province, level and type of hospitals (RLS limits what the caller may read)."""
+    if not ids:
+        return {}
+    rows = session.execute(
+        text("SELECT id, name, province_code, level, type FROM hospitals WHERE id = ANY(:ids)"), {"ids": ids}
+    )
+    return {row.id: dict(row._mapping) for row in rows}
+
+
+_VERSION = """
+SELECT vv.id, v.hospital_id, v.indicator_id, v.numerator, v.denominator, v.version
+FROM submission_values v
+JOIN submissions s ON s.id = v.submission_id AND s.province_code = v.province_code
+JOIN hospitals h ON h.id = v.hospital_id AND h.province_code = v.province_code
+LEFT JOIN submission_value_versions vv ON vv.submission_id = v.submission_id
+     AND vv.indicator_id = v.indicator_id AND vv.version = v.version
+WHERE s.quarter = :quarter AND s.status = ANY(:statuses) AND {scope}
+ORDER BY v.hospital_id, v.indicator_id
+"""
+
+
+def data_version(session: Session, actor: Actor, scope: BenchmarkScope, *, quarter: Quarter,
+                 include_submitted: bool = False) -> tuple[int, str, int]:
+    """(highest value-version id read, sha256 of every value read, number of values)."""
+    where, params = scope_where(scope, actor)
+    params.update(quarter=str(quarter), statuses=list(statuses(include_submitted)))
+    digest, highest, count = hashlib.sha256(), 0, 0
+    for version_id, hospital_id, indicator_id, x, n, version in session.execute(text(_VERSION.format(scope=where)), params):
+        digest.update(f"{hospital_id}:{indicator_id}:{x}:{n}:{version};".encode())
+        highest = max(highest, version_id or 0)
+        count += 1
+    return highest, digest.hexdigest(), count
+
+
+_HOSPITAL_VALUES = """
+SELECT v.indicator_id, v.numerator, v.denominator
+FROM submission_values v
+JOIN submissions s ON s.id = v.submission_id AND s.province_code = v.province_code
+WHERE s.hospital_id = :hospital AND s.quarter = :quarter AND s.status = ANY(:statuses)
+  AND v.indicator_id = ANY(:indicators) {province}
+"""
+
+
+def hospital_values(session: Session, actor: Actor, *, hospital_id: int, quarter: Quarter, indicator_ids: list[int],
+                    include_submitted: bool = False) -> dict[int, tuple[int, int]]:
+    """One hospital's current values: indicator id → (numerator, denominator)."""
+    province = "" if actor.is_national else "AND s.province_code = :actor_province"
+    params = {"hospital": hospital_id, "quarter": str(quarter), "statuses": list(statuses(include_submitted)),
+              "indicators": indicator_ids, "actor_province": actor.province or ""}
+    rows = session.execute(text(_HOSPITAL_VALUES.format(province=province)), params)
+    return {ind: (x, n) for ind, x, n in rows}

@@ -1,0 +1,113 @@
+"""Benchmark results as plain rows (JSON, CSV, XLSX and the report all use these).
+
+Rates are shown in the indicator's unit (fraction × multiplier: % for proportions, per 100
+discharges for the adverse-event rate…). NaN becomes None. Hospital callers get the summary and
+their own row only; QC staff get every row with the hospital's name.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from services.benchmark.benchmarks import UNIT_FIELDS, BenchmarkReport, IndicatorBenchmark
+
+SIGNAL_LABELS = {
+    "worse_998": ("差于 99.8% 控制限", "worse at 99.8%"),
+    "worse_95": ("差于 95% 控制限", "worse at 95%"),
+    "none": ("无显著差异", "no signal"),
+    "better_95": ("优于 95% 控制限", "better at 95%"),
+    "better_998": ("优于 99.8% 控制限", "better at 99.8%"),
+    "insufficient": ("分母不足，不判定", "denominator too small: not assessed"),
+    "not_applicable": ("非比例指标，不作漏斗图", "not a proportion: no funnel"),
+}
+
+ROW_COLUMNS = (
+    "indicator_code", "hospital_id", "hospital_name", "numerator", "denominator", "no_cases", "rate",
+    "ci95_low", "ci95_high", "ci998_low", "ci998_high", "limit95_low", "limit95_high", "limit998_low",
+    "limit998_high", "z", "signal", "percentile_rank",
+)
+
+
+def clean(value):  # noqa: ANN001, ANN201
+    """numpy scalars → Python; NaN and ±inf → None."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def scaled(value: float | None, multiplier: int) -> float | None:
+    value = clean(value)
+    return None if value is None else round(value * multiplier, 6)
+
+
+def summary(b: IndicatorBenchmark) -> dict:
+    info, m = b.indicator, b.indicator.multiplier
+    return {
+        "indicator_id": info.id, "indicator_code": info.code, "indicator_name": info.name,
+        "indicator_name_en": info.name_en, "kind": info.kind, "unit": info.unit, "multiplier": m,
+        "direction": info.direction, "hospitals_expected": b.hospitals_expected,
+        "hospitals_reporting": b.reporting, "hospitals_no_cases": b.no_cases,
+        "hospitals_not_applicable": b.not_applicable, "hospitals_missing": b.missing,
+        "hospitals_assessed": int(b.eligible.sum()), "min_denominator": b.min_denominator,
+        "pooled_rate": scaled(b.pooled, m), **{f"p{p}": scaled(v, m) for p, v in b.percentiles.items()},
+        "target": scaled(b.target, m), "target_source": b.target_source, "phi": clean(b.phi),
+        "tau2": clean(b.tau2), "overdispersion_applied": b.overdispersion_applied,
+        "overdispersion_recommended": b.overdispersion_recommended,
+        "signals": {s: int((b.signal == s).sum()) for s in SIGNAL_LABELS if (b.signal == s).any()},
+    }
+
+
+def unit_row(b: IndicatorBenchmark, i: int, labels: dict[int, dict]) -> dict:
+    m = b.indicator.multiplier
+    hospital_id = int(b.hospital_id[i])
+    row = {
+        "indicator_code": b.indicator.code, "hospital_id": hospital_id,
+        "hospital_name": labels.get(hospital_id, {}).get("name"),
+        "numerator": int(b.numerator[i]), "denominator": int(b.denominator[i]),
+        "no_cases": bool(b.denominator[i] == 0),
+    }
+    row.update({name: scaled(b.units[name][i], m) for name in UNIT_FIELDS})
+    row["z"] = clean(round(float(b.units["z"][i]), 4))
+    row["signal"] = str(b.signal[i])
+    row["percentile_rank"] = clean(round(float(b.rank[i]), 1)) if not np.isnan(b.rank[i]) else None
+    return row
+
+
+def visible_indices(report: BenchmarkReport, b: IndicatorBenchmark) -> np.ndarray:
+    if report.scope.own_hospital_only:
+        return np.flatnonzero(b.hospital_id == report.scope.viewer_hospital_id)
+    return np.arange(b.hospital_id.size)
+
+
+def indicator_rows(report: BenchmarkReport, b: IndicatorBenchmark) -> list[dict]:
+    return [unit_row(b, int(i), report.labels) for i in visible_indices(report, b)]
+
+
+def report_meta(report: BenchmarkReport) -> dict:
+    scope = report.scope
+    return {
+        "quarter": str(report.quarter), "scope": scope.key, "scope_label": scope.label,
+        "scope_label_en": scope.label_en, "statuses": list(report.statuses), "data_note": report.data_note,
+        "include_submitted": "submitted" in report.statuses, "overdispersion": report.overdispersion,
+        "settings_source": report.settings.source, "own_hospital_only": scope.own_hospital_only,
+        "visibility": (
+            "仅显示本院数据与全省分布 / your hospital's row and the distribution only"
+            if scope.own_hospital_only else "显示范围内全部医院 / every hospital in the scope"
+        ),
+    }
+
+
+def report_json(report: BenchmarkReport) -> dict:
+    return {
+        **report_meta(report),
+        "indicators": [{**summary(b), "hospitals": indicator_rows(report, b)} for b in report.indicators],
+    }
+
+
+def table_rows(report: BenchmarkReport) -> list[dict]:
+    """One flat row per visible hospital × indicator (exports)."""
+    return [row for b in report.indicators for row in indicator_rows(report, b)]

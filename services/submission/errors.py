@@ -1,0 +1,29 @@
+"""Submission-specific errors: typed, with stable codes, rendered by the one API error handler."""
+
+from __future__ import annotations
+
+from services.core.errors import Conflict
+
+
+class WindowNotOpen(Conflict):
+    """The quarter's submission window has not opened yet."""
+
+    code = "window_not_open"
+
+
+class WindowLocked(Conflict):
+    """The quarter is locked; only the provincial QC admin can reopen it for one hospital."""
+
+    code = "window_locked"
+
+
+class SubmissionLocked(Conflict):
+    """The hospital's quarter is approved: locked for the hospital until reviewers reopen it."""
+
+    code = "submission_locked"
+
+
+class InvalidTransition(Conflict):
+    """A review action that the submission's current status does not allow."""
+
+    code = "invalid_transition"

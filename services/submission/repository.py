@@ -1,0 +1,145 @@
+"""Queries of the submission package. Tenant-scoped reads go through :func:`submissions_stmt`
+(the one place the caller's scope filter is written; RLS enforces the same thing underneath)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import Select, func, select, text
+from sqlalchemy.orm import Session
+
+from services.core.actor import Actor
+from services.core.quarter import Quarter
+from services.models import (
+    CatalogYear,
+    Goal,
+    IdempotencyKey,
+    Indicator,
+    IndicatorApplicability,
+    Submission,
+    SubmissionValue,
+    SubmissionValueVersion,
+)
+from services.registry.queries import province_scope
+from services.submission.validation import Counts, IndicatorInfo
+
+_INFO_COLUMNS = (Indicator.id, Indicator.code, Indicator.year, Indicator.goal_id, Goal.code, Goal.list, Indicator.kind)
+
+
+def submissions_stmt(actor: Actor) -> Select[tuple[Submission]]:
+    stmt = select(Submission).where(province_scope(Submission.province_code, actor))
+    if actor.hospital_id is not None:
+        stmt = stmt.where(Submission.hospital_id == actor.hospital_id)
+    return stmt
+
+
+def lock_hospital_quarter(session: Session, hospital_id: int, quarter: Quarter) -> None:
+    """Serialise every writer of one hospital-quarter, even before its header row exists.
+
+    A transaction-level advisory lock writes nothing, so a refused request leaves no trace; the
+    header is additionally read ``FOR UPDATE`` by :func:`load_header`.
+    """
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"qcp.submission:{hospital_id}:{quarter}"}
+    )
+
+
+def load_header(session: Session, actor: Actor, hospital_id: int, quarter: Quarter, *,
+                for_update: bool = False) -> Submission | None:
+    stmt = submissions_stmt(actor).where(Submission.hospital_id == hospital_id, Submission.quarter == str(quarter))
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def catalog_published(session: Session, year: int) -> bool:
+    return session.get(CatalogYear, year) is not None
+
+
+def _infos(session: Session, stmt: Select) -> dict[str, IndicatorInfo]:
+    return {row[1]: IndicatorInfo(*row) for row in session.execute(stmt).all()}
+
+
+def indicators_by_code(session: Session, codes: Iterable[str]) -> dict[str, IndicatorInfo]:
+    stmt = select(*_INFO_COLUMNS).join(Goal, Goal.id == Indicator.goal_id).where(Indicator.code.in_(list(codes)))
+    return _infos(session, stmt)
+
+
+def year_indicators(session: Session, year: int) -> dict[str, IndicatorInfo]:
+    stmt = select(*_INFO_COLUMNS).join(Goal, Goal.id == Indicator.goal_id).where(Indicator.year == year)
+    return _infos(session, stmt.order_by(Goal.list, Goal.number, Indicator.seq))
+
+
+def applicability_rows(session: Session, hospital_id: int) -> list[IndicatorApplicability]:
+    stmt = select(IndicatorApplicability).where(IndicatorApplicability.hospital_id == hospital_id)
+    return list(session.execute(stmt).scalars())
+
+
+def not_applicable_reasons(session: Session, hospital_id: int, infos: Iterable[IndicatorInfo]) -> dict[str, str]:
+    """Indicator code → reason, for indicators (or their goals) marked not applicable to the hospital."""
+    rows = [r for r in applicability_rows(session, hospital_id) if r.status == "not_applicable"]
+    by_goal = {r.goal_id: r.reason for r in rows if r.indicator_id is None}
+    by_indicator = {r.indicator_id: r.reason for r in rows if r.indicator_id is not None}
+    out = {}
+    for info in infos:
+        reason = by_indicator.get(info.id, by_goal.get(info.goal_id))
+        if reason is not None:
+            out[info.code] = reason
+    return out
+
+
+def current_values(session: Session, submission_id: int) -> dict[str, SubmissionValue]:
+    rows = session.execute(
+        select(Indicator.code, SubmissionValue)
+        .join(Indicator, Indicator.id == SubmissionValue.indicator_id)
+        .where(SubmissionValue.submission_id == submission_id)
+        .order_by(Indicator.code)
+    ).all()
+    return dict(rows)
+
+
+def earlier_counts(session: Session, hospital_id: int, indicator_ids: list[int],
+                   before: Quarter) -> dict[int, list[Counts]]:
+    """The hospital's own earlier quarters per indicator, oldest first (for plausibility)."""
+    rows = session.execute(
+        select(SubmissionValue.indicator_id, SubmissionValue.numerator, SubmissionValue.denominator)
+        .join(Submission, Submission.id == SubmissionValue.submission_id)
+        .where(
+            Submission.hospital_id == hospital_id,
+            Submission.quarter < str(before),
+            SubmissionValue.indicator_id.in_(indicator_ids),
+        )
+        .order_by(Submission.quarter)
+    ).all()
+    out: dict[int, list[Counts]] = {}
+    for indicator_id, num, den in rows:
+        out.setdefault(indicator_id, []).append(Counts(num, den))
+    return out
+
+
+def value_versions(session: Session, submission_id: int, indicator_id: int | None = None) -> list:
+    stmt = (
+        select(Indicator.code, SubmissionValueVersion)
+        .join(Indicator, Indicator.id == SubmissionValueVersion.indicator_id)
+        .where(SubmissionValueVersion.submission_id == submission_id)
+        .order_by(Indicator.code, SubmissionValueVersion.version)
+    )
+    if indicator_id is not None:
+        stmt = stmt.where(SubmissionValueVersion.indicator_id == indicator_id)
+    return list(session.execute(stmt).all())
+
+
+def find_idempotency_key(session: Session, province_code: str, subject: str, key: str) -> IdempotencyKey | None:
+    return session.execute(
+        select(IdempotencyKey).where(
+            IdempotencyKey.province_code == province_code,
+            IdempotencyKey.actor_subject == subject,
+            IdempotencyKey.key == key,
+        )
+    ).scalar_one_or_none()
+
+
+def count_versions(session: Session, submission_id: int) -> int:
+    return session.execute(
+        select(func.count()).where(SubmissionValueVersion.submission_id == submission_id)
+    ).scalar_one()

@@ -1,0 +1,170 @@
+"""The one entry point for hospital data: :func:`submit`. API, CSV/XLSX/FHIR uploads and pages call it.
+
+One call is atomic: every value is accepted or none is. Order of work:
+permission and hospital scope → (writes only) a per hospital-quarter lock → Idempotency-Key replay →
+If-Match version → validation (every problem at once) → new versions for changed values →
+status event → audit. ``dry_run`` runs the same checks and writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from services import audit
+from services.core.actor import Actor
+from services.core.errors import Conflict, ValidationFailed
+from services.core.quarter import Quarter
+from services.models import Hospital, IdempotencyKey, Submission, SubmissionValue, SubmissionValueVersion
+from services.submission import repository as repo
+from services.submission.access import hospital_for
+from services.submission.events import actor_roles, transition
+from services.submission.planning import Plan, make_plan
+from services.submission.reads import value_reads
+from services.submission.schemas import SubmissionResult, ValueIn
+from services.submission.windows import now
+
+SOURCES = ("api", "csv", "xlsx", "fhir", "page")
+MAX_KEY = 128
+
+
+def request_fingerprint(hospital_id: int, quarter: Quarter, values: Sequence[ValueIn], reason: str | None,
+                        source: str) -> str:
+    """SHA-256 of the request's meaning (what an Idempotency-Key retry must repeat exactly)."""
+    body = {"hospital_id": hospital_id, "quarter": str(quarter), "source": source, "reason": reason or None,
+            "values": [v.model_dump() for v in values]}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _check_arguments(source: str, idempotency_key: str | None) -> None:
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}: one of {SOURCES}")  # a programming error, not input
+    if idempotency_key is not None and not (0 < len(idempotency_key) <= MAX_KEY):
+        raise ValidationFailed(
+            f"Idempotency-Key 长度须为 1–{MAX_KEY} / Idempotency-Key must be 1–{MAX_KEY} characters",
+            problems=[{"field": "Idempotency-Key", "code": "bad_idempotency_key", "problem": "length",
+                       "fix": f"1–{MAX_KEY} characters"}],
+        )
+
+
+def _replay(session: Session, actor: Actor, hospital: Hospital, key: str, fingerprint: str) -> SubmissionResult | None:
+    row = repo.find_idempotency_key(session, hospital.province_code, actor.subject, key)
+    if row is None:
+        return None
+    if row.request_hash != fingerprint:
+        raise Conflict(
+            f"Idempotency-Key {key!r} 已用于另一个不同的请求 / Idempotency-Key {key!r} was already used "
+            "with a different request: use a new key for a new request",
+            idempotency_key=key,
+        )
+    return SubmissionResult.model_validate({**row.response, "replayed": True})
+
+
+def check_version(header: Submission | None, expected: int | None) -> None:
+    current = header.version if header is not None else 0
+    if expected is not None and expected != current:
+        raise Conflict(
+            f"数据已被他人更新（当前版本 {current}，您的版本 {expected}），请重新读取后再更正 / "
+            f"stale version: you sent If-Match {expected} but the submission is at version {current}; "
+            "reload and correct again",
+            current_version=current, expected_version=expected,
+        )
+
+
+def submit(
+    session: Session,
+    actor: Actor,
+    *,
+    hospital_id: int,
+    quarter: Quarter,
+    values: list[ValueIn],
+    source: str,
+    dry_run: bool = False,
+    expected_version: int | None = None,
+    reason: str | None = None,
+    idempotency_key: str | None = None,
+    request_hash: str | None = None,
+) -> SubmissionResult:
+    """Validate and store one hospital's values for ``quarter``; see the module docstring."""
+    _check_arguments(source, idempotency_key)
+    hospital = hospital_for(session, actor, hospital_id, "submission.write")
+    if dry_run:
+        header = repo.load_header(session, actor, hospital.id, quarter)
+        check_version(header, expected_version)
+        plan = make_plan(session, hospital, quarter, values, reason, header)
+        return plan.preview(hospital, quarter, header)
+    repo.lock_hospital_quarter(session, hospital.id, quarter)
+    fingerprint = request_hash or request_fingerprint(hospital.id, quarter, values, reason, source)
+    if idempotency_key and (replayed := _replay(session, actor, hospital, idempotency_key, fingerprint)):
+        return replayed
+    header = repo.load_header(session, actor, hospital.id, quarter, for_update=True)
+    check_version(header, expected_version)
+    plan = make_plan(session, hospital, quarter, values, reason, header)
+    result = _apply(session, actor, hospital, quarter, plan, header, source=source, reason=reason)
+    if idempotency_key:
+        session.add(IdempotencyKey(
+            province_code=hospital.province_code, hospital_id=hospital.id, actor_subject=actor.subject,
+            key=idempotency_key, request_hash=fingerprint, response=result.model_dump(mode="json"),
+        ))
+        session.flush()
+    return result
+
+
+def new_header(session: Session, hospital: Hospital, quarter: Quarter, catalog_year: int) -> Submission:
+    header = Submission(province_code=hospital.province_code, hospital_id=hospital.id, quarter=str(quarter),
+                        catalog_year=catalog_year, status="draft", version=0)
+    session.add(header)
+    session.flush()
+    return header
+
+
+def _write_values(session: Session, actor: Actor, header: Submission, plan: Plan, *, source: str,
+                  reason: str | None) -> None:
+    at = now()
+    for change in plan.changes:
+        row = change.current
+        if row is None:
+            row = SubmissionValue(submission_id=header.id, province_code=header.province_code,
+                                  hospital_id=header.hospital_id, indicator_id=change.info.id, version=0)
+            session.add(row)
+        row.numerator, row.denominator, row.comment = change.value.numerator, change.value.denominator, change.value.comment
+        row.version, row.updated_at, row.updated_by = row.version + 1, at, actor.subject
+        session.add(SubmissionValueVersion(
+            submission_id=header.id, province_code=header.province_code, hospital_id=header.hospital_id,
+            indicator_id=change.info.id, version=row.version, numerator=row.numerator,
+            denominator=row.denominator, comment=row.comment, reason=(reason or "").strip(), source=source,
+            actor_subject=actor.subject, actor_roles=actor_roles(actor), client_id=actor.client_id,
+        ))
+    try:
+        session.flush()
+    except IntegrityError as exc:  # cannot happen under the lock; never let it pass silently either
+        raise Conflict("并发更正冲突，请重试 / a concurrent correction won: retry", constraint=str(exc.orig)) from exc
+
+
+def _apply(session: Session, actor: Actor, hospital: Hospital, quarter: Quarter, plan: Plan,
+           header: Submission | None, *, source: str, reason: str | None) -> SubmissionResult:
+    header = header or new_header(session, hospital, quarter, plan.catalog_year)
+    before = {"status": header.status, "version": header.version}
+    if plan.changes or header.status != "submitted":
+        _write_values(session, actor, header, plan, source=source, reason=reason)
+        at = now()
+        if header.first_submitted_at is None:
+            header.first_submitted_at, header.late = at, plan.late
+        header.submitted_at = at
+        action = "correct" if header.status == "submitted" else "submit"
+        transition(session, actor, header, action=action, to_status="submitted", comment=(reason or "").strip())
+        audit.record(
+            session, actor, action=f"submission.{action}", entity="submission", entity_id=header.id,
+            before=before, after={"status": header.status, "version": header.version, "source": source,
+                                  "changed": [c.value.indicator for c in plan.changes]},
+            reason=(reason or "").strip(), province_code=hospital.province_code,
+        )
+    return SubmissionResult(
+        hospital_id=hospital.id, quarter=str(quarter), catalog_year=plan.catalog_year, status=header.status,
+        version=header.version, late=header.late, changed=[c.value.indicator for c in plan.changes],
+        unchanged=plan.unchanged, values=value_reads(session, header.id), warnings=plan.warnings,
+    )
