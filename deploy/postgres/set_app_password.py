@@ -48,7 +48,7 @@ def set_app_password(owner_url: str, password: str, role: str = APP_ROLE) -> Non
     with psycopg.connect(libpq_url(owner_url), autocommit=True) as conn:
         verifier = conn.pgconn.encrypt_password(password.encode(), role.encode(), b"scram-sha-256")
         conn.execute(
-            sql.SQL("ALTER ROLE {} WITH LOGIN PASSWORD {}").format(
+            sql.SQL("ALTER ROLE {} PASSWORD {}").format(
                 sql.Identifier(role), sql.Literal(verifier.decode("ascii"))
             )
         )

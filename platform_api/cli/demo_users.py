@@ -8,7 +8,7 @@ from platform_api.auth.dev_directory import DevClient, DevDirectory, DevUser
 
 DEMO_PASSWORD = "demo"
 DASHBOARD_SECRET = "demo-dashboard-secret"
-ICU = "critical-care"  # 重症医学专业
+ICU = "icu"  # 重症医学专业
 
 
 def demo_directory(hospitals: dict[str, int], centers: dict[str | None, int], api_base: str) -> DevDirectory:

@@ -179,11 +179,18 @@ def distribution_view(session: Session, actor: Actor, scope: BenchmarkScope) -> 
     province binding stays); callers must strip every other hospital's row before returning
     (``own_hospital_only``). This is the one place the hospital binding is widened.
     """
-    if not scope.own_hospital_only:
-        yield
+    depth = session.info.get("distribution_view", 0)
+    if not scope.own_hospital_only or depth:
+        session.info["distribution_view"] = depth + 1 if depth else 0
+        try:
+            yield
+        finally:
+            session.info["distribution_view"] = depth
         return
     session.execute(text("SELECT set_config('app.hospital', '', true)"))
+    session.info["distribution_view"] = 1
     try:
         yield
     finally:
+        session.info["distribution_view"] = 0
         session.execute(text("SELECT set_config('app.hospital', :h, true)"), {"h": str(actor.hospital_id)})

@@ -1,0 +1,175 @@
+"""Laggard flags of a scope × quarter, each with its reason (Chinese, English).
+
+* alarm — outside the 99.8% funnel limit on the bad side; alert — outside 95% (not also alarm);
+* worst_decile — beyond P10 (higher is better) or P90 (lower is better), when ≥ 10 hospitals are
+  assessed;
+* persistent — alarm/alert/worst decile this quarter and the quarter before (frozen flags of the
+  earlier quarter when it was frozen, else recomputed; across a year boundary via the lineage);
+* deteriorating — significantly worse than the same quarter a year earlier (``change.py``,
+  following the lineage);
+* missing — nothing submitted by the due date.
+
+A hospital whose denominator is below the minimum is shown but never flagged on that indicator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from services.benchmark import flag_reasons as words
+from services.benchmark.benchmarks import BenchmarkReport, IndicatorBenchmark, compute_scope
+from services.benchmark.change import change
+from services.benchmark.lineage import predecessors
+from services.benchmark.queries import IndicatorInfo, hospitals_missing, indicators_of_year, value_arrays
+from services.benchmark.scope import BenchmarkScope, distribution_view, resolve_scope
+from services.benchmark.yoy import earlier_quarter
+from services.core.actor import Actor
+from services.core.quarter import Quarter
+
+BASE_KINDS = ("alarm", "alert", "worst_decile")
+MIN_FOR_DECILE = 10
+
+
+@dataclass
+class Flag:
+    hospital_id: int
+    kind: str
+    reason: str
+    reason_en: str
+    indicator: IndicatorInfo | None = None
+    numerator: int | None = None
+    denominator: int | None = None
+    z: float | None = None
+    evidence: dict | None = None
+
+
+def _finite(value) -> float | None:  # noqa: ANN001
+    value = float(value)
+    return value if np.isfinite(value) else None
+
+
+def _limit_flags(b: IndicatorBenchmark) -> list[Flag]:
+    info, out = b.indicator, []
+    bad_low = info.direction == "higher"
+    for kind, signal, col in (("alarm", "worse_998", "limit998"), ("alert", "worse_95", "limit95")):
+        for i in np.flatnonzero(b.signal == signal):
+            limit = b.units[f"{col}_low" if bad_low else f"{col}_high"][i]
+            zh, en = words.limit_reason(kind, info, rate=b.units["rate"][i], limit=limit, target=b.target,
+                                        n=int(b.denominator[i]))
+            out.append(Flag(int(b.hospital_id[i]), kind, zh, en, info, int(b.numerator[i]), int(b.denominator[i]),
+                            _finite(b.units["z"][i]), {"limit": _finite(limit), "target": b.target}))
+    return out
+
+
+def _decile_flags(b: IndicatorBenchmark) -> list[Flag]:
+    info, eligible = b.indicator, b.eligible
+    assessed = int(eligible.sum())
+    if assessed < MIN_FOR_DECILE:
+        return []
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(b.denominator > 0, b.numerator / b.denominator, np.nan)
+    cut = b.percentiles[10] if info.direction == "higher" else b.percentiles[90]
+    worst = eligible & ((rate < cut) if info.direction == "higher" else (rate > cut))
+    out = []
+    for i in np.flatnonzero(worst):
+        zh, en = words.decile_reason(info, rate=rate[i], cut=cut, assessed=assessed)
+        out.append(Flag(int(b.hospital_id[i]), "worst_decile", zh, en, info, int(b.numerator[i]),
+                        int(b.denominator[i]), None, {"cut": cut, "assessed": assessed}))
+    return out
+
+
+def base_flags(report: BenchmarkReport) -> list[Flag]:
+    return [f for b in report.indicators for f in (*_limit_flags(b), *_decile_flags(b))]
+
+
+def _deteriorating(session: Session, actor: Actor, scope: BenchmarkScope, quarter: Quarter,
+                   report: BenchmarkReport, include_submitted: bool) -> list[Flag]:
+    preds = predecessors(session, [b.indicator.id for b in report.indicators])
+    out = []
+    for b in report.indicators:
+        pred = preds[b.indicator.id]
+        if not pred.compares or b.indicator.kind == "ratio":
+            continue
+        q = earlier_quarter(quarter, pred)
+        before = value_arrays(session, actor, scope, quarter=q, indicator_ids=[pred.from_indicator_id],
+                              include_submitted=include_submitted).get(pred.from_indicator_id)
+        if before is None:
+            continue
+        common, now_i, before_i = np.intersect1d(b.hospital_id, before.hospital_id, return_indices=True)
+        x1, n1 = b.numerator[now_i], b.denominator[now_i]
+        x0, n0 = before.numerator[before_i], before.denominator[before_i]
+        ok = (n1 >= max(b.min_denominator, 1)) & (n0 >= max(b.min_denominator, 1))
+        result = change(b.indicator.kind, x1[ok], n1[ok], x0[ok], n0[ok], direction=b.indicator.direction)
+        for j in np.flatnonzero(result.verdict == "worsened"):
+            zh, en = words.deteriorating_reason(b.indicator, previous=str(q), previous_code=pred.from_code,
+                                                diff=result.difference[j], low=result.low[j], high=result.high[j])
+            out.append(Flag(int(common[ok][j]), "deteriorating", zh, en, b.indicator, int(x1[ok][j]), int(n1[ok][j]),
+                            None, {"previous_quarter": str(q), "previous_numerator": int(x0[ok][j]),
+                                   "previous_denominator": int(n0[ok][j]), "change": float(result.difference[j])}))
+    return out
+
+
+PreviousLookup = Callable[[Quarter], set[tuple[int, int]] | None]
+
+
+def _previous_flagged(session: Session, actor: Actor, scope: BenchmarkScope, quarter: Quarter,
+                      infos: list[IndicatorInfo], include_submitted: bool,
+                      frozen: PreviousLookup | None) -> tuple[Quarter, set[tuple[int, int]]]:
+    """(hospital, current indicator id) pairs flagged alarm/alert/worst decile the quarter before."""
+    prev = quarter.previous()
+    if prev.year == quarter.year:
+        mapping = {i.id: i.id for i in infos}
+    else:  # across the year boundary: the predecessor indicator, when comparable
+        mapping = {p.from_indicator_id: cur for cur, p in predecessors(session, [i.id for i in infos]).items()
+                   if p.compares}
+    pairs = frozen(prev) if frozen else None
+    if pairs is None:
+        prev_infos = indicators_of_year(session, prev.year)
+        prev_scope = resolve_scope(session, actor, scope.key, quarter=prev)
+        prev_report = compute_scope(session, actor, prev_scope, quarter=prev, include_submitted=include_submitted,
+                                    indicators=[i for i in prev_infos if i.id in mapping])
+        pairs = {(f.hospital_id, f.indicator.id) for f in base_flags(prev_report)}
+    return prev, {(h, mapping[i]) for h, i in pairs if i in mapping}
+
+
+def _persistent(flags: list[Flag], prev: Quarter, quarter: Quarter, flagged_before: set) -> list[Flag]:
+    kinds: dict[tuple[int, int], list[str]] = {}
+    infos: dict[int, IndicatorInfo] = {}
+    for f in flags:
+        kinds.setdefault((f.hospital_id, f.indicator.id), []).append(f.kind)
+        infos[f.indicator.id] = f.indicator
+    out = []
+    for (hospital, ind), ks in sorted(kinds.items()):
+        if (hospital, ind) in flagged_before:
+            zh, en = words.persistent_reason(infos[ind], quarter=str(quarter), previous=str(prev), kinds=ks)
+            out.append(Flag(hospital, "persistent", zh, en, infos[ind], evidence={"previous_quarter": str(prev)}))
+    return out
+
+
+def _missing(session: Session, actor: Actor, scope: BenchmarkScope, quarter: Quarter) -> list[Flag]:
+    out = []
+    for row in hospitals_missing(session, actor, scope, quarter=quarter):
+        due = row["due_at"].date().isoformat() if row["due_at"] else None
+        zh, en = words.missing_reason(quarter=str(quarter), due=due)
+        out.append(Flag(row["id"], "missing", zh, en, evidence={"status": row["status"], "due": due}))
+    return out
+
+
+def compute_flags(session: Session, actor: Actor, scope: BenchmarkScope, *, quarter: Quarter,
+                  include_submitted: bool = False, frozen: PreviousLookup | None = None) -> tuple[BenchmarkReport, list[Flag]]:
+    """Every flag of a resolved scope × quarter (live, from the current data)."""
+    infos = indicators_of_year(session, quarter.year, specialty=actor.specialty)
+    report = compute_scope(session, actor, scope, quarter=quarter, indicators=infos, include_submitted=include_submitted)
+    with distribution_view(session, actor, scope):
+        flags = base_flags(report)
+        prev, before = _previous_flagged(session, actor, scope, quarter, infos, include_submitted, frozen)
+        flags += _persistent(flags, prev, quarter, before)
+        flags += _deteriorating(session, actor, scope, quarter, report, include_submitted)
+        flags += _missing(session, actor, scope, quarter)
+    if scope.own_hospital_only:
+        flags = [f for f in flags if f.hospital_id == scope.viewer_hospital_id]
+    return report, flags
