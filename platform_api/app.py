@@ -26,8 +26,13 @@ def create_app(
     install_error_handlers(app)
     install_auth(app, verifier or TokenVerifier.from_settings(settings))
 
-    from platform_api.routers import health, me
+    _include_routers(app)
+    return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    from platform_api.routers import catalog, health, me
 
     app.include_router(health.router)
     app.include_router(me.router)
-    return app
+    app.include_router(catalog.router)

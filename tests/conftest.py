@@ -1,6 +1,7 @@
 """Shared fixtures. Every database test runs on real PostgreSQL built by ``alembic upgrade head``.
 
-- ``db_urls``: one migrated database for the whole run (owner and app-role URLs).
+- ``db_urls``: one migrated database for the whole run (owner and app-role URLs), with the
+  2022 and 2023 goal catalogs published. ``bare_db_urls`` / ``bare_owner_session``: no catalog.
 - ``owner_session``: a Session on that database as the owner, rolled back after the test.
   Use ``tests.db.act_as_app(session, actor)`` to switch, inside the same transaction, to the
   restricted app role bound to an actor's scope (row-level security then applies).
@@ -22,8 +23,28 @@ from tests.db import fresh_database
 
 @pytest.fixture(scope="session")
 def db_urls() -> Iterator[ServerUrls]:
+    """The shared test database: migrated, with the 2022 and 2023 catalogs published (committed)."""
     with fresh_database() as urls:
+        _publish_builtin_catalogs(urls.owner)
         yield urls
+
+
+@pytest.fixture(scope="session")
+def bare_db_urls() -> Iterator[ServerUrls]:
+    """A migrated database with no catalog (for tests of publishing itself)."""
+    with fresh_database("qcp_bare") as urls:
+        yield urls
+
+
+def _publish_builtin_catalogs(owner_url: str) -> None:
+    from services.catalog.publish import load_builtin_catalogs
+
+    engine = create_engine(owner_url)
+    with Session(bind=engine) as session:
+        session.info["raw"] = True
+        load_builtin_catalogs(session, published_by="tests")
+        session.commit()
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -33,9 +54,8 @@ def owner_engine(db_urls: ServerUrls) -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.fixture
-def owner_session(owner_engine: Engine) -> Iterator[Session]:
-    conn = owner_engine.connect()
+def _rolled_back_session(engine: Engine) -> Iterator[Session]:
+    conn = engine.connect()
     trans = conn.begin()
     session = Session(bind=conn, join_transaction_mode="create_savepoint")
     session.info["raw"] = True  # no tenant binding: the test controls the role and settings
@@ -45,6 +65,18 @@ def owner_session(owner_engine: Engine) -> Iterator[Session]:
         session.close()
         trans.rollback()
         conn.close()
+
+
+@pytest.fixture
+def owner_session(owner_engine: Engine) -> Iterator[Session]:
+    yield from _rolled_back_session(owner_engine)
+
+
+@pytest.fixture
+def bare_owner_session(bare_db_urls: ServerUrls) -> Iterator[Session]:
+    engine = create_engine(bare_db_urls.owner)
+    yield from _rolled_back_session(engine)
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")

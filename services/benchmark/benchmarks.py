@@ -99,6 +99,10 @@ def _nan(size: int) -> np.ndarray:
 
 def _proportion(info: IndicatorInfo, values: ValueArrays, settings: EffectiveSettings, overdispersion: bool) -> dict:
     target = settings.targets.get(info.id)
+    if target is None and not (values.denominator > 0).any():  # nothing to centre a funnel on
+        size = values.numerator.size
+        return dict(units={name: _nan(size) for name in (*UNIT_FIELDS, "z")},
+                    signal=np.full(size, "insufficient", dtype=object))
     result = stats.funnel(values.hospital_id, values.numerator, values.denominator, target=target,
                           direction=info.direction, overdispersion=overdispersion,
                           min_denominator=settings.min_denominator)

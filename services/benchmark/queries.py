@@ -151,20 +151,23 @@ def expected_hospitals(session: Session, actor: Actor, scope: BenchmarkScope, *,
 
 
 _MISSING = """
-SELECT h.id, h.name, s.status, s.first_submitted_at, w.due_at
+SELECT h.id, h.name, s.status, s.first_submitted_at, coalesce(w.due_at, :default_due) AS due_at
 FROM hospitals h
 LEFT JOIN submissions s ON s.hospital_id = h.id AND s.province_code = h.province_code AND s.quarter = :quarter
 LEFT JOIN submission_windows w ON w.province_code = h.province_code AND w.quarter = :quarter
 WHERE {scope} AND h.active
-  AND (s.first_submitted_at IS NULL OR (w.due_at IS NOT NULL AND s.first_submitted_at > w.due_at))
+  AND (s.first_submitted_at IS NULL OR s.first_submitted_at > coalesce(w.due_at, :default_due))
 ORDER BY h.id
 """
 
 
 def hospitals_missing(session: Session, actor: Actor, scope: BenchmarkScope, *, quarter: Quarter) -> list[dict]:
-    """Active hospitals that had submitted nothing by the due date (no window: nothing at all)."""
+    """Active hospitals that had submitted nothing by the due date (the window's, or the default)."""
+    from services.submission.windows import default_window
+
     where, params = scope_where(scope, actor)
-    rows = session.execute(text(_MISSING.format(scope=where)), {**params, "quarter": str(quarter)})
+    params.update(quarter=str(quarter), default_due=default_window("000000", quarter).due_at)
+    rows = session.execute(text(_MISSING.format(scope=where)), params)
     return [dict(row._mapping) for row in rows]
 
 

@@ -84,7 +84,7 @@ class Goal(Base):
 
 
 class GoalOwner(Base):
-    """Which specialty QC centers own a goal (2023 附件2; seven rows point at national goals)."""
+    """Which specialty QC centers own a goal (2023 附件2; six rows point at national goals)."""
 
     __tablename__ = "goal_owners"
 

@@ -87,8 +87,7 @@ def success_response(result: SubmissionResult, submission: FhirSubmission) -> di
     if submission.bundle_type not in ("batch", "transaction"):
         return outcome
     changed = set(result.changed)
-    entries = [{"response": {"status": "201 Created" if r.indicator in changed else "200 OK",
-                             "location": measure_url(r.indicator), "outcome": outcome}}
+    entries = [{"response": {"status": "201 Created" if r.indicator in changed else "200 OK", "outcome": outcome}}
                for r in submission.reports]
     return {"resourceType": "Bundle", "type": f"{submission.bundle_type}-response", "entry": entries}
 

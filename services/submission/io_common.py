@@ -113,7 +113,7 @@ def parse_meta(pairs: dict[str, str]) -> TemplateMeta:
     except (KeyError, ValueError, TypeError) as exc:
         raise TemplateMismatch(
             "模板元数据已损坏，请重新下载模板 / the template metadata is damaged: download the template again",
-            problems=[{"field": "metadata", "problem": str(exc)}],
+            problems=[{"field": "metadata", "code": "template_metadata", "problem": str(exc)}],
         ) from exc
 
 

@@ -43,7 +43,7 @@ def _undecodable(data: bytes, offset: int, encoding: str) -> FileUnreadable:
         f"文件第 {line} 行（字节偏移 {offset}）的字节 0x{byte:02X} 不是有效的 {encoding} 编码；请另存为"
         f"“CSV UTF-8”后重试 / byte 0x{byte:02X} at line {line} (byte offset {offset}) is not valid "
         f"{encoding}: save the file as 'CSV UTF-8' and upload it again",
-        problems=[{"line": line, "offset": offset, "encoding": encoding}],
+        problems=[{"code": "undecodable", "line": line, "offset": offset, "encoding": encoding}],
     )
 
 
@@ -51,7 +51,8 @@ def decode_csv(data: bytes) -> str:
     """UTF-8 (BOM optional) or GB18030 text; anything else is refused with its position."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise FileUnreadable(
-            "不支持 UTF-16 编码的文件，请另存为“CSV UTF-8” / UTF-16 files are not supported: save as 'CSV UTF-8'"
+            "不支持 UTF-16 编码的文件，请另存为“CSV UTF-8” / UTF-16 files are not supported: save as 'CSV UTF-8'",
+            problems=[{"code": "utf16"}],
         )
     try:
         text = data.decode("utf-8-sig")
@@ -68,7 +69,7 @@ def decode_csv(data: bytes) -> str:
         raise FileUnreadable(
             f"第 {line} 行含有 NUL 字节，这不是文本 CSV 文件 / line {line} contains a NUL byte: "
             "this is not a text CSV file",
-            problems=[{"line": line}],
+            problems=[{"code": "binary_file", "line": line}],
         )
     return text
 
@@ -83,7 +84,7 @@ def _records(text: str) -> Iterator[tuple[int, list[str]]]:
     except csv.Error as exc:
         raise FileUnreadable(
             f"第 {number + 1} 行 CSV 格式错误：{exc} / row {number + 1} is not valid CSV: {exc}",
-            problems=[{"row": number + 1}],
+            problems=[{"code": "malformed_csv", "row": number + 1}],
         ) from None
 
 
@@ -112,7 +113,8 @@ def parse_csv(data: bytes, *, expected: TemplateMeta | None = None, max_bytes: i
         values = {name: record[i] if i < len(record) else None for name, i in columns.items()}
         raws.append(RawRow(number, values))
     if columns is None:
-        raise FileUnreadable("文件没有表头和数据行 / the file has no header row and no data")
+        raise FileUnreadable("文件没有表头和数据行 / the file has no header row and no data",
+                             problems=[{"code": "no_header"}])
     return check_rows(raws)
 
 

@@ -25,3 +25,31 @@ def world(owner_session: Session) -> World:
     for province in (ZJ, GD):
         set_window(owner_session, province, QUARTER)
     return ids
+
+
+@dataclass
+class Committed:
+    owner_engine: object
+    database: object
+
+
+@pytest.fixture(scope="session")
+def committed():
+    """A separate migrated database for tests that commit (concurrency, live API).
+
+    Committed rows never reach the shared test database, whose other tests assume it holds only
+    their own (rolled-back) data; this one is dropped at the end of the run.
+    """
+    from sqlalchemy import create_engine
+
+    from services.core.db import Database
+    from tests.db import fresh_database
+
+    with fresh_database("qcp_sub") as urls:
+        engine = create_engine(urls.owner)
+        database = Database.from_url(urls.app, pool_size=8, max_overflow=8)
+        try:
+            yield Committed(owner_engine=engine, database=database)
+        finally:
+            database.dispose()
+            engine.dispose()

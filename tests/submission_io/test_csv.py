@@ -48,7 +48,7 @@ def test_refuses_undecodable_bytes_naming_line_and_offset() -> None:
     data = "指标编码,分子,分母\n".encode() + b"NIT-2023-I.1,1,2\n\xff\xfe\n"
     with pytest.raises(FileUnreadable) as err:
         parse_csv(data)
-    assert err.value.problems == [{"line": 3, "offset": len(data) - 3, "encoding": "UTF-8"}]
+    assert err.value.problems == [{"code": "undecodable", "line": 3, "offset": len(data) - 3, "encoding": "UTF-8"}]
     assert "第 3 行" in err.value.detail and "0xFF" in err.value.detail
 
 

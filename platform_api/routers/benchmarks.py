@@ -1,0 +1,95 @@
+"""``/api/v1/benchmarks``, ``/laggards``, ``/hospitals/{id}/yoy``, ``/yoy`` and ``/flags/{quarter}/freeze``.
+
+Thin: parse, call one service, render (JSON, or CSV / XLSX with ``format=``). Every answer is
+scoped by the caller's role; a scope or hospital outside it answers 404 like a missing one.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Response
+
+from platform_api.auth.deps import CurrentActor
+from platform_api.deps import DbSession
+from platform_api.routers.registry import FORBIDDEN, NOT_FOUND
+from services.benchmark import benchmarks as benchmark_service
+from services.benchmark import exports, laggards, snapshots, views, yoy
+from services.core.errors import ValidationFailed
+from services.core.quarter import Quarter
+
+router = APIRouter(prefix="/api/v1", tags=["benchmarks"])
+
+Format = Literal["json", "csv", "xlsx"]
+ScopeParam = Annotated[str | None, Query(
+    examples=["province:330000"],
+    description="province:330000 | network:12 | peer:三级综合@330000 | nation（默认：本省 / default: own province）")]
+QuarterParam = Annotated[str, Query(examples=["2023Q3"], description="YYYYQn")]
+
+
+def parse_quarter(text: str) -> Quarter:
+    try:
+        return Quarter.parse(text)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc), problems=[{"field": "quarter", "problem": "use YYYYQn, e.g. 2023Q3"}]) from exc
+
+
+def file_response(rows: list[dict], columns, fmt: str, *, name: str, meta: dict) -> Response:  # noqa: ANN001
+    body, media_type = exports.export(rows, columns, fmt, sheet=name, meta=meta)
+    return Response(body, media_type=media_type,
+                    headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
+
+
+@router.get("/benchmarks", summary="指标对标 / benchmark of indicators in a scope", responses={**NOT_FOUND, **FORBIDDEN})
+def get_benchmarks(
+    session: DbSession, actor: CurrentActor, quarter: QuarterParam, scope: ScopeParam = None,
+    indicator: Annotated[str | None, Query(examples=["NIT-2023-I.1"])] = None,
+    include_submitted: bool = False, overdispersion: bool = False, format: Format = "json",
+):
+    q = parse_quarter(quarter)
+    report = benchmark_service.benchmark(session, actor, quarter=q, scope=scope, indicator=indicator,
+                                         include_submitted=include_submitted, overdispersion=overdispersion)
+    if format == "json":
+        return views.report_json(report)
+    return file_response(views.table_rows(report), views.ROW_COLUMNS, format, name=f"benchmark-{q}",
+                         meta=views.report_meta(report))
+
+
+@router.get("/laggards", summary="落后标记 / laggard flags of a scope", responses={**NOT_FOUND, **FORBIDDEN})
+def get_laggards(
+    session: DbSession, actor: CurrentActor, quarter: QuarterParam, scope: ScopeParam = None,
+    live: Annotated[bool, Query(description="忽略冻结快照，实时计算 / ignore the frozen snapshot")] = False,
+    include_submitted: bool = False, format: Format = "json",
+):
+    q = parse_quarter(quarter)
+    data = laggards.laggards(session, actor, quarter=q, scope=scope, live=live, include_submitted=include_submitted)
+    if format == "json":
+        return data
+    meta = {k: v for k, v in data.items() if k != "flags"}
+    return file_response(data["flags"], laggards.LAGGARD_COLUMNS, format, name=f"laggards-{q}", meta=meta)
+
+
+@router.get("/hospitals/{hospital_id}/yoy", summary="医院同比 / a hospital's year-over-year changes",
+            responses={**NOT_FOUND, **FORBIDDEN})
+def get_hospital_yoy(session: DbSession, actor: CurrentActor, hospital_id: Annotated[int, Path()],
+                     quarter: QuarterParam, include_submitted: bool = False) -> dict:
+    return yoy.hospital_yoy(session, actor, hospital_id=hospital_id, quarter=parse_quarter(quarter),
+                            include_submitted=include_submitted)
+
+
+@router.get("/yoy", summary="范围合并率同比 / year over year of a scope's pooled rates",
+            responses={**NOT_FOUND, **FORBIDDEN})
+def get_scope_yoy(session: DbSession, actor: CurrentActor, quarter: QuarterParam, scope: ScopeParam = None,
+                  include_submitted: bool = False) -> dict:
+    return yoy.scope_yoy(session, actor, quarter=parse_quarter(quarter), scope=scope,
+                         include_submitted=include_submitted)
+
+
+@router.post("/flags/{quarter}/freeze", status_code=201, summary="冻结落后标记 / freeze the flags of a quarter",
+             responses={**NOT_FOUND, **FORBIDDEN, 409: {"description": "已冻结 / already frozen"}})
+def freeze_flags(session: DbSession, actor: CurrentActor, quarter: Annotated[str, Path(examples=["2023Q3"])],
+                 scope: ScopeParam = None) -> dict:
+    snap = snapshots.freeze(session, actor, quarter=parse_quarter(quarter), scope=scope)
+    return {"snapshot_id": snap.id, "scope": snap.scope, "quarter": snap.quarter, "data_version": snap.data_version,
+            "data_hash": snap.data_hash, "values_used": snap.values_used, "min_denominator": snap.min_denominator,
+            "trigger": snap.trigger, "created_by": snap.created_by}

@@ -1,0 +1,141 @@
+"""``/api/v1/hospitals/{id}/submissions/{quarter}``: templates (XLSX, CSV) and file uploads.
+
+The request body is read through a size cap before the multipart parser sees it (413 as soon as
+the cap is passed); the declared content type decides CSV or XLSX, checked against the bytes
+(415 otherwise). The uploaded file's name is only a hint for generic content types: it is never
+used as a path, and never echoed back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Path, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+
+from platform_api.auth.deps import CurrentActor
+from platform_api.deps import DbSession
+from platform_api.routers.registry import NOT_FOUND, WRITE_RESPONSES, denials
+from services.core.errors import ValidationFailed
+from services.core.quarter import Quarter
+from services.submission import io_service
+from services.submission.io_common import FileUnreadable, UnsupportedFileType, too_large, upload_settings
+from services.submission.io_template import XLSX_MEDIA_TYPE
+from services.submission.schemas import SubmissionResult
+from services.submission.validation import parse_quarter
+
+router = APIRouter(prefix="/api/v1/hospitals/{hospital_id}/submissions/{quarter}", tags=["submissions"])
+MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the file itself
+UPLOAD_RESPONSES = {
+    **WRITE_RESPONSES, **NOT_FOUND,
+    413: {"description": "文件过大 / the file exceeds the size limit"},
+    415: {"description": "不是 CSV 或 XLSX / not CSV or XLSX (or not multipart/form-data)"},
+}
+
+
+def quarter_path(quarter: Annotated[str, Path(examples=["2023Q2"])]) -> Quarter:
+    return parse_quarter(quarter)
+
+
+QuarterPath = Annotated[Quarter, Depends(quarter_path)]
+
+
+@dataclass(frozen=True)
+class Upload:
+    data: bytes
+    content_type: str | None
+    filename: str | None
+
+
+async def _capped(stream: AsyncIterator[bytes], cap: int) -> AsyncIterator[bytes]:
+    size = 0
+    async for chunk in stream:
+        size += len(chunk)
+        if size > cap:
+            raise too_large(size, cap - MULTIPART_SLACK)
+        yield chunk
+
+
+async def read_upload(request: Request, limit: int) -> Upload:
+    """The single ``file`` part of a multipart/form-data request, at most ``limit`` bytes."""
+    if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
+        raise UnsupportedFileType(
+            "请以 multipart/form-data 上传，文件字段名为 file / send multipart/form-data with the file in field 'file'"
+        )
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit + MULTIPART_SLACK:
+        raise too_large(int(declared), limit)
+    parser = MultiPartParser(request.headers, _capped(request.stream(), limit + MULTIPART_SLACK),
+                             max_files=1, max_fields=4)
+    try:
+        form = await parser.parse()
+    except MultiPartException as exc:
+        raise FileUnreadable(f"上传内容格式错误：{exc.message} / malformed upload: {exc.message}") from None
+    try:
+        part = form.get("file")
+        if not isinstance(part, UploadFile):
+            raise ValidationFailed("缺少文件字段 file / the form has no file field 'file'",
+                                   problems=[{"field": "file", "code": "required"}])
+        data = await part.read(limit + 1)
+        if len(data) > limit:
+            raise too_large(len(data), limit)
+        return Upload(data, part.content_type, part.filename)
+    finally:
+        await form.close()
+
+
+@router.get(
+    "/template.xlsx", response_class=Response, responses={**NOT_FOUND, 200: {"content": {XLSX_MEDIA_TYPE: {}}}},
+    summary="下载 XLSX 上报模板 / download the XLSX template",
+    description="每个适用指标一行；只有 分子、分母、备注 可编辑 / one row per applicable indicator; only "
+    "numerator, denominator and comment are editable. 模板记录医院与季度，传错会被拒绝 / the template records "
+    "hospital and quarter, and is refused elsewhere.",
+)
+def xlsx_template(hospital_id: int, quarter: QuarterPath, session: DbSession, actor: CurrentActor) -> Response:
+    data = io_service.template_for(session, actor, hospital_id=hospital_id, quarter=quarter, kind="xlsx")
+    return _download(data, XLSX_MEDIA_TYPE, f"qcp-template-{hospital_id}-{quarter}.xlsx")
+
+
+@router.get(
+    "/template.csv", response_class=Response, responses={**NOT_FOUND, 200: {"content": {"text/csv": {}}}},
+    summary="下载 CSV 上报模板 / download the CSV template",
+)
+def csv_template(hospital_id: int, quarter: QuarterPath, session: DbSession, actor: CurrentActor) -> Response:
+    data = io_service.template_for(session, actor, hospital_id=hospital_id, quarter=quarter, kind="csv")
+    return _download(data, "text/csv; charset=utf-8", f"qcp-template-{hospital_id}-{quarter}.csv")
+
+
+def _download(data: bytes, media_type: str, filename: str) -> Response:
+    # filename is built from an integer and a Quarter: nothing from the request reaches the header
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store",
+               "X-Content-Type-Options": "nosniff"}
+    return Response(content=data, media_type=media_type, headers=headers)
+
+
+@router.post(
+    "/upload", response_model=SubmissionResult, responses=UPLOAD_RESPONSES,
+    summary="上传 CSV / XLSX 季度数据 / upload a CSV or XLSX file",
+    description="multipart/form-data，字段 file。全部接受或全部拒绝，问题注明行号与列 / all rows are accepted or "
+    "none; problems name their row and column. dry_run=true 只校验不保存 / checks without saving.",
+)
+async def upload(  # noqa: ANN201
+    hospital_id: int,
+    quarter: QuarterPath,
+    request: Request,
+    session: DbSession,
+    actor: CurrentActor,
+    dry_run: bool = False,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+):
+    with denials(request, actor, "submission.upload", "submission", f"{hospital_id}/{quarter}"):
+        upload = await read_upload(request, upload_settings().max_bytes)
+        kind = io_service.detect_kind(upload.content_type, upload.filename, upload.data[:8])
+        return await run_in_threadpool(
+            io_service.submit_upload, session, actor, hospital_id=hospital_id, quarter=quarter,
+            data=upload.data, kind=kind, dry_run=dry_run, idempotency_key=idempotency_key,
+        )

@@ -1,0 +1,60 @@
+"""The laggard table of a scope × quarter: the frozen snapshot when there is one, else live flags."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from services.benchmark.flag_reasons import KIND_LABELS
+from services.benchmark.flags import Flag, compute_flags
+from services.benchmark.queries import hospital_labels, indicators_by_id
+from services.benchmark.scope import resolve_scope
+from services.benchmark.snapshots import find_snapshot, frozen_lookup, snapshot_entries
+from services.core.actor import Actor
+from services.core.quarter import Quarter
+
+LAGGARD_COLUMNS = ("hospital_id", "hospital_name", "indicator_code", "indicator_name", "kind", "kind_label",
+                   "numerator", "denominator", "rate", "z", "reason", "reason_en")
+
+
+def _row(hospital_id: int, kind: str, info, x, n, z, reason: str, reason_en: str, labels: dict) -> dict:  # noqa: ANN001
+    zh, en = KIND_LABELS[kind]
+    rate = None
+    if info is not None and n:
+        rate = round(x / n * info.multiplier, 4)
+    return {
+        "hospital_id": hospital_id, "hospital_name": labels.get(hospital_id, {}).get("name"),
+        "indicator_code": info.code if info else None, "indicator_name": info.name if info else None,
+        "kind": kind, "kind_label": f"{zh} / {en}", "numerator": x, "denominator": n, "rate": rate, "z": z,
+        "reason": reason, "reason_en": reason_en,
+    }
+
+
+def _from_flags(flags: list[Flag], labels: dict) -> list[dict]:
+    return [_row(f.hospital_id, f.kind, f.indicator, f.numerator, f.denominator, f.z, f.reason, f.reason_en, labels)
+            for f in flags]
+
+
+def laggards(session: Session, actor: Actor, *, quarter: Quarter, scope: str | None = None, live: bool = False,
+             include_submitted: bool = False) -> dict:
+    """Flags for the scope × quarter. Frozen snapshot by default when it exists (``frozen`` true)."""
+    resolved = resolve_scope(session, actor, scope, quarter=quarter)
+    snapshot = None if live or include_submitted else find_snapshot(session, resolved, quarter)
+    viewer = resolved.viewer_hospital_id if resolved.own_hospital_only else None
+    if snapshot is not None:
+        entries = snapshot_entries(session, snapshot, hospital_id=viewer)
+        infos = indicators_by_id(session, sorted({e.indicator_id for e in entries if e.indicator_id}))
+        labels = hospital_labels(session, sorted({e.hospital_id for e in entries}))
+        rows = [_row(e.hospital_id, e.kind, infos.get(e.indicator_id), e.numerator, e.denominator, e.z, e.reason,
+                     e.reason_en, labels) for e in entries]
+        meta = {"frozen": True, "snapshot_id": snapshot.id, "data_version": snapshot.data_version,
+                "data_hash": snapshot.data_hash, "frozen_at": snapshot.created_at.isoformat(),
+                "frozen_by": snapshot.created_by, "trigger": snapshot.trigger,
+                "min_denominator": snapshot.min_denominator}
+    else:
+        _, flags = compute_flags(session, actor, resolved, quarter=quarter, include_submitted=include_submitted,
+                                 frozen=frozen_lookup(session, resolved))
+        labels = hospital_labels(session, sorted({f.hospital_id for f in flags}))
+        rows = _from_flags(flags, labels)
+        meta = {"frozen": False, "note": "实时计算，尚未冻结 / computed live, not frozen"}
+    return {"quarter": str(quarter), "scope": resolved.key, "scope_label": resolved.label,
+            "include_submitted": include_submitted, **meta, "flags": rows}

@@ -1,0 +1,108 @@
+"""质控反馈报告 — the quarterly feedback report of one hospital, as HTML and PDF.
+
+The report compares the hospital with its province (the hospital's own row and the province's
+distribution only, so it may be handed to the hospital): per indicator its value, the provincial
+pooled rate and median, its percentile rank, its funnel position and signal, the change on a year
+earlier (following the lineage) and its flags with reasons (frozen when the quarter is frozen).
+HTML is self-contained (inline CSS and SVG, no external resources); PDF is printed by headless
+Chromium (``/usr/bin/chromium``); without it ``ChromiumMissing`` is raised (503 in the API).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from services.benchmark.benchmarks import compute_scope
+from services.benchmark.laggards import laggards
+from services.benchmark.queries import indicators_of_year
+from services.benchmark.report_html import render_html
+from services.benchmark.scope import resolve_scope
+from services.benchmark.views import SIGNAL_LABELS, summary, unit_row
+from services.benchmark.yoy import hospital_yoy
+from services.core.actor import Actor
+from services.core.errors import DomainError
+from services.core.quarter import Quarter
+from services.registry.queries import load_hospital
+
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+
+
+class ChromiumMissing(DomainError):
+    code = "pdf_unavailable"
+    status = 503
+
+
+def _indicator_entries(session: Session, actor: Actor, hospital_id: int, quarter: Quarter, scope) -> list[dict]:  # noqa: ANN001
+    infos = indicators_of_year(session, quarter.year, specialty=actor.specialty)
+    report = compute_scope(session, actor, scope, quarter=quarter, indicators=infos)
+    entries = []
+    for b in report.indicators:
+        index = [i for i, h in enumerate(b.hospital_id) if int(h) == hospital_id]
+        if not index:
+            continue
+        row = unit_row(b, index[0], {})
+        row["signal_label"], row["signal_label_en"] = SIGNAL_LABELS[row["signal"]]
+        entries.append({"summary": summary(b), "row": row})
+    return entries
+
+
+def feedback_context(session: Session, actor: Actor, *, hospital_id: int, quarter: Quarter) -> dict:
+    """Everything the report shows, gathered through the same services as the API."""
+    hospital = load_hospital(session, actor, hospital_id)  # out of scope answers like not found
+    scope_key = f"province:{hospital.province_code}"
+    scope = resolve_scope(session, actor, scope_key, quarter=quarter)
+    yoy = hospital_yoy(session, actor, hospital_id=hospital_id, quarter=quarter)
+    flags = laggards(session, actor, quarter=quarter, scope=scope_key)
+    return {
+        "hospital": {"id": hospital.id, "name": hospital.name, "level": hospital.level, "type": hospital.type,
+                     "province_code": hospital.province_code},
+        "quarter": str(quarter), "scope_label": scope.label, "scope_label_en": scope.label_en,
+        "indicators": _indicator_entries(session, actor, hospital_id, quarter, scope),
+        "yoy": {r["indicator_code"]: r for r in yoy["indicators"]}, "retired": yoy["retired"],
+        "flags": [f for f in flags["flags"] if f["hospital_id"] == hospital_id],
+        "frozen": flags["frozen"], "data_version": flags.get("data_version"),
+        "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def feedback_html(session: Session, actor: Actor, *, hospital_id: int, quarter: Quarter) -> str:
+    return render_html(feedback_context(session, actor, hospital_id=hospital_id, quarter=quarter))
+
+
+def chromium_path() -> str | None:
+    for candidate in CHROMIUM_CANDIDATES:
+        if Path(candidate).exists():
+            return candidate
+    return shutil.which("chromium")
+
+
+def html_to_pdf(html: str, *, timeout: float = 60) -> bytes:
+    """Print ``html`` to PDF with headless Chromium (no network, a throw-away profile)."""
+    browser = chromium_path()
+    if browser is None:
+        raise ChromiumMissing(
+            "服务器未安装 Chromium，无法生成 PDF；请使用 HTML 版本并在浏览器中打印 / Chromium is not installed on "
+            "the server, so no PDF can be produced: use the .html report and print it from a browser"
+        )
+    with tempfile.TemporaryDirectory(prefix="qcp-report-") as tmp:
+        source, target = Path(tmp) / "report.html", Path(tmp) / "report.pdf"
+        source.write_text(html, encoding="utf-8")
+        subprocess.run(
+            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+             "--disable-background-networking", "--no-first-run", "--no-pdf-header-footer",
+             f"--user-data-dir={tmp}/profile", f"--print-to-pdf={target}", source.as_uri()],
+            check=True, capture_output=True, timeout=timeout,
+        )
+        return target.read_bytes()
+
+
+def feedback_pdf(session: Session, actor: Actor, *, hospital_id: int, quarter: Quarter) -> bytes:
+    if chromium_path() is None:
+        html_to_pdf("")  # raises ChromiumMissing before any work is done
+    return html_to_pdf(feedback_html(session, actor, hospital_id=hospital_id, quarter=quarter))

@@ -1,0 +1,139 @@
+"""National rollups: provinces side by side, provinces on a funnel, the national trend by quarter.
+
+Per province and indicator: hospitals expected and reporting (completeness), pooled rate, median
+hospital rate and the number of laggards (hospitals worse than the province's own funnel at 95% or
+99.8%). Provinces are then compared as units on a funnel around the national pooled rate.
+National roles see every province; provincial roles only their own province's rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from services.benchmark import stats
+from services.benchmark.benchmarks import compute_indicator
+from services.benchmark.lineage import predecessors
+from services.benchmark.queries import (
+    IndicatorInfo,
+    ValueArrays,
+    indicators_of_year,
+    scope_where,
+    value_arrays,
+)
+from services.benchmark.scope import BenchmarkScope
+from services.benchmark.settings import effective_settings
+from services.benchmark.views import clean, scaled
+from services.core.actor import Actor
+from services.core.quarter import Quarter
+from services.identity.permissions import require
+
+_PROVINCES = """
+SELECT h.province_code, count(*) FILTER (WHERE h.active) AS hospitals,
+       count(DISTINCT s.hospital_id) FILTER (WHERE s.status = ANY(:statuses)) AS reporting
+FROM hospitals h
+LEFT JOIN submissions s ON s.hospital_id = h.id AND s.province_code = h.province_code AND s.quarter = :quarter
+WHERE {scope}
+GROUP BY h.province_code ORDER BY h.province_code
+"""
+
+
+def _rollup_scope(actor: Actor) -> BenchmarkScope:
+    if actor.is_national:
+        return BenchmarkScope(key="nation", label="全国", label_en="nation")
+    return BenchmarkScope(key=f"province:{actor.province}", label=actor.province or "", label_en="",
+                          provinces=(actor.province or "",))
+
+
+def _province_of(session: Session, ids: np.ndarray) -> np.ndarray:
+    rows = dict(session.execute(text("SELECT id, province_code FROM hospitals WHERE id = ANY(:ids)"),
+                                {"ids": ids.tolist()}).all())
+    return np.asarray([rows.get(int(i), "") for i in ids], dtype=object)
+
+
+def _slice(values: ValueArrays, keep: np.ndarray) -> ValueArrays:
+    return ValueArrays(values.hospital_id[keep], values.numerator[keep], values.denominator[keep])
+
+
+def _province_rows(session: Session, info: IndicatorInfo, values: ValueArrays, provinces: np.ndarray,
+                   counts: dict[str, tuple[int, int]]) -> list[dict]:
+    rows = []
+    for code, (hospitals, reporting) in counts.items():
+        b = compute_indicator(info, _slice(values, provinces == code), effective_settings(session, province=code))
+        rows.append({
+            "province_code": code, "hospitals": hospitals, "reporting": reporting,
+            "completeness": round(reporting / hospitals, 4) if hospitals else None,
+            "numerator": int(b.numerator[b.denominator > 0].sum()), "denominator": int(b.denominator.sum()),
+            "pooled_rate": scaled(b.pooled, info.multiplier), "median": scaled(b.percentiles[50], info.multiplier),
+            "laggards": int(np.isin(b.signal, ("worse_95", "worse_998")).sum()),
+        })
+    return rows
+
+
+def _province_funnel(info: IndicatorInfo, rows: list[dict]) -> dict:
+    units = [r for r in rows if r["denominator"] > 0]
+    if info.kind != "proportion" or not units:
+        return {"applicable": False}
+    f = stats.funnel([r["province_code"] for r in units], [r["numerator"] for r in units],
+                     [r["denominator"] for r in units], direction=info.direction)
+    m = info.multiplier
+    return {"applicable": True, "target": scaled(f.target, m), "phi": clean(f.phi), "tau2": clean(f.tau2),
+            "units": [{"province_code": u, "rate": scaled(f.rate[i], m), "z": clean(float(f.z[i])),
+                       "limit95_low": scaled(f.limit95_low[i], m), "limit95_high": scaled(f.limit95_high[i], m),
+                       "limit998_low": scaled(f.limit998_low[i], m), "limit998_high": scaled(f.limit998_high[i], m),
+                       "signal": str(f.signal[i])} for i, u in enumerate(f.unit)]}
+
+
+def rollup(session: Session, actor: Actor, *, quarter: Quarter, indicator: str | None = None) -> dict:
+    require(actor, "rollup.read")
+    scope = _rollup_scope(actor)
+    infos = indicators_of_year(session, quarter.year, indicator=indicator, specialty=actor.specialty)
+    where, params = scope_where(scope, actor)
+    counts = {r.province_code: (r.hospitals, r.reporting) for r in session.execute(
+        text(_PROVINCES.format(scope=where)), {**params, "quarter": str(quarter), "statuses": ["approved"]})}
+    arrays = value_arrays(session, actor, scope, quarter=quarter, indicator_ids=[i.id for i in infos])
+    out = []
+    for info in infos:
+        values = arrays.get(info.id) or ValueArrays(*(np.zeros(0, dtype=np.int64),) * 3)
+        rows = _province_rows(session, info, values, _province_of(session, values.hospital_id), counts)
+        out.append({"indicator_code": info.code, "indicator_name": info.name, "indicator_name_en": info.name_en,
+                    "unit": info.unit, "provinces": rows, "province_funnel": _province_funnel(info, rows)})
+    return {"quarter": str(quarter), "scope": scope.key, "indicators": out,
+            "trend": national_trend(session, actor, scope, quarter=quarter, infos=infos)}
+
+
+_TREND = """
+SELECT s.quarter, v.indicator_id, sum(v.numerator) FILTER (WHERE v.denominator > 0), sum(v.denominator)
+FROM submission_values v
+JOIN submissions s ON s.id = v.submission_id AND s.province_code = v.province_code
+JOIN hospitals h ON h.id = v.hospital_id AND h.province_code = v.province_code
+WHERE s.quarter = ANY(:quarters) AND s.status = 'approved' AND v.indicator_id = ANY(:indicators) AND {scope}
+GROUP BY s.quarter, v.indicator_id
+"""
+
+
+def national_trend(session: Session, actor: Actor, scope: BenchmarkScope, *, quarter: Quarter,
+                   infos: list[IndicatorInfo], quarters: int = 8) -> list[dict]:
+    """Pooled rate by quarter for the last ``quarters`` quarters; earlier catalog years through the
+    lineage (comparable predecessors only, otherwise the series starts with the current year)."""
+    span = [quarter]
+    while len(span) < quarters:
+        span.insert(0, span[0].previous())
+    preds = predecessors(session, [i.id for i in infos])
+    source = {i.id: i.id for i in infos}
+    source.update({p.from_indicator_id: cur for cur, p in preds.items() if p.compares})
+    where, params = scope_where(scope, actor)
+    rows = session.execute(text(_TREND.format(scope=where)), {
+        **params, "quarters": [str(q) for q in span], "indicators": list(source)})
+    sums = {(q.strip(), source[ind]): (x or 0, n or 0) for q, ind, x, n in rows}
+    return [{"indicator_code": i.code, "points": [
+        {"quarter": str(q), "numerator": sums.get((str(q), i.id), (0, 0))[0],
+         "denominator": sums.get((str(q), i.id), (0, 0))[1],
+         "pooled_rate": _pooled(sums.get((str(q), i.id)), i.multiplier)} for q in span]} for i in infos]
+
+
+def _pooled(pair: tuple[int, int] | None, multiplier: int) -> float | None:
+    if not pair or not pair[1]:
+        return None
+    return round(pair[0] / pair[1] * multiplier, 6)

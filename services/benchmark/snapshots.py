@@ -1,0 +1,129 @@
+"""Frozen laggard flags: what was reported for a province × quarter, never rewritten.
+
+A snapshot is taken (approved data only) when the province's submission window for the quarter
+locks — ``freeze_locked_windows`` is run by the scheduler (``qcp flags freeze-locked``, every few
+minutes) — or earlier/explicitly by a provincial admin (``POST /api/v1/flags/{quarter}/freeze``).
+It stores the highest value-version id and a hash of every value it read. A second freeze of
+the same scope × quarter is refused; corrections made later change the live flags only.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.benchmark.flags import BASE_KINDS, Flag, compute_flags
+from services.benchmark.queries import data_version
+from services.benchmark.scope import BenchmarkScope, resolve_scope
+from services.benchmark.settings import effective_settings
+from services.core.actor import Actor, Role
+from services.core.errors import Conflict, PermissionDenied, ValidationFailed
+from services.core.quarter import Quarter
+from services.models import FlagSnapshot, FlagSnapshotEntry, Province
+from services.submission.windows import effective_window
+
+
+def find_snapshot(session: Session, scope: BenchmarkScope, quarter: Quarter) -> FlagSnapshot | None:
+    if scope.province is None:
+        return None
+    stmt = select(FlagSnapshot).where(FlagSnapshot.province_code == scope.province,
+                                      FlagSnapshot.scope == scope.key, FlagSnapshot.quarter == str(quarter))
+    return session.scalars(stmt).first()
+
+
+def snapshot_entries(session: Session, snapshot: FlagSnapshot, *, hospital_id: int | None = None) -> list[FlagSnapshotEntry]:
+    stmt = select(FlagSnapshotEntry).where(FlagSnapshotEntry.snapshot_id == snapshot.id,
+                                           FlagSnapshotEntry.province_code == snapshot.province_code)
+    if hospital_id is not None:
+        stmt = stmt.where(FlagSnapshotEntry.hospital_id == hospital_id)
+    return list(session.scalars(stmt.order_by(FlagSnapshotEntry.hospital_id, FlagSnapshotEntry.id)))
+
+
+def frozen_lookup(session: Session, scope: BenchmarkScope):  # noqa: ANN201
+    """For ``compute_flags``: earlier quarters' frozen alarm/alert/decile pairs, when frozen."""
+    def lookup(quarter: Quarter) -> set[tuple[int, int]] | None:
+        snap = find_snapshot(session, scope, quarter)
+        if snap is None:
+            return None
+        return {(e.hospital_id, e.indicator_id) for e in snapshot_entries(session, snap) if e.kind in BASE_KINDS}
+    return lookup
+
+
+def _check_freezer(actor: Actor, scope: BenchmarkScope) -> None:
+    if not actor.has(Role.PROVINCIAL_ADMIN, Role.NATIONAL_ADMIN):
+        raise PermissionDenied("只有省级管理员或国家管理员可冻结标记 / only provincial or national admins may freeze flags")
+    if scope.province is None or scope.own_hospital_only:
+        raise ValidationFailed(
+            "只能冻结单个省份内的范围 / only scopes within one province can be frozen",
+            problems=[{"field": "scope", "problem": "use province:<code>, peer:…@<code> or a provincial network"}],
+        )
+
+
+def _entry(snapshot: FlagSnapshot, flag: Flag) -> FlagSnapshotEntry:
+    return FlagSnapshotEntry(
+        snapshot_id=snapshot.id, province_code=snapshot.province_code, hospital_id=flag.hospital_id,
+        indicator_id=flag.indicator.id if flag.indicator else None, kind=flag.kind, numerator=flag.numerator,
+        denominator=flag.denominator, z=flag.z, reason=flag.reason, reason_en=flag.reason_en,
+        evidence=_jsonable(flag.evidence or {}),
+    )
+
+
+def _jsonable(evidence: dict) -> dict:
+    return {k: (float(v) if hasattr(v, "item") else v) for k, v in evidence.items()}
+
+
+def freeze_scope(session: Session, actor: Actor, scope: BenchmarkScope, *, quarter: Quarter,
+                 trigger: str = "manual") -> FlagSnapshot:
+    """Freeze the flags of a resolved scope × quarter (approved data only)."""
+    _check_freezer(actor, scope)
+    if find_snapshot(session, scope, quarter) is not None:
+        raise Conflict(f"{scope.label} {quarter} 的标记已冻结 / flags for {scope.key} {quarter} are already frozen",
+                       scope=scope.key, quarter=str(quarter))
+    version, digest, count = data_version(session, actor, scope, quarter=quarter)
+    _, flags = compute_flags(session, actor, scope, quarter=quarter, frozen=frozen_lookup(session, scope))
+    snapshot = FlagSnapshot(
+        province_code=scope.province, scope=scope.key, quarter=str(quarter), include_submitted=False,
+        data_version=version, data_hash=digest, values_used=count,
+        min_denominator=effective_settings(session, province=scope.province).min_denominator,
+        trigger=trigger, created_by=actor.subject,
+    )
+    session.add(snapshot)
+    session.flush()
+    session.add_all([_entry(snapshot, f) for f in flags])
+    session.flush()
+    return snapshot
+
+
+def freeze(session: Session, actor: Actor, *, quarter: Quarter, scope: str | None = None,
+           trigger: str = "manual") -> FlagSnapshot:
+    resolved = resolve_scope(session, actor, scope, quarter=quarter)
+    return freeze_scope(session, actor, resolved, quarter=quarter, trigger=trigger)
+
+
+def _unfrozen_provinces(session: Session, actor: Actor, quarter: Quarter) -> list[str]:
+    stmt = select(Province.code).where(
+        Province.offboarded_at.is_(None),
+        ~select(FlagSnapshot.id).where(FlagSnapshot.province_code == Province.code,
+                                       FlagSnapshot.quarter == str(quarter),
+                                       FlagSnapshot.scope == "province:" + Province.code).exists(),
+    )
+    if not actor.is_national:
+        stmt = stmt.where(Province.code == actor.province)
+    return list(session.scalars(stmt.order_by(Province.code)))
+
+
+def freeze_locked_windows(session: Session, actor: Actor, *, now: datetime | None = None,
+                          lookback: int = 4) -> list[FlagSnapshot]:
+    """Freeze every province × quarter (of the last ``lookback`` quarters) whose submission window
+    (configured or default) has locked and that is not frozen yet. Run by the scheduler."""
+    now = now or datetime.now(UTC)
+    quarter, done = Quarter.containing(now.date()).previous(), []
+    for _ in range(lookback):
+        for province in _unfrozen_provinces(session, actor, quarter):
+            if effective_window(session, province, quarter).locks_at <= now:
+                done.append(freeze(session, actor, quarter=quarter, scope=f"province:{province}",
+                                   trigger="window_lock"))
+        quarter = quarter.previous()
+    return done
