@@ -111,8 +111,15 @@ def record_denied(
     """Keep a refused attempt in its own committed transaction (survives the request's rollback)."""
     with database.unit_of_work(actor) as session:
         record(
-            session, actor, action=action, entity=entity, entity_id=entity_id,
-            before=None, after=None, reason=reason[:2000], outcome="denied",
+            session,
+            actor,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            before=None,
+            after=None,
+            reason=reason[:2000],
+            outcome="denied",
         )
 
 
@@ -189,7 +196,12 @@ def _cursor_id(cursor: str | None) -> int | None:
 
 
 def read_audit(
-    session: Session, actor: Actor, *, filters: AuditFilters | None = None, limit: int = 50, cursor: str | None = None
+    session: Session,
+    actor: Actor,
+    *,
+    filters: AuditFilters | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
 ) -> AuditPage:
     """Newest first; ``next_cursor`` continues after the last row (keyset on id)."""
     require(actor, "audit.read")

@@ -38,7 +38,10 @@ class KeycloakAdminSettings:
 
     @classmethod
     def from_env(cls) -> KeycloakAdminSettings | None:
-        """``QCP_KEYCLOAK_ADMIN_URL`` / ``_REALM`` / ``_USER`` / ``_PASSWORD`` / ``_USER_REALM``; None when no URL."""
+        """From ``QCP_KEYCLOAK_ADMIN_URL`` / ``_REALM`` / ``_USER`` / ``_PASSWORD`` / ``_USER_REALM``.
+
+        None when no URL is set.
+        """
         url = os.environ.get("QCP_KEYCLOAK_ADMIN_URL")
         if not url:
             return None
@@ -92,7 +95,11 @@ def _audience_mapper(audience: str) -> dict:
         "name": f"audience-{audience}",
         "protocol": "openid-connect",
         "protocolMapper": "oidc-audience-mapper",
-        "config": {"included.client.audience": audience, "access.token.claim": "true", "id.token.claim": "false"},
+        "config": {
+            "included.client.audience": audience,
+            "access.token.claim": "true",
+            "id.token.claim": "false",
+        },
     }
 
 
@@ -107,8 +114,13 @@ class TenantDirectory:
     def connect(cls, settings: KeycloakAdminSettings, *, api_audience: str = "qcp-api") -> TenantDirectory:
         url = settings.server_url if settings.server_url.endswith("/") else settings.server_url + "/"
         admin = KeycloakAdmin(
-            server_url=url, username=settings.username, password=settings.password, realm_name=settings.realm,
-            user_realm_name=settings.user_realm, client_id="admin-cli", verify=settings.verify,
+            server_url=url,
+            username=settings.username,
+            password=settings.password,
+            realm_name=settings.realm,
+            user_realm_name=settings.user_realm,
+            client_id="admin-cli",
+            verify=settings.verify,
         )
         return cls(admin, api_audience=api_audience)
 
@@ -199,7 +211,9 @@ class TenantDirectory:
         changed = 0
         attributes = dict(group.get("attributes") or {})
         if attributes.get("qcp_disabled") != ["true"]:
-            self.admin.update_group(group["id"], {"name": group["name"], "attributes": {**attributes, "qcp_disabled": ["true"]}})
+            self.admin.update_group(
+                group["id"], {"name": group["name"], "attributes": {**attributes, "qcp_disabled": ["true"]}}
+            )
             changed += 1
         for member in self.admin.get_group_members(group["id"]):
             if member.get("enabled", True):
@@ -217,7 +231,9 @@ class TenantDirectory:
         """Disable every hospital client of the province and everyone in its groups."""
         prefix = hospital_client_id(province_code, 0)[:-1]
         changed = sum(
-            self._disable_client(c["clientId"]) for c in self.admin.get_clients() if c["clientId"].startswith(prefix)
+            self._disable_client(c["clientId"])
+            for c in self.admin.get_clients()
+            if c["clientId"].startswith(prefix)
         )
         group = self.group(f"/{ROOT_GROUP}/{province_code}")
         if group is None:

@@ -26,7 +26,8 @@ from services.registry.schemas import HospitalCreate, QcCenterCreate
 from tenants.keycloak_admin import TenantDirectory
 
 _BIND = text(
-    "SELECT set_config('app.province', :province, true), set_config('app.all_provinces', :all_provinces, true),"
+    "SELECT set_config('app.province', :province, true),"
+    " set_config('app.all_provinces', :all_provinces, true),"
     " set_config('app.hospital', :hospital, true)"
 )
 
@@ -71,8 +72,16 @@ def _mark(session: Session, actor: Actor, province: Province, column: str, actio
     setattr(province, column, func.now())
     session.flush()
     session.refresh(province)
-    audit.record(session, actor, action=action, entity="province", entity_id=province.code,
-                 before=before, after=audit.snapshot(province), province_code=province.code)
+    audit.record(
+        session,
+        actor,
+        action=action,
+        entity="province",
+        entity_id=province.code,
+        before=before,
+        after=audit.snapshot(province),
+        province_code=province.code,
+    )
     return True
 
 
@@ -82,7 +91,9 @@ def _general_center(session: Session, actor: Actor, province: Province, out: Out
     )
     created = center is None
     if created:
-        data = QcCenterCreate(level="provincial", province_code=province.code, name=f"{province.name}医疗质量控制中心")
+        data = QcCenterCreate(
+            level="provincial", province_code=province.code, name=f"{province.name}医疗质量控制中心"
+        )
         center = qc_centers.create_qc_center(session, actor, data=data)
     out.did(created, f"省级综合质控中心 {center.name}", f"provincial general QC center (id {center.id})")
 
@@ -105,7 +116,11 @@ def onboard_province(
         out.lines.append(SKIPPED)
     else:
         group = directory.ensure_province_group(province_code)
-        out.did(group.created, f"Keycloak 组 /provinces/{province_code}", f"Keycloak group /provinces/{province_code}")
+        out.did(
+            group.created,
+            f"Keycloak 组 /provinces/{province_code}",
+            f"Keycloak group /provinces/{province_code}",
+        )
     return out
 
 
@@ -146,7 +161,9 @@ def add_hospital(
     group = directory.ensure_hospital_group(hospital.province_code, hospital.id)
     out.did(group.created, f"Keycloak 组 /provinces/{hospital.province_code}/{hospital.id}", "hospital group")
     client = directory.ensure_hospital_client(hospital.province_code, hospital.id, hospital.name)
-    out.did(client.created, f"医院系统客户端 {client.client_id}", f"hospital-system client {client.client_id}")
+    out.did(
+        client.created, f"医院系统客户端 {client.client_id}", f"hospital-system client {client.client_id}"
+    )
     out.secret = client.secret
     return out
 
@@ -163,20 +180,37 @@ def offboard(
     """Disable access of a province or of one hospital; every row is kept."""
     actor, out = _bind(session, actor or system_actor("tenants")), Outcome()
     if (province_code is None) == (hospital_id is None):
-        raise ValidationFailed("请指定 --province 或 --hospital 之一 / give exactly one of --province or --hospital")
+        raise ValidationFailed(
+            "请指定 --province 或 --hospital 之一 / give exactly one of --province or --hospital"
+        )
     if hospital_id is not None:
         hospital = hospitals.get_hospital(session, actor, hospital_id=hospital_id)
         was_active = hospital.active
         hospitals.deactivate_hospital(session, actor, hospital_id=hospital_id, reason=reason)
-        out.did(was_active, f"医院 {hospital.id} 停用", f"hospital {hospital.id} deactivated (data kept)", done=DONE)
+        out.did(
+            was_active,
+            f"医院 {hospital.id} 停用",
+            f"hospital {hospital.id} deactivated (data kept)",
+            done=DONE,
+        )
         changed = directory.disable_hospital(hospital.province_code, hospital.id) if directory else None
     else:
         province = _province(session, province_code)
         created = _mark(session, actor, province, "offboarded_at", "tenant.offboard")
-        out.did(created, f"省份 {province.name} 下线", f"province {province_code} offboarded (data kept)", done=DONE)
+        out.did(
+            created,
+            f"省份 {province.name} 下线",
+            f"province {province_code} offboarded (data kept)",
+            done=DONE,
+        )
         changed = directory.disable_province(province_code) if directory else None
     if changed is None:
         out.lines.append(SKIPPED)
     else:
-        out.did(changed > 0, "Keycloak 访问停用", f"Keycloak access disabled ({changed} objects changed)", done=DONE)
+        out.did(
+            changed > 0,
+            "Keycloak 访问停用",
+            f"Keycloak access disabled ({changed} objects changed)",
+            done=DONE,
+        )
     return out

@@ -15,10 +15,14 @@ from services.core.errors import DomainError
 
 app = typer.Typer(help="租户管理 / tenant onboarding", no_args_is_help=True)
 
-KcUrl = Annotated[str | None, typer.Option("--keycloak-url", envvar="QCP_KEYCLOAK_ADMIN_URL", help="Keycloak 地址")]
+KcUrl = Annotated[
+    str | None, typer.Option("--keycloak-url", envvar="QCP_KEYCLOAK_ADMIN_URL", help="Keycloak 地址")
+]
 KcRealm = Annotated[str, typer.Option("--keycloak-realm", envvar="QCP_KEYCLOAK_ADMIN_REALM")]
 KcUser = Annotated[str, typer.Option("--keycloak-user", envvar="QCP_KEYCLOAK_ADMIN_USER")]
-KcPassword = Annotated[str, typer.Option("--keycloak-password", envvar="QCP_KEYCLOAK_ADMIN_PASSWORD", hidden=True)]
+KcPassword = Annotated[
+    str, typer.Option("--keycloak-password", envvar="QCP_KEYCLOAK_ADMIN_PASSWORD", hidden=True)
+]
 KcUserRealm = Annotated[str, typer.Option("--keycloak-user-realm", envvar="QCP_KEYCLOAK_ADMIN_USER_REALM")]
 
 
@@ -27,8 +31,9 @@ def _directory(url: str | None, realm: str, user: str, password: str, user_realm
         return None
     from tenants.keycloak_admin import KeycloakAdminSettings, TenantDirectory
 
-    settings = KeycloakAdminSettings(server_url=url, realm=realm, username=user, password=password,
-                                     user_realm=user_realm)
+    settings = KeycloakAdminSettings(
+        server_url=url, realm=realm, username=user, password=password, user_realm=user_realm
+    )
     return TenantDirectory.connect(settings)
 
 
@@ -47,20 +52,27 @@ def _run(step, *args, **kwargs) -> None:  # noqa: ANN001
     for line in outcome.lines:
         typer.echo(line)
     if outcome.secret:
-        typer.echo("客户端密钥仅显示这一次，请立即安全保存 / the client secret is shown ONCE; store it securely now:")
+        typer.echo(
+            "客户端密钥仅显示这一次，请立即安全保存 / the client secret is shown ONCE; store it securely now:"
+        )
         typer.echo(outcome.secret)
 
 
 @app.command("onboard")
 def onboard(
     province: Annotated[str, typer.Option(help="省级行政区划代码 / province code, e.g. 330000")],
-    keycloak_url: KcUrl = None, keycloak_realm: KcRealm = "qcp", keycloak_user: KcUser = "admin",
-    keycloak_password: KcPassword = "", keycloak_user_realm: KcUserRealm = "master",
+    keycloak_url: KcUrl = None,
+    keycloak_realm: KcRealm = "qcp",
+    keycloak_user: KcUser = "admin",
+    keycloak_password: KcPassword = "",
+    keycloak_user_realm: KcUserRealm = "master",
 ) -> None:
     """接入省份 / onboard a province: mark it, create its general QC center and Keycloak group."""
     from tenants.onboarding import onboard_province
 
-    directory = _directory(keycloak_url, keycloak_realm, keycloak_user, keycloak_password, keycloak_user_realm)
+    directory = _directory(
+        keycloak_url, keycloak_realm, keycloak_user, keycloak_password, keycloak_user_realm
+    )
     _run(onboard_province, directory, province_code=province)
 
 
@@ -74,8 +86,11 @@ def add_hospital(
     type: Annotated[str, typer.Option("--type", help="综合 | 专科 | 中医 | 中西医结合 | 民族医 | 妇幼保健")],
     prefecture: Annotated[str, typer.Option(help="地市代码 / prefecture code, e.g. 330100")],
     beds: Annotated[int, typer.Option(help="床位数 / beds")],
-    keycloak_url: KcUrl = None, keycloak_realm: KcRealm = "qcp", keycloak_user: KcUser = "admin",
-    keycloak_password: KcPassword = "", keycloak_user_realm: KcUserRealm = "master",
+    keycloak_url: KcUrl = None,
+    keycloak_realm: KcRealm = "qcp",
+    keycloak_user: KcUser = "admin",
+    keycloak_password: KcPassword = "",
+    keycloak_user_realm: KcUserRealm = "master",
 ) -> None:
     """登记医院并创建其系统客户端 / register a hospital and create its hospital-system client."""
     from pydantic import ValidationError
@@ -84,13 +99,23 @@ def add_hospital(
     from tenants.onboarding import add_hospital as add
 
     try:
-        data = HospitalCreate(province_code=province, credit_code=credit_code, name=name, level=level,
-                              grade=grade, type=type, prefecture_code=prefecture, beds=beds)
+        data = HospitalCreate(
+            province_code=province,
+            credit_code=credit_code,
+            name=name,
+            level=level,
+            grade=grade,
+            type=type,
+            prefecture_code=prefecture,
+            beds=beds,
+        )
     except ValidationError as exc:
         for err in exc.errors():
             typer.echo(f"错误 / error: {'.'.join(map(str, err['loc']))}: {err['msg']}", err=True)
         raise typer.Exit(2) from exc
-    directory = _directory(keycloak_url, keycloak_realm, keycloak_user, keycloak_password, keycloak_user_realm)
+    directory = _directory(
+        keycloak_url, keycloak_realm, keycloak_user, keycloak_password, keycloak_user_realm
+    )
     _run(add, directory, data=data)
 
 
@@ -98,12 +123,19 @@ def add_hospital(
 def offboard(
     province: Annotated[str | None, typer.Option(help="下线整个省份 / offboard a province")] = None,
     hospital: Annotated[int | None, typer.Option(help="停用一家医院 / offboard one hospital (id)")] = None,
-    reason: Annotated[str, typer.Option(help="原因（记入审计）/ reason, kept in the audit log")] = "offboarded",
-    keycloak_url: KcUrl = None, keycloak_realm: KcRealm = "qcp", keycloak_user: KcUser = "admin",
-    keycloak_password: KcPassword = "", keycloak_user_realm: KcUserRealm = "master",
+    reason: Annotated[
+        str, typer.Option(help="原因（记入审计）/ reason, kept in the audit log")
+    ] = "offboarded",
+    keycloak_url: KcUrl = None,
+    keycloak_realm: KcRealm = "qcp",
+    keycloak_user: KcUser = "admin",
+    keycloak_password: KcPassword = "",
+    keycloak_user_realm: KcUserRealm = "master",
 ) -> None:
     """停用访问、保留数据 / disable access and keep the data."""
     from tenants.onboarding import offboard as run_offboard
 
-    directory = _directory(keycloak_url, keycloak_realm, keycloak_user, keycloak_password, keycloak_user_realm)
+    directory = _directory(
+        keycloak_url, keycloak_realm, keycloak_user, keycloak_password, keycloak_user_realm
+    )
     _run(run_offboard, directory, province_code=province, hospital_id=hospital, reason=reason)

@@ -16,7 +16,9 @@ router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
 
 @router.get(
-    "", response_model=audit.AuditPage, summary="审计日志 / the audit log",
+    "",
+    response_model=audit.AuditPage,
+    summary="审计日志 / the audit log",
     description="按时间倒序；用 next_cursor 翻页 / newest first; pass `next_cursor` as `cursor` for the next page.",
 )
 def read_audit(
@@ -35,7 +37,13 @@ def read_audit(
 ) -> audit.AuditPage:
     require(actor, "audit.read")
     filters = audit.AuditFilters(
-        action=action, entity=entity, entity_id=entity_id, outcome=outcome, actor_subject=actor_subject,
-        province_code=province_code, since=since, until=until,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        outcome=outcome,
+        actor_subject=actor_subject,
+        province_code=province_code,
+        since=since,
+        until=until,
     )
     return audit.read_audit(session, actor, filters=filters, limit=limit, cursor=cursor)

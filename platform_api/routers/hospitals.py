@@ -33,25 +33,34 @@ def list_hospitals(
 
 
 @router.post(
-    "", response_model=HospitalRead, status_code=201, responses=WRITE_RESPONSES,
+    "",
+    response_model=HospitalRead,
+    status_code=201,
+    responses=WRITE_RESPONSES,
     summary="登记医院 / register a hospital",
     description="校验统一社会信用代码（GB 32100）与地市归属 / checks the credit code and that the prefecture "
     "lies in the province. 省级管理员只能在本省登记 / provincial admins register in their own province.",
 )
-def create_hospital(data: HospitalCreate, session: DbSession, actor: CurrentActor, request: Request):  # noqa: ANN201
+def create_hospital(  # noqa: ANN201
+    data: HospitalCreate, session: DbSession, actor: CurrentActor, request: Request
+):
     with denials(request, actor, "hospital.create", "hospital"):
         require(actor, WRITE)
         return hospitals.create_hospital(session, actor, data=data)
 
 
-@router.get("/{hospital_id}", response_model=HospitalRead, responses=NOT_FOUND, summary="医院详情 / one hospital")
+@router.get(
+    "/{hospital_id}", response_model=HospitalRead, responses=NOT_FOUND, summary="医院详情 / one hospital"
+)
 def get_hospital(hospital_id: int, session: DbSession, actor: CurrentActor):  # noqa: ANN201
     require(actor, READ)
     return hospitals.get_hospital(session, actor, hospital_id=hospital_id)
 
 
 @router.patch(
-    "/{hospital_id}", response_model=HospitalRead, responses={**NOT_FOUND, **WRITE_RESPONSES},
+    "/{hospital_id}",
+    response_model=HospitalRead,
+    responses={**NOT_FOUND, **WRITE_RESPONSES},
     summary="修改医院信息 / update a hospital",
 )
 def update_hospital(  # noqa: ANN201
@@ -63,7 +72,9 @@ def update_hospital(  # noqa: ANN201
 
 
 @router.post(
-    "/{hospital_id}/deactivate", response_model=HospitalRead, responses={**NOT_FOUND, **WRITE_RESPONSES},
+    "/{hospital_id}/deactivate",
+    response_model=HospitalRead,
+    responses={**NOT_FOUND, **WRITE_RESPONSES},
     summary="停用医院（保留历史）/ deactivate a hospital, keeping its history",
 )
 def deactivate_hospital(  # noqa: ANN201

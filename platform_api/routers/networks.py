@@ -30,7 +30,9 @@ def _quarter(text: str) -> Quarter:
     try:
         return Quarter.parse(text)
     except ValueError as exc:
-        raise ValidationFailed(str(exc), problems=[{"field": "quarter", "problem": "use YYYYQn, e.g. 2023Q2"}]) from exc
+        raise ValidationFailed(
+            str(exc), problems=[{"field": "quarter", "problem": "use YYYYQn, e.g. 2023Q2"}]
+        ) from exc
 
 
 @router.get("", response_model=list[NetworkRead], summary="网络列表 / list networks")
@@ -42,24 +44,34 @@ def list_networks(
 
 
 @router.post(
-    "", response_model=NetworkRead, status_code=201, responses=WRITE_RESPONSES, summary="定义网络 / define a network",
+    "",
+    response_model=NetworkRead,
+    status_code=201,
+    responses=WRITE_RESPONSES,
+    summary="定义网络 / define a network",
     description="省级网络只含本省医院；全国性网络由国家级质控中心定义 / a provincial network holds its province's "
     "hospitals only; national networks are defined by national QC centers.",
 )
-def create_network(data: NetworkCreate, session: DbSession, actor: CurrentActor, request: Request):  # noqa: ANN201
+def create_network(  # noqa: ANN201
+    data: NetworkCreate, session: DbSession, actor: CurrentActor, request: Request
+):
     with denials(request, actor, "network.create", "network"):
         require(actor, WRITE)
         return networks.create_network(session, actor, data=data)
 
 
-@router.get("/{network_id}", response_model=NetworkRead, responses=NOT_FOUND, summary="网络详情 / one network")
+@router.get(
+    "/{network_id}", response_model=NetworkRead, responses=NOT_FOUND, summary="网络详情 / one network"
+)
 def get_network(network_id: int, session: DbSession, actor: CurrentActor):  # noqa: ANN201
     require(actor, READ)
     return networks.get_network(session, actor, network_id=network_id)
 
 
 @router.patch(
-    "/{network_id}", response_model=NetworkRead, responses={**NOT_FOUND, **WRITE_RESPONSES},
+    "/{network_id}",
+    response_model=NetworkRead,
+    responses={**NOT_FOUND, **WRITE_RESPONSES},
     summary="修改网络 / update a network",
 )
 def update_network(  # noqa: ANN201
@@ -71,7 +83,9 @@ def update_network(  # noqa: ANN201
 
 
 @router.get(
-    "/{network_id}/members", response_model=list[MemberRead], responses=NOT_FOUND,
+    "/{network_id}/members",
+    response_model=list[MemberRead],
+    responses=NOT_FOUND,
     summary="网络成员 / members of a network",
     description="指定 quarter 时返回该季度内任一时间有效的成员；否则返回全部历史 / with `quarter`, the "
     "memberships in effect at any time during that quarter; without it, the whole history.",
@@ -89,7 +103,10 @@ def list_members(
 
 
 @router.post(
-    "/{network_id}/members", response_model=MemberRead, status_code=201, responses={**NOT_FOUND, **WRITE_RESPONSES},
+    "/{network_id}/members",
+    response_model=MemberRead,
+    status_code=201,
+    responses={**NOT_FOUND, **WRITE_RESPONSES},
     summary="加入网络 / add a hospital to a network",
     description="成员期间为 [valid_from, valid_to)，同一医院不得重叠 / membership covers [valid_from, valid_to) "
     "and must not overlap another membership of the same hospital (409).",
@@ -103,11 +120,17 @@ def add_member(  # noqa: ANN201
 
 
 @router.patch(
-    "/{network_id}/members/{membership_id}", response_model=MemberRead, responses={**NOT_FOUND, **WRITE_RESPONSES},
+    "/{network_id}/members/{membership_id}",
+    response_model=MemberRead,
+    responses={**NOT_FOUND, **WRITE_RESPONSES},
     summary="结束成员资格 / end a membership",
 )
 def end_membership(  # noqa: ANN201
-    network_id: int, membership_id: int, data: MembershipEnd, session: DbSession, actor: CurrentActor,
+    network_id: int,
+    membership_id: int,
+    data: MembershipEnd,
+    session: DbSession,
+    actor: CurrentActor,
     request: Request,
 ):
     with denials(request, actor, "network.member.end", "network_membership", membership_id):

@@ -32,25 +32,37 @@ def list_qc_centers(
 
 
 @router.post(
-    "", response_model=QcCenterRead, status_code=201, responses=WRITE_RESPONSES,
+    "",
+    response_model=QcCenterRead,
+    status_code=201,
+    responses=WRITE_RESPONSES,
     summary="设立质控中心 / create a QC center",
     description="综合（医政）中心 specialty_code 为空，专业中心取自专业目录 / a general center has no "
     "specialty_code; a specialty center uses a code of the specialty catalog.",
 )
-def create_qc_center(data: QcCenterCreate, session: DbSession, actor: CurrentActor, request: Request):  # noqa: ANN201
+def create_qc_center(  # noqa: ANN201
+    data: QcCenterCreate, session: DbSession, actor: CurrentActor, request: Request
+):
     with denials(request, actor, "qc_center.create", "qc_center"):
         require(actor, WRITE)
         return qc_centers.create_qc_center(session, actor, data=data)
 
 
-@router.get("/{qc_center_id}", response_model=QcCenterRead, responses=NOT_FOUND, summary="质控中心详情 / one QC center")
+@router.get(
+    "/{qc_center_id}",
+    response_model=QcCenterRead,
+    responses=NOT_FOUND,
+    summary="质控中心详情 / one QC center",
+)
 def get_qc_center(qc_center_id: int, session: DbSession, actor: CurrentActor):  # noqa: ANN201
     require(actor, READ)
     return qc_centers.get_qc_center(session, actor, qc_center_id=qc_center_id)
 
 
 @router.patch(
-    "/{qc_center_id}", response_model=QcCenterRead, responses={**NOT_FOUND, **WRITE_RESPONSES},
+    "/{qc_center_id}",
+    response_model=QcCenterRead,
+    responses={**NOT_FOUND, **WRITE_RESPONSES},
     summary="修改质控中心 / update a QC center",
 )
 def update_qc_center(  # noqa: ANN201

@@ -16,14 +16,20 @@ FORBIDDEN = {403: {"description": "您的角色无权执行此操作 / your role
 WRITE_RESPONSES = {
     **FORBIDDEN,
     409: {"description": "与现有数据冲突 / conflicts with existing data"},
-    422: {"description": "数据校验失败，problems 列出每个问题 / invalid data; `problems` lists every problem"},
+    422: {
+        "description": "数据校验失败，problems 列出每个问题 / invalid data; `problems` lists every problem"
+    },
 }
 
 
 @contextmanager
-def denials(request: Request, actor: Actor, action: str, entity: str, entity_id: object = None) -> Iterator[None]:
+def denials(
+    request: Request, actor: Actor, action: str, entity: str, entity_id: object = None
+) -> Iterator[None]:
     """Record a refusal (403, or 404 on a write) in its own transaction, then let it propagate."""
-    with audit.denials_recorded(get_database(request), actor, action=action, entity=entity, entity_id=entity_id):
+    with audit.denials_recorded(
+        get_database(request), actor, action=action, entity=entity, entity_id=entity_id
+    ):
         yield
 
 

@@ -68,7 +68,9 @@ def _check_fields(province_code: str, values: dict[str, Any]) -> dict[str, Any]:
             problems.append(_problem("prefecture_code", exc.message))
     if problems:
         summary = "；".join(p["problem"].split(" / ")[0] for p in problems)
-        raise ValidationFailed(f"医院信息有误：{summary} / the hospital has invalid fields", problems=problems)
+        raise ValidationFailed(
+            f"医院信息有误：{summary} / the hospital has invalid fields", problems=problems
+        )
     return clean
 
 
@@ -81,8 +83,14 @@ def create_hospital(session: Session, actor: Actor, *, data: HospitalCreate) -> 
         session.add(hospital)
     session.refresh(hospital)
     audit.record(
-        session, actor, action="hospital.create", entity="hospital", entity_id=hospital.id,
-        before=None, after=audit.snapshot(hospital), province_code=province_code,
+        session,
+        actor,
+        action="hospital.create",
+        entity="hospital",
+        entity_id=hospital.id,
+        before=None,
+        after=audit.snapshot(hospital),
+        province_code=province_code,
     )
     return hospital
 
@@ -101,8 +109,15 @@ def update_hospital(session: Session, actor: Actor, *, hospital_id: int, data: H
             setattr(hospital, key, value)
     session.refresh(hospital)
     audit.record(
-        session, actor, action="hospital.update", entity="hospital", entity_id=hospital.id,
-        before=before, after=audit.snapshot(hospital), reason=data.reason, province_code=hospital.province_code,
+        session,
+        actor,
+        action="hospital.update",
+        entity="hospital",
+        entity_id=hospital.id,
+        before=before,
+        after=audit.snapshot(hospital),
+        reason=data.reason,
+        province_code=hospital.province_code,
     )
     return hospital
 
@@ -119,8 +134,15 @@ def deactivate_hospital(session: Session, actor: Actor, *, hospital_id: int, rea
     session.flush()
     session.refresh(hospital)
     audit.record(
-        session, actor, action="hospital.deactivate", entity="hospital", entity_id=hospital.id,
-        before=before, after=audit.snapshot(hospital), reason=reason, province_code=hospital.province_code,
+        session,
+        actor,
+        action="hospital.deactivate",
+        entity="hospital",
+        entity_id=hospital.id,
+        before=before,
+        after=audit.snapshot(hospital),
+        reason=reason,
+        province_code=hospital.province_code,
     )
     return hospital
 
@@ -143,7 +165,11 @@ def list_hospitals(
         stmt = stmt.where(Hospital.active.is_(active))
     if prefecture_code is not None:
         stmt = stmt.where(Hospital.prefecture_code == prefecture_code)
-    stmt = stmt.order_by(Hospital.province_code, Hospital.id).limit(max(1, min(limit, 1000))).offset(max(0, offset))
+    stmt = (
+        stmt.order_by(Hospital.province_code, Hospital.id)
+        .limit(max(1, min(limit, 1000)))
+        .offset(max(0, offset))
+    )
     return list(session.execute(stmt).scalars())
 
 

@@ -73,8 +73,14 @@ def create_network(session: Session, actor: Actor, *, data: NetworkCreate) -> Ne
     session.flush()
     session.refresh(network)
     audit.record(
-        session, actor, action="network.create", entity="network", entity_id=network.id,
-        before=None, after=audit.snapshot(network), province_code=network.province_code,
+        session,
+        actor,
+        action="network.create",
+        entity="network",
+        entity_id=network.id,
+        before=None,
+        after=audit.snapshot(network),
+        province_code=network.province_code,
     )
     return network
 
@@ -101,8 +107,15 @@ def update_network(session: Session, actor: Actor, *, network_id: int, data: Net
     session.flush()
     session.refresh(network)
     audit.record(
-        session, actor, action="network.update", entity="network", entity_id=network.id,
-        before=before, after=audit.snapshot(network), reason=data.reason, province_code=network.province_code,
+        session,
+        actor,
+        action="network.update",
+        entity="network",
+        entity_id=network.id,
+        before=before,
+        after=audit.snapshot(network),
+        reason=data.reason,
+        province_code=network.province_code,
     )
     return network
 
@@ -165,22 +178,35 @@ def _save_membership(session: Session, actor: Actor, membership: NetworkMembersh
         session.add(membership)
 
 
-def add_member(session: Session, actor: Actor, *, network_id: int, data: MembershipCreate) -> NetworkMembership:
+def add_member(
+    session: Session, actor: Actor, *, network_id: int, data: MembershipCreate
+) -> NetworkMembership:
     network = _editable_network(session, actor, network_id)
     if not network.active:
         raise _invalid("network_id", f"网络 {network.id} 已停用 / network {network.id} is inactive")
     _check_dates(data.valid_from, data.valid_to)
     hospital = load_hospital(session, actor, data.hospital_id)
     if network.province_code is not None and hospital.province_code != network.province_code:
-        raise _invalid("hospital_id", "省级网络只能包含本省医院 / a provincial network only includes its province's hospitals")
+        raise _invalid(
+            "hospital_id",
+            "省级网络只能包含本省医院 / a provincial network only includes its province's hospitals",
+        )
     if not hospital.active:
         raise _invalid("hospital_id", f"医院 {hospital.id} 已停用 / hospital {hospital.id} is deactivated")
-    membership = NetworkMembership(network_id=network.id, hospital_id=hospital.id, province_code=hospital.province_code)
+    membership = NetworkMembership(
+        network_id=network.id, hospital_id=hospital.id, province_code=hospital.province_code
+    )
     _save_membership(session, actor, membership, data.model_dump(include={"valid_from", "valid_to"}))
     session.refresh(membership)
     audit.record(
-        session, actor, action="network.member.add", entity="network_membership", entity_id=membership.id,
-        before=None, after=audit.snapshot(membership), province_code=membership.province_code,
+        session,
+        actor,
+        action="network.member.add",
+        entity="network_membership",
+        entity_id=membership.id,
+        before=None,
+        after=audit.snapshot(membership),
+        province_code=membership.province_code,
     )
     return membership
 
@@ -202,8 +228,15 @@ def end_membership(
     before = audit.snapshot(membership)
     _save_membership(session, actor, membership, {"valid_to": data.valid_to})
     audit.record(
-        session, actor, action="network.member.end", entity="network_membership", entity_id=membership.id,
-        before=before, after=audit.snapshot(membership), reason=data.reason, province_code=membership.province_code,
+        session,
+        actor,
+        action="network.member.end",
+        entity="network_membership",
+        entity_id=membership.id,
+        before=before,
+        after=audit.snapshot(membership),
+        reason=data.reason,
+        province_code=membership.province_code,
     )
     return membership
 
@@ -212,7 +245,10 @@ def _members_stmt(actor: Actor, network_id: int):  # noqa: ANN202
     scoped = memberships_stmt(actor).subquery()
     return (
         select(scoped, Hospital.name.label("hospital_name"))
-        .join(Hospital, and_(Hospital.id == scoped.c.hospital_id, Hospital.province_code == scoped.c.province_code))
+        .join(
+            Hospital,
+            and_(Hospital.id == scoped.c.hospital_id, Hospital.province_code == scoped.c.province_code),
+        )
         .where(scoped.c.network_id == network_id)
         .order_by(scoped.c.hospital_id, scoped.c.valid_from)
     )
@@ -221,7 +257,9 @@ def _members_stmt(actor: Actor, network_id: int):  # noqa: ANN202
 def list_memberships(session: Session, actor: Actor, *, network_id: int) -> list[MemberRead]:
     """Every membership of the network in the caller's scope, past and present."""
     load_network(session, actor, network_id)
-    return [MemberRead.model_validate(row._mapping) for row in session.execute(_members_stmt(actor, network_id))]
+    return [
+        MemberRead.model_validate(row._mapping) for row in session.execute(_members_stmt(actor, network_id))
+    ]
 
 
 def network_members(session: Session, actor: Actor, *, network_id: int, quarter: Quarter) -> list[MemberRead]:
@@ -229,5 +267,7 @@ def network_members(session: Session, actor: Actor, *, network_id: int, quarter:
     load_network(session, actor, network_id)
     stmt = _members_stmt(actor, network_id)
     cols = stmt.selected_columns
-    stmt = stmt.where(cols.valid_from <= quarter.end, or_(cols.valid_to.is_(None), cols.valid_to > quarter.start))
+    stmt = stmt.where(
+        cols.valid_from <= quarter.end, or_(cols.valid_to.is_(None), cols.valid_to > quarter.start)
+    )
     return [MemberRead.model_validate(row._mapping) for row in session.execute(stmt)]

@@ -18,13 +18,17 @@ from services.registry.queries import conflicts_as, load_qc_center, qc_centers_s
 from services.registry.schemas import QcCenterCreate, QcCenterUpdate
 
 WRITE = "registry.qc_center.write"
-CONFLICTS = {"uq_qc_centers_scope": "该范围已有质控中心 / a QC center for this level, province and specialty exists"}
+CONFLICTS = {
+    "uq_qc_centers_scope": "该范围已有质控中心 / a QC center for this level, province and specialty exists"
+}
 
 
 def _require_national_writer(actor: Actor) -> None:
     require(actor, WRITE)
     if not actor.is_national:  # QC centers are set up nationally, whatever the province can do with them
-        raise PermissionDenied("质控中心由国家管理员设立和维护 / QC centers are created and managed by national admins")
+        raise PermissionDenied(
+            "质控中心由国家管理员设立和维护 / QC centers are created and managed by national admins"
+        )
 
 
 def _invalid(field: str, message: str) -> ValidationFailed:
@@ -33,12 +37,18 @@ def _invalid(field: str, message: str) -> ValidationFailed:
 
 def _check_scope(session: Session, data: QcCenterCreate) -> None:
     if data.level == "national" and data.province_code is not None:
-        raise _invalid("province_code", "国家级质控中心不属于任何省份 / a national QC center has no province_code")
+        raise _invalid(
+            "province_code", "国家级质控中心不属于任何省份 / a national QC center has no province_code"
+        )
     if data.level == "provincial":
         if data.province_code is None:
-            raise _invalid("province_code", "省级质控中心必须指定省份 / a provincial QC center needs province_code")
+            raise _invalid(
+                "province_code", "省级质控中心必须指定省份 / a provincial QC center needs province_code"
+            )
         if session.get(Province, data.province_code) is None:
-            raise _invalid("province_code", f"省份 {data.province_code} 不存在 / unknown province {data.province_code}")
+            raise _invalid(
+                "province_code", f"省份 {data.province_code} 不存在 / unknown province {data.province_code}"
+            )
     if data.specialty_code is not None and session.get(Specialty, data.specialty_code) is None:
         known = session.execute(select(Specialty.code).order_by(Specialty.seq)).scalars().all()
         raise _invalid(
@@ -73,8 +83,14 @@ def create_qc_center(session: Session, actor: Actor, *, data: QcCenterCreate) ->
         session.add(center)
     session.refresh(center)
     audit.record(
-        session, actor, action="qc_center.create", entity="qc_center", entity_id=center.id,
-        before=None, after=audit.snapshot(center), province_code=center.province_code,
+        session,
+        actor,
+        action="qc_center.create",
+        entity="qc_center",
+        entity_id=center.id,
+        before=None,
+        after=audit.snapshot(center),
+        province_code=center.province_code,
     )
     return center
 
@@ -102,8 +118,15 @@ def update_qc_center(session: Session, actor: Actor, *, qc_center_id: int, data:
     session.flush()
     session.refresh(center)
     audit.record(
-        session, actor, action="qc_center.update", entity="qc_center", entity_id=center.id,
-        before=before, after=audit.snapshot(center), reason=data.reason, province_code=center.province_code,
+        session,
+        actor,
+        action="qc_center.update",
+        entity="qc_center",
+        entity_id=center.id,
+        before=before,
+        after=audit.snapshot(center),
+        reason=data.reason,
+        province_code=center.province_code,
     )
     return center
 

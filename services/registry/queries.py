@@ -33,7 +33,9 @@ ENTITY_LABELS = {
 }
 
 
-def province_scope(column: ColumnElement, actor: Actor, *, national_rows: bool = False) -> ColumnElement[bool]:
+def province_scope(
+    column: ColumnElement, actor: Actor, *, national_rows: bool = False
+) -> ColumnElement[bool]:
     if actor.is_national:
         return true()
     if not actor.province:
@@ -67,7 +69,9 @@ def memberships_stmt(actor: Actor) -> Select[tuple[NetworkMembership]]:
 def not_found(entity: str, entity_id: object) -> NotFound:
     """The one message for "missing" and "not yours": identical either way."""
     label = ENTITY_LABELS.get(entity, entity)
-    return NotFound(f"{label.split(' / ')[0]} {entity_id} 不存在 / {label.split(' / ')[-1]} {entity_id} does not exist")
+    return NotFound(
+        f"{label.split(' / ')[0]} {entity_id} 不存在 / {label.split(' / ')[-1]} {entity_id} does not exist"
+    )
 
 
 def _one(session: Session, stmt: Select, entity: str, entity_id: object, for_update: bool):  # noqa: ANN202
@@ -80,16 +84,22 @@ def _one(session: Session, stmt: Select, entity: str, entity_id: object, for_upd
 
 
 def load_hospital(session: Session, actor: Actor, hospital_id: int, *, for_update: bool = False) -> Hospital:
-    return _one(session, hospitals_stmt(actor).where(Hospital.id == hospital_id), "hospital", hospital_id, for_update)
+    return _one(
+        session, hospitals_stmt(actor).where(Hospital.id == hospital_id), "hospital", hospital_id, for_update
+    )
 
 
-def load_qc_center(session: Session, actor: Actor, qc_center_id: int, *, for_update: bool = False) -> QcCenter:
+def load_qc_center(
+    session: Session, actor: Actor, qc_center_id: int, *, for_update: bool = False
+) -> QcCenter:
     stmt = qc_centers_stmt(actor).where(QcCenter.id == qc_center_id)
     return _one(session, stmt, "qc_center", qc_center_id, for_update)
 
 
 def load_network(session: Session, actor: Actor, network_id: int, *, for_update: bool = False) -> Network:
-    return _one(session, networks_stmt(actor).where(Network.id == network_id), "network", network_id, for_update)
+    return _one(
+        session, networks_stmt(actor).where(Network.id == network_id), "network", network_id, for_update
+    )
 
 
 @contextmanager

@@ -30,7 +30,9 @@ class HospitalCreate(StrictModel):
     province_code: ProvinceCode | None = Field(
         default=None, description="省份；省级管理员可省略（默认本省）/ defaults to the caller's province"
     )
-    credit_code: CreditCodeText = Field(description="统一社会信用代码 (GB 32100)", examples=["12330000470051726F"])
+    credit_code: CreditCodeText = Field(
+        description="统一社会信用代码 (GB 32100)", examples=["12330000470051726F"]
+    )
     name: Name = Field(examples=["浙江省人民医院"])
     level: HospitalLevel = Field(examples=["三级"])
     grade: HospitalGrade = Field(examples=["甲等"])
@@ -52,7 +54,8 @@ class HospitalUpdate(StrictModel):
 
 class HospitalDeactivate(StrictModel):
     reason: Annotated[str, StringConstraints(min_length=2, max_length=500)] = Field(
-        description="停用原因 / why the hospital is deactivated", examples=["医院合并 / merged into another hospital"]
+        description="停用原因 / why the hospital is deactivated",
+        examples=["医院合并 / merged into another hospital"],
     )
 
 
@@ -79,7 +82,9 @@ class HospitalRead(ReadModel):
 
 class QcCenterCreate(StrictModel):
     level: QcLevel = Field(examples=["provincial"])
-    province_code: ProvinceCode | None = Field(default=None, description="省级中心必填 / required for provincial")
+    province_code: ProvinceCode | None = Field(
+        default=None, description="省级中心必填 / required for provincial"
+    )
     specialty_code: str | None = Field(
         default=None, max_length=48, description="专业；空 = 医政/综合 / NULL = general", examples=["icu"]
     )

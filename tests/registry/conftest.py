@@ -21,7 +21,9 @@ from tests.db import act_as_app
 
 NAT_ADMIN = Actor(subject="nat-admin", roles=frozenset({Role.NATIONAL_ADMIN}))
 NAT_ANALYST = Actor(subject="nat-analyst", roles=frozenset({Role.NATIONAL_ANALYST}))
-ZJ_ADMIN = Actor(subject="zj-admin", roles=frozenset({Role.PROVINCIAL_ADMIN}), province="330000", client_id="qcp-dashboard")
+ZJ_ADMIN = Actor(
+    subject="zj-admin", roles=frozenset({Role.PROVINCIAL_ADMIN}), province="330000", client_id="qcp-dashboard"
+)
 ZJ_ANALYST = Actor(subject="zj-analyst", roles=frozenset({Role.PROVINCIAL_ANALYST}), province="330000")
 GD_ADMIN = Actor(subject="gd-admin", roles=frozenset({Role.PROVINCIAL_ADMIN}), province="440000")
 

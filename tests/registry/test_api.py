@@ -38,8 +38,14 @@ def api() -> Iterator[LiveApi]:
         database = Database.from_url(urls.app, pool_size=5, max_overflow=5)
         directory = DevDirectory(users=[], clients=[DevClient(client_id="qcp-dashboard", secret="s")])
         issuer = start_dev_issuer(directory, realm="qcp")
-        settings = ApiSettings(environment="test", dev_issuer=True, dev_issuer_port=urlparse(issuer.base_url).port)
-        app = create_app(database=database, settings=settings, verifier=TokenVerifier(server_url=issuer.base_url, realm="qcp"))
+        settings = ApiSettings(
+            environment="test", dev_issuer=True, dev_issuer_port=urlparse(issuer.base_url).port
+        )
+        app = create_app(
+            database=database,
+            settings=settings,
+            verifier=TokenVerifier(server_url=issuer.base_url, realm="qcp"),
+        )
         if not any(getattr(r, "path", "") == "/api/v1/hospitals" for r in app.routes):
             register_routers(app)  # until create_app calls it
         server = ServerThread(app).start()
@@ -56,8 +62,16 @@ def api() -> Iterator[LiveApi]:
 
 
 def _hospital(client, **overrides) -> dict:
-    body = {"credit_code": credit_code("330100"), "name": "杭州API医院", "level": "三级", "grade": "甲等",
-            "type": "综合", "prefecture_code": "330100", "beds": 700, **overrides}
+    body = {
+        "credit_code": credit_code("330100"),
+        "name": "杭州API医院",
+        "level": "三级",
+        "grade": "甲等",
+        "type": "综合",
+        "prefecture_code": "330100",
+        "beds": 700,
+        **overrides,
+    }
     response = client.post("/api/v1/hospitals", json=body)
     assert response.status_code == 201, response.text
     return response.json()
@@ -75,9 +89,18 @@ def test_register_read_update_deactivate(api):
 
 
 def test_invalid_hospital_lists_every_problem(api):
-    response = api.client_for(ZJ).post("/api/v1/hospitals", json={
-        "credit_code": "91350100M000100Y44", "name": "坏医院", "level": "三级", "grade": "甲等", "type": "综合",
-        "prefecture_code": "440100", "beds": 10})
+    response = api.client_for(ZJ).post(
+        "/api/v1/hospitals",
+        json={
+            "credit_code": "91350100M000100Y44",
+            "name": "坏医院",
+            "level": "三级",
+            "grade": "甲等",
+            "type": "综合",
+            "prefecture_code": "440100",
+            "beds": 10,
+        },
+    )
     assert response.status_code == 422
     body = response.json()
     assert body["error"] == "validation_failed"
@@ -99,31 +122,55 @@ def test_other_province_gets_404_identical_to_a_missing_id_and_the_attempt_is_au
     assert gd.get(f"/api/v1/hospitals/{made['id']}").status_code == 404
     assert made["id"] not in {h["id"] for h in gd.get("/api/v1/hospitals").json()}
     assert api.client_for(ZJ).get(f"/api/v1/hospitals/{made['id']}").json()["name"] == made["name"]
-    denied = api.client_for(NAT).get("/api/v1/audit", params={"outcome": "denied", "entity_id": made["id"]}).json()
+    denied = (
+        api.client_for(NAT).get("/api/v1/audit", params={"outcome": "denied", "entity_id": made["id"]}).json()
+    )
     assert [(e["action"], e["province_code"], e["actor_roles"]) for e in denied["items"]] == [
-        ("hospital.update", "440000", ["provincial_admin"])]
+        ("hospital.update", "440000", ["provincial_admin"])
+    ]
 
 
 def test_analyst_is_refused_and_the_refusal_kept(api):
-    response = api.client_for(ZJ_ANALYST).post("/api/v1/hospitals", json={
-        "credit_code": credit_code(), "name": "分析员医院", "level": "三级", "grade": "甲等", "type": "综合",
-        "prefecture_code": "330100", "beds": 10})
+    response = api.client_for(ZJ_ANALYST).post(
+        "/api/v1/hospitals",
+        json={
+            "credit_code": credit_code(),
+            "name": "分析员医院",
+            "level": "三级",
+            "grade": "甲等",
+            "type": "综合",
+            "prefecture_code": "330100",
+            "beds": 10,
+        },
+    )
     assert response.status_code == 403 and response.json()["error"] == "forbidden"
-    page = api.client_for(ZJ).get("/api/v1/audit", params={"outcome": "denied", "action": "hospital.create"}).json()
-    assert [(e["actor_roles"], e["province_code"]) for e in page["items"]] == [(["provincial_analyst"], "330000")]
+    page = (
+        api.client_for(ZJ)
+        .get("/api/v1/audit", params={"outcome": "denied", "action": "hospital.create"})
+        .json()
+    )
+    assert [(e["actor_roles"], e["province_code"]) for e in page["items"]] == [
+        (["provincial_analyst"], "330000")
+    ]
 
 
 def test_networks_membership_and_quarter_view(api):
     nat = api.client_for(NAT)
-    center = nat.post("/api/v1/qc-centers", json={"level": "provincial", "province_code": "330000",
-                                                   "name": "浙江省医疗质量控制中心"})
+    center = nat.post(
+        "/api/v1/qc-centers",
+        json={"level": "provincial", "province_code": "330000", "name": "浙江省医疗质量控制中心"},
+    )
     assert center.status_code == 201, center.text
     zj = api.client_for(ZJ)
-    network = zj.post("/api/v1/networks", json={"qc_center_id": center.json()["id"], "kind": "medical_alliance",
-                                                 "name": "杭州医联体"}).json()
+    network = zj.post(
+        "/api/v1/networks",
+        json={"qc_center_id": center.json()["id"], "kind": "medical_alliance", "name": "杭州医联体"},
+    ).json()
     hospital = _hospital(zj)
     url = f"/api/v1/networks/{network['id']}/members"
-    first = zj.post(url, json={"hospital_id": hospital["id"], "valid_from": "2023-01-01", "valid_to": "2023-07-01"})
+    first = zj.post(
+        url, json={"hospital_id": hospital["id"], "valid_from": "2023-01-01", "valid_to": "2023-07-01"}
+    )
     assert first.status_code == 201, first.text
     clash = zj.post(url, json={"hospital_id": hospital["id"], "valid_from": "2023-03-01"})
     assert clash.status_code == 409 and clash.json()["existing_id"] == first.json()["id"]
@@ -134,14 +181,17 @@ def test_networks_membership_and_quarter_view(api):
 
 
 def test_qc_centers_are_national_admin_business(api):
-    response = api.client_for(ZJ).post("/api/v1/qc-centers", json={"level": "provincial", "province_code": "330000",
-                                                                  "name": "自建中心"})
+    response = api.client_for(ZJ).post(
+        "/api/v1/qc-centers", json={"level": "provincial", "province_code": "330000", "name": "自建中心"}
+    )
     assert response.status_code == 403
 
 
 def test_audit_is_scoped_and_paged(api):
     _hospital(api.client_for(ZJ))
-    _hospital(api.client_for(GD), credit_code=credit_code("440100"), prefecture_code="440100", name="广州API医院")
+    _hospital(
+        api.client_for(GD), credit_code=credit_code("440100"), prefecture_code="440100", name="广州API医院"
+    )
     gd_view = api.client_for(GD).get("/api/v1/audit", params={"limit": 1}).json()
     assert len(gd_view["items"]) == 1 and gd_view["next_cursor"]
     everything = api.client_for(GD).get("/api/v1/audit", params={"limit": 500}).json()["items"]

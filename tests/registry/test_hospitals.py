@@ -19,8 +19,15 @@ def _audit(session, entity_id, action):
 
 
 def _payload(**overrides) -> HospitalCreate:
-    values = dict(credit_code=credit_code(), name="杭州测试医院", level="三级", grade="甲等", type="综合",
-                  prefecture_code="330100", beds=900)
+    values = dict(
+        credit_code=credit_code(),
+        name="杭州测试医院",
+        level="三级",
+        grade="甲等",
+        type="综合",
+        prefecture_code="330100",
+        beds=900,
+    )
     return HospitalCreate(**{**values, **overrides})
 
 
@@ -47,7 +54,9 @@ def test_reports_bad_credit_code_and_prefecture_together(registry):
 def test_provincial_admin_cannot_register_in_another_province(registry):
     use(registry, ZJ_ADMIN)
     with pytest.raises(ValidationFailed, match="only in your own province"):
-        hospitals.create_hospital(registry, ZJ_ADMIN, data=_payload(province_code="440000", prefecture_code="440100"))
+        hospitals.create_hospital(
+            registry, ZJ_ADMIN, data=_payload(province_code="440000", prefecture_code="440100")
+        )
     act_as_owner(registry)
     assert registry.execute(select(Hospital).where(Hospital.name == "杭州测试医院")).first() is None
 
@@ -65,7 +74,9 @@ def test_national_admin_must_name_the_province(registry):
 def test_refuses_provinces_that_are_not_onboarded(registry):
     use(registry, NAT_ADMIN)
     with pytest.raises(ValidationFailed, match="not onboarded"):
-        hospitals.create_hospital(registry, NAT_ADMIN, data=_payload(province_code="320000", prefecture_code="320100"))
+        hospitals.create_hospital(
+            registry, NAT_ADMIN, data=_payload(province_code="320000", prefecture_code="320100")
+        )
 
 
 def test_analyst_cannot_register(registry):
@@ -100,7 +111,9 @@ def test_update_validates_prefecture_against_the_hospitals_province(registry):
     hospital = new_hospital(registry, ZJ_ADMIN)
     use(registry, ZJ_ADMIN)
     with pytest.raises(ValidationFailed, match="prefecture"):
-        hospitals.update_hospital(registry, ZJ_ADMIN, hospital_id=hospital.id, data=HospitalUpdate(prefecture_code="331200"))
+        hospitals.update_hospital(
+            registry, ZJ_ADMIN, hospital_id=hospital.id, data=HospitalUpdate(prefecture_code="331200")
+        )
 
 
 def test_unchanged_update_writes_no_audit_row(registry):
@@ -114,7 +127,9 @@ def test_other_province_gets_the_same_answer_as_a_missing_id(registry):
     hospital = new_hospital(registry, ZJ_ADMIN, name="原名")
     use(registry, GD_ADMIN)
     with pytest.raises(NotFound) as foreign:
-        hospitals.update_hospital(registry, GD_ADMIN, hospital_id=hospital.id, data=HospitalUpdate(name="被改名"))
+        hospitals.update_hospital(
+            registry, GD_ADMIN, hospital_id=hospital.id, data=HospitalUpdate(name="被改名")
+        )
     with pytest.raises(NotFound) as missing:
         hospitals.update_hospital(registry, GD_ADMIN, hospital_id=987654, data=HospitalUpdate(name="被改名"))
     assert foreign.value.detail == missing.value.detail.replace("987654", str(hospital.id))
@@ -123,7 +138,9 @@ def test_other_province_gets_the_same_answer_as_a_missing_id(registry):
     with pytest.raises(NotFound):
         hospitals.get_hospital(registry, GD_ADMIN, hospital_id=hospital.id)
     act_as_owner(registry)
-    row = registry.execute(text("SELECT name, active FROM hospitals WHERE id = :id"), {"id": hospital.id}).one()
+    row = registry.execute(
+        text("SELECT name, active FROM hospitals WHERE id = :id"), {"id": hospital.id}
+    ).one()
     assert tuple(row) == ("原名", True)
     assert _audit(registry, hospital.id, "hospital.update") == []
 

@@ -22,7 +22,9 @@ def centers(registry):
     return {
         "national": make(level="national", name="国家医疗质量管理与控制中心"),
         "zj": make(level="provincial", province_code="330000", name="浙江省医疗质量控制中心"),
-        "zj_icu": make(level="provincial", province_code="330000", specialty_code="icu", name="浙江省重症质控中心"),
+        "zj_icu": make(
+            level="provincial", province_code="330000", specialty_code="icu", name="浙江省重症质控中心"
+        ),
         "gd": make(level="provincial", province_code="440000", name="广东省医疗质量控制中心"),
     }
 
@@ -59,8 +61,13 @@ def test_only_national_callers_define_national_networks(registry, centers):
 
 def test_roles_without_network_write_are_refused(registry, centers):
     # permissions.yaml grants registry.network.write to admins only (not to specialty QC staff, nor analysts)
-    icu_staff = Actor("icu", frozenset({Role.SPECIALTY_QC}), province="330000", specialty="icu",
-                      qc_center_id=centers["zj_icu"].id)
+    icu_staff = Actor(
+        "icu",
+        frozenset({Role.SPECIALTY_QC}),
+        province="330000",
+        specialty="icu",
+        qc_center_id=centers["zj_icu"].id,
+    )
     analyst = Actor("a", frozenset({Role.PROVINCIAL_ANALYST}), province="330000")
     for actor in (icu_staff, analyst):
         with pytest.raises(PermissionDenied, match="registry.network.write"):
@@ -73,8 +80,9 @@ def test_national_network_spans_provinces_but_each_province_sees_its_own_members
     _join(registry, NAT_ADMIN, network, zj, date(2023, 1, 1))
     _join(registry, NAT_ADMIN, network, gd, date(2023, 1, 1))
     q = Quarter(2023, 2)
-    assert {m.hospital_id for m in networks.network_members(registry, NAT_ADMIN, network_id=network.id, quarter=q)} == {
-        zj.id, gd.id}
+    assert {
+        m.hospital_id for m in networks.network_members(registry, NAT_ADMIN, network_id=network.id, quarter=q)
+    } == {zj.id, gd.id}
     use(registry, ZJ_ADMIN)
     members = networks.network_members(registry, ZJ_ADMIN, network_id=network.id, quarter=q)
     assert [(m.hospital_id, m.hospital_name) for m in members] == [(zj.id, zj.name)]
@@ -98,8 +106,13 @@ def test_other_province_cannot_touch_the_network(registry, centers):
     member = _join(registry, ZJ_ADMIN, network, zj, date(2023, 1, 1))
     use(registry, GD_ADMIN)
     with pytest.raises(NotFound):
-        networks.end_membership(registry, GD_ADMIN, network_id=network.id, membership_id=member.id,
-                                data=MembershipEnd(valid_to=date(2023, 6, 1)))
+        networks.end_membership(
+            registry,
+            GD_ADMIN,
+            network_id=network.id,
+            membership_id=member.id,
+            data=MembershipEnd(valid_to=date(2023, 6, 1)),
+        )
     with pytest.raises(NotFound):
         networks.network_members(registry, GD_ADMIN, network_id=network.id, quarter=Quarter(2023, 1))
     act_as_owner(registry)
@@ -138,8 +151,13 @@ def test_ending_a_membership_is_audited_and_keeps_history(registry, centers):
     hospital = new_hospital(registry, ZJ_ADMIN)
     network = _network(registry, ZJ_ADMIN, centers["zj"])
     member = _join(registry, ZJ_ADMIN, network, hospital, date(2023, 1, 1))
-    networks.end_membership(registry, ZJ_ADMIN, network_id=network.id, membership_id=member.id,
-                            data=MembershipEnd(valid_to=date(2023, 10, 1), reason="退出 / left"))
+    networks.end_membership(
+        registry,
+        ZJ_ADMIN,
+        network_id=network.id,
+        membership_id=member.id,
+        data=MembershipEnd(valid_to=date(2023, 10, 1), reason="退出 / left"),
+    )
     act_as_owner(registry)
     entry = registry.execute(select(AuditEntry).where(AuditEntry.action == "network.member.end")).scalar_one()
     assert (entry.before["valid_to"], entry.after["valid_to"]) == (None, "2023-10-01")

@@ -18,7 +18,13 @@ def test_demo_provinces_have_their_real_prefecture_counts():
 
 @pytest.mark.parametrize(
     "code, name",
-    [("330100", "杭州市"), ("331100", "丽水市"), ("441900", "东莞市"), ("445300", "云浮市"), ("513400", "凉山彝族自治州")],
+    [
+        ("330100", "杭州市"),
+        ("331100", "丽水市"),
+        ("441900", "东莞市"),
+        ("445300", "云浮市"),
+        ("513400", "凉山彝族自治州"),
+    ],
 )
 def test_names_come_from_the_data_file(code, name):
     assert prefecture_name(code) == name
@@ -26,8 +32,14 @@ def test_names_come_from_the_data_file(code, name):
 
 @pytest.mark.parametrize(
     "province, code",
-    [("330000", "330100"), ("440000", "440300"), ("320000", "320100"), ("110000", "110100"), ("500000", "500200"),
-     ("420000", "429000")],
+    [
+        ("330000", "330100"),
+        ("440000", "440300"),
+        ("320000", "320100"),
+        ("110000", "110100"),
+        ("500000", "500200"),
+        ("420000", "429000"),
+    ],
 )
 def test_accepts_prefectures_inside_the_province(province, code):
     assert validate_prefecture(province, code) == code

@@ -20,7 +20,15 @@ def test_national_admin_creates_provincial_and_national_centers_audited(registry
     zj = _create(registry, level="provincial", province_code="330000", name="浙江省医疗质量控制中心")
     icu = _create(registry, level="national", specialty_code="icu", name="国家重症医学质控中心")
     act_as_owner(registry)
-    rows = registry.execute(select(AuditEntry).where(AuditEntry.action == "qc_center.create", AuditEntry.actor_subject == "nat-admin")).scalars().all()
+    rows = (
+        registry.execute(
+            select(AuditEntry).where(
+                AuditEntry.action == "qc_center.create", AuditEntry.actor_subject == "nat-admin"
+            )
+        )
+        .scalars()
+        .all()
+    )
     tenants = {r.entity_id: r.province_code for r in rows}
     assert tenants == {str(zj.id): "330000", str(icu.id): None}
 
@@ -34,7 +42,9 @@ def test_duplicate_national_general_center_is_a_conflict(registry):
 
 def test_rejects_unknown_specialty_listing_known_ones(registry):
     with pytest.raises(ValidationFailed, match="known: icu, infection"):
-        _create(registry, level="provincial", province_code="330000", specialty_code="dentistry", name="口腔质控")
+        _create(
+            registry, level="provincial", province_code="330000", specialty_code="dentistry", name="口腔质控"
+        )
 
 
 @pytest.mark.parametrize(
@@ -54,10 +64,14 @@ def test_provincial_admin_cannot_create_or_change_centers(registry):
     use(registry, ZJ_ADMIN)
     with pytest.raises(PermissionDenied):
         qc_centers.create_qc_center(
-            registry, ZJ_ADMIN, data=QcCenterCreate(level="provincial", province_code="330000", name="自建中心")
+            registry,
+            ZJ_ADMIN,
+            data=QcCenterCreate(level="provincial", province_code="330000", name="自建中心"),
         )
     with pytest.raises(PermissionDenied):
-        qc_centers.update_qc_center(registry, ZJ_ADMIN, qc_center_id=center.id, data=QcCenterUpdate(name="改名"))
+        qc_centers.update_qc_center(
+            registry, ZJ_ADMIN, qc_center_id=center.id, data=QcCenterUpdate(name="改名")
+        )
 
 
 def test_provincial_callers_see_national_and_own_centers_only(registry):
@@ -74,7 +88,9 @@ def test_provincial_callers_see_national_and_own_centers_only(registry):
 
 def test_update_is_audited(registry):
     center = _create(registry, level="provincial", province_code="440000", name="广东省质控中心")
-    qc_centers.update_qc_center(registry, NAT_ADMIN, qc_center_id=center.id, data=QcCenterUpdate(active=False))
+    qc_centers.update_qc_center(
+        registry, NAT_ADMIN, qc_center_id=center.id, data=QcCenterUpdate(active=False)
+    )
     act_as_owner(registry)
     entry = registry.execute(select(AuditEntry).where(AuditEntry.action == "qc_center.update")).scalar_one()
     assert (entry.before["active"], entry.after["active"], entry.province_code) == (True, False, "440000")

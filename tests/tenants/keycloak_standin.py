@@ -37,7 +37,12 @@ class KeycloakState:
 
     def __post_init__(self) -> None:
         for name in ("hospital_system", "hospital_submitter", "provincial_admin"):
-            self.roles[name] = {"id": str(uuid.uuid4()), "name": name, "composite": False, "clientRole": False}
+            self.roles[name] = {
+                "id": str(uuid.uuid4()),
+                "name": name,
+                "composite": False,
+                "clientRole": False,
+            }
 
     def reset(self) -> None:
         """Forget every object (the server keeps running between tests)."""
@@ -59,7 +64,8 @@ class KeycloakState:
 
 def _public(group: dict) -> dict:
     return {k: group[k] for k in ("id", "name", "path", "attributes")} | {
-        "subGroupCount": 0, "subGroups": [],
+        "subGroupCount": 0,
+        "subGroups": [],
     }
 
 
@@ -81,16 +87,34 @@ def build_standin(state: KeycloakState) -> FastAPI:
     app = FastAPI()
 
     @app.post("/realms/{realm}/protocol/openid-connect/token")
-    def token(realm: str, grant_type: str = Form(...), client_id: str = Form(...), username: str = Form(""),
-              password: str = Form("")) -> JSONResponse:
-        ok = (realm == "master" and grant_type == "password" and client_id == "admin-cli"
-              and (username, password) == (state.admin_user, state.admin_password))
+    def token(
+        realm: str,
+        grant_type: str = Form(...),
+        client_id: str = Form(...),
+        username: str = Form(""),
+        password: str = Form(""),
+    ) -> JSONResponse:
+        ok = (
+            realm == "master"
+            and grant_type == "password"
+            and client_id == "admin-cli"
+            and (username, password) == (state.admin_user, state.admin_password)
+        )
         if not ok:
-            return JSONResponse({"error": "invalid_grant", "error_description": "Invalid user credentials"}, 401)
+            return JSONResponse(
+                {"error": "invalid_grant", "error_description": "Invalid user credentials"}, 401
+            )
         access = secrets.token_urlsafe(24)
         state.tokens.add(access)
-        return JSONResponse({"access_token": access, "expires_in": 60, "refresh_expires_in": 1800,
-                             "refresh_token": secrets.token_urlsafe(24), "token_type": "Bearer"})
+        return JSONResponse(
+            {
+                "access_token": access,
+                "expires_in": 60,
+                "refresh_expires_in": 1800,
+                "refresh_token": secrets.token_urlsafe(24),
+                "token_type": "Bearer",
+            }
+        )
 
     def authorised(request: Request) -> None:
         header = request.headers.get("authorization", "")
@@ -119,8 +143,13 @@ def _group_routes(admin: APIRouter, state: KeycloakState) -> None:
         if any(g["path"] == path for g in state.groups.values()):
             return _conflict(f"Sibling group named '{body['name']}' already exists.")
         gid = str(uuid.uuid4())
-        state.groups[gid] = {"id": gid, "name": body["name"], "path": path,
-                             "attributes": body.get("attributes") or {}, "parent": parent["id"] if parent else None}
+        state.groups[gid] = {
+            "id": gid,
+            "name": body["name"],
+            "path": path,
+            "attributes": body.get("attributes") or {},
+            "parent": parent["id"] if parent else None,
+        }
         return _created(request, gid)
 
     @admin.post("/groups")
@@ -179,8 +208,12 @@ def _client_routes(admin: APIRouter, state: KeycloakState) -> None:
         state.mappers[cid] = list(body.get("protocolMappers") or [])
         if body.get("serviceAccountsEnabled"):
             user_id = str(uuid.uuid4())
-            state.users[user_id] = {"id": user_id, "username": f"service-account-{body['clientId']}",
-                                    "enabled": True, "serviceAccountClientId": body["clientId"]}
+            state.users[user_id] = {
+                "id": user_id,
+                "username": f"service-account-{body['clientId']}",
+                "enabled": True,
+                "serviceAccountClientId": body["clientId"],
+            }
             state.clients[cid]["serviceAccountUserId"] = user_id
         return _created(request, cid)
 
@@ -190,7 +223,9 @@ def _client_routes(admin: APIRouter, state: KeycloakState) -> None:
 
     @admin.put("/clients/{client_uuid}", status_code=204)
     async def update(realm: str, client_uuid: str, request: Request) -> Response:
-        _client_or_404(state, client_uuid).update({k: v for k, v in (await request.json()).items() if k != "id"})
+        _client_or_404(state, client_uuid).update(
+            {k: v for k, v in (await request.json()).items() if k != "id"}
+        )
         return Response(status_code=204)
 
     @admin.get("/clients/{client_uuid}/client-secret")
@@ -274,8 +309,12 @@ def start_standin(state: KeycloakState | None = None) -> RunningStandin:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)
-    server = uvicorn.Server(uvicorn.Config(build_standin(state), log_level="warning", lifespan="off", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="keycloak-standin")
+    server = uvicorn.Server(
+        uvicorn.Config(build_standin(state), log_level="warning", lifespan="off", access_log=False)
+    )
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="keycloak-standin"
+    )
     thread.start()
     deadline = time.monotonic() + 15
     while not server.started:

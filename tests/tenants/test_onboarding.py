@@ -39,8 +39,16 @@ def directory(keycloak) -> TenantDirectory:
 
 
 def _hospital(**overrides) -> HospitalCreate:
-    values = dict(province_code="330000", credit_code=CODE, name="浙江省人民医院", level="三级", grade="甲等",
-                  type="综合", prefecture_code="330100", beds=1800)
+    values = dict(
+        province_code="330000",
+        credit_code=CODE,
+        name="浙江省人民医院",
+        level="三级",
+        grade="甲等",
+        type="综合",
+        prefecture_code="330100",
+        beds=1800,
+    )
     return HospitalCreate(**{**values, **overrides})
 
 
@@ -56,7 +64,9 @@ def _already(outcome) -> bool:
 def test_onboarding_a_province_is_idempotent(owner_session, keycloak, directory):
     first = onboarding.onboard_province(owner_session, directory, province_code="330000")
     assert first.changed and all("created" in line for line in first.lines)
-    onboarded = owner_session.execute(text("SELECT onboarded_at FROM provinces WHERE code = '330000'")).scalar()
+    onboarded = owner_session.execute(
+        text("SELECT onboarded_at FROM provinces WHERE code = '330000'")
+    ).scalar()
     center = owner_session.execute(
         text("SELECT name, level, specialty_code FROM qc_centers WHERE province_code = '330000'")
     ).one()
@@ -77,11 +87,19 @@ def test_adding_a_hospital_creates_a_client_credentials_client_once(owner_sessio
     hid = first.hospital_id
     [client] = [c for c in keycloak.state.clients.values() if c["clientId"] == f"hosp-330000-{hid}"]
     assert first.secret == client["secret"]
-    assert (client["publicClient"], client["serviceAccountsEnabled"], client["standardFlowEnabled"],
-            client["directAccessGrantsEnabled"], client["implicitFlowEnabled"]) == (False, True, False, False, False)
+    assert (
+        client["publicClient"],
+        client["serviceAccountsEnabled"],
+        client["standardFlowEnabled"],
+        client["directAccessGrantsEnabled"],
+        client["implicitFlowEnabled"],
+    ) == (False, True, False, False, False)
     mappers = {m["name"]: m["config"] for m in keycloak.state.mappers[client["id"]]}
     assert mappers["province"]["claim.value"] == "330000"
-    assert mappers["hospital_id"]["claim.value"] == str(hid) and mappers["hospital_id"]["jsonType.label"] == "long"
+    assert (
+        mappers["hospital_id"]["claim.value"] == str(hid)
+        and mappers["hospital_id"]["jsonType.label"] == "long"
+    )
     assert mappers["audience-qcp-api"]["included.client.audience"] == "qcp-api"
     roles = keycloak.state.role_mappings[client["serviceAccountUserId"]]
     assert [r["name"] for r in roles] == ["hospital_system"]
@@ -112,7 +130,9 @@ def test_offboarding_a_hospital_disables_access_and_keeps_data(owner_session, ke
     person = keycloak.state.add_user("zj-h-submitter", f"/provinces/330000/{hid}")
     out = onboarding.offboard(owner_session, directory, hospital_id=hid, reason="合并 / merged")
     assert out.changed
-    row = owner_session.execute(text("SELECT active, deactivated_at FROM hospitals WHERE id = :i"), {"i": hid}).one()
+    row = owner_session.execute(
+        text("SELECT active, deactivated_at FROM hospitals WHERE id = :i"), {"i": hid}
+    ).one()
     assert row.active is False and row.deactivated_at is not None
     [client] = [c for c in keycloak.state.clients.values() if c["clientId"] == f"hosp-330000-{hid}"]
     assert client["enabled"] is False and keycloak.state.users[person]["enabled"] is False
@@ -121,7 +141,9 @@ def test_offboarding_a_hospital_disables_access_and_keeps_data(owner_session, ke
     assert len(keycloak.state.writes) == writes
 
 
-def test_offboarding_a_province_disables_every_client_and_blocks_re_onboarding(owner_session, keycloak, directory):
+def test_offboarding_a_province_disables_every_client_and_blocks_re_onboarding(
+    owner_session, keycloak, directory
+):
     onboarding.onboard_province(owner_session, directory, province_code="330000")
     onboarding.add_hospital(owner_session, directory, data=_hospital())
     out = onboarding.offboard(owner_session, directory, province_code="330000")
@@ -151,8 +173,25 @@ def test_cli_prints_the_secret_once(owner_session, keycloak, monkeypatch):
     env = {"QCP_KEYCLOAK_ADMIN_URL": keycloak.url, "QCP_KEYCLOAK_ADMIN_PASSWORD": "admin-pass"}
     runner = CliRunner()
     assert runner.invoke(app, ["onboard", "--province", "330000"], env=env).exit_code == 0
-    args = ["add-hospital", "--province", "330000", "--credit-code", CODE, "--name", "浙江省人民医院", "--level", "三级",
-            "--grade", "甲等", "--type", "综合", "--prefecture", "330100", "--beds", "1800"]
+    args = [
+        "add-hospital",
+        "--province",
+        "330000",
+        "--credit-code",
+        CODE,
+        "--name",
+        "浙江省人民医院",
+        "--level",
+        "三级",
+        "--grade",
+        "甲等",
+        "--type",
+        "综合",
+        "--prefecture",
+        "330100",
+        "--beds",
+        "1800",
+    ]
     first = runner.invoke(app, args, env=env)
     secret = next(c["secret"] for c in keycloak.state.clients.values())
     assert first.exit_code == 0, first.output
