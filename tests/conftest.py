@@ -6,6 +6,9 @@
   Use ``tests.db.act_as_app(session, actor)`` to switch, inside the same transaction, to the
   restricted app role bound to an actor's scope (row-level security then applies).
 - ``app_database``: services.core.db.Database connected as the restricted app role.
+- ``api``: the live API (uvicorn + development issuer, real tokens) on that database.
+- ``demo_db_urls`` / ``demo_database`` / ``demo_api`` / ``demo_ids``: the same on a separate
+  database loaded with the demo data set.
 """
 
 from __future__ import annotations
@@ -92,6 +95,45 @@ def api(app_database: Database):
     from tests.api_harness import start_live_api
 
     live, server = start_live_api(app_database)
+    yield live
+    live.close()
+    server.stop()
+    live.issuer.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_db_urls() -> Iterator[ServerUrls]:
+    """A separate database holding the full demo data set (catalogs, registry, 2022Q1–2023Q4 values)."""
+    from services.demo.load import load_demo
+
+    with fresh_database("qcp_demo") as urls:
+        hospitals, centers = load_demo(urls.owner, echo=lambda _msg: None)
+        DEMO_IDS.update(hospitals=hospitals, centers=centers)
+        yield urls
+
+
+DEMO_IDS: dict = {}
+
+
+@pytest.fixture(scope="session")
+def demo_ids(demo_db_urls: ServerUrls) -> dict:
+    """{'hospitals': {demo key: id}, 'centers': {province or None: QC center id}} of the demo database."""
+    return DEMO_IDS
+
+
+@pytest.fixture(scope="session")
+def demo_database(demo_db_urls: ServerUrls) -> Iterator[Database]:
+    database = Database.from_url(demo_db_urls.app, pool_size=5, max_overflow=5)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_api(demo_database: Database):
+    """The live API on the demo database (same harness as ``api``)."""
+    from tests.api_harness import start_live_api
+
+    live, server = start_live_api(demo_database)
     yield live
     live.close()
     server.stop()
