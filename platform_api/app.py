@@ -36,3 +36,6 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(health.router)
     app.include_router(me.router)
     app.include_router(catalog.router)
+    from platform_api.routers import registry
+
+    registry.register_routers(app)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from services.core.actor import Actor
-from services.core.errors import PermissionDenied
+from services.core.errors import NotFound, PermissionDenied
 from services.models import Indicator, IndicatorLineage
 
 RETIRED = "retired"
@@ -60,7 +60,13 @@ def require(actor: Actor, action: str) -> None:
 def successor_of(session: Session, indicator_code: str, year: int) -> str | None:
     """The ``year`` successor of an earlier indicator: its code, ``"retired"``, or None if unrecorded."""
     if _successor_of is not None:
-        return _successor_of(session, indicator_code, year)
+        try:
+            found = _successor_of(session, indicator_code, year)  # list of codes, or "retired"
+        except NotFound:
+            return None
+        if isinstance(found, str):
+            return RETIRED if found == RETIRED else found
+        return ", ".join(sorted(found)) or None
     src, dst = aliased(Indicator), aliased(Indicator)
     rows = session.execute(
         select(dst.code)

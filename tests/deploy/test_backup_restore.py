@@ -43,8 +43,10 @@ def libpq(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
-def _major(version_output: str) -> int:
-    return int(re.search(r"(\d+)(?:\.\d+)?", version_output.split(")")[-1]).group(1))
+def _major(version_output: str) -> int | None:
+    """'pg_dump (PostgreSQL) 15.20 (Debian 15.20-0+deb12u1)' → 15."""
+    match = re.search(r"\(PostgreSQL\)\s+(\d+)", version_output)
+    return int(match.group(1)) if match else None
 
 
 @pytest.fixture(scope="module")

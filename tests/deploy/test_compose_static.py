@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -13,7 +14,6 @@ import pytest
 from platform_api.settings import ApiSettings
 from services.core.config import APP_ROLE
 from tests.deploy.support import (
-    COMPOSE,
     DEPLOY,
     ENV_EXAMPLE,
     NGINX_CONF,
@@ -114,7 +114,7 @@ def test_platform_waits_for_a_successful_migration_and_a_healthy_keycloak():
 
 def test_platform_environment_passes_the_start_up_refusals(monkeypatch):
     env = rendered_env("platform")
-    for key in list(__import__("os").environ):
+    for key in list(os.environ):
         if key.startswith("QCP_"):
             monkeypatch.delenv(key)
     for key, value in env.items():
@@ -162,7 +162,7 @@ def test_secrets_are_required_variables_without_defaults():
 
 
 def test_no_literal_secret_values_in_compose():
-    for service, svc in services().items():
+    for service in services():
         for key, value in environment(service).items():
             if SECRET_NAME.search(key):
                 assert re.fullmatch(r"\$\{[A-Z0-9_]+:\?[^}]*\}", value), f"{service}.{key} is not from the env"

@@ -59,19 +59,19 @@ def test_only_national_callers_define_national_networks(registry, centers):
     assert network.province_code is None
 
 
-def test_roles_without_network_write_are_refused(registry, centers):
-    # permissions.yaml grants registry.network.write to admins only (not to specialty QC staff, nor analysts)
-    icu_staff = Actor(
-        "icu",
-        frozenset({Role.SPECIALTY_QC}),
-        province="330000",
-        specialty="icu",
-        qc_center_id=centers["zj_icu"].id,
-    )
+def test_analysts_cannot_define_networks(registry, centers):
     analyst = Actor("a", frozenset({Role.PROVINCIAL_ANALYST}), province="330000")
-    for actor in (icu_staff, analyst):
-        with pytest.raises(PermissionDenied, match="registry.network.write"):
-            _network(registry, actor, centers["zj_icu"])
+    with pytest.raises(PermissionDenied, match="registry.network.write"):
+        _network(registry, analyst, centers["zj_icu"])
+
+
+def test_specialty_qc_staff_define_networks_only_for_their_own_center(registry, centers):
+    icu_staff = Actor(
+        "icu", frozenset({Role.SPECIALTY_QC}), province="330000", specialty="icu", qc_center_id=centers["zj_icu"].id
+    )
+    assert _network(registry, icu_staff, centers["zj_icu"], name="浙江重症专科联盟").qc_center_id == centers["zj_icu"].id
+    with pytest.raises((PermissionDenied, NotFound)):
+        _network(registry, icu_staff, centers["zj"], name="越权网络")
 
 
 def test_national_network_spans_provinces_but_each_province_sees_its_own_members(registry, centers):

@@ -50,8 +50,11 @@ def test_specialty_goal_is_expected_only_where_assigned_and_national_goal_can_be
     assert [(r.goal, r.status) for r in listed] == [("NIT-2023-IV", "not_applicable"), ("PIT-2023-90", "required")]
     report = completeness(owner_session, admin, quarter=Q)
     mine = _mine(report, world.zj, world.zj_other)
-    assert mine[world.zj].missing_indicators == ["NIT-2023-I.1", "NIT-2023-VIII.1", "NIT-2023-VIII.2", "PIT-2023-90.1"]
-    assert mine[world.zj_other].missing_indicators == NATIONAL_2023
+    # the shared test database may hold the full published 2023 catalog: compare the two hospitals
+    default = set(mine[world.zj_other].missing_indicators)
+    assert set(NATIONAL_2023) <= default and "PIT-2023-90.1" not in default
+    surgery = {"NIT-2023-IV.1", "NIT-2023-IV.2", "NIT-2023-IV.3"}
+    assert set(mine[world.zj].missing_indicators) == (default - surgery) | {"PIT-2023-90.1"}
 
 
 def test_hospital_cannot_set_applicability(owner_session, world):

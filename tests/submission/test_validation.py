@@ -160,3 +160,12 @@ def test_rate_outlier_warning_needs_three_quarters_of_history():
     assert rate_outlier("X", Counts(10, 100), history) == []
     assert [w.code for w in rate_outlier("X", Counts(60, 100), history)] == ["rate_outlier"]
     assert rate_outlier("X", Counts(60, 100), history[:2]) == []
+
+
+def test_successor_comes_from_catalog_lineage(owner_session):
+    from services.submission.ports import successor_of
+    from tests.submission.support import ensure_catalog
+
+    ensure_catalog(owner_session)
+    assert successor_of(owner_session, "NIT-2022-VI.2", 2023) == "NIT-2023-VIII.1"
+    assert successor_of(owner_session, "NIT-2022-VI.1", 2023) == "retired"

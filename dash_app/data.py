@@ -1,0 +1,192 @@
+"""Everything the dashboards read, through the same services and scoped unit of work as the API.
+
+Each function takes the ``Database`` and the session's ``Actor`` (never anything the browser
+sent about who it is), opens one ``unit_of_work(actor)`` and returns plain data. Domain errors
+(NotFound for anything outside the actor's scope) propagate to the page, which shows them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from services.benchmark import benchmarks as benchmark_service
+from services.benchmark import laggards as laggard_service
+from services.benchmark import rollups, views, yoy
+from services.benchmark.queries import indicators_of_year
+from services.benchmark.scope import resolve_scope
+from services.catalog import queries as catalog_queries
+from services.catalog.repository import published_years
+from services.core.actor import Actor
+from services.core.db import Database
+from services.core.errors import NotFound
+from services.core.quarter import Quarter, quarter_range
+from services.models import Province
+from services.registry.networks import list_networks
+from services.registry.queries import hospitals_stmt, load_hospital
+from services.submission.completeness import completeness as completeness_service
+
+
+def check_hospital_reach(actor: Actor, hospital_id: int) -> None:
+    """Hospital users reach their own hospital only; same answer as a missing one (no probing)."""
+    if actor.hospital_id is not None and actor.hospital_id != hospital_id:
+        raise NotFound(f"医院 {hospital_id} 不存在 / hospital {hospital_id} does not exist", hospital=hospital_id)
+
+
+# -- quarters and scopes --------------------------------------------------------------------------
+
+
+def quarters(db: Database, actor: Actor) -> list[str]:
+    """Quarters with any submission the actor can see, newest first."""
+    with db.unit_of_work(actor) as session:
+        rows = session.execute(text("SELECT DISTINCT quarter FROM submissions ORDER BY quarter DESC")).scalars()
+        return [q.strip() for q in rows]
+
+
+def default_quarter(db: Database, actor: Actor) -> Quarter:
+    found = quarters(db, actor)
+    return Quarter.parse(found[0]) if found else Quarter(2023, 4)
+
+
+def scope_options(db: Database, actor: Actor) -> list[dict]:
+    """Scopes the actor may benchmark in: its province (or the nation), networks and peer groups."""
+    with db.unit_of_work(actor) as session:
+        options = []
+        if actor.is_national:
+            options.append({"value": "nation", "label": "全国 / nation"})
+        for p in session.query(Province).filter(Province.onboarded_at.isnot(None)).order_by(Province.code):
+            if actor.is_national or p.code == actor.province:
+                options.append({"value": f"province:{p.code}", "label": f"{p.name} / {p.name_en}"})
+        if actor.hospital_id is None:
+            for n in list_networks(session, actor, active=True):
+                if n.province_code == actor.province or actor.is_national:
+                    options.append({"value": f"network:{n.id}", "label": n.name})
+        groups = session.execute(hospitals_stmt(actor).where(text("active"))).scalars()
+        for level, kind, province in sorted({(h.level, h.type, h.province_code) for h in groups}):
+            if actor.is_national or province == actor.province:
+                options.append({"value": f"peer:{level}{kind}@{province}", "label": f"{level}{kind} @{province}"})
+        return options
+
+
+def hospital_options(db: Database, actor: Actor) -> list[dict]:
+    with db.unit_of_work(actor) as session:
+        rows = session.execute(hospitals_stmt(actor).order_by(text("province_code, id"))).scalars()
+        return [{"value": h.id, "label": f"{h.name} ({h.province_code})"} for h in rows]
+
+
+# -- catalog --------------------------------------------------------------------------------------
+
+
+def catalog_years(db: Database, actor: Actor) -> list[int]:
+    with db.unit_of_work(actor) as session:
+        return list(published_years(session))
+
+
+def catalog(db: Database, actor: Actor, year: int) -> dict:
+    with db.unit_of_work(actor) as session:
+        return catalog_queries.get_catalog(session, year).model_dump(mode="json")
+
+
+def catalog_diff(db: Database, actor: Actor, from_year: int, to_year: int) -> dict:
+    with db.unit_of_work(actor) as session:
+        return catalog_queries.diff_years(session, from_year, to_year).model_dump(mode="json")
+
+
+# -- benchmarks -----------------------------------------------------------------------------------
+
+
+def indicator_options(db: Database, actor: Actor, year: int) -> list[dict]:
+    with db.unit_of_work(actor) as session:
+        infos = indicators_of_year(session, year, specialty=actor.specialty)
+        return [{"value": i.code, "label": f"{i.code} {i.name}", "label_en": f"{i.code} {i.name_en}",
+                 "kind": i.kind} for i in infos]
+
+
+def benchmark(db: Database, actor: Actor, *, quarter: Quarter, scope: str | None, indicator: str | None,
+              overdispersion: bool = False) -> dict:
+    """views.report_json of one indicator (or all): summary + visible hospital rows."""
+    with db.unit_of_work(actor) as session:
+        report = benchmark_service.benchmark(session, actor, quarter=quarter, scope=scope, indicator=indicator,
+                                             overdispersion=overdispersion)
+        return views.report_json(report)
+
+
+def benchmark_table(db: Database, actor: Actor, *, quarter: Quarter, scope: str | None,
+                    indicator: str | None) -> tuple[list[dict], tuple[str, ...]]:
+    with db.unit_of_work(actor) as session:
+        report = benchmark_service.benchmark(session, actor, quarter=quarter, scope=scope, indicator=indicator)
+        return views.table_rows(report), views.ROW_COLUMNS
+
+
+def laggards(db: Database, actor: Actor, *, quarter: Quarter, scope: str | None = None) -> dict:
+    with db.unit_of_work(actor) as session:
+        return laggard_service.laggards(session, actor, quarter=quarter, scope=scope)
+
+
+def scope_trend(db: Database, actor: Actor, *, quarter: Quarter, scope: str | None = None,
+                span: int = 8) -> list[dict]:
+    """Pooled rate of every indicator over the last ``span`` quarters (comparable lineage only)."""
+    with db.unit_of_work(actor) as session:
+        resolved = resolve_scope(session, actor, scope, quarter=quarter)
+        infos = indicators_of_year(session, quarter.year, specialty=actor.specialty)
+        return rollups.national_trend(session, actor, resolved, quarter=quarter, infos=infos, quarters=span)
+
+
+def scope_yoy(db: Database, actor: Actor, *, quarter: Quarter, scope: str | None = None) -> dict:
+    with db.unit_of_work(actor) as session:
+        return yoy.scope_yoy(session, actor, quarter=quarter, scope=scope)
+
+
+def completeness(db: Database, actor: Actor, *, quarter: Quarter, province: str | None = None) -> dict:
+    with db.unit_of_work(actor) as session:
+        return completeness_service(session, actor, quarter=quarter, province_code=province).model_dump(mode="json")
+
+
+def rollup(db: Database, actor: Actor, *, quarter: Quarter, indicator: str | None = None) -> dict:
+    with db.unit_of_work(actor) as session:
+        return rollups.rollup(session, actor, quarter=quarter, indicator=indicator)
+
+
+# -- one hospital ---------------------------------------------------------------------------------
+
+
+def hospital(db: Database, actor: Actor, hospital_id: int) -> dict:
+    check_hospital_reach(actor, hospital_id)
+    with db.unit_of_work(actor) as session:
+        h = load_hospital(session, actor, hospital_id)
+        return {"id": h.id, "name": h.name, "province_code": h.province_code, "level": h.level, "grade": h.grade,
+                "type": h.type, "beds": h.beds}
+
+
+def hospital_series(db: Database, actor: Actor, hospital_id: int, quarter: Quarter) -> dict[str, dict]:
+    """Per indicator of ``quarter``'s catalog year: the hospital's rate by quarter against the
+    province's pooled rate and P25–P75 band (hospital users see only their own row)."""
+    check_hospital_reach(actor, hospital_id)
+    series: dict[str, dict] = {}
+    with db.unit_of_work(actor) as session:
+        scope = f"province:{load_hospital(session, actor, hospital_id).province_code}"
+        for q in quarter_range(Quarter(quarter.year, 1), quarter):
+            report = views.report_json(benchmark_service.benchmark(session, actor, quarter=q, scope=scope))
+            for ind in report["indicators"]:
+                entry = series.setdefault(ind["indicator_code"], _series_entry(ind))
+                own = next((r for r in ind["hospitals"] if r["hospital_id"] == hospital_id), None)
+                entry["points"].append({"quarter": str(q), "rate": own and own["rate"], "pooled": ind["pooled_rate"],
+                                        "p25": ind.get("p25"), "p75": ind.get("p75"),
+                                        "signal": own and own["signal"]})
+    return series
+
+
+def _series_entry(ind: dict) -> dict:
+    keep = ("indicator_code", "indicator_name", "indicator_name_en", "unit", "direction", "kind")
+    return {**{k: ind[k] for k in keep}, "points": []}
+
+
+def hospital_yoy(db: Database, actor: Actor, hospital_id: int, quarter: Quarter) -> dict:
+    check_hospital_reach(actor, hospital_id)
+    with db.unit_of_work(actor) as session:
+        return yoy.hospital_yoy(session, actor, hospital_id=hospital_id, quarter=quarter)
+
+
+def hospital_flags(db: Database, actor: Actor, hospital_id: int, quarter: Quarter) -> list[dict]:
+    info = hospital(db, actor, hospital_id)
+    found = laggards(db, actor, quarter=quarter, scope=f"province:{info['province_code']}")
+    return [f for f in found["flags"] if f["hospital_id"] == hospital_id]

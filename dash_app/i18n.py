@@ -1,0 +1,142 @@
+"""User-facing text of the dashboards: Chinese first, English on request (a per-session choice).
+
+``t(key, lang)`` answers one language; ``both(key)`` answers "中文 / English" for places that show
+both (exports, page titles in the browser tab). Goal and indicator titles are never translated
+here: they come verbatim from the catalog (``name`` / ``name_en``).
+"""
+
+from __future__ import annotations
+
+LANGS = ("zh", "en")
+DEFAULT_LANG = "zh"
+
+TEXT: dict[str, tuple[str, str]] = {
+    "app.title": ("医疗质量控制平台", "Quality Control Platform"),
+    "nav.province": ("省级概览", "Province overview"),
+    "nav.benchmark": ("指标对标", "Indicator benchmark"),
+    "nav.hospital": ("医院", "Hospital"),
+    "nav.national": ("全国汇总", "National rollup"),
+    "nav.catalog": ("目标目录", "Goal catalog"),
+    "nav.submit": ("数据上报", "Submit data"),
+    "nav.review": ("审核队列", "Review queue"),
+    "nav.admin": ("网络与上报窗口", "Networks & windows"),
+    "nav.logout": ("退出", "Sign out"),
+    "nav.lang": ("English", "中文"),
+    "common.quarter": ("季度", "Quarter"),
+    "common.indicator": ("指标", "Indicator"),
+    "common.goal": ("目标", "Goal"),
+    "common.hospital": ("医院", "Hospital"),
+    "common.province": ("省份", "Province"),
+    "common.network": ("网络", "Network"),
+    "common.peer": ("同级对标组", "Peer group"),
+    "common.none": ("（无）", "(none)"),
+    "common.all": ("全部", "All"),
+    "common.numerator": ("分子", "Numerator"),
+    "common.denominator": ("分母", "Denominator"),
+    "common.rate": ("率", "Rate"),
+    "common.signal": ("信号", "Signal"),
+    "common.status": ("状态", "Status"),
+    "common.reason": ("原因", "Reason"),
+    "common.export": ("导出表格 (CSV)", "Export table (CSV)"),
+    "common.no_data": ("暂无数据", "No data"),
+    "common.pooled": ("合并率", "Pooled rate"),
+    "common.target": ("目标值", "Target"),
+    "common.band": ("P25–P75 区间", "P25–P75 band"),
+    "common.approve": ("通过", "Approve"),
+    "common.return": ("退回", "Return"),
+    "common.comment": ("意见", "Comment"),
+    "common.save": ("保存", "Save"),
+    "common.direction.higher": ("越高越好", "higher is better"),
+    "common.direction.lower": ("越低越好", "lower is better"),
+    "error.not_found": ("页面不存在或不在您的权限范围内", "This page does not exist or is outside your scope"),
+    "error.forbidden": ("您的角色无权查看此页面", "Your role may not view this page"),
+    "status.approved": ("已通过", "approved"),
+    "status.submitted": ("已提交", "submitted"),
+    "status.returned": ("已退回", "returned"),
+    "status.late": ("逾期", "late"),
+    "status.missing": ("缺报", "missing"),
+    "status.draft": ("草稿", "draft"),
+    "province.title": ("省级概览", "Province overview"),
+    "province.completeness": ("本季度上报完整性", "This quarter's completeness"),
+    "province.laggards": ("落后医院及原因", "Laggards and reasons"),
+    "province.goals": ("各目标合并率与趋势", "Pooled rate and trend by goal"),
+    "province.kpi.expected": ("应报医院", "Hospitals expected"),
+    "province.kpi.received": ("已报医院", "Hospitals reporting"),
+    "province.kpi.approved": ("已通过", "Approved"),
+    "province.kpi.late": ("逾期", "Late"),
+    "province.kpi.missing": ("缺报", "Missing"),
+    "benchmark.title": ("指标对标", "Indicator benchmark"),
+    "benchmark.funnel": ("漏斗图（95% 与 99.8% 控制限）", "Funnel plot (95% and 99.8% limits)"),
+    "benchmark.dots": ("排序点图（95% 置信区间）", "Ranked dot plot (95% intervals)"),
+    "benchmark.overdispersion": ("校正过度离散", "Adjust for over-dispersion"),
+    "benchmark.phi": ("过度离散系数 φ", "Over-dispersion φ"),
+    "benchmark.recommended": ("建议校正", "adjustment recommended"),
+    "benchmark.click_hint": ("点击漏斗图中的点打开该医院页面", "Click a point in the funnel to open that hospital"),
+    "benchmark.own_only": ("仅显示本院数据与全省分布", "Your hospital's row and the distribution only"),
+    "benchmark.no_funnel": ("非比例指标，不作漏斗图", "Not a proportion: no funnel"),
+    "hospital.title": ("医院详情", "Hospital"),
+    "hospital.trends": ("各指标季度趋势（对照合并率与百分位区间）", "Indicators by quarter (pooled rate, percentile band)"),
+    "hospital.yoy": ("同比变化", "Year over year"),
+    "hospital.flags": ("当前标记", "Current flags"),
+    "hospital.submissions": ("上报状态与历史", "Submission status and history"),
+    "hospital.report": ("反馈报告", "Feedback report"),
+    "hospital.not_comparable": ("不可比", "not comparable"),
+    "national.title": ("全国汇总", "National rollup"),
+    "national.provinces": ("各省比较", "Provinces compared"),
+    "national.funnel": ("省级漏斗图", "Provinces on a funnel"),
+    "national.trend": ("全国趋势", "National trend"),
+    "catalog.title": ("目标目录与变化", "Goal catalog and changes"),
+    "catalog.year": ("年度", "Year"),
+    "catalog.diff": ("年度差异", "Changes between years"),
+    "catalog.lineage": ("目标沿革（桑基图）", "Goal lineage (Sankey)"),
+    "catalog.definition": ("定义", "Definition"),
+    "submit.title": ("数据上报", "Submit data"),
+    "submit.entry": ("逐项填报", "Enter values"),
+    "submit.upload": ("上传文件（CSV / XLSX）", "Upload a file (CSV / XLSX)"),
+    "submit.send": ("提交", "Submit"),
+    "submit.check": ("仅校验", "Check only"),
+    "submit.ok": ("已保存，等待审核", "Saved; awaiting review"),
+    "submit.errors": ("校验未通过，请修改以下问题", "Validation failed: fix the problems below"),
+    "review.title": ("审核队列", "Review queue"),
+    "review.empty": ("没有待审核的上报", "Nothing to review"),
+    "admin.title": ("网络与上报窗口", "Networks and submission windows"),
+    "admin.networks": ("网络", "Networks"),
+    "admin.windows": ("上报窗口", "Submission windows"),
+    "admin.opens": ("开放", "Opens"),
+    "admin.due": ("截止", "Due"),
+    "admin.locks": ("锁定", "Locks"),
+    "admin.members": ("成员数", "Members"),
+    "signed_out": ("您已退出。", "You are signed out."),
+    "sign_in_again": ("重新登录", "Sign in again"),
+}
+
+
+def norm(lang: str | None) -> str:
+    return lang if lang in LANGS else DEFAULT_LANG
+
+
+def t(key: str, lang: str | None = DEFAULT_LANG) -> str:
+    zh, en = TEXT[key]
+    return en if norm(lang) == "en" else zh
+
+
+def both(key: str) -> str:
+    zh, en = TEXT[key]
+    return f"{zh} / {en}"
+
+
+def pick(zh: str | None, en: str | None, lang: str | None) -> str:
+    """Catalog and service texts come in pairs: show the session's language, fall back to Chinese."""
+    if norm(lang) == "en" and en:
+        return en
+    return zh or en or ""
+
+
+def pair(text: str, lang: str | None) -> str:
+    """Service messages are "中文 / English": keep the half in the session's language."""
+    zh, sep, en = text.partition(" / ")
+    return en if sep and norm(lang) == "en" else zh if sep else text
+
+
+def other(lang: str | None) -> str:
+    return "zh" if norm(lang) == "en" else "en"
