@@ -69,6 +69,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "benchmark.funnel": ("漏斗图（95% 与 99.8% 控制限）", "Funnel plot (95% and 99.8% limits)"),
     "benchmark.dots": ("排序点图（95% 置信区间）", "Ranked dot plot (95% intervals)"),
     "benchmark.overdispersion": ("校正过度离散", "Adjust for over-dispersion"),
+    "benchmark.limit": ("控制限", "limit"),
     "benchmark.phi": ("过度离散系数 φ", "Over-dispersion φ"),
     "benchmark.recommended": ("建议校正", "adjustment recommended"),
     "benchmark.click_hint": ("点击漏斗图中的点打开该医院页面", "Click a point in the funnel to open that hospital"),

@@ -84,7 +84,7 @@ def grant_sequences() -> None:
 def append_only(table: str) -> None:
     """Refuse UPDATE, DELETE and TRUNCATE on ``table`` for everyone, owner included."""
     op.execute(
-        f"""
+        """
         CREATE OR REPLACE FUNCTION qcp_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
           RAISE EXCEPTION '% is append-only', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';

@@ -5,8 +5,8 @@ Revises:
 Create Date: 2026-11-25 03:00:14.532225
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 from migrations import rls

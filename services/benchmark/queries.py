@@ -9,6 +9,7 @@ reviewed) ones. Drafts and returned submissions never count.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,7 +61,7 @@ def scope_where(scope: BenchmarkScope, actor: Actor, alias: str = "h") -> tuple[
     if not actor.is_national:
         clauses.append(f"{alias}.province_code = :actor_province")
         params["actor_province"] = actor.province or ""
-    if scope.members is not None:
+    if scope.members is not None:  # needs the hospitals alias
         clauses.append(f"{alias}.id = ANY(:scope_members)")
         params["scope_members"] = list(scope.members)
     if scope.level is not None:
@@ -102,19 +103,39 @@ _VALUES = """
 SELECT v.indicator_id, array_agg(v.hospital_id), array_agg(v.numerator), array_agg(v.denominator)
 FROM submission_values v
 JOIN submissions s ON s.id = v.submission_id AND s.province_code = v.province_code
-JOIN hospitals h ON h.id = v.hospital_id AND h.province_code = v.province_code
+{join}
 WHERE s.quarter = :quarter AND s.status = ANY(:statuses) AND v.indicator_id = ANY(:indicators) AND {scope}
 GROUP BY v.indicator_id
 """
+_HOSPITAL_JOIN = "JOIN hospitals h ON h.id = v.hospital_id AND h.province_code = v.province_code"
+_PARAM = re.compile(r"(?<![:\w]):(\w+)")
+
+
+def _needs_hospitals(scope: BenchmarkScope) -> bool:
+    return scope.members is not None or scope.level is not None
+
+
+def fetch_binary(session: Session, sql: str, params: dict) -> list[tuple]:
+    """Run ``sql`` (``:name`` parameters) on the session's own connection and transaction (so the
+    tenant binding and row-level security apply) with psycopg's binary protocol: large integer
+    arrays then arrive without text parsing. Work memory is raised for this transaction only, so
+    the per-indicator aggregation does not spill to disk."""
+    raw = session.connection().connection.driver_connection
+    session.execute(text("SELECT set_config('work_mem', '64MB', true)"))
+    with raw.cursor(binary=True) as cursor:
+        cursor.execute(_PARAM.sub(r"%(\1)s", sql), params)
+        return cursor.fetchall()
 
 
 def value_arrays(session: Session, actor: Actor, scope: BenchmarkScope, *, quarter: Quarter,
                  indicator_ids: list[int], include_submitted: bool = False) -> dict[int, ValueArrays]:
     """Current values of every indicator in ``indicator_ids``: one round trip, arrays per indicator."""
-    where, params = scope_where(scope, actor)
+    join = _needs_hospitals(scope)
+    where, params = scope_where(scope, actor, "h" if join else "v")
     params.update(quarter=str(quarter), statuses=list(statuses(include_submitted)), indicators=indicator_ids)
+    sql = _VALUES.format(scope=where, join=_HOSPITAL_JOIN if join else "")
     out: dict[int, ValueArrays] = {}
-    for indicator_id, hospitals, numerators, denominators in session.execute(text(_VALUES.format(scope=where)), params):
+    for indicator_id, hospitals, numerators, denominators in fetch_binary(session, sql, params):
         ids = np.asarray(hospitals, dtype=np.int64)
         order = np.argsort(ids, kind="stable")
         out[indicator_id] = ValueArrays(

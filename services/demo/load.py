@@ -12,7 +12,6 @@ from services.demo.registry_data import DEMO_PROVINCES, DemoHospital, demo_hospi
 from services.models import Hospital, Network, NetworkMembership, Province, QcCenter
 
 
-
 def _general_center(session: Session, province: str | None) -> QcCenter:
     level = "national" if province is None else "provincial"
     center = session.scalars(

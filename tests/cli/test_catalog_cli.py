@@ -19,7 +19,8 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def cli_session(owner_session, monkeypatch):
+def cli_session(bare_owner_session, monkeypatch):
+    owner_session = bare_owner_session
     @contextmanager
     def fake_owner_session():
         yield owner_session  # the test's transaction; rolled back after the test

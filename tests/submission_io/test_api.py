@@ -1,7 +1,7 @@
 """Uploads and FHIR through real HTTP with real signed tokens (committed data, unique hospitals).
 
-Starts the session harness with the upload and FHIR routers mounted when ``create_app`` does not
-mount them yet (until the lead wires ``io_routes.register_routers``).
+Uses the session ``api`` harness when ``create_app`` mounts the upload and FHIR routers; until the
+lead wires ``io_routes.register_routers`` it starts a second server on the same issuer with them.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
+import httpx
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import text
@@ -27,28 +28,28 @@ FHIR = {"Content-Type": "application/fhir+json"}
 
 
 @pytest.fixture(scope="module")
-def live(app_database):
+def live(request, app_database):
+    """The session ``api`` when create_app mounts these routers; else the same harness with them mounted."""
+    api = request.getfixturevalue("api")
+    with httpx.Client(base_url=api.base_url) as probe:
+        if "/fhir/MeasureReport" in probe.get("/openapi.json").json()["paths"]:
+            yield api
+            return
     from platform_api.app import create_app
-    from platform_api.auth.dev_directory import DevClient, DevDirectory
-    from platform_api.auth.dev_issuer import start_dev_issuer
     from platform_api.auth.verify import TokenVerifier
     from platform_api.routers.io_routes import register_routers
     from platform_api.settings import ApiSettings
     from tests.api_harness import LiveApi, ServerThread
 
-    directory = DevDirectory(users=[], clients=[DevClient(client_id="qcp-dashboard", secret="test-secret")])
-    issuer = start_dev_issuer(directory, host="127.0.0.1", port=0, realm="qcp")
-    settings = ApiSettings(environment="test", dev_issuer=True, dev_issuer_port=urlparse(issuer.base_url).port)
+    settings = ApiSettings(environment="test", dev_issuer=True, dev_issuer_port=urlparse(api.issuer.base_url).port)
     app = create_app(database=app_database, settings=settings,
-                     verifier=TokenVerifier(server_url=issuer.base_url, realm="qcp"))
-    if not any(getattr(r, "path", "") == "/fhir/MeasureReport" for r in app.routes):
-        register_routers(app)
+                     verifier=TokenVerifier(server_url=api.issuer.base_url, realm="qcp"))
+    register_routers(app)
     server = ServerThread(app).start()
-    api = LiveApi(base_url=server.base_url, issuer=issuer, directory=directory)
-    yield api
-    api.close()
+    own = LiveApi(base_url=server.base_url, issuer=api.issuer, directory=api.directory)
+    yield own
+    own.close()
     server.stop()
-    issuer.stop()
 
 
 @pytest.fixture

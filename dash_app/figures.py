@@ -1,0 +1,242 @@
+"""Pure figure builders: plain rows in, plotly figures out (no database, no Flask, no Dash).
+
+Rows are those of ``services.benchmark.views`` (rates already in the indicator's unit: % for
+proportions). Funnel limits are redrawn as smooth curves from the same formulas the benchmark
+used (``services.benchmark.stats_funnel``), so the plot agrees with each hospital's signal.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+
+from dash_app import i18n
+from services.benchmark.stats_funnel import arcsine_limits, normal_limits
+from services.benchmark.stats_intervals import Z95, Z998
+from services.benchmark.views import SIGNAL_LABELS
+
+FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
+SIGNAL_COLORS = {
+    "worse_998": "#b2182b", "worse_95": "#ef8a62", "none": "#7f7f7f", "better_95": "#67a9cf",
+    "better_998": "#2166ac", "insufficient": "#cccccc", "not_applicable": "#999999",
+}
+STATUS_ORDER = ("approved", "submitted", "late", "returned", "missing")
+STATUS_COLORS = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027")
+
+
+def _layout(fig: go.Figure, *, title: str = "", height: int = 420) -> go.Figure:
+    fig.update_layout(title=title, height=height, margin={"l": 60, "r": 20, "t": 50 if title else 20, "b": 50},
+                      font={"family": FONT, "size": 12}, plot_bgcolor="white", hovermode="closest",
+                      legend={"orientation": "h", "y": -0.18})
+    fig.update_xaxes(gridcolor="#eeeeee")
+    fig.update_yaxes(gridcolor="#eeeeee")
+    return fig
+
+
+def signal_label(signal: str | None, lang: str) -> str:
+    zh, en = SIGNAL_LABELS.get(signal or "", (signal or "—", signal or "—"))
+    return i18n.pick(zh, en, lang)
+
+
+def _num(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
+
+
+def hover_text(row: dict, unit: str, lang: str) -> str:
+    name = row.get("hospital_name") or i18n.t("common.hospital", lang)
+    return (f"<b>{name}</b><br>{i18n.t('common.numerator', lang)}/{i18n.t('common.denominator', lang)}: "
+            f"{row['numerator']}/{row['denominator']}<br>{i18n.t('common.rate', lang)}: {_num(row.get('rate'))} {unit}"
+            f"<br>{i18n.t('common.signal', lang)}: {signal_label(row.get('signal'), lang)}")
+
+
+def funnel_limits(summary: dict, denominators: np.ndarray) -> dict[str, np.ndarray]:
+    """95% and 99.8% limits (in display units) along ``denominators``, around the funnel's centre."""
+    m = summary.get("multiplier") or 1
+    centre = summary.get("target") if summary.get("target") is not None else summary.get("pooled_rate")
+    if centre is None:
+        return {}
+    t, tau2 = centre / m, summary.get("tau2") or 0.0
+    out = {}
+    for name, z in (("95", Z95), ("998", Z998)):
+        if summary.get("overdispersion_applied"):
+            low, high = arcsine_limits(t, denominators, z, tau2)
+        else:
+            low, high = normal_limits(t, denominators, z)
+        out[f"low{name}"], out[f"high{name}"] = low * m, high * m
+    return out
+
+
+def _limit_traces(summary: dict, rows: list[dict], lang: str) -> list[go.Scatter]:
+    ns = [r["denominator"] for r in rows if r["denominator"] > 0]
+    if not ns:
+        return []
+    grid = np.unique(np.geomspace(max(1, min(ns) * 0.8), max(ns) * 1.2, 120).round().astype(int))
+    limits = funnel_limits(summary, grid)
+    if not limits:
+        return []
+    traces = []
+    for name, dash, label in (("95", "dash", "95%"), ("998", "solid", "99.8%")):
+        for side in ("low", "high"):
+            traces.append(go.Scatter(
+                x=grid, y=limits[f"{side}{name}"], mode="lines", hoverinfo="skip", showlegend=side == "low",
+                name=f"{label} {i18n.t('benchmark.limit', lang)}",
+                line={"color": "#444444", "dash": dash, "width": 1}, legendgroup=name))
+    return traces
+
+
+def funnel_figure(rows: list[dict], summary: dict, lang: str = "zh", *, title: str = "") -> go.Figure:
+    """Rate against denominator with 95% / 99.8% limits; ``customdata`` carries the hospital id."""
+    fig = go.Figure(_limit_traces(summary, rows, lang))
+    centre = summary.get("target") if summary.get("target") is not None else summary.get("pooled_rate")
+    if centre is not None:
+        fig.add_hline(y=centre, line={"color": "#1f77b4", "width": 1},
+                      annotation_text=f"{i18n.t('common.pooled', lang)} {_num(centre)}")
+    unit = summary.get("unit", "")
+    for signal in SIGNAL_COLORS:
+        picked = [r for r in rows if r.get("signal") == signal and r["denominator"] > 0 and r.get("rate") is not None]
+        if picked:
+            fig.add_trace(go.Scatter(
+                x=[r["denominator"] for r in picked], y=[r["rate"] for r in picked], mode="markers",
+                name=signal_label(signal, lang), marker={"color": SIGNAL_COLORS[signal], "size": 9,
+                                                         "line": {"width": 0.5, "color": "white"}},
+                customdata=[r["hospital_id"] for r in picked], hovertemplate="%{text}<extra></extra>",
+                text=[hover_text(r, unit, lang) for r in picked]))
+    fig.update_xaxes(title=i18n.t("common.denominator", lang), type="log")
+    fig.update_yaxes(title=f"{i18n.t('common.rate', lang)} ({unit})")
+    return _layout(fig, title=title)
+
+
+def province_funnel_figure(rollup_indicator: dict, names: dict[str, str], *, multiplier: int,
+                           lang: str = "zh", title: str = "") -> go.Figure:
+    """Provinces as units on a funnel around the national pooled rate (rollups.rollup output)."""
+    funnel = rollup_indicator.get("province_funnel") or {}
+    if not funnel.get("applicable"):
+        return _layout(go.Figure(), title=title)
+    by_code = {p["province_code"]: p for p in rollup_indicator["provinces"]}
+    rows = [{**u, "hospital_id": u["province_code"], "hospital_name": names.get(u["province_code"], u["province_code"]),
+             "numerator": by_code[u["province_code"]]["numerator"],
+             "denominator": by_code[u["province_code"]]["denominator"]} for u in funnel["units"]]
+    summary = {"target": funnel["target"], "multiplier": multiplier, "unit": rollup_indicator.get("unit", ""),
+               "tau2": funnel.get("tau2"), "overdispersion_applied": False}
+    return funnel_figure(rows, summary, lang, title=title)
+
+
+def dot_plot(rows: list[dict], summary: dict, lang: str = "zh", *, title: str = "") -> go.Figure:
+    """Hospitals ranked by rate (best at the top) with their 95% intervals."""
+    shown = [r for r in rows if r.get("rate") is not None]
+    higher = summary.get("direction", "higher") == "higher"
+    shown.sort(key=lambda r: r["rate"], reverse=not higher)  # plotly draws the first category at the bottom
+    unit = summary.get("unit", "")
+    fig = go.Figure(go.Scatter(
+        x=[r["rate"] for r in shown], y=[r.get("hospital_name") or str(r["hospital_id"]) for r in shown],
+        mode="markers", marker={"color": [SIGNAL_COLORS.get(r.get("signal"), "#7f7f7f") for r in shown], "size": 8},
+        error_x={"type": "data", "symmetric": False, "thickness": 1,
+                 "array": [max(0.0, (r.get("ci95_high") or r["rate"]) - r["rate"]) for r in shown],
+                 "arrayminus": [max(0.0, r["rate"] - (r.get("ci95_low") or r["rate"])) for r in shown]},
+        customdata=[r["hospital_id"] for r in shown], text=[hover_text(r, unit, lang) for r in shown],
+        hovertemplate="%{text}<extra></extra>", showlegend=False))
+    if summary.get("pooled_rate") is not None:
+        fig.add_vline(x=summary["pooled_rate"], line={"color": "#1f77b4", "dash": "dot"})
+    fig.update_xaxes(title=f"{i18n.t('common.rate', lang)} ({unit})")
+    return _layout(fig, title=title, height=max(300, 60 + 18 * len(shown)))
+
+
+def cell_status(hospital: dict, indicator: str) -> str:
+    """approved / submitted / late / returned / missing for one hospital × indicator cell."""
+    if indicator in hospital.get("missing_indicators", []) or hospital.get("status") == "missing":
+        return "missing"
+    if hospital.get("status") in ("approved", "returned"):
+        return hospital["status"]
+    return "late" if hospital.get("timeliness") == "late" else "submitted"
+
+
+def completeness_heatmap(report: dict, lang: str = "zh", *, title: str = "") -> go.Figure:
+    """Hospitals × indicators, coloured by status (discrete scale, legend in the colour bar)."""
+    codes = [i["indicator"] for i in report.get("indicators", [])]
+    hospitals = report.get("hospitals", [])
+    z, text = [], []
+    for h in hospitals:
+        statuses = [cell_status(h, c) for c in codes]
+        z.append([STATUS_ORDER.index(s) for s in statuses])
+        text.append([f"{h['hospital_name']}<br>{c}: {i18n.t('status.' + s, lang)}" for c, s in zip(codes, statuses)])
+    k = len(STATUS_ORDER)
+    scale = [[edge / k, color] for i, color in enumerate(STATUS_COLORS) for edge in (i, i + 1)]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=codes, y=[h["hospital_name"] for h in hospitals], text=text, hoverinfo="text", zmin=-0.5,
+        zmax=k - 0.5, colorscale=scale, xgap=1, ygap=1,
+        colorbar={"tickvals": list(range(k)), "ticktext": [i18n.t(f"status.{s}", lang) for s in STATUS_ORDER]}))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(tickangle=-60)
+    return _layout(fig, title=title, height=max(320, 120 + 16 * len(hospitals)))
+
+
+def trend_figure(points: list[dict], lang: str = "zh", *, unit: str = "", title: str = "",
+                 height: int = 260) -> go.Figure:
+    """The hospital's rate by quarter over the scope's pooled rate and P25–P75 band."""
+    q = [p["quarter"] for p in points]
+    fig = go.Figure()
+    if any(p.get("p25") is not None for p in points):
+        fig.add_trace(go.Scatter(x=q, y=[p.get("p75") for p in points], mode="lines", line={"width": 0},
+                                 showlegend=False, hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=q, y=[p.get("p25") for p in points], mode="lines", line={"width": 0},
+                                 fill="tonexty", fillcolor="rgba(31,119,180,0.15)", name=i18n.t("common.band", lang)))
+    fig.add_trace(go.Scatter(x=q, y=[p.get("pooled") for p in points], mode="lines",
+                             line={"color": "#1f77b4", "dash": "dot"}, name=i18n.t("common.pooled", lang)))
+    if any("rate" in p for p in points):
+        fig.add_trace(go.Scatter(x=q, y=[p.get("rate") for p in points], mode="lines+markers",
+                                 line={"color": "#d62728"}, name=i18n.t("common.hospital", lang)))
+    fig.update_yaxes(title=unit)
+    return _layout(fig, title=title, height=height)
+
+
+def _sankey_nodes(diffs: list[dict]) -> tuple[dict[tuple, int], list[str]]:
+    index: dict[tuple, int] = {}
+    labels: list[str] = []
+
+    def node(key: tuple, label: str) -> int:
+        if key not in index:
+            index[key] = len(labels)
+            labels.append(label)
+        return index[key]
+
+    for d in diffs:
+        for c in d["changes"]:
+            node((d["from_year"], c["from_code"] or "new"), c["from_code"] or f"{d['to_year']} 新增 new")
+            node((d["to_year"], c["to_code"] or "retired"), c["to_code"] or f"{d['to_year']} 撤销 retired")
+    return index, labels
+
+
+KIND_COLORS = {"continued": "rgba(150,150,150,0.4)", "renumbered": "rgba(31,119,180,0.5)",
+               "redefined": "rgba(255,127,14,0.5)", "split": "rgba(148,103,189,0.5)",
+               "merged": "rgba(148,103,189,0.5)", "new": "rgba(44,160,44,0.5)", "retired": "rgba(214,39,40,0.5)"}
+
+
+def link_kind(change: dict) -> str:
+    kinds = change.get("kinds") or []
+    if change.get("to_code") is None:
+        return "retired"
+    for kind in ("new", "split", "merged", "redefined", "renumbered"):
+        if kind in kinds:
+            return kind
+    return "continued"
+
+
+def sankey_figure(diffs: list[dict], lang: str = "zh", *, title: str = "") -> go.Figure:
+    """How goals moved across years: one column per year, links coloured by kind of change."""
+    index, labels = _sankey_nodes(diffs)
+    src, dst, colors, hover = [], [], [], []
+    for d in diffs:
+        for c in d["changes"]:
+            src.append(index[(d["from_year"], c["from_code"] or "new")])
+            dst.append(index[(d["to_year"], c["to_code"] or "retired")])
+            colors.append(KIND_COLORS[link_kind(c)])
+            title_text = i18n.pick(c.get("to_title") or c.get("from_title"), None, lang)
+            hover.append(f"{title_text}<br>{', '.join(c.get('kinds') or [])}<br>"
+                         f"{i18n.pick(c.get('reason'), c.get('reason_en'), lang)[:160]}")
+    fig = go.Figure(go.Sankey(
+        arrangement="snap", node={"label": labels, "pad": 8, "thickness": 12},
+        link={"source": src, "target": dst, "value": [1] * len(src), "color": colors, "customdata": hover,
+              "hovertemplate": "%{customdata}<extra></extra>"}))
+    return _layout(fig, title=title, height=max(420, 22 * max(1, len(labels) // 2)))
