@@ -36,7 +36,9 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(health.router)
     app.include_router(me.router)
     app.include_router(catalog.router)
-    from platform_api.routers import registry, submission_routes
+    from platform_api.routers import benchmark_routes, io_routes, registry, submission_routes
 
     registry.register_routers(app)
     submission_routes.register_routers(app)
+    io_routes.register_routers(app)
+    benchmark_routes.register_routers(app)

@@ -28,5 +28,7 @@ def public_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-DbSession = Annotated[Session, Depends(db_session)]
-PublicSession = Annotated[Session, Depends(public_session)]
+# scope="function": the transaction commits before the response is sent, so a 2xx always means
+# "stored" (with the default request scope FastAPI would commit after sending the response).
+DbSession = Annotated[Session, Depends(db_session, scope="function")]
+PublicSession = Annotated[Session, Depends(public_session, scope="function")]

@@ -42,6 +42,22 @@ class ApiSettings(BaseSettings):
     api_port: int = 8000
     session_secret: str | None = None
     max_request_bytes: int = 5 * 1024 * 1024
+    # platform_api/middleware.py. Rate limits are per worker process (see docs/reliability.md);
+    # None = the environment's default: 120/min with a burst of 60, or 60000/10000 when environment=test.
+    rate_limit_enabled: bool = True
+    rate_limit_per_minute: int | None = None
+    rate_limit_burst: int | None = None
+    max_json_depth: int = 32  # nesting of arrays/objects in a JSON body (FHIR bundles need about 10)
+    behind_tls: bool = False  # TLS ends at the reverse proxy: send Strict-Transport-Security anyway
+    hsts_max_age_seconds: int = 31_536_000  # 0 = never send Strict-Transport-Security
+
+    @property
+    def rate_limit(self) -> tuple[int, int]:
+        """(requests per minute, burst) in force for one client in one worker."""
+        test = self.environment == "test"
+        per_minute = self.rate_limit_per_minute or (60_000 if test else 120)
+        burst = self.rate_limit_burst or (10_000 if test else min(60, per_minute))
+        return per_minute, burst
 
     @model_validator(mode="after")
     def _refuse_unsafe(self) -> ApiSettings:

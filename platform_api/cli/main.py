@@ -18,6 +18,7 @@ SUBCOMMANDS = [
     ("platform_api.cli.catalog", "catalog"),
     ("platform_api.cli.stats", "stats"),
     ("platform_api.cli.tenants", "tenants"),
+    ("platform_api.cli.flags", "flags"),
 ]
 
 

@@ -32,7 +32,8 @@ from services.submission.validation import parse_quarter
 router = APIRouter(prefix="/api/v1/hospitals/{hospital_id}/submissions/{quarter}", tags=["submissions"])
 MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the file itself
 UPLOAD_RESPONSES = {
-    **WRITE_RESPONSES, **NOT_FOUND,
+    **WRITE_RESPONSES,
+    **NOT_FOUND,
     413: {"description": "文件过大 / the file exceeds the size limit"},
     415: {"description": "不是 CSV 或 XLSX / not CSV or XLSX (or not multipart/form-data)"},
 }
@@ -65,13 +66,15 @@ async def read_upload(request: Request, limit: int) -> Upload:
     """The single ``file`` part of a multipart/form-data request, at most ``limit`` bytes."""
     if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
         raise UnsupportedFileType(
-            "请以 multipart/form-data 上传，文件字段名为 file / send multipart/form-data with the file in field 'file'"
+            "请以 multipart/form-data 上传，文件字段名为 file / "
+            "send multipart/form-data with the file in field 'file'"
         )
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit + MULTIPART_SLACK:
         raise too_large(int(declared), limit)
-    parser = MultiPartParser(request.headers, _capped(request.stream(), limit + MULTIPART_SLACK),
-                             max_files=1, max_fields=4)
+    parser = MultiPartParser(
+        request.headers, _capped(request.stream(), limit + MULTIPART_SLACK), max_files=1, max_fields=4
+    )
     try:
         form = await parser.parse()
     except MultiPartException as exc:
@@ -79,8 +82,10 @@ async def read_upload(request: Request, limit: int) -> Upload:
     try:
         part = form.get("file")
         if not isinstance(part, UploadFile):
-            raise ValidationFailed("缺少文件字段 file / the form has no file field 'file'",
-                                   problems=[{"field": "file", "code": "required"}])
+            raise ValidationFailed(
+                "缺少文件字段 file / the form has no file field 'file'",
+                problems=[{"field": "file", "code": "required"}],
+            )
         data = await part.read(limit + 1)
         if len(data) > limit:
             raise too_large(len(data), limit)
@@ -90,19 +95,25 @@ async def read_upload(request: Request, limit: int) -> Upload:
 
 
 @router.get(
-    "/template.xlsx", response_class=Response, responses={**NOT_FOUND, 200: {"content": {XLSX_MEDIA_TYPE: {}}}},
+    "/template.xlsx",
+    response_class=Response,
+    responses={**NOT_FOUND, 200: {"content": {XLSX_MEDIA_TYPE: {}}}},
     summary="下载 XLSX 上报模板 / download the XLSX template",
     description="每个适用指标一行；只有 分子、分母、备注 可编辑 / one row per applicable indicator; only "
-    "numerator, denominator and comment are editable. 模板记录医院与季度，传错会被拒绝 / the template records "
-    "hospital and quarter, and is refused elsewhere.",
+    "numerator, denominator and comment are editable. 模板记录医院与季度，传错会被拒绝 / "
+    "the template records hospital and quarter, and is refused elsewhere.",
 )
-def xlsx_template(hospital_id: int, quarter: QuarterPath, session: DbSession, actor: CurrentActor) -> Response:
+def xlsx_template(
+    hospital_id: int, quarter: QuarterPath, session: DbSession, actor: CurrentActor
+) -> Response:
     data = io_service.template_for(session, actor, hospital_id=hospital_id, quarter=quarter, kind="xlsx")
     return _download(data, XLSX_MEDIA_TYPE, f"qcp-template-{hospital_id}-{quarter}.xlsx")
 
 
 @router.get(
-    "/template.csv", response_class=Response, responses={**NOT_FOUND, 200: {"content": {"text/csv": {}}}},
+    "/template.csv",
+    response_class=Response,
+    responses={**NOT_FOUND, 200: {"content": {"text/csv": {}}}},
     summary="下载 CSV 上报模板 / download the CSV template",
 )
 def csv_template(hospital_id: int, quarter: QuarterPath, session: DbSession, actor: CurrentActor) -> Response:
@@ -112,16 +123,22 @@ def csv_template(hospital_id: int, quarter: QuarterPath, session: DbSession, act
 
 def _download(data: bytes, media_type: str, filename: str) -> Response:
     # filename is built from an integer and a Quarter: nothing from the request reaches the header
-    headers = {"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store",
-               "X-Content-Type-Options": "nosniff"}
+    headers = {
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
     return Response(content=data, media_type=media_type, headers=headers)
 
 
 @router.post(
-    "/upload", response_model=SubmissionResult, responses=UPLOAD_RESPONSES,
+    "/upload",
+    response_model=SubmissionResult,
+    responses=UPLOAD_RESPONSES,
     summary="上传 CSV / XLSX 季度数据 / upload a CSV or XLSX file",
-    description="multipart/form-data，字段 file。全部接受或全部拒绝，问题注明行号与列 / all rows are accepted or "
-    "none; problems name their row and column. dry_run=true 只校验不保存 / checks without saving.",
+    description="multipart/form-data，字段 file。全部接受或全部拒绝，问题注明行号与列 / "
+    "all rows are accepted or none; problems name their row and column. "
+    "dry_run=true 只校验不保存 / checks without saving.",
 )
 async def upload(  # noqa: ANN201
     hospital_id: int,
@@ -136,6 +153,13 @@ async def upload(  # noqa: ANN201
         upload = await read_upload(request, upload_settings().max_bytes)
         kind = io_service.detect_kind(upload.content_type, upload.filename, upload.data[:8])
         return await run_in_threadpool(
-            io_service.submit_upload, session, actor, hospital_id=hospital_id, quarter=quarter,
-            data=upload.data, kind=kind, dry_run=dry_run, idempotency_key=idempotency_key,
+            io_service.submit_upload,
+            session,
+            actor,
+            hospital_id=hospital_id,
+            quarter=quarter,
+            data=upload.data,
+            kind=kind,
+            dry_run=dry_run,
+            idempotency_key=idempotency_key,
         )

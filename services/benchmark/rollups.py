@@ -56,11 +56,11 @@ def _slice(values: ValueArrays, keep: np.ndarray) -> ValueArrays:
     return ValueArrays(values.hospital_id[keep], values.numerator[keep], values.denominator[keep])
 
 
-def _province_rows(session: Session, info: IndicatorInfo, values: ValueArrays, provinces: np.ndarray,
-                   counts: dict[str, tuple[int, int]]) -> list[dict]:
+def _province_rows(info: IndicatorInfo, values: ValueArrays, provinces: np.ndarray,
+                   counts: dict[str, tuple[int, int]], settings: dict) -> list[dict]:
     rows = []
     for code, (hospitals, reporting) in counts.items():
-        b = compute_indicator(info, _slice(values, provinces == code), effective_settings(session, province=code))
+        b = compute_indicator(info, _slice(values, provinces == code), settings[code])
         rows.append({
             "province_code": code, "hospitals": hospitals, "reporting": reporting,
             "completeness": round(reporting / hospitals, 4) if hospitals else None,
@@ -93,10 +93,11 @@ def rollup(session: Session, actor: Actor, *, quarter: Quarter, indicator: str |
     counts = {r.province_code: (r.hospitals, r.reporting) for r in session.execute(
         text(_PROVINCES.format(scope=where)), {**params, "quarter": str(quarter), "statuses": ["approved"]})}
     arrays = value_arrays(session, actor, scope, quarter=quarter, indicator_ids=[i.id for i in infos])
+    settings = {code: effective_settings(session, province=code) for code in counts}
     out = []
     for info in infos:
         values = arrays.get(info.id) or ValueArrays(*(np.zeros(0, dtype=np.int64),) * 3)
-        rows = _province_rows(session, info, values, _province_of(session, values.hospital_id), counts)
+        rows = _province_rows(info, values, _province_of(session, values.hospital_id), counts, settings)
         out.append({"indicator_code": info.code, "indicator_name": info.name, "indicator_name_en": info.name_en,
                     "unit": info.unit, "provinces": rows, "province_funnel": _province_funnel(info, rows)})
     return {"quarter": str(quarter), "scope": scope.key, "indicators": out,

@@ -21,7 +21,7 @@ from services.benchmark.settings import effective_settings
 from services.core.actor import Actor, Role
 from services.core.errors import Conflict, PermissionDenied, ValidationFailed
 from services.core.quarter import Quarter
-from services.models import FlagSnapshot, FlagSnapshotEntry, Province
+from services.models import CatalogYear, FlagSnapshot, FlagSnapshotEntry, Province
 from services.submission.windows import effective_window
 
 
@@ -104,6 +104,7 @@ def freeze(session: Session, actor: Actor, *, quarter: Quarter, scope: str | Non
 
 def _unfrozen_provinces(session: Session, actor: Actor, quarter: Quarter) -> list[str]:
     stmt = select(Province.code).where(
+        Province.onboarded_at.is_not(None),
         Province.offboarded_at.is_(None),
         ~select(FlagSnapshot.id).where(FlagSnapshot.province_code == Province.code,
                                        FlagSnapshot.quarter == str(quarter),
@@ -120,7 +121,11 @@ def freeze_locked_windows(session: Session, actor: Actor, *, now: datetime | Non
     (configured or default) has locked and that is not frozen yet. Run by the scheduler."""
     now = now or datetime.now(UTC)
     quarter, done = Quarter.containing(now.date()).previous(), []
+    published = set(session.scalars(select(CatalogYear.year)))
     for _ in range(lookback):
+        if quarter.year not in published:  # no catalog, nothing to report: never a vacuous snapshot
+            quarter = quarter.previous()
+            continue
         for province in _unfrozen_provinces(session, actor, quarter):
             if effective_window(session, province, quarter).locks_at <= now:
                 done.append(freeze(session, actor, quarter=quarter, scope=f"province:{province}",

@@ -12,81 +12,22 @@ import re
 from collections.abc import Container
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 from typing import Any
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
-from services.core.errors import ValidationFailed
 from services.core.quarter import Quarter
+from services.submission.fhir_common import (
+    POPULATION_SYSTEM,
+    FhirInvalid,
+    FhirReport,
+    FhirSubmission,
+    fhir_settings,
+    issue,
+)
 from services.submission.io_common import MAX_COUNT
-from services.submission.schemas import ValueIn
 
-POPULATION_SYSTEM = "http://terminology.hl7.org/CodeSystem/measure-population"
 BUNDLE_TYPES = ("collection", "batch", "transaction")
 _IGNORED_POPULATIONS = {"initial-population"}
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?(?:T[0-9:.]+(?:Z|[+-]\d{2}:\d{2})?)?$")
-
-
-class FhirSettings(BaseSettings):
-    """``QCP_FHIR_BASE``: canonical base of Measure URLs; ``QCP_FHIR_USCC_SYSTEM``: identifier system
-    of 统一社会信用代码 (no HL7-registered system exists; keep the value stable once published)."""
-
-    model_config = SettingsConfigDict(env_prefix="QCP_FHIR_", extra="ignore")
-
-    base: str = "https://qcp.example.org/fhir"
-    uscc_system: str = "https://qcp.example.org/fhir/sid/uscc"
-    max_bytes: int = 2 * 1024 * 1024
-
-
-@lru_cache
-def fhir_settings() -> FhirSettings:
-    return FhirSettings()
-
-
-def measure_url(code: str, base: str | None = None) -> str:
-    return f"{(base or fhir_settings().base).rstrip('/')}/Measure/{code}"
-
-
-class FhirInvalid(ValidationFailed):
-    """A FHIR payload that cannot be accepted; ``issues`` are OperationOutcome issues."""
-
-    code = "fhir_invalid"
-
-    def __init__(self, issues: list[dict], detail: str | None = None) -> None:
-        detail = detail or f"FHIR 资源有 {len(issues)} 处错误 / the FHIR resource has {len(issues)} problem(s)"
-        super().__init__(detail, problems=issues, issues=issues)
-        self.issues = issues
-
-
-def issue(code: str, expression: str | None, zh: str, en: str) -> dict:
-    out = {"severity": "error", "code": code, "diagnostics": f"{zh} / {en}"}
-    if expression:
-        out["expression"] = [expression]
-    return out
-
-
-@dataclass(frozen=True)
-class FhirReport:
-    path: str  # FHIRPath of the MeasureReport: "MeasureReport" or "Bundle.entry[2].resource"
-    indicator: str
-    quarter: Quarter
-    credit_code: str
-    numerator: int
-    denominator: int
-    expressions: dict[str, str] = field(default_factory=dict)  # numerator/denominator → count path
-
-
-@dataclass(frozen=True)
-class FhirSubmission:
-    credit_code: str
-    quarter: Quarter
-    reports: list[FhirReport]
-    bundle_type: str | None = None  # None for a single MeasureReport
-
-    def values(self) -> list[ValueIn]:
-        return [ValueIn(indicator=r.indicator, numerator=r.numerator, denominator=r.denominator)
-                for r in self.reports]
 
 
 @dataclass
@@ -127,8 +68,12 @@ def _quarter(report: dict, path: str, ctx: _Context) -> Quarter | None:
     stop = parse_date(period.get("end"), end=True)
     for name, value in (("start", start), ("end", stop)):
         if value is None:
-            ctx.add("invalid" if name in period else "required", f"{path}.period.{name}",
-                    f"period.{name} 缺失或不是有效日期", f"period.{name} is missing or not a valid date")
+            ctx.add(
+                "invalid" if name in period else "required",
+                f"{path}.period.{name}",
+                f"period.{name} 缺失或不是有效日期",
+                f"period.{name} is missing or not a valid date",
+            )
     if start is None or stop is None:
         return None
     try:
@@ -136,8 +81,12 @@ def _quarter(report: dict, path: str, ctx: _Context) -> Quarter | None:
     except ValueError:
         quarter = None
     if quarter is None or start != quarter.start or stop != quarter.end:
-        ctx.add("invalid", f"{path}.period", f"period {start}–{stop} 不是恰好一个季度（如 2023-04-01 至 2023-06-30）",
-                f"period {start}..{stop} is not exactly one quarter (e.g. 2023-04-01 to 2023-06-30)")
+        ctx.add(
+            "invalid",
+            f"{path}.period",
+            f"period {start}–{stop} 不是恰好一个季度（如 2023-04-01 至 2023-06-30）",
+            f"period {start}..{stop} is not exactly one quarter (e.g. 2023-04-01 to 2023-06-30)",
+        )
         return None
     return quarter
 
@@ -145,15 +94,23 @@ def _quarter(report: dict, path: str, ctx: _Context) -> Quarter | None:
 def _measure(report: dict, path: str, ctx: _Context) -> str | None:
     url = report.get("measure")
     if not isinstance(url, str) or not url.strip():
-        ctx.add("required", f"{path}.measure", "缺少 measure（指标的 Measure URL）",
-                "measure (the indicator's canonical Measure URL) is required")
+        ctx.add(
+            "required",
+            f"{path}.measure",
+            "缺少 measure（指标的 Measure URL）",
+            "measure (the indicator's canonical Measure URL) is required",
+        )
         return None
     prefix = ctx.base.rstrip("/") + "/Measure/"
     canonical = url.strip().split("|", 1)[0]  # canonical|version: the version is ignored
-    code = canonical[len(prefix):] if canonical.startswith(prefix) else ""
+    code = canonical[len(prefix) :] if canonical.startswith(prefix) else ""
     if not code or "/" in code or (ctx.known_codes is not None and code not in ctx.known_codes):
-        ctx.add("not-found", f"{path}.measure", f"未知的 Measure：{url}（应为 {prefix}{{指标编码}}）",
-                f"unknown Measure {url} (expected {prefix}{{indicator code}})")
+        ctx.add(
+            "not-found",
+            f"{path}.measure",
+            f"未知的 Measure：{url}（应为 {prefix}{{指标编码}}）",
+            f"unknown Measure {url} (expected {prefix}{{indicator code}})",
+        )
         return None
     return code
 
@@ -168,18 +125,30 @@ def _organization(report: dict, path: str, ctx: _Context) -> str | None:
         ident = ref.get("identifier") if isinstance(ref, dict) else None
         where = f"{path}.{name}.identifier"
         if not isinstance(ident, dict) or ident.get("system") != ctx.uscc_system:
-            ctx.add("invalid", where, f"{name}.identifier.system 应为 {ctx.uscc_system}（统一社会信用代码）",
-                    f"{name}.identifier.system must be {ctx.uscc_system} (unified social credit code)")
+            ctx.add(
+                "invalid",
+                where,
+                f"{name}.identifier.system 应为 {ctx.uscc_system}（统一社会信用代码）",
+                f"{name}.identifier.system must be {ctx.uscc_system} (unified social credit code)",
+            )
         elif not isinstance(ident.get("value"), str) or not ident["value"].strip():
             ctx.add("required", f"{where}.value", "缺少统一社会信用代码", "the credit code value is required")
         else:
             found[name] = ident["value"].strip().upper()
     if not found and not any(name in report for name in ("reporter", "subject")):
-        ctx.add("required", f"{path}.reporter", "缺少 reporter（上报医院）",
-                "reporter (the hospital, by its credit code identifier) is required")
+        ctx.add(
+            "required",
+            f"{path}.reporter",
+            "缺少 reporter（上报医院）",
+            "reporter (the hospital, by its credit code identifier) is required",
+        )
     if len(set(found.values())) > 1:
-        ctx.add("invalid", f"{path}.subject", "reporter 与 subject 指向不同的医院",
-                "reporter and subject identify different hospitals")
+        ctx.add(
+            "invalid",
+            f"{path}.subject",
+            "reporter 与 subject 指向不同的医院",
+            "reporter and subject identify different hospitals",
+        )
         return None
     return next(iter(found.values()), None)
 
@@ -189,8 +158,12 @@ def _count(pop: dict, where: str, ctx: _Context) -> int | None:
     if count is None:
         ctx.add("required", f"{where}.count", "缺少 count（人数）", "count is required")
     elif isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MAX_COUNT:
-        ctx.add("invalid", f"{where}.count", f"count {count!r} 不是非负整数",
-                f"count {count!r} is not a non-negative integer")
+        ctx.add(
+            "invalid",
+            f"{where}.count",
+            f"count {count!r} 不是非负整数",
+            f"count {count!r} is not a non-negative integer",
+        )
     else:
         return count
     return None
@@ -198,14 +171,24 @@ def _count(pop: dict, where: str, ctx: _Context) -> int | None:
 
 def _population_code(pop: dict, where: str, ctx: _Context) -> str | None:
     codings = (pop.get("code") or {}).get("coding") if isinstance(pop.get("code"), dict) else None
-    codes = [c.get("code") for c in codings or [] if isinstance(c, dict) and c.get("system") == POPULATION_SYSTEM]
+    codes = [
+        c.get("code") for c in codings or [] if isinstance(c, dict) and c.get("system") == POPULATION_SYSTEM
+    ]
     if not codes:
-        ctx.add("required", f"{where}.code", f"population 需要 {POPULATION_SYSTEM} 的编码",
-                f"population.code needs a coding from {POPULATION_SYSTEM}")
+        ctx.add(
+            "required",
+            f"{where}.code",
+            f"population 需要 {POPULATION_SYSTEM} 的编码",
+            f"population.code needs a coding from {POPULATION_SYSTEM}",
+        )
         return None
     if codes[0] not in ("numerator", "denominator") and codes[0] not in _IGNORED_POPULATIONS:
-        ctx.add("not-supported", f"{where}.code", f"不支持的人群 {codes[0]}（只接受 numerator、denominator）",
-                f"population {codes[0]} is not supported (only numerator and denominator)")
+        ctx.add(
+            "not-supported",
+            f"{where}.code",
+            f"不支持的人群 {codes[0]}（只接受 numerator、denominator）",
+            f"population {codes[0]} is not supported (only numerator and denominator)",
+        )
         return None
     return codes[0]
 
@@ -213,8 +196,12 @@ def _population_code(pop: dict, where: str, ctx: _Context) -> str | None:
 def _populations(report: dict, path: str, ctx: _Context) -> tuple[dict[str, int], dict[str, str]]:
     groups = report.get("group")
     if not isinstance(groups, list) or len(groups) != 1 or not isinstance(groups[0], dict):
-        ctx.add("required" if not groups else "invalid", f"{path}.group",
-                "需要且只能有一个 group", "exactly one group is required")
+        ctx.add(
+            "required" if not groups else "invalid",
+            f"{path}.group",
+            "需要且只能有一个 group",
+            "exactly one group is required",
+        )
         return {}, {}
     pops = groups[0].get("population")
     counts: dict[str, int] = {}
@@ -232,8 +219,12 @@ def _populations(report: dict, path: str, ctx: _Context) -> tuple[dict[str, int]
             counts[code] = count
     for code, zh in (("numerator", "分子"), ("denominator", "分母")):
         if code not in paths:
-            ctx.add("required", f"{path}.group[0].population", f"缺少 {code} 人群（{zh}）",
-                    f"the {code} population is missing")
+            ctx.add(
+                "required",
+                f"{path}.group[0].population",
+                f"缺少 {code} 人群（{zh}）",
+                f"the {code} population is missing",
+            )
     return counts, paths
 
 
@@ -244,8 +235,12 @@ def _report(resource: Any, path: str, ctx: _Context) -> FhirReport | None:
         return None
     for name, wanted in (("status", "complete"), ("type", "summary")):
         if resource.get(name) != wanted:
-            ctx.add("required" if name not in resource else "invalid", f"{path}.{name}",
-                    f"{name} 应为 {wanted}", f"{name} must be {wanted!r}")
+            ctx.add(
+                "required" if name not in resource else "invalid",
+                f"{path}.{name}",
+                f"{name} 应为 {wanted}",
+                f"{name} must be {wanted!r}",
+            )
     code = _measure(resource, path, ctx)
     quarter = _quarter(resource, path, ctx)
     credit = _organization(resource, path, ctx)
@@ -260,16 +255,30 @@ def _entry_request(entry: dict, path: str, bundle_type: str, ctx: _Context) -> N
         return
     request = entry.get("request")
     if not isinstance(request, dict):
-        ctx.add("required", f"{path}.request", f"{bundle_type} 的条目需要 request", f"{bundle_type} entries need a request")
+        ctx.add(
+            "required",
+            f"{path}.request",
+            f"{bundle_type} 的条目需要 request",
+            f"{bundle_type} entries need a request",
+        )
     elif request.get("method") != "POST" or str(request.get("url", "")).strip("/") != "MeasureReport":
-        ctx.add("not-supported", f"{path}.request", "只支持 POST MeasureReport", "only POST MeasureReport is supported")
+        ctx.add(
+            "not-supported",
+            f"{path}.request",
+            "只支持 POST MeasureReport",
+            "only POST MeasureReport is supported",
+        )
 
 
 def _bundle(doc: dict, ctx: _Context) -> tuple[str | None, list[FhirReport]]:
     bundle_type = doc.get("type")
     if bundle_type not in BUNDLE_TYPES:
-        ctx.add("required" if bundle_type is None else "invalid", "Bundle.type",
-                f"Bundle.type 应为 {'、'.join(BUNDLE_TYPES)} 之一", f"Bundle.type must be one of {', '.join(BUNDLE_TYPES)}")
+        ctx.add(
+            "required" if bundle_type is None else "invalid",
+            "Bundle.type",
+            f"Bundle.type 应为 {'、'.join(BUNDLE_TYPES)} 之一",
+            f"Bundle.type must be one of {', '.join(BUNDLE_TYPES)}",
+        )
     entries = doc.get("entry")
     if not isinstance(entries, list) or not entries:
         ctx.add("required", "Bundle.entry", "Bundle 没有条目", "the Bundle has no entries")
@@ -292,20 +301,39 @@ def _consistent(reports: list[FhirReport], ctx: _Context) -> None:
     seen: dict[str, str] = {}
     for r in reports[1:]:
         if r.quarter != first.quarter:
-            ctx.add("invalid", f"{r.path}.period", f"季度 {r.quarter} 与第一个报告的 {first.quarter} 不同",
-                    f"quarter {r.quarter} differs from the first report's {first.quarter}: one Bundle, one quarter")
+            ctx.add(
+                "invalid",
+                f"{r.path}.period",
+                f"季度 {r.quarter} 与第一个报告的 {first.quarter} 不同",
+                f"quarter {r.quarter} differs from the first report's {first.quarter}: "
+                "one Bundle, one quarter",
+            )
         if r.credit_code != first.credit_code:
-            ctx.add("invalid", f"{r.path}.reporter", "同一 Bundle 中的报告须属于同一医院",
-                    "all reports in one Bundle must be for the same hospital")
+            ctx.add(
+                "invalid",
+                f"{r.path}.reporter",
+                "同一 Bundle 中的报告须属于同一医院",
+                "all reports in one Bundle must be for the same hospital",
+            )
     for r in reports:
         if r.indicator in seen:
-            ctx.add("duplicate", f"{r.path}.measure", f"指标 {r.indicator} 与 {seen[r.indicator]} 重复",
-                    f"indicator {r.indicator} repeats {seen[r.indicator]}")
+            ctx.add(
+                "duplicate",
+                f"{r.path}.measure",
+                f"指标 {r.indicator} 与 {seen[r.indicator]} 重复",
+                f"indicator {r.indicator} repeats {seen[r.indicator]}",
+            )
         seen.setdefault(r.indicator, r.path)
 
 
-def parse_fhir(doc: Any, *, expect: str, base: str | None = None, uscc_system: str | None = None,
-               known_codes: Container[str] | None = None) -> FhirSubmission:
+def parse_fhir(
+    doc: Any,
+    *,
+    expect: str,
+    base: str | None = None,
+    uscc_system: str | None = None,
+    known_codes: Container[str] | None = None,
+) -> FhirSubmission:
     """A ``MeasureReport`` (``expect="MeasureReport"``) or ``Bundle`` (``expect="Bundle"``) → values.
 
     Raises :class:`FhirInvalid` listing every issue. ``known_codes`` (the indicator codes of the

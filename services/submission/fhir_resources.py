@@ -6,16 +6,27 @@ import re
 from typing import Any
 
 from services.core.errors import DomainError, ValidationFailed
-from services.submission.fhir import POPULATION_SYSTEM, FhirInvalid, FhirSubmission, measure_url
+from services.submission.fhir_common import POPULATION_SYSTEM, FhirInvalid, FhirSubmission, measure_url
 from services.submission.schemas import SubmissionResult
 
 SCORING_SYSTEM = "http://terminology.hl7.org/CodeSystem/measure-scoring"
 IMPROVEMENT_SYSTEM = "http://terminology.hl7.org/CodeSystem/measure-improvement-notation"
 PROBLEM_SYSTEM = "https://qcp.example.org/fhir/CodeSystem/submission-problem"  # the service's problem codes
-_STATUS_ISSUE = {403: "forbidden", 404: "not-found", 409: "conflict", 413: "too-costly", 415: "not-supported",
-                 422: "business-rule"}
-_PROBLEM_ISSUE = {"unknown_indicator": "not-found", "duplicate_indicator": "duplicate", "negative_count": "invalid",
-                  "count_too_large": "invalid", "bad_quarter": "invalid"}
+_STATUS_ISSUE = {
+    403: "forbidden",
+    404: "not-found",
+    409: "conflict",
+    413: "too-costly",
+    415: "not-supported",
+    422: "business-rule",
+}
+_PROBLEM_ISSUE = {
+    "unknown_indicator": "not-found",
+    "duplicate_indicator": "duplicate",
+    "negative_count": "invalid",
+    "count_too_large": "invalid",
+    "bad_quarter": "invalid",
+}
 _FIELD_PATH = {"indicator": "measure", "quarter": "period", "hospital_id": "reporter"}
 
 
@@ -40,9 +51,12 @@ def _problem_issue(problem: dict, submission: FhirSubmission | None) -> dict:
     if problem.get("fix"):
         text = f"{text}（{problem['fix']}）"
     code = str(problem.get("code", ""))
-    out = {"severity": "error", "code": _PROBLEM_ISSUE.get(code, "business-rule"),
-           "details": {"coding": [{"system": PROBLEM_SYSTEM, "code": code}]},
-           "diagnostics": text}  # the service's messages are already Chinese / English
+    out = {
+        "severity": "error",
+        "code": _PROBLEM_ISSUE.get(code, "business-rule"),
+        "details": {"coding": [{"system": PROBLEM_SYSTEM, "code": code}]},
+        "diagnostics": text,
+    }  # the service's messages are already Chinese / English
     if expression:
         out["expression"] = [expression]
     return out
@@ -68,17 +82,23 @@ def _accepted_issue(result: SubmissionResult) -> dict:
         "severity": "information",
         "code": "informational",
         "diagnostics": f"{verb}：医院 {result.hospital_id} {result.quarter}，变更 {len(result.changed)} 项，"
-                       f"未变 {len(result.unchanged)} 项，上报版本 {result.version} / {verb_en}: hospital "
-                       f"{result.hospital_id} {result.quarter}, {len(result.changed)} changed, "
-                       f"{len(result.unchanged)} unchanged, submission version {result.version}",
+        f"未变 {len(result.unchanged)} 项，上报版本 {result.version} / {verb_en}: hospital "
+        f"{result.hospital_id} {result.quarter}, {len(result.changed)} changed, "
+        f"{len(result.unchanged)} unchanged, submission version {result.version}",
     }
 
 
 def _warning_issues(result: SubmissionResult, submission: FhirSubmission) -> list[dict]:
     paths = {r.indicator: f"{r.path}.measure" for r in submission.reports}
-    return [{"severity": "warning", "code": "informational", "diagnostics": w.message,
-             **({"expression": [paths[w.indicator]]} if w.indicator in paths else {})}
-            for w in result.warnings]
+    return [
+        {
+            "severity": "warning",
+            "code": "informational",
+            "diagnostics": w.message,
+            **({"expression": [paths[w.indicator]]} if w.indicator in paths else {}),
+        }
+        for w in result.warnings
+    ]
 
 
 def success_response(result: SubmissionResult, submission: FhirSubmission) -> dict:
@@ -87,8 +107,10 @@ def success_response(result: SubmissionResult, submission: FhirSubmission) -> di
     if submission.bundle_type not in ("batch", "transaction"):
         return outcome
     changed = set(result.changed)
-    entries = [{"response": {"status": "201 Created" if r.indicator in changed else "200 OK", "outcome": outcome}}
-               for r in submission.reports]
+    entries = [
+        {"response": {"status": "201 Created" if r.indicator in changed else "200 OK", "outcome": outcome}}
+        for r in submission.reports
+    ]
     return {"resourceType": "Bundle", "type": f"{submission.bundle_type}-response", "entry": entries}
 
 

@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.core.errors import DomainError, ValidationFailed
 from services.core.quarter import Quarter
+from services.submission.io_headers import FIELD_LABELS
 from services.submission.schemas import ValueIn
 
 MAX_COUNT = 2_147_483_647  # counts are stored as 32-bit integers (as validation.MAX_COUNT)
@@ -100,19 +101,24 @@ META_MARKER = "#QCP"  # first cell of the CSV template's metadata line
 
 
 def meta_pairs(meta: TemplateMeta) -> list[tuple[str, str]]:
-    return [("hospital", str(meta.hospital_id)), ("quarter", str(meta.quarter)),
-            ("catalog", "" if meta.catalog_year is None else str(meta.catalog_year))]
+    return [
+        ("hospital", str(meta.hospital_id)),
+        ("quarter", str(meta.quarter)),
+        ("catalog", "" if meta.catalog_year is None else str(meta.catalog_year)),
+    ]
 
 
 def parse_meta(pairs: dict[str, str]) -> TemplateMeta:
     """Template metadata from its key/value pairs; refused when damaged."""
     try:
         catalog = pairs.get("catalog") or None
-        return TemplateMeta(int(pairs["hospital"]), Quarter.parse(pairs["quarter"]),
-                            int(catalog) if catalog else None)
+        return TemplateMeta(
+            int(pairs["hospital"]), Quarter.parse(pairs["quarter"]), int(catalog) if catalog else None
+        )
     except (KeyError, ValueError, TypeError) as exc:
         raise TemplateMismatch(
-            "模板元数据已损坏，请重新下载模板 / the template metadata is damaged: download the template again",
+            "模板元数据已损坏，请重新下载模板 / "
+            "the template metadata is damaged: download the template again",
             problems=[{"field": "metadata", "code": "template_metadata", "problem": str(exc)}],
         ) from exc
 
@@ -121,84 +127,29 @@ def check_meta(found: TemplateMeta, expected: TemplateMeta | None) -> None:
     if expected is None:
         return
     problems = []
-    pairs = [("hospital_id", "医院", "hospital"), ("quarter", "季度", "quarter"),
-             ("catalog_year", "目标年度", "catalog year")]
+    pairs = [
+        ("hospital_id", "医院", "hospital"),
+        ("quarter", "季度", "quarter"),
+        ("catalog_year", "目标年度", "catalog year"),
+    ]
     for attr, zh, en in pairs:
         got, want = getattr(found, attr), getattr(expected, attr)
         if want is not None and got != want:
-            problems.append({"field": attr, "code": "template_mismatch", "expected": str(want), "found": str(got),
-                             "problem": f"模板{zh}为 {got}，应为 {want} / template {en} is {got}, expected {want}"})
+            problems.append(
+                {
+                    "field": attr,
+                    "code": "template_mismatch",
+                    "expected": str(want),
+                    "found": str(got),
+                    "problem": f"模板{zh}为 {got}，应为 {want} / template {en} is {got}, expected {want}",
+                }
+            )
     if problems:
         raise TemplateMismatch(
             "该模板不是为此医院、季度或目标年度下载的，请重新下载模板 / this template was made for another "
             "hospital, quarter or catalog year: download the template again",
             problems=problems,
         )
-
-
-# --- headers -----------------------------------------------------------------------------------
-
-FIELDS = ("indicator", "numerator", "denominator", "comment")
-REQUIRED_FIELDS = ("indicator", "numerator", "denominator")
-FIELD_LABELS = {"indicator": "指标编码", "numerator": "分子", "denominator": "分母", "comment": "备注"}
-_ALIASES = {
-    "indicator": ("指标编码", "indicator", "indicator_code", "code"),
-    "numerator": ("分子", "numerator"),
-    "denominator": ("分母", "denominator"),
-    "comment": ("备注", "comment", "comments", "note"),
-}
-HEADER_TO_FIELD = {alias: name for name, aliases in _ALIASES.items() for alias in aliases}
-# Columns the templates carry for the reader's benefit; ignored on the way in.
-REFERENCE_HEADERS = frozenset(
-    {"指标名称", "分子定义", "分母定义", "单位", "name", "indicator_name", "numerator_definition",
-     "denominator_definition", "unit"}
-)
-TEMPLATE_HEADERS = ("指标编码", "指标名称", "分子定义", "分母定义", "单位", "分子", "分母", "备注")
-
-
-def normalise_header(text: Any) -> str:
-    return re.sub(r"\s+", "", str(text or "")).lower().replace("-", "_")
-
-
-def looks_like_header(cells: Iterable[Any]) -> bool:
-    names = {HEADER_TO_FIELD.get(normalise_header(c)) for c in cells}
-    return set(REQUIRED_FIELDS) <= names
-
-
-def map_headers(cells: list[Any], *, row: int) -> dict[str, int]:
-    """Column index of every field; raises listing every unknown, duplicate or missing header."""
-    found: dict[str, int] = {}
-    problems: list[dict] = []
-    for index, cell in enumerate(cells):
-        key = normalise_header(cell)
-        if not key or key in REFERENCE_HEADERS:
-            continue
-        name = HEADER_TO_FIELD.get(key)
-        if name is None:
-            problems.append(_header_problem(row, cell, "unknown_column",
-                                            f"未知列 '{cell}' / unknown column '{cell}'"))
-        elif name in found:
-            problems.append(_header_problem(row, cell, "duplicate_column",
-                                            f"列 '{cell}' 重复 / column '{cell}' appears twice"))
-        else:
-            found[name] = index
-    for name in REQUIRED_FIELDS:
-        if name not in found:
-            label = FIELD_LABELS[name]
-            problems.append(_header_problem(row, label, "missing_column",
-                                            f"缺少列 '{label}' / missing column '{name}'"))
-    if problems:
-        raise ValidationFailed(
-            "表头不正确：应为 指标编码, 分子, 分母, 备注（或 indicator, numerator, denominator, comment）/ "
-            "bad header row: expected indicator, numerator, denominator, comment",
-            problems=problems,
-        )
-    return found
-
-
-def _header_problem(row: int, column: Any, code: str, text: str) -> dict:
-    return {"row": row, "column": str(column), "code": code,
-            "problem": f"第 {row} 行表头 / header row {row}: {text}"}
 
 
 # --- rows --------------------------------------------------------------------------------------
@@ -251,7 +202,11 @@ def parse_count(value: Any) -> tuple[int | None, Reason | None]:
     if value < 0:
         return None, _not_count(value)
     if value > MAX_COUNT:
-        return None, ("count_too_large", f"{value} 超过上限 {MAX_COUNT}", f"{value} exceeds the maximum {MAX_COUNT}")
+        return None, (
+            "count_too_large",
+            f"{value} 超过上限 {MAX_COUNT}",
+            f"{value} exceeds the maximum {MAX_COUNT}",
+        )
     return value, None
 
 
@@ -305,15 +260,20 @@ def check_rows(raws: Iterable[RawRow], *, max_rows: int | None = None) -> list[P
     first_row: dict[str, int] = {}
     for raw in raws:
         if len(rows) + len(problems) >= limit:
-            raise ValidationFailed(f"数据行超过 {limit} 行 / more than {limit} data rows",
-                                   problems=[{"code": "too_many_rows", "limit": limit}])
+            raise ValidationFailed(
+                f"数据行超过 {limit} 行 / more than {limit} data rows",
+                problems=[{"code": "too_many_rows", "limit": limit}],
+            )
         row, found = check_row(raw)
         problems.extend(found)
         if row is None:
             continue
         if row.indicator in first_row:
-            reason = ("duplicate_indicator", f"指标 {row.indicator} 与第 {first_row[row.indicator]} 行重复",
-                      f"indicator {row.indicator} repeats row {first_row[row.indicator]}")
+            reason = (
+                "duplicate_indicator",
+                f"指标 {row.indicator} 与第 {first_row[row.indicator]} 行重复",
+                f"indicator {row.indicator} repeats row {first_row[row.indicator]}",
+            )
             problems.append(cell_problem(raw, "indicator", reason, row.indicator))
             continue
         first_row[row.indicator] = row.row
@@ -330,8 +290,14 @@ def to_values(rows: list[ParsedRow]) -> list[ValueIn]:
     values, problems = [], []
     for row in rows:
         try:
-            values.append(ValueIn(indicator=row.indicator, numerator=row.numerator,
-                                  denominator=row.denominator, comment=row.comment))
+            values.append(
+                ValueIn(
+                    indicator=row.indicator,
+                    numerator=row.numerator,
+                    denominator=row.denominator,
+                    comment=row.comment,
+                )
+            )
         except ValidationError as exc:
             for err in exc.errors():
                 name = str(err["loc"][0]) if err.get("loc") else "indicator"

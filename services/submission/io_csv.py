@@ -17,7 +17,6 @@ from collections.abc import Iterator
 
 from services.submission.io_common import (
     META_MARKER,
-    TEMPLATE_HEADERS,
     FileUnreadable,
     ParsedRow,
     RawRow,
@@ -25,13 +24,13 @@ from services.submission.io_common import (
     TemplateMeta,
     check_meta,
     check_rows,
-    map_headers,
     meta_pairs,
     parse_meta,
     spreadsheet_safe,
     too_large,
     upload_settings,
 )
+from services.submission.io_headers import TEMPLATE_HEADERS, map_headers
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -51,7 +50,8 @@ def decode_csv(data: bytes) -> str:
     """UTF-8 (BOM optional) or GB18030 text; anything else is refused with its position."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise FileUnreadable(
-            "不支持 UTF-16 编码的文件，请另存为“CSV UTF-8” / UTF-16 files are not supported: save as 'CSV UTF-8'",
+            "不支持 UTF-16 编码的文件，请另存为“CSV UTF-8” / "
+            "UTF-16 files are not supported: save as 'CSV UTF-8'",
             problems=[{"code": "utf16"}],
         )
     try:
@@ -93,7 +93,9 @@ def _meta_from(record: list[str]) -> TemplateMeta:
     return parse_meta({k.strip(): v.strip() for k, v in pairs.items()})
 
 
-def parse_csv(data: bytes, *, expected: TemplateMeta | None = None, max_bytes: int | None = None) -> list[ParsedRow]:
+def parse_csv(
+    data: bytes, *, expected: TemplateMeta | None = None, max_bytes: int | None = None
+) -> list[ParsedRow]:
     """Rows of a CSV upload, checked; raises listing every problem with its row and column."""
     limit = max_bytes or upload_settings().max_bytes
     if len(data) > limit:
@@ -113,8 +115,9 @@ def parse_csv(data: bytes, *, expected: TemplateMeta | None = None, max_bytes: i
         values = {name: record[i] if i < len(record) else None for name, i in columns.items()}
         raws.append(RawRow(number, values))
     if columns is None:
-        raise FileUnreadable("文件没有表头和数据行 / the file has no header row and no data",
-                             problems=[{"code": "no_header"}])
+        raise FileUnreadable(
+            "文件没有表头和数据行 / the file has no header row and no data", problems=[{"code": "no_header"}]
+        )
     return check_rows(raws)
 
 

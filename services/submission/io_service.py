@@ -19,7 +19,8 @@ from services.registry import credit_code as cc
 from services.registry.hospitals import find_by_credit_code
 from services.submission import repository as repo
 from services.submission.access import hospital_for
-from services.submission.fhir import FhirInvalid, FhirSubmission, issue, parse_fhir
+from services.submission.fhir import parse_fhir
+from services.submission.fhir_common import FhirInvalid, FhirSubmission, issue
 from services.submission.fhir_resources import measure_resource, outcome_for
 from services.submission.io_common import (
     ParsedRow,
@@ -44,15 +45,18 @@ def _indicators(session: Session, hospital: Hospital, quarter: Quarter) -> list[
     """The quarter's catalog indicators that apply to the hospital, in catalog order."""
     if not repo.catalog_published(session, quarter.year):
         raise ValidationFailed(
-            f"{quarter.year} 年目标目录尚未发布，暂无模板 / the {quarter.year} catalog is not published: no template yet",
+            f"{quarter.year} 年目标目录尚未发布，暂无模板 / "
+            f"the {quarter.year} catalog is not published: no template yet",
             problems=[{"field": "quarter", "code": "catalog_not_published"}],
         )
     infos = repo.year_indicators(session, quarter.year)
     skipped = repo.not_applicable_reasons(session, hospital.id, infos.values())
     ids = [info.id for code, info in infos.items() if code not in skipped]
     rows = {i.id: i for i in session.execute(select(Indicator).where(Indicator.id.in_(ids))).scalars()}
-    return [TemplateIndicator(rows[i].code, rows[i].name, rows[i].numerator, rows[i].denominator, rows[i].unit)
-            for i in ids]
+    return [
+        TemplateIndicator(rows[i].code, rows[i].name, rows[i].numerator, rows[i].denominator, rows[i].unit)
+        for i in ids
+    ]
 
 
 def template_for(session: Session, actor: Actor, *, hospital_id: int, quarter: Quarter, kind: str) -> bytes:
@@ -66,11 +70,13 @@ def template_for(session: Session, actor: Actor, *, hospital_id: int, quarter: Q
 
 
 def detect_kind(content_type: str | None, filename: str | None, head: bytes) -> str:
-    """"csv" or "xlsx" from the declared type and the first bytes; the file name is only a hint."""
+    """ "csv" or "xlsx" from the declared type and the first bytes; the file name is only a hint."""
     declared = (content_type or "").split(";", 1)[0].strip().lower()
     is_zip = head.startswith(b"PK\x03\x04")
     if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise UnsupportedFileType("不支持旧版 .xls 文件，请另存为 .xlsx / legacy .xls is not supported: save as .xlsx")
+        raise UnsupportedFileType(
+            "不支持旧版 .xls 文件，请另存为 .xlsx / legacy .xls is not supported: save as .xlsx"
+        )
     hint = (filename or "").rsplit(".", 1)[-1].lower() if "." in (filename or "") else ""
     if declared in XLSX_TYPES or (declared in GENERIC_TYPES and (is_zip or hint == "xlsx")):
         if not is_zip:
@@ -90,20 +96,39 @@ def detect_kind(content_type: str | None, filename: str | None, head: bytes) -> 
 def _parse_file(data: bytes, kind: str, meta: TemplateMeta) -> list[ParsedRow]:
     rows = parse_xlsx(data, expected=meta) if kind == "xlsx" else parse_csv(data, expected=meta)
     if not rows:
-        raise ValidationFailed("文件中没有填写任何数据 / the file has no filled-in rows",
-                               problems=[{"code": "no_rows", "problem": "没有数据行 / no data rows"}])
+        raise ValidationFailed(
+            "文件中没有填写任何数据 / the file has no filled-in rows",
+            problems=[{"code": "no_rows", "problem": "没有数据行 / no data rows"}],
+        )
     return rows
 
 
-def submit_upload(session: Session, actor: Actor, *, hospital_id: int, quarter: Quarter, data: bytes,
-                  kind: str, dry_run: bool = False, idempotency_key: str | None = None) -> SubmissionResult:
+def submit_upload(
+    session: Session,
+    actor: Actor,
+    *,
+    hospital_id: int,
+    quarter: Quarter,
+    data: bytes,
+    kind: str,
+    dry_run: bool = False,
+    idempotency_key: str | None = None,
+) -> SubmissionResult:
     """Parse a CSV or XLSX upload and submit it; problems carry the file row they came from."""
     hospital = hospital_for(session, actor, hospital_id, "submission.write")
     rows = _parse_file(data, kind, TemplateMeta(hospital.id, quarter, quarter.year))
     values = to_values(rows)
     try:
-        return submit(session, actor, hospital_id=hospital.id, quarter=quarter, values=values, source=kind,
-                      dry_run=dry_run, idempotency_key=idempotency_key)
+        return submit(
+            session,
+            actor,
+            hospital_id=hospital.id,
+            quarter=quarter,
+            values=values,
+            source=kind,
+            dry_run=dry_run,
+            idempotency_key=idempotency_key,
+        )
     except ValidationFailed as exc:
         raise with_row_numbers(exc, rows) from None
 
@@ -121,25 +146,62 @@ def _fhir_hospital(session: Session, actor: Actor, parsed: FhirSubmission) -> Ho
         return own
     hospital = find_by_credit_code(session, actor, credit_code=parsed.credit_code)
     if hospital is None:
-        raise FhirInvalid([issue("not-found", where, f"没有统一社会信用代码为 {parsed.credit_code} 的医院",
-                                 f"no hospital with credit code {parsed.credit_code} in your scope")])
+        raise FhirInvalid(
+            [
+                issue(
+                    "not-found",
+                    where,
+                    f"没有统一社会信用代码为 {parsed.credit_code} 的医院",
+                    f"no hospital with credit code {parsed.credit_code} in your scope",
+                )
+            ]
+        )
     return hospital
 
 
-def submit_fhir(session: Session, actor: Actor, *, document: Any, expect: str, dry_run: bool = False,
-                idempotency_key: str | None = None) -> tuple[SubmissionResult, FhirSubmission]:
+def _check_measures(session: Session, parsed: FhirSubmission) -> None:
+    """Every Measure must be an indicator of the quarter's catalog year (``not-found`` otherwise)."""
+    year = parsed.quarter.year
+    known = set(repo.year_indicators(session, year))
+    unknown = [r for r in parsed.reports if r.indicator not in known]
+    if unknown:
+        raise FhirInvalid(
+            [
+                issue(
+                    "not-found",
+                    f"{r.path}.measure",
+                    f"{year} 年目录中没有指标 {r.indicator}",
+                    f"indicator {r.indicator} is not in the {year} catalog",
+                )
+                for r in unknown
+            ]
+        )
+
+
+def submit_fhir(
+    session: Session,
+    actor: Actor,
+    *,
+    document: Any,
+    expect: str,
+    dry_run: bool = False,
+    idempotency_key: str | None = None,
+) -> tuple[SubmissionResult, FhirSubmission]:
     """Read a MeasureReport or Bundle and submit it; errors name FHIRPath expressions."""
     parsed = parse_fhir(document, expect=expect)
     hospital = _fhir_hospital(session, actor, parsed)
-    known = set(repo.year_indicators(session, parsed.quarter.year))
-    unknown = [r for r in parsed.reports if r.indicator not in known]
-    if unknown:
-        raise FhirInvalid([issue("not-found", f"{r.path}.measure", f"{parsed.quarter.year} 年目录中没有指标 {r.indicator}",
-                                 f"indicator {r.indicator} is not in the {parsed.quarter.year} catalog")
-                           for r in unknown])
+    _check_measures(session, parsed)
     try:
-        result = submit(session, actor, hospital_id=hospital.id, quarter=parsed.quarter,
-                        values=parsed.values(), source="fhir", dry_run=dry_run, idempotency_key=idempotency_key)
+        result = submit(
+            session,
+            actor,
+            hospital_id=hospital.id,
+            quarter=parsed.quarter,
+            values=parsed.values(),
+            source="fhir",
+            dry_run=dry_run,
+            idempotency_key=idempotency_key,
+        )
     except FhirInvalid:
         raise
     except ValidationFailed as exc:  # name the FHIRPath of each problem the service found

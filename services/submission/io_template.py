@@ -20,11 +20,11 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from services.submission.io_common import (
     MAX_COUNT,
-    TEMPLATE_HEADERS,
     TemplateIndicator,
     TemplateMeta,
     meta_pairs,
 )
+from services.submission.io_headers import TEMPLATE_HEADERS
 from services.submission.io_xlsx import DATA_SHEET, META_SHEET
 
 HEADER_ROW = 3
@@ -47,11 +47,19 @@ def _put(ws: Any, ref: str, value: Any) -> Any:
 
 def _title_rows(ws: Any, meta: TemplateMeta, hospital_name: str) -> None:
     year = meta.catalog_year if meta.catalog_year is not None else "—"
-    _put(ws, "A1", f"{hospital_name}（医院编号 {meta.hospital_id}）{meta.quarter} 质控指标上报 · 目标年度 {year}"
-                   f" / QCP submission template: hospital {meta.hospital_id}, {meta.quarter}, catalog {year}")
-    _put(ws, "A2", "只填写 分子、分母（非负整数）和 备注 三列；其他单元格受保护。请勿修改表头或指标编码。"
-                   " / Fill in only numerator and denominator (non-negative integers) and comment; "
-                   "other cells are protected. Do not edit the header or the indicator codes.")
+    _put(
+        ws,
+        "A1",
+        f"{hospital_name}（医院编号 {meta.hospital_id}）{meta.quarter} 质控指标上报 · 目标年度 {year}"
+        f" / QCP submission template: hospital {meta.hospital_id}, {meta.quarter}, catalog {year}",
+    )
+    _put(
+        ws,
+        "A2",
+        "只填写 分子、分母（非负整数）和 备注 三列；其他单元格受保护。请勿修改表头或指标编码。"
+        " / Fill in only numerator and denominator (non-negative integers) and comment; "
+        "other cells are protected. Do not edit the header or the indicator codes.",
+    )
     ws.merge_cells("A1:H1")
     ws.merge_cells("A2:H2")
     ws["A1"].font = Font(bold=True, size=13)
@@ -81,14 +89,23 @@ def _validations(ws: Any, last_row: int) -> None:
     if last_row <= HEADER_ROW:
         return
     counts = DataValidation(
-        type="whole", operator="between", formula1="0", formula2=str(MAX_COUNT), allow_blank=True,
-        showErrorMessage=True, errorTitle="请输入非负整数 / non-negative integer",
+        type="whole",
+        operator="between",
+        formula1="0",
+        formula2=str(MAX_COUNT),
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="请输入非负整数 / non-negative integer",
         error="分子、分母必须是非负整数 / numerator and denominator must be non-negative integers",
     )
     counts.add(f"F{HEADER_ROW + 1}:G{last_row}")
     comments = DataValidation(
-        type="textLength", operator="lessThanOrEqual", formula1="500", allow_blank=True,
-        showErrorMessage=True, errorTitle="备注过长 / comment too long",
+        type="textLength",
+        operator="lessThanOrEqual",
+        formula1="500",
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="备注过长 / comment too long",
         error="备注不超过 500 字 / at most 500 characters",
     )
     comments.add(f"H{HEADER_ROW + 1}:H{last_row}")

@@ -29,12 +29,11 @@ from services.submission.io_common import (
     UploadSettings,
     check_meta,
     check_rows,
-    looks_like_header,
-    map_headers,
     parse_meta,
     too_large,
     upload_settings,
 )
+from services.submission.io_headers import looks_like_header, map_headers
 
 DATA_SHEET = "上报数据"
 META_SHEET = "_qcp"
@@ -62,23 +61,38 @@ def _check_members(zf: zipfile.ZipFile, limits: UploadSettings) -> list[zipfile.
     infos = [i for i in zf.infolist() if not i.is_dir()]
     names = [i.filename for i in infos]
     if len(infos) > _MAX_MEMBERS or len(set(names)) != len(names):
-        raise _unsafe("bad_structure", "工作簿结构异常（成员过多或重名）", "the workbook has too many or duplicate members")
+        raise _unsafe(
+            "bad_structure",
+            "工作簿结构异常（成员过多或重名）",
+            "the workbook has too many or duplicate members",
+        )
     total = 0
     for info in infos:
         if not _ALLOWED_MEMBERS.match(info.filename):
-            raise _unsafe("unexpected_member", f"工作簿含有不允许的部件 {info.filename!r}（宏、外部链接、嵌入对象等）",
-                          f"the workbook contains a part that is not allowed: {info.filename!r} "
-                          "(macros, external links, embedded objects, …)", member=info.filename)
+            raise _unsafe(
+                "unexpected_member",
+                f"工作簿含有不允许的部件 {info.filename!r}（宏、外部链接、嵌入对象等）",
+                f"the workbook contains a part that is not allowed: {info.filename!r} "
+                "(macros, external links, embedded objects, …)",
+                member=info.filename,
+            )
         if info.flag_bits & 0x1:
             raise _unsafe("encrypted", "工作簿已加密", "the workbook is encrypted", member=info.filename)
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > limits.ratio_floor_bytes and ratio > limits.max_member_ratio:
-            raise _unsafe("zip_bomb", f"部件 {info.filename} 压缩比 {ratio:.0f}:1 异常（疑似压缩炸弹）",
-                          f"member {info.filename} expands {ratio:.0f}:1 (zip bomb)", member=info.filename)
+            raise _unsafe(
+                "zip_bomb",
+                f"部件 {info.filename} 压缩比 {ratio:.0f}:1 异常（疑似压缩炸弹）",
+                f"member {info.filename} expands {ratio:.0f}:1 (zip bomb)",
+                member=info.filename,
+            )
         total += info.file_size
     if total > limits.max_uncompressed_bytes:
-        raise _unsafe("unpacked_too_large", f"解压后总大小 {total} 字节超过上限 {limits.max_uncompressed_bytes}",
-                      f"unpacked size {total} bytes exceeds {limits.max_uncompressed_bytes}")
+        raise _unsafe(
+            "unpacked_too_large",
+            f"解压后总大小 {total} 字节超过上限 {limits.max_uncompressed_bytes}",
+            f"unpacked size {total} bytes exceeds {limits.max_uncompressed_bytes}",
+        )
     return infos
 
 
@@ -86,7 +100,12 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> byt
     with zf.open(info) as stream:
         data = stream.read(budget + 1)
     if len(data) > budget:
-        raise _unsafe("unpacked_too_large", "解压后大小超过上限", "unpacked size exceeds the limit", member=info.filename)
+        raise _unsafe(
+            "unpacked_too_large",
+            "解压后大小超过上限",
+            "unpacked size exceeds the limit",
+            member=info.filename,
+        )
     return data
 
 
@@ -102,11 +121,17 @@ def _parse_xml(name: str, data: bytes, formulas: dict[str, list[str]]) -> Any:
             return None
         return fromstring(data, forbid_dtd=True)
     except DefusedXmlException:
-        raise _unsafe("dtd_forbidden", f"部件 {name} 含有 DTD 或实体声明，已拒绝", f"member {name} declares a DTD or "
-                      "entities (XML external entity / entity expansion): refused", member=name) from None
+        raise _unsafe(
+            "dtd_forbidden",
+            f"部件 {name} 含有 DTD 或实体声明，已拒绝",
+            f"member {name} declares a DTD or entities (XML external entity / entity expansion): refused",
+            member=name,
+        ) from None
     except ParseError as exc:
-        raise FileUnreadable(f"部件 {name} 不是有效的 XML：{exc} / member {name} is not valid XML: {exc}",
-                             problems=[{"code": "invalid_xml", "member": name}]) from None
+        raise FileUnreadable(
+            f"部件 {name} 不是有效的 XML：{exc} / member {name} is not valid XML: {exc}",
+            problems=[{"code": "invalid_xml", "member": name}],
+        ) from None
 
 
 def _scan_vml(name: str, data: bytes) -> None:
@@ -114,8 +139,12 @@ def _scan_vml(name: str, data: bytes) -> None:
     lowered = data.lower()
     for needle in ("<!doctype", "<!entity"):
         if needle.encode() in lowered or needle.encode("utf-16-le") in lowered:
-            raise _unsafe("dtd_forbidden", f"部件 {name} 含有 DTD 或实体声明，已拒绝", f"member {name} declares a DTD "
-                          "or entities: refused", member=name)
+            raise _unsafe(
+                "dtd_forbidden",
+                f"部件 {name} 含有 DTD 或实体声明，已拒绝",
+                f"member {name} declares a DTD or entities: refused",
+                member=name,
+            )
 
 
 def _sheet_names(workbook: Any, rels: Any) -> dict[str, str]:
@@ -137,8 +166,10 @@ def inspect_xlsx(data: bytes, limits: UploadSettings | None = None) -> None:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError):
-        raise FileUnreadable("文件不是有效的 XLSX 工作簿 / the file is not a valid XLSX workbook",
-                             problems=[{"code": "not_a_workbook"}]) from None
+        raise FileUnreadable(
+            "文件不是有效的 XLSX 工作簿 / the file is not a valid XLSX workbook",
+            problems=[{"code": "not_a_workbook"}],
+        ) from None
     with zf:
         budget = limits.max_uncompressed_bytes
         formulas: dict[str, list[str]] = {}
@@ -160,8 +191,14 @@ def inspect_xlsx(data: bytes, limits: UploadSettings | None = None) -> None:
         raise FileUnreadable(
             f"单元格含有公式：{shown}；请填写数值本身（复制后“选择性粘贴为数值”）/ cells contain formulas: "
             f"{shown}: enter the values themselves (paste as values)",
-            problems=[{"code": "formula_cell", "cell": cell, "problem": f"公式单元格 {cell} / formula in cell {cell}"}
-                      for cell in cells],
+            problems=[
+                {
+                    "code": "formula_cell",
+                    "cell": cell,
+                    "problem": f"公式单元格 {cell} / formula in cell {cell}",
+                }
+                for cell in cells
+            ],
         )
 
 
@@ -190,8 +227,10 @@ def _data_sheet(wb: Any) -> Any:
         return wb[DATA_SHEET]
     visible = [ws for ws in wb.worksheets if ws.sheet_state == "visible" and ws.title != META_SHEET]
     if not visible:
-        raise FileUnreadable("工作簿中没有可见的工作表 / the workbook has no visible worksheet",
-                             problems=[{"code": "no_sheet"}])
+        raise FileUnreadable(
+            "工作簿中没有可见的工作表 / the workbook has no visible worksheet",
+            problems=[{"code": "no_sheet"}],
+        )
     return visible[0]
 
 
@@ -222,8 +261,9 @@ def _raw_rows(ws: Any, max_rows: int) -> list[RawRow]:
     return raws
 
 
-def parse_xlsx(data: bytes, *, expected: TemplateMeta | None = None,
-               limits: UploadSettings | None = None) -> list[ParsedRow]:
+def parse_xlsx(
+    data: bytes, *, expected: TemplateMeta | None = None, limits: UploadSettings | None = None
+) -> list[ParsedRow]:
     """Rows of an XLSX upload, checked; a QCP template must match ``expected``."""
     limits = limits or upload_settings()
     if len(data) > limits.max_bytes:

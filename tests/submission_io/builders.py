@@ -40,8 +40,12 @@ def filled(cells: dict[str, object], data: bytes | None = None, formula_cells: t
     return out.getvalue()
 
 
-def rezip(data: bytes, replace: dict[str, bytes] | None = None, add: dict[str, bytes] | None = None,
-          compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+def rezip(
+    data: bytes,
+    replace: dict[str, bytes] | None = None,
+    add: dict[str, bytes] | None = None,
+    compression: int = zipfile.ZIP_DEFLATED,
+) -> bytes:
     """The workbook with members replaced or added."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", compression) as dst:
@@ -61,8 +65,15 @@ def population(code: str, count: object) -> dict:
     return {"code": {"coding": [{"system": POPULATION_SYSTEM, "code": code}]}, "count": count}
 
 
-def report(code: str = "NIT-2023-I.1", num: object = 3, den: object = 10, *, start: str = "2023-04-01",
-           end: str = "2023-06-30", credit: str = CREDIT) -> dict:
+def report(
+    code: str = "NIT-2023-I.1",
+    num: object = 3,
+    den: object = 10,
+    *,
+    start: str = "2023-04-01",
+    end: str = "2023-06-30",
+    credit: str = CREDIT,
+) -> dict:
     base = fhir_settings().base
     return {
         "resourceType": "MeasureReport",

@@ -41,9 +41,14 @@ def live(request, app_database):
     from platform_api.settings import ApiSettings
     from tests.api_harness import LiveApi, ServerThread
 
-    settings = ApiSettings(environment="test", dev_issuer=True, dev_issuer_port=urlparse(api.issuer.base_url).port)
-    app = create_app(database=app_database, settings=settings,
-                     verifier=TokenVerifier(server_url=api.issuer.base_url, realm="qcp"))
+    settings = ApiSettings(
+        environment="test", dev_issuer=True, dev_issuer_port=urlparse(api.issuer.base_url).port
+    )
+    app = create_app(
+        database=app_database,
+        settings=settings,
+        verifier=TokenVerifier(server_url=api.issuer.base_url, realm="qcp"),
+    )
     register_routers(app)
     server = ServerThread(app).start()
     own = LiveApi(base_url=server.base_url, issuer=api.issuer, directory=api.directory)
@@ -57,13 +62,22 @@ def hospital(owner_engine) -> dict:
     with Session(owner_engine) as session, session.begin():
         session.info["raw"] = True
         session.execute(text("SELECT pg_advisory_xact_lock(20081)"))
-        ensure_year(session, YEAR, {"TST-2008-I": ("national", 1, [("1", "proportion"), ("2", "proportion")])})
+        ensure_year(
+            session, YEAR, {"TST-2008-I": ("national", 1, [("1", "proportion"), ("2", "proportion")])}
+        )
         far = datetime.now(UTC) + timedelta(days=3650)
-        session.execute(text("INSERT INTO submission_windows (province_code, quarter, opens_at, due_at, locks_at,"
-                             " set_by) VALUES (:p, :q, '2008-04-01', :f, :f, 'tests')"
-                             " ON CONFLICT (province_code, quarter) DO NOTHING"), {"p": ZJ, "q": QUARTER, "f": far})
+        session.execute(
+            text(
+                "INSERT INTO submission_windows (province_code, quarter, opens_at, due_at, locks_at,"
+                " set_by) VALUES (:p, :q, '2008-04-01', :f, :f, 'tests')"
+                " ON CONFLICT (province_code, quarter) DO NOTHING"
+            ),
+            {"p": ZJ, "q": QUARTER, "f": far},
+        )
         ids = [add_hospital(session, ZJ, "上传测试医院"), add_hospital(session, ZJ, "上传测试乙院")]
-        credit = session.execute(text("SELECT credit_code FROM hospitals WHERE id = :h"), {"h": ids[0]}).scalar_one()
+        credit = session.execute(
+            text("SELECT credit_code FROM hospitals WHERE id = :h"), {"h": ids[0]}
+        ).scalar_one()
     return {"id": ids[0], "other": ids[1], "credit": credit}
 
 
@@ -73,9 +87,13 @@ def stored(owner_engine, hospital_id: int, *, expect_rows: bool = False) -> dict
     deadline = time.monotonic() + (3 if expect_rows else 0)
     while True:
         with owner_engine.connect() as conn:
-            rows = conn.execute(text(
-                "SELECT i.code, v.numerator, v.denominator FROM submission_values v JOIN indicators i"
-                " ON i.id = v.indicator_id WHERE v.hospital_id = :h"), {"h": hospital_id}).all()
+            rows = conn.execute(
+                text(
+                    "SELECT i.code, v.numerator, v.denominator FROM submission_values v JOIN indicators i"
+                    " ON i.id = v.indicator_id WHERE v.hospital_id = :h"
+                ),
+                {"h": hospital_id},
+            ).all()
         if rows or time.monotonic() >= deadline:
             return {code: (n, d) for code, n, d in rows}
         time.sleep(0.05)
@@ -86,8 +104,12 @@ def url(hospital_id: int, suffix: str) -> str:
 
 
 def system(hospital_id: int) -> Actor:
-    return Actor(subject=f"his-{hospital_id}", roles=frozenset({Role.HOSPITAL_SYSTEM}), province=ZJ,
-                 hospital_id=hospital_id)
+    return Actor(
+        subject=f"his-{hospital_id}",
+        roles=frozenset({Role.HOSPITAL_SYSTEM}),
+        province=ZJ,
+        hospital_id=hospital_id,
+    )
 
 
 def test_downloaded_xlsx_template_filled_and_uploaded_is_stored(live, hospital, owner_engine):
@@ -95,7 +117,10 @@ def test_downloaded_xlsx_template_filled_and_uploaded_is_stored(live, hospital, 
     got = client.get(url(hospital["id"], "template.xlsx"))
     assert got.status_code == 200, got.text
     assert got.headers["content-type"] == XLSX_MEDIA_TYPE
-    assert got.headers["content-disposition"] == f'attachment; filename="qcp-template-{hospital["id"]}-{QUARTER}.xlsx"'
+    assert (
+        got.headers["content-disposition"]
+        == f'attachment; filename="qcp-template-{hospital["id"]}-{QUARTER}.xlsx"'
+    )
     wb = load_workbook(io.BytesIO(got.content))
     ws = wb["上报数据"]
     assert [ws["A4"].value, ws["A5"].value] == list(CODES)
@@ -114,8 +139,9 @@ def test_csv_template_and_dry_run_upload_write_nothing(live, hospital, owner_eng
     template = client.get(url(hospital["id"], "template.csv"))
     assert template.status_code == 200 and template.headers["content-type"].startswith("text/csv")
     body = template.content.decode("utf-8-sig").replace(",%,,,", ",%,1,2,", 1).encode("utf-8-sig")
-    sent = client.post(url(hospital["id"], "upload"), params={"dry_run": "true"},
-                       files={"file": ("x.csv", body, "text/csv")})
+    sent = client.post(
+        url(hospital["id"], "upload"), params={"dry_run": "true"}, files={"file": ("x.csv", body, "text/csv")}
+    )
     assert sent.status_code == 200, sent.text
     assert sent.json()["dry_run"] is True and sent.json()["changed"] == [CODES[0]]
     assert stored(owner_engine, hospital["id"]) == {}
@@ -135,8 +161,11 @@ def test_upload_problems_name_rows_and_nothing_is_written(live, hospital, owner_
     [
         ({"files": {"file": ("a.pdf", b"%PDF-1.4", "application/pdf")}}, 415, "unsupported_media_type"),
         ({"json": {"values": []}}, 415, "unsupported_media_type"),
-        ({"files": {"file": ("a.xls", b"\xd0\xcf\x11\xe0" + b"\x00" * 100, "application/vnd.ms-excel")}}, 415,
-         "unsupported_media_type"),
+        (
+            {"files": {"file": ("a.xls", b"\xd0\xcf\x11\xe0" + b"\x00" * 100, "application/vnd.ms-excel")}},
+            415,
+            "unsupported_media_type",
+        ),
         ({"files": {"file": ("a.csv", b"a" * (2 * 1024 * 1024 + 1), "text/csv")}}, 413, "file_too_large"),
         ({"files": {"other": ("a.csv", b"indicator", "text/csv")}}, 422, "validation_failed"),
     ],
@@ -153,12 +182,17 @@ def test_another_hospital_can_neither_download_nor_upload(live, hospital, owner_
     client = live.client_for(submitter(hospital["other"]))
     assert client.get(url(hospital["id"], "template.xlsx")).status_code == 404
     data = f"indicator,numerator,denominator\n{CODES[0]},1,2\n".encode()
-    assert client.post(url(hospital["id"], "upload"), files={"file": ("a.csv", data, "text/csv")}).status_code == 404
+    assert (
+        client.post(url(hospital["id"], "upload"), files={"file": ("a.csv", data, "text/csv")}).status_code
+        == 404
+    )
     assert stored(owner_engine, hospital["id"]) == {}
 
 
 def fhir_report(hospital: dict, code: str = CODES[0], num: object = 2, den: object = 8) -> dict:
-    return report(code, num, den, start="2008-01-01", end="2008-03-31T23:59:59+08:00", credit=hospital["credit"])
+    return report(
+        code, num, den, start="2008-01-01", end="2008-03-31T23:59:59+08:00", credit=hospital["credit"]
+    )
 
 
 def test_fhir_measure_report_is_stored(live, hospital, owner_engine):
@@ -189,13 +223,21 @@ def test_fhir_transaction_bundle_answers_a_transaction_response(live, hospital, 
         ("other-hospital", FHIR, 403, ("forbidden", "MeasureReport.reporter.identifier.value")),
     ],
 )
-def test_fhir_errors_are_operation_outcomes_and_write_nothing(live, hospital, owner_engine, doc, headers, status,
-                                                              issue):
+def test_fhir_errors_are_operation_outcomes_and_write_nothing(
+    live, hospital, owner_engine, doc, headers, status, issue
+):
     client = live.client_for(system(hospital["id"]))
-    bodies = {"report": fhir_report(hospital), "bad-count": fhir_report(hospital, num="2"),
-              "above": fhir_report(hospital, num=9, den=3),
-              "other-hospital": {**fhir_report(hospital), "reporter": {"identifier": {
-                  "system": fhir_settings().uscc_system, "value": "91330000000000000X"}}}}
+    bodies = {
+        "report": fhir_report(hospital),
+        "bad-count": fhir_report(hospital, num="2"),
+        "above": fhir_report(hospital, num=9, den=3),
+        "other-hospital": {
+            **fhir_report(hospital),
+            "reporter": {
+                "identifier": {"system": fhir_settings().uscc_system, "value": "91330000000000000X"}
+            },
+        },
+    }
     content = b"{not json" if doc == "not-json" else None
     sent = client.post("/fhir/MeasureReport", json=bodies.get(doc), content=content, headers=headers)
     assert sent.status_code == status, sent.text
@@ -218,8 +260,10 @@ def test_measure_is_public_and_unknown_measure_is_not_found(live, hospital):
 def test_a_chunked_upload_is_cut_off_at_the_limit(live, hospital, owner_engine):
     client = live.client_for(submitter(hospital["id"]))
     boundary = "qcpboundary"
-    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n"
-            "Content-Type: text/csv\r\n\r\n").encode()
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n'
+        "Content-Type: text/csv\r\n\r\n"
+    ).encode()
 
     def body():  # no Content-Length: the server must count as it reads
         yield head
@@ -227,7 +271,10 @@ def test_a_chunked_upload_is_cut_off_at_the_limit(live, hospital, owner_engine):
             yield b"x" * 65536
         yield f"\r\n--{boundary}--\r\n".encode()
 
-    sent = client.post(url(hospital["id"], "upload"), content=body(),
-                       headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    sent = client.post(
+        url(hospital["id"], "upload"),
+        content=body(),
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
     assert (sent.status_code, sent.json()["error"]) == (413, "file_too_large")
     assert stored(owner_engine, hospital["id"]) == {}

@@ -48,7 +48,9 @@ def test_refuses_undecodable_bytes_naming_line_and_offset() -> None:
     data = "指标编码,分子,分母\n".encode() + b"NIT-2023-I.1,1,2\n\xff\xfe\n"
     with pytest.raises(FileUnreadable) as err:
         parse_csv(data)
-    assert err.value.problems == [{"code": "undecodable", "line": 3, "offset": len(data) - 3, "encoding": "UTF-8"}]
+    assert err.value.problems == [
+        {"code": "undecodable", "line": 3, "offset": len(data) - 3, "encoding": "UTF-8"}
+    ]
     assert "第 3 行" in err.value.detail and "0xFF" in err.value.detail
 
 
@@ -71,8 +73,11 @@ def test_reports_every_problem_at_once_with_row_and_column() -> None:
         parse_csv(data)
     got = [(p["row"], p["column"], p["code"]) for p in err.value.problems]
     assert got == [
-        (2, "分子", "not_a_count"), (2, "分母", "not_a_count"), (3, "指标编码", "required"),
-        (4, "分子", "not_a_count"), (6, "分母", "required"),
+        (2, "分子", "not_a_count"),
+        (2, "分母", "not_a_count"),
+        (3, "指标编码", "required"),
+        (4, "分子", "not_a_count"),
+        (6, "分母", "required"),
     ]
     assert err.value.problems[0]["problem"] == (
         "第 2 行 分子: 'abc' 不是非负整数 / row 2 numerator: 'abc' is not a non-negative integer"

@@ -24,24 +24,31 @@ def test_reads_a_single_measure_report() -> None:
     parsed = parse_fhir(report(), expect="MeasureReport", known_codes=KNOWN)
     assert (parsed.credit_code, parsed.quarter, parsed.bundle_type) == (CREDIT, Quarter(2023, 2), None)
     assert [v.model_dump() for v in parsed.values()] == [
-        {"indicator": "NIT-2023-I.1", "numerator": 3, "denominator": 10, "comment": None}]
+        {"indicator": "NIT-2023-I.1", "numerator": 3, "denominator": 10, "comment": None}
+    ]
     assert parsed.reports[0].expressions == {
         "numerator": "MeasureReport.group[0].population[0].count",
-        "denominator": "MeasureReport.group[0].population[1].count"}
+        "denominator": "MeasureReport.group[0].population[1].count",
+    }
 
 
 @pytest.mark.parametrize("kind", ["collection", "batch", "transaction"])
 def test_reads_a_bundle_of_reports(kind: str) -> None:
     parsed = parse_fhir(bundle(report(), report("NIT-2023-I.2", 0, 0), kind=kind), expect="Bundle")
     assert [(r.indicator, r.numerator, r.denominator) for r in parsed.reports] == [
-        ("NIT-2023-I.1", 3, 10), ("NIT-2023-I.2", 0, 0)]
+        ("NIT-2023-I.1", 3, 10),
+        ("NIT-2023-I.2", 0, 0),
+    ]
     assert parsed.reports[1].path == "Bundle.entry[1].resource"
 
 
 @pytest.mark.parametrize(
     ("start", "end"),
-    [("2023-04-01T00:00:00+08:00", "2023-06-30T23:59:59+08:00"), ("2023-04", "2023-06"),
-     ("2023-04-01T00:00:00Z", "2023-06-30")],
+    [
+        ("2023-04-01T00:00:00+08:00", "2023-06-30T23:59:59+08:00"),
+        ("2023-04", "2023-06"),
+        ("2023-04-01T00:00:00Z", "2023-06-30"),
+    ],
 )
 def test_tolerates_datetime_and_partial_date_forms(start: str, end: str) -> None:
     assert parse_fhir(report(start=start, end=end), expect="MeasureReport").quarter == Quarter(2023, 2)
@@ -111,14 +118,26 @@ def test_lists_every_problem_in_a_bundle_with_its_path() -> None:
 def test_refuses_a_bundle_mixing_quarters_or_hospitals() -> None:
     doc = bundle(report(), report("NIT-2023-I.2", start="2023-07-01", end="2023-09-30", credit="X"))
     assert issues_of(doc, "Bundle") == [
-        ("invalid", "Bundle.entry[1].resource.period"), ("invalid", "Bundle.entry[1].resource.reporter")]
+        ("invalid", "Bundle.entry[1].resource.period"),
+        ("invalid", "Bundle.entry[1].resource.reporter"),
+    ]
 
 
 def test_maps_service_problems_to_fhir_paths() -> None:
     parsed = parse_fhir(bundle(report(), report("NIT-2023-I.2", 5, 4)), expect="Bundle")
-    exc = ValidationFailed("refused", problems=[{
-        "indicator": "NIT-2023-I.2", "field": "numerator", "code": "numerator_above_denominator",
-        "problem": "分子大于分母 / numerator exceeds denominator", "fix": "核对 / check", "index": 1}])
+    exc = ValidationFailed(
+        "refused",
+        problems=[
+            {
+                "indicator": "NIT-2023-I.2",
+                "field": "numerator",
+                "code": "numerator_above_denominator",
+                "problem": "分子大于分母 / numerator exceeds denominator",
+                "fix": "核对 / check",
+                "index": 1,
+            }
+        ],
+    )
     status, outcome = outcome_for(exc, parsed)
     assert status == 422
     assert outcome["issue"][0]["expression"] == ["Bundle.entry[1].resource.group[0].population[0].count"]
@@ -127,8 +146,16 @@ def test_maps_service_problems_to_fhir_paths() -> None:
 
 def test_answers_a_batch_with_a_batch_response() -> None:
     parsed = parse_fhir(bundle(report(), report("NIT-2023-I.2", 1, 2), kind="batch"), expect="Bundle")
-    result = SubmissionResult(hospital_id=7, quarter="2023Q2", catalog_year=2023, status="submitted", version=2,
-                              late=False, changed=["NIT-2023-I.1"], unchanged=["NIT-2023-I.2"])
+    result = SubmissionResult(
+        hospital_id=7,
+        quarter="2023Q2",
+        catalog_year=2023,
+        status="submitted",
+        version=2,
+        late=False,
+        changed=["NIT-2023-I.1"],
+        unchanged=["NIT-2023-I.2"],
+    )
     answer = success_response(result, parsed)
     assert answer["type"] == "batch-response"
     assert [e["response"]["status"] for e in answer["entry"]] == ["201 Created", "200 OK"]
@@ -136,7 +163,14 @@ def test_answers_a_batch_with_a_batch_response() -> None:
 
 def test_describes_an_indicator_as_a_measure() -> None:
     class Row:
-        code, year, name, name_en, kind, direction = "NIT-2023-I.1", 2023, "再灌注治疗率", "Reperfusion", "proportion", "higher"
+        code, year, name, name_en, kind, direction = (
+            "NIT-2023-I.1",
+            2023,
+            "再灌注治疗率",
+            "Reperfusion",
+            "proportion",
+            "higher",
+        )
         numerator, denominator, unit, multiplier = "分子", "分母", "%", 100
 
     measure = measure_resource(Row())

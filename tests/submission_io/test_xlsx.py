@@ -23,15 +23,26 @@ from services.submission.io_common import (
 from services.submission.io_xlsx import parse_xlsx
 from tests.submission_io.builders import META, filled, member, rezip, template
 
-XXE = (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
-       b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>&e;</t></si></sst>')
+XXE = (
+    b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+    b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>&e;</t></si></sst>'
+)
 
 
 def test_template_locks_everything_but_the_input_cells() -> None:
     wb = load_workbook(io.BytesIO(template()))
     ws = wb["上报数据"]
     assert ws.protection.sheet is True
-    assert [c.value for c in ws[3]] == ["指标编码", "指标名称", "分子定义", "分母定义", "单位", "分子", "分母", "备注"]
+    assert [c.value for c in ws[3]] == [
+        "指标编码",
+        "指标名称",
+        "分子定义",
+        "分母定义",
+        "单位",
+        "分子",
+        "分母",
+        "备注",
+    ]
     assert [ws[f"{c}4"].protection.locked for c in "ABCDEFGH"] == [True] * 5 + [False] * 3
     assert ws["C4"].value == "=再灌注患者数" and ws["C4"].data_type == "s"  # text, never a formula
     ranges = {str(dv.sqref): dv.type for dv in ws.data_validations.dataValidation}
@@ -43,9 +54,16 @@ def test_template_locks_everything_but_the_input_cells() -> None:
 def test_template_round_trip_gives_the_typed_values() -> None:
     data = filled({"F4": 3, "G4": 10, "H4": "=cmd|' /C calc'!A0", "F6": 0, "G6": 0})
     rows = parse_xlsx(data, expected=META)
-    assert rows == [ParsedRow(4, "NIT-2023-I.1", 3, 10, "=cmd|' /C calc'!A0"), ParsedRow(6, "NIT-2023-II.1", 0, 0, None)]
+    assert rows == [
+        ParsedRow(4, "NIT-2023-I.1", 3, 10, "=cmd|' /C calc'!A0"),
+        ParsedRow(6, "NIT-2023-II.1", 0, 0, None),
+    ]
     assert [v.model_dump() for v in to_values(rows)][1] == {
-        "indicator": "NIT-2023-II.1", "numerator": 0, "denominator": 0, "comment": None}
+        "indicator": "NIT-2023-II.1",
+        "numerator": 0,
+        "denominator": 0,
+        "comment": None,
+    }
 
 
 def test_accepts_whole_numbers_typed_as_text_or_float() -> None:
@@ -56,7 +74,10 @@ def test_accepts_whole_numbers_typed_as_text_or_float() -> None:
 def test_names_the_cell_of_each_bad_value() -> None:
     with pytest.raises(ValidationFailed) as err:
         parse_xlsx(filled({"F4": 2.5, "G4": 10, "F5": "十", "G5": 3}), expected=META)
-    assert [(p["cell"], p["code"]) for p in err.value.problems] == [("F4", "not_a_count"), ("F5", "not_a_count")]
+    assert [(p["cell"], p["code"]) for p in err.value.problems] == [
+        ("F4", "not_a_count"),
+        ("F5", "not_a_count"),
+    ]
     assert err.value.problems[0]["problem"].startswith("第 4 行 分子（F4）: '2.5' 不是非负整数")
 
 
@@ -69,7 +90,10 @@ def test_refuses_a_formula_cell_naming_it() -> None:
 
 @pytest.mark.parametrize(
     ("meta", "field"),
-    [(TemplateMeta(8, Quarter(2023, 2), 2023), "hospital_id"), (TemplateMeta(7, Quarter(2023, 3), 2023), "quarter")],
+    [
+        (TemplateMeta(8, Quarter(2023, 2), 2023), "hospital_id"),
+        (TemplateMeta(7, Quarter(2023, 3), 2023), "quarter"),
+    ],
     ids=["hospital", "quarter"],
 )
 def test_refuses_a_template_made_for_another_hospital_or_quarter(meta: TemplateMeta, field: str) -> None:

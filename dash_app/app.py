@@ -1,0 +1,106 @@
+"""The Dash app, mounted at ``/dash/`` inside the FastAPI app (one process, one port).
+
+``mount_dashboards(app, database=..., settings=..., verifier=...)`` is called by ``create_app``.
+The Flask server behind Dash refuses every route and callback without a server-side session
+(``dash_app.auth``); pages read data through ``dash_app.data`` with the session's actor.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from a2wsgi import WSGIMiddleware
+from dash import Dash
+from fastapi import FastAPI
+from flask import Flask, Response, current_app, request
+
+from dash_app import auth
+from dash_app.oidc import OidcClient
+from dash_app.sessions import CookieSigner, SessionStore
+from platform_api.auth.verify import TokenVerifier
+from platform_api.settings import ApiSettings
+from services.core.db import Database
+
+PREFIX = "/dash"
+
+
+@dataclass
+class DashContext:
+    database: Database
+    settings: ApiSettings
+    auth: auth.AuthContext
+
+
+def context() -> DashContext:
+    return current_app.config["QCP"]
+
+
+def database() -> Database:
+    return context().database
+
+
+def _client_secret(settings: ApiSettings) -> str | None:
+    import os
+
+    return getattr(settings, "dashboard_client_secret", None) or os.environ.get("QCP_DASHBOARD_CLIENT_SECRET")
+
+
+def build_auth_context(settings: ApiSettings, verifier: TokenVerifier, *, store: SessionStore | None = None,
+                       oidc: OidcClient | None = None) -> auth.AuthContext:
+    # Without a configured secret (demo, tests) sessions only live as long as the process anyway.
+    secret = settings.session_secret or secrets.token_urlsafe(48)
+    oidc = oidc or OidcClient(server_url=settings.issuer_base_url, realm=settings.keycloak_realm,
+                              client_id=settings.dashboard_client_id, client_secret=_client_secret(settings))
+    return auth.AuthContext(verifier=verifier, oidc=oidc, store=store or SessionStore(),
+                            signer=CookieSigner(secret), secure_cookies=settings.environment == "production")
+
+
+def _csp(dash_app: Dash) -> str:
+    scripts = " ".join(["'self'", *dash_app.csp_hashes()])
+    return ("default-src 'self'; "
+            f"script-src {scripts}; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+            "font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
+            "form-action 'self'; object-src 'none'")
+
+
+def _security_headers(response: Response, csp: str, secure: bool) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", csp)
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    if not request.path.startswith(("/_dash-component-suites", "/assets")):
+        headers["Cache-Control"] = "no-store"
+    if secure:
+        headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    return response
+
+
+def build_dash(ctx: DashContext) -> Dash:
+    from dash_app import shell
+
+    server = Flask("qcp_dash")
+    server.config["QCP"] = ctx
+    server.config["MAX_CONTENT_LENGTH"] = ctx.settings.max_request_bytes
+    auth.install(server, ctx.auth)
+    dash_app = Dash(__name__, server=server, requests_pathname_prefix=f"{PREFIX}/", routes_pathname_prefix="/",
+                    suppress_callback_exceptions=True, title="QCP 医疗质量控制平台", update_title=None,
+                    serve_locally=True, assets_folder="assets")
+    dash_app.layout = shell.layout
+    shell.register(dash_app)
+    csp, secure = _csp(dash_app), ctx.auth.secure_cookies
+    server.after_request(lambda response: _security_headers(response, csp, secure))
+    return dash_app
+
+
+def mount_dashboards(app: FastAPI, *, database: Database, settings: ApiSettings, verifier: TokenVerifier,
+                     store: SessionStore | None = None) -> Dash:
+    """Serve the dashboards at ``/dash/`` of ``app``; returns the Dash app (tests use it)."""
+    ctx = DashContext(database=database, settings=settings, auth=build_auth_context(settings, verifier, store=store))
+    dash_app = build_dash(ctx)
+    app.state.dashboards = dash_app
+    app.mount(PREFIX, WSGIMiddleware(dash_app.server))
+    return dash_app

@@ -1,0 +1,101 @@
+"""Small building blocks shared by the pages: sections, KPI tiles, tables, error boxes, quarter picks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import parse_qs, urlencode
+
+from dash import dcc, html
+
+from dash_app import i18n
+from services.core.errors import DomainError
+from services.core.quarter import Quarter
+
+CARD = {"border": "1px solid #dde3ea", "borderRadius": "6px", "padding": "10px 12px", "margin": "10px 0",
+        "background": "white"}
+GRID2 = {"display": "grid", "gridTemplateColumns": "repeat(auto-fit, minmax(560px, 1fr))", "gap": "10px"}
+TABLE = {"borderCollapse": "collapse", "width": "100%", "fontSize": "13px"}
+CELL = {"borderBottom": "1px solid #eee", "padding": "3px 6px", "textAlign": "left", "verticalAlign": "top"}
+
+
+def title(text: str, sub: str = "") -> html.Div:
+    return html.Div([html.H2(text, style={"margin": "4px 0", "fontSize": "20px"}),
+                     html.Div(sub, style={"color": "#555"}) if sub else None])
+
+
+def section(heading: str, *children, id: str | None = None) -> html.Section:  # noqa: A002
+    props = {"id": id} if id else {}
+    return html.Section([html.H3(heading, style={"fontSize": "16px", "margin": "2px 0 8px"}), *children],
+                        style=CARD, **props)
+
+
+def kpi(label: str, value: object, id: str | None = None) -> html.Div:  # noqa: A002
+    props = {"id": id} if id else {}
+    return html.Div([html.Div(str(value), style={"fontSize": "24px", "fontWeight": "bold"}, **props),
+                     html.Div(label, style={"color": "#555", "fontSize": "12px"})],
+                    style={**CARD, "minWidth": "120px", "margin": "0", "textAlign": "center"})
+
+
+def kpis(*tiles: html.Div) -> html.Div:
+    return html.Div(list(tiles), style={"display": "flex", "gap": "10px", "flexWrap": "wrap"})
+
+
+def table(rows: Sequence[dict], columns: Sequence[tuple[str, str]], *, id: str | None = None,  # noqa: A002
+          links: dict[str, callable] | None = None) -> html.Table:
+    """``columns``: (key, heading); ``links``: key → function(row) giving an href for that cell."""
+    links = links or {}
+    head = html.Thead(html.Tr([html.Th(h, style={**CELL, "background": "#f3f6f9"}) for _, h in columns]))
+
+    def cell(row: dict, key: str):  # noqa: ANN202
+        value = row.get(key)
+        shown = "—" if value is None else f"{value:.2f}" if isinstance(value, float) else str(value)
+        return html.Td(dcc.Link(shown, href=links[key](row)) if key in links else shown, style=CELL)
+
+    body = html.Tbody([html.Tr([cell(r, k) for k, _ in columns]) for r in rows])
+    props = {"id": id} if id else {}
+    return html.Table([head, body], style=TABLE, **props)
+
+
+def error_box(exc: Exception, lang: str) -> html.Div:
+    detail = exc.detail if isinstance(exc, DomainError) else str(exc)
+    return html.Div([html.Strong("⚠ "), i18n.pair(detail, lang)], role="alert", className="qcp-error",
+                    style={**CARD, "borderColor": "#e0a0a0", "background": "#fff4f4"})
+
+
+def message(text: str) -> html.Div:
+    return html.Div(text, style={**CARD, "color": "#555"})
+
+
+def quarter_param(params: dict, fallback: Quarter) -> Quarter:
+    try:
+        return Quarter.parse(params["quarter"]) if params.get("quarter") else fallback
+    except ValueError:
+        return fallback
+
+
+def quarter_dropdown(id: str, options: list[str], value: str) -> dcc.Dropdown:  # noqa: A002
+    shown = options if value in options else [value, *options]
+    return dcc.Dropdown(id=id, options=[{"value": q, "label": q} for q in shown], value=value, clearable=False,
+                        style={"width": "130px"})
+
+
+def fmt(value: float | None, unit: str = "", digits: int = 2) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.{digits}f}{' ' + unit if unit and unit != '%' else unit}"
+
+
+def search_with(search: str | None, **changes: object) -> str:
+    """The URL query with ``changes`` applied (None removes a key): filters live in the URL."""
+    params = {k: v[0] for k, v in parse_qs((search or "").lstrip("?")).items()}
+    for key, value in changes.items():
+        if value is None or value == "":
+            params.pop(key, None)
+        else:
+            params[key] = str(value)
+    return "?" + urlencode(params) if params else ""
+
+
+def hospital_href(hospital_id: object, quarter: object | None = None) -> str:
+    suffix = f"?quarter={quarter}" if quarter else ""
+    return f"/dash/hospital/{hospital_id}{suffix}"

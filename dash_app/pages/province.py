@@ -1,0 +1,120 @@
+"""Province overview (provincial QC staff; national staff with ?province=): this quarter's
+completeness heat map, laggards with reasons, goal-by-goal pooled rates with YoY and trend."""
+
+from __future__ import annotations
+
+from dash import Dash, Input, Output, State, dcc, html
+
+from dash_app import data, figures, i18n
+from dash_app.app import database
+from dash_app.auth import current_actor, current_lang
+from dash_app.pages.common import (
+    GRID2,
+    fmt,
+    hospital_href,
+    kpi,
+    kpis,
+    quarter_dropdown,
+    quarter_param,
+    search_with,
+    section,
+    table,
+    title,
+)
+from services.core.quarter import Quarter
+
+
+def _province(actor, params: dict) -> str | None:  # noqa: ANN001
+    return actor.province or params.get("province") or "330000"
+
+
+def completeness_block(report: dict, lang: str) -> html.Div:
+    return html.Div([
+        kpis(kpi(i18n.t("province.kpi.expected", lang), report["hospitals_expected"], id="kpi-expected"),
+             kpi(i18n.t("province.kpi.received", lang), report["hospitals_received"], id="kpi-received"),
+             kpi(i18n.t("province.kpi.approved", lang), report["hospitals_approved"], id="kpi-approved"),
+             kpi(i18n.t("province.kpi.late", lang), report["late"], id="kpi-late"),
+             kpi(i18n.t("province.kpi.missing", lang), report["missing"], id="kpi-missing")),
+        dcc.Graph(id="province-heatmap", figure=figures.completeness_heatmap(report, lang),
+                  config={"displaylogo": False}),
+    ])
+
+
+def laggard_rows(flags: list[dict], lang: str) -> list[dict]:
+    return [{**f, "kind": i18n.pair(f["kind_label"], lang), "reason": i18n.pick(f["reason"], f["reason_en"], lang),
+             "indicator": f["indicator_code"] or "—"} for f in flags]
+
+
+def laggard_block(found: dict, lang: str, quarter: Quarter) -> html.Div:
+    columns = [("hospital_name", i18n.t("common.hospital", lang)), ("indicator", i18n.t("common.indicator", lang)),
+               ("kind", i18n.t("common.signal", lang)), ("rate", i18n.t("common.rate", lang)),
+               ("reason", i18n.t("common.reason", lang))]
+    rows = laggard_rows(found["flags"], lang)
+    return table(rows, columns, id="laggard-table",
+                 links={"hospital_name": lambda r: hospital_href(r["hospital_id"], quarter)})
+
+
+def goal_rows(yoy: dict, lang: str, quarter: Quarter) -> list[dict]:
+    rows = []
+    for r in yoy["indicators"]:
+        verdict = i18n.pick(r.get("verdict_label"), r.get("verdict_label_en"), lang) if r.get("verdict") else \
+            i18n.pick(r["comparability_label"], r["comparability_label_en"], lang)
+        rows.append({"code": r["indicator_code"], "name": i18n.pick(r["indicator_name"], r["indicator_name_en"], lang),
+                     "rate": fmt(r["rate"], r["unit"]), "previous": fmt(r["previous_rate"], r["unit"]),
+                     "change": verdict, "link": "→"})
+    return rows
+
+
+def goal_block(yoy: dict, lang: str, quarter: Quarter) -> html.Div:
+    columns = [("code", i18n.t("common.indicator", lang)), ("name", ""), ("rate", i18n.t("common.pooled", lang)),
+               ("previous", i18n.t("hospital.yoy", lang)), ("change", ""), ("link", i18n.t("nav.benchmark", lang))]
+    codes = [{"value": r["indicator_code"], "label": r["indicator_code"]} for r in yoy["indicators"]]
+    return html.Div([
+        table(goal_rows(yoy, lang, quarter), columns, id="goal-table",
+              links={"link": lambda r: f"/dash/benchmark?indicator={r['code']}&quarter={quarter}"}),
+        dcc.Dropdown(id="province-trend-indicator", options=codes, value=codes[0]["value"] if codes else None,
+                     clearable=False, style={"width": "260px", "marginTop": "8px"}),
+        dcc.Graph(id="province-trend", config={"displaylogo": False}),
+    ])
+
+
+def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN001
+    db, province = database(), _province(actor, params)
+    quarter = quarter_param(params, data.default_quarter(db, actor))
+    scope = f"province:{province}"
+    report = data.completeness(db, actor, quarter=quarter, province=province)
+    return html.Div([
+        html.Div([title(f"{i18n.t('province.title', lang)} · {province}", str(quarter)),
+                  quarter_dropdown("province-quarter", data.quarters(db, actor), str(quarter))],
+                 style={"display": "flex", "justifyContent": "space-between", "alignItems": "center"}),
+        section(i18n.t("province.completeness", lang), completeness_block(report, lang), id="section-completeness"),
+        html.Div([
+            section(i18n.t("province.laggards", lang),
+                    laggard_block(data.laggards(db, actor, quarter=quarter, scope=scope), lang, quarter)),
+            section(i18n.t("province.goals", lang),
+                    goal_block(data.scope_yoy(db, actor, quarter=quarter, scope=scope), lang, quarter)),
+        ], style=GRID2),
+        dcc.Store(id="province-scope", data={"scope": scope, "quarter": str(quarter)}),
+    ])
+
+
+def trend_figure(indicator: str, view: dict):  # noqa: ANN201
+    """The pooled-rate trend of one indicator. ``view`` only names what to show: the scope is
+    re-checked by the service against the session's actor."""
+    actor, lang = current_actor(), current_lang()
+    series = data.scope_trend(database(), actor, quarter=Quarter.parse(view["quarter"]), scope=view["scope"])
+    points = next((s["points"] for s in series if s["indicator_code"] == indicator), [])
+    shown = [{"quarter": p["quarter"], "pooled": p["pooled_rate"]} for p in points]
+    return figures.trend_figure(shown, lang, title=indicator)
+
+
+def register(app: Dash) -> None:
+    @app.callback(Output("url", "search", allow_duplicate=True), Input("province-quarter", "value"),
+                  State("url", "search"), prevent_initial_call=True)
+    def _quarter(value, search):  # noqa: ANN001, ANN202
+        return search_with(search, quarter=value)
+
+    @app.callback(Output("province-trend", "figure"), Input("province-trend-indicator", "value"),
+                  State("province-scope", "data"))
+    def _trend(indicator, view):  # noqa: ANN001, ANN202
+        return trend_figure(indicator, view)

@@ -1,0 +1,121 @@
+"""A live platform with dashboards on the demo data: API + /dash/ on uvicorn, the development issuer
+with the demo logins, a fresh database loaded by ``load_demo`` (catalogs, registry, quarterly values).
+
+Browser tests drive it with headless Chromium (Debian's /usr/bin/chromium through playwright).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from platform_api.auth.dev_issuer import start_dev_issuer
+from platform_api.auth.verify import TokenVerifier
+from platform_api.cli.demo_users import DASHBOARD_SECRET, DEMO_PASSWORD, demo_directory
+from platform_api.settings import ApiSettings
+from services.core.db import Database
+from services.demo.load import load_demo
+from tests.api_harness import ServerThread, free_port
+from tests.db import fresh_database
+
+CHROMIUM = "/usr/bin/chromium"
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage"]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+
+@dataclass
+class LiveDash:
+    base_url: str
+    issuer: object
+    database: Database
+    hospitals: dict[str, int]
+    dash: object
+    password: str = DEMO_PASSWORD
+
+    @property
+    def dash_url(self) -> str:
+        return f"{self.base_url}/dash/"
+
+
+@pytest.fixture(scope="session")
+def demo_db() -> Iterator[tuple]:
+    with fresh_database("qcp_dash") as urls:
+        hospitals, centers = load_demo(urls.owner, echo=lambda *_: None)
+        database = Database.from_url(urls.app, pool_size=5, max_overflow=10)
+        yield urls, database, hospitals, centers
+        database.dispose()
+
+
+def build_platform(database: Database, port: int, issuer_base: str):  # noqa: ANN201
+    from platform_api.app import create_app
+
+    from dash_app.app import mount_dashboards
+
+    settings = ApiSettings(environment="test", dev_issuer=True, dev_issuer_port=urlparse(issuer_base).port,
+                           api_port=port)
+    verifier = TokenVerifier(server_url=issuer_base, realm="qcp")
+    app = create_app(database=database, settings=settings, verifier=verifier)
+    if getattr(app.state, "dashboards", None) is None:  # create_app may already mount them
+        mount_dashboards(app, database=database, settings=settings, verifier=verifier)
+    return app
+
+
+@pytest.fixture(scope="session")
+def live_dash(demo_db) -> Iterator[LiveDash]:  # noqa: ANN001
+    _, database, hospitals, centers = demo_db
+    os.environ.setdefault("QCP_DASHBOARD_CLIENT_SECRET", DASHBOARD_SECRET)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    issuer = start_dev_issuer(demo_directory(hospitals, centers, api_base=base), host="127.0.0.1", port=0)
+    app = build_platform(database, port, issuer.base_url)
+    server = ServerThread(app, port=port).start()
+    yield LiveDash(base, issuer, database, hospitals, app.state.dashboards)
+    server.stop()
+    issuer.stop()
+
+
+def browser_skip_reason() -> str | None:
+    if os.environ.get("QCP_SKIP_BROWSER_TESTS") == "1":
+        return "QCP_SKIP_BROWSER_TESTS=1"
+    if not Path(CHROMIUM).exists():
+        return f"{CHROMIUM} is absent: apt-get install -y chromium (./dev test does it)"
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed (pip install -e '.[test]')"
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    reason = browser_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator[object]:  # noqa: ANN001
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    tab = context.new_page()
+    tab.set_default_timeout(30_000)
+    yield tab
+    context.close()
+
+
+def screenshot(tab, name: str) -> Path:  # noqa: ANN001
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    tab.screenshot(path=str(path), full_page=True)
+    return path
