@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 
 from services.benchmark import benchmarks as benchmark_service
 from services.benchmark import laggards as laggard_service
-from services.benchmark import rollups, views, yoy
+from services.benchmark import report, rollups, views, yoy
 from services.benchmark.queries import indicators_of_year
 from services.benchmark.scope import resolve_scope
 from services.catalog import queries as catalog_queries
@@ -23,6 +23,7 @@ from services.core.quarter import Quarter, quarter_range
 from services.models import Hospital, Province
 from services.registry.networks import list_networks
 from services.registry.queries import hospitals_stmt, load_hospital
+from services.submission import reads
 from services.submission.completeness import completeness as completeness_service
 
 
@@ -67,6 +68,11 @@ def scope_options(db: Database, actor: Actor) -> list[dict]:
         return options
 
 
+def province_names(db: Database, actor: Actor) -> dict[str, str]:
+    with db.unit_of_work(actor) as session:
+        return {p.code: p.name for p in session.scalars(select(Province))}
+
+
 def hospital_options(db: Database, actor: Actor) -> list[dict]:
     with db.unit_of_work(actor) as session:
         rows = session.execute(hospitals_stmt(actor).order_by(Hospital.province_code, Hospital.id)).scalars()
@@ -98,7 +104,7 @@ def indicator_options(db: Database, actor: Actor, year: int) -> list[dict]:
     with db.unit_of_work(actor) as session:
         infos = indicators_of_year(session, year, specialty=actor.specialty)
         return [{"value": i.code, "label": f"{i.code} {i.name}", "label_en": f"{i.code} {i.name_en}",
-                 "kind": i.kind} for i in infos]
+                 "kind": i.kind, "multiplier": i.multiplier, "unit": i.unit} for i in infos]
 
 
 def benchmark(db: Database, actor: Actor, *, quarter: Quarter, scope: str | None, indicator: str | None,
@@ -157,27 +163,22 @@ def hospital(db: Database, actor: Actor, hospital_id: int) -> dict:
                 "type": h.type, "beds": h.beds}
 
 
-def hospital_series(db: Database, actor: Actor, hospital_id: int, quarter: Quarter) -> dict[str, dict]:
-    """Per indicator of ``quarter``'s catalog year: the hospital's rate by quarter against the
-    province's pooled rate and P25–P75 band (hospital users see only their own row)."""
+def hospital_series(db: Database, actor: Actor, hospital_id: int, quarter: Quarter, indicator: str) -> dict:
+    """One indicator of ``quarter``'s catalog year: the hospital's rate by quarter against the
+    province's pooled rate and P25–P75 band (hospital users get only their own row)."""
     check_hospital_reach(actor, hospital_id)
-    series: dict[str, dict] = {}
+    entry: dict = {"indicator_code": indicator, "points": []}
     with db.unit_of_work(actor) as session:
         scope = f"province:{load_hospital(session, actor, hospital_id).province_code}"
         for q in quarter_range(Quarter(quarter.year, 1), quarter):
-            report = views.report_json(benchmark_service.benchmark(session, actor, quarter=q, scope=scope))
-            for ind in report["indicators"]:
-                entry = series.setdefault(ind["indicator_code"], _series_entry(ind))
-                own = next((r for r in ind["hospitals"] if r["hospital_id"] == hospital_id), None)
-                entry["points"].append({"quarter": str(q), "rate": own and own["rate"], "pooled": ind["pooled_rate"],
-                                        "p25": ind.get("p25"), "p75": ind.get("p75"),
-                                        "signal": own and own["signal"]})
-    return series
-
-
-def _series_entry(ind: dict) -> dict:
-    keep = ("indicator_code", "indicator_name", "indicator_name_en", "unit", "direction", "kind")
-    return {**{k: ind[k] for k in keep}, "points": []}
+            report = views.report_json(benchmark_service.benchmark(session, actor, quarter=q, scope=scope,
+                                                                   indicator=indicator))
+            ind = report["indicators"][0]
+            entry.update({k: ind[k] for k in ("indicator_name", "indicator_name_en", "unit", "direction", "kind")})
+            own = next((r for r in ind["hospitals"] if r["hospital_id"] == hospital_id), None)
+            entry["points"].append({"quarter": str(q), "rate": own and own["rate"], "pooled": ind["pooled_rate"],
+                                    "p25": ind.get("p25"), "p75": ind.get("p75"), "signal": own and own["signal"]})
+    return entry
 
 
 def hospital_yoy(db: Database, actor: Actor, hospital_id: int, quarter: Quarter) -> dict:
@@ -190,3 +191,19 @@ def hospital_flags(db: Database, actor: Actor, hospital_id: int, quarter: Quarte
     info = hospital(db, actor, hospital_id)
     found = laggards(db, actor, quarter=quarter, scope=f"province:{info['province_code']}")
     return [f for f in found["flags"] if f["hospital_id"] == hospital_id]
+
+
+def submission_status(db: Database, actor: Actor, hospital_id: int, quarter: Quarter) -> dict:
+    """Status, version and values of the quarter's submission, with its event history."""
+    check_hospital_reach(actor, hospital_id)
+    with db.unit_of_work(actor) as session:
+        current = reads.get_submission(session, actor, hospital_id=hospital_id, quarter=quarter)
+        events = [] if current.version == 0 else reads.submission_events(
+            session, actor, hospital_id=hospital_id, quarter=quarter)
+        return {**current.model_dump(mode="json"), "events": [e.model_dump(mode="json") for e in events]}
+
+
+def feedback_html(db: Database, actor: Actor, hospital_id: int, quarter: Quarter) -> str:
+    check_hospital_reach(actor, hospital_id)
+    with db.unit_of_work(actor) as session:
+        return report.feedback_html(session, actor, hospital_id=hospital_id, quarter=quarter)

@@ -160,7 +160,7 @@ def completeness_heatmap(report: dict, lang: str = "zh", *, title: str = "") -> 
     for h in hospitals:
         statuses = [cell_status(h, c) for c in codes]
         z.append([STATUS_ORDER.index(s) for s in statuses])
-        text.append([f"{h['hospital_name']}<br>{c}: {i18n.t('status.' + s, lang)}" for c, s in zip(codes, statuses)])
+        text.append([f"{h['hospital_name']}<br>{c}: {i18n.t('status.' + s, lang)}" for c, s in zip(codes, statuses, strict=True)])
     k = len(STATUS_ORDER)
     scale = [[edge / k, color] for i, color in enumerate(STATUS_COLORS) for edge in (i, i + 1)]
     fig = go.Figure(go.Heatmap(

@@ -84,6 +84,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "hospital.not_comparable": ("不可比", "not comparable"),
     "national.title": ("全国汇总", "National rollup"),
     "national.provinces": ("各省比较", "Provinces compared"),
+    "national.laggards": ("落后医院数", "Laggards"),
     "national.funnel": ("省级漏斗图", "Provinces on a funnel"),
     "national.trend": ("全国趋势", "National trend"),
     "catalog.title": ("目标目录与变化", "Goal catalog and changes"),

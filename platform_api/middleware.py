@@ -209,11 +209,11 @@ def _finite(text: str) -> float:
 
 
 def _int64(text: str) -> int:
-    value = int(text)
-    if not -INT64 <= value < INT64:
+    # the length check first: int() of a 5000-digit string is refused by Python itself
+    if len(text.lstrip("-")) > 19 or not -INT64 <= int(text) < INT64:
         raise _Refused(422, "invalid_payload",
                        f"整数超出 64 位范围：{text[:40]}… / integer does not fit in 64 bits: {text[:40]}…")
-    return value
+    return int(text)
 
 
 def _constant(name: str) -> None:
@@ -226,7 +226,7 @@ def check_json(body: bytes, max_depth: int) -> None:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise _Refused(400, "invalid_encoding", f"请求体不是有效的 UTF-8（第 {exc.start} 字节）/ the JSON "
+        raise _Refused(400, "invalid_encoding", f"请求体不是有效的 UTF-8（第 {exc.start} 字节） / the JSON "
                        f"body is not valid UTF-8 (byte {exc.start}): send UTF-8") from None
     if json_too_deep(body, max_depth):
         raise _Refused(400, "json_too_deep", f"JSON 嵌套超过 {max_depth} 层 / the JSON body nests deeper "
@@ -235,8 +235,10 @@ def check_json(body: bytes, max_depth: int) -> None:
         json.loads(text, parse_constant=_constant, parse_float=_finite, parse_int=_int64)
     except _Refused:
         raise
-    except (ValueError, RecursionError):
+    except json.JSONDecodeError:
         return  # malformed JSON: the application's parser names the position (422)
+    except (ValueError, RecursionError) as exc:
+        raise _Refused(400, "invalid_json", f"无法解析 JSON 请求体 / the JSON body cannot be parsed: {exc}") from None
 
 
 def _is_json(content_type: str | None) -> bool:

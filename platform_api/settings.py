@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from functools import lru_cache
+from typing import Literal
 from urllib.parse import urlparse
 
 from pydantic import model_validator
@@ -26,7 +27,7 @@ def is_loopback_host(host: str) -> bool:
 class ApiSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="QCP_", extra="ignore")
 
-    environment: str = "production"  # "production" | "development" | "test"
+    environment: Literal["production", "development", "test"] = "production"
     # Identity provider: a real Keycloak in production; the development issuer in the demo.
     keycloak_url: str | None = None  # e.g. https://sso.example.cn/ (trailing slash matters with a path)
     keycloak_realm: str = "qcp"
@@ -75,9 +76,10 @@ class ApiSettings(BaseSettings):
                 raise UnsafeSettings(
                     "生产环境必须配置 Keycloak / production requires QCP_KEYCLOAK_URL (e.g. https://sso.example.cn/)"
                 )
-            if not self.session_secret or len(self.session_secret) < 32:
+            if not self.session_secret or len(self.session_secret) < 32 or len(set(self.session_secret)) < 12:
                 raise UnsafeSettings(
-                    "生产环境必须设置至少 32 字符的会话密钥 / production requires QCP_SESSION_SECRET of 32+ characters"
+                    "生产环境必须设置至少 32 字符的随机会话密钥 / production requires a random QCP_SESSION_SECRET of "
+                    "32+ characters (e.g. `openssl rand -hex 32`); placeholders such as 'xxxx…' are refused"
                 )
         if self.keycloak_url and urlparse(self.keycloak_url).scheme not in ("http", "https"):
             raise UnsafeSettings(f"QCP_KEYCLOAK_URL must be an http(s) URL, got {self.keycloak_url!r}")

@@ -63,7 +63,7 @@ def diff_view(diff: dict, lang: str) -> html.Div:
 
 def sankey_for(years: list[int], lang: str):  # noqa: ANN201
     actor = current_actor()
-    diffs = [data.catalog_diff(database(), actor, a, b) for a, b in zip(years, years[1:])]
+    diffs = [data.catalog_diff(database(), actor, a, b) for a, b in zip(years, years[1:], strict=False)]
     return figures.sankey_figure(diffs, lang, title=i18n.t("catalog.lineage", lang))
 
 

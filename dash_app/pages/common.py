@@ -56,6 +56,10 @@ def table(rows: Sequence[dict], columns: Sequence[tuple[str, str]], *, id: str |
     return html.Table([head, body], style=TABLE, **props)
 
 
+def scroll(child, height: int = 380) -> html.Div:
+    return html.Div(child, style={"maxHeight": f"{height}px", "overflowY": "auto"})
+
+
 def error_box(exc: Exception, lang: str) -> html.Div:
     detail = exc.detail if isinstance(exc, DomainError) else str(exc)
     return html.Div([html.Strong("⚠ "), i18n.pair(detail, lang)], role="alert", className="qcp-error",

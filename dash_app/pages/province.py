@@ -16,6 +16,7 @@ from dash_app.pages.common import (
     kpis,
     quarter_dropdown,
     quarter_param,
+    scroll,
     search_with,
     section,
     table,
@@ -50,8 +51,8 @@ def laggard_block(found: dict, lang: str, quarter: Quarter) -> html.Div:
                ("kind", i18n.t("common.signal", lang)), ("rate", i18n.t("common.rate", lang)),
                ("reason", i18n.t("common.reason", lang))]
     rows = laggard_rows(found["flags"], lang)
-    return table(rows, columns, id="laggard-table",
-                 links={"hospital_name": lambda r: hospital_href(r["hospital_id"], quarter)})
+    return scroll(table(rows, columns, id="laggard-table",
+                        links={"hospital_name": lambda r: hospital_href(r["hospital_id"], quarter)}))
 
 
 def goal_rows(yoy: dict, lang: str, quarter: Quarter) -> list[dict]:
@@ -70,8 +71,8 @@ def goal_block(yoy: dict, lang: str, quarter: Quarter) -> html.Div:
                ("previous", i18n.t("hospital.yoy", lang)), ("change", ""), ("link", i18n.t("nav.benchmark", lang))]
     codes = [{"value": r["indicator_code"], "label": r["indicator_code"]} for r in yoy["indicators"]]
     return html.Div([
-        table(goal_rows(yoy, lang, quarter), columns, id="goal-table",
-              links={"link": lambda r: f"/dash/benchmark?indicator={r['code']}&quarter={quarter}"}),
+        scroll(table(goal_rows(yoy, lang, quarter), columns, id="goal-table",
+                     links={"link": lambda r: f"/dash/benchmark?indicator={r['code']}&quarter={quarter}"})),
         dcc.Dropdown(id="province-trend-indicator", options=codes, value=codes[0]["value"] if codes else None,
                      clearable=False, style={"width": "260px", "marginTop": "8px"}),
         dcc.Graph(id="province-trend", config={"displaylogo": False}),
@@ -84,7 +85,8 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
     scope = f"province:{province}"
     report = data.completeness(db, actor, quarter=quarter, province=province)
     return html.Div([
-        html.Div([title(f"{i18n.t('province.title', lang)} · {province}", str(quarter)),
+        html.Div([title(f"{i18n.t('province.title', lang)} · {data.province_names(db, actor).get(province, province)}",
+                        str(quarter)),
                   quarter_dropdown("province-quarter", data.quarters(db, actor), str(quarter))],
                  style={"display": "flex", "justifyContent": "space-between", "alignItems": "center"}),
         section(i18n.t("province.completeness", lang), completeness_block(report, lang), id="section-completeness"),

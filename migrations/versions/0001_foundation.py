@@ -1,7 +1,7 @@
 """foundation: provinces, registry, goal catalog, audit log, the app role and row-level security
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-25 03:00:14.532225
 """
 

@@ -11,6 +11,23 @@ from services.core import runtime
 from services.core.db import Database, assert_restricted_role
 
 
+def preflight(settings) -> None:  # noqa: ANN001
+    """Refuse to serve with an unsafe database set-up (checked again by every worker in asgi.py)."""
+    from platform_api.settings import UnsafeSettings
+    from services.core.config import database_settings
+
+    if settings.environment == "production" and not database_settings().database_url:
+        raise UnsafeSettings(
+            "生产环境必须配置数据库 / production requires QCP_DATABASE_URL (the restricted qcp_app role); "
+            "the embedded PostgreSQL is for the demo and development only"
+        )
+    database = Database.from_url(runtime.app_url())
+    try:
+        assert_restricted_role(database.engine)
+    finally:
+        database.dispose()
+
+
 def _build_app(settings, database: Database):  # noqa: ANN001, ANN202
     from platform_api.app import create_app
     from platform_api.auth.verify import TokenVerifier
@@ -67,9 +84,7 @@ def serve(
     from platform_api.settings import api_settings
 
     settings = api_settings()  # refuses unsafe configurations
-    database = Database.from_url(runtime.app_url())
-    assert_restricted_role(database.engine)
-    database.dispose()
+    preflight(settings)
     if workers > 1:
         uvicorn.run("platform_api.asgi:app", host=host, port=port, workers=workers, log_level="info")
     else:

@@ -94,7 +94,10 @@ def assert_restricted_role(engine: Engine) -> None:
         row = conn.execute(
             text(
                 "SELECT r.rolname, r.rolsuper, r.rolbypassrls,"
-                " (SELECT count(*) FROM pg_class c WHERE c.relowner = r.oid AND c.relkind IN ('r', 'p'))"
+                # tables owned by this role or by any role it is a member of (which could ALTER them)
+                " (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                "  WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')"
+                "  AND pg_has_role(r.oid, c.relowner, 'MEMBER'))"
                 " FROM pg_roles r WHERE r.rolname = current_user"
             )
         ).one()
@@ -102,5 +105,6 @@ def assert_restricted_role(engine: Engine) -> None:
     if is_super or bypass or owned:
         raise UnsafeDatabaseRole(
             f"应用数据库角色 {name} 可绕过行级安全 / the app database role {name!r} can bypass row-level security "
-            f"(superuser={is_super}, bypassrls={bypass}, owns {owned} tables): connect as the restricted role qcp_app"
+            f"(superuser={is_super}, bypassrls={bypass}, owns or is a member of the owner of {owned} tables): "
+            "connect as the restricted role qcp_app"
         )

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
+from services.core.actor import system_actor
+from services.core.quarter import Quarter
 from services.demo.registry_data import DEMO_PROVINCES, DemoHospital, demo_hospitals, demo_networks
 from services.models import Hospital, Network, NetworkMembership, Province, QcCenter
+
+CURRENT_QUARTER = Quarter(2023, 4)
 
 
 def _general_center(session: Session, province: str | None) -> QcCenter:
@@ -85,16 +89,46 @@ def load_demo(owner_url: str, echo: Callable[[str], None] = print) -> tuple[dict
 
     engine = create_engine(owner_url)
     try:
-        with Session(bind=engine) as session, session.begin():
-            session.info["raw"] = True
+        with Session(bind=engine, info={"actor": system_actor("demo")}) as session, session.begin():
             echo("[demo] 载入 2022、2023 年目标目录 / loading the 2022 and 2023 goal catalogs …")
             load_builtin_catalogs(session, published_by="system:demo")
             echo("[demo] 载入省份、质控中心、医院与网络 / loading provinces, QC centers, hospitals, networks …")
             ids, centers = load_registry(session)
             _load_values(session, ids, echo)
+            _open_current_quarter(session)
+            _freeze_locked(session, echo)
         return ids, centers
     finally:
         engine.dispose()
+
+
+def _open_current_quarter(session: Session) -> None:
+    """The demo's 'current' quarter (2023Q4) stays open for submission and review: its window is
+    set relative to the moment the demo is loaded, so a newcomer can submit and approve."""
+    from services.models.submission import SubmissionWindow
+
+    now = datetime.now(UTC)
+    for province in DEMO_PROVINCES:
+        exists = session.scalar(
+            select(SubmissionWindow.id).where(
+                SubmissionWindow.province_code == province, SubmissionWindow.quarter == str(CURRENT_QUARTER)
+            )
+        )
+        if exists is None:
+            session.add(SubmissionWindow(
+                province_code=province, quarter=str(CURRENT_QUARTER), opens_at=datetime(2024, 1, 1, tzinfo=UTC),
+                due_at=now + timedelta(days=60), locks_at=now + timedelta(days=90), set_by="system:demo",
+            ))
+    session.flush()
+
+
+def _freeze_locked(session: Session, echo: Callable[[str], None]) -> None:
+    """Freeze the laggard flags of every locked demo quarter, as the scheduler would."""
+    from services.benchmark.snapshots import freeze_locked_windows
+
+    frozen = freeze_locked_windows(session, system_actor("demo"), lookback=40)
+    if frozen:
+        echo(f"[demo] 冻结预警快照 / froze {len(frozen)} flag snapshots (2022Q1–2023Q3)")
 
 
 def _load_values(session: Session, ids: dict[str, int], echo: Callable[[str], None]) -> None:

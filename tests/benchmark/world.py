@@ -15,6 +15,7 @@ from services.models import (
     CatalogYear,
     Hospital,
     Indicator,
+    Province,
     Submission,
     SubmissionValue,
     SubmissionValueVersion,
@@ -41,6 +42,9 @@ def add_hospital(session: Session, province: str, name: str, *, level: str = "�
     row = Hospital(province_code=province, credit_code=make_credit_code(prefecture, serial), name=name,
                    level=level, grade="甲等", type=kind, prefecture_code=prefecture, beds=500)
     session.add(row)
+    province_row = session.get(Province, province)
+    if province_row.onboarded_at is None:  # a province with hospitals has been onboarded
+        province_row.onboarded_at = datetime.now(UTC)
     session.flush()
     return row
 

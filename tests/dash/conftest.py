@@ -53,9 +53,8 @@ def demo_db() -> Iterator[tuple]:
 
 
 def build_platform(database: Database, port: int, issuer_base: str):  # noqa: ANN201
-    from platform_api.app import create_app
-
     from dash_app.app import mount_dashboards
+    from platform_api.app import create_app
 
     settings = ApiSettings(environment="test", dev_issuer=True, dev_issuer_port=urlparse(issuer_base).port,
                            api_port=port)

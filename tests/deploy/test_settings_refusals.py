@@ -18,7 +18,7 @@ from services.core.config import database_settings
 from services.core.db import Database, UnsafeDatabaseRole, assert_restricted_role
 from tests.db import admin_uri
 
-SECRET = "s" * 32
+SECRET = "3f9a1c7e5b2d8046af17c3e9b5d2a8f0"  # 32 hex characters, as `openssl rand -hex 16` prints
 SAFE = {"environment": "production", "keycloak_url": "https://sso.example.cn/", "session_secret": SECRET}
 
 
@@ -144,7 +144,7 @@ def test_refuses_a_role_that_owns_a_table(scratch_role, owner_engine):  # noqa: 
     with owner_engine.begin() as conn:
         conn.execute(text(f"CREATE TABLE {name}_owned (id int)"))
         conn.execute(text(f"ALTER TABLE {name}_owned OWNER TO {name}"))
-    with pytest.raises(UnsafeDatabaseRole, match="owns 1 tables"):
+    with pytest.raises(UnsafeDatabaseRole, match="owner of 1 tables"):
         _check(url)
 
 
@@ -154,3 +154,46 @@ def test_qcp_serve_refuses_the_owner_database_url(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("QCP_DATABASE_URL", db_urls.owner)
     result = CliRunner().invoke(root, ["serve"])
     assert isinstance(result.exception, UnsafeDatabaseRole), result.output
+
+
+@pytest.mark.parametrize("secret", ["x" * 40, "changeme" * 5, "ab" * 20])
+def test_refuses_a_placeholder_session_secret(secret: str):
+    with pytest.raises(UnsafeSettings, match="placeholders"):
+        ApiSettings(environment="production", keycloak_url="https://sso.example.cn/", session_secret=secret)
+
+
+def test_refuses_an_unknown_environment_name():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="environment"):
+        ApiSettings(environment="prod")
+
+
+def test_qcp_serve_refuses_production_without_a_database_url(monkeypatch: pytest.MonkeyPatch):
+    from platform_api.cli.serve import preflight
+    from services.core.config import database_settings
+
+    monkeypatch.delenv("QCP_DATABASE_URL", raising=False)
+    database_settings.cache_clear()
+    try:
+        with pytest.raises(UnsafeSettings, match="QCP_DATABASE_URL"):
+            preflight(ApiSettings(**SAFE))
+    finally:
+        database_settings.cache_clear()
+
+
+def test_refuses_a_member_of_the_role_that_owns_the_tables(scratch_role, owner_engine):  # noqa: ANN001
+    # Membership in the owner role would allow ALTER TABLE … DISABLE ROW LEVEL SECURITY.
+    name, url = scratch_role
+    with owner_engine.begin() as conn:
+        conn.execute(text(f"CREATE ROLE {name}_owner NOLOGIN"))
+        conn.execute(text(f"CREATE TABLE {name}_t (id int)"))
+        conn.execute(text(f"ALTER TABLE {name}_t OWNER TO {name}_owner"))
+        conn.execute(text(f"GRANT {name}_owner TO {name}"))
+    try:
+        with pytest.raises(UnsafeDatabaseRole, match="owner of 1 tables"):
+            _check(url)
+    finally:
+        with owner_engine.begin() as conn:
+            conn.execute(text(f"DROP TABLE {name}_t"))
+            conn.execute(text(f"DROP ROLE {name}_owner"))

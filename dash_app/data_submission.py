@@ -1,0 +1,117 @@
+"""Writes from the dashboards: a hospital's quarterly values (entered or uploaded), the review queue's
+decisions, networks and submission windows. Same services and unit of work as the API; every write
+names the session's actor. Validation problems come back as data for the page to show inline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from services.core.actor import Actor
+from services.core.db import Database
+from services.core.errors import DomainError, ValidationFailed
+from services.core.quarter import Quarter
+from services.registry.networks import list_memberships, list_networks
+from services.registry.queries import load_hospital
+from services.submission import repository as repo
+from services.submission import review, windows
+from services.submission.io_service import detect_kind, submit_upload
+from services.submission.schemas import ValueIn
+from services.submission.service import submit
+
+
+def form_rows(db: Database, actor: Actor, hospital_id: int, quarter: Quarter) -> list[dict]:
+    """The quarter's indicators that apply to the hospital, with the values on record."""
+    from dash_app.data import check_hospital_reach, submission_status
+
+    check_hospital_reach(actor, hospital_id)
+    current = {v["indicator"]: v for v in submission_status(db, actor, hospital_id, quarter)["values"]}
+    with db.unit_of_work(actor) as session:
+        hospital = load_hospital(session, actor, hospital_id)
+        infos = repo.year_indicators(session, quarter.year)
+        skipped = repo.not_applicable_reasons(session, hospital.id, infos.values())
+        return [{"indicator": code, "numerator": current.get(code, {}).get("numerator"),
+                 "denominator": current.get(code, {}).get("denominator")}
+                for code in infos if code not in skipped]
+
+
+def _outcome(call) -> dict:  # noqa: ANN001
+    """{"ok": result} or {"problems": [...], "detail": message} — never raises a domain error."""
+    try:
+        return {"ok": call().model_dump(mode="json")}
+    except ValidationFailed as exc:
+        problems = [p if isinstance(p, dict) else p.model_dump() for p in exc.problems]
+        return {"detail": exc.detail, "problems": problems}
+    except DomainError as exc:
+        return {"detail": exc.detail, "problems": []}
+    except ValueError as exc:  # pydantic: a value of the wrong shape (e.g. a fraction as a count)
+        return {"detail": str(exc).splitlines()[0], "problems": []}
+
+
+def submit_values(db: Database, actor: Actor, *, hospital_id: int, quarter: Quarter, values: list[dict],
+                  reason: str | None, dry_run: bool) -> dict:
+    def call():  # noqa: ANN202
+        parsed = [ValueIn(**v) for v in values]
+        with db.unit_of_work(actor) as session:
+            return submit(session, actor, hospital_id=hospital_id, quarter=quarter, values=parsed, source="page",
+                          dry_run=dry_run, reason=reason or None)
+
+    if not values:
+        return {"detail": "没有填写任何数据 / nothing was entered", "problems": []}
+    return _outcome(call)
+
+
+def upload(db: Database, actor: Actor, *, hospital_id: int, quarter: Quarter, content: bytes, filename: str,
+           dry_run: bool) -> dict:
+    def call():  # noqa: ANN202
+        kind = detect_kind(None, filename, content[:8])
+        with db.unit_of_work(actor) as session:
+            return submit_upload(session, actor, hospital_id=hospital_id, quarter=quarter, data=content, kind=kind,
+                                 dry_run=dry_run)
+
+    return _outcome(call)
+
+
+def queue(db: Database, actor: Actor, quarter: Quarter | None = None) -> list[dict]:
+    with db.unit_of_work(actor) as session:
+        return [item.model_dump(mode="json") for item in review.review_queue(session, actor, quarter=quarter)]
+
+
+def decide(db: Database, actor: Actor, *, hospital_id: int, quarter: Quarter, approve: bool, comment: str) -> dict:
+    def call():  # noqa: ANN202
+        with db.unit_of_work(actor) as session:
+            if approve:
+                return review.approve(session, actor, hospital_id=hospital_id, quarter=quarter, comment=comment)
+            return review.return_submission(session, actor, hospital_id=hospital_id, quarter=quarter,
+                                            comment=comment)
+
+    return _outcome(call)
+
+
+def networks(db: Database, actor: Actor) -> list[dict]:
+    with db.unit_of_work(actor) as session:
+        rows = list_networks(session, actor)
+        return [{"id": n.id, "name": n.name, "kind": n.kind, "province_code": n.province_code or "全国",
+                 "active": n.active, "members": len(list_memberships(session, actor, network_id=n.id))}
+                for n in rows]
+
+
+def window(db: Database, actor: Actor, quarter: Quarter, province: str | None = None) -> dict:
+    with db.unit_of_work(actor) as session:
+        return windows.get_window(session, actor, quarter=quarter, province_code=province).model_dump(mode="json")
+
+
+def set_window(db: Database, actor: Actor, *, quarter: Quarter, opens_at: str, due_at: str, locks_at: str,
+               province: str | None = None) -> dict:
+    def call():  # noqa: ANN202
+        value = windows.WindowIn(opens_at=_at(opens_at), due_at=_at(due_at), locks_at=_at(locks_at),
+                                 province_code=province)
+        with db.unit_of_work(actor) as session:
+            return windows.set_window(session, actor, quarter=quarter, window=value)
+
+    return _outcome(call)
+
+
+def _at(text: str) -> datetime:
+    """A date (YYYY-MM-DD) or date-time from the form, in China time when no zone is given."""
+    value = datetime.fromisoformat(text.strip())
+    return value if value.tzinfo else value.replace(tzinfo=windows.CHINA)
