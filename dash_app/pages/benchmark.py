@@ -16,7 +16,7 @@ from dash_app.pages.common import (
     hospital_href,
     quarter_dropdown,
     quarter_param,
-    search_with,
+    quarter_search,
     section,
     table,
     title,
@@ -106,10 +106,10 @@ def register(app: Dash) -> None:
         return benchmark_view(quarter, scope, indicator, "on" in (overdispersion or []))
 
     @app.callback(Output("url", "search", allow_duplicate=True), Input("bm-quarter", "value"),
-                  State("bm-scope", "value"), State("bm-indicator", "value"), State("url", "search"),
-                  prevent_initial_call=True)
-    def _quarter(quarter, scope, indicator, search):  # noqa: ANN001, ANN202
-        return search_with(search, quarter=quarter, scope=scope, indicator=indicator)
+                  State("bm-quarter-shown", "data"), State("bm-scope", "value"), State("bm-indicator", "value"),
+                  State("url", "search"), prevent_initial_call=True)
+    def _quarter(quarter, shown, scope, indicator, search):  # noqa: ANN001, ANN202
+        return quarter_search(quarter, shown, search, scope=scope, indicator=indicator)
 
     @app.callback(Output("url", "pathname", allow_duplicate=True), Output("url", "search", allow_duplicate=True),
                   Input("bm-funnel", "clickData"), Input("bm-dots", "clickData"), State("bm-quarter", "value"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from urllib.parse import parse_qs, urlencode
 
-from dash import dcc, html
+from dash import dcc, html, no_update
 
 from dash_app import i18n
 from services.core.errors import DomainError
@@ -77,10 +77,12 @@ def quarter_param(params: dict, fallback: Quarter) -> Quarter:
         return fallback
 
 
-def quarter_dropdown(id: str, options: list[str], value: str) -> dcc.Dropdown:  # noqa: A002
+def quarter_dropdown(id: str, options: list[str], value: str) -> html.Div:  # noqa: A002
+    """The quarter picker; ``<id>-shown`` remembers the quarter the page was rendered for."""
     shown = options if value in options else [value, *options]
-    return dcc.Dropdown(id=id, options=[{"value": q, "label": q} for q in shown], value=value, clearable=False,
-                        style={"width": "130px"})
+    return html.Div([dcc.Dropdown(id=id, options=[{"value": q, "label": q} for q in shown], value=value,
+                                  clearable=False, style={"width": "130px"}),
+                     dcc.Store(id=f"{id}-shown", data=value)])
 
 
 def fmt(value: float | None, unit: str = "", digits: int = 2) -> str:
@@ -103,3 +105,10 @@ def search_with(search: str | None, **changes: object) -> str:
 def hospital_href(hospital_id: object, quarter: object | None = None) -> str:
     suffix = f"?quarter={quarter}" if quarter else ""
     return f"/dash/hospital/{hospital_id}{suffix}"
+
+
+def quarter_search(value: str | None, shown: str | None, search: str | None, **changes: object) -> object:
+    """The URL query after the quarter picker changed; nothing when it merely rendered."""
+    if not value or value == shown:
+        return no_update
+    return search_with(search, quarter=value, **changes)

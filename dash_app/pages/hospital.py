@@ -16,7 +16,7 @@ from dash_app.pages.common import (
     fmt,
     quarter_dropdown,
     quarter_param,
-    search_with,
+    quarter_search,
     section,
     table,
     title,
@@ -131,8 +131,8 @@ def register(app: Dash) -> None:
         return trend(indicator, view)
 
     @app.callback(Output("url", "search", allow_duplicate=True), Input("hospital-quarter", "value"),
-                  State("url", "search"), prevent_initial_call=True)
-    def _quarter(value, search):  # noqa: ANN001, ANN202
-        return search_with(search, quarter=value)
+                  State("hospital-quarter-shown", "data"), State("url", "search"), prevent_initial_call=True)
+    def _quarter(value, shown, search):  # noqa: ANN001, ANN202
+        return quarter_search(value, shown, search)
 
 

@@ -13,7 +13,7 @@ from dash_app.pages.common import (
     error_box,
     quarter_dropdown,
     quarter_param,
-    search_with,
+    quarter_search,
     section,
     table,
     title,
@@ -81,6 +81,6 @@ def register(app: Dash) -> None:
         return rollup_view(quarter, indicator)
 
     @app.callback(Output("url", "search", allow_duplicate=True), Input("national-quarter", "value"),
-                  State("url", "search"), prevent_initial_call=True)
-    def _quarter(value, search):  # noqa: ANN001, ANN202
-        return search_with(search, quarter=value, indicator=None)
+                  State("national-quarter-shown", "data"), State("url", "search"), prevent_initial_call=True)
+    def _quarter(value, shown, search):  # noqa: ANN001, ANN202
+        return quarter_search(value, shown, search, indicator=None)

@@ -16,8 +16,8 @@ from dash_app.pages.common import (
     kpis,
     quarter_dropdown,
     quarter_param,
+    quarter_search,
     scroll,
-    search_with,
     section,
     table,
     title,
@@ -112,9 +112,9 @@ def trend_figure(indicator: str, view: dict):  # noqa: ANN201
 
 def register(app: Dash) -> None:
     @app.callback(Output("url", "search", allow_duplicate=True), Input("province-quarter", "value"),
-                  State("url", "search"), prevent_initial_call=True)
-    def _quarter(value, search):  # noqa: ANN001, ANN202
-        return search_with(search, quarter=value)
+                  State("province-quarter-shown", "data"), State("url", "search"), prevent_initial_call=True)
+    def _quarter(value, shown, search):  # noqa: ANN001, ANN202
+        return quarter_search(value, shown, search)
 
     @app.callback(Output("province-trend", "figure"), Input("province-trend-indicator", "value"),
                   State("province-scope", "data"))

@@ -35,8 +35,9 @@ def hospital_body(name: str, province: str = "330000") -> dict:
             "grade": "甲等", "type": "综合", "prefecture_code": province[:2] + "0100", "beds": 500}
 
 
-def values_body(comment: str | None = None, numerator: object = 1, reason: str | None = None) -> dict:
-    body: dict = {"values": [{"indicator": "TST-2009-I.1", "numerator": numerator, "denominator": 100,
+def values_body(comment: str | None = None, numerator: object = 1, reason: str | None = None,
+                indicator: str = "TST-2009-I.1") -> dict:
+    body: dict = {"values": [{"indicator": indicator, "numerator": numerator, "denominator": 100,
                               "comment": comment}]}
     if reason is not None:
         body["reason"] = reason
@@ -65,6 +66,9 @@ def rezip(data: bytes, replace: dict[str, bytes]) -> bytes:
 def xxe(member: bytes) -> bytes:
     """The XML member with an external entity declared and used (file:///etc/passwd)."""
     decl = b'<!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
-    head, _, rest = member.partition(b"?>")
-    rest = rest.replace(b"<sheetData>", b"<sheetData>&xxe;", 1)
-    return head + b"?>" + decl + rest
+    if member.startswith(b"<?xml"):
+        head, _, rest = member.partition(b"?>")
+        head += b"?>"
+    else:
+        head, rest = b"", member
+    return head + decl + rest.replace(b"<sheetData>", b"<sheetData>&xxe;", 1)

@@ -1,0 +1,153 @@
+"""Real-browser tests: headless Chromium signs in through the issuer's login form, as each role.
+
+Screenshots of every page land in test-artifacts/screenshots/ (gitignored; CI keeps them).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from dash_app import data
+from services.core.actor import Actor, Role
+from services.core.quarter import Quarter
+from tests.dash.browser_support import browser_sign_in, settle
+from tests.dash.conftest import screenshot
+
+pytestmark = pytest.mark.browser
+Q = Quarter(2023, 4)
+ZJ_ANALYST = Actor(subject="t", roles=frozenset({Role.PROVINCIAL_ANALYST}), province="330000")
+NATIONAL = Actor(subject="t", roles=frozenset({Role.NATIONAL_ANALYST}))
+
+
+def test_provincial_analyst_lands_on_province_overview_with_demo_numbers(live_dash, page) -> None:  # noqa: ANN001
+    browser_sign_in(page, live_dash, "zj.analyst")
+    report = data.completeness(live_dash.database, ZJ_ANALYST, quarter=Q, province="330000")
+    assert page.inner_text("#kpi-expected") == str(report["hospitals_expected"])
+    assert page.inner_text("#kpi-missing") == str(report["missing"])
+    assert report["hospitals_expected"] > 0
+    assert "浙江省" in page.inner_text("#page")
+    page.wait_for_selector("#province-heatmap .main-svg")
+    screenshot(page, "province-overview")
+
+
+def test_national_analyst_lands_on_rollup_with_province_rates(live_dash, page) -> None:  # noqa: ANN001
+    browser_sign_in(page, live_dash, "nat.analyst")
+    page.wait_for_selector("#national-table")
+    rollup = data.rollup(live_dash.database, NATIONAL, quarter=Q, indicator="NIT-2023-I.1")
+    text = page.inner_text("#national-table")
+    for row in rollup["indicators"][0]["provinces"]:
+        assert f"{row['pooled_rate']:.2f}" in text
+    assert "广东省" in text and "四川省" in text
+    page.wait_for_selector("#national-funnel .main-svg")
+    screenshot(page, "national-rollup")
+
+
+def test_hospital_submitter_lands_on_own_hospital(live_dash, page) -> None:  # noqa: ANN001
+    browser_sign_in(page, live_dash, "h001.submitter")
+    assert page.url.endswith("/dash/")
+    assert "杭州市第一人民医院" in page.inner_text("#page")
+    page.wait_for_selector("#hospital-yoy")
+    page.wait_for_selector("#hospital-trend .main-svg")
+    screenshot(page, "hospital-page")
+
+
+def test_hospital_user_cannot_open_another_hospital(live_dash, page) -> None:  # noqa: ANN001
+    other = live_dash.hospitals["H025"]  # a Guangdong hospital
+    browser_sign_in(page, live_dash, "h001.submitter", f"/dash/hospital/{other}")
+    text = page.inner_text("#page")
+    assert "不存在" in text
+    own = data.hospital(live_dash.database, NATIONAL, other)["name"]
+    assert own not in text
+    neighbour = live_dash.hospitals["H002"]  # same province, still not theirs
+    page.goto(f"{live_dash.base_url}/dash/hospital/{neighbour}")
+    settle(page)
+    assert "不存在" in page.inner_text("#page")
+    assert page.request.get(f"{live_dash.base_url}/dash/report/{neighbour}/2023Q4").status == 404
+
+
+def test_hospital_user_callback_request_for_another_hospital_gets_nothing(live_dash, page) -> None:  # noqa: ANN001
+    browser_sign_in(page, live_dash, "h001.submitter")
+    neighbour = live_dash.hospitals["H002"]
+    body = {"output": "hospital-trend.figure", "outputs": {"id": "hospital-trend", "property": "figure"},
+            "inputs": [{"id": "hospital-indicator", "property": "value", "value": "NIT-2023-I.1"}],
+            "state": [{"id": "hospital-view", "property": "data",
+                       "value": {"hospital_id": neighbour, "quarter": "2023Q3"}}],
+            "changedPropIds": ["hospital-indicator.value"]}
+    answer = page.request.post(f"{live_dash.base_url}/dash/_dash-update-component", data=body)
+    assert answer.status == 200
+    figure = answer.json()["response"]["hospital-trend"]["figure"]
+    assert all(not trace.get("y") or all(v is None for v in trace["y"]) for trace in figure["data"])
+    assert "不存在" in figure["layout"]["title"]["text"]
+
+
+def test_benchmark_page_funnel_and_export(live_dash, page) -> None:  # noqa: ANN001
+    browser_sign_in(page, live_dash, "zj.analyst", "/dash/benchmark?indicator=NIT-2023-I.1&quarter=2023Q3")
+    page.wait_for_selector("#bm-funnel .main-svg")
+    page.wait_for_selector("#bm-rows")
+    assert "φ" in page.inner_text("#bm-summary")
+    screenshot(page, "benchmark-funnel")
+    with page.expect_download() as download:
+        page.click("#bm-export")
+    assert download.value.suggested_filename.endswith(".csv")
+
+
+def test_catalog_page_shows_goals_diff_and_sankey(live_dash, page) -> None:  # noqa: ANN001
+    browser_sign_in(page, live_dash, "zj.analyst", "/dash/catalog")
+    page.wait_for_selector("#catalog-diff-table")
+    page.wait_for_selector("#catalog-sankey .main-svg")
+    assert "提高急性 ST 段抬高型心肌梗死再灌注治疗率" in page.inner_text("#catalog-goals")
+    screenshot(page, "catalog")
+
+
+def test_language_switch_to_english(live_dash, page) -> None:  # noqa: ANN001
+    browser_sign_in(page, live_dash, "zj.analyst", "/dash/catalog")
+    page.click("#lang-link")
+    page.wait_for_url("**/dash/catalog**")
+    settle(page)
+    assert "Goal catalog and changes" in page.inner_text("#page")
+
+
+def test_submission_appears_in_benchmark_after_approval(live_dash, browser) -> None:  # noqa: ANN001
+    def tab():  # noqa: ANN202
+        context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+        created = context.new_page()
+        created.set_default_timeout(30_000)
+        return created
+
+    submitter = tab()
+    browser_sign_in(submitter, live_dash, "h001.submitter", "/dash/submit?quarter=2023Q4")
+    submitter.fill("input[id*='sub-num'][id*='NIT-2023-I.1']", "71")
+    submitter.fill("input[id*='sub-den'][id*='NIT-2023-I.1']", "97")
+    submitter.fill("#sub-reason", "更正：漏报病例 / correction: missed cases")
+    submitter.click("#sub-send")
+    submitter.wait_for_selector("#sub-ok")
+    screenshot(submitter, "submission")
+    reviewer = tab()
+    browser_sign_in(reviewer, live_dash, "zj.admin", "/dash/review")
+    row = f"#rv-row-{live_dash.hospitals['H001']}-2023Q4"
+    reviewer.click(f"{row} button:has-text('通过')")
+    reviewer.wait_for_selector("#rv-ok")
+    screenshot(reviewer, "review-queue")
+    analyst = tab()
+    browser_sign_in(analyst, live_dash, "zj.analyst", "/dash/benchmark?indicator=NIT-2023-I.1&quarter=2023Q4")
+    analyst.wait_for_selector("#bm-rows")
+    line = analyst.locator("#bm-rows tr", has_text="杭州市第一人民医院").inner_text()
+    assert "71" in line and "97" in line
+
+
+def test_submission_errors_show_inline(live_dash, page) -> None:  # noqa: ANN001
+    browser_sign_in(page, live_dash, "h001.submitter", "/dash/submit?quarter=2023Q4")
+    page.fill("input[id*='sub-num'][id*='NIT-2023-II.1']", "500")
+    page.fill("input[id*='sub-den'][id*='NIT-2023-II.1']", "10")
+    page.click("#sub-check")
+    page.wait_for_selector("#sub-errors")
+    problem = page.locator("td[id*='sub-problem'][id*='NIT-2023-II.1']").inner_text()
+    assert problem.strip()
+    screenshot(page, "submission-errors")
+
+
+def test_admin_page_shows_window_and_networks(live_dash, page) -> None:  # noqa: ANN001
+    browser_sign_in(page, live_dash, "zj.admin", "/dash/admin")
+    page.wait_for_selector("#network-table")
+    assert "杭州城市医疗集团" in page.inner_text("#network-table")
+    screenshot(page, "admin")
