@@ -14,10 +14,11 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services import audit
 from services.benchmark.stats import DEFAULT_MIN_DENOMINATOR
 from services.core.actor import Actor, Role
-from services.core.errors import PermissionDenied, ValidationFailed
-from services.models import BenchmarkSetting, BenchmarkTarget, QcCenter
+from services.core.errors import NotFound, PermissionDenied, ValidationFailed
+from services.models import BenchmarkSetting, BenchmarkTarget, Indicator, QcCenter
 from services.registry.queries import load_qc_center
 
 
@@ -71,8 +72,11 @@ def set_min_denominator(session: Session, actor: Actor, *, qc_center_id: int, va
     if row is None:
         row = BenchmarkSetting(qc_center_id=center.id, province_code=center.province_code, updated_by=actor.subject)
         session.add(row)
+    before = {"min_denominator": row.min_denominator} if row.id else None
     row.min_denominator, row.updated_by = value, actor.subject
     session.flush()
+    audit.record(session, actor, action="benchmark.min_denominator", entity="qc_center", entity_id=center.id,
+                 before=before, after={"min_denominator": value}, province_code=center.province_code)
     return row
 
 
@@ -88,6 +92,19 @@ def set_target(session: Session, actor: Actor, *, qc_center_id: int, indicator_i
         row = BenchmarkTarget(qc_center_id=center.id, province_code=center.province_code, indicator_id=indicator_id,
                               target=target, set_by=actor.subject)
         session.add(row)
+    before = {"target": str(row.target), "note": row.note} if row.id else None
     row.target, row.note, row.set_by = target, note, actor.subject
     session.flush()
+    audit.record(session, actor, action="benchmark.target", entity="qc_center", entity_id=center.id,
+                 before=before, after={"indicator_id": indicator_id, "target": str(target), "note": note},
+                 province_code=center.province_code)
     return row
+
+
+def set_target_for_code(session: Session, actor: Actor, *, qc_center_id: int, indicator_code: str,
+                        target: Decimal, note: str = "") -> BenchmarkTarget:
+    """``set_target`` addressed by the indicator's catalog code (what QC staff type)."""
+    indicator_id = session.scalar(select(Indicator.id).where(Indicator.code == indicator_code))
+    if indicator_id is None:
+        raise NotFound(f"指标 {indicator_code} 不存在 / no indicator {indicator_code!r} in the catalog")
+    return set_target(session, actor, qc_center_id=qc_center_id, indicator_id=indicator_id, target=target, note=note)

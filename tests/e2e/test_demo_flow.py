@@ -90,3 +90,24 @@ def test_cross_province_write_is_refused_like_a_missing_hospital_and_audited_as_
     assert foreign.status_code == missing.status_code == 404
     assert foreign.json()["error"] == missing.json()["error"]
     assert after - before == 2
+
+
+def test_provincial_min_denominator_and_target_change_the_benchmark(demo_api, actors, demo_ids):
+    center = demo_ids["centers"]["330000"]
+    admin = demo_api.client_for(actors["admin"])
+    code = "PIT-2023-24.1"  # an indicator other tests do not benchmark with a target
+    params = {"indicator": code, "quarter": "2023Q3", "scope": "province:330000"}
+    put = admin.put(f"/api/v1/qc-centers/{center}/targets/{code}", json={"target": "0.9", "note": "省级目标"})
+    assert put.status_code == 200, put.text
+    put = admin.put(f"/api/v1/qc-centers/{center}/benchmark-settings", json={"min_denominator": 5000})
+    assert put.status_code == 200, put.text
+    [indicator] = admin.get("/api/v1/benchmarks", params=params).json()["indicators"]
+    assert indicator["target"] == pytest.approx(90.0) and indicator["target_source"] != "pooled"
+    assert indicator["min_denominator"] == 5000
+    small = [h for h in indicator["hospitals"] if 0 < h["denominator"] < 5000]
+    assert small and all(h["signal"] == "insufficient" for h in small)
+    foreign = admin.put(f"/api/v1/qc-centers/{demo_ids['centers']['440000']}/benchmark-settings",
+                        json={"min_denominator": 5})
+    missing = admin.put("/api/v1/qc-centers/999999/benchmark-settings", json={"min_denominator": 5})
+    assert foreign.status_code == missing.status_code == 404
+    admin.put(f"/api/v1/qc-centers/{center}/benchmark-settings", json={"min_denominator": 10})  # restore
