@@ -52,10 +52,13 @@ def plant_markers(owner_url: str, h001: int, centers: dict) -> None:
     engine = create_engine(owner_url)
     with Session(engine) as session, session.begin():
         session.info["raw"] = True
+        # history tables are append-only (a trigger refuses changes): plant as a replica would
+        session.execute(text("SET LOCAL session_replication_role = replica"))
         for province in OTHERS:
             _plant_province(session, province, centers[province])
         for table in ("submission_values", "submission_value_versions"):
-            session.execute(text(f"UPDATE {table} SET comment = :c WHERE province_code = :p AND hospital_id <> :h"),
+            session.execute(text(f"UPDATE {table} SET comment = :c WHERE province_code = :p AND hospital_id <> :h"
+                                 " AND comment IS NULL"),
                             {"c": f"{OTHER_HOSPITAL_MARK}-备注", "p": ZJ, "h": h001})
     engine.dispose()
 
