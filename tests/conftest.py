@@ -23,6 +23,9 @@ from services.core.db import Database
 from services.core.embedded import ServerUrls
 from tests.db import fresh_database
 
+# The token tests' development issuer and /api/v1/me fixtures, shared by tests/auth and tests/security.
+pytest_plugins = ["tests.auth.fixtures"]
+
 
 @pytest.fixture(scope="session")
 def db_urls() -> Iterator[ServerUrls]:
@@ -89,16 +92,20 @@ def app_database(db_urls: ServerUrls) -> Iterator[Database]:
     database.dispose()
 
 
-@pytest.fixture(scope="session")
-def api(app_database: Database):
-    """The live API (uvicorn + development issuer) on the session database; see tests/api_harness.py."""
+def _live_api(database: Database):
     from tests.api_harness import start_live_api
 
-    live, server = start_live_api(app_database)
+    live, server = start_live_api(database)
     yield live
     live.close()
     server.stop()
     live.issuer.stop()
+
+
+@pytest.fixture(scope="session")
+def api(app_database: Database):
+    """The live API (uvicorn + development issuer) on the session database; see tests/api_harness.py."""
+    yield from _live_api(app_database)
 
 
 @pytest.fixture(scope="session")
@@ -131,10 +138,4 @@ def demo_database(demo_db_urls: ServerUrls) -> Iterator[Database]:
 @pytest.fixture(scope="session")
 def demo_api(demo_database: Database):
     """The live API on the demo database (same harness as ``api``)."""
-    from tests.api_harness import start_live_api
-
-    live, server = start_live_api(demo_database)
-    yield live
-    live.close()
-    server.stop()
-    live.issuer.stop()
+    yield from _live_api(demo_database)

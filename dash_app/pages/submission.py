@@ -19,7 +19,7 @@ ERROR = {"color": "#b2182b", "fontSize": "12px"}
 
 def _input(kind: str, code: str, value: object) -> dcc.Input:
     return dcc.Input(id={"type": f"sub-{kind}", "index": code}, type="number", min=0, step=1, value=value,
-                     debounce=True, style={"width": "90px"})
+                     style={"width": "90px"})
 
 
 def entry_table(rows: list[dict], names: dict[str, str], lang: str) -> html.Table:

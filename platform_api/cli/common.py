@@ -5,27 +5,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from services.core import runtime
 from services.core.actor import system_actor
+from services.core.db import Database
 
 
 @contextmanager
 def owner_session() -> Iterator[Session]:
-    """A Session as the owner role (migrations, catalog publishing, onboarding). Commits on success."""
-    engine = create_engine(runtime.owner_url())
-    session = Session(bind=engine)
-    # The owner is subject to FORCE ROW LEVEL SECURITY too (unless it is a superuser): administrative
-    # commands act with national scope, bound per transaction like every other caller.
-    session.info["actor"] = system_actor("cli")
+    """A unit of work as the owner role (migrations, catalog publishing, onboarding); commits on success.
+
+    The owner is subject to FORCE ROW LEVEL SECURITY too (unless it is a superuser): administrative
+    commands act with national scope, bound per transaction like every other caller.
+    """
+    database = Database.from_url(runtime.owner_url(), pool_size=1, max_overflow=0)
     try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        with database.unit_of_work(system_actor("cli")) as session:
+            yield session
     finally:
-        session.close()
-        engine.dispose()
+        database.dispose()

@@ -14,10 +14,12 @@ import pytest
 from keycloak import KeycloakOpenID
 from keycloak.exceptions import KeycloakAuthenticationError, KeycloakPostError
 
-from platform_api.auth.dev_directory import DEMO_PASSWORD, DevDirectory, demo_directory
+from platform_api.auth.dev_directory import DevDirectory
 from platform_api.auth.dev_issuer import start_dev_issuer
 from platform_api.auth.verify import TokenVerifier
 from platform_api.settings import ApiSettings, UnsafeSettings
+from tests.auth.support import FIXTURE_PASSWORD as DEMO_PASSWORD
+from tests.auth.support import fixture_directory
 
 DASHBOARD_SECRET = "qcp-dashboard-dev-secret"
 REDIRECT = "http://127.0.0.1:8000/auth/callback"
@@ -193,7 +195,7 @@ def test_signing_key_can_be_persisted(tmp_path):
     with start_dev_issuer(DevDirectory(), key_path=path) as first:
         kid = first.keys.kid
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    with start_dev_issuer(demo_directory(), key_path=path) as second:
+    with start_dev_issuer(fixture_directory(), key_path=path) as second:
         assert second.keys.kid == kid
         assert _verify(second, second.user_token("nat-admin"))["sub"]
 
@@ -205,9 +207,10 @@ def test_settings_refuse_the_dev_issuer_in_production():
 
 
 def test_settings_refuse_production_without_keycloak():
-    with pytest.raises(UnsafeSettings):
-        ApiSettings(environment="production", keycloak_url=None, session_secret="s" * 40)
-    assert ApiSettings(environment="production", keycloak_url="https://sso.example.cn/", session_secret="s" * 40)
+    secret = "9c2f4e6a8b0d1f3e5a7c9e1b3d5f7a9c"
+    with pytest.raises(UnsafeSettings, match="QCP_KEYCLOAK_URL"):
+        ApiSettings(environment="production", keycloak_url=None, session_secret=secret)
+    assert ApiSettings(environment="production", keycloak_url="https://sso.example.cn/", session_secret=secret)
 
 
 def test_settings_refuse_a_non_loopback_dev_issuer():

@@ -141,7 +141,6 @@ def test_submission_errors_show_inline(live_dash, page) -> None:  # noqa: ANN001
     page.fill("input[id*='sub-den'][id*='NIT-2023-II.1']", "10")
     page.click("#sub-check")
     page.wait_for_selector("#sub-errors")
-    print(page.inner_text("#sub-errors"))
     problem = page.locator("td[id*='sub-problem'][id*='NIT-2023-II.1']").inner_text()
     assert problem.strip()
     screenshot(page, "submission-errors")

@@ -18,6 +18,7 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
@@ -97,7 +98,10 @@ def _fuzz_operation(operation, caller, base_url: str, pools: dict, tally: Tally,
         def run(case) -> None:  # noqa: ANN001
             _exercise(case, caller, base_url, http, tally)
 
-        run()
+        try:
+            run()
+        except Unsatisfiable:  # e.g. nothing to make invalid in an operation without inputs
+            tally.not_generated.append(f"{operation.label} {mode}: nothing to generate")
 
 
 def _operations(base_url: str) -> list:

@@ -1,15 +1,16 @@
+"""Fixtures of the token tests (also used by tests/security): a development issuer and /api/v1/me."""
+
 from __future__ import annotations
 
 import pytest
 
-from platform_api.auth.dev_directory import demo_directory
 from platform_api.auth.dev_issuer import start_dev_issuer
-from tests.auth.support import build_api, serve
+from tests.auth.support import build_api, fixture_directory, serve
 
 
 @pytest.fixture(scope="module")
 def dev_issuer():
-    handle = start_dev_issuer(demo_directory(), "127.0.0.1", 0, "qcp")
+    handle = start_dev_issuer(fixture_directory(), "127.0.0.1", 0, "qcp")
     yield handle
     handle.stop()
 
