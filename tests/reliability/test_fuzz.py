@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from tests.reliability import fuzz_world
@@ -76,8 +77,9 @@ def _exercise(case, caller: fuzz_world.Caller, base_url: str, http: requests.Ses
     label = f"{caller.role} {case.operation.label}"
     try:
         case.validate_response(response, checks=CHECKS)
-    except Exception as exc:  # noqa: BLE001 - collected, reported together below
-        tally.failures.append(f"{label} → {response.status_code}: {str(exc)[:600]}")
+    except (AssertionError, FailureGroup) as exc:  # collected, reported together below
+        detail = " | ".join(str(e)[:300] for e in getattr(exc, "exceptions", [exc]))
+        tally.failures.append(f"{label} → {response.status_code} {response.url[:300]}: {detail}")
     leaked = {m for m in fuzz_world.markers_in(response.content) if m.startswith(caller.forbidden)}
     if caller.forbidden and leaked:
         tally.leaks.append(f"{label} {case.path_parameters} → {sorted(leaked)}")
