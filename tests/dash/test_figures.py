@@ -1,0 +1,122 @@
+"""Figure builders, tested directly (no browser, no database)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dash_app import figures
+from services.benchmark.stats import funnel
+
+ROWS_X = [30, 68, 70, 72, 69, 71, 73, 70]
+ROWS_N = [100, 100, 120, 90, 110, 100, 95, 105]
+
+
+def _rows() -> tuple[list[dict], dict]:
+    result = funnel(list(range(1, 9)), ROWS_X, ROWS_N, direction="higher")
+    rows = [{"hospital_id": int(u), "hospital_name": f"医院{u}", "numerator": int(x), "denominator": int(n),
+             "rate": float(r) * 100, "ci95_low": float(lo) * 100, "ci95_high": float(hi) * 100,
+             "limit95_low": float(l95) * 100, "limit95_high": float(h95) * 100, "signal": str(s)}
+            for u, x, n, r, lo, hi, l95, h95, s in zip(result.unit, result.numerator, result.denominator, result.rate,
+                                                      result.ci95_low, result.ci95_high, result.limit95_low,
+                                                      result.limit95_high, result.signal, strict=True)]
+    summary = {"pooled_rate": result.target * 100, "target": None, "multiplier": 100, "unit": "%",
+               "direction": "higher", "tau2": result.tau2, "overdispersion_applied": False}
+    return rows, summary
+
+
+def test_funnel_hover_names_hospital_numbers_and_signal() -> None:
+    rows, summary = _rows()
+    fig = figures.funnel_figure(rows, summary, "zh")
+    markers = [t for t in fig.data if t.mode == "markers"]
+    worse = next(t for t in markers if "差于" in t.name)
+    assert list(worse.customdata) == [1]
+    assert "医院1" in worse.text[0] and "30/100" in worse.text[0] and "差于 99.8% 控制限" in worse.text[0]
+
+
+def test_funnel_limits_agree_with_the_benchmark_limits() -> None:
+    rows, summary = _rows()
+    limits = figures.funnel_limits(summary, np.array([r["denominator"] for r in rows]))
+    assert np.allclose(limits["low95"], [r["limit95_low"] for r in rows])
+    assert np.allclose(limits["high95"], [r["limit95_high"] for r in rows])
+    assert (limits["low998"] < limits["low95"]).all()
+
+
+def test_funnel_has_both_limit_pairs() -> None:
+    rows, summary = _rows()
+    lines = [t for t in figures.funnel_figure(rows, summary).data if t.mode == "lines"]
+    assert len(lines) == 4
+    assert {t.line.dash for t in lines} == {"dash", "solid"}
+
+
+def test_overdispersion_widens_the_limits() -> None:
+    rows, summary = _rows()
+    n = np.array([100.0])
+    plain = figures.funnel_limits(summary, n)
+    wide = figures.funnel_limits({**summary, "overdispersion_applied": True, "tau2": 0.01}, n)
+    assert wide["low95"][0] < plain["low95"][0] and wide["high95"][0] > plain["high95"][0]
+
+
+def test_dot_plot_ranks_best_at_the_top_with_intervals() -> None:
+    rows, summary = _rows()
+    trace = figures.dot_plot(rows, summary).data[0]
+    assert trace.y[-1] == "医院4"  # highest rate (72/90), direction "higher": drawn last = top
+    assert trace.y[0] == "医院1"
+    assert all(v >= 0 for v in trace.error_x.array)
+
+
+@pytest.mark.parametrize(("hospital", "status"), [
+    ({"status": "approved", "timeliness": "on_time", "missing_indicators": []}, "approved"),
+    ({"status": "submitted", "timeliness": "late", "missing_indicators": []}, "late"),
+    ({"status": "returned", "timeliness": "on_time", "missing_indicators": []}, "returned"),
+    ({"status": "approved", "timeliness": "on_time", "missing_indicators": ["A.1"]}, "missing"),
+    ({"status": "missing", "timeliness": "missing", "missing_indicators": []}, "missing"),
+])
+def test_cell_status(hospital: dict, status: str) -> None:
+    assert figures.cell_status(hospital, "A.1") == status
+
+
+def test_completeness_heatmap_cells() -> None:
+    report = {"indicators": [{"indicator": "A.1"}, {"indicator": "A.2"}], "hospitals": [
+        {"hospital_name": "甲", "status": "approved", "timeliness": "on_time", "missing_indicators": ["A.2"],
+         "expected": 2},
+        {"hospital_name": "乙", "status": "missing", "timeliness": "missing", "missing_indicators": [], "expected": 2},
+    ]}
+    heat = figures.completeness_heatmap(report, "en").data[0]
+    order = figures.STATUS_ORDER
+    assert [list(r) for r in heat.z] == [[order.index("approved"), order.index("missing")],
+                                         [order.index("missing"), order.index("missing")]]
+    assert "missing" in heat.colorbar.ticktext
+
+
+def test_sankey_links_follow_the_diff() -> None:
+    diff = {"from_year": 2022, "to_year": 2023, "changes": [
+        {"from_code": "G-2022-I", "to_code": "G-2023-I", "kinds": ["continued"], "to_title": "甲", "reason": "",
+         "reason_en": ""},
+        {"from_code": "G-2022-IX", "to_code": "G-2023-VI", "kinds": ["renumbered", "redefined"], "to_title": "乙",
+         "reason": "改", "reason_en": "changed"},
+        {"from_code": None, "to_code": "G-2023-X", "kinds": ["new"], "to_title": "丙", "reason": "", "reason_en": ""},
+        {"from_code": "G-2022-V", "to_code": None, "kinds": ["retired"], "from_title": "丁", "reason": "",
+         "reason_en": ""},
+    ]}
+    sankey = figures.sankey_figure([diff]).data[0]
+    assert len(sankey.link.source) == 4
+    assert sankey.link.color[1] == figures.KIND_COLORS["redefined"]
+    assert sankey.link.color[2] == figures.KIND_COLORS["new"]
+    assert sankey.link.color[3] == figures.KIND_COLORS["retired"]
+    labels = list(sankey.node.label)
+    assert "G-2023-VI" in labels and any("retired" in str(label) for label in labels)
+
+
+def test_trend_figure_draws_band_pooled_and_hospital() -> None:
+    points = [{"quarter": "2023Q1", "rate": 70.0, "pooled": 72.0, "p25": 65.0, "p75": 78.0},
+              {"quarter": "2023Q2", "rate": 74.0, "pooled": 73.0, "p25": 66.0, "p75": 79.0}]
+    fig = figures.trend_figure(points, "zh")
+    assert [t.name for t in fig.data][-3:] == ["P25–P75 区间", "合并率", "医院"]
+    assert fig.data[1].fill == "tonexty"
+
+
+def test_province_funnel_not_applicable_is_empty() -> None:
+    fig = figures.province_funnel_figure({"province_funnel": {"applicable": False}, "provinces": []}, {},
+                                         multiplier=100)
+    assert len(fig.data) == 0
