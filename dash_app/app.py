@@ -41,9 +41,7 @@ def database() -> Database:
 
 
 def _client_secret(settings: ApiSettings) -> str | None:
-    import os
-
-    return getattr(settings, "dashboard_client_secret", None) or os.environ.get("QCP_DASHBOARD_CLIENT_SECRET")
+    return settings.dashboard_client_secret  # QCP_DASHBOARD_CLIENT_SECRET
 
 
 def build_auth_context(settings: ApiSettings, verifier: TokenVerifier, *, store: SessionStore | None = None,

@@ -36,6 +36,7 @@ class ApiSettings(BaseSettings):
     token_issuer: str | None = None  # expected `iss` when Keycloak's public URL differs from keycloak_url
     token_leeway_seconds: int = 60  # clock skew tolerated on exp / nbf / iat
     dashboard_client_id: str = "qcp-dashboard"
+    dashboard_client_secret: str | None = None  # the confidential dashboard client's secret in Keycloak
     dev_issuer: bool = False  # start the loopback development issuer (demo only)
     dev_issuer_host: str = "127.0.0.1"
     dev_issuer_port: int = 8081

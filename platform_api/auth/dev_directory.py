@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from services.core.actor import Role
-
 
 @dataclass(frozen=True)
 class DevUser:

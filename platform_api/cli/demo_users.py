@@ -45,6 +45,7 @@ def print_banner(directory: DevDirectory, settings, echo: Callable[[str], None] 
     base = f"http://{settings.api_host}:{settings.api_port}"
     echo("")
     echo("QCP 演示已启动 / QCP demo is running")
+    echo(f"  仪表板 / dashboards:        {base}/dash/")
     echo(f"  API 文档 / API docs:        {base}/docs")
     echo(f"  健康检查 / health:          {base}/health")
     echo(f"  目标目录 / goal catalog:    {base}/api/v1/catalog/2023")

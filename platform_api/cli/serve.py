@@ -70,13 +70,13 @@ def demo(
 ) -> None:
     """演示：内嵌 PostgreSQL + 演示数据 + 开发签发者 / start the demo on the embedded PostgreSQL."""
     from platform_api.auth.dev_issuer import start_dev_issuer
-    from platform_api.cli.demo_users import demo_directory, print_banner
+    from platform_api.cli.demo_users import DASHBOARD_SECRET, demo_directory, print_banner
     from platform_api.settings import ApiSettings
 
     os.environ.setdefault("QCP_ENVIRONMENT", "development")
     settings = ApiSettings(
         environment="development", dev_issuer=True, dev_issuer_host="127.0.0.1", dev_issuer_port=issuer_port,
-        api_host=host, api_port=port,
+        api_host=host, api_port=port, dashboard_client_secret=DASHBOARD_SECRET,
     )
     if scale not in ("demo", "national"):
         raise typer.BadParameter("--scale must be demo or national")

@@ -53,22 +53,17 @@ def demo_db() -> Iterator[tuple]:
 
 
 def build_platform(database: Database, port: int, issuer_base: str):  # noqa: ANN201
-    from dash_app.app import mount_dashboards
     from platform_api.app import create_app
 
     settings = ApiSettings(environment="test", dev_issuer=True, dev_issuer_port=urlparse(issuer_base).port,
-                           api_port=port)
+                           api_port=port, dashboard_client_secret=DASHBOARD_SECRET)
     verifier = TokenVerifier(server_url=issuer_base, realm="qcp")
-    app = create_app(database=database, settings=settings, verifier=verifier)
-    if getattr(app.state, "dashboards", None) is None:  # create_app may already mount them
-        mount_dashboards(app, database=database, settings=settings, verifier=verifier)
-    return app
+    return create_app(database=database, settings=settings, verifier=verifier)  # mounts the dashboards
 
 
 @pytest.fixture(scope="session")
 def live_dash(demo_db) -> Iterator[LiveDash]:  # noqa: ANN001
     _, database, hospitals, centers = demo_db
-    os.environ.setdefault("QCP_DASHBOARD_CLIENT_SECRET", DASHBOARD_SECRET)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     issuer = start_dev_issuer(demo_directory(hospitals, centers, api_base=base), host="127.0.0.1", port=0)

@@ -1,0 +1,209 @@
+"""The cross-tenant matrix as data: attackers, targets, one case per tenant-bearing route, exemptions.
+
+A request is written once with placeholders (``{hospital}``, ``{network}``, ``{center}``,
+``{membership}``, ``{province}``, ``{prefecture}``, ``{credit}``, ``{goal}``, ``{indicator}``).
+Every placeholder starts at the attacker's own value (``BASE``: H001, N1, the 浙江 QC center …);
+an attack overrides some of them with another tenant's (``TARGETS``), and its twin request puts
+``MISSING`` values in exactly those places. The two answers must be the same.
+
+Symbols (``H025``, ``N3``, ``C:440000``, ``M:N3``, ``CC:H025``) are resolved against the demo
+database by the test module; anything else is used as written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from services.core.actor import Role
+
+Q = "2023Q4"  # the demo's open quarter
+DONE = "2023Q3"  # approved and frozen everywhere
+
+# name → (role, hospital key or None, specialty or None); all of 浙江 (330000)
+ATTACKERS: dict[str, tuple[Role, str | None, str | None]] = {
+    "zj_admin": (Role.PROVINCIAL_ADMIN, None, None),
+    "zj_analyst": (Role.PROVINCIAL_ANALYST, None, None),
+    "zj_icu": (Role.SPECIALTY_QC, None, "icu"),
+    "h001_submitter": (Role.HOSPITAL_SUBMITTER, "H001", None),
+    "h001_viewer": (Role.HOSPITAL_VIEWER, "H001", None),
+    "h001_system": (Role.HOSPITAL_SYSTEM, "H001", None),
+}
+
+BASE = {
+    "hospital": "H001", "network": "N1", "center": "C:330000", "membership": "M:N1", "province": "330000",
+    "prefecture": "330100", "credit": "CC:H001", "goal": "NIT-2023-VIII", "indicator": "NIT-2023-VIII.1",
+    "new_credit": "CC:NEW",
+}
+MISSING = {
+    "hospital": 999999, "network": 999999, "center": 999999, "membership": 999999, "province": "990000",
+    "prefecture": "990100", "credit": "CC:MISSING", "goal": "PIT-2099-99", "indicator": "PIT-2099-99.1",
+}
+TARGETS = {
+    # another province: 广东's hospital, network N3, QC center and a membership of N3
+    "province": {"hospital": "H025", "network": "N3", "center": "C:440000", "membership": "M:N3",
+                 "province": "440000", "prefecture": "440100", "credit": "CC:H025"},
+    "hospital": {"hospital": "H002", "credit": "CC:H002"},  # another hospital, same province
+    "far_hospital": {"hospital": "H025", "credit": "CC:H025"},  # another hospital, another province
+    "membership": {"membership": "M:N3"},  # N3's membership addressed through the caller's own N1
+    "specialty": {"goal": "PIT-2023-24", "indicator": "PIT-2023-24.1"},  # 临床营养, not 重症医学
+    "specialty_submission": {"hospital": "H004"},  # 妇幼保健院: its quarter carries no 重症 goal
+    "general_center": {"center": "C:330000", "network": "N1"},  # 浙江's general (医政) center, not icu's
+}
+
+
+def _submission(p: dict) -> dict:
+    return {"values": [{"indicator": "NIT-2023-IV.1", "numerator": 1, "denominator": 1200}]}
+
+
+def _hospital_create(p: dict) -> dict:
+    return {"province_code": p["province"], "credit_code": p["new_credit"], "name": "渗透测试医院",
+            "level": "三级", "grade": "甲等", "type": "综合", "prefecture_code": p["prefecture"], "beds": 500}
+
+
+def _window(p: dict) -> dict:
+    return {"opens_at": "2024-01-01T00:00:00+08:00", "due_at": "2024-01-02T00:00:00+08:00",
+            "locks_at": "2024-01-03T00:00:00+08:00", "province_code": p["province"]}
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    route: str  # the route's path template, as the app declares it
+    url: str  # the request, with placeholders
+    attacks: tuple[str, ...]  # "attacker>target"
+    body: Callable[[dict], object] | None = None
+    kind: str = "json"  # json | csv | fhir-report | fhir-bundle
+    listing: bool = False  # a filter over the caller's own scope: an equal 200 (e.g. []) is the right answer
+    note: str = ""
+    xfail: dict[str, str] = field(default_factory=dict)  # attack → known leak, reported to the lead
+
+
+H, HS = "/api/v1/hospitals", "/api/v1/hospitals/{hospital_id}/submissions/{quarter}"
+HQ = "/api/v1/hospitals/{hospital}/submissions/" + Q
+N, C = "/api/v1/networks", "/api/v1/qc-centers"
+SPECIALTY_403 = ("specialty refusal answers 403 forbidden, an unknown id/code answers 404 not_found; "
+                 "no data is shown (the caller may read the target anyway) — lead to decide")
+READERS = ("zj_analyst>province", "h001_viewer>hospital", "h001_viewer>far_hospital", "zj_icu>province")
+
+CASES: tuple[Case, ...] = (
+    # ---- registry: hospitals
+    Case("GET", H, H + "?prefecture_code={prefecture}", ("zj_admin>province", "h001_viewer>province"),
+         listing=True),
+    Case("POST", H, H, ("zj_admin>province", "h001_submitter>province"), body=_hospital_create,
+         note="422 'only in your own province' for 440000 and 990000 alike; hospital roles 403 by role"),
+    Case("GET", H + "/{hospital_id}", H + "/{hospital}",
+         ("zj_admin>province", "zj_analyst>province", "zj_icu>province", "h001_viewer>hospital",
+          "h001_viewer>far_hospital")),
+    Case("PATCH", H + "/{hospital_id}", H + "/{hospital}",
+         ("zj_admin>province", "h001_submitter>hospital", "h001_submitter>far_hospital"),
+         body=lambda p: {"name": "篡改后的医院", "reason": "cross-tenant test"},
+         note="hospital roles: 403 by role, for a missing hospital too"),
+    Case("POST", H + "/{hospital_id}/deactivate", H + "/{hospital}/deactivate",
+         ("zj_admin>province", "h001_submitter>hospital", "h001_submitter>far_hospital"),
+         body=lambda p: {"reason": "cross-tenant test"}),
+    # ---- registry: networks and memberships
+    Case("GET", N, N + "?qc_center_id={center}", ("zj_admin>province", "h001_viewer>province"), listing=True),
+    Case("POST", N, N, ("zj_admin>province", "zj_icu>province", "zj_icu>general_center", "h001_submitter>province"),
+         body=lambda p: {"qc_center_id": p["center"], "kind": "custom", "name": "渗透测试网络"},
+         xfail={"zj_icu>general_center": SPECIALTY_403}),
+    Case("GET", N + "/{network_id}", N + "/{network}",
+         ("zj_admin>province", "zj_analyst>province", "zj_icu>province", "h001_viewer>province")),
+    Case("PATCH", N + "/{network_id}", N + "/{network}",
+         ("zj_admin>province", "zj_icu>province", "zj_icu>general_center", "h001_submitter>province"),
+         body=lambda p: {"name": "篡改后的网络"}, xfail={"zj_icu>general_center": SPECIALTY_403}),
+    Case("GET", N + "/{network_id}/members", N + "/{network}/members",
+         ("zj_admin>province", "zj_icu>province", "h001_viewer>province")),
+    Case("POST", N + "/{network_id}/members", N + "/{network}/members",
+         ("zj_admin>province", "zj_admin>far_hospital", "zj_icu>province", "h001_submitter>province"),
+         body=lambda p: {"hospital_id": p["hospital"], "valid_from": "2024-01-01"}),
+    Case("PATCH", N + "/{network_id}/members/{membership_id}", N + "/{network}/members/{membership}",
+         ("zj_admin>province", "zj_admin>membership", "h001_submitter>province"),
+         body=lambda p: {"valid_to": "2024-06-30", "reason": "cross-tenant test"}),
+    # ---- registry: QC centers and the audit log
+    Case("GET", C, C + "?province_code={province}", ("zj_admin>province", "h001_viewer>province"), listing=True),
+    Case("POST", C, C, ("zj_admin>province",), note="national admins only: 403 by role either way",
+         body=lambda p: {"level": "provincial", "province_code": p["province"], "specialty_code": "icu",
+                         "name": "渗透测试质控中心"}),
+    Case("GET", C + "/{qc_center_id}", C + "/{center}", ("zj_admin>province", "zj_icu>province", "h001_viewer>province")),
+    Case("PATCH", C + "/{qc_center_id}", C + "/{center}", ("zj_admin>province",),
+         body=lambda p: {"name": "篡改后的质控中心"}, note="national admins only: 403 by role either way"),
+    Case("GET", "/api/v1/audit", "/api/v1/audit?province_code={province}",
+         ("zj_admin>province", "h001_viewer>province"), listing=True, note="hospital roles: 403 by role"),
+    # ---- submissions
+    Case("POST", HS, HQ, ("h001_submitter>hospital", "h001_submitter>far_hospital", "h001_system>hospital",
+                          "zj_admin>province"), body=_submission, note="admins: 403 by role (no submission.write)"),
+    Case("GET", HS, HQ, READERS),
+    Case("GET", HS + "/history", HQ + "/history?indicator={indicator}", (*READERS, "zj_icu>specialty"),
+         xfail={"zj_icu>specialty": "another specialty's indicator answers 200 [] while an unknown code answers "
+                                    "404 not_found (no values are shown) — lead to decide"}),
+    Case("GET", HS + "/events", HQ + "/events", READERS[:3]),
+    Case("POST", HS + "/approve", HQ + "/approve",
+         ("zj_admin>province", "zj_icu>province", "zj_icu>specialty_submission", "h001_submitter>hospital"),
+         body=lambda p: {"comment": "cross-tenant test"}, xfail={"zj_icu>specialty_submission": SPECIALTY_403}),
+    Case("POST", HS + "/return", HQ + "/return",
+         ("zj_admin>province", "zj_icu>province", "zj_icu>specialty_submission", "h001_submitter>hospital"),
+         body=lambda p: {"comment": "cross-tenant test"}, xfail={"zj_icu>specialty_submission": SPECIALTY_403}),
+    Case("POST", HS + "/reopen", HQ + "/reopen", ("zj_admin>province", "zj_icu>province", "h001_submitter>hospital"),
+         body=lambda p: {"reason": "cross-tenant test"}, note="only provincial admins reopen: 403 by role otherwise"),
+    Case("GET", "/api/v1/windows/{quarter}", f"/api/v1/windows/{Q}?province_code={{province}}",
+         ("zj_admin>province", "h001_viewer>province")),
+    Case("PUT", "/api/v1/windows/{quarter}", f"/api/v1/windows/{Q}", ("zj_admin>province", "zj_analyst>province"),
+         body=_window),
+    Case("GET", "/api/v1/completeness", f"/api/v1/completeness?quarter={Q}&province_code={{province}}",
+         ("zj_analyst>province", "h001_viewer>province"), listing=True),
+    Case("GET", H + "/{hospital_id}/applicability", H + "/{hospital}/applicability", READERS),
+    Case("PUT", H + "/{hospital_id}/applicability", H + "/{hospital}/applicability",
+         ("zj_admin>province", "zj_icu>province", "zj_icu>specialty", "h001_submitter>hospital"),
+         body=lambda p: {"goal": p["goal"], "status": "not_applicable", "reason": "cross-tenant test"},
+         xfail={"zj_icu>specialty": SPECIALTY_403}),
+    # ---- files and FHIR
+    Case("GET", HS + "/template.xlsx", HQ + "/template.xlsx", READERS[:3]),
+    Case("GET", HS + "/template.csv", HQ + "/template.csv", READERS[:3]),
+    Case("POST", HS + "/upload", HQ + "/upload", ("h001_submitter>hospital", "h001_submitter>far_hospital",
+                                                  "h001_system>hospital", "zj_admin>province"), kind="csv"),
+    Case("POST", "/fhir/MeasureReport", "/fhir/MeasureReport",
+         ("h001_system>hospital", "h001_system>far_hospital", "h001_submitter>hospital", "zj_admin>province"),
+         kind="fhir-report", note="the hospital is named by its credit code in reporter.identifier"),
+    Case("POST", "/fhir", "/fhir", ("h001_system>hospital", "h001_system>far_hospital", "zj_admin>province"),
+         kind="fhir-bundle"),
+    # ---- benchmarks
+    Case("GET", "/api/v1/benchmarks", f"/api/v1/benchmarks?quarter={DONE}&scope=province:{{province}}"
+         "&indicator={indicator}", ("zj_analyst>province", "zj_icu>province", "zj_icu>specialty",
+                                    "h001_viewer>province")),
+    Case("GET", "/api/v1/benchmarks", f"/api/v1/benchmarks?quarter={DONE}&scope=network:{{network}}",
+         ("zj_analyst>province", "zj_icu>province", "h001_viewer>province")),
+    Case("GET", "/api/v1/laggards", f"/api/v1/laggards?quarter={DONE}&scope=province:{{province}}",
+         ("zj_analyst>province", "zj_icu>province", "h001_viewer>province")),
+    Case("GET", H + "/{hospital_id}/yoy", H + "/{hospital}/yoy?quarter=" + DONE, READERS),
+    Case("GET", "/api/v1/yoy", f"/api/v1/yoy?quarter={DONE}&scope=province:{{province}}",
+         ("zj_analyst>province", "zj_icu>province", "h001_viewer>province")),
+    Case("POST", "/api/v1/flags/{quarter}/freeze", f"/api/v1/flags/{Q}/freeze?scope=province:{{province}}",
+         ("zj_admin>province", "zj_analyst>province", "h001_submitter>province")),
+    Case("GET", "/api/v1/rollups", f"/api/v1/rollups?quarter={DONE}&indicator={{indicator}}",
+         ("zj_icu>specialty", "h001_viewer>specialty"), listing=True,
+         note="the scope is the caller's own; only the indicator names something (hospital roles: 403)"),
+    Case("GET", H + "/{hospital_id}/feedback-report/{filename}", H + f"/{{hospital}}/feedback-report/{DONE}.html",
+         READERS),
+    Case("GET", H + "/{hospital_id}/feedback-report/{filename}", H + f"/{{hospital}}/feedback-report/{DONE}.pdf",
+         ("zj_analyst>province", "h001_viewer>hospital")),
+    Case("PUT", C + "/{qc_center_id}/benchmark-settings", C + "/{center}/benchmark-settings",
+         ("zj_admin>province", "zj_icu>province", "h001_submitter>province"),
+         body=lambda p: {"min_denominator": 7}),
+    Case("PUT", C + "/{qc_center_id}/targets/{indicator}", C + "/{center}/targets/NIT-2023-VIII.1",
+         ("zj_admin>province", "zj_icu>province", "h001_submitter>province"),
+         body=lambda p: {"target": "0.5", "note": "cross-tenant test"}),
+)
+
+EXEMPT: dict[tuple[str, str], str] = {
+    ("GET", "/openapi.json"): "public API description",
+    ("GET", "/docs"): "public API documentation page",
+    ("GET", "/docs/oauth2-redirect"): "documentation page's OAuth redirect helper",
+    ("GET", "/redoc"): "public API documentation page",
+    ("GET", "/health"): "public liveness check, no tenant data",
+    ("GET", "/api/v1/me"): "echoes the caller's own token claims; names nobody else",
+    ("GET", "/api/v1/catalog/diff"): "public goal catalog",
+    ("GET", "/api/v1/catalog/{year}"): "public goal catalog",
+    ("GET", "/fhir/Measure/{code}"): "public catalog indicator as a FHIR Measure",
+    ("GET", "/api/v1/review-queue"): "no tenant-bearing parameter: lists the caller's own scope only",
+}
