@@ -38,8 +38,9 @@ def bench_urls(database: str = BENCH_DB) -> embedded.ServerUrls:
     return embedded.server_urls(admin, database, APP_ROLE)
 
 
-def ensure_national(hospitals: int = 13_000, quiet: bool = False) -> embedded.ServerUrls:
-    """Migrate the bench database and load the national data set unless it is there."""
+def ensure_national(hospitals: int = 13_000, quiet: bool = False) -> tuple[embedded.ServerUrls, object]:
+    """Migrate the bench database and load the national data set unless it is there.
+    Returns the URLs and the loader's result (hospital ids of the demo logins, QC centers)."""
     from services.demo.national import NationalScale, load_national
 
     urls = bench_urls()
@@ -48,7 +49,7 @@ def ensure_national(hospitals: int = 13_000, quiet: bool = False) -> embedded.Se
     result = load_national(urls.owner, NationalScale(hospitals=hospitals), echo=(lambda *_: None) if quiet else print)
     if result.loaded:
         print(f"national data set built in {time.perf_counter() - start:.1f} s: {result.counts}")
-    return urls
+    return urls, result
 
 
 def postmaster_pid() -> int | None:

@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="only the first N hospitals (a quick try)")
     parser.add_argument("--keep", action="store_true", help="keep what the surge wrote (do not restore)")
     args = parser.parse_args(argv)
-    urls = ensure_national(quiet=True)
+    urls, _ = ensure_national(quiet=True)
     owner = libpq(urls.owner)
     import psycopg
 

@@ -24,20 +24,21 @@ def create_app(
     app.state.database = database
     app.state.settings = settings
     install_error_handlers(app)
-    install_auth(app, verifier or TokenVerifier.from_settings(settings))
-
+    verifier = verifier or TokenVerifier.from_settings(settings)
+    install_auth(app, verifier)
     _include_routers(app)
+    from dash_app.app import mount_dashboards
+
+    mount_dashboards(app, database=database, settings=settings, verifier=verifier)
     return app
 
 
 def _include_routers(app: FastAPI) -> None:
-    from platform_api.routers import catalog, health, me
+    from platform_api.routers import benchmark_routes, catalog, health, io_routes, me, registry, submission_routes
 
     app.include_router(health.router)
     app.include_router(me.router)
     app.include_router(catalog.router)
-    from platform_api.routers import benchmark_routes, io_routes, registry, submission_routes
-
     registry.register_routers(app)
     submission_routes.register_routers(app)
     io_routes.register_routers(app)

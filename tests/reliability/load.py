@@ -36,7 +36,7 @@ class Load:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def post(self, item: Sent, client: httpx.Client) -> str:
-        body = {"values": [{"indicator": c, "numerator": item.k, "denominator": 100_000} for c in CODES],
+        body = {"values": [{"indicator": c, "numerator": item.k, "denominator": 1_000_000_000} for c in CODES],
                 "reason": f"负载 {item.k} / load"}
         headers = {"Authorization": f"Bearer {self.tokens[item.hospital_id]}", "Idempotency-Key": item.key}
         try:

@@ -50,6 +50,8 @@ TARGETS = {
     "specialty_submission": {"hospital": "H004"},  # 妇幼保健院: its quarter carries no 重症 goal
     "general_center": {"center": "C:330000", "network": "N1"},  # 浙江's general (医政) center, not icu's
 }
+# A successful answer to 重症医学 staff names no 2023 goal but its own (NIT-2023-VIII, PIT-2023-39).
+OTHER_SPECIALTY = r"\b(?:NIT-2023-(?!VIII\b)[IVX]+|PIT-2023-(?!39\b)\d+)\b"
 
 
 def _submission(p: dict) -> dict:
@@ -75,6 +77,8 @@ class Case:
     body: Callable[[dict], object] | None = None
     kind: str = "json"  # json | csv | fhir-report | fhir-bundle
     listing: bool = False  # a filter over the caller's own scope: an equal 200 (e.g. []) is the right answer
+    # (an attack whose request names nothing of the target, like zj_icu>specialty on a URL without
+    # {goal}/{indicator}, may succeed too: then only "no data of the target" is checked)
     note: str = ""
     xfail: dict[str, str] = field(default_factory=dict)  # attack → known leak, reported to the lead
 
@@ -85,6 +89,11 @@ N, C = "/api/v1/networks", "/api/v1/qc-centers"
 SPECIALTY_403 = ("specialty refusal answers 403 forbidden, an unknown id/code answers 404 not_found; "
                  "no data is shown (the caller may read the target anyway) — lead to decide")
 READERS = ("zj_analyst>province", "h001_viewer>hospital", "h001_viewer>far_hospital", "zj_icu>province")
+MINOR = ("重症 staff see other specialties' goal codes here (applicability / which indicators were received; "
+         "no values) — lead to decide whether specialty scope covers it")
+FROZEN_FLAGS = ("LEAK: the frozen-snapshot path of services/benchmark/laggards.py (laggards, lines 43-48) does not "
+                "filter entries by the caller's specialty: 重症 staff get every specialty's flags with numerators, "
+                "denominators and reasons (live=true is filtered)")
 
 CASES: tuple[Case, ...] = (
     # ---- registry: hospitals
@@ -133,7 +142,7 @@ CASES: tuple[Case, ...] = (
     # ---- submissions
     Case("POST", HS, HQ, ("h001_submitter>hospital", "h001_submitter>far_hospital", "h001_system>hospital",
                           "zj_admin>province"), body=_submission, note="admins: 403 by role (no submission.write)"),
-    Case("GET", HS, HQ, READERS),
+    Case("GET", HS, HQ, (*READERS, "zj_icu>specialty")),
     Case("GET", HS + "/history", HQ + "/history?indicator={indicator}", (*READERS, "zj_icu>specialty"),
          xfail={"zj_icu>specialty": "another specialty's indicator answers 200 [] while an unknown code answers "
                                     "404 not_found (no values are shown) — lead to decide"}),
@@ -151,8 +160,10 @@ CASES: tuple[Case, ...] = (
     Case("PUT", "/api/v1/windows/{quarter}", f"/api/v1/windows/{Q}", ("zj_admin>province", "zj_analyst>province"),
          body=_window),
     Case("GET", "/api/v1/completeness", f"/api/v1/completeness?quarter={Q}&province_code={{province}}",
-         ("zj_analyst>province", "h001_viewer>province"), listing=True),
-    Case("GET", H + "/{hospital_id}/applicability", H + "/{hospital}/applicability", READERS),
+         ("zj_analyst>province", "h001_viewer>province", "zj_icu>specialty"), listing=True,
+         xfail={"zj_icu>specialty": MINOR}),
+    Case("GET", H + "/{hospital_id}/applicability", H + "/{hospital}/applicability", (*READERS, "zj_icu>specialty"),
+         xfail={"zj_icu>specialty": MINOR}),
     Case("PUT", H + "/{hospital_id}/applicability", H + "/{hospital}/applicability",
          ("zj_admin>province", "zj_icu>province", "zj_icu>specialty", "h001_submitter>hospital"),
          body=lambda p: {"goal": p["goal"], "status": "not_applicable", "reason": "cross-tenant test"},
@@ -174,17 +185,21 @@ CASES: tuple[Case, ...] = (
     Case("GET", "/api/v1/benchmarks", f"/api/v1/benchmarks?quarter={DONE}&scope=network:{{network}}",
          ("zj_analyst>province", "zj_icu>province", "h001_viewer>province")),
     Case("GET", "/api/v1/laggards", f"/api/v1/laggards?quarter={DONE}&scope=province:{{province}}",
-         ("zj_analyst>province", "zj_icu>province", "h001_viewer>province")),
-    Case("GET", H + "/{hospital_id}/yoy", H + "/{hospital}/yoy?quarter=" + DONE, READERS),
+         ("zj_analyst>province", "zj_icu>province", "zj_icu>specialty", "h001_viewer>province"),
+         xfail={"zj_icu>specialty": FROZEN_FLAGS}),
+    Case("GET", "/api/v1/laggards", f"/api/v1/laggards?quarter={DONE}&live=true&scope=province:{{province}}",
+         ("zj_icu>province", "zj_icu>specialty")),
+    Case("GET", H + "/{hospital_id}/yoy", H + "/{hospital}/yoy?quarter=" + DONE, (*READERS, "zj_icu>specialty")),
     Case("GET", "/api/v1/yoy", f"/api/v1/yoy?quarter={DONE}&scope=province:{{province}}",
-         ("zj_analyst>province", "zj_icu>province", "h001_viewer>province")),
+         ("zj_analyst>province", "zj_icu>province", "zj_icu>specialty", "h001_viewer>province")),
     Case("POST", "/api/v1/flags/{quarter}/freeze", f"/api/v1/flags/{Q}/freeze?scope=province:{{province}}",
          ("zj_admin>province", "zj_analyst>province", "h001_submitter>province")),
     Case("GET", "/api/v1/rollups", f"/api/v1/rollups?quarter={DONE}&indicator={{indicator}}",
          ("zj_icu>specialty", "h001_viewer>specialty"), listing=True,
          note="the scope is the caller's own; only the indicator names something (hospital roles: 403)"),
     Case("GET", H + "/{hospital_id}/feedback-report/{filename}", H + f"/{{hospital}}/feedback-report/{DONE}.html",
-         READERS),
+         (*READERS, "zj_icu>specialty"), xfail={"zj_icu>specialty": "LEAK: the report's flag table comes from "
+                                                "laggards' frozen snapshot — " + FROZEN_FLAGS.split(": ", 1)[1]}),
     Case("GET", H + "/{hospital_id}/feedback-report/{filename}", H + f"/{{hospital}}/feedback-report/{DONE}.pdf",
          ("zj_analyst>province", "h001_viewer>hospital")),
     Case("PUT", C + "/{qc_center_id}/benchmark-settings", C + "/{center}/benchmark-settings",

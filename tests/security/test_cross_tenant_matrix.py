@@ -23,7 +23,7 @@ from platform_api.settings import ApiSettings
 from services.core.actor import Actor
 from services.core.db import Database
 from services.demo.registry_data import demo_hospitals, demo_networks, make_credit_code
-from tests.security.matrix_cases import ATTACKERS, BASE, CASES, EXEMPT, MISSING, TARGETS, Case
+from tests.security.matrix_cases import ATTACKERS, BASE, CASES, EXEMPT, MISSING, OTHER_SPECIALTY, TARGETS, Case
 from tests.submission_io.builders import bundle, report
 
 NOT_AUDITED = {"audit_log", "alembic_version"}  # refusals are audited on purpose (their own transaction)
@@ -133,18 +133,19 @@ def params(world: dict, attacked: dict, replace_with: dict | None = None) -> dic
     return {k: world["symbols"].get(v, v) if isinstance(v, str) else v for k, v in chosen.items()}
 
 
-def send(client: httpx.Client, case: Case, p: dict) -> httpx.Response:
+def request_for(case: Case, p: dict) -> dict:
+    """httpx.Client.request arguments for ``case`` with placeholders ``p``."""
     url = case.url.format(**p)
     if case.kind == "csv":
         data = (f"\ufeff#QCP,hospital={p['hospital']},quarter=2023Q4,catalog=2023\r\n"
                 "指标编码,指标名称,分子定义,分母定义,单位,分子,分母,备注\r\nNIT-2023-IV.1,a,b,c,%,1,1200,\r\n")
-        return client.post(url, files={"file": ("q.csv", data.encode(), "text/csv")})
+        return {"method": "POST", "url": url, "files": {"file": ("q.csv", data.encode(), "text/csv")}}
     if case.kind.startswith("fhir"):
         one = report("NIT-2023-IV.1", 1, 1200, start="2023-10-01", end="2023-12-31", credit=p["credit"])
         doc = one if case.kind == "fhir-report" else bundle(one, kind="batch")
-        return client.post(url, content=json.dumps(doc), headers={"Content-Type": "application/fhir+json"})
-    body = case.body(p) if case.body else None
-    return client.request(case.method, url, json=body)
+        return {"method": "POST", "url": url, "content": json.dumps(doc),
+                "headers": {"Content-Type": "application/fhir+json"}}
+    return {"method": case.method, "url": url, "json": case.body(p) if case.body else None}
 
 
 def normalised(response: httpx.Response, target: dict, missing: dict) -> str:
@@ -170,7 +171,7 @@ def _attack_params():
     for case in CASES:
         for attack in case.attacks:
             marks = [pytest.mark.xfail(strict=True, reason=case.xfail[attack])] if attack in case.xfail else []
-            yield pytest.param(case, attack, id=f"{case.method} {case.url.split('?')[0]} {attack}", marks=marks)
+            yield pytest.param(case, attack, id=f"{case.method} {case.url} {attack}", marks=marks)
 
 
 @pytest.mark.parametrize(("case", "attack"), list(_attack_params()))
@@ -178,18 +179,36 @@ def test_cross_tenant_answers_like_a_missing_record(case, attack, world, clients
     attacker, target_name = attack.split(">")
     attacked = TARGETS[target_name]
     target, missing = params(world, attacked), params(world, attacked, MISSING)
+    attempt, twin = request_for(case, target), request_for(case, missing)
     writes = case.method != "GET"
     before = tenant_checksum(owner_engine) if writes else None
-    answer = send(clients(attacker), case, target)
-    reference = send(clients(attacker), case, missing)
+    answer, reference = clients(attacker).request(**attempt), clients(attacker).request(**twin)
     if writes:
         assert tenant_checksum(owner_engine) == before, "a refused cross-tenant write changed tenant data"
+    assert_meaningful(answer)
     assert (answer.status_code, error_code(answer)) == (reference.status_code, error_code(reference)), (
         f"{attack}: target answered {answer.status_code} {answer.text[:300]}\n"
         f"missing answered {reference.status_code} {reference.text[:300]}")
-    assert case.listing or not answer.is_success, f"{attack}: {answer.status_code} {answer.text[:300]}"
-    assert normalised(answer, {k: target[k] for k in attacked}, missing) == reference.text
+    names_nothing = attempt == twin  # e.g. zj_icu>specialty on a URL without {goal}/{indicator}
+    assert case.listing or names_nothing or not answer.is_success, f"{attack}: {answer.status_code} {answer.text[:300]}"
+    assert_no_target_data(answer, attacked, world, specialty=target_name == "specialty")
+    if not names_nothing:  # (otherwise the twin is the same request)
+        assert normalised(answer, {k: target[k] for k in attacked}, missing) == reference.text
+
+
+
+def assert_meaningful(answer: httpx.Response) -> None:
+    """The refusal comes from the platform's checks, not from a wrong URL, a bad token or a bad payload."""
+    assert answer.status_code not in (401, 405), answer.text[:300]
+    assert error_code(answer) not in ("invalid_payload",), f"the case's request is malformed: {answer.text[:300]}"
+    assert not (answer.status_code == 404 and error_code(answer) is None), f"no such URL: {answer.text[:300]}"
+
+
+def assert_no_target_data(answer: httpx.Response, attacked: dict, world: dict, *, specialty: bool) -> None:
     for key in (v for v in attacked.values() if v in world["names"]):
-        assert world["names"][key] not in answer.text, f"{attack}: the answer names {world['names'][key]}"
+        assert world["names"][key] not in answer.text, f"the answer names {world['names'][key]}"
+    if specialty and answer.is_success:
+        leaked = sorted(set(re.findall(OTHER_SPECIALTY, answer.text)))
+        assert not leaked, f"重症医学 staff were shown other goals: {leaked}"
 
 

@@ -1,0 +1,131 @@
+"""Dashboard pages at national scale: time until interactive in headless Chromium.
+
+On the national data set, one uvicorn worker serves the API with the dashboards at /dash/ (one:
+dashboard sessions live in worker memory), the development issuer serves the demo logins, and
+headless Chromium (/usr/bin/chromium through playwright) signs in through the login form (not
+timed), then opens each page ``--repeat`` times. "Interactive" = the router has filled #page, no
+Dash callback is pending and the page's own elements (table, graph SVG) are there. Baseline in the
+same run: the same page's first HTML response (GET, no rendering) and the JSON API answer behind it.
+
+    .venv/bin/python bench/pages.py [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import urllib.request
+
+from api_server import api_environment, dev_issuer, free_port, uvicorn_workers
+from common import ensure_national
+
+from platform_api.cli.demo_users import DASHBOARD_SECRET, DEMO_PASSWORD, demo_directory
+
+CHROMIUM = "/usr/bin/chromium"
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage"]
+Q = "2023Q3"
+# (label, user, path, selectors that make the page usable)
+PAGES = [
+    ("national rollup", "nat.analyst", "/dash/national", ["#national-table", "#national-funnel .main-svg"]),
+    ("province overview (330000)", "zj.analyst", "/dash/province", ["#kpi-expected", "#province-heatmap .main-svg"]),
+    ("benchmark funnel, province", "zj.analyst", f"/dash/benchmark?indicator=NIT-2023-I.1&quarter={Q}",
+     ["#bm-funnel .main-svg", "#bm-rows"]),
+    ("benchmark funnel, nation", "nat.analyst", f"/dash/benchmark?indicator=NIT-2023-I.1&quarter={Q}",
+     ["#bm-funnel .main-svg", "#bm-rows"]),
+    ("hospital page", "h001.submitter", "/dash/hospital/{H001}", ["#hospital-yoy", "#hospital-trend .main-svg"]),
+]
+
+
+def sign_in(context, base: str, username: str) -> object:  # noqa: ANN001
+    tab = context.new_page()
+    tab.set_default_timeout(120_000)
+    tab.goto(f"{base}/dash/")
+    tab.wait_for_selector("#kc-form-login")
+    tab.fill("#username", username)
+    tab.fill("#password", DEMO_PASSWORD)
+    tab.click("#kc-login")
+    tab.wait_for_url(f"{base}/dash/**")
+    tab.wait_for_selector("#page > *")
+    return tab
+
+
+def time_to_interactive(tab, url: str, selectors: list[str]) -> float:  # noqa: ANN001
+    start = time.perf_counter()
+    tab.goto(url, wait_until="commit")
+    for selector in selectors:
+        tab.wait_for_selector(selector)
+    tab.wait_for_function("() => !document.querySelector('[data-dash-is-loading=\"true\"]')", polling=20)
+    return time.perf_counter() - start
+
+
+def _html_baseline(tab, url: str) -> float:  # noqa: ANN001
+    start = time.perf_counter()
+    tab.request.get(url)
+    return time.perf_counter() - start
+
+
+def measure(base: str, hospitals: dict, repeat: int) -> list[tuple[str, list[float], float]]:
+    from playwright.sync_api import sync_playwright
+
+    out = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS, headless=True)
+        for label, user, path, selectors in PAGES:
+            context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+            tab = sign_in(context, base, user)
+            url = base + path.format(H001=hospitals.get("H001"))
+            times = [time_to_interactive(tab, url, selectors) for _ in range(repeat)]
+            out.append((label, times, min(_html_baseline(tab, url) for _ in range(3))))
+            context.close()
+        browser.close()
+    return out
+
+
+def _api_baseline(issuer, port: int, hospital_id: int) -> dict[str, float]:  # noqa: ANN001
+    """The JSON answers the heaviest pages are built from (same process, same data)."""
+    token = issuer.user_token("nat.analyst")
+    out = {}
+    for name, path in (("rollup (national, NIT-2023-I.1)", f"/api/v1/rollups?quarter={Q}&indicator=NIT-2023-I.1"),
+                       ("benchmark nation, NIT-2023-I.1", f"/api/v1/benchmarks?quarter={Q}&scope=nation"
+                                                          "&indicator=NIT-2023-I.1"),
+                       ("hospital yoy", f"/api/v1/hospitals/{hospital_id}/yoy?quarter={Q}")):
+        request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"Bearer {token}"})
+        runs = []
+        for _ in range(3):
+            start = time.perf_counter()
+            with urllib.request.urlopen(request, timeout=120) as answer:
+                answer.read()
+            runs.append(time.perf_counter() - start)
+        out[name] = min(runs)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    urls, result = ensure_national(quiet=True)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    directory = demo_directory(result.hospitals, result.centers, api_base=base)
+    with dev_issuer(directory) as issuer:
+        env = api_environment(urls.owner, urls.app, issuer, {"QCP_DASHBOARD_CLIENT_SECRET": DASHBOARD_SECRET})
+        with uvicorn_workers("bench.dash_asgi:app", 1, env, port=port):
+            api = _api_baseline(issuer, port, result.hospitals["H001"])
+            pages = measure(base, result.hospitals, args.repeat)
+    print(f"\ndashboard pages, national data set, quarter {Q}, median of {args.repeat} loads after sign-in "
+          "(target: interactive < 2 s)")
+    for label, times, html in pages:
+        median = statistics.median(times)
+        print(f"  {label:<30} {median:6.2f} s  runs {[round(t, 2) for t in times]}   first HTML {html * 1000:5.0f} ms"
+              f"   ratio {median / html:5.1f}×  {'met' if median < 2 else 'NOT met'}")
+    print("JSON API behind the pages (min of 3):")
+    for name, seconds in api.items():
+        print(f"  {name:<34} {seconds * 1000:7.0f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
