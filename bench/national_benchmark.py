@@ -12,6 +12,7 @@ both as the restricted app role bound to a national analyst (row-level security 
 the ratio A / B. A measurement, not a test:
 
     .venv/bin/python bench/national_benchmark.py [--hospitals 13000] [--repeat 3] [--rebuild]
+    .venv/bin/python bench/national_benchmark.py --national   # on the national data set (bench/common.py)
 """
 
 from __future__ import annotations
@@ -159,8 +160,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hospitals", type=int, default=13_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--national", action="store_true",
+                        help="use the national data set of `qcp demo --scale national` on the bench server "
+                             "(8 quarters of history, realistic hospital mix) instead of the one-quarter set")
     args = parser.parse_args(argv)
-    urls = ensure_dataset(args.hospitals, args.rebuild)
+    if args.national:
+        from common import ensure_national
+
+        urls, _ = ensure_national(quiet=True)
+    else:
+        urls = ensure_dataset(args.hospitals, args.rebuild)
     ours, plain, units = measure(urls.app, args.repeat)
     a, b = statistics.median(ours), statistics.median(plain)
     print(f"quarter {QUARTER}, {units} hospital × indicator values, median of {args.repeat} runs")

@@ -13,6 +13,7 @@ same run: the same page's first HTML response (GET, no rendering) and the JSON A
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 import urllib.request
@@ -106,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
+    print(f"load average (1/5/15 min) at start: {os.getloadavg()}")
     urls, result = ensure_national(quiet=True)
     port = free_port()
     base = f"http://127.0.0.1:{port}"

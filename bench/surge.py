@@ -14,6 +14,7 @@ transaction, same database). Afterwards the quarter's original rows are put back
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 from api_server import api_environment, dev_issuer, uvicorn_workers
@@ -47,7 +48,7 @@ def _print_results(outcome, n_values: int, baseline: dict, workers: int, concurr
     copy_rate = baseline["rows"] / baseline["values_s"]
     print(f"\nsurge {QUARTER}: {len(outcome.latencies)} requests ({n_values} values), {workers} uvicorn workers, "
           f"{concurrency} concurrent clients")
-    print(f"  statuses: {outcome.statuses}")
+    print(f"  statuses: {outcome.statuses}   load average now (1/5/15 min): {os.getloadavg()}")
     for error in outcome.errors:
         print(f"  error: {error}")
     print(f"  wall time:           {outcome.seconds:8.1f} s   (target < 60 s)")

@@ -17,12 +17,17 @@ from flask import Flask, Response, current_app, request
 
 from dash_app import auth
 from dash_app.oidc import OidcClient
+from dash_app.session_db import DbSessionStore
 from dash_app.sessions import CookieSigner, SessionStore
 from platform_api.auth.verify import TokenVerifier
 from platform_api.settings import ApiSettings
 from services.core.db import Database
 
 PREFIX = "/dash"
+# Dash's renderer calls request_refresh_jwt when a callback answers 401 with "JWT Expired" in the
+# body (auth._refuse): an open tab whose session ended goes to the sign-in page, then back here.
+RELOGIN_HOOK = ("function(){window.location.assign('" + PREFIX + "/login?next='+encodeURIComponent("
+                "window.location.pathname+window.location.search));return new Promise(function(){});}")
 
 
 @dataclass
@@ -44,13 +49,14 @@ def _client_secret(settings: ApiSettings) -> str | None:
     return settings.dashboard_client_secret  # QCP_DASHBOARD_CLIENT_SECRET
 
 
-def build_auth_context(settings: ApiSettings, verifier: TokenVerifier, *, store: SessionStore | None = None,
+def build_auth_context(settings: ApiSettings, verifier: TokenVerifier, *, store: SessionStore | DbSessionStore,
                        oidc: OidcClient | None = None) -> auth.AuthContext:
-    # Without a configured secret (demo, tests) sessions only live as long as the process anyway.
+    # Without a configured secret (demo, tests) cookies are signed with a key of this process only:
+    # several workers must share QCP_SESSION_SECRET (production requires it anyway).
     secret = settings.session_secret or secrets.token_urlsafe(48)
     oidc = oidc or OidcClient(server_url=settings.issuer_base_url, realm=settings.keycloak_realm,
                               client_id=settings.dashboard_client_id, client_secret=_client_secret(settings))
-    return auth.AuthContext(verifier=verifier, oidc=oidc, store=store or SessionStore(),
+    return auth.AuthContext(verifier=verifier, oidc=oidc, store=store,
                             signer=CookieSigner(secret), secure_cookies=settings.environment == "production")
 
 
@@ -86,7 +92,7 @@ def build_dash(ctx: DashContext) -> Dash:
     auth.install(server, ctx.auth)
     dash_app = Dash(__name__, server=server, requests_pathname_prefix=f"{PREFIX}/", routes_pathname_prefix="/",
                     suppress_callback_exceptions=True, title="QCP 医疗质量控制平台", update_title=None,
-                    serve_locally=True, assets_folder="assets")
+                    serve_locally=True, assets_folder="assets", hooks={"request_refresh_jwt": RELOGIN_HOOK})
     dash_app.layout = shell.layout
     shell.register(dash_app)
     csp, secure = _csp(dash_app), ctx.auth.secure_cookies
@@ -95,8 +101,12 @@ def build_dash(ctx: DashContext) -> Dash:
 
 
 def mount_dashboards(app: FastAPI, *, database: Database, settings: ApiSettings, verifier: TokenVerifier,
-                     store: SessionStore | None = None) -> Dash:
-    """Serve the dashboards at ``/dash/`` of ``app``; returns the Dash app (tests use it)."""
+                     store: SessionStore | DbSessionStore | None = None) -> Dash:
+    """Serve the dashboards at ``/dash/`` of ``app``; returns the Dash app (tests use it).
+
+    Sessions live in PostgreSQL (``web_sessions``) unless a ``store`` is given, so every worker
+    of ``QCP_WORKERS`` serves every signed-in user."""
+    store = store if store is not None else DbSessionStore(database)
     ctx = DashContext(database=database, settings=settings, auth=build_auth_context(settings, verifier, store=store))
     dash_app = build_dash(ctx)
     app.state.dashboards = dash_app

@@ -18,6 +18,7 @@ from flask import Flask, Response, g, jsonify, redirect, request
 
 from dash_app import i18n
 from dash_app.oidc import LoginFailed, OidcClient, new_verifier
+from dash_app.session_db import DbSessionStore
 from dash_app.sessions import CookieSigner, DashSession, PendingLogin, SessionStore
 from platform_api.auth.claims import actor_from_claims
 from platform_api.auth.verify import InvalidToken, TokenVerifier
@@ -27,13 +28,14 @@ SESSION_COOKIE = "qcp_dash"
 LOGIN_COOKIE = "qcp_dash_login"
 PUBLIC_PATHS = frozenset({"/login", "/callback", "/logout", "/signed-out"})
 REFRESH_MARGIN = 30  # seconds before the access token expires
+DASH_EXPIRED_MARKER = "JWT Expired"  # dash-renderer's JWT_EXPIRED_MESSAGE
 
 
 @dataclass
 class AuthContext:
     verifier: TokenVerifier
     oidc: OidcClient
-    store: SessionStore
+    store: SessionStore | DbSessionStore
     signer: CookieSigner
     secure_cookies: bool
 
@@ -128,35 +130,48 @@ def signed_out() -> Response:
     return _message_page(i18n.both("signed_out"), 200)
 
 
-def switch_language(lang: str) -> Response:
-    current_session().lang = i18n.norm(lang)
+def switch_language(ctx: AuthContext, lang: str) -> Response:
+    session = current_session()
+    session.lang = i18n.norm(lang)
+    ctx.store.save(session)
     return redirect(safe_next(request.args.get("next")), code=302)
 
 
 def _refresh(ctx: AuthContext, session: DashSession) -> bool:
     """Renew the access token before it expires; the provider can end the session this way."""
-    with session.lock:  # concurrent callbacks: one refresh (refresh tokens are single-use)
-        if session.access_expires_at - REFRESH_MARGIN > time.time():
-            return True
-        if not session.refresh_token:
+    with ctx.store.locked(session) as current:  # one refresh across callbacks and workers
+        if current is None:
             return False
-        try:
-            tokens = ctx.oidc.refresh(session.refresh_token)
-            actor = actor_from_claims(ctx.verifier.verify(tokens.access_token))
-        except (LoginFailed, InvalidToken):
+        if current.access_expires_at - REFRESH_MARGIN <= time.time() and not _renew(ctx, current):
             return False
-        if actor.subject != session.actor.subject:
-            return False
-        session.actor, session.refresh_token = actor, tokens.refresh_token or session.refresh_token
-        session.access_expires_at = time.time() + tokens.expires_in
+        session.actor, session.refresh_token = current.actor, current.refresh_token
+        session.access_expires_at = current.access_expires_at
         return True
+
+
+def _renew(ctx: AuthContext, session: DashSession) -> bool:
+    if not session.refresh_token:
+        return False
+    try:
+        tokens = ctx.oidc.refresh(session.refresh_token)
+        actor = actor_from_claims(ctx.verifier.verify(tokens.access_token))
+    except (LoginFailed, InvalidToken):
+        return False
+    if actor.subject != session.actor.subject:
+        return False
+    session.actor, session.refresh_token = actor, tokens.refresh_token or session.refresh_token
+    session.access_expires_at = time.time() + tokens.expires_in
+    return True
 
 
 def _refuse() -> Response:
     if request.method == "GET" and not request.path.startswith(("/_dash", "/assets", "/_favicon")):
         target = _root() + request.full_path.rstrip("?")
         return redirect(f"{_root()}/login?next={quote(target, safe='/')}", code=302)
-    response = jsonify(error="unauthenticated", detail="请先登录 / sign in first", login=_root() + "/login")
+    # "JWT Expired" in the body makes Dash's renderer call its request_refresh_jwt hook, which
+    # sends an open tab to the sign-in page (dash_app.app.RELOGIN_HOOK).
+    response = jsonify(error="unauthenticated", detail="请先登录 / sign in first", login=_root() + "/login",
+                       reason=DASH_EXPIRED_MARKER)
     response.status_code = 401
     return response
 
@@ -181,5 +196,5 @@ def install(server: Flask, ctx: AuthContext) -> None:
     server.add_url_rule("/callback", "qcp_callback", lambda: callback(ctx))
     server.add_url_rule("/logout", "qcp_logout", lambda: logout(ctx), methods=["GET", "POST"])
     server.add_url_rule("/signed-out", "qcp_signed_out", signed_out)
-    server.add_url_rule("/lang/<lang>", "qcp_lang", switch_language)
+    server.add_url_rule("/lang/<lang>", "qcp_lang", lambda lang: switch_language(ctx, lang))
     server.before_request(lambda: guard(ctx))

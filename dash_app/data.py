@@ -12,6 +12,7 @@ from sqlalchemy import select, text
 from services.benchmark import benchmarks as benchmark_service
 from services.benchmark import laggards as laggard_service
 from services.benchmark import report, rollups, views, yoy
+from services.benchmark.lineage import predecessors
 from services.benchmark.queries import indicators_of_year
 from services.benchmark.scope import resolve_scope
 from services.catalog import queries as catalog_queries
@@ -20,10 +21,12 @@ from services.core.actor import Actor
 from services.core.db import Database
 from services.core.errors import NotFound
 from services.core.quarter import Quarter, quarter_range
-from services.models import Hospital, Province
+from services.models import Hospital, IndicatorApplicability, Province
 from services.registry.networks import list_networks
 from services.registry.queries import hospitals_stmt, load_hospital
 from services.submission import reads
+from services.submission import repository as submission_repo
+from services.submission.applicability import expected_for
 from services.submission.completeness import completeness as completeness_service
 
 
@@ -142,9 +145,31 @@ def scope_yoy(db: Database, actor: Actor, *, quarter: Quarter, scope: str | None
         return yoy.scope_yoy(session, actor, quarter=quarter, scope=scope)
 
 
+NOT_REQUIRED = "未要求本院填报 / not required for this hospital"
+
+
 def completeness(db: Database, actor: Actor, *, quarter: Quarter, province: str | None = None) -> dict:
+    """The completeness report; each hospital also names the indicators that do not apply to it
+    (``not_applicable``: code → reason), so the heat map does not show them as reported or missing."""
     with db.unit_of_work(actor) as session:
-        return completeness_service(session, actor, quarter=quarter, province_code=province).model_dump(mode="json")
+        report = completeness_service(session, actor, quarter=quarter, province_code=province).model_dump(mode="json")
+        infos = list(submission_repo.year_indicators(session, quarter.year).values())
+        rules: dict[int, list[IndicatorApplicability]] = {}
+        ids = [h["hospital_id"] for h in report["hospitals"]]
+        stmt = select(IndicatorApplicability).where(IndicatorApplicability.hospital_id.in_(ids))
+        for row in session.execute(stmt).scalars():
+            rules.setdefault(row.hospital_id, []).append(row)
+        for h in report["hospitals"]:
+            h["not_applicable"] = not_applicable_cells(infos, rules.get(h["hospital_id"], []))
+        return report
+
+
+def not_applicable_cells(infos: list, rows: list[IndicatorApplicability]) -> dict[str, str]:
+    """Indicator code → reason, for the year's indicators the hospital is not expected to report."""
+    expected = {i.code for i in expected_for(infos, rows)}
+    reasons = {(r.goal_id, r.indicator_id): r.reason for r in rows if r.status == "not_applicable"}
+    return {i.code: reasons.get((i.goal_id, i.id)) or reasons.get((i.goal_id, None)) or NOT_REQUIRED
+            for i in infos if i.code not in expected}
 
 
 def rollup(db: Database, actor: Actor, *, quarter: Quarter, indicator: str | None = None) -> dict:
@@ -164,21 +189,44 @@ def hospital(db: Database, actor: Actor, hospital_id: int) -> dict:
 
 
 def hospital_series(db: Database, actor: Actor, hospital_id: int, quarter: Quarter, indicator: str) -> dict:
-    """One indicator of ``quarter``'s catalog year: the hospital's rate by quarter against the
-    province's pooled rate and P25–P75 band (hospital users get only their own row)."""
+    """One indicator from the first quarter of the previous catalog year to ``quarter``: the
+    hospital's rate against the province's pooled rate and P25–P75 band (hospital users get only
+    their own row). Earlier quarters come from the predecessor the catalog lineage names; where the
+    lineage says it is not comparable the series breaks (``segment`` changes, ``break`` explains)."""
     check_hospital_reach(actor, hospital_id)
-    entry: dict = {"indicator_code": indicator, "points": []}
     with db.unit_of_work(actor) as session:
         scope = f"province:{load_hospital(session, actor, hospital_id).province_code}"
-        for q in quarter_range(Quarter(quarter.year, 1), quarter):
-            report = views.report_json(benchmark_service.benchmark(session, actor, quarter=q, scope=scope,
-                                                                   indicator=indicator))
-            ind = report["indicators"][0]
-            entry.update({k: ind[k] for k in ("indicator_name", "indicator_name_en", "unit", "direction", "kind")})
-            own = next((r for r in ind["hospitals"] if r["hospital_id"] == hospital_id), None)
-            entry["points"].append({"quarter": str(q), "rate": own and own["rate"], "pooled": ind["pooled_rate"],
-                                    "p25": ind.get("p25"), "p75": ind.get("p75"), "signal": own and own["signal"]})
+        info = next(iter(indicators_of_year(session, quarter.year, indicator=indicator)), None)
+        if info is None:
+            raise NotFound(f"指标 {indicator} 不存在 / indicator {indicator} does not exist", indicator=indicator)
+        pred = predecessors(session, [info.id])[info.id]
+        entry: dict = {"indicator_code": indicator, "comparability": pred.status, "points": [], "break": None}
+        if pred.from_code and pred.from_year:
+            earlier = quarter_range(Quarter(pred.from_year, 1), Quarter(pred.from_year, 4))
+            entry["points"] += _series_points(session, actor, hospital_id, scope, earlier, pred.from_code, 0)[0]
+            if not pred.compares:
+                entry["break"] = {"quarter": str(Quarter(quarter.year, 1)), "from_code": pred.from_code,
+                                  "reason": pred.reason, "reason_en": pred.reason_en}
+        points, meta = _series_points(session, actor, hospital_id, scope, quarter_range(Quarter(quarter.year, 1),
+                                                                                       quarter), indicator,
+                                      0 if pred.compares else 1)
+        entry.update(meta)
+        entry["points"] += points
     return entry
+
+
+def _series_points(session, actor: Actor, hospital_id: int, scope: str, span: list[Quarter], code: str,  # noqa: ANN001
+                   segment: int) -> tuple[list[dict], dict]:
+    points, meta = [], {}
+    for q in span:
+        report = views.report_json(benchmark_service.benchmark(session, actor, quarter=q, scope=scope, indicator=code))
+        ind = report["indicators"][0]
+        meta = {k: ind[k] for k in ("indicator_name", "indicator_name_en", "unit", "direction", "kind")}
+        own = next((r for r in ind["hospitals"] if r["hospital_id"] == hospital_id), None)
+        points.append({"quarter": str(q), "indicator_code": code, "segment": segment, "rate": own and own["rate"],
+                       "pooled": ind["pooled_rate"], "p25": ind.get("p25"), "p75": ind.get("p75"),
+                       "signal": own and own["signal"]})
+    return points, meta
 
 
 def hospital_yoy(db: Database, actor: Actor, hospital_id: int, quarter: Quarter) -> dict:

@@ -34,7 +34,7 @@ def form_rows(db: Database, actor: Actor, hospital_id: int, quarter: Quarter) ->
                 for code in infos if code not in skipped]
 
 
-def _outcome(call) -> dict:  # noqa: ANN001
+def outcome(call) -> dict:  # noqa: ANN001
     """{"ok": result} or {"problems": [...], "detail": message} — never raises a domain error."""
     try:
         return {"ok": call().model_dump(mode="json")}
@@ -57,7 +57,7 @@ def submit_values(db: Database, actor: Actor, *, hospital_id: int, quarter: Quar
 
     if not values:
         return {"detail": "没有填写任何数据 / nothing was entered", "problems": []}
-    return _outcome(call)
+    return outcome(call)
 
 
 def upload(db: Database, actor: Actor, *, hospital_id: int, quarter: Quarter, content: bytes, filename: str,
@@ -68,7 +68,7 @@ def upload(db: Database, actor: Actor, *, hospital_id: int, quarter: Quarter, co
             return submit_upload(session, actor, hospital_id=hospital_id, quarter=quarter, data=content, kind=kind,
                                  dry_run=dry_run)
 
-    return _outcome(call)
+    return outcome(call)
 
 
 def queue(db: Database, actor: Actor, quarter: Quarter | None = None) -> list[dict]:
@@ -84,7 +84,7 @@ def decide(db: Database, actor: Actor, *, hospital_id: int, quarter: Quarter, ap
             return review.return_submission(session, actor, hospital_id=hospital_id, quarter=quarter,
                                             comment=comment)
 
-    return _outcome(call)
+    return outcome(call)
 
 
 def networks(db: Database, actor: Actor) -> list[dict]:
@@ -108,7 +108,7 @@ def set_window(db: Database, actor: Actor, *, quarter: Quarter, opens_at: str, d
         with db.unit_of_work(actor) as session:
             return windows.set_window(session, actor, quarter=quarter, window=value)
 
-    return _outcome(call)
+    return outcome(call)
 
 
 def _at(text: str) -> datetime:

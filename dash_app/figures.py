@@ -22,8 +22,8 @@ SIGNAL_COLORS = {
     "worse_998": "#b2182b", "worse_95": "#ef8a62", "none": "#7f7f7f", "better_95": "#67a9cf",
     "better_998": "#2166ac", "insufficient": "#cccccc", "not_applicable": "#999999",
 }
-STATUS_ORDER = ("approved", "submitted", "late", "returned", "missing")
-STATUS_COLORS = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027")
+STATUS_ORDER = ("approved", "submitted", "late", "returned", "missing", "not_applicable")
+STATUS_COLORS = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", "#d9d9d9")
 
 
 def _layout(fig: go.Figure, *, title: str = "", height: int = 420) -> go.Figure:
@@ -144,12 +144,20 @@ def dot_plot(rows: list[dict], summary: dict, lang: str = "zh", *, title: str = 
 
 
 def cell_status(hospital: dict, indicator: str) -> str:
-    """approved / submitted / late / returned / missing for one hospital × indicator cell."""
+    """approved / submitted / late / returned / missing / not_applicable for one hospital × indicator."""
+    if indicator in (hospital.get("not_applicable") or {}):
+        return "not_applicable"
     if indicator in hospital.get("missing_indicators", []) or hospital.get("status") == "missing":
         return "missing"
     if hospital.get("status") in ("approved", "returned"):
         return hospital["status"]
     return "late" if hospital.get("timeliness") == "late" else "submitted"
+
+
+def _cell_text(hospital: dict, code: str, status: str, lang: str) -> str:
+    text = f"{hospital['hospital_name']}<br>{code}: {i18n.t('status.' + status, lang)}"
+    reason = (hospital.get("not_applicable") or {}).get(code) if status == "not_applicable" else None
+    return f"{text}<br>{i18n.pair(reason, lang)}" if reason else text
 
 
 def completeness_heatmap(report: dict, lang: str = "zh", *, title: str = "") -> go.Figure:
@@ -160,7 +168,7 @@ def completeness_heatmap(report: dict, lang: str = "zh", *, title: str = "") -> 
     for h in hospitals:
         statuses = [cell_status(h, c) for c in codes]
         z.append([STATUS_ORDER.index(s) for s in statuses])
-        text.append([f"{h['hospital_name']}<br>{c}: {i18n.t('status.' + s, lang)}" for c, s in zip(codes, statuses, strict=True)])
+        text.append([_cell_text(h, c, s, lang) for c, s in zip(codes, statuses, strict=True)])
     k = len(STATUS_ORDER)
     scale = [[edge / k, color] for i, color in enumerate(STATUS_COLORS) for edge in (i, i + 1)]
     fig = go.Figure(go.Heatmap(
@@ -172,21 +180,55 @@ def completeness_heatmap(report: dict, lang: str = "zh", *, title: str = "") -> 
     return _layout(fig, title=title, height=max(320, 120 + 16 * len(hospitals)))
 
 
-def trend_figure(points: list[dict], lang: str = "zh", *, unit: str = "", title: str = "",
-                 height: int = 260) -> go.Figure:
-    """The hospital's rate by quarter over the scope's pooled rate and P25–P75 band."""
-    q = [p["quarter"] for p in points]
-    fig = go.Figure()
-    if any(p.get("p25") is not None for p in points):
-        fig.add_trace(go.Scatter(x=q, y=[p.get("p75") for p in points], mode="lines", line={"width": 0},
+def segments(points: list[dict]) -> list[list[dict]]:
+    """Consecutive points of the same ``segment`` (a definition change starts a new one)."""
+    out: list[list[dict]] = []
+    for p in points:
+        if not out or out[-1][0].get("segment", 0) != p.get("segment", 0):
+            out.append([])
+        out[-1].append(p)
+    return out
+
+
+HOVER = "%{x} %{text}: %{y:.2f}<extra>%{fullData.name}</extra>"
+
+
+def _segment_traces(seg: list[dict], lang: str, first: bool) -> list[go.Scatter]:
+    q, traces = [p["quarter"] for p in seg], []
+    if any(p.get("p25") is not None for p in seg):
+        traces.append(go.Scatter(x=q, y=[p.get("p75") for p in seg], mode="lines", line={"width": 0},
                                  showlegend=False, hoverinfo="skip"))
-        fig.add_trace(go.Scatter(x=q, y=[p.get("p25") for p in points], mode="lines", line={"width": 0},
-                                 fill="tonexty", fillcolor="rgba(31,119,180,0.15)", name=i18n.t("common.band", lang)))
-    fig.add_trace(go.Scatter(x=q, y=[p.get("pooled") for p in points], mode="lines",
-                             line={"color": "#1f77b4", "dash": "dot"}, name=i18n.t("common.pooled", lang)))
-    if any("rate" in p for p in points):
-        fig.add_trace(go.Scatter(x=q, y=[p.get("rate") for p in points], mode="lines+markers",
-                                 line={"color": "#d62728"}, name=i18n.t("common.hospital", lang)))
+        traces.append(go.Scatter(x=q, y=[p.get("p25") for p in seg], mode="lines", line={"width": 0}, fill="tonexty",
+                                 fillcolor="rgba(31,119,180,0.15)", name=i18n.t("common.band", lang),
+                                 legendgroup="band", showlegend=first))
+    codes = [p.get("indicator_code") or "" for p in seg]
+    traces.append(go.Scatter(x=q, y=[p.get("pooled") for p in seg], mode="lines", text=codes, hovertemplate=HOVER,
+                             line={"color": "#1f77b4", "dash": "dot"}, name=i18n.t("common.pooled", lang),
+                             legendgroup="pooled", showlegend=first))
+    if any("rate" in p for p in seg):
+        traces.append(go.Scatter(x=q, y=[p.get("rate") for p in seg], mode="lines+markers", text=codes,
+                                 hovertemplate=HOVER,
+                                 line={"color": "#d62728"}, name=i18n.t("common.hospital", lang),
+                                 legendgroup="rate", showlegend=first))
+    return traces
+
+
+def trend_figure(points: list[dict], lang: str = "zh", *, unit: str = "", title: str = "",
+                 height: int = 260, note: str = "") -> go.Figure:
+    """The hospital's rate by quarter over the scope's pooled rate and P25–P75 band. Points may span
+    catalog years (``indicator_code`` in the hover); a new ``segment`` breaks every line and is
+    marked "口径变化 / definition changed" (``note``, e.g. the lineage's reason, in its hover)."""
+    parts = segments(points)
+    fig = go.Figure([t for n, seg in enumerate(parts) for t in _segment_traces(seg, lang, n == 0)])
+    quarters = [p["quarter"] for p in points]
+    seen = 0
+    for seg in parts[:-1]:
+        seen += len(seg)
+        fig.add_vline(x=seen - 0.5, line={"color": "#888888", "dash": "dash", "width": 1})
+        fig.add_annotation(x=seen - 0.5, y=1.02, yref="paper", showarrow=False, xanchor="center", yanchor="bottom",
+                           text=i18n.t("hospital.definition_changed", lang), font={"color": "#b35806", "size": 11},
+                           hovertext=note or None, name="definition-changed")
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=quarters)
     fig.update_yaxes(title=unit)
     return _layout(fig, title=title, height=height)
 

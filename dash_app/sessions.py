@@ -1,8 +1,9 @@
 """Server-side dashboard sessions: the browser holds only a signed random id.
 
-The store lives in this process's memory. That is right for one worker (``qcp serve``, the demo);
-several workers need a shared store (a database table or Redis) behind the same interface, or a
-sticky load balancer — see docs/dashboards.md.
+The interface every store implements: ``create``, ``get``, ``drop``, ``save`` (persist a changed
+session), ``locked`` (exclusive access while the access token is refreshed), ``add_pending`` and
+``take_pending``. The app uses the PostgreSQL store (``dash_app.session_db``), shared by every
+worker; the in-memory ``SessionStore`` here serves unit tests and single-process tools.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from itsdangerous import BadSignature, Signer
@@ -78,6 +81,14 @@ class SessionStore:
     def drop(self, sid: str | None) -> DashSession | None:
         with self._lock:
             return self._sessions.pop(sid or "", None)
+
+    def save(self, session: DashSession) -> None:
+        """Nothing to do: the caller changed the stored object itself."""
+
+    @contextmanager
+    def locked(self, session: DashSession) -> Iterator[DashSession | None]:
+        with session.lock:  # concurrent callbacks: one refresh (refresh tokens are single-use)
+            yield session if session.sid in self._sessions else None
 
     def __len__(self) -> int:
         return len(self._sessions)

@@ -40,7 +40,8 @@ def layout() -> html.Div:
                    style=LINK_STYLE),
             html.A(i18n.t("nav.logout", lang), id="logout-link", href=f"{PREFIX}/logout", style=LINK_STYLE),
         ], style=HEADER_STYLE),
-        dcc.Loading(html.Main(id="page", style={"padding": "12px 16px", "maxWidth": "1340px"}), delay_show=300),
+        dcc.Loading(html.Main(id="page", style={"padding": "12px 16px", "maxWidth": "1340px",
+                                                               "boxSizing": "border-box"}), delay_show=300),
     ], style={"fontFamily": "Noto Sans CJK SC, Microsoft YaHei, sans-serif", "fontSize": "14px"})
 
 

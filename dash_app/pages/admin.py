@@ -1,4 +1,5 @@
-"""Networks and submission windows (provincial QC admins; national admins name the province)."""
+"""Submission windows and networks (provincial QC admins; national admins name the province);
+network forms live in ``admin_networks``."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dash import Dash, Input, Output, State, dcc, html
 from dash_app import data, data_submission, i18n
 from dash_app.app import database
 from dash_app.auth import current_actor, current_lang
+from dash_app.pages import admin_networks
 from dash_app.pages.common import GRID2, quarter_param, section, table, title
 from services.core.quarter import Quarter
 
@@ -33,18 +35,16 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
     quarter = quarter_param(params, data.default_quarter(db, actor))
     province = actor.province or params.get("province") or "330000"
     window = data_submission.window(db, actor, quarter, province)
-    columns = [("name", i18n.t("common.network", lang)), ("kind", ""), ("province_code", i18n.t("common.province",
-                                                                                               lang)),
-               ("members", i18n.t("admin.members", lang))]
+    networks = admin_networks.blocks(actor, lang, actor.province or params.get("province"))
     return html.Div([
         title(i18n.t("admin.title", lang), f"{quarter} · {province}"),
         dcc.Store(id="win-target", data={"quarter": str(quarter), "province": province}),
         html.Div([
             section(i18n.t("admin.windows", lang), html.Div(window_view(window, lang), id="win-current"),
                     window_form(window, lang), html.Div(id="win-result")),
-            section(i18n.t("admin.networks", lang), table(data_submission.networks(db, actor), columns,
-                                                          id="network-table")),
+            networks[0],
         ], style=GRID2),
+        networks[1],
     ])
 
 
@@ -61,6 +61,8 @@ def save_window(target: dict, opens: str, due: str, locks: str) -> tuple:
 
 
 def register(app: Dash) -> None:
+    admin_networks.register(app)
+
     @app.callback(Output("win-result", "children"), Output("win-current", "children"),
                   Input("win-save", "n_clicks"), State("win-target", "data"), State("win-opens", "value"),
                   State("win-due", "value"), State("win-locks", "value"), prevent_initial_call=True)

@@ -111,7 +111,10 @@ def trend(indicator: str | None, view: dict):  # noqa: ANN201
     except (DomainError, ValueError, KeyError, TypeError):
         return figures.trend_figure([], lang, title=i18n.t("error.not_found", lang))
     name = i18n.pick(series.get("indicator_name"), series.get("indicator_name_en"), lang)
-    return figures.trend_figure(series["points"], lang, unit=series.get("unit", ""), title=f"{indicator} {name}")
+    cut = series.get("break")
+    note = f"{cut['from_code']} → {indicator}: {i18n.pick(cut['reason'], cut['reason_en'], lang)}" if cut else ""
+    return figures.trend_figure(series["points"], lang, unit=series.get("unit", ""), title=f"{indicator} {name}",
+                                note=note[:300])
 
 
 def feedback_report(hospital_id: int, quarter: str) -> Response:

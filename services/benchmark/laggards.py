@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from services.benchmark.flag_reasons import KIND_LABELS
 from services.benchmark.flags import Flag, compute_flags
-from services.benchmark.queries import hospital_labels, indicators_by_id
+from services.benchmark.queries import hospital_labels, indicators_by_id, indicators_of_year
 from services.benchmark.scope import resolve_scope
 from services.benchmark.snapshots import find_snapshot, frozen_lookup, snapshot_entries
 from services.core.actor import Actor
@@ -34,6 +34,15 @@ def _from_flags(flags: list[Flag], labels: dict) -> list[dict]:
             for f in flags]
 
 
+def _for_specialty(session: Session, actor: Actor, quarter: Quarter, entries: list) -> list:
+    """Specialty QC staff see only their specialty's indicators (and whole-quarter 'missing' flags),
+    as the live computation does: a snapshot holds every specialty's flags."""
+    if not actor.specialty:
+        return entries
+    allowed = {i.id for i in indicators_of_year(session, quarter.year, specialty=actor.specialty)}
+    return [e for e in entries if e.indicator_id is None or e.indicator_id in allowed]
+
+
 def laggards(session: Session, actor: Actor, *, quarter: Quarter, scope: str | None = None, live: bool = False,
              include_submitted: bool = False) -> dict:
     """Flags for the scope × quarter. Frozen snapshot by default when it exists (``frozen`` true)."""
@@ -41,7 +50,7 @@ def laggards(session: Session, actor: Actor, *, quarter: Quarter, scope: str | N
     snapshot = None if live or include_submitted else find_snapshot(session, resolved, quarter)
     viewer = resolved.viewer_hospital_id if resolved.own_hospital_only else None
     if snapshot is not None:
-        entries = snapshot_entries(session, snapshot, hospital_id=viewer)
+        entries = _for_specialty(session, actor, quarter, snapshot_entries(session, snapshot, hospital_id=viewer))
         infos = indicators_by_id(session, sorted({e.indicator_id for e in entries if e.indicator_id}))
         labels = hospital_labels(session, sorted({e.hospital_id for e in entries}))
         rows = [_row(e.hospital_id, e.kind, infos.get(e.indicator_id), e.numerator, e.denominator, e.z, e.reason,

@@ -21,6 +21,7 @@ from services.models.submission import (
     SubmissionValueVersion,
     SubmissionWindow,
 )
+from services.models.web_session import WebSession
 
 __all__ = [
     "AuditEntry",
@@ -47,4 +48,5 @@ __all__ = [
     "SubmissionValue",
     "SubmissionValueVersion",
     "SubmissionWindow",
+    "WebSession",
 ]

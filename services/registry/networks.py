@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from services import audit
 from services.core.actor import Actor, Role
-from services.core.errors import Conflict, PermissionDenied, ValidationFailed
+from services.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from services.core.quarter import Quarter
 from services.identity.permissions import require
 from services.models import Hospital, Network, NetworkMembership, QcCenter
@@ -47,8 +47,11 @@ def _invalid(field: str, message: str) -> ValidationFailed:
     return ValidationFailed(message, problems=[{"field": field, "problem": message.split(" / ")[-1]}])
 
 
-def _ensure_can_define(actor: Actor, center: QcCenter) -> None:
-    """May ``actor`` define or change networks of ``center`` (already loaded in the actor's scope)?"""
+def _ensure_can_define(actor: Actor, center: QcCenter, *, missing: NotFound) -> None:
+    """May ``actor`` define or change networks of ``center`` (already loaded in the actor's scope)?
+
+    Another QC center's or specialty's networks answer exactly like a missing one (``missing``).
+    """
     if center.province_code is None and not actor.is_national:
         raise PermissionDenied(
             "全国性网络只能由国家级质控中心或国家管理员定义 / national networks are defined by national QC centers "
@@ -56,16 +59,14 @@ def _ensure_can_define(actor: Actor, center: QcCenter) -> None:
         )
     if actor.has(*ADMINS):
         return
-    if actor.qc_center_id is not None and actor.qc_center_id != center.id:
-        raise PermissionDenied("只能维护本质控中心的网络 / you may only manage your own QC center's networks")
-    if actor.specialty != center.specialty_code:
-        raise PermissionDenied("只能维护本专业质控中心的网络 / you may only manage your specialty's networks")
+    if (actor.qc_center_id is not None and actor.qc_center_id != center.id) or actor.specialty != center.specialty_code:
+        raise missing
 
 
 def create_network(session: Session, actor: Actor, *, data: NetworkCreate) -> Network:
     require(actor, WRITE)
     center = load_qc_center(session, actor, data.qc_center_id)
-    _ensure_can_define(actor, center)
+    _ensure_can_define(actor, center, missing=not_found("qc_center", data.qc_center_id))
     if not center.active:
         raise _invalid("qc_center_id", f"质控中心 {center.id} 已停用 / QC center {center.id} is inactive")
     network = Network(province_code=center.province_code, **data.model_dump())
@@ -88,7 +89,8 @@ def create_network(session: Session, actor: Actor, *, data: NetworkCreate) -> Ne
 def _editable_network(session: Session, actor: Actor, network_id: int) -> Network:
     require(actor, WRITE)
     network = load_network(session, actor, network_id, for_update=True)
-    _ensure_can_define(actor, load_qc_center(session, actor, network.qc_center_id))
+    _ensure_can_define(actor, load_qc_center(session, actor, network.qc_center_id),
+                       missing=not_found("network", network.id))
     return network
 
 

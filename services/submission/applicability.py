@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from services import audit
 from services.core.actor import Actor
-from services.core.errors import NotFound, PermissionDenied
+from services.core.errors import NotFound
 from services.core.schemas import StrictModel
 from services.models import Goal, Indicator, IndicatorApplicability
 from services.submission import repository as repo
@@ -68,7 +68,8 @@ def set_applicability(session: Session, actor: Actor, *, hospital_id: int, item:
     goal, indicator = _target(session, item)
     allowed = specialty_goal_ids(session, actor, "review.decide")
     if allowed is not None and goal.id not in allowed:
-        raise PermissionDenied(f"{goal.code} 不属于本专业 / {goal.code} is not one of your specialty's goals")
+        # another specialty's goal answers like an unknown one (cross-specialty = nonexistent)
+        raise NotFound(f"未知目标 {goal.code} / unknown goal {goal.code}")
     row = session.execute(select(IndicatorApplicability).where(
         IndicatorApplicability.hospital_id == hospital.id, IndicatorApplicability.goal_id == goal.id,
         IndicatorApplicability.indicator_id.is_(None) if indicator is None
@@ -100,7 +101,8 @@ def list_applicability(session: Session, actor: Actor, *, hospital_id: int) -> l
         .outerjoin(Indicator, Indicator.id == IndicatorApplicability.indicator_id)
         .where(IndicatorApplicability.hospital_id == hospital.id).order_by(Goal.code, Indicator.code)
     ).all()
-    return [_read(r, g, i) for r, g, i in rows]
+    mine = specialty_goal_ids(session, actor, "submission.read")  # specialty QC staff: their goals only
+    return [_read(r, g, i) for r, g, i in rows if mine is None or r.goal_id in mine]
 
 
 def expected_for(infos: list[IndicatorInfo], rows: list[IndicatorApplicability]) -> list[IndicatorInfo]:

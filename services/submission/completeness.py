@@ -13,6 +13,7 @@ from services.models import Hospital, Indicator, IndicatorApplicability, Submiss
 from services.registry.queries import hospitals_stmt
 from services.submission import ports
 from services.submission import repository as repo
+from services.submission.access import specialty_goal_ids
 from services.submission.applicability import expected_for
 
 
@@ -71,6 +72,9 @@ def completeness(session: Session, actor: Actor, *, quarter: Quarter, province_c
     ports.require(actor, "submission.read")
     hospitals, headers, received, rules = _loaded(session, actor, quarter, province_code)
     infos = list(repo.year_indicators(session, quarter.year).values())
+    mine = specialty_goal_ids(session, actor, "submission.read")
+    if mine is not None:  # specialty QC staff: their specialty's indicators only
+        infos = [i for i in infos if i.goal_id in mine]
     per_indicator = {i.code: IndicatorCompleteness(indicator=i.code, expected=0, received=0, approved=0) for i in infos}
     rows = []
     for h in hospitals:

@@ -62,12 +62,12 @@ def value_history(session: Session, actor: Actor, *, hospital_id: int, quarter: 
     """Every accepted version (oldest first): who, when, what, why and from which channel."""
     header = _header_or_404(session, actor, hospital_id, quarter)
     indicator_id = None
+    goal_ids = specialty_goal_ids(session, actor, "submission.read")
     if indicator is not None:
         info = repo.indicators_by_code(session, [indicator]).get(indicator)
-        if info is None:
-            raise NotFound(f"未知指标 {indicator} / unknown indicator {indicator}")
+        if info is None or (goal_ids is not None and info.goal_id not in goal_ids):
+            raise NotFound(f"未知指标 {indicator} / unknown indicator {indicator}")  # another specialty's: alike
         indicator_id = info.id
-    goal_ids = specialty_goal_ids(session, actor, "submission.read")
     rows = repo.value_versions(session, header.id, indicator_id)
     if goal_ids is not None:
         infos = repo.indicators_by_code(session, {code for code, _ in rows})

@@ -55,7 +55,9 @@ def _check_specialty(session: Session, actor: Actor, header: Submission) -> None
         .where(SubmissionValue.submission_id == header.id, Indicator.goal_id.in_(goal_ids)).limit(1)
     ).first()
     if mine is None:
-        raise PermissionDenied("该上报不含本专业目标 / this submission carries none of your specialty's goals")
+        # another specialty's submission answers like a missing one (cross-specialty = nonexistent)
+        raise NotFound(f"医院 {header.hospital_id} 尚无 {header.quarter} 上报 / "
+                       f"hospital {header.hospital_id} has no {header.quarter} submission")
 
 
 def _decide(session: Session, actor: Actor, *, hospital_id: int, quarter: Quarter, action: str, to_status: str,

@@ -18,3 +18,13 @@ def settle(tab) -> None:  # noqa: ANN001
     tab.wait_for_selector("#page > *")
     tab.wait_for_function("() => !document.querySelector('[data-dash-is-loading=\"true\"]')")
     tab.wait_for_load_state("networkidle")
+
+
+def choose(tab, dropdown_id: str, text: str) -> None:  # noqa: ANN001
+    """Pick the option showing ``text`` in a Dash 4 dcc.Dropdown."""
+    tab.click(f"#{dropdown_id}")
+    search = tab.locator(".dash-dropdown-search")
+    if search.count():
+        search.first.fill(text)
+    tab.get_by_role("option", name=text).first.click()
+    tab.keyboard.press("Escape")

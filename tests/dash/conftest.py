@@ -27,6 +27,8 @@ CHROMIUM = "/usr/bin/chromium"
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                 "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage"]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+# Workers share the cookie-signing key (QCP_SESSION_SECRET) as they share the session table.
+SESSION_SECRET = "test-dashboard-session-secret-0123456789abcdef"
 
 
 @dataclass
@@ -56,7 +58,7 @@ def build_platform(database: Database, port: int, issuer_base: str):  # noqa: AN
     from platform_api.app import create_app
 
     settings = ApiSettings(environment="test", dev_issuer=True, dev_issuer_port=urlparse(issuer_base).port,
-                           api_port=port, dashboard_client_secret=DASHBOARD_SECRET)
+                           api_port=port, dashboard_client_secret=DASHBOARD_SECRET, session_secret=SESSION_SECRET)
     verifier = TokenVerifier(server_url=issuer_base, realm="qcp")
     return create_app(database=database, settings=settings, verifier=verifier)  # mounts the dashboards
 
@@ -72,6 +74,16 @@ def live_dash(demo_db) -> Iterator[LiveDash]:  # noqa: ANN001
     yield LiveDash(base, issuer, database, hospitals, app.state.dashboards)
     server.stop()
     issuer.stop()
+
+
+@pytest.fixture(scope="session")
+def second_worker(live_dash) -> Iterator[str]:  # noqa: ANN001
+    """Another app instance on the same database, like a second uvicorn worker; its base URL."""
+    port = free_port()
+    app = build_platform(live_dash.database, port, live_dash.issuer.base_url)
+    server = ServerThread(app, port=port).start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
 
 
 def browser_skip_reason() -> str | None:
@@ -108,8 +120,9 @@ def page(browser) -> Iterator[object]:  # noqa: ANN001
     context.close()
 
 
-def screenshot(tab, name: str) -> Path:  # noqa: ANN001
+def screenshot(tab, name: str, *, full_page: bool = True) -> Path:  # noqa: ANN001
+    """Save ``name``.png; ``full_page=False`` keeps exactly the 1366×768 viewport (README images)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    tab.screenshot(path=str(path), full_page=True)
+    tab.screenshot(path=str(path), full_page=full_page)
     return path

@@ -14,6 +14,12 @@ from tests.dash.browser_support import browser_sign_in, settle
 from tests.dash.conftest import screenshot
 
 pytestmark = pytest.mark.browser
+
+
+def assert_image_size(path, size: tuple[int, int] = (1366, 768)) -> None:  # noqa: ANN001
+    """README screenshots are exactly one 1366×768 office screen (PNG header: width, height)."""
+    header = path.read_bytes()[16:24]
+    assert (int.from_bytes(header[:4], "big"), int.from_bytes(header[4:], "big")) == size
 Q = Quarter(2023, 4)
 ZJ_ANALYST = Actor(subject="t", roles=frozenset({Role.PROVINCIAL_ANALYST}), province="330000")
 NATIONAL = Actor(subject="t", roles=frozenset({Role.NATIONAL_ANALYST}))
@@ -27,7 +33,8 @@ def test_provincial_analyst_lands_on_province_overview_with_demo_numbers(live_da
     assert report["hospitals_expected"] > 0
     assert "浙江省" in page.inner_text("#page")
     page.wait_for_selector("#province-heatmap .main-svg")
-    screenshot(page, "province-overview")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366  # no sideways scrolling
+    assert_image_size(screenshot(page, "province-overview", full_page=False))
 
 
 def test_national_analyst_lands_on_rollup_with_province_rates(live_dash, page) -> None:  # noqa: ANN001
@@ -85,7 +92,7 @@ def test_benchmark_page_funnel_and_export(live_dash, page) -> None:  # noqa: ANN
     page.wait_for_selector("#bm-funnel .main-svg")
     page.wait_for_selector("#bm-rows")
     assert "φ" in page.inner_text("#bm-summary")
-    screenshot(page, "benchmark-funnel")
+    assert_image_size(screenshot(page, "benchmark-funnel", full_page=False))
     with page.expect_download() as download:
         page.click("#bm-export")
     assert download.value.suggested_filename.endswith(".csv")

@@ -120,3 +120,43 @@ def test_province_funnel_not_applicable_is_empty() -> None:
     fig = figures.province_funnel_figure({"province_funnel": {"applicable": False}, "provinces": []}, {},
                                          multiplier=100)
     assert len(fig.data) == 0
+
+
+def test_not_applicable_cell_has_its_own_status_and_reason() -> None:
+    hospital = {"hospital_name": "甲", "status": "missing", "timeliness": "missing", "missing_indicators": [],
+                "not_applicable": {"A.2": "无产科 / no obstetrics department"}}
+    assert figures.cell_status(hospital, "A.2") == "not_applicable"
+    assert figures.cell_status(hospital, "A.1") == "missing"
+    report = {"indicators": [{"indicator": "A.1"}, {"indicator": "A.2"}], "hospitals": [hospital]}
+    heat = figures.completeness_heatmap(report, "zh").data[0]
+    order = figures.STATUS_ORDER
+    assert list(heat.z[0]) == [order.index("missing"), order.index("not_applicable")]
+    assert "不适用" in heat.colorbar.ticktext
+    assert "无产科" in heat.text[0][1] and "no obstetrics" not in heat.text[0][1]
+    colors = dict(zip(order, figures.STATUS_COLORS, strict=True))
+    assert colors["not_applicable"] not in (colors["missing"], colors["approved"])
+
+
+def _span(segment_2023: int) -> list[dict]:
+    earlier = [{"quarter": f"2022Q{q}", "indicator_code": "X-2022.1", "segment": 0, "rate": 50.0 + q,
+                "pooled": 55.0} for q in range(1, 5)]
+    later = [{"quarter": f"2023Q{q}", "indicator_code": "X-2023.1", "segment": segment_2023, "rate": 60.0 + q,
+              "pooled": 62.0} for q in range(1, 5)]
+    return earlier + later
+
+
+def test_trend_across_comparable_years_is_one_line() -> None:
+    fig = figures.trend_figure(_span(0), "zh")
+    hospital = [t for t in fig.data if t.name == "医院"]
+    assert len(hospital) == 1 and list(hospital[0].x) == [f"{y}Q{q}" for y in (2022, 2023) for q in range(1, 5)]
+    assert list(hospital[0].text)[:1] == ["X-2022.1"] and not fig.layout.annotations
+
+
+def test_trend_breaks_the_line_where_the_definition_changed() -> None:
+    fig = figures.trend_figure(_span(1), "zh", note="X-2022.1 → X-2023.1: 分子口径扩大")
+    hospital = [t for t in fig.data if t.name == "医院"]
+    assert [list(t.x) for t in hospital] == [[f"2022Q{q}" for q in range(1, 5)], [f"2023Q{q}" for q in range(1, 5)]]
+    assert [t.showlegend for t in hospital] == [True, False]
+    (note,) = fig.layout.annotations
+    assert note.text == "口径变化" and note.x == 3.5 and "分子口径扩大" in note.hovertext
+    assert figures.trend_figure(_span(1), "en").layout.annotations[0].text == "definition changed"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -75,11 +76,16 @@ def test_forged_national_page_request_by_provincial_user_is_refused(live_dash) -
 def test_session_refreshes_the_access_token_before_it_expires(live_dash) -> None:  # noqa: ANN001
     client = sign_in(live_dash.base_url, "zj.analyst", live_dash.password)
     auth = live_dash.dash.server.config["QCP"].auth
-    session = auth.store.get(auth.signer.session_id(client.cookies["qcp_dash"]))
+    sid = auth.signer.session_id(client.cookies["qcp_dash"])
+    session = auth.store.get(sid)
     old_refresh = session.refresh_token
     session.access_expires_at = 0  # the access token has expired
+    auth.store.save(session)
     assert client.get("/dash/_dash-layout").status_code == 200
-    assert session.refresh_token != old_refresh and session.access_expires_at > 0
-    session.access_expires_at, session.refresh_token = 0, "revoked-by-the-provider"
+    renewed = auth.store.get(sid)
+    assert renewed.refresh_token != old_refresh and renewed.access_expires_at > time.time()
+    renewed.access_expires_at, renewed.refresh_token = 0, "revoked-by-the-provider"
+    auth.store.save(renewed)
     assert client.get("/dash/_dash-layout").status_code == 401
+    assert auth.store.get(sid) is None  # the provider refused: the session ended
     client.close()

@@ -85,129 +85,109 @@ class Case:
 
 H, HS = "/api/v1/hospitals", "/api/v1/hospitals/{hospital_id}/submissions/{quarter}"
 HQ = "/api/v1/hospitals/{hospital}/submissions/" + Q
-N, C = "/api/v1/networks", "/api/v1/qc-centers"
-SPECIALTY_403 = ("specialty refusal answers 403 forbidden, an unknown id/code answers 404 not_found; "
-                 "no data is shown (the caller may read the target anyway) — lead to decide")
-READERS = ("zj_analyst>province", "h001_viewer>hospital", "h001_viewer>far_hospital", "zj_icu>province")
-MINOR = ("重症 staff see other specialties' goal codes here (applicability / which indicators were received; "
-         "no values) — lead to decide whether specialty scope covers it")
-FROZEN_FLAGS = ("LEAK: the frozen-snapshot path of services/benchmark/laggards.py (laggards, lines 43-48) does not "
-                "filter entries by the caller's specialty: 重症 staff get every specialty's flags with numerators, "
-                "denominators and reasons (live=true is filtered)")
+N, C, V1 = "/api/v1/networks", "/api/v1/qc-centers", "/api/v1"
+REPORT = H + "/{hospital_id}/feedback-report/{filename}"
+
+# attacker>target
+ADMIN_P, ADMIN_FAR, ADMIN_M = "zj_admin>province", "zj_admin>far_hospital", "zj_admin>membership"
+ANALYST_P = "zj_analyst>province"
+ICU_P, ICU_S, ICU_SUB, ICU_GEN = ("zj_icu>province", "zj_icu>specialty", "zj_icu>specialty_submission",
+                                  "zj_icu>general_center")
+VIEW_P, VIEW_H, VIEW_FAR = "h001_viewer>province", "h001_viewer>hospital", "h001_viewer>far_hospital"
+SUB_P, SUB_H, SUB_FAR = "h001_submitter>province", "h001_submitter>hospital", "h001_submitter>far_hospital"
+SYS_H, SYS_FAR = "h001_system>hospital", "h001_system>far_hospital"
+READERS = (ANALYST_P, VIEW_H, VIEW_FAR, ICU_P)
+
+BY_ROLE = "403 by role for a missing record too"
+
+
+def _text(reason: str) -> Callable[[dict], dict]:
+    return lambda p: {"name": "篡改后的名称", "reason": reason}
+
 
 CASES: tuple[Case, ...] = (
     # ---- registry: hospitals
-    Case("GET", H, H + "?prefecture_code={prefecture}", ("zj_admin>province", "h001_viewer>province"),
-         listing=True),
-    Case("POST", H, H, ("zj_admin>province", "h001_submitter>province"), body=_hospital_create,
-         note="422 'only in your own province' for 440000 and 990000 alike; hospital roles 403 by role"),
-    Case("GET", H + "/{hospital_id}", H + "/{hospital}",
-         ("zj_admin>province", "zj_analyst>province", "zj_icu>province", "h001_viewer>hospital",
-          "h001_viewer>far_hospital")),
-    Case("PATCH", H + "/{hospital_id}", H + "/{hospital}",
-         ("zj_admin>province", "h001_submitter>hospital", "h001_submitter>far_hospital"),
-         body=lambda p: {"name": "篡改后的医院", "reason": "cross-tenant test"},
-         note="hospital roles: 403 by role, for a missing hospital too"),
-    Case("POST", H + "/{hospital_id}/deactivate", H + "/{hospital}/deactivate",
-         ("zj_admin>province", "h001_submitter>hospital", "h001_submitter>far_hospital"),
+    Case("GET", H, H + "?prefecture_code={prefecture}", (ADMIN_P, VIEW_P), listing=True),
+    Case("POST", H, H, (ADMIN_P, SUB_P), body=_hospital_create,
+         note="422 'only in your own province' for 440000 and 990000 alike; hospital roles " + BY_ROLE),
+    Case("GET", H + "/{hospital_id}", H + "/{hospital}", (ADMIN_P, ANALYST_P, ICU_P, VIEW_H, VIEW_FAR)),
+    Case("PATCH", H + "/{hospital_id}", H + "/{hospital}", (ADMIN_P, SUB_H, SUB_FAR), body=_text("test"),
+         note="hospital roles: " + BY_ROLE),
+    Case("POST", H + "/{hospital_id}/deactivate", H + "/{hospital}/deactivate", (ADMIN_P, SUB_H, SUB_FAR),
          body=lambda p: {"reason": "cross-tenant test"}),
     # ---- registry: networks and memberships
-    Case("GET", N, N + "?qc_center_id={center}", ("zj_admin>province", "h001_viewer>province"), listing=True),
-    Case("POST", N, N, ("zj_admin>province", "zj_icu>province", "zj_icu>general_center", "h001_submitter>province"),
-         body=lambda p: {"qc_center_id": p["center"], "kind": "custom", "name": "渗透测试网络"},
-         xfail={"zj_icu>general_center": SPECIALTY_403}),
-    Case("GET", N + "/{network_id}", N + "/{network}",
-         ("zj_admin>province", "zj_analyst>province", "zj_icu>province", "h001_viewer>province")),
-    Case("PATCH", N + "/{network_id}", N + "/{network}",
-         ("zj_admin>province", "zj_icu>province", "zj_icu>general_center", "h001_submitter>province"),
-         body=lambda p: {"name": "篡改后的网络"}, xfail={"zj_icu>general_center": SPECIALTY_403}),
-    Case("GET", N + "/{network_id}/members", N + "/{network}/members",
-         ("zj_admin>province", "zj_icu>province", "h001_viewer>province")),
-    Case("POST", N + "/{network_id}/members", N + "/{network}/members",
-         ("zj_admin>province", "zj_admin>far_hospital", "zj_icu>province", "h001_submitter>province"),
+    Case("GET", N, N + "?qc_center_id={center}", (ADMIN_P, VIEW_P), listing=True),
+    Case("POST", N, N, (ADMIN_P, ICU_P, ICU_GEN, SUB_P),
+         body=lambda p: {"qc_center_id": p["center"], "kind": "custom", "name": "渗透测试网络"}),
+    Case("GET", N + "/{network_id}", N + "/{network}", (ADMIN_P, ANALYST_P, ICU_P, VIEW_P)),
+    Case("PATCH", N + "/{network_id}", N + "/{network}", (ADMIN_P, ICU_P, ICU_GEN, SUB_P),
+         body=lambda p: {"name": "篡改后的网络"}),
+    Case("GET", N + "/{network_id}/members", N + "/{network}/members", (ADMIN_P, ICU_P, VIEW_P)),
+    Case("POST", N + "/{network_id}/members", N + "/{network}/members", (ADMIN_P, ADMIN_FAR, ICU_P, SUB_P),
          body=lambda p: {"hospital_id": p["hospital"], "valid_from": "2024-01-01"}),
     Case("PATCH", N + "/{network_id}/members/{membership_id}", N + "/{network}/members/{membership}",
-         ("zj_admin>province", "zj_admin>membership", "h001_submitter>province"),
-         body=lambda p: {"valid_to": "2024-06-30", "reason": "cross-tenant test"}),
+         (ADMIN_P, ADMIN_M, SUB_P), body=lambda p: {"valid_to": "2024-06-30", "reason": "cross-tenant test"}),
     # ---- registry: QC centers and the audit log
-    Case("GET", C, C + "?province_code={province}", ("zj_admin>province", "h001_viewer>province"), listing=True),
-    Case("POST", C, C, ("zj_admin>province",), note="national admins only: 403 by role either way",
+    Case("GET", C, C + "?province_code={province}", (ADMIN_P, VIEW_P), listing=True),
+    Case("POST", C, C, (ADMIN_P,), note="national admins only: " + BY_ROLE,
          body=lambda p: {"level": "provincial", "province_code": p["province"], "specialty_code": "icu",
                          "name": "渗透测试质控中心"}),
-    Case("GET", C + "/{qc_center_id}", C + "/{center}", ("zj_admin>province", "zj_icu>province", "h001_viewer>province")),
-    Case("PATCH", C + "/{qc_center_id}", C + "/{center}", ("zj_admin>province",),
-         body=lambda p: {"name": "篡改后的质控中心"}, note="national admins only: 403 by role either way"),
-    Case("GET", "/api/v1/audit", "/api/v1/audit?province_code={province}",
-         ("zj_admin>province", "h001_viewer>province"), listing=True, note="hospital roles: 403 by role"),
+    Case("GET", C + "/{qc_center_id}", C + "/{center}", (ADMIN_P, ICU_P, VIEW_P)),
+    Case("PATCH", C + "/{qc_center_id}", C + "/{center}", (ADMIN_P,), body=_text("test"),
+         note="national admins only: " + BY_ROLE),
+    Case("GET", V1 + "/audit", V1 + "/audit?province_code={province}", (ADMIN_P, VIEW_P), listing=True,
+         note="hospital roles: " + BY_ROLE),
     # ---- submissions
-    Case("POST", HS, HQ, ("h001_submitter>hospital", "h001_submitter>far_hospital", "h001_system>hospital",
-                          "zj_admin>province"), body=_submission, note="admins: 403 by role (no submission.write)"),
-    Case("GET", HS, HQ, (*READERS, "zj_icu>specialty")),
-    Case("GET", HS + "/history", HQ + "/history?indicator={indicator}", (*READERS, "zj_icu>specialty"),
-         xfail={"zj_icu>specialty": "another specialty's indicator answers 200 [] while an unknown code answers "
-                                    "404 not_found (no values are shown) — lead to decide"}),
+    Case("POST", HS, HQ, (SUB_H, SUB_FAR, SYS_H, ADMIN_P), body=_submission,
+         note="admins: " + BY_ROLE + " (no submission.write)"),
+    Case("GET", HS, HQ, (*READERS, ICU_S)),
+    Case("GET", HS + "/history", HQ + "/history?indicator={indicator}", (*READERS, ICU_S)),
     Case("GET", HS + "/events", HQ + "/events", READERS[:3]),
-    Case("POST", HS + "/approve", HQ + "/approve",
-         ("zj_admin>province", "zj_icu>province", "zj_icu>specialty_submission", "h001_submitter>hospital"),
-         body=lambda p: {"comment": "cross-tenant test"}, xfail={"zj_icu>specialty_submission": SPECIALTY_403}),
-    Case("POST", HS + "/return", HQ + "/return",
-         ("zj_admin>province", "zj_icu>province", "zj_icu>specialty_submission", "h001_submitter>hospital"),
-         body=lambda p: {"comment": "cross-tenant test"}, xfail={"zj_icu>specialty_submission": SPECIALTY_403}),
-    Case("POST", HS + "/reopen", HQ + "/reopen", ("zj_admin>province", "zj_icu>province", "h001_submitter>hospital"),
-         body=lambda p: {"reason": "cross-tenant test"}, note="only provincial admins reopen: 403 by role otherwise"),
-    Case("GET", "/api/v1/windows/{quarter}", f"/api/v1/windows/{Q}?province_code={{province}}",
-         ("zj_admin>province", "h001_viewer>province")),
-    Case("PUT", "/api/v1/windows/{quarter}", f"/api/v1/windows/{Q}", ("zj_admin>province", "zj_analyst>province"),
-         body=_window),
-    Case("GET", "/api/v1/completeness", f"/api/v1/completeness?quarter={Q}&province_code={{province}}",
-         ("zj_analyst>province", "h001_viewer>province", "zj_icu>specialty"), listing=True,
-         xfail={"zj_icu>specialty": MINOR}),
-    Case("GET", H + "/{hospital_id}/applicability", H + "/{hospital}/applicability", (*READERS, "zj_icu>specialty"),
-         xfail={"zj_icu>specialty": MINOR}),
+    Case("POST", HS + "/approve", HQ + "/approve", (ADMIN_P, ICU_P, ICU_SUB, SUB_H),
+         body=lambda p: {"comment": "cross-tenant test"}),
+    Case("POST", HS + "/return", HQ + "/return", (ADMIN_P, ICU_P, ICU_SUB, SUB_H),
+         body=lambda p: {"comment": "cross-tenant test"}),
+    Case("POST", HS + "/reopen", HQ + "/reopen", (ADMIN_P, ICU_P, SUB_H),
+         body=lambda p: {"reason": "cross-tenant test"}, note="only provincial admins reopen: " + BY_ROLE),
+    Case("GET", V1 + "/windows/{quarter}", f"{V1}/windows/{Q}?province_code={{province}}", (ADMIN_P, VIEW_P)),
+    Case("PUT", V1 + "/windows/{quarter}", f"{V1}/windows/{Q}", (ADMIN_P, ANALYST_P), body=_window),
+    Case("GET", V1 + "/completeness", f"{V1}/completeness?quarter={Q}&province_code={{province}}",
+         (ANALYST_P, VIEW_P, ICU_S), listing=True),
+    Case("GET", H + "/{hospital_id}/applicability", H + "/{hospital}/applicability", (*READERS, ICU_S)),
     Case("PUT", H + "/{hospital_id}/applicability", H + "/{hospital}/applicability",
-         ("zj_admin>province", "zj_icu>province", "zj_icu>specialty", "h001_submitter>hospital"),
-         body=lambda p: {"goal": p["goal"], "status": "not_applicable", "reason": "cross-tenant test"},
-         xfail={"zj_icu>specialty": SPECIALTY_403}),
+         (ADMIN_P, ICU_P, ICU_S, SUB_H),
+         body=lambda p: {"goal": p["goal"], "status": "not_applicable", "reason": "cross-tenant test"}),
     # ---- files and FHIR
     Case("GET", HS + "/template.xlsx", HQ + "/template.xlsx", READERS[:3]),
     Case("GET", HS + "/template.csv", HQ + "/template.csv", READERS[:3]),
-    Case("POST", HS + "/upload", HQ + "/upload", ("h001_submitter>hospital", "h001_submitter>far_hospital",
-                                                  "h001_system>hospital", "zj_admin>province"), kind="csv"),
-    Case("POST", "/fhir/MeasureReport", "/fhir/MeasureReport",
-         ("h001_system>hospital", "h001_system>far_hospital", "h001_submitter>hospital", "zj_admin>province"),
+    Case("POST", HS + "/upload", HQ + "/upload", (SUB_H, SUB_FAR, SYS_H, ADMIN_P), kind="csv"),
+    Case("POST", "/fhir/MeasureReport", "/fhir/MeasureReport", (SYS_H, SYS_FAR, SUB_H, ADMIN_P),
          kind="fhir-report", note="the hospital is named by its credit code in reporter.identifier"),
-    Case("POST", "/fhir", "/fhir", ("h001_system>hospital", "h001_system>far_hospital", "zj_admin>province"),
-         kind="fhir-bundle"),
+    Case("POST", "/fhir", "/fhir", (SYS_H, SYS_FAR, ADMIN_P), kind="fhir-bundle"),
     # ---- benchmarks
-    Case("GET", "/api/v1/benchmarks", f"/api/v1/benchmarks?quarter={DONE}&scope=province:{{province}}"
-         "&indicator={indicator}", ("zj_analyst>province", "zj_icu>province", "zj_icu>specialty",
-                                    "h001_viewer>province")),
-    Case("GET", "/api/v1/benchmarks", f"/api/v1/benchmarks?quarter={DONE}&scope=network:{{network}}",
-         ("zj_analyst>province", "zj_icu>province", "h001_viewer>province")),
-    Case("GET", "/api/v1/laggards", f"/api/v1/laggards?quarter={DONE}&scope=province:{{province}}",
-         ("zj_analyst>province", "zj_icu>province", "zj_icu>specialty", "h001_viewer>province"),
-         xfail={"zj_icu>specialty": FROZEN_FLAGS}),
-    Case("GET", "/api/v1/laggards", f"/api/v1/laggards?quarter={DONE}&live=true&scope=province:{{province}}",
-         ("zj_icu>province", "zj_icu>specialty")),
-    Case("GET", H + "/{hospital_id}/yoy", H + "/{hospital}/yoy?quarter=" + DONE, (*READERS, "zj_icu>specialty")),
-    Case("GET", "/api/v1/yoy", f"/api/v1/yoy?quarter={DONE}&scope=province:{{province}}",
-         ("zj_analyst>province", "zj_icu>province", "zj_icu>specialty", "h001_viewer>province")),
-    Case("POST", "/api/v1/flags/{quarter}/freeze", f"/api/v1/flags/{Q}/freeze?scope=province:{{province}}",
-         ("zj_admin>province", "zj_analyst>province", "h001_submitter>province")),
-    Case("GET", "/api/v1/rollups", f"/api/v1/rollups?quarter={DONE}&indicator={{indicator}}",
-         ("zj_icu>specialty", "h001_viewer>specialty"), listing=True,
+    Case("GET", V1 + "/benchmarks", f"{V1}/benchmarks?quarter={DONE}&scope=province:{{province}}"
+         "&indicator={indicator}", (ANALYST_P, ICU_P, ICU_S, VIEW_P)),
+    Case("GET", V1 + "/benchmarks", f"{V1}/benchmarks?quarter={DONE}&scope=network:{{network}}",
+         (ANALYST_P, ICU_P, VIEW_P)),
+    Case("GET", V1 + "/laggards", f"{V1}/laggards?quarter={DONE}&scope=province:{{province}}",
+         (ANALYST_P, ICU_P, ICU_S, VIEW_P)),
+    Case("GET", V1 + "/laggards", f"{V1}/laggards?quarter={DONE}&live=true&scope=province:{{province}}",
+         (ICU_P, ICU_S)),
+    Case("GET", H + "/{hospital_id}/yoy", H + "/{hospital}/yoy?quarter=" + DONE, (*READERS, ICU_S)),
+    Case("GET", V1 + "/yoy", f"{V1}/yoy?quarter={DONE}&scope=province:{{province}}",
+         (ANALYST_P, ICU_P, ICU_S, VIEW_P)),
+    Case("POST", V1 + "/flags/{quarter}/freeze", f"{V1}/flags/{Q}/freeze?scope=province:{{province}}",
+         (ADMIN_P, ANALYST_P, SUB_P)),
+    Case("GET", V1 + "/rollups", f"{V1}/rollups?quarter={DONE}&indicator={{indicator}}",
+         (ICU_S, "h001_viewer>specialty"), listing=True,
          note="the scope is the caller's own; only the indicator names something (hospital roles: 403)"),
-    Case("GET", H + "/{hospital_id}/feedback-report/{filename}", H + f"/{{hospital}}/feedback-report/{DONE}.html",
-         (*READERS, "zj_icu>specialty"), xfail={"zj_icu>specialty": "LEAK: the report's flag table comes from "
-                                                "laggards' frozen snapshot — " + FROZEN_FLAGS.split(": ", 1)[1]}),
-    Case("GET", H + "/{hospital_id}/feedback-report/{filename}", H + f"/{{hospital}}/feedback-report/{DONE}.pdf",
-         ("zj_analyst>province", "h001_viewer>hospital")),
+    Case("GET", REPORT, H + f"/{{hospital}}/feedback-report/{DONE}.html", (*READERS, ICU_S)),
+    Case("GET", REPORT, H + f"/{{hospital}}/feedback-report/{DONE}.pdf", (ANALYST_P, VIEW_H)),
     Case("PUT", C + "/{qc_center_id}/benchmark-settings", C + "/{center}/benchmark-settings",
-         ("zj_admin>province", "zj_icu>province", "h001_submitter>province"),
+         (ADMIN_P, ICU_P, SUB_P),
          body=lambda p: {"min_denominator": 7}),
     Case("PUT", C + "/{qc_center_id}/targets/{indicator}", C + "/{center}/targets/NIT-2023-VIII.1",
-         ("zj_admin>province", "zj_icu>province", "h001_submitter>province"),
-         body=lambda p: {"target": "0.5", "note": "cross-tenant test"}),
+         (ADMIN_P, ICU_P, SUB_P), body=lambda p: {"target": "0.5", "note": "cross-tenant test"}),
 )
 
 EXEMPT: dict[tuple[str, str], str] = {
@@ -221,4 +201,5 @@ EXEMPT: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/catalog/{year}"): "public goal catalog",
     ("GET", "/fhir/Measure/{code}"): "public catalog indicator as a FHIR Measure",
     ("GET", "/api/v1/review-queue"): "no tenant-bearing parameter: lists the caller's own scope only",
+    ("MOUNT", "/dash"): "Dash dashboards: session-bound scope, forged callbacks in tests/dash/test_scope.py",
 }

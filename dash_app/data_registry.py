@@ -1,0 +1,106 @@
+"""Network administration from the dashboards: create networks, add and end dated memberships.
+
+Calls ``services.registry.networks`` through ``Database.unit_of_work(actor)`` like the API; who may
+do what is decided there (and by row-level security). Problems come back as data — ``{"ok": …}`` or
+``{"detail": …, "problems": [{"field", "problem"}]}`` — for the page to show next to the form.
+"""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+from dash_app.data_submission import outcome
+from services.core.actor import Actor
+from services.core.db import Database
+from services.models import Hospital, QcCenter
+from services.registry import networks
+from services.registry.queries import hospitals_stmt, qc_centers_stmt
+from services.registry.schemas import MemberRead, MembershipCreate, MembershipEnd, NetworkCreate, NetworkRead
+
+INVALID = "输入无效，请检查标出的字段 / the input is invalid: check the fields named below"
+
+
+def invalid(exc: ValidationError) -> dict:
+    """A pydantic error as the same shape the services' ValidationFailed gives."""
+    problems = [{"field": ".".join(str(p) for p in e["loc"]) or "—", "problem": e["msg"]} for e in exc.errors()]
+    return {"detail": INVALID, "problems": problems}
+
+
+def qc_center_options(db: Database, actor: Actor) -> list[dict]:
+    """Active QC centers in the actor's scope (the service re-checks which ones it may use)."""
+    with db.unit_of_work(actor) as session:
+        stmt = qc_centers_stmt(actor).where(QcCenter.active.is_(True)).order_by(QcCenter.province_code, QcCenter.id)
+        return [{"value": c.id, "label": c.name} for c in session.execute(stmt).scalars()]
+
+
+def network_options(db: Database, actor: Actor) -> list[dict]:
+    """Networks in scope, the actor's own province's first (national ones are for national admins)."""
+    with db.unit_of_work(actor) as session:
+        found = sorted(networks.list_networks(session, actor), key=lambda n: (n.province_code is None, n.id))
+        return [{"value": n.id, "label": f"{n.name}{'' if n.active else ' (停用 / inactive)'}"} for n in found]
+
+
+def create_network(db: Database, actor: Actor, *, qc_center_id: object, kind: object, name: object,
+                   description: object = "") -> dict:
+    try:
+        payload = NetworkCreate(qc_center_id=qc_center_id or 0, kind=kind, name=(name or "").strip(),
+                                description=(description or "").strip())
+    except ValidationError as exc:
+        return invalid(exc)
+
+    def call() -> NetworkRead:
+        with db.unit_of_work(actor) as session:
+            return NetworkRead.model_validate(networks.create_network(session, actor, data=payload))
+
+    return outcome(call)
+
+
+def memberships(db: Database, actor: Actor, network_id: int) -> list[dict]:
+    """Every membership of the network, past and present (nothing is ever deleted)."""
+    with db.unit_of_work(actor) as session:
+        return [m.model_dump(mode="json") for m in networks.list_memberships(session, actor, network_id=network_id)]
+
+
+def add_member(db: Database, actor: Actor, *, network_id: int, hospital_id: object, valid_from: object,
+               valid_to: object) -> dict:
+    try:
+        payload = MembershipCreate(hospital_id=hospital_id or 0, valid_from=valid_from or None,
+                                   valid_to=valid_to or None)
+    except ValidationError as exc:
+        return invalid(exc)
+
+    def call() -> MemberRead:
+        with db.unit_of_work(actor) as session:
+            created = networks.add_member(session, actor, network_id=network_id, data=payload)
+            return MemberRead.model_validate(created)
+
+    return outcome(call)
+
+
+def end_membership(db: Database, actor: Actor, *, network_id: int, membership_id: object, valid_to: object,
+                   reason: object = "") -> dict:
+    if not membership_id:
+        return {"detail": "请选择要结束的成员资格 / choose the membership to end",
+                "problems": [{"field": "membership_id", "problem": "required"}]}
+    try:
+        payload = MembershipEnd(valid_to=valid_to or None, reason=(reason or "").strip())
+    except ValidationError as exc:
+        return invalid(exc)
+
+    def call() -> MemberRead:
+        with db.unit_of_work(actor) as session:
+            ended = networks.end_membership(session, actor, network_id=network_id, membership_id=int(membership_id),
+                                            data=payload)
+            return MemberRead.model_validate(ended)
+
+    return outcome(call)
+
+
+def hospital_choices(db: Database, actor: Actor, province: str | None) -> list[dict]:
+    """Active hospitals in scope (of ``province`` when given) for the add-member form."""
+    with db.unit_of_work(actor) as session:
+        stmt = hospitals_stmt(actor).where(Hospital.active.is_(True))
+        if province:
+            stmt = stmt.where(Hospital.province_code == province)
+        return [{"value": h.id, "label": h.name} for h in session.execute(stmt.order_by(Hospital.id)).scalars()]
+
