@@ -95,6 +95,7 @@ E503_PDF = {
     "detail": "服务器未安装 Chromium，无法生成 PDF；请使用 HTML 版本并在浏览器中打印 / Chromium is not installed on the "
     "server, so no PDF can be produced: use the .html report and print it from a browser",
 }
+E503_DB = {"error": "database_unavailable", "detail": "数据库暂时不可用，请稍后重试 / the database is unavailable, retry shortly"}
 E404_CATALOG = {"error": "not_found", "detail": "2031 年目录尚未发布 / no catalog published for 2031", "year": 2031}
 
 # -- health, identity, catalog ----------------------------------------------------------------------

@@ -1,12 +1,25 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from pydantic import BaseModel
 from sqlalchemy import text
+
+from platform_api.openapi_examples import E503_DB, HEALTH, error, ok
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", summary="健康检查 / health check")
+class HealthRead(BaseModel):
+    status: str
+    database: str
+
+
+@router.get(
+    "/health", response_model=HealthRead, summary="健康检查 / health check",
+    description="无需登录；数据库不可用时回答 503 database_unavailable / no login; answers 503 "
+    "database_unavailable when the database cannot be reached.",
+    responses={200: ok(HEALTH), 503: error("数据库不可用（带 Retry-After）/ database unavailable (with Retry-After)", E503_DB)},
+)
 def health(request: Request) -> dict:
     with request.app.state.database.engine.connect() as conn:
         conn.execute(text("SELECT 1"))

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Body, Query, Request
 
 from platform_api.auth.deps import CurrentActor
 from platform_api.deps import DbSession
-from platform_api.routers.registry import NOT_FOUND, WRITE_RESPONSES, denials
+from platform_api.openapi_examples import (
+    HOSPITAL,
+    HOSPITAL_CREATE_IN,
+    HOSPITAL_CREATED,
+    HOSPITAL_DEACTIVATED,
+    HOSPITAL_UPDATED,
+    body_examples,
+    ok,
+)
+from platform_api.routers.registry import BAD_PARAMETERS, NOT_FOUND, WRITE_RESPONSES, denials
 from services.identity.permissions import require
 from services.registry import hospitals
 from services.registry.schemas import HospitalCreate, HospitalDeactivate, HospitalRead, HospitalUpdate
@@ -17,7 +26,12 @@ router = APIRouter(prefix="/api/v1/hospitals", tags=["registry"])
 READ, WRITE = "registry.read", "registry.hospital.write"
 
 
-@router.get("", response_model=list[HospitalRead], summary="医院列表 / list hospitals in your scope")
+@router.get(
+    "", response_model=list[HospitalRead], summary="医院列表 / list hospitals in your scope",
+    description="按 ID 排序，limit/offset 分页；省级账号只看到本省 / ordered by id, paged with limit/offset; "
+    "provincial accounts see their own province only.",
+    responses={200: ok([HOSPITAL]), **BAD_PARAMETERS},
+)
 def list_hospitals(
     session: DbSession,
     actor: CurrentActor,
@@ -36,13 +50,18 @@ def list_hospitals(
     "",
     response_model=HospitalRead,
     status_code=201,
-    responses=WRITE_RESPONSES,
+    responses={201: ok(HOSPITAL_CREATED, "已登记 / registered"), **WRITE_RESPONSES},
     summary="登记医院 / register a hospital",
     description="校验统一社会信用代码（GB 32100）与地市归属 / checks the credit code and that the prefecture "
     "lies in the province. 省级管理员只能在本省登记 / provincial admins register in their own province.",
 )
 def create_hospital(  # noqa: ANN201
-    data: HospitalCreate, session: DbSession, actor: CurrentActor, request: Request
+    data: Annotated[HospitalCreate, Body(openapi_examples=body_examples(
+        own_province=("本省登记（省级管理员）/ in your own province", HOSPITAL_CREATE_IN),
+        national=("写明省份（国家级管理员）/ naming the province (national admins)",
+                  {"province_code": "330000", **HOSPITAL_CREATE_IN}),
+    ))],
+    session: DbSession, actor: CurrentActor, request: Request,
 ):
     with denials(request, actor, "hospital.create", "hospital"):
         require(actor, WRITE)
@@ -50,7 +69,8 @@ def create_hospital(  # noqa: ANN201
 
 
 @router.get(
-    "/{hospital_id}", response_model=HospitalRead, responses=NOT_FOUND, summary="医院详情 / one hospital"
+    "/{hospital_id}", response_model=HospitalRead, summary="医院详情 / one hospital",
+    responses={200: ok(HOSPITAL), **NOT_FOUND, **BAD_PARAMETERS},
 )
 def get_hospital(hospital_id: int, session: DbSession, actor: CurrentActor):  # noqa: ANN201
     require(actor, READ)
@@ -60,11 +80,16 @@ def get_hospital(hospital_id: int, session: DbSession, actor: CurrentActor):  # 
 @router.patch(
     "/{hospital_id}",
     response_model=HospitalRead,
-    responses={**NOT_FOUND, **WRITE_RESPONSES},
+    responses={200: ok(HOSPITAL_UPDATED), **NOT_FOUND, **WRITE_RESPONSES},
     summary="修改医院信息 / update a hospital",
+    description="只改所给字段；reason 记入审计日志 / changes only the fields sent; `reason` goes to the audit log.",
 )
 def update_hospital(  # noqa: ANN201
-    hospital_id: int, data: HospitalUpdate, session: DbSession, actor: CurrentActor, request: Request
+    hospital_id: int,
+    data: Annotated[HospitalUpdate, Body(openapi_examples=body_examples(
+        beds=("床位变化 / new bed count", {"beds": 520, "reason": "扩建病房 / new ward opened"}),
+    ))],
+    session: DbSession, actor: CurrentActor, request: Request,
 ):
     with denials(request, actor, "hospital.update", "hospital", hospital_id):
         require(actor, WRITE)
@@ -74,11 +99,15 @@ def update_hospital(  # noqa: ANN201
 @router.post(
     "/{hospital_id}/deactivate",
     response_model=HospitalRead,
-    responses={**NOT_FOUND, **WRITE_RESPONSES},
+    responses={200: ok(HOSPITAL_DEACTIVATED), **NOT_FOUND, **WRITE_RESPONSES},
     summary="停用医院（保留历史）/ deactivate a hospital, keeping its history",
 )
 def deactivate_hospital(  # noqa: ANN201
-    hospital_id: int, data: HospitalDeactivate, session: DbSession, actor: CurrentActor, request: Request
+    hospital_id: int,
+    data: Annotated[HospitalDeactivate, Body(openapi_examples=body_examples(
+        merged=("医院合并 / merged", {"reason": "医院合并 / merged into another hospital"}),
+    ))],
+    session: DbSession, actor: CurrentActor, request: Request,
 ):
     with denials(request, actor, "hospital.deactivate", "hospital", hospital_id):
         require(actor, WRITE)

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from platform_api.auth.deps import CurrentActor
+from platform_api.openapi_examples import ME, ok
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
 
@@ -21,7 +22,11 @@ class MeRead(BaseModel):
     client_id: str | None
 
 
-@router.get("/me", response_model=MeRead, summary="当前用户 / the authenticated caller")
+@router.get(
+    "/me", response_model=MeRead, summary="当前用户 / the authenticated caller", responses={200: ok(ME)},
+    description="令牌中平台读到的身份与范围（用于排查 Keycloak 映射）/ the identity and scope the API reads from "
+    "your token (useful to debug Keycloak mappers).",
+)
 def read_me(actor: CurrentActor) -> MeRead:
     return MeRead(
         subject=actor.subject,

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Body, Query, Request
 
 from platform_api.auth.deps import CurrentActor
 from platform_api.deps import DbSession
-from platform_api.routers.registry import NOT_FOUND, WRITE_RESPONSES, denials
+from platform_api.openapi_examples import (
+    MEMBER_ADDED,
+    MEMBER_ENDED,
+    MEMBERS,
+    NETWORK,
+    NETWORK_UPDATED,
+    NETWORKS,
+    body_examples,
+    ok,
+)
+from platform_api.routers.registry import BAD_PARAMETERS, NOT_FOUND, WRITE_RESPONSES, denials
 from services.core.errors import ValidationFailed
 from services.core.quarter import Quarter
 from services.identity.permissions import require
@@ -35,7 +45,11 @@ def _quarter(text: str) -> Quarter:
         ) from exc
 
 
-@router.get("", response_model=list[NetworkRead], summary="网络列表 / list networks")
+@router.get(
+    "", response_model=list[NetworkRead], summary="网络列表 / list networks",
+    description="本省网络与全国性网络 / your province's networks and the national ones.",
+    responses={200: ok(NETWORKS), **BAD_PARAMETERS},
+)
 def list_networks(
     session: DbSession, actor: CurrentActor, qc_center_id: int | None = None, active: bool | None = None
 ) -> list:
@@ -47,13 +61,17 @@ def list_networks(
     "",
     response_model=NetworkRead,
     status_code=201,
-    responses=WRITE_RESPONSES,
+    responses={201: ok(NETWORK, "已定义 / defined"), **WRITE_RESPONSES},
     summary="定义网络 / define a network",
     description="省级网络只含本省医院；全国性网络由国家级质控中心定义 / a provincial network holds its province's "
     "hospitals only; national networks are defined by national QC centers.",
 )
 def create_network(  # noqa: ANN201
-    data: NetworkCreate, session: DbSession, actor: CurrentActor, request: Request
+    data: Annotated[NetworkCreate, Body(openapi_examples=body_examples(alliance=("医联体 / medical alliance", {
+        "qc_center_id": 2, "kind": "medical_alliance", "name": "杭州城市医疗集团",
+        "description": "城市医联体 / urban alliance"}),
+    ))],
+    session: DbSession, actor: CurrentActor, request: Request,
 ):
     with denials(request, actor, "network.create", "network"):
         require(actor, WRITE)
@@ -61,7 +79,8 @@ def create_network(  # noqa: ANN201
 
 
 @router.get(
-    "/{network_id}", response_model=NetworkRead, responses=NOT_FOUND, summary="网络详情 / one network"
+    "/{network_id}", response_model=NetworkRead, summary="网络详情 / one network",
+    responses={200: ok(NETWORK), **NOT_FOUND, **BAD_PARAMETERS},
 )
 def get_network(network_id: int, session: DbSession, actor: CurrentActor):  # noqa: ANN201
     require(actor, READ)
@@ -71,11 +90,16 @@ def get_network(network_id: int, session: DbSession, actor: CurrentActor):  # no
 @router.patch(
     "/{network_id}",
     response_model=NetworkRead,
-    responses={**NOT_FOUND, **WRITE_RESPONSES},
+    responses={200: ok(NETWORK_UPDATED), **NOT_FOUND, **WRITE_RESPONSES},
     summary="修改网络 / update a network",
 )
 def update_network(  # noqa: ANN201
-    network_id: int, data: NetworkUpdate, session: DbSession, actor: CurrentActor, request: Request
+    network_id: int,
+    data: Annotated[NetworkUpdate, Body(openapi_examples=body_examples(
+        describe=("修改说明 / new description", {"description": "杭州市紧密型城市医疗集团", "reason": "更新说明 / clarified"}),
+        retire=("停用网络 / deactivate", {"active": False, "reason": "医联体解散 / alliance dissolved"}),
+    ))],
+    session: DbSession, actor: CurrentActor, request: Request,
 ):
     with denials(request, actor, "network.update", "network", network_id):
         require(actor, WRITE)
@@ -85,7 +109,7 @@ def update_network(  # noqa: ANN201
 @router.get(
     "/{network_id}/members",
     response_model=list[MemberRead],
-    responses=NOT_FOUND,
+    responses={200: ok(MEMBERS), **NOT_FOUND, **BAD_PARAMETERS},
     summary="网络成员 / members of a network",
     description="指定 quarter 时返回该季度内任一时间有效的成员；否则返回全部历史 / with `quarter`, the "
     "memberships in effect at any time during that quarter; without it, the whole history.",
@@ -106,13 +130,19 @@ def list_members(
     "/{network_id}/members",
     response_model=MemberRead,
     status_code=201,
-    responses={**NOT_FOUND, **WRITE_RESPONSES},
+    responses={201: ok(MEMBER_ADDED, "已加入（hospital_name 为空，列表中才有）/ added (hospital_name is "
+                       "filled in the member list only)"), **NOT_FOUND, **WRITE_RESPONSES},
     summary="加入网络 / add a hospital to a network",
     description="成员期间为 [valid_from, valid_to)，同一医院不得重叠 / membership covers [valid_from, valid_to) "
     "and must not overlap another membership of the same hospital (409).",
 )
 def add_member(  # noqa: ANN201
-    network_id: int, data: MembershipCreate, session: DbSession, actor: CurrentActor, request: Request
+    network_id: int,
+    data: Annotated[MembershipCreate, Body(openapi_examples=body_examples(
+        open_ended=("持续成员 / open-ended", {"hospital_id": 1, "valid_from": "2023-01-01"}),
+        dated=("限定期间 / for a period", {"hospital_id": 1, "valid_from": "2023-01-01", "valid_to": "2024-01-01"}),
+    ))],
+    session: DbSession, actor: CurrentActor, request: Request,
 ):
     with denials(request, actor, "network.member.add", "network", network_id):
         require(actor, WRITE)
@@ -122,13 +152,16 @@ def add_member(  # noqa: ANN201
 @router.patch(
     "/{network_id}/members/{membership_id}",
     response_model=MemberRead,
-    responses={**NOT_FOUND, **WRITE_RESPONSES},
+    responses={200: ok(MEMBER_ENDED), **NOT_FOUND, **WRITE_RESPONSES},
     summary="结束成员资格 / end a membership",
+    description="valid_to 为第一天不再是成员的日期 / `valid_to` is the first day no longer a member.",
 )
 def end_membership(  # noqa: ANN201
     network_id: int,
     membership_id: int,
-    data: MembershipEnd,
+    data: Annotated[MembershipEnd, Body(openapi_examples=body_examples(
+        left=("退出 / left", {"valid_to": "2024-01-01", "reason": "退出医联体 / left the alliance"}),
+    ))],
     session: DbSession,
     actor: CurrentActor,
     request: Request,

@@ -15,7 +15,6 @@ from platform_api.app import create_app
 from platform_api.auth.dev_directory import DevClient, DevDirectory
 from platform_api.auth.dev_issuer import start_dev_issuer
 from platform_api.auth.verify import TokenVerifier
-from platform_api.routers.benchmark_routes import register_routers
 from platform_api.settings import ApiSettings
 from services.benchmark.report import chromium_path
 from services.core.actor import Actor, Role
@@ -44,7 +43,6 @@ def live():  # noqa: ANN201
         settings = ApiSettings(environment="test", dev_issuer=True, dev_issuer_port=urlparse(issuer.base_url).port)
         app = create_app(database=database, settings=settings,
                          verifier=TokenVerifier(server_url=issuer.base_url, realm="qcp"))
-        register_routers(app)
         server = ServerThread(app).start()
         api = LiveApi(base_url=server.base_url, issuer=issuer, directory=directory)
         yield api, world

@@ -15,7 +15,6 @@ from platform_api.app import create_app
 from platform_api.auth.dev_directory import DevClient, DevDirectory
 from platform_api.auth.dev_issuer import start_dev_issuer
 from platform_api.auth.verify import TokenVerifier
-from platform_api.routers.registry import register_routers
 from platform_api.settings import ApiSettings
 from services.core.actor import Actor, Role
 from services.core.db import Database
@@ -46,8 +45,6 @@ def api() -> Iterator[LiveApi]:
             settings=settings,
             verifier=TokenVerifier(server_url=issuer.base_url, realm="qcp"),
         )
-        if not any(getattr(r, "path", "") == "/api/v1/hospitals" for r in app.routes):
-            register_routers(app)  # until create_app calls it
         server = ServerThread(app).start()
         live = LiveApi(base_url=server.base_url, issuer=issuer, directory=directory)
         live.owner = owner

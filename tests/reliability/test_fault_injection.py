@@ -153,6 +153,7 @@ def test_api_worker_killed_under_load(fault_db):
         time.sleep(1.5)
         load.finish(threads)
         first = verify(rel, load)
+        errors = sum(1 for s in load.sent if s.outcome == "error")
         retried = load.retry_unanswered()
         final = verify(rel, load)
     finally:
@@ -162,5 +163,5 @@ def test_api_worker_killed_under_load(fault_db):
     assert load.statuses[500] == 0
     assert all(s.outcome == "ok" for s in load.sent)
     write_artifact("fault_worker", {"faults_injected": kills, "statuses": dict(load.statuses),
-                                    "connection_errors": sum(1 for s in load.sent if s.outcome == "error"),
+                                    "connection_errors": errors,
                                     "retried": retried, "after_kill": first, "after_retries": final})

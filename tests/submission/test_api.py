@@ -26,7 +26,6 @@ def live(committed):
     from platform_api.auth.dev_directory import DevClient, DevDirectory
     from platform_api.auth.dev_issuer import start_dev_issuer
     from platform_api.auth.verify import TokenVerifier
-    from platform_api.routers.submission_routes import register_routers
     from platform_api.settings import ApiSettings
     from tests.api_harness import LiveApi, ServerThread
 
@@ -35,8 +34,6 @@ def live(committed):
     settings = ApiSettings(environment="test", dev_issuer=True, dev_issuer_port=urlparse(issuer.base_url).port)
     app = create_app(database=app_database, settings=settings,
                      verifier=TokenVerifier(server_url=issuer.base_url, realm="qcp"))
-    if not any(getattr(r, "path", "") == "/api/v1/review-queue" for r in app.routes):
-        register_routers(app)
     server = ServerThread(app).start()
     api = LiveApi(base_url=server.base_url, issuer=issuer, directory=directory)
     yield api

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlparse
 
-import httpx
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import text
@@ -27,33 +25,9 @@ FHIR = {"Content-Type": "application/fhir+json"}
 
 
 @pytest.fixture(scope="module")
-def live(request, app_database):
-    """The session ``api`` when create_app mounts these routers; else the same harness with them mounted."""
-    api = request.getfixturevalue("api")
-    with httpx.Client(base_url=api.base_url) as probe:
-        if "/fhir/MeasureReport" in probe.get("/openapi.json").json()["paths"]:
-            yield api
-            return
-    from platform_api.app import create_app
-    from platform_api.auth.verify import TokenVerifier
-    from platform_api.routers.io_routes import register_routers
-    from platform_api.settings import ApiSettings
-    from tests.api_harness import LiveApi, ServerThread
-
-    settings = ApiSettings(
-        environment="test", dev_issuer=True, dev_issuer_port=urlparse(api.issuer.base_url).port
-    )
-    app = create_app(
-        database=app_database,
-        settings=settings,
-        verifier=TokenVerifier(server_url=api.issuer.base_url, realm="qcp"),
-    )
-    register_routers(app)
-    server = ServerThread(app).start()
-    own = LiveApi(base_url=server.base_url, issuer=api.issuer, directory=api.directory)
-    yield own
-    own.close()
-    server.stop()
+def live(api):
+    """The session's live API (create_app mounts the upload and FHIR routers)."""
+    return api
 
 
 @pytest.fixture
