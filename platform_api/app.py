@@ -34,7 +34,15 @@ def create_app(
 
 
 def _include_routers(app: FastAPI) -> None:
-    from platform_api.routers import benchmark_routes, catalog, health, io_routes, me, registry, submission_routes
+    from platform_api.routers import (
+        benchmark_routes,
+        catalog,
+        health,
+        io_routes,
+        me,
+        registry,
+        submission_routes,
+    )
 
     app.include_router(health.router)
     app.include_router(me.router)

@@ -44,8 +44,6 @@ from platform_api.settings import ApiSettings
 
 INT64 = 2**63
 
-# -- responses -------------------------------------------------------------------------------------
-
 
 async def send_json(send: Send, status: int, body: dict, headers: dict[str, str] | None = None) -> None:
     data = json.dumps(body, ensure_ascii=False).encode()
@@ -61,8 +59,6 @@ def _header(scope: Scope, name: bytes) -> str | None:
             return value.decode("latin-1")
     return None
 
-
-# -- rate limiting ---------------------------------------------------------------------------------
 
 
 class TokenBucketLimiter:
@@ -166,14 +162,10 @@ class RateLimit:
             await self.app(scope, receive, send)
             return
         seconds = max(1, math.ceil(wait))
-        await send_json(send, 429, {
-            "error": "rate_limited",
-            "detail": f"请求过于频繁，请在 {seconds} 秒后重试 / too many requests: retry after {seconds} s",
-            "retry_after": seconds,
-        }, {"Retry-After": str(seconds)})
+        await send_json(send, 429, {"error": "rate_limited", "retry_after": seconds, "detail": f"请求过于频繁，请在 "
+                                    f"{seconds} 秒后重试 / too many requests: retry after {seconds} s"},
+                        {"Retry-After": str(seconds)})
 
-
-# -- request body ----------------------------------------------------------------------------------
 
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
@@ -304,8 +296,6 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-# -- security headers ------------------------------------------------------------------------------
-
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 DOCS_CDN = "https://cdn.jsdelivr.net"
 # Fallback for /dash when the Dash server sets no CSP itself: Dash renders with inline scripts.
@@ -333,13 +323,9 @@ class SecurityHeaders:
         self.hsts = f"max-age={settings.hsts_max_age_seconds}; includeSubDomains"
 
     def _common(self, scope: Scope) -> dict[str, str]:
-        headers = {
-            "x-content-type-options": "nosniff",
-            "x-frame-options": "DENY",
-            "referrer-policy": "no-referrer",
-            "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
-            "cross-origin-opener-policy": "same-origin",
-        }
+        headers = {"x-content-type-options": "nosniff", "x-frame-options": "DENY", "referrer-policy": "no-referrer",
+                   "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+                   "cross-origin-opener-policy": "same-origin"}
         tls = self.settings.behind_tls or scope.get("scheme") == "https"
         if tls and self.settings.hsts_max_age_seconds > 0:
             headers["strict-transport-security"] = self.hsts
@@ -391,16 +377,10 @@ def _merged(raw: list[tuple[bytes, bytes]], extra: dict[str, str]) -> list[tuple
     return list(raw) + [(k.encode(), v.encode()) for k, v in extra.items() if k.encode() not in present]
 
 
-ERROR_SCHEMA = {
-    "title": "ErrorBody",
-    "type": "object",
-    "required": ["error", "detail"],
-    "properties": {
-        "error": {"type": "string", "description": "稳定的错误代码 / stable error code"},
-        "detail": {"type": "string", "description": "中文 / English message"},
-        "problems": {"type": "array", "items": {"type": "object"}},
-    },
-}
+ERROR_SCHEMA = {"title": "ErrorBody", "type": "object", "required": ["error", "detail"], "properties": {
+    "error": {"type": "string", "description": "稳定的错误代码 / stable error code"},
+    "detail": {"type": "string", "description": "中文 / English message"},
+    "problems": {"type": "array", "items": {"type": "object"}}}}
 GUARD_RESPONSES = {
     "400": "请求体无法解析（非 UTF-8、嵌套过深）/ unreadable body (not UTF-8, nested too deep)",
     "413": "请求体过大 / the request body is too large",

@@ -11,8 +11,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.submission.io_template import XLSX_MEDIA_TYPE
+
 FHIR_JSON = "application/fhir+json"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = XLSX_MEDIA_TYPE
 BINARY = {"type": "string", "format": "binary"}
 FILE_NOTE = "UTF-8（带 BOM）、CRLF 换行 / UTF-8 with a BOM, CRLF line ends"
 
@@ -86,9 +88,19 @@ E415 = {
     "detail": "不支持的文件类型 application/pdf：请上传 CSV 或 XLSX / unsupported file type application/pdf: "
     "upload CSV (text/csv) or XLSX",
 }
+E409_OVERLAP = {
+    "error": "conflict", "existing_id": 35,
+    "detail": "医院 1 在该网络已有重叠的成员资格 [2023-01-01, ∞)（id 35）/ hospital 1 already has an overlapping "
+    "membership [2023-01-01, ∞) (id 35) in this network",
+}
 E409_FROZEN = {
     "error": "conflict", "detail": "浙江省 2023Q3 的标记已冻结 / flags for province:330000 2023Q3 are already frozen",
     "scope": "province:330000", "quarter": "2023Q3",
+}
+E403_ROLLUP = {
+    "error": "forbidden", "action": "rollup.read",
+    "detail": "无权查看汇总统计（角色：hospital_submitter）/ your roles (hospital_submitter) may not read roll-ups "
+    "(rollup.read)",
 }
 E503_PDF = {
     "error": "pdf_unavailable",
@@ -96,6 +108,10 @@ E503_PDF = {
     "server, so no PDF can be produced: use the .html report and print it from a browser",
 }
 E503_DB = {"error": "database_unavailable", "detail": "数据库暂时不可用，请稍后重试 / the database is unavailable, retry shortly"}
+E422_CATALOG = {
+    "error": "validation_failed", "problems": [{"field": "from", "problem": "from >= to"}],
+    "detail": "起始年度 2023 必须早于目标年度 2022 / from (2023) must be earlier than to (2022)",
+}
 E404_CATALOG = {"error": "not_found", "detail": "2031 年目录尚未发布 / no catalog published for 2031", "year": 2031}
 
 # -- health, identity, catalog ----------------------------------------------------------------------

@@ -9,6 +9,8 @@ from fastapi import APIRouter, Query
 
 from platform_api.auth.deps import CurrentActor
 from platform_api.deps import DbSession
+from platform_api.openapi_examples import AUDIT_PAGE, ok
+from platform_api.routers.registry import BAD_PARAMETERS, FORBIDDEN
 from services import audit
 from services.identity.permissions import require
 
@@ -18,6 +20,7 @@ router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 @router.get(
     "",
     response_model=audit.AuditPage,
+    responses={200: ok(AUDIT_PAGE), **FORBIDDEN, **BAD_PARAMETERS},
     summary="审计日志 / the audit log",
     description="按时间倒序；用 next_cursor 翻页 / newest first; pass `next_cursor` as `cursor` for the next page.",
 )

@@ -9,10 +9,26 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response
+from pydantic import BaseModel
 
 from platform_api.auth.deps import CurrentActor
 from platform_api.deps import DbSession
-from platform_api.routers.registry import FORBIDDEN, NOT_FOUND
+from platform_api.openapi_examples import (
+    BENCHMARK,
+    BENCHMARK_CSV,
+    BINARY,
+    E409_FROZEN,
+    FILE_NOTE,
+    FLAG_SNAPSHOT,
+    HOSPITAL_YOY,
+    LAGGARDS,
+    LAGGARDS_CSV,
+    SCOPE_YOY,
+    XLSX,
+    error,
+    ok,
+)
+from platform_api.routers.registry import BAD_PARAMETERS, FORBIDDEN, NOT_FOUND
 from services.benchmark import benchmarks as benchmark_service
 from services.benchmark import exports, laggards, snapshots, views, yoy
 from services.core.errors import ValidationFailed
@@ -25,6 +41,27 @@ ScopeParam = Annotated[str | None, Query(
     examples=["province:330000"],
     description="province:330000 | network:12 | peer:三级综合@330000 | nation（默认：本省 / default: own province）")]
 QuarterParam = Annotated[str, Query(examples=["2023Q3"], description="YYYYQn")]
+
+
+READ_ERRORS = {**NOT_FOUND, **FORBIDDEN, **BAD_PARAMETERS}
+
+
+def table(example: dict, csv: str) -> dict:
+    """format=json (the example), csv (its first lines) or xlsx (the same table as a workbook)."""
+    return {200: {"description": f"format=json | csv | xlsx；CSV {FILE_NOTE}", "content": {
+        "application/json": {"example": example}, "text/csv": {"example": csv}, XLSX: {"schema": BINARY}}}}
+
+
+class FlagSnapshotRead(BaseModel):
+    snapshot_id: int
+    scope: str
+    quarter: str
+    data_version: int
+    data_hash: str
+    values_used: int
+    min_denominator: int
+    trigger: str
+    created_by: str
 
 
 def parse_quarter(text: str) -> Quarter:
@@ -40,7 +77,10 @@ def file_response(rows: list[dict], columns, fmt: str, *, name: str, meta: dict)
                     headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
 
 
-@router.get("/benchmarks", summary="指标对标 / benchmark of indicators in a scope", responses={**NOT_FOUND, **FORBIDDEN})
+@router.get("/benchmarks", summary="指标对标 / benchmark of indicators in a scope",
+            description="合并率、分位数、漏斗图控制限与每家医院的信号；默认只用审核通过的数据 / pooled rate, "
+            "percentiles, funnel limits and each hospital's signal; approved data only unless include_submitted.",
+            responses={**table(BENCHMARK, BENCHMARK_CSV), **READ_ERRORS})
 def get_benchmarks(
     session: DbSession, actor: CurrentActor, quarter: QuarterParam, scope: ScopeParam = None,
     indicator: Annotated[str | None, Query(examples=["NIT-2023-I.1"])] = None,
@@ -55,7 +95,10 @@ def get_benchmarks(
                          meta=views.report_meta(report))
 
 
-@router.get("/laggards", summary="落后标记 / laggard flags of a scope", responses={**NOT_FOUND, **FORBIDDEN})
+@router.get("/laggards", summary="落后标记 / laggard flags of a scope",
+            description="窗口锁定后读冻结快照（frozen=true），否则实时计算 / the frozen snapshot once the window "
+            "locked (frozen=true), computed live otherwise or with live=true.",
+            responses={**table(LAGGARDS, LAGGARDS_CSV), **READ_ERRORS})
 def get_laggards(
     session: DbSession, actor: CurrentActor, quarter: QuarterParam, scope: ScopeParam = None,
     live: Annotated[bool, Query(description="忽略冻结快照，实时计算 / ignore the frozen snapshot")] = False,
@@ -70,7 +113,9 @@ def get_laggards(
 
 
 @router.get("/hospitals/{hospital_id}/yoy", summary="医院同比 / a hospital's year-over-year changes",
-            responses={**NOT_FOUND, **FORBIDDEN})
+            description="与上年同季度比较，沿目录谱系找到上年指标并给出可比性 / against the same quarter a year "
+            "earlier, following catalog lineage, with comparability and a verdict.",
+            responses={200: ok(HOSPITAL_YOY), **READ_ERRORS})
 def get_hospital_yoy(session: DbSession, actor: CurrentActor, hospital_id: Annotated[int, Path()],
                      quarter: QuarterParam, include_submitted: bool = False) -> dict:
     return yoy.hospital_yoy(session, actor, hospital_id=hospital_id, quarter=parse_quarter(quarter),
@@ -78,7 +123,7 @@ def get_hospital_yoy(session: DbSession, actor: CurrentActor, hospital_id: Annot
 
 
 @router.get("/yoy", summary="范围合并率同比 / year over year of a scope's pooled rates",
-            responses={**NOT_FOUND, **FORBIDDEN})
+            responses={200: ok(SCOPE_YOY), **READ_ERRORS})
 def get_scope_yoy(session: DbSession, actor: CurrentActor, quarter: QuarterParam, scope: ScopeParam = None,
                   include_submitted: bool = False) -> dict:
     return yoy.scope_yoy(session, actor, quarter=parse_quarter(quarter), scope=scope,
@@ -86,7 +131,11 @@ def get_scope_yoy(session: DbSession, actor: CurrentActor, quarter: QuarterParam
 
 
 @router.post("/flags/{quarter}/freeze", status_code=201, summary="冻结落后标记 / freeze the flags of a quarter",
-             responses={**NOT_FOUND, **FORBIDDEN, 409: {"description": "已冻结 / already frozen"}})
+             response_model=FlagSnapshotRead,
+             description="手动冻结一个范围与季度的标记（锁定窗口时自动冻结）/ freeze a scope's flags by hand "
+             "(they freeze by themselves when the window locks).",
+             responses={201: ok(FLAG_SNAPSHOT, "已冻结 / frozen"), **READ_ERRORS,
+                        409: error("已冻结 / already frozen", E409_FROZEN)})
 def freeze_flags(session: DbSession, actor: CurrentActor, quarter: Annotated[str, Path(examples=["2023Q3"])],
                  scope: ScopeParam = None) -> dict:
     snap = snapshots.freeze(session, actor, quarter=parse_quarter(quarter), scope=scope)

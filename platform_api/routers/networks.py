@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Query, Request
 from platform_api.auth.deps import CurrentActor
 from platform_api.deps import DbSession
 from platform_api.openapi_examples import (
+    E409_OVERLAP,
     MEMBER_ADDED,
     MEMBER_ENDED,
     MEMBERS,
@@ -16,6 +17,7 @@ from platform_api.openapi_examples import (
     NETWORK_UPDATED,
     NETWORKS,
     body_examples,
+    error,
     ok,
 )
 from platform_api.routers.registry import BAD_PARAMETERS, NOT_FOUND, WRITE_RESPONSES, denials
@@ -131,7 +133,8 @@ def list_members(
     response_model=MemberRead,
     status_code=201,
     responses={201: ok(MEMBER_ADDED, "已加入（hospital_name 为空，列表中才有）/ added (hospital_name is "
-                       "filled in the member list only)"), **NOT_FOUND, **WRITE_RESPONSES},
+                       "filled in the member list only)"), **NOT_FOUND, **WRITE_RESPONSES,
+               409: error("与该医院的其他成员期间重叠 / overlaps another membership of the hospital", E409_OVERLAP)},
     summary="加入网络 / add a hospital to a network",
     description="成员期间为 [valid_from, valid_to)，同一医院不得重叠 / membership covers [valid_from, valid_to) "
     "and must not overlap another membership of the same hospital (409).",

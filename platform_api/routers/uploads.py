@@ -20,7 +20,18 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 
 from platform_api.auth.deps import CurrentActor
 from platform_api.deps import DbSession
-from platform_api.routers.registry import NOT_FOUND, WRITE_RESPONSES, denials
+from platform_api.openapi_examples import (
+    BINARY,
+    E413,
+    E415,
+    FILE_NOTE,
+    TEMPLATE_CSV,
+    UPLOAD_RESULT,
+    XLSX,
+    error,
+    ok,
+)
+from platform_api.routers.registry import BAD_PARAMETERS, NOT_FOUND, WRITE_RESPONSES, denials
 from services.core.errors import ValidationFailed
 from services.core.quarter import Quarter
 from services.submission import io_service
@@ -34,9 +45,14 @@ MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the file itsel
 UPLOAD_RESPONSES = {
     **WRITE_RESPONSES,
     **NOT_FOUND,
-    413: {"description": "文件过大 / the file exceeds the size limit"},
-    415: {"description": "不是 CSV 或 XLSX / not CSV or XLSX (or not multipart/form-data)"},
+    413: error("文件过大 / the file exceeds the size limit", E413),
+    415: error("不是 CSV 或 XLSX / not CSV or XLSX (or not multipart/form-data)", E415),
 }
+UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {
+    "schema": {"type": "object", "required": ["file"], "properties": {"file": {
+        **BINARY, "description": "下载的模板填写后上传 / the filled-in template (CSV or XLSX)"}}},
+    "encoding": {"file": {"contentType": f"text/csv, {XLSX}"}},
+}}}}
 
 
 def quarter_path(quarter: Annotated[str, Path(examples=["2023Q2"])]) -> Quarter:
@@ -97,7 +113,8 @@ async def read_upload(request: Request, limit: int) -> Upload:
 @router.get(
     "/template.xlsx",
     response_class=Response,
-    responses={**NOT_FOUND, 200: {"content": {XLSX_MEDIA_TYPE: {}}}},
+    responses={200: {"description": "XLSX 工作簿 / the workbook", "content": {XLSX_MEDIA_TYPE: {"schema": BINARY}}},
+               **NOT_FOUND, **BAD_PARAMETERS},
     summary="下载 XLSX 上报模板 / download the XLSX template",
     description="每个适用指标一行；只有 分子、分母、备注 可编辑 / one row per applicable indicator; only "
     "numerator, denominator and comment are editable. 模板记录医院与季度，传错会被拒绝 / "
@@ -113,8 +130,11 @@ def xlsx_template(
 @router.get(
     "/template.csv",
     response_class=Response,
-    responses={**NOT_FOUND, 200: {"content": {"text/csv": {}}}},
+    responses={200: ok(TEMPLATE_CSV, f"CSV 模板，{FILE_NOTE} / the CSV template", "text/csv"),
+               **NOT_FOUND, **BAD_PARAMETERS},
     summary="下载 CSV 上报模板 / download the CSV template",
+    description="首行 #QCP 记录医院、季度与目录年度；填写 分子、分母、备注 列 / the #QCP line records hospital, "
+    "quarter and catalog year; fill in the numerator, denominator and comment columns.",
 )
 def csv_template(hospital_id: int, quarter: QuarterPath, session: DbSession, actor: CurrentActor) -> Response:
     data = io_service.template_for(session, actor, hospital_id=hospital_id, quarter=quarter, kind="csv")
@@ -134,7 +154,8 @@ def _download(data: bytes, media_type: str, filename: str) -> Response:
 @router.post(
     "/upload",
     response_model=SubmissionResult,
-    responses=UPLOAD_RESPONSES,
+    responses={200: ok(UPLOAD_RESULT), **UPLOAD_RESPONSES},
+    openapi_extra=UPLOAD_BODY,
     summary="上传 CSV / XLSX 季度数据 / upload a CSV or XLSX file",
     description="multipart/form-data，字段 file。全部接受或全部拒绝，问题注明行号与列 / "
     "all rows are accepted or none; problems name their row and column. "

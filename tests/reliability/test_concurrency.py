@@ -59,14 +59,17 @@ def _review(client: httpx.Client, q: Quarter, rng: random.Random) -> None:
     _record(q, client.post(f"{q.url}/{action}", json=body), action, {})
 
 
+ERRORS: list[str] = []
+
+
 def _record(q: Quarter, response: httpx.Response, action: str, values: dict[str, int]) -> None:
-    assert response.status_code < 500, response.text[:300]
     with _lock:
         if response.is_success:
             q.accepted.append(Accepted(response.json()["version"], action, values))
-        else:
-            assert response.status_code in (403, 409, 422), response.text[:300]
-            q.refused += 1
+            return
+        q.refused += 1
+        if response.status_code not in (403, 404, 409, 422):  # refusals by the rules; anything else is a bug
+            ERRORS.append(f"{action} → {response.status_code}: {response.text[:300]}")
 
 
 def _client_loop(client: httpx.Client, quarters: list[Quarter], step, seed: int) -> None:  # noqa: ANN001
@@ -142,6 +145,7 @@ def _check(rel_api, q: Quarter) -> int:  # noqa: ANN001
 
 def test_concurrent_writers_and_reviewers_equal_a_serial_replay(rel_api, world):
     _run_clients(rel_api, world)
+    assert ERRORS == []
     rows = sum(_check(rel_api, q) for q in world)
     accepted = sum(len(q.accepted) for q in world)
     assert accepted > HOSPITALS * 5
