@@ -110,6 +110,12 @@ def serve(
 
     settings = api_settings()  # refuses unsafe configurations
     preflight(settings)
+    if workers > 1 and not settings.session_secret:
+        from platform_api.settings import UnsafeSettings
+
+        raise UnsafeSettings(
+            "多个进程必须共享会话密钥 / several workers must share QCP_SESSION_SECRET (it signs the dashboard cookie)"
+        )
     if workers > 1:
         uvicorn.run("platform_api.asgi:app", host=host, port=port, workers=workers, log_level="info")
     else:

@@ -166,6 +166,7 @@ def _check_dash_session_expiry(live, app) -> None:  # noqa: ANN001
     assert "script-src" in fresh.headers["Content-Security-Policy"]
     assert fresh.headers["X-Frame-Options"] == "DENY"
     session.last_seen -= ctx.store.idle + 1  # idle for longer than the idle timeout
+    ctx.store.save(session)  # the store is shared by workers (PostgreSQL): write the change back
     expired = httpx.get(f"{live.base_url}/dash/", cookies=cookies)
     assert expired.status_code in (302, 303, 401) and "/dash/login" in expired.headers.get("location", "/dash/login")
 
