@@ -20,8 +20,8 @@ router = APIRouter(prefix="/api/v1", tags=["benchmarks"])
 
 @router.get("/rollups", summary="全国汇总 / national rollups by province",
             description="各省的完整率、合并率、中位数与落后数，省级漏斗图与 8 个季度的趋势；省级账号只看到本省 / "
-            "per province: completeness, pooled rate, median, laggards; a funnel of provinces and an 8-quarter "
-            "trend. Provincial accounts see their own province.",
+            "per province: completeness, pooled rate, median, laggards; a funnel of provinces and an "
+            "8-quarter trend. Provincial accounts see their own province.",
             responses={200: ok(ROLLUPS), 403: error("医院账号无权查看汇总 / hospital accounts may not read roll-ups",
                                                      E403_ROLLUP), **BAD_PARAMETERS})
 def get_rollups(session: DbSession, actor: CurrentActor, quarter: QuarterParam,

@@ -44,7 +44,8 @@ class TargetRead(BaseModel):
 
 
 @router.put("/benchmark-settings", summary="设置最小分母 / set the minimum denominator",
-            response_model=MinDenominatorRead, responses={200: ok(MIN_DENOMINATOR), **WRITE_RESPONSES, **NOT_FOUND})
+            response_model=MinDenominatorRead,
+            responses={200: ok(MIN_DENOMINATOR), **WRITE_RESPONSES, **NOT_FOUND})
 def put_min_denominator(request: Request, actor: CurrentActor, session: DbSession, qc_center_id: CenterId,
                         body: Annotated[MinDenominatorIn, Body(openapi_examples=body_examples(
                             twenty=("分母不足 20 不预警 / no flags below 20", {"min_denominator": 20})))]) -> dict:

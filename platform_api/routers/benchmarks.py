@@ -79,7 +79,8 @@ def file_response(rows: list[dict], columns, fmt: str, *, name: str, meta: dict)
 
 @router.get("/benchmarks", summary="指标对标 / benchmark of indicators in a scope",
             description="合并率、分位数、漏斗图控制限与每家医院的信号；默认只用审核通过的数据 / pooled rate, "
-            "percentiles, funnel limits and each hospital's signal; approved data only unless include_submitted.",
+            "percentiles, funnel limits and each hospital's signal; approved data only unless "
+            "include_submitted.",
             responses={**table(BENCHMARK, BENCHMARK_CSV), **READ_ERRORS})
 def get_benchmarks(
     session: DbSession, actor: CurrentActor, quarter: QuarterParam, scope: ScopeParam = None,

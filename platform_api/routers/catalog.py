@@ -23,7 +23,8 @@ router = APIRouter(prefix="/api/v1/catalog", tags=["catalog"])
 
 ERRORS = {
     404: error("年度未发布 / year not published", E404_CATALOG),
-    422: error("参数错误（如 from 不早于 to）/ bad parameters (e.g. `from` not before `to`)", E422_CATALOG, E422_PARAMS),
+    422: error("参数错误（如 from 不早于 to）/ bad parameters (e.g. `from` not before `to`)",
+               E422_CATALOG, E422_PARAMS),
 }
 Year = Annotated[int, Path(ge=2000, le=2100, examples=[2023], description="目录年度 / catalog year")]
 

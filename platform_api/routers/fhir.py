@@ -48,7 +48,8 @@ _RESPONSES = {
     415: fhir_error(f"Content-Type 须为 {FHIR_JSON} / Content-Type must be {FHIR_JSON}", FHIR_415),
     422: {
         "description": "OperationOutcome：每个问题带 expression；查询参数错误（如 dry_run=maybe）则是平台的 "
-        "{error, detail} / every problem with its FHIRPath; a bad query parameter answers the platform's JSON error",
+        "{error, detail} / every problem with its FHIRPath; a bad query parameter answers the platform's "
+        "JSON error",
         "content": {FHIR_JSON: {"example": FHIR_422}, "application/json": {"example": E422_FHIR_PARAMS}},
     },
 }
@@ -57,7 +58,8 @@ _RESPONSES = {
 def _request_body(**examples: tuple[str, dict]) -> dict:
     return {"requestBody": {"required": True, "content": {FHIR_JSON: {
         "schema": {"type": "object", "description": "FHIR R4 资源 / a FHIR R4 resource (docs/fhir.md)"},
-        "examples": {name: {"summary": summary, "value": value} for name, (summary, value) in examples.items()},
+        "examples": {name: {"summary": summary, "value": value}
+                     for name, (summary, value) in examples.items()},
     }}}}
 
 
@@ -145,7 +147,8 @@ async def post_measure_report(  # noqa: ANN201
     "",
     response_class=FhirJSONResponse,
     responses={200: {"description": "batch/transaction：对应的 -response Bundle；collection：OperationOutcome / a "
-                                    "batch- or transaction-response Bundle; for a collection, an OperationOutcome",
+                                    "batch- or transaction-response Bundle; for a collection, an "
+                                    "OperationOutcome",
                      "content": {FHIR_JSON: {"examples": {
                          "transaction": {"summary": "transaction-response", "value": FHIR_BUNDLE_RESPONSE},
                          **_OUTCOMES}}}},
@@ -172,7 +175,8 @@ async def post_bundle(  # noqa: ANN201
                404: fhir_error("未知指标 / unknown indicator", FHIR_404),
                # FastAPI documents a 422 for any route with parameters: give it the shape the app answers
                # (spelled out: an ApiError model would be filed under the route's fhir+json media type)
-               422: {"description": "请求格式错误 / invalid request", "content": {"application/json": {"example": E422_PARAMS}}}},
+               422: {"description": "请求格式错误 / invalid request",
+                     "content": {"application/json": {"example": E422_PARAMS}}}},
     summary="指标的 FHIR Measure / an indicator as a FHIR Measure (public)",
 )
 def get_measure(code: str, session: PublicSession) -> JSONResponse:

@@ -143,7 +143,8 @@ def add_member(  # noqa: ANN201
     network_id: int,
     data: Annotated[MembershipCreate, Body(openapi_examples=body_examples(
         open_ended=("持续成员 / open-ended", {"hospital_id": 1, "valid_from": "2023-01-01"}),
-        dated=("限定期间 / for a period", {"hospital_id": 1, "valid_from": "2023-01-01", "valid_to": "2024-01-01"}),
+        dated=("限定期间 / for a period",
+               {"hospital_id": 1, "valid_from": "2023-01-01", "valid_to": "2024-01-01"}),
     ))],
     session: DbSession, actor: CurrentActor, request: Request,
 ):

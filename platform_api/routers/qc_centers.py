@@ -47,7 +47,8 @@ def list_qc_centers(
 def create_qc_center(  # noqa: ANN201
     data: Annotated[QcCenterCreate, Body(openapi_examples=body_examples(
         specialty=("省级专业质控中心 / provincial specialty center", {
-            "level": "provincial", "province_code": "330000", "specialty_code": "icu", "name": "浙江省重症医学质控中心"}),
+            "level": "provincial", "province_code": "330000", "specialty_code": "icu",
+            "name": "浙江省重症医学质控中心"}),
         general=("国家级综合中心 / national general center", {
             "level": "national", "name": "国家医疗质量管理与控制中心（医政）"}),
     ))],

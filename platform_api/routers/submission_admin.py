@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request
 
 from platform_api.auth.deps import CurrentActor
 from platform_api.deps import DbSession
-from platform_api.routers.registry import NOT_FOUND, WRITE_RESPONSES, denials
+from platform_api.routers.registry import BAD_PARAMETERS, NOT_FOUND, WRITE_RESPONSES, denials
 from platform_api.routers.submissions import HospitalId, example
 from services.core.quarter import Quarter
 from services.submission import applicability, completeness, windows
@@ -34,7 +34,7 @@ Province = Annotated[str | None, Query(examples=["330000"], description="国家�
 
 
 @router.get("/windows/{quarter}", response_model=WindowRead, summary="上报窗口 / submission window",
-            responses={200: example(WINDOW_EXAMPLE)})
+            responses={200: example(WINDOW_EXAMPLE), **BAD_PARAMETERS})
 def get_window(actor: CurrentActor, session: DbSession, quarter: Annotated[Quarter, Depends(_quarter)],
                province_code: Province = None) -> WindowRead:
     return windows.get_window(session, actor, quarter=quarter, province_code=province_code)
@@ -53,7 +53,7 @@ def put_window(request: Request, actor: CurrentActor, session: DbSession, quarte
 @router.get("/completeness", response_model=CompletenessReport, summary="上报完整性 / completeness",
             responses={200: example({"quarter": "2023Q2", "province_code": "330000", "hospitals_expected": 2,
                                      "hospitals_received": 1, "hospitals_approved": 0, "on_time": 1, "late": 0,
-                                     "missing": 1, "hospitals": [], "indicators": []})})
+                                     "missing": 1, "hospitals": [], "indicators": []}), **BAD_PARAMETERS})
 def get_completeness(actor: CurrentActor, session: DbSession, quarter: Annotated[Quarter, Depends(_quarter_query)],
                      province_code: Province = None) -> CompletenessReport:
     return completeness.completeness(session, actor, quarter=quarter, province_code=province_code)
@@ -66,7 +66,7 @@ APPLICABILITY_EXAMPLE = {"hospital_id": 101, "goal": "NIT-2023-IV", "indicator":
 
 @router.get("/hospitals/{hospital_id}/applicability", response_model=list[ApplicabilityRead],
             summary="本院需上报的目标 / what the hospital must report",
-            responses={200: example([APPLICABILITY_EXAMPLE]), **NOT_FOUND})
+            responses={200: example([APPLICABILITY_EXAMPLE]), **NOT_FOUND, **BAD_PARAMETERS})
 def get_applicability(actor: CurrentActor, session: DbSession, hospital_id: HospitalId) -> list[ApplicabilityRead]:
     return applicability.list_applicability(session, actor, hospital_id=hospital_id)
 

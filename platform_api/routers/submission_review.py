@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
 from platform_api.auth.deps import CurrentActor
 from platform_api.deps import DbSession
-from platform_api.routers.registry import NOT_FOUND, WRITE_RESPONSES, denials
+from platform_api.routers.registry import BAD_PARAMETERS, NOT_FOUND, WRITE_RESPONSES, denials
 from platform_api.routers.submissions import HospitalId, QuarterPath, etag, example, if_match_version
 from services.core.quarter import Quarter
 from services.core.schemas import StrictModel
@@ -81,7 +81,7 @@ def reopen(request: Request, response: Response, actor: CurrentActor, session: D
 @router.get("/review-queue", response_model=list[QueueItem], summary="待审核队列 / review queue",
             responses={200: example([{"hospital_id": 101, "hospital_name": "浙江省人民医院", "province_code": "330000",
                                       "quarter": "2023Q2", "version": 1, "late": False,
-                                      "submitted_at": "2023-07-10T09:00:00+08:00"}])})
+                                      "submitted_at": "2023-07-10T09:00:00+08:00"}]), **BAD_PARAMETERS})
 def review_queue(actor: CurrentActor, session: DbSession,
                  quarter: Annotated[Quarter | None, Depends(_quarter_query)] = None) -> list[QueueItem]:
     return review.review_queue(session, actor, quarter=quarter)

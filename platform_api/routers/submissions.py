@@ -12,7 +12,7 @@ from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Resp
 
 from platform_api.auth.deps import CurrentActor
 from platform_api.deps import DbSession
-from platform_api.routers.registry import NOT_FOUND, WRITE_RESPONSES, denials
+from platform_api.routers.registry import BAD_PARAMETERS, NOT_FOUND, WRITE_RESPONSES, denials
 from services.core.errors import ValidationFailed
 from services.core.quarter import Quarter
 from services.submission import reads, service
@@ -83,6 +83,9 @@ SUBMIT_BODY_EXAMPLES = {
     "no_cases": {"summary": "无病例 0/0 / no cases", "value": {"values": [
         {"indicator": "NIT-2023-VIII.1", "numerator": 0, "denominator": 0, "comment": "本季度无感染性休克患者"}]}},
 }
+# GET answers SubmissionRead: the header and values, without the POST-only result keys
+READ_BASE = {k: v for k, v in RESULT_EXAMPLE.items()
+             if k not in ("changed", "unchanged", "dry_run", "replayed", "warnings")}
 
 
 @router.post(
@@ -107,9 +110,10 @@ def post_submission(
 
 
 @router.get("", response_model=SubmissionRead, summary="当前数值、状态与版本 / current values, status and version",
-            responses={200: example({**RESULT_EXAMPLE, "first_submitted_at": "2023-07-10T09:00:00+08:00",
+            responses={200: example({**READ_BASE, "first_submitted_at": "2023-07-10T09:00:00+08:00",
                                      "submitted_at": "2023-07-10T09:00:00+08:00", "reviewed_at": None,
-                                     "reviewed_by": None, "review_comment": "", "reopened_at": None}), **NOT_FOUND})
+                                     "reviewed_by": None, "review_comment": "", "reopened_at": None}),
+                       **NOT_FOUND, **BAD_PARAMETERS})
 def get_submission(response: Response, actor: CurrentActor, session: DbSession, hospital_id: HospitalId,
                    quarter: QuarterPath) -> SubmissionRead:
     read = reads.get_submission(session, actor, hospital_id=hospital_id, quarter=quarter)
@@ -122,7 +126,7 @@ def get_submission(response: Response, actor: CurrentActor, session: DbSession, 
                                       "comment": None, "reason": "漏报 1 例", "source": "api",
                                       "actor_subject": "u-123", "actor_roles": ["hospital_submitter"],
                                       "client_id": None, "recorded_at": "2023-07-12T10:00:00+08:00"}]),
-                       **NOT_FOUND})
+                       **NOT_FOUND, **BAD_PARAMETERS})
 def get_history(actor: CurrentActor, session: DbSession, hospital_id: HospitalId, quarter: QuarterPath,
                 indicator: Annotated[str | None, Query(examples=["NIT-2023-IV.3"])] = None) -> list[ValueVersionRead]:
     return reads.value_history(session, actor, hospital_id=hospital_id, quarter=quarter, indicator=indicator)
@@ -131,7 +135,7 @@ def get_history(actor: CurrentActor, session: DbSession, hospital_id: HospitalId
 @router.get("/events", response_model=list[EventRead], summary="状态变更记录 / status transitions",
             responses={200: example([{"action": "return", "from_status": "submitted", "to_status": "returned",
                                       "submission_version": 2, "comment": "请核对分母", "actor_subject": "admin",
-                                      "at": "2023-07-20T10:00:00+08:00"}]), **NOT_FOUND})
+                                      "at": "2023-07-20T10:00:00+08:00"}]), **NOT_FOUND, **BAD_PARAMETERS})
 def get_events(actor: CurrentActor, session: DbSession, hospital_id: HospitalId,
                quarter: QuarterPath) -> list[EventRead]:
     return reads.submission_events(session, actor, hospital_id=hospital_id, quarter=quarter)

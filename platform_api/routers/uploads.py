@@ -113,7 +113,8 @@ async def read_upload(request: Request, limit: int) -> Upload:
 @router.get(
     "/template.xlsx",
     response_class=Response,
-    responses={200: {"description": "XLSX 工作簿 / the workbook", "content": {XLSX_MEDIA_TYPE: {"schema": BINARY}}},
+    responses={200: {"description": "XLSX 工作簿 / the workbook",
+                     "content": {XLSX_MEDIA_TYPE: {"schema": BINARY}}},
                **NOT_FOUND, **BAD_PARAMETERS},
     summary="下载 XLSX 上报模板 / download the XLSX template",
     description="每个适用指标一行；只有 分子、分母、备注 可编辑 / one row per applicable indicator; only "
