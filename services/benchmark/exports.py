@@ -36,7 +36,7 @@ def to_csv(rows: Iterable[dict], columns: Sequence[str]) -> bytes:
     writer = csv.writer(buffer)
     writer.writerow(columns)
     for cells in _cells(rows, columns):
-        writer.writerow(["" if c is None else c for c in cells])
+        writer.writerow(["" if c is None else str(c).lower() if isinstance(c, bool) else c for c in cells])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 

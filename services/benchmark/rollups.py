@@ -128,6 +128,8 @@ def national_trend(session: Session, actor: Actor, scope: BenchmarkScope, *, qua
     rows = session.execute(text(_TREND.format(scope=where)), {
         **params, "quarters": [str(q) for q in span], "indicators": list(source)})
     sums = {(q.strip(), source[ind]): (x or 0, n or 0) for q, ind, x, n in rows}
+    reported = {q for q, _ in sums}
+    span = span[next((k for k, q in enumerate(span) if str(q) in reported), len(span) - 1):]  # no empty lead-in
     return [{"indicator_code": i.code, "points": [
         {"quarter": str(q), "numerator": sums.get((str(q), i.id), (0, 0))[0],
          "denominator": sums.get((str(q), i.id), (0, 0))[1],
