@@ -45,11 +45,21 @@ def ensure_national(hospitals: int = 13_000, quiet: bool = False) -> tuple[embed
 
     urls = bench_urls()
     runtime.upgrade(urls.owner)
+    _statement_timeout(urls.owner)
     start = time.perf_counter()
     result = load_national(urls.owner, NationalScale(hospitals=hospitals), echo=(lambda *_: None) if quiet else print)
     if result.loaded:
         print(f"national data set built in {time.perf_counter() - start:.1f} s: {result.counts}")
     return urls, result
+
+
+def _statement_timeout(owner: str) -> None:
+    """Bench database only: a badly planned query fails after 60 s instead of hanging a run
+    (docs/performance.md names the query that needs it)."""
+    import psycopg
+
+    with psycopg.connect(libpq(owner), autocommit=True) as conn:
+        conn.execute(f"ALTER ROLE {APP_ROLE} IN DATABASE {BENCH_DB} SET statement_timeout = '60s'")
 
 
 def postmaster_pid() -> int | None:

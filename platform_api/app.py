@@ -30,6 +30,9 @@ def create_app(
     from dash_app.app import mount_dashboards
 
     mount_dashboards(app, database=database, settings=settings, verifier=verifier)
+    from platform_api.middleware import install_middleware
+
+    install_middleware(app, settings)
     return app
 
 

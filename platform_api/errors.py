@@ -10,7 +10,7 @@ from sqlalchemy.exc import DataError, OperationalError
 from services.core.errors import DomainError
 
 
-def _json(status: int, code: str, detail: str, headers: dict | None = None, **extra) -> JSONResponse:
+def _json(status: int, code: str, detail: str, /, headers: dict | None = None, **extra) -> JSONResponse:
     return JSONResponse({"error": code, "detail": detail, **extra}, status_code=status, headers=headers)
 
 
