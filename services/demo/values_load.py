@@ -45,7 +45,9 @@ def _applicability(session: Session, hospitals: list[DemoHospital], ids: dict[st
     for h in hospitals:
         base = {"province_code": h.province, "hospital_id": ids[h.key], "indicator_id": None}
         for code in SPECIALTY_GOALS:
-            rows.append({**base, "goal_id": goals[code], "status": "required", "reason": "",
+            applies = reports(h, f"{code}.")
+            rows.append({**base, "goal_id": goals[code], "status": "required" if applies else "not_applicable",
+                         "reason": "" if applies else "本院无重症医学科 / the hospital has no intensive care unit",
                          "set_by": f"system:demo:{h.province}-qc"})
         for code, goal_id in national:
             if not reports(h, f"{code}."):
