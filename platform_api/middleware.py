@@ -40,6 +40,8 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from platform_api.auth.deps import VERIFIED
+from platform_api.auth.verify import InvalidToken
 from platform_api.settings import ApiSettings
 
 INT64 = 2**63
@@ -105,25 +107,32 @@ class _ClientKeys:
 
     def __init__(self, size: int = 4096) -> None:
         self.size = size
-        self._cache: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        self._cache: OrderedDict[str, tuple[str, dict]] = OrderedDict()
 
     async def key_for(self, scope: Scope) -> str:
         ip = f"ip:{scope['client'][0]}" if scope.get("client") else "ip:unknown"
         header = _header(scope, b"authorization") or ""
         scheme, _, token = header.strip().partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
             return ip
-        digest = hashlib.sha256(token.strip().encode()).hexdigest()
+        state = scope.setdefault("state", {})
+        digest = hashlib.sha256(token.encode()).hexdigest()
         cached = self._cache.get(digest)
-        if cached and cached[1] > time.time():
+        if cached and float(cached[1].get("exp", 0)) > time.time():
+            state[VERIFIED] = (token, cached[1])  # the auth dependency reuses it: one verification per token
             return cached[0]
         verifier = getattr(scope["app"].state, "verifier", None)
         try:
-            claims = await run_in_threadpool(verifier.verify, token.strip())
-        except Exception:  # noqa: BLE001 - an unverifiable token counts against the IP; auth answers 401
+            claims = await run_in_threadpool(verifier.verify, token)
+        except InvalidToken as exc:  # counts against the IP; the auth dependency answers 401 with it
+            state[VERIFIED] = (token, exc)
             return ip
+        except Exception:  # noqa: BLE001 - anything else: let the auth dependency decide
+            return ip
+        state[VERIFIED] = (token, claims)
         key = self._claims_key(claims) or ip
-        self._cache[digest] = (key, float(claims.get("exp", 0)))
+        self._cache[digest] = (key, claims)
         while len(self._cache) > self.size:
             self._cache.popitem(last=False)
         return key

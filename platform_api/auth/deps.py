@@ -16,6 +16,7 @@ from platform_api.auth.verify import InvalidToken, TokenVerifier
 from services.core.actor import Actor
 
 REALM_HINT = 'Bearer realm="qcp"'
+VERIFIED = "qcp_verified_token"  # request.state key written by platform_api.middleware (rate limiter)
 
 
 def bearer_token(request: Request) -> str | None:
@@ -31,9 +32,16 @@ def bearer_token(request: Request) -> str | None:
 
 
 def current_actor(request: Request) -> Actor:
+    token = bearer_token(request)
+    # The rate limiter verified this request's token already (to tell clients apart): reuse its result
+    # rather than verifying twice (a second unknown-kid lookup would refetch the JWKS again).
+    earlier = getattr(request.state, VERIFIED, None)
+    if earlier is not None and token is not None and earlier[0] == token:
+        if isinstance(earlier[1], InvalidToken):
+            raise earlier[1]
+        return actor_from_claims(earlier[1])
     verifier: TokenVerifier = request.app.state.verifier
-    claims = verifier.verify(bearer_token(request))
-    return actor_from_claims(claims)
+    return actor_from_claims(verifier.verify(token))
 
 
 def _challenge(exc: InvalidToken) -> str:
