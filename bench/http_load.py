@@ -1,8 +1,8 @@
 """A minimal keep-alive HTTP/1.1 load client on asyncio streams, and latency statistics.
 
 Deliberately tiny: on a 2-core machine the load generator shares the CPU with the API workers and
-PostgreSQL, so it must cost as little as possible per request (a general-purpose client such as
-httpx spends about as much CPU per request as a light API handler). Requests are prepared (bodies
+PostgreSQL, so it must cost as little as possible per request (a general-purpose client does more
+work per request than this bench needs). Requests are prepared (bodies
 serialised) before the clock starts; each of ``concurrency`` connections sends its next request
 as soon as the previous answer has arrived (a closed loop, like hospital systems uploading).
 """

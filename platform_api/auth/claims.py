@@ -21,8 +21,10 @@ from services.core.actor import HOSPITAL_ROLES, NATIONAL_ROLES, Actor, Role
 
 PROVINCIAL_ROLES = frozenset({Role.PROVINCIAL_ADMIN, Role.PROVINCIAL_ANALYST})
 # GB/T 2260 provincial-level divisions: the first two digits, the last four are 0000.
+# The platform's 32 tenants: 31 provinces, autonomous regions and municipalities plus 新疆生产建设兵团
+# (660000), as seeded by migration 0001. (Taiwan, Hong Kong and Macau are not tenants of this system.)
 PROVINCE_PREFIXES = frozenset(
-    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 71 81 82".split()
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 66".split()
 )
 _SPECIALTY = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 

@@ -46,10 +46,15 @@ def _rollup_scope(actor: Actor) -> BenchmarkScope:
                           provinces=(actor.province or "",))
 
 
-def _province_of(session: Session, ids: np.ndarray) -> np.ndarray:
-    rows = dict(session.execute(text("SELECT id, province_code FROM hospitals WHERE id = ANY(:ids)"),
-                                {"ids": ids.tolist()}).all())
-    return np.asarray([rows.get(int(i), "") for i in ids], dtype=object)
+def _provinces_by_hospital(session: Session, arrays: dict) -> dict[int, str]:
+    """One query for every hospital in the arrays (not one per indicator)."""
+    ids = sorted({int(i) for values in arrays.values() for i in values.hospital_id})
+    return dict(session.execute(text("SELECT id, province_code FROM hospitals WHERE id = ANY(:ids)"),
+                                {"ids": ids}).all())
+
+
+def _province_of(lookup: dict[int, str], ids: np.ndarray) -> np.ndarray:
+    return np.asarray([lookup.get(int(i), "") for i in ids], dtype=object)
 
 
 def _slice(values: ValueArrays, keep: np.ndarray) -> ValueArrays:
@@ -94,10 +99,11 @@ def rollup(session: Session, actor: Actor, *, quarter: Quarter, indicator: str |
         text(_PROVINCES.format(scope=where)), {**params, "quarter": str(quarter), "statuses": ["approved"]})}
     arrays = value_arrays(session, actor, scope, quarter=quarter, indicator_ids=[i.id for i in infos])
     settings = {code: effective_settings(session, province=code) for code in counts}
+    lookup = _provinces_by_hospital(session, arrays)
     out = []
     for info in infos:
         values = arrays.get(info.id) or ValueArrays(*(np.zeros(0, dtype=np.int64),) * 3)
-        rows = _province_rows(info, values, _province_of(session, values.hospital_id), counts, settings)
+        rows = _province_rows(info, values, _province_of(lookup, values.hospital_id), counts, settings)
         out.append({"indicator_code": info.code, "indicator_name": info.name, "indicator_name_en": info.name_en,
                     "unit": info.unit, "provinces": rows, "province_funnel": _province_funnel(info, rows)})
     return {"quarter": str(quarter), "scope": scope.key, "indicators": out,
@@ -125,8 +131,13 @@ def national_trend(session: Session, actor: Actor, scope: BenchmarkScope, *, qua
     source = {i.id: i.id for i in infos}
     source.update({p.from_indicator_id: cur for cur, p in preds.items() if p.compares})
     where, params = scope_where(scope, actor)
+    # Row-level security predicates make the planner underestimate these joins badly and choose nested
+    # loops that run for minutes at national scale (measured: > 10 min vs 0.3 s with hash joins, see
+    # docs/performance.md). Transaction-local, like the work_mem setting of the benchmark queries.
+    session.execute(text("SELECT set_config('enable_nestloop', 'off', true)"))
     rows = session.execute(text(_TREND.format(scope=where)), {
-        **params, "quarters": [str(q) for q in span], "indicators": list(source)})
+        **params, "quarters": [str(q) for q in span], "indicators": list(source)}).all()
+    session.execute(text("SELECT set_config('enable_nestloop', 'on', true)"))
     sums = {(q.strip(), source[ind]): (x or 0, n or 0) for q, ind, x, n in rows}
     reported = {q for q, _ in sums}
     span = span[next((k for k, q in enumerate(span) if str(q) in reported), len(span) - 1):]  # no empty lead-in

@@ -95,3 +95,13 @@ def test_invalid_specialty_is_rejected(specialty):
 
 def test_province_as_integer_is_normalised():
     assert actor_from_claims(claims("provincial_admin", province=440000)).province == "440000"
+
+
+def test_every_tenant_province_signs_in_including_the_corps(owner_session):
+    from sqlalchemy import text
+
+    codes = owner_session.execute(text("SELECT code FROM provinces ORDER BY code")).scalars().all()
+    assert len(codes) == 32 and "660000" in codes  # 新疆生产建设兵团
+    for code in codes:
+        actor = actor_from_claims({"sub": "u", "realm_access": {"roles": ["provincial_analyst"]}, "province": code})
+        assert actor.province == code
