@@ -86,23 +86,45 @@ def _limit_traces(summary: dict, rows: list[dict], lang: str) -> list[go.Scatter
     return traces
 
 
+MANY = 1000  # beyond this many points a trace is drawn with WebGL (Scattergl)
+LABELLED = 60  # up to this many hospitals the dot plot names each one on its axis
+
+
+def _scatter(n: int):  # noqa: ANN202
+    return go.Scattergl if n > MANY else go.Scatter
+
+
+def short_hover(rows: list[dict]) -> list[str]:
+    """Per point only what differs (name, numerator/denominator); labels and signal are per trace."""
+    return [f"<b>{r.get('hospital_name') or r['hospital_id']}</b><br>{r['numerator']}/{r['denominator']}" for r in rows]
+
+
+def _hover_template(lang: str, unit: str, value: str) -> str:
+    return (f"%{{text}} ({i18n.t('common.numerator', lang)}/{i18n.t('common.denominator', lang)})<br>"
+            f"{i18n.t('common.rate', lang)}: %{{{value}:.2f}} {unit}<br>"
+            f"{i18n.t('common.signal', lang)}: %{{fullData.name}}<extra></extra>")
+
+
 def funnel_figure(rows: list[dict], summary: dict, lang: str = "zh", *, title: str = "") -> go.Figure:
-    """Rate against denominator with 95% / 99.8% limits; ``customdata`` carries the hospital id."""
+    """Rate against denominator with 95% / 99.8% limits; ``customdata`` carries the hospital id.
+    One trace per signal, named by it, so the hover names hospital, numbers and signal."""
     fig = go.Figure(_limit_traces(summary, rows, lang))
     centre = summary.get("target") if summary.get("target") is not None else summary.get("pooled_rate")
     if centre is not None:
         fig.add_hline(y=centre, line={"color": "#1f77b4", "width": 1},
                       annotation_text=f"{i18n.t('common.pooled', lang)} {_num(centre)}")
     unit = summary.get("unit", "")
+    scatter = _scatter(len(rows))
     for signal in SIGNAL_COLORS:
         picked = [r for r in rows if r.get("signal") == signal and r["denominator"] > 0 and r.get("rate") is not None]
         if picked:
-            fig.add_trace(go.Scatter(
-                x=[r["denominator"] for r in picked], y=[r["rate"] for r in picked], mode="markers",
-                name=signal_label(signal, lang), marker={"color": SIGNAL_COLORS[signal], "size": 9,
-                                                         "line": {"width": 0.5, "color": "white"}},
-                customdata=[r["hospital_id"] for r in picked], hovertemplate="%{text}<extra></extra>",
-                text=[hover_text(r, unit, lang) for r in picked]))
+            fig.add_trace(scatter(
+                x=np.array([r["denominator"] for r in picked]), y=np.array([r["rate"] for r in picked]),
+                mode="markers", name=signal_label(signal, lang),
+                marker={"color": SIGNAL_COLORS[signal], "size": 9 if len(rows) <= MANY else 5,
+                        "line": {"width": 0.5, "color": "white"}},
+                customdata=np.array([r["hospital_id"] for r in picked]), text=short_hover(picked),
+                hovertemplate=_hover_template(lang, unit, "y")))
     fig.update_xaxes(title=i18n.t("common.denominator", lang), type="log")
     fig.update_yaxes(title=f"{i18n.t('common.rate', lang)} ({unit})")
     return _layout(fig, title=title)
@@ -123,24 +145,50 @@ def province_funnel_figure(rollup_indicator: dict, names: dict[str, str], *, mul
     return funnel_figure(rows, summary, lang, title=title)
 
 
+def _errors(shown: list[dict]) -> dict:
+    return {"type": "data", "symmetric": False, "thickness": 1,
+            "array": np.array([max(0.0, (r.get("ci95_high") or r["rate"]) - r["rate"]) for r in shown]),
+            "arrayminus": np.array([max(0.0, r["rate"] - (r.get("ci95_low") or r["rate"])) for r in shown])}
+
+
 def dot_plot(rows: list[dict], summary: dict, lang: str = "zh", *, title: str = "") -> go.Figure:
-    """Hospitals ranked by rate (best at the top) with their 95% intervals."""
+    """Hospitals ranked by rate with their 95% intervals. Up to LABELLED hospitals: one named row
+    each, best at the top; more: a caterpillar plot (rank on x, best at the left, names in the hover)."""
     shown = [r for r in rows if r.get("rate") is not None]
     higher = summary.get("direction", "higher") == "higher"
-    shown.sort(key=lambda r: r["rate"], reverse=not higher)  # plotly draws the first category at the bottom
     unit = summary.get("unit", "")
+    if len(shown) > LABELLED:
+        return _caterpillar(shown, summary, lang, title=title, higher=higher, unit=unit)
+    shown.sort(key=lambda r: r["rate"], reverse=not higher)  # plotly draws the first category at the bottom
     fig = go.Figure(go.Scatter(
         x=[r["rate"] for r in shown], y=[r.get("hospital_name") or str(r["hospital_id"]) for r in shown],
         mode="markers", marker={"color": [SIGNAL_COLORS.get(r.get("signal"), "#7f7f7f") for r in shown], "size": 8},
-        error_x={"type": "data", "symmetric": False, "thickness": 1,
-                 "array": [max(0.0, (r.get("ci95_high") or r["rate"]) - r["rate"]) for r in shown],
-                 "arrayminus": [max(0.0, r["rate"] - (r.get("ci95_low") or r["rate"])) for r in shown]},
-        customdata=[r["hospital_id"] for r in shown], text=[hover_text(r, unit, lang) for r in shown],
-        hovertemplate="%{text}<extra></extra>", showlegend=False))
+        error_x=_errors(shown), customdata=[r["hospital_id"] for r in shown],
+        text=[hover_text(r, unit, lang) for r in shown], hovertemplate="%{text}<extra></extra>", showlegend=False))
     if summary.get("pooled_rate") is not None:
         fig.add_vline(x=summary["pooled_rate"], line={"color": "#1f77b4", "dash": "dot"})
     fig.update_xaxes(title=f"{i18n.t('common.rate', lang)} ({unit})")
     return _layout(fig, title=title, height=max(300, 60 + 18 * len(shown)))
+
+
+def _caterpillar(shown: list[dict], summary: dict, lang: str, *, title: str, higher: bool, unit: str) -> go.Figure:
+    shown = sorted(shown, key=lambda r: r["rate"], reverse=higher)
+    rank = {id(r): n for n, r in enumerate(shown, start=1)}
+    scatter, fig = _scatter(len(shown)), go.Figure()
+    for signal in SIGNAL_COLORS:
+        picked = [r for r in shown if r.get("signal") == signal]
+        if picked:
+            fig.add_trace(scatter(
+                x=np.array([rank[id(r)] for r in picked]), y=np.array([r["rate"] for r in picked]), mode="markers",
+                name=signal_label(signal, lang), marker={"color": SIGNAL_COLORS[signal], "size": 5},
+                error_y={**_errors(picked), "color": SIGNAL_COLORS[signal]},
+                customdata=np.array([r["hospital_id"] for r in picked]), text=short_hover(picked),
+                hovertemplate=_hover_template(lang, unit, "y")))
+    if summary.get("pooled_rate") is not None:
+        fig.add_hline(y=summary["pooled_rate"], line={"color": "#1f77b4", "dash": "dot"})
+    fig.update_xaxes(title=f"{i18n.t('benchmark.rank', lang)} (1–{len(shown)})")
+    fig.update_yaxes(title=f"{i18n.t('common.rate', lang)} ({unit})")
+    return _layout(fig, title=title)
 
 
 def cell_status(hospital: dict, indicator: str) -> str:
@@ -160,10 +208,25 @@ def _cell_text(hospital: dict, code: str, status: str, lang: str) -> str:
     return f"{text}<br>{i18n.pair(reason, lang)}" if reason else text
 
 
-def completeness_heatmap(report: dict, lang: str = "zh", *, title: str = "") -> go.Figure:
-    """Hospitals × indicators, coloured by status (discrete scale, legend in the colour bar)."""
+ATTENTION = ("missing", "returned", "late", "submitted")  # heat-map rows: most cells needing action first
+
+
+def attention_order(hospitals: list[dict], codes: list[str]) -> list[dict]:
+    """Hospitals with the most missing cells first, then returned, late, submitted; name breaks ties."""
+    def key(h: dict) -> tuple:
+        statuses = [cell_status(h, c) for c in codes]
+        return (*(-statuses.count(s) for s in ATTENTION), h.get("hospital_name") or "")
+    return sorted(hospitals, key=key)
+
+
+def completeness_heatmap(report: dict, lang: str = "zh", *, title: str = "", limit: int | None = None) -> go.Figure:
+    """Hospitals × indicators, coloured by status (discrete scale, legend in the colour bar). With
+    ``limit`` only that many rows are drawn, the hospitals needing most action first: a province's
+    hundreds of hospitals are summarised by ``completeness_bars``."""
     codes = [i["indicator"] for i in report.get("indicators", [])]
     hospitals = report.get("hospitals", [])
+    if limit is not None and len(hospitals) > limit:
+        hospitals = attention_order(hospitals, codes)[:limit]
     z, text = [], []
     for h in hospitals:
         statuses = [cell_status(h, c) for c in codes]
@@ -178,6 +241,22 @@ def completeness_heatmap(report: dict, lang: str = "zh", *, title: str = "") -> 
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(tickangle=-60)
     return _layout(fig, title=title, height=max(320, 120 + 16 * len(hospitals)))
+
+
+def completeness_bars(report: dict, lang: str = "zh", *, title: str = "") -> go.Figure:
+    """Every hospital counted, per indicator: approved / received, not yet approved / missing."""
+    indicators = report.get("indicators", [])
+    codes = [i["indicator"] for i in indicators]
+    parts = (("status.approved", [i["approved"] for i in indicators], STATUS_COLORS[0]),
+             ("province.pending", [i["received"] - i["approved"] for i in indicators], STATUS_COLORS[1]),
+             ("status.missing", [i["expected"] - i["received"] for i in indicators], STATUS_COLORS[4]))
+    fig = go.Figure([go.Bar(x=codes, y=counts, name=i18n.t(label, lang), marker={"color": color},
+                            hovertemplate="%{x}: %{y}<extra>%{fullData.name}</extra>")
+                     for label, counts, color in parts])
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(tickangle=-60)
+    fig.update_yaxes(title=i18n.t("common.hospital", lang))
+    return _layout(fig, title=title, height=300)
 
 
 def segments(points: list[dict]) -> list[list[dict]]:

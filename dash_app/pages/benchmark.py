@@ -11,6 +11,7 @@ from dash_app.app import database
 from dash_app.auth import current_actor, current_lang
 from dash_app.pages.common import (
     GRID2,
+    TABLE_ROWS,
     error_box,
     fmt,
     hospital_href,
@@ -18,6 +19,7 @@ from dash_app.pages.common import (
     quarter_param,
     quarter_search,
     section,
+    shown_of,
     table,
     title,
 )
@@ -28,7 +30,8 @@ from services.core.quarter import Quarter
 CONTROL = {"display": "flex", "gap": "10px", "alignItems": "center", "flexWrap": "wrap"}
 
 
-def _controls(actor, lang: str, params: dict, quarter: Quarter) -> html.Div:  # noqa: ANN001
+def _controls(actor, lang: str, params: dict, quarter: Quarter) -> tuple[html.Div, str | None, str]:  # noqa: ANN001
+    """The filter row, and the indicator and scope it starts with."""
     db = database()
     indicators = data.indicator_options(db, actor, quarter.year)
     labels = [{"value": i["value"], "label": i["label"] if lang == "zh" else i["label_en"]} for i in indicators]
@@ -44,19 +47,25 @@ def _controls(actor, lang: str, params: dict, quarter: Quarter) -> html.Div:  # 
                                                                                        lang)}], value=[]),
         html.Button(i18n.t("common.export", lang), id="bm-export"),
         dcc.Download(id="bm-download"),
-    ], style=CONTROL)
+    ], style=CONTROL), chosen, scope
 
 
 def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN001
+    """The whole page in one answer: the first view is built here, the callback only redraws it
+    when a filter changes (one round trip less before the page is usable)."""
     quarter = quarter_param(params, data.default_quarter(database(), actor))
+    controls, indicator, scope = _controls(actor, lang, params, quarter)
+    summary, funnel, dots, rows = benchmark_view(str(quarter), scope, indicator, False)
     return html.Div([
         title(i18n.t("benchmark.title", lang), i18n.t("benchmark.click_hint", lang)),
-        _controls(actor, lang, params, quarter),
-        html.Div(id="bm-summary", style={"margin": "8px 0"}),
-        html.Div([section(i18n.t("benchmark.funnel", lang), dcc.Graph(id="bm-funnel", config={"displaylogo": False})),
-                  section(i18n.t("benchmark.dots", lang), dcc.Graph(id="bm-dots", config={"displaylogo": False}))],
+        controls,
+        html.Div(summary, id="bm-summary", style={"margin": "8px 0"}),
+        html.Div([section(i18n.t("benchmark.funnel", lang), dcc.Graph(id="bm-funnel", figure=funnel,
+                                                                       config={"displaylogo": False})),
+                  section(i18n.t("benchmark.dots", lang), dcc.Graph(id="bm-dots", figure=dots,
+                                                                    config={"displaylogo": False}))],
                  style=GRID2),
-        section(i18n.t("common.hospital", lang), html.Div(id="bm-table")),
+        section(i18n.t("common.hospital", lang), html.Div(rows, id="bm-table")),
     ])
 
 
@@ -71,15 +80,18 @@ def summary_line(s: dict, meta: dict, lang: str) -> html.Div:
     return html.Div(" · ".join(p for p in parts if p), id="bm-summary-text")
 
 
-def row_table(rows: list[dict], s: dict, quarter: str, lang: str) -> html.Table:
-    shown = [{**r, "signal": figures.signal_label(r["signal"], lang)} for r in rows]
+def row_table(rows: list[dict], s: dict, quarter: str, lang: str) -> html.Div:
+    """The hospitals ranked by rate, the first TABLE_ROWS of them (the export holds every row)."""
+    ranked = sorted(rows, key=lambda r: r["rate"] if r["rate"] is not None else -1, reverse=True)
+    shown = [{**r, "signal": figures.signal_label(r["signal"], lang)} for r in ranked[:TABLE_ROWS]]
     columns = [("hospital_name", i18n.t("common.hospital", lang)), ("numerator", i18n.t("common.numerator", lang)),
                ("denominator", i18n.t("common.denominator", lang)), ("rate", f"{i18n.t('common.rate', lang)} "
                                                                              f"({s['unit']})"),
                ("ci95_low", "95% CI −"), ("ci95_high", "95% CI +"), ("signal", i18n.t("common.signal", lang)),
                ("percentile_rank", "P")]
-    return table(sorted(shown, key=lambda r: r["rate"] if r["rate"] is not None else -1, reverse=True), columns,
-                 id="bm-rows", links={"hospital_name": lambda r: hospital_href(r["hospital_id"], quarter)})
+    return html.Div([table(shown, columns, id="bm-rows",
+                           links={"hospital_name": lambda r: hospital_href(r["hospital_id"], quarter)}),
+                     shown_of(len(rows), len(shown), lang, id="bm-rows-note")])
 
 
 def benchmark_view(quarter: str, scope: str, indicator: str, overdispersion: bool) -> tuple:
@@ -101,7 +113,7 @@ def benchmark_view(quarter: str, scope: str, indicator: str, overdispersion: boo
 def register(app: Dash) -> None:
     @app.callback(Output("bm-summary", "children"), Output("bm-funnel", "figure"), Output("bm-dots", "figure"),
                   Output("bm-table", "children"), Input("bm-scope", "value"), Input("bm-indicator", "value"),
-                  Input("bm-overdispersion", "value"), State("bm-quarter", "value"))
+                  Input("bm-overdispersion", "value"), State("bm-quarter", "value"), prevent_initial_call=True)
     def _view(scope, indicator, overdispersion, quarter):  # noqa: ANN001, ANN202
         return benchmark_view(quarter, scope, indicator, "on" in (overdispersion or []))
 

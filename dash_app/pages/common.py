@@ -15,6 +15,9 @@ CARD = {"border": "1px solid #dde3ea", "borderRadius": "6px", "padding": "10px 1
         "background": "white"}
 GRID2 = {"display": "grid", "gridTemplateColumns": "repeat(auto-fit, minmax(560px, 1fr))", "gap": "10px"}
 TABLE = {"borderCollapse": "collapse", "width": "100%", "fontSize": "13px"}
+# Rows drawn in a page table: Dash renders each cell as a component, and a few thousand of them
+# take the browser tens of seconds (docs/performance.md); the rest is one CSV export away.
+TABLE_ROWS = 50
 CELL = {"borderBottom": "1px solid #eee", "padding": "3px 6px", "textAlign": "left", "verticalAlign": "top"}
 
 
@@ -54,6 +57,15 @@ def table(rows: Sequence[dict], columns: Sequence[tuple[str, str]], *, id: str |
     body = html.Tbody([html.Tr([cell(r, k) for k, _ in columns]) for r in rows])
     props = {"id": id} if id else {}
     return html.Table([head, body], style=TABLE, **props)
+
+
+def shown_of(total: int, shown: int, lang: str, id: str | None = None) -> html.Div | None:  # noqa: A002
+    """The note under a capped table ("showing the first 50 of 483 rows"), None when nothing is hidden."""
+    if total <= shown:
+        return None
+    props = {"id": id} if id else {}
+    return html.Div(i18n.t("common.shown_of", lang).format(shown=shown, total=total),
+                    style={"color": "#666", "fontSize": "12px", "marginTop": "4px"}, **props)
 
 
 def scroll(child, height: int = 380) -> html.Div:

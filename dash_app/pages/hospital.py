@@ -73,6 +73,7 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
     codes = [r["indicator_code"] for r in yoy["indicators"]]
     first = next((f["indicator_code"] for f in flags if f["indicator_code"]), codes[0] if codes else None)
     report_href = f"/dash/report/{hospital_id}/{quarter}"
+    view = {"hospital_id": hospital_id, "quarter": str(quarter)}  # the first trend is drawn here
     return html.Div([
         html.Div([title(info["name"], f"{info['level']}{info['grade']} · {info['type']} · {info['province_code']}"),
                   quarter_dropdown("hospital-quarter", data.quarters(db, actor), str(quarter))],
@@ -81,7 +82,7 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
             section(i18n.t("hospital.trends", lang),
                     dcc.Dropdown(id="hospital-indicator", options=codes, value=first, clearable=False,
                                  style={"width": "260px"}),
-                    dcc.Graph(id="hospital-trend", config={"displaylogo": False})),
+                    dcc.Graph(id="hospital-trend", figure=trend(first, view), config={"displaylogo": False})),
             section(i18n.t("hospital.flags", lang), table(flag_rows(flags, lang), [
                 ("indicator", i18n.t("common.indicator", lang)), ("kind", i18n.t("common.signal", lang)),
                 ("reason", i18n.t("common.reason", lang))], id="hospital-flags")),
@@ -96,7 +97,7 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
                     html.A(f"{i18n.t('hospital.report', lang)} {quarter}", href=report_href, target="_blank",
                            id="hospital-report-link")),
         ], style=GRID2),
-        dcc.Store(id="hospital-view", data={"hospital_id": hospital_id, "quarter": str(quarter)}),
+        dcc.Store(id="hospital-view", data=view),
     ])
 
 
@@ -129,7 +130,7 @@ def register(app: Dash) -> None:
     app.server.add_url_rule("/report/<int:hospital_id>/<quarter>", "qcp_feedback_report", feedback_report)
 
     @app.callback(Output("hospital-trend", "figure"), Input("hospital-indicator", "value"),
-                  State("hospital-view", "data"))
+                  State("hospital-view", "data"), prevent_initial_call=True)
     def _trend(indicator, view):  # noqa: ANN001, ANN202
         return trend(indicator, view)
 

@@ -59,16 +59,17 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
     codes = [o["value"] for o in options]
     chosen = params.get("indicator") if params.get("indicator") in codes else (codes[0] if codes else None)
     labels = [{"value": o["value"], "label": o["label"] if lang == "zh" else o["label_en"]} for o in options]
+    provinces, funnel, trend = rollup_view(str(quarter), chosen)  # the first view; the callback redraws
     return html.Div([
         html.Div([title(i18n.t("national.title", lang), str(quarter)),
                   quarter_dropdown("national-quarter", data.quarters(db, actor), str(quarter))],
                  style={"display": "flex", "justifyContent": "space-between", "alignItems": "center"}),
         dcc.Dropdown(id="national-indicator", options=labels, value=chosen, clearable=False,
                      style={"width": "560px"}),
-        section(i18n.t("national.provinces", lang), html.Div(id="national-provinces")),
-        html.Div([section(i18n.t("national.funnel", lang), dcc.Graph(id="national-funnel",
+        section(i18n.t("national.provinces", lang), html.Div(provinces, id="national-provinces")),
+        html.Div([section(i18n.t("national.funnel", lang), dcc.Graph(id="national-funnel", figure=funnel,
                                                                      config={"displaylogo": False})),
-                  section(i18n.t("national.trend", lang), dcc.Graph(id="national-trend",
+                  section(i18n.t("national.trend", lang), dcc.Graph(id="national-trend", figure=trend,
                                                                     config={"displaylogo": False}))], style=GRID2),
     ])
 
@@ -76,7 +77,7 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
 def register(app: Dash) -> None:
     @app.callback(Output("national-provinces", "children"), Output("national-funnel", "figure"),
                   Output("national-trend", "figure"), Input("national-indicator", "value"),
-                  State("national-quarter", "value"))
+                  State("national-quarter", "value"), prevent_initial_call=True)
     def _view(indicator, quarter):  # noqa: ANN001, ANN202
         return rollup_view(quarter, indicator)
 

@@ -10,6 +10,7 @@ from dash_app.app import database
 from dash_app.auth import current_actor, current_lang
 from dash_app.pages.common import (
     GRID2,
+    TABLE_ROWS,
     fmt,
     hospital_href,
     kpi,
@@ -19,10 +20,18 @@ from dash_app.pages.common import (
     quarter_search,
     scroll,
     section,
+    shown_of,
     table,
     title,
 )
+from services.benchmark.exports import to_csv
+from services.benchmark.flag_reasons import KIND_LABELS
+from services.benchmark.laggards import LAGGARD_COLUMNS
 from services.core.quarter import Quarter
+
+SEVERITY = tuple(KIND_LABELS)  # alarm, alert, worst decile, persistent, deteriorating, missing
+COMPLETENESS_COLUMNS = ("hospital_id", "hospital_name", "province_code", "status", "timeliness", "expected",
+                        "received", "missing_indicators")
 
 
 def _province(actor, params: dict) -> str | None:  # noqa: ANN001
@@ -30,15 +39,35 @@ def _province(actor, params: dict) -> str | None:  # noqa: ANN001
 
 
 def completeness_block(report: dict, lang: str) -> html.Div:
+    hospitals = len(report["hospitals"])
     return html.Div([
         kpis(kpi(i18n.t("province.kpi.expected", lang), report["hospitals_expected"], id="kpi-expected"),
              kpi(i18n.t("province.kpi.received", lang), report["hospitals_received"], id="kpi-received"),
              kpi(i18n.t("province.kpi.approved", lang), report["hospitals_approved"], id="kpi-approved"),
              kpi(i18n.t("province.kpi.late", lang), report["late"], id="kpi-late"),
              kpi(i18n.t("province.kpi.missing", lang), report["missing"], id="kpi-missing")),
-        dcc.Graph(id="province-heatmap", figure=figures.completeness_heatmap(report, lang),
+        dcc.Graph(id="province-by-indicator", figure=figures.completeness_bars(
+            report, lang, title=i18n.t("province.by_indicator", lang)), config={"displaylogo": False}),
+        html.Div(i18n.t("province.attention_first", lang), style={"color": "#555", "fontSize": "12px"})
+        if hospitals > TABLE_ROWS else None,
+        dcc.Graph(id="province-heatmap", figure=figures.completeness_heatmap(report, lang, limit=TABLE_ROWS),
                   config={"displaylogo": False}),
+        shown_of(hospitals, min(hospitals, TABLE_ROWS), lang, id="heatmap-note"),
+        html.Button(i18n.t("common.export", lang), id="completeness-export"),
+        dcc.Download(id="completeness-download"),
     ])
+
+
+def completeness_csv(report: dict) -> bytes:
+    rows = [{**h, "missing_indicators": " ".join(h["missing_indicators"])} for h in report["hospitals"]]
+    return to_csv(rows, COMPLETENESS_COLUMNS)
+
+
+def most_severe(flags: list[dict]) -> list[dict]:
+    """Alarms first, then alerts, worst decile, persistent, deteriorating, missing; within a kind the
+    largest |z| first, then hospital and indicator (a stable order for the capped table)."""
+    return sorted(flags, key=lambda f: (SEVERITY.index(f["kind"]) if f["kind"] in SEVERITY else len(SEVERITY),
+                                        -abs(f["z"] or 0.0), f["hospital_name"] or "", f["indicator_code"] or ""))
 
 
 def laggard_rows(flags: list[dict], lang: str) -> list[dict]:
@@ -47,12 +76,19 @@ def laggard_rows(flags: list[dict], lang: str) -> list[dict]:
 
 
 def laggard_block(found: dict, lang: str, quarter: Quarter) -> html.Div:
+    """The most severe TABLE_ROWS flags; the export button downloads every one."""
     columns = [("hospital_name", i18n.t("common.hospital", lang)), ("indicator", i18n.t("common.indicator", lang)),
                ("kind", i18n.t("common.signal", lang)), ("rate", i18n.t("common.rate", lang)),
                ("reason", i18n.t("common.reason", lang))]
-    rows = laggard_rows(found["flags"], lang)
-    return scroll(table(rows, columns, id="laggard-table",
-                        links={"hospital_name": lambda r: hospital_href(r["hospital_id"], quarter)}))
+    flags = found["flags"]
+    rows = laggard_rows(most_severe(flags)[:TABLE_ROWS], lang)
+    return html.Div([
+        scroll(table(rows, columns, id="laggard-table",
+                     links={"hospital_name": lambda r: hospital_href(r["hospital_id"], quarter)})),
+        shown_of(len(flags), len(rows), lang, id="laggard-note"),
+        html.Button(i18n.t("common.export", lang), id="laggard-export"),
+        dcc.Download(id="laggard-download"),
+    ])
 
 
 def goal_rows(yoy: dict, lang: str, quarter: Quarter) -> list[dict]:
@@ -66,7 +102,7 @@ def goal_rows(yoy: dict, lang: str, quarter: Quarter) -> list[dict]:
     return rows
 
 
-def goal_block(yoy: dict, lang: str, quarter: Quarter) -> html.Div:
+def goal_block(yoy: dict, lang: str, quarter: Quarter, view: dict) -> html.Div:
     columns = [("code", i18n.t("common.indicator", lang)), ("name", ""), ("rate", i18n.t("common.pooled", lang)),
                ("previous", i18n.t("hospital.yoy", lang)), ("change", ""), ("link", i18n.t("nav.benchmark", lang))]
     codes = [{"value": r["indicator_code"], "label": r["indicator_code"]} for r in yoy["indicators"]]
@@ -75,7 +111,8 @@ def goal_block(yoy: dict, lang: str, quarter: Quarter) -> html.Div:
                      links={"link": lambda r: f"/dash/benchmark?indicator={r['code']}&quarter={quarter}"})),
         dcc.Dropdown(id="province-trend-indicator", options=codes, value=codes[0]["value"] if codes else None,
                      clearable=False, style={"width": "260px", "marginTop": "8px"}),
-        dcc.Graph(id="province-trend", config={"displaylogo": False}),
+        dcc.Graph(id="province-trend", figure=trend_figure(codes[0]["value"], view) if codes else {},
+                  config={"displaylogo": False}),
     ])
 
 
@@ -83,6 +120,7 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
     db, province = database(), _province(actor, params)
     quarter = quarter_param(params, data.default_quarter(db, actor))
     scope = f"province:{province}"
+    view = {"scope": scope, "quarter": str(quarter)}
     report = data.completeness(db, actor, quarter=quarter, province=province)
     return html.Div([
         html.Div([title(f"{i18n.t('province.title', lang)} · {data.province_names(db, actor).get(province, province)}",
@@ -94,9 +132,9 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
             section(i18n.t("province.laggards", lang),
                     laggard_block(data.laggards(db, actor, quarter=quarter, scope=scope), lang, quarter)),
             section(i18n.t("province.goals", lang),
-                    goal_block(data.scope_yoy(db, actor, quarter=quarter, scope=scope), lang, quarter)),
+                    goal_block(data.scope_yoy(db, actor, quarter=quarter, scope=scope), lang, quarter, view)),
         ], style=GRID2),
-        dcc.Store(id="province-scope", data={"scope": scope, "quarter": str(quarter)}),
+        dcc.Store(id="province-scope", data=view),
     ])
 
 
@@ -117,6 +155,21 @@ def register(app: Dash) -> None:
         return quarter_search(value, shown, search)
 
     @app.callback(Output("province-trend", "figure"), Input("province-trend-indicator", "value"),
-                  State("province-scope", "data"))
+                  State("province-scope", "data"), prevent_initial_call=True)
     def _trend(indicator, view):  # noqa: ANN001, ANN202
         return trend_figure(indicator, view)
+
+    @app.callback(Output("laggard-download", "data"), Input("laggard-export", "n_clicks"),
+                  State("province-scope", "data"), prevent_initial_call=True)
+    def _laggards(_, view):  # noqa: ANN001, ANN202
+        found = data.laggards(database(), current_actor(), quarter=Quarter.parse(view["quarter"]), scope=view["scope"])
+        return dcc.send_bytes(to_csv(most_severe(found["flags"]), LAGGARD_COLUMNS),
+                              f"laggards-{view['scope'].replace(':', '-')}-{view['quarter']}.csv")
+
+    @app.callback(Output("completeness-download", "data"), Input("completeness-export", "n_clicks"),
+                  State("province-scope", "data"), prevent_initial_call=True)
+    def _completeness(_, view):  # noqa: ANN001, ANN202
+        province = view["scope"].removeprefix("province:")
+        report = data.completeness(database(), current_actor(), quarter=Quarter.parse(view["quarter"]),
+                                   province=province)
+        return dcc.send_bytes(completeness_csv(report), f"completeness-{province}-{view['quarter']}.csv")

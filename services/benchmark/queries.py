@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -113,6 +115,26 @@ _PARAM = re.compile(r"(?<![:\w]):(\w+)")
 
 def _needs_hospitals(scope: BenchmarkScope) -> bool:
     return scope.members is not None or scope.level is not None
+
+
+@contextmanager
+def planner_settings(session: Session, **settings: str) -> Iterator[None]:
+    """Planner settings for the statements inside the block only (transaction-local, restored after).
+    Row-level security predicates make the planner estimate one row per table, and with that some
+    joins go badly wrong at national scale; the callers say which and by how much."""
+    names = list(settings)
+    before = session.execute(text("SELECT " + ", ".join(f"current_setting(:n{k})" for k in range(len(names)))),
+                             {f"n{k}": n for k, n in enumerate(names)}).one()
+    _set(session, dict(zip(names, settings.values(), strict=True)))
+    try:
+        yield
+    finally:
+        _set(session, dict(zip(names, before, strict=True)))
+
+
+def _set(session: Session, values: dict[str, str]) -> None:
+    session.execute(text("SELECT " + ", ".join(f"set_config(:n{k}, :v{k}, true)" for k in range(len(values)))),
+                    {**{f"n{k}": n for k, n in enumerate(values)}, **{f"v{k}": v for k, v in enumerate(values.values())}})
 
 
 def fetch_binary(session: Session, sql: str, params: dict) -> list[tuple]:
