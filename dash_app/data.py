@@ -132,11 +132,13 @@ def laggards(db: Database, actor: Actor, *, quarter: Quarter, scope: str | None 
 
 
 def scope_trend(db: Database, actor: Actor, *, quarter: Quarter, scope: str | None = None,
-                span: int = 8) -> list[dict]:
-    """Pooled rate of every indicator over the last ``span`` quarters (comparable lineage only)."""
+                span: int = 8, indicator: str | None = None) -> list[dict]:
+    """Pooled rate of every indicator (or the one named) over the last ``span`` quarters
+    (comparable lineage only)."""
     with db.unit_of_work(actor) as session:
         resolved = resolve_scope(session, actor, scope, quarter=quarter)
         infos = indicators_of_year(session, quarter.year, specialty=actor.specialty)
+        infos = [i for i in infos if indicator is None or i.code == indicator]
         return rollups.national_trend(session, actor, resolved, quarter=quarter, infos=infos, quarters=span)
 
 
@@ -237,7 +239,9 @@ def hospital_yoy(db: Database, actor: Actor, hospital_id: int, quarter: Quarter)
 
 def hospital_flags(db: Database, actor: Actor, hospital_id: int, quarter: Quarter) -> list[dict]:
     info = hospital(db, actor, hospital_id)
-    found = laggards(db, actor, quarter=quarter, scope=f"province:{info['province_code']}")
+    with db.unit_of_work(actor) as session:
+        found = laggard_service.laggards(session, actor, quarter=quarter, scope=f"province:{info['province_code']}",
+                                         hospital_id=hospital_id)
     return [f for f in found["flags"] if f["hospital_id"] == hospital_id]
 
 

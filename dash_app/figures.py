@@ -202,8 +202,15 @@ def cell_status(hospital: dict, indicator: str) -> str:
     return "late" if hospital.get("timeliness") == "late" else "submitted"
 
 
+def row_statuses(hospital: dict, codes: list[str]) -> list[str]:
+    """cell_status of every code (the missing list looked up as a set: a province has ~30,000 cells)."""
+    quick = {**hospital, "missing_indicators": set(hospital.get("missing_indicators", []))}
+    return [cell_status(quick, c) for c in codes]
+
+
 def _cell_text(hospital: dict, code: str, status: str, lang: str) -> str:
-    text = f"{hospital['hospital_name']}<br>{code}: {i18n.t('status.' + status, lang)}"
+    """The cell's status (and why it does not apply); hospital and indicator come from the axes."""
+    text = i18n.t("status." + status, lang)
     reason = (hospital.get("not_applicable") or {}).get(code) if status == "not_applicable" else None
     return f"{text}<br>{i18n.pair(reason, lang)}" if reason else text
 
@@ -214,7 +221,7 @@ ATTENTION = ("missing", "returned", "late", "submitted")  # heat-map rows: most 
 def attention_order(hospitals: list[dict], codes: list[str]) -> list[dict]:
     """Hospitals with the most missing cells first, then returned, late, submitted; name breaks ties."""
     def key(h: dict) -> tuple:
-        statuses = [cell_status(h, c) for c in codes]
+        statuses = row_statuses(h, codes)
         return (*(-statuses.count(s) for s in ATTENTION), h.get("hospital_name") or "")
     return sorted(hospitals, key=key)
 
@@ -229,13 +236,14 @@ def completeness_heatmap(report: dict, lang: str = "zh", *, title: str = "", lim
         hospitals = attention_order(hospitals, codes)[:limit]
     z, text = [], []
     for h in hospitals:
-        statuses = [cell_status(h, c) for c in codes]
+        statuses = row_statuses(h, codes)
         z.append([STATUS_ORDER.index(s) for s in statuses])
         text.append([_cell_text(h, c, s, lang) for c, s in zip(codes, statuses, strict=True)])
     k = len(STATUS_ORDER)
     scale = [[edge / k, color] for i, color in enumerate(STATUS_COLORS) for edge in (i, i + 1)]
     fig = go.Figure(go.Heatmap(
-        z=z, x=codes, y=[h["hospital_name"] for h in hospitals], text=text, hoverinfo="text", zmin=-0.5,
+        z=z, x=codes, y=[h["hospital_name"] for h in hospitals], text=text, zmin=-0.5,
+        hovertemplate="%{y}<br>%{x}: %{text}<extra></extra>",
         zmax=k - 0.5, colorscale=scale, xgap=1, ygap=1,
         colorbar={"tickvals": list(range(k)), "ticktext": [i18n.t(f"status.{s}", lang) for s in STATUS_ORDER]}))
     fig.update_yaxes(autorange="reversed")

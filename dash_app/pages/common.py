@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from urllib.parse import parse_qs, urlencode
 
 from dash import dcc, html, no_update
@@ -19,6 +20,18 @@ TABLE = {"borderCollapse": "collapse", "width": "100%", "fontSize": "13px"}
 # take the browser tens of seconds (docs/performance.md); the rest is one CSV export away.
 TABLE_ROWS = 50
 CELL = {"borderBottom": "1px solid #eee", "padding": "3px 6px", "textAlign": "left", "verticalAlign": "top"}
+
+
+# Independent reads of one page run side by side: each opens its own unit of work (own connection,
+# tenant binding and RLS), so they only share the pool.
+_READS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="qcp-page-read")
+
+
+def in_parallel(**reads: Callable[[], object]) -> dict[str, object]:
+    """name → result of each read. Waits for all of them; then a failed read raises its error here."""
+    futures = {name: _READS.submit(read) for name, read in reads.items()}
+    wait(futures.values())
+    return {name: future.result() for name, future in futures.items()}
 
 
 def title(text: str, sub: str = "") -> html.Div:

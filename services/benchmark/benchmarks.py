@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 from scipy import stats as sps
@@ -93,6 +94,12 @@ class BenchmarkReport:
         return "仅含审核通过的数据 / approved data only"
 
 
+@lru_cache(maxsize=512)
+def _chi2_95(df: int) -> float:
+    """95th percentile of chi-squared with ``df`` degrees of freedom (the over-dispersion test)."""
+    return float(sps.chi2.ppf(0.95, df))
+
+
 def _nan(size: int) -> np.ndarray:
     return np.full(size, np.nan)
 
@@ -108,7 +115,7 @@ def _proportion(info: IndicatorInfo, values: ValueArrays, settings: EffectiveSet
                           min_denominator=settings.min_denominator)
     units = {name: getattr(result, name) for name in (*UNIT_FIELDS, "z")}
     k = int(((values.denominator > 0) & (values.denominator >= settings.min_denominator)).sum())
-    recommended = bool(k > 1 and not math.isnan(result.phi) and k * result.phi > sps.chi2.ppf(0.95, k - 1))
+    recommended = bool(k > 1 and not math.isnan(result.phi) and k * result.phi > _chi2_95(k - 1))
     return dict(units=units, signal=result.signal, target=result.target,
                 target_source="qc_center" if target is not None else "pooled", phi=result.phi, tau2=result.tau2,
                 overdispersion_applied=result.overdispersion, overdispersion_recommended=recommended)

@@ -52,11 +52,16 @@ def _finite(value) -> float | None:  # noqa: ANN001
     return value if np.isfinite(value) else None
 
 
-def _limit_flags(b: IndicatorBenchmark) -> list[Flag]:
+def _only(b: IndicatorBenchmark, hospital: int | None) -> np.ndarray | bool:
+    """Row mask of one hospital (``True``: every row)."""
+    return True if hospital is None else b.hospital_id == hospital
+
+
+def _limit_flags(b: IndicatorBenchmark, hospital: int | None = None) -> list[Flag]:
     info, out = b.indicator, []
     bad_low = info.direction == "higher"
     for kind, signal, col in (("alarm", "worse_998", "limit998"), ("alert", "worse_95", "limit95")):
-        for i in np.flatnonzero(b.signal == signal):
+        for i in np.flatnonzero((b.signal == signal) & _only(b, hospital)):
             limit = b.units[f"{col}_low" if bad_low else f"{col}_high"][i]
             zh, en = words.limit_reason(kind, info, rate=b.units["rate"][i], limit=limit, target=b.target,
                                         n=int(b.denominator[i]))
@@ -65,29 +70,45 @@ def _limit_flags(b: IndicatorBenchmark) -> list[Flag]:
     return out
 
 
-def _decile_flags(b: IndicatorBenchmark) -> list[Flag]:
-    info, eligible = b.indicator, b.eligible
+def _worst_decile(b: IndicatorBenchmark) -> tuple[np.ndarray, np.ndarray, float | None, int]:
+    """(row mask of the worst decile, rates, the cut, hospitals assessed); empty below MIN_FOR_DECILE."""
+    eligible = b.eligible
     assessed = int(eligible.sum())
-    if assessed < MIN_FOR_DECILE:
-        return []
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = np.where(b.denominator > 0, b.numerator / b.denominator, np.nan)
-    cut = b.percentiles[10] if info.direction == "higher" else b.percentiles[90]
-    worst = eligible & ((rate < cut) if info.direction == "higher" else (rate > cut))
+    if assessed < MIN_FOR_DECILE:
+        return np.zeros(len(rate), dtype=bool), rate, None, assessed
+    cut = b.percentiles[10] if b.indicator.direction == "higher" else b.percentiles[90]
+    worst = eligible & ((rate < cut) if b.indicator.direction == "higher" else (rate > cut))
+    return worst, rate, cut, assessed
+
+
+def _decile_flags(b: IndicatorBenchmark, hospital: int | None = None) -> list[Flag]:
+    info = b.indicator
+    worst, rate, cut, assessed = _worst_decile(b)
     out = []
-    for i in np.flatnonzero(worst):
+    for i in np.flatnonzero(worst & _only(b, hospital)):
         zh, en = words.decile_reason(info, rate=rate[i], cut=cut, assessed=assessed)
         out.append(Flag(int(b.hospital_id[i]), "worst_decile", zh, en, info, int(b.numerator[i]),
                         int(b.denominator[i]), None, {"cut": cut, "assessed": assessed}))
     return out
 
 
-def base_flags(report: BenchmarkReport) -> list[Flag]:
-    return [f for b in report.indicators for f in (*_limit_flags(b), *_decile_flags(b))]
+def base_flags(report: BenchmarkReport, hospital: int | None = None) -> list[Flag]:
+    return [f for b in report.indicators for f in (*_limit_flags(b, hospital), *_decile_flags(b, hospital))]
+
+
+def flagged_pairs(report: BenchmarkReport, hospital: int | None = None) -> set[tuple[int, int]]:
+    """(hospital, indicator id) of every alarm / alert / worst decile: base_flags without the reasons."""
+    out = set()
+    for b in report.indicators:
+        hit = (np.isin(b.signal, ("worse_998", "worse_95")) | _worst_decile(b)[0]) & _only(b, hospital)
+        out.update((int(h), b.indicator.id) for h in b.hospital_id[hit])
+    return out
 
 
 def _deteriorating(session: Session, actor: Actor, scope: BenchmarkScope, quarter: Quarter,
-                   report: BenchmarkReport, include_submitted: bool) -> list[Flag]:
+                   report: BenchmarkReport, include_submitted: bool, hospital: int | None = None) -> list[Flag]:
     preds = predecessors(session, [b.indicator.id for b in report.indicators])
     out = []
     for b in report.indicators:
@@ -103,6 +124,8 @@ def _deteriorating(session: Session, actor: Actor, scope: BenchmarkScope, quarte
         x1, n1 = b.numerator[now_i], b.denominator[now_i]
         x0, n0 = before.numerator[before_i], before.denominator[before_i]
         ok = (n1 >= max(b.min_denominator, 1)) & (n0 >= max(b.min_denominator, 1))
+        if hospital is not None:
+            ok &= common == hospital
         result = change(b.indicator.kind, x1[ok], n1[ok], x0[ok], n0[ok], direction=b.indicator.direction)
         for j in np.flatnonzero(result.verdict == "worsened"):
             zh, en = words.deteriorating_reason(b.indicator, previous=str(q), previous_code=pred.from_code,
@@ -118,7 +141,7 @@ PreviousLookup = Callable[[Quarter], set[tuple[int, int]] | None]
 
 def _previous_flagged(session: Session, actor: Actor, scope: BenchmarkScope, quarter: Quarter,
                       infos: list[IndicatorInfo], include_submitted: bool,
-                      frozen: PreviousLookup | None) -> tuple[Quarter, set[tuple[int, int]]]:
+                      frozen: PreviousLookup | None, hospital: int | None = None) -> tuple[Quarter, set[tuple[int, int]]]:
     """(hospital, current indicator id) pairs flagged alarm/alert/worst decile the quarter before."""
     prev = quarter.previous()
     if prev.year == quarter.year:
@@ -132,7 +155,7 @@ def _previous_flagged(session: Session, actor: Actor, scope: BenchmarkScope, qua
         prev_scope = resolve_scope(session, actor, scope.key, quarter=prev)
         prev_report = compute_scope(session, actor, prev_scope, quarter=prev, include_submitted=include_submitted,
                                     indicators=[i for i in prev_infos if i.id in mapping])
-        pairs = {(f.hospital_id, f.indicator.id) for f in base_flags(prev_report)}
+        pairs = flagged_pairs(prev_report, hospital)
     return prev, {(h, mapping[i]) for h, i in pairs if i in mapping}
 
 
@@ -150,9 +173,12 @@ def _persistent(flags: list[Flag], prev: Quarter, quarter: Quarter, flagged_befo
     return out
 
 
-def _missing(session: Session, actor: Actor, scope: BenchmarkScope, quarter: Quarter) -> list[Flag]:
+def _missing(session: Session, actor: Actor, scope: BenchmarkScope, quarter: Quarter,
+             hospital: int | None = None) -> list[Flag]:
     out = []
     for row in hospitals_missing(session, actor, scope, quarter=quarter):
+        if hospital is not None and row["id"] != hospital:
+            continue
         due = row["due_at"].date().isoformat() if row["due_at"] else None
         zh, en = words.missing_reason(quarter=str(quarter), due=due)
         out.append(Flag(row["id"], "missing", zh, en, evidence={"status": row["status"], "due": due}))
@@ -160,16 +186,21 @@ def _missing(session: Session, actor: Actor, scope: BenchmarkScope, quarter: Qua
 
 
 def compute_flags(session: Session, actor: Actor, scope: BenchmarkScope, *, quarter: Quarter,
-                  include_submitted: bool = False, frozen: PreviousLookup | None = None) -> tuple[BenchmarkReport, list[Flag]]:
-    """Every flag of a resolved scope × quarter (live, from the current data)."""
+                  include_submitted: bool = False, frozen: PreviousLookup | None = None,
+                  hospital_id: int | None = None) -> tuple[BenchmarkReport, list[Flag]]:
+    """Every flag of a resolved scope × quarter (live, from the current data). With ``hospital_id``
+    only that hospital's flags (the scope's distribution still sets the limits); hospital users get
+    only their own whatever is asked."""
+    if scope.own_hospital_only:
+        hospital_id = scope.viewer_hospital_id
     infos = indicators_of_year(session, quarter.year, specialty=actor.specialty)
     report = compute_scope(session, actor, scope, quarter=quarter, indicators=infos, include_submitted=include_submitted)
     with distribution_view(session, actor, scope):
-        flags = base_flags(report)
-        prev, before = _previous_flagged(session, actor, scope, quarter, infos, include_submitted, frozen)
+        flags = base_flags(report, hospital_id)
+        prev, before = _previous_flagged(session, actor, scope, quarter, infos, include_submitted, frozen, hospital_id)
         flags += _persistent(flags, prev, quarter, before)
-        flags += _deteriorating(session, actor, scope, quarter, report, include_submitted)
-        flags += _missing(session, actor, scope, quarter)
+        flags += _deteriorating(session, actor, scope, quarter, report, include_submitted, hospital_id)
+        flags += _missing(session, actor, scope, quarter, hospital_id)
     if scope.own_hospital_only:
         flags = [f for f in flags if f.hospital_id == scope.viewer_hospital_id]
     return report, flags

@@ -44,11 +44,16 @@ def _for_specialty(session: Session, actor: Actor, quarter: Quarter, entries: li
 
 
 def laggards(session: Session, actor: Actor, *, quarter: Quarter, scope: str | None = None, live: bool = False,
-             include_submitted: bool = False) -> dict:
-    """Flags for the scope × quarter. Frozen snapshot by default when it exists (``frozen`` true)."""
+             include_submitted: bool = False, hospital_id: int | None = None) -> dict:
+    """Flags for the scope × quarter. Frozen snapshot by default when it exists (``frozen`` true).
+    ``hospital_id``: only that hospital's flags (a hospital user's scope already holds only its own;
+    asking for another hospital then finds none)."""
     resolved = resolve_scope(session, actor, scope, quarter=quarter)
     snapshot = None if live or include_submitted else find_snapshot(session, resolved, quarter)
     viewer = resolved.viewer_hospital_id if resolved.own_hospital_only else None
+    if viewer is not None and hospital_id not in (None, viewer):
+        viewer = -1  # no hospital has this id: nothing of another hospital
+    viewer = viewer if viewer is not None else hospital_id
     if snapshot is not None:
         entries = _for_specialty(session, actor, quarter, snapshot_entries(session, snapshot, hospital_id=viewer))
         infos = indicators_by_id(session, sorted({e.indicator_id for e in entries if e.indicator_id}))
@@ -61,7 +66,8 @@ def laggards(session: Session, actor: Actor, *, quarter: Quarter, scope: str | N
                 "min_denominator": snapshot.min_denominator}
     else:
         _, flags = compute_flags(session, actor, resolved, quarter=quarter, include_submitted=include_submitted,
-                                 frozen=frozen_lookup(session, resolved))
+                                 frozen=frozen_lookup(session, resolved), hospital_id=viewer)
+        flags = [f for f in flags if viewer is None or f.hospital_id == viewer]
         labels = hospital_labels(session, sorted({f.hospital_id for f in flags}))
         rows = _from_flags(flags, labels)
         meta = {"frozen": False, "note": "实时计算，尚未冻结 / computed live, not frozen"}

@@ -58,7 +58,7 @@ def feedback_context(session: Session, actor: Actor, *, hospital_id: int, quarte
     scope_key = f"province:{hospital.province_code}"
     scope = resolve_scope(session, actor, scope_key, quarter=quarter)
     yoy = hospital_yoy(session, actor, hospital_id=hospital_id, quarter=quarter)
-    flags = laggards(session, actor, quarter=quarter, scope=scope_key)
+    flags = laggards(session, actor, quarter=quarter, scope=scope_key, hospital_id=hospital_id)
     return {
         "hospital": {"id": hospital.id, "name": hospital.name, "level": hospital.level, "type": hospital.type,
                      "province_code": hospital.province_code},

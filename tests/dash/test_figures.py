@@ -31,7 +31,42 @@ def test_funnel_hover_names_hospital_numbers_and_signal() -> None:
     markers = [t for t in fig.data if t.mode == "markers"]
     worse = next(t for t in markers if "差于" in t.name)
     assert list(worse.customdata) == [1]
-    assert "医院1" in worse.text[0] and "30/100" in worse.text[0] and "差于 99.8% 控制限" in worse.text[0]
+    assert "医院1" in worse.text[0] and "30/100" in worse.text[0]
+    assert worse.name == "差于 99.8% 控制限" and "%{fullData.name}" in worse.hovertemplate  # the signal
+    assert "%{text}" in worse.hovertemplate and "%{y:.2f}" in worse.hovertemplate
+
+
+def _many(n: int) -> tuple[list[dict], dict]:
+    rng = np.random.default_rng(7)
+    denominators = rng.integers(50, 500, n)
+    numerators = rng.binomial(denominators, 0.7)
+    result = funnel(list(range(1, n + 1)), numerators, denominators, direction="higher")
+    rows = [{"hospital_id": int(u), "hospital_name": f"医院{u}", "numerator": int(x), "denominator": int(d),
+             "rate": float(r) * 100, "ci95_low": float(lo) * 100, "ci95_high": float(hi) * 100, "signal": str(s)}
+            for u, x, d, r, lo, hi, s in zip(result.unit, result.numerator, result.denominator, result.rate,
+                                             result.ci95_low, result.ci95_high, result.signal, strict=True)]
+    return rows, {"pooled_rate": result.target * 100, "target": None, "multiplier": 100, "unit": "%",
+                  "direction": "higher", "tau2": result.tau2, "overdispersion_applied": False}
+
+
+def test_large_scopes_draw_every_hospital_with_webgl() -> None:
+    rows, summary = _many(figures.MANY + 1)
+    markers = [t for t in figures.funnel_figure(rows, summary).data if t.mode == "markers"]
+    assert {t.type for t in markers} == {"scattergl"}
+    assert sum(len(t.x) for t in markers) == len(rows)
+    small = [t for t in figures.funnel_figure(*_rows()).data if t.mode == "markers"]
+    assert {t.type for t in small} == {"scatter"}
+
+
+def test_dot_plot_of_many_hospitals_is_a_caterpillar_ranked_best_first() -> None:
+    rows, summary = _many(figures.LABELLED + 40)
+    fig = figures.dot_plot(rows, summary)
+    points = sorted(((x, y, h) for t in fig.data for x, y, h in zip(t.x, t.y, t.customdata, strict=True)))
+    assert [x for x, _, _ in points] == list(range(1, len(rows) + 1))  # every hospital, one rank each
+    rates = [y for _, y, _ in points]
+    assert rates == sorted(rates, reverse=True)  # higher is better: best at rank 1
+    assert fig.layout.height == 420  # not one row per hospital
+    assert all(t.error_y.array is not None for t in fig.data)
 
 
 def test_funnel_limits_agree_with_the_benchmark_limits() -> None:
@@ -87,6 +122,28 @@ def test_completeness_heatmap_cells() -> None:
     assert [list(r) for r in heat.z] == [[order.index("approved"), order.index("missing")],
                                          [order.index("missing"), order.index("missing")]]
     assert "missing" in heat.colorbar.ticktext
+
+
+def test_heatmap_limit_keeps_the_hospitals_needing_most_action() -> None:
+    codes = ["A.1", "A.2", "A.3"]
+    hospitals = [{"hospital_name": f"好{k}", "status": "approved", "timeliness": "on_time", "missing_indicators": []}
+                 for k in range(5)]
+    hospitals += [
+        {"hospital_name": "缺一", "status": "submitted", "timeliness": "on_time", "missing_indicators": ["A.1"]},
+        {"hospital_name": "全缺", "status": "missing", "timeliness": "missing", "missing_indicators": []},
+        {"hospital_name": "退回", "status": "returned", "timeliness": "on_time", "missing_indicators": []},
+    ]
+    report = {"indicators": [{"indicator": c} for c in codes], "hospitals": hospitals}
+    heat = figures.completeness_heatmap(report, "zh", limit=3).data[0]
+    assert list(heat.y) == ["全缺", "缺一", "退回"]
+    assert len(figures.completeness_heatmap(report, "zh").data[0].y) == len(hospitals)
+
+
+def test_completeness_bars_count_every_hospital() -> None:
+    report = {"indicators": [{"indicator": "A.1", "expected": 10, "received": 7, "approved": 5}]}
+    bars = figures.completeness_bars(report, "en").data
+    assert [list(b.y) for b in bars] == [[5], [2], [3]]
+    assert [b.name for b in bars] == ["approved", "received, not approved", "missing"]
 
 
 def test_sankey_links_follow_the_diff() -> None:
