@@ -64,8 +64,9 @@ def scope_options(db: Database, actor: Actor) -> list[dict]:
             for n in list_networks(session, actor, active=True):
                 if n.province_code == actor.province or actor.is_national:
                     options.append({"value": f"network:{n.id}", "label": n.name})
-        groups = session.execute(hospitals_stmt(actor).where(Hospital.active.is_(True))).scalars()
-        for level, kind, province in sorted({(h.level, h.type, h.province_code) for h in groups}):
+        groups = hospitals_stmt(actor).where(Hospital.active.is_(True)).with_only_columns(
+            Hospital.level, Hospital.type, Hospital.province_code).distinct()
+        for level, kind, province in sorted(tuple(g) for g in session.execute(groups)):
             if actor.is_national or province == actor.province:
                 options.append({"value": f"peer:{level}{kind}@{province}", "label": f"{level}{kind} @{province}"})
         return options

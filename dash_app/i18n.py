@@ -74,6 +74,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "province.kpi.late": ("逾期", "Late"),
     "province.kpi.missing": ("缺报", "Missing"),
     "benchmark.rank": ("排名（最好在左）", "Rank (best at the left)"),
+    "benchmark.rank_short": ("排名", "Rank"),
     "benchmark.title": ("指标对标", "Indicator benchmark"),
     "benchmark.funnel": ("漏斗图（95% 与 99.8% 控制限）", "Funnel plot (95% and 99.8% limits)"),
     "benchmark.dots": ("排序点图（95% 置信区间）", "Ranked dot plot (95% intervals)"),

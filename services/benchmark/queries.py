@@ -221,7 +221,8 @@ def hospital_labels(session: Session, ids: list[int]) -> dict[int, dict]:
     rows = session.execute(
         text("SELECT id, name, province_code, level, type FROM hospitals WHERE id = ANY(:ids)"), {"ids": ids}
     )
-    return {row.id: dict(row._mapping) for row in rows}
+    return {i: {"id": i, "name": name, "province_code": province, "level": level, "type": kind}
+            for i, name, province, level, kind in rows}
 
 
 _VERSION = """
