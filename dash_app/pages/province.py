@@ -123,13 +123,14 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
     quarter = quarter_param(params, data.default_quarter(db, actor))
     scope = f"province:{province}"
     view = {"scope": scope, "quarter": str(quarter)}
+    options = data.indicator_options(db, actor, quarter.year)  # the goal table's order: its first row
+    first = options[0]["value"] if options else None
     got = in_parallel(
         report=lambda: data.completeness(db, actor, quarter=quarter, province=province),
         laggards=lambda: data.laggards(db, actor, quarter=quarter, scope=scope),
         yoy=lambda: data.scope_yoy(db, actor, quarter=quarter, scope=scope),
-        trend=lambda: first_trend(db, actor, lang, view),
+        trend=lambda: trend_figure(first, view, db=db, actor=actor, lang=lang) if first else {},
     )
-    trend = got["trend"](got["yoy"])
     return html.Div([
         html.Div([title(f"{i18n.t('province.title', lang)} · {data.province_names(db, actor).get(province, province)}",
                         str(quarter)),
@@ -139,35 +140,22 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
                 id="section-completeness"),
         html.Div([
             section(i18n.t("province.laggards", lang), laggard_block(got["laggards"], lang, quarter)),
-            section(i18n.t("province.goals", lang), goal_block(got["yoy"], lang, quarter, trend)),
+            section(i18n.t("province.goals", lang), goal_block(got["yoy"], lang, quarter, got["trend"])),
         ], style=GRID2),
         dcc.Store(id="province-scope", data=view),
     ])
 
 
-def first_trend(db, actor, lang: str, view: dict):  # noqa: ANN001, ANN201
-    """Every indicator's trend, read once; returns yoy → the figure of the goal table's first indicator."""
-    series = data.scope_trend(db, actor, quarter=Quarter.parse(view["quarter"]), scope=view["scope"])
-
-    def pick(yoy: dict):  # noqa: ANN202
-        codes = [r["indicator_code"] for r in yoy["indicators"]]
-        return trend_of(series, codes[0], lang) if codes else {}
-    return pick
-
-
-def trend_of(series: list[dict], indicator: str, lang: str):  # noqa: ANN201
+def trend_figure(indicator: str, view: dict, *, db=None, actor=None, lang: str | None = None):  # noqa: ANN001, ANN201
+    """The pooled-rate trend of one indicator. ``view`` only names what to show: the scope is
+    re-checked by the service against the session's actor. ``render`` passes database, actor and
+    language (its reads run outside the request's Flask context); the callback takes the session's."""
+    db, actor, lang = db or database(), actor or current_actor(), lang or current_lang()
+    series = data.scope_trend(db, actor, quarter=Quarter.parse(view["quarter"]), scope=view["scope"],
+                              indicator=indicator)
     points = next((s["points"] for s in series if s["indicator_code"] == indicator), [])
     shown = [{"quarter": p["quarter"], "pooled": p["pooled_rate"]} for p in points]
     return figures.trend_figure(shown, lang, title=indicator)
-
-
-def trend_figure(indicator: str, view: dict):  # noqa: ANN201
-    """The pooled-rate trend of one indicator. ``view`` only names what to show: the scope is
-    re-checked by the service against the session's actor."""
-    lang = current_lang()
-    series = data.scope_trend(database(), current_actor(), quarter=Quarter.parse(view["quarter"]),
-                              scope=view["scope"], indicator=indicator)
-    return trend_of(series, indicator, lang)
 
 
 def register(app: Dash) -> None:

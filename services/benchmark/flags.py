@@ -110,14 +110,18 @@ def flagged_pairs(report: BenchmarkReport, hospital: int | None = None) -> set[t
 def _deteriorating(session: Session, actor: Actor, scope: BenchmarkScope, quarter: Quarter,
                    report: BenchmarkReport, include_submitted: bool, hospital: int | None = None) -> list[Flag]:
     preds = predecessors(session, [b.indicator.id for b in report.indicators])
-    out = []
-    for b in report.indicators:
+    compared = [b for b in report.indicators if preds[b.indicator.id].compares and b.indicator.kind != "ratio"]
+    wanted: dict[Quarter, list[int]] = {}  # one read per earlier quarter, not one per indicator
+    for b in compared:
         pred = preds[b.indicator.id]
-        if not pred.compares or b.indicator.kind == "ratio":
-            continue
+        wanted.setdefault(earlier_quarter(quarter, pred), []).append(pred.from_indicator_id)
+    earlier = {q: value_arrays(session, actor, scope, quarter=q, indicator_ids=ids, include_submitted=include_submitted)
+               for q, ids in wanted.items()}
+    out = []
+    for b in compared:
+        pred = preds[b.indicator.id]
         q = earlier_quarter(quarter, pred)
-        before = value_arrays(session, actor, scope, quarter=q, indicator_ids=[pred.from_indicator_id],
-                              include_submitted=include_submitted).get(pred.from_indicator_id)
+        before = earlier[q].get(pred.from_indicator_id)
         if before is None:
             continue
         common, now_i, before_i = np.intersect1d(b.hospital_id, before.hospital_id, return_indices=True)
