@@ -127,3 +127,37 @@ def test_default_window_locks_45_days_after_the_quarter(world):
     assert "2023Q3" not in [s.quarter for s in early] and "2023Q2" in [s.quarter for s in early]
     done = freeze_locked_windows(world.session, admin(), now=datetime(2023, 11, 16, tzinfo=UTC))
     assert [s.quarter for s in done] == ["2023Q3"]
+
+
+def _keyed(flags):  # noqa: ANN001, ANN202
+    return sorted((f.hospital_id, f.kind, f.indicator.code if f.indicator else None, f.reason) for f in flags)
+
+
+def test_one_hospitals_flags_equal_its_share_of_the_whole_computation(world):
+    every = _flags(world)
+    for hospital in (world.laggard, world.hospitals[12], world.hospitals[3]):
+        only = _flags(world, hospital_id=hospital.id)
+        assert _keyed(only) == _keyed([f for f in every if f.hospital_id == hospital.id])
+    assert _keyed(_flags(world, hospital_id=world.laggard.id))  # the laggard has flags of every kind
+
+
+def test_laggards_for_one_hospital_live_and_frozen(world):
+    session = world.session
+    act_as_app(session, analyst())
+    live = laggards(session, analyst(), quarter=Q3, scope=f"province:{ZJ}", hospital_id=world.laggard.id)
+    assert live["flags"] and {f["hospital_id"] for f in live["flags"]} == {world.laggard.id} and not live["frozen"]
+    act_as_app(session, admin())
+    freeze(session, admin(), quarter=Q3, scope=f"province:{ZJ}")
+    act_as_app(session, analyst())
+    frozen = laggards(session, analyst(), quarter=Q3, scope=f"province:{ZJ}", hospital_id=world.laggard.id)
+    assert frozen["frozen"]
+    assert sorted((f["kind"], f["indicator_code"], f["reason"]) for f in frozen["flags"]) == \
+        sorted((f["kind"], f["indicator_code"], f["reason"]) for f in live["flags"])
+
+
+def test_hospital_user_asking_for_another_hospitals_flags_gets_none(world):
+    session = world.session
+    me = viewer(world.hospitals[3])
+    act_as_app(session, me)
+    found = laggards(session, me, quarter=Q3, scope=f"province:{ZJ}", hospital_id=world.laggard.id)
+    assert found["flags"] == []
