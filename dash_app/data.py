@@ -7,6 +7,7 @@ sent about who it is), opens one ``unit_of_work(actor)`` and returns plain data.
 
 from __future__ import annotations
 
+from flask import g, has_request_context
 from sqlalchemy import select, text
 
 from services.benchmark import benchmarks as benchmark_service
@@ -40,10 +41,16 @@ def check_hospital_reach(actor: Actor, hospital_id: int) -> None:
 
 
 def quarters(db: Database, actor: Actor) -> list[str]:
-    """Quarters with any submission the actor can see, newest first."""
+    """Quarters with any submission the actor can see, newest first (read once per request: a page
+    asks for its default quarter and for the quarter picker)."""
+    if has_request_context() and g.get("qcp_quarters", (None,))[0] == actor:
+        return list(g.qcp_quarters[1])
     with db.unit_of_work(actor) as session:
         rows = session.execute(text("SELECT DISTINCT quarter FROM submissions ORDER BY quarter DESC")).scalars()
-        return [q.strip() for q in rows]
+        found = [q.strip() for q in rows]
+    if has_request_context():
+        g.qcp_quarters = (actor, found)
+    return found
 
 
 def default_quarter(db: Database, actor: Actor) -> Quarter:

@@ -114,11 +114,11 @@ JOIN submissions s ON s.id = v.submission_id AND s.province_code = v.province_co
 WHERE s.quarter = :quarter AND s.status = ANY(:statuses) AND v.indicator_id = ANY(:indicators) AND {scope}
 GROUP BY v.indicator_id
 """
-_HOSPITAL_JOIN = "JOIN hospitals h ON h.id = v.hospital_id AND h.province_code = v.province_code"
+HOSPITAL_JOIN = "JOIN hospitals h ON h.id = v.hospital_id AND h.province_code = v.province_code"
 _PARAM = re.compile(r"(?<![:\w]):(\w+)")
 
 
-def _needs_hospitals(scope: BenchmarkScope) -> bool:
+def needs_hospitals(scope: BenchmarkScope) -> bool:
     return scope.members is not None or scope.level is not None
 
 
@@ -157,10 +157,10 @@ def fetch_binary(session: Session, sql: str, params: dict) -> list[tuple]:
 def value_arrays(session: Session, actor: Actor, scope: BenchmarkScope, *, quarter: Quarter,
                  indicator_ids: list[int], include_submitted: bool = False) -> dict[int, ValueArrays]:
     """Current values of every indicator in ``indicator_ids``: one round trip, arrays per indicator."""
-    join = _needs_hospitals(scope)
+    join = needs_hospitals(scope)
     where, params = scope_where(scope, actor, "h" if join else "v")
     params.update(quarter=str(quarter), statuses=list(statuses(include_submitted)), indicators=indicator_ids)
-    sql = _VALUES.format(scope=where, join=_HOSPITAL_JOIN if join else "")
+    sql = _VALUES.format(scope=where, join=HOSPITAL_JOIN if join else "")
     out: dict[int, ValueArrays] = {}
     for indicator_id, hospitals, numerators, denominators in fetch_binary(session, sql, params):
         ids = np.asarray(hospitals, dtype=np.int64)

@@ -4,7 +4,8 @@ per hospital and per indicator. Provinces see their own hospitals; national staf
 from __future__ import annotations
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import BigInteger, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from services.core.actor import Actor
@@ -56,12 +57,16 @@ def _loaded(session: Session, actor: Actor, quarter: Quarter, province_code: str
     ids = [h.id for h in hospitals]
     headers = {s.hospital_id: s for s in session.execute(
         select(Submission).where(Submission.hospital_id.in_(ids), Submission.quarter == str(quarter))).scalars()}
+    codes = dict(session.execute(select(Indicator.id, Indicator.code)).all())
     received: dict[int, set[str]] = {}
-    for hospital_id, code in session.execute(
-        select(SubmissionValue.hospital_id, Indicator.code).join(Indicator, Indicator.id == SubmissionValue.indicator_id)
-        .where(SubmissionValue.submission_id.in_([s.id for s in headers.values()]))
+    # One row per submission with its indicator ids (not one per value: a province has ~30,000).
+    for hospital_id, indicator_ids in session.execute(
+        select(SubmissionValue.hospital_id, func.array_agg(SubmissionValue.indicator_id))
+        .where(SubmissionValue.submission_id == func.any(
+            bindparam("submission_ids", [s.id for s in headers.values()], type_=ARRAY(BigInteger))))
+        .group_by(SubmissionValue.hospital_id)
     ).all():
-        received.setdefault(hospital_id, set()).add(code)
+        received.setdefault(hospital_id, set()).update(codes[i] for i in indicator_ids)
     rules: dict[int, list[IndicatorApplicability]] = {}
     for row in session.execute(select(IndicatorApplicability).where(IndicatorApplicability.hospital_id.in_(ids))).scalars():
         rules.setdefault(row.hospital_id, []).append(row)
