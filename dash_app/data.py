@@ -134,9 +134,11 @@ def benchmark_table(db: Database, actor: Actor, *, quarter: Quarter, scope: str 
         return views.table_rows(report), views.ROW_COLUMNS
 
 
-def laggards(db: Database, actor: Actor, *, quarter: Quarter, scope: str | None = None) -> dict:
+def laggards(db: Database, actor: Actor, *, quarter: Quarter, scope: str | None = None,
+             top: int | None = None) -> dict:
+    """Flags most severe first (only the ``top`` most severe when given; ``total`` counts all)."""
     with db.unit_of_work(actor) as session:
-        return laggard_service.laggards(session, actor, quarter=quarter, scope=scope)
+        return laggard_service.laggards(session, actor, quarter=quarter, scope=scope, top=top)
 
 
 def scope_trend(db: Database, actor: Actor, *, quarter: Quarter, scope: str | None = None,

@@ -376,7 +376,7 @@ LAGGARDS = {
     "frozen": True, "snapshot_id": 1, "data_version": 7610,
     "data_hash": "25f6ea510d884f33441997b5e7f384f39033d820c06fd48186d248ca16549dc0",
     "frozen_at": "2026-11-25T04:01:14.446045+00:00", "frozen_by": "system:demo", "trigger": "window_lock",
-    "min_denominator": 10,
+    "min_denominator": 10, "total": 1,
     "flags": [{
         "hospital_id": 1, "hospital_name": "杭州市第一人民医院", "indicator_code": "NIT-2023-IV.2",
         "indicator_name": "住院患者术后 24 小时内死亡率", "kind": "alert",

@@ -26,11 +26,9 @@ from dash_app.pages.common import (
     title,
 )
 from services.benchmark.exports import to_csv
-from services.benchmark.flag_reasons import KIND_LABELS
 from services.benchmark.laggards import LAGGARD_COLUMNS
 from services.core.quarter import Quarter
 
-SEVERITY = tuple(KIND_LABELS)  # alarm, alert, worst decile, persistent, deteriorating, missing
 COMPLETENESS_COLUMNS = ("hospital_id", "hospital_name", "province_code", "status", "timeliness", "expected",
                         "received", "missing_indicators")
 
@@ -64,29 +62,21 @@ def completeness_csv(report: dict) -> bytes:
     return to_csv(rows, COMPLETENESS_COLUMNS)
 
 
-def most_severe(flags: list[dict]) -> list[dict]:
-    """Alarms first, then alerts, worst decile, persistent, deteriorating, missing; within a kind the
-    largest |z| first, then hospital and indicator (a stable order for the capped table)."""
-    return sorted(flags, key=lambda f: (SEVERITY.index(f["kind"]) if f["kind"] in SEVERITY else len(SEVERITY),
-                                        -abs(f["z"] or 0.0), f["hospital_name"] or "", f["indicator_code"] or ""))
-
-
 def laggard_rows(flags: list[dict], lang: str) -> list[dict]:
     return [{**f, "kind": i18n.pair(f["kind_label"], lang), "reason": i18n.pick(f["reason"], f["reason_en"], lang),
              "indicator": f["indicator_code"] or "—"} for f in flags]
 
 
 def laggard_block(found: dict, lang: str, quarter: Quarter) -> html.Div:
-    """The most severe TABLE_ROWS flags; the export button downloads every one."""
+    """The most severe TABLE_ROWS flags (the service sorts them); the export button downloads all."""
     columns = [("hospital_name", i18n.t("common.hospital", lang)), ("indicator", i18n.t("common.indicator", lang)),
                ("kind", i18n.t("common.signal", lang)), ("rate", i18n.t("common.rate", lang)),
                ("reason", i18n.t("common.reason", lang))]
-    flags = found["flags"]
-    rows = laggard_rows(most_severe(flags)[:TABLE_ROWS], lang)
+    rows = laggard_rows(found["flags"][:TABLE_ROWS], lang)
     return html.Div([
         scroll(table(rows, columns, id="laggard-table",
                      links={"hospital_name": lambda r: hospital_href(r["hospital_id"], quarter)})),
-        shown_of(len(flags), len(rows), lang, id="laggard-note"),
+        shown_of(found.get("total", len(found["flags"])), len(rows), lang, id="laggard-note"),
         html.Button(i18n.t("common.export", lang), id="laggard-export"),
         dcc.Download(id="laggard-download"),
     ])
@@ -127,7 +117,7 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
     first = options[0]["value"] if options else None
     got = in_parallel(
         report=lambda: data.completeness(db, actor, quarter=quarter, province=province),
-        laggards=lambda: data.laggards(db, actor, quarter=quarter, scope=scope),
+        laggards=lambda: data.laggards(db, actor, quarter=quarter, scope=scope, top=TABLE_ROWS),
         yoy=lambda: data.scope_yoy(db, actor, quarter=quarter, scope=scope),
         trend=lambda: trend_figure(first, view, db=db, actor=actor, lang=lang) if first else {},
     )
@@ -173,7 +163,7 @@ def register(app: Dash) -> None:
                   State("province-scope", "data"), prevent_initial_call=True)
     def _laggards(_, view):  # noqa: ANN001, ANN202
         found = data.laggards(database(), current_actor(), quarter=Quarter.parse(view["quarter"]), scope=view["scope"])
-        return dcc.send_bytes(to_csv(most_severe(found["flags"]), LAGGARD_COLUMNS),
+        return dcc.send_bytes(to_csv(found["flags"], LAGGARD_COLUMNS),
                               f"laggards-{view['scope'].replace(':', '-')}-{view['quarter']}.csv")
 
     @app.callback(Output("completeness-download", "data"), Input("completeness-export", "n_clicks"),

@@ -97,8 +97,9 @@ def get_benchmarks(
 
 
 @router.get("/laggards", summary="落后标记 / laggard flags of a scope",
-            description="窗口锁定后读冻结快照（frozen=true），否则实时计算 / the frozen snapshot once the window "
-            "locked (frozen=true), computed live otherwise or with live=true.",
+            description="窗口锁定后读冻结快照（frozen=true），否则实时计算；最严重的在前 / the frozen snapshot once "
+            "the window locked (frozen=true), computed live otherwise or with live=true; most severe first (alarm, "
+            "alert, worst decile, persistent, deteriorating, missing; then the largest |z|).",
             responses={**table(LAGGARDS, LAGGARDS_CSV), **READ_ERRORS})
 def get_laggards(
     session: DbSession, actor: CurrentActor, quarter: QuarterParam, scope: ScopeParam = None,

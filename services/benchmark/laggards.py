@@ -16,6 +16,20 @@ LAGGARD_COLUMNS = ("hospital_id", "hospital_name", "indicator_code", "indicator_
                    "numerator", "denominator", "rate", "z", "reason", "reason_en")
 
 
+SEVERITY = tuple(KIND_LABELS)  # alarm, alert, worst decile, persistent, deteriorating, missing
+
+
+def severity_key(kind: str, z: float | None, hospital_id: int, indicator_code: str | None) -> tuple:
+    """Most severe first: by kind (SEVERITY), then the largest |z|, then hospital and indicator."""
+    rank = SEVERITY.index(kind) if kind in SEVERITY else len(SEVERITY)
+    return rank, -abs(z or 0.0), hospital_id, indicator_code or ""
+
+
+def most_severe(rows: list[dict]) -> list[dict]:
+    """Laggard rows (``laggards()["flags"]``) most severe first."""
+    return sorted(rows, key=lambda r: severity_key(r["kind"], r["z"], r["hospital_id"], r["indicator_code"]))
+
+
 def _row(hospital_id: int, kind: str, info, x, n, z, reason: str, reason_en: str, labels: dict) -> dict:  # noqa: ANN001
     zh, en = KIND_LABELS[kind]
     rate = None
@@ -44,10 +58,11 @@ def _for_specialty(session: Session, actor: Actor, quarter: Quarter, entries: li
 
 
 def laggards(session: Session, actor: Actor, *, quarter: Quarter, scope: str | None = None, live: bool = False,
-             include_submitted: bool = False, hospital_id: int | None = None) -> dict:
-    """Flags for the scope × quarter. Frozen snapshot by default when it exists (``frozen`` true).
-    ``hospital_id``: only that hospital's flags (a hospital user's scope already holds only its own;
-    asking for another hospital then finds none)."""
+             include_submitted: bool = False, hospital_id: int | None = None, top: int | None = None) -> dict:
+    """Flags for the scope × quarter, most severe first. Frozen snapshot by default when it exists
+    (``frozen`` true). ``hospital_id``: only that hospital's flags (a hospital user's scope already
+    holds only its own; asking for another hospital then finds none). ``top``: only the ``top`` most
+    severe (``total`` still counts them all: a province has ~10,000)."""
     resolved = resolve_scope(session, actor, scope, quarter=quarter)
     snapshot = None if live or include_submitted else find_snapshot(session, resolved, quarter)
     viewer = resolved.viewer_hospital_id if resolved.own_hospital_only else None
@@ -57,6 +72,11 @@ def laggards(session: Session, actor: Actor, *, quarter: Quarter, scope: str | N
     if snapshot is not None:
         entries = _for_specialty(session, actor, quarter, snapshot_entries(session, snapshot, hospital_id=viewer))
         infos = indicators_by_id(session, sorted({e.indicator_id for e in entries if e.indicator_id}))
+
+        def code(e) -> str | None:  # noqa: ANN001
+            return infos[e.indicator_id].code if e.indicator_id in infos else None
+        entries = sorted(entries, key=lambda e: severity_key(e.kind, e.z, e.hospital_id, code(e)))
+        total, entries = len(entries), entries[:top] if top is not None else entries
         labels = hospital_labels(session, sorted({e.hospital_id for e in entries}))
         rows = [_row(e.hospital_id, e.kind, infos.get(e.indicator_id), e.numerator, e.denominator, e.z, e.reason,
                      e.reason_en, labels) for e in entries]
@@ -68,8 +88,10 @@ def laggards(session: Session, actor: Actor, *, quarter: Quarter, scope: str | N
         _, flags = compute_flags(session, actor, resolved, quarter=quarter, include_submitted=include_submitted,
                                  frozen=frozen_lookup(session, resolved), hospital_id=viewer)
         flags = [f for f in flags if viewer is None or f.hospital_id == viewer]
+        flags.sort(key=lambda f: severity_key(f.kind, f.z, f.hospital_id, f.indicator.code if f.indicator else None))
+        total, flags = len(flags), flags[:top] if top is not None else flags
         labels = hospital_labels(session, sorted({f.hospital_id for f in flags}))
         rows = _from_flags(flags, labels)
         meta = {"frozen": False, "note": "实时计算，尚未冻结 / computed live, not frozen"}
     return {"quarter": str(quarter), "scope": resolved.key, "scope_label": resolved.label,
-            "include_submitted": include_submitted, **meta, "flags": rows}
+            "include_submitted": include_submitted, **meta, "total": total, "flags": rows}

@@ -161,3 +161,21 @@ def test_hospital_user_asking_for_another_hospitals_flags_gets_none(world):
     act_as_app(session, me)
     found = laggards(session, me, quarter=Q3, scope=f"province:{ZJ}", hospital_id=world.laggard.id)
     assert found["flags"] == []
+
+
+def test_laggards_are_most_severe_first_and_top_keeps_the_total(world):
+    session = world.session
+    act_as_app(session, analyst())
+    every = laggards(session, analyst(), quarter=Q3, scope=f"province:{ZJ}")
+    kinds = [f["kind"] for f in every["flags"]]
+    order = ["alarm", "alert", "worst_decile", "persistent", "deteriorating", "missing"]
+    assert kinds == sorted(kinds, key=order.index) and every["total"] == len(every["flags"]) > 5
+    top = laggards(session, analyst(), quarter=Q3, scope=f"province:{ZJ}", top=5)
+    assert top["flags"] == every["flags"][:5] and top["total"] == every["total"]
+    act_as_app(session, admin())
+    freeze(session, admin(), quarter=Q3, scope=f"province:{ZJ}")
+    act_as_app(session, analyst())
+    frozen = laggards(session, analyst(), quarter=Q3, scope=f"province:{ZJ}", top=5)
+    assert frozen["frozen"] and frozen["total"] == every["total"]
+    assert [(f["hospital_id"], f["kind"], f["indicator_code"]) for f in frozen["flags"]] == \
+        [(f["hospital_id"], f["kind"], f["indicator_code"]) for f in top["flags"]]

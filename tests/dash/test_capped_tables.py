@@ -10,6 +10,7 @@ from dash import dcc, html
 
 from dash_app.pages import benchmark, province
 from dash_app.pages.common import TABLE_ROWS, shown_of
+from services.benchmark.laggards import most_severe
 from services.core.quarter import Quarter
 
 Q = Quarter(2023, 3)
@@ -65,19 +66,21 @@ def _flag(hospital: int, kind: str, z: float | None, code: str | None = "A.1") -
 def test_laggards_most_severe_first() -> None:
     flags = [_flag(1, "missing", None, None), _flag(2, "worst_decile", None), _flag(3, "alert", -2.1),
              _flag(4, "alarm", -3.2), _flag(5, "alarm", -4.5), _flag(6, "persistent", None),
-             _flag(7, "deteriorating", None), _flag(8, "alert", 2.5)]
-    order = [f["hospital_id"] for f in province.most_severe(flags)]
-    assert order == [5, 4, 8, 3, 2, 6, 7, 1]
+             _flag(7, "deteriorating", None), _flag(8, "alert", 2.5), _flag(0, "alert", 2.5)]
+    order = [f["hospital_id"] for f in most_severe(flags)]
+    assert order == [5, 4, 0, 8, 3, 2, 6, 7, 1]  # equal |z|: hospital id decides
 
 
 def test_laggard_block_caps_the_table_and_offers_the_full_list() -> None:
-    flags = [_flag(k, "alert", -2.0 - k / 1000) for k in range(TABLE_ROWS + 30)]
-    block = province.laggard_block({"flags": flags}, "zh", Q)
+    flags = most_severe([_flag(k, "alert", -2.0 - k / 1000) for k in range(TABLE_ROWS + 30)])
+    block = province.laggard_block({"flags": flags, "total": len(flags)}, "zh", Q)
     rows = _body_rows(block)
     assert len(rows) == TABLE_ROWS and "医院79" in str(rows[0])  # largest |z| first
     assert f"共 {TABLE_ROWS + 30} 行" in _by_id(block, "laggard-note").children
     assert isinstance(_by_id(block, "laggard-export"), html.Button)
     assert isinstance(_by_id(block, "laggard-download"), dcc.Download)
+    top = province.laggard_block({"flags": flags[:TABLE_ROWS], "total": 9543}, "en", Q)  # the service's top N
+    assert "of 9543 rows" in _by_id(top, "laggard-note").children
 
 
 def _hospital(k: int, status: str, missing: list[str]) -> dict:
