@@ -8,7 +8,7 @@ from services.benchmark.flag_reasons import KIND_LABELS
 from services.benchmark.flags import Flag, compute_flags
 from services.benchmark.queries import hospital_labels, indicators_by_id, indicators_of_year
 from services.benchmark.scope import resolve_scope
-from services.benchmark.snapshots import find_snapshot, frozen_lookup, snapshot_entries
+from services.benchmark.snapshots import find_snapshot, frozen_lookup, most_severe_entries, snapshot_entries
 from services.core.actor import Actor
 from services.core.quarter import Quarter
 
@@ -70,13 +70,17 @@ def laggards(session: Session, actor: Actor, *, quarter: Quarter, scope: str | N
         viewer = -1  # no hospital has this id: nothing of another hospital
     viewer = viewer if viewer is not None else hospital_id
     if snapshot is not None:
-        entries = _for_specialty(session, actor, quarter, snapshot_entries(session, snapshot, hospital_id=viewer))
-        infos = indicators_by_id(session, sorted({e.indicator_id for e in entries if e.indicator_id}))
+        if top is not None and not actor.specialty:  # the database sorts and counts (a province: ~10,000)
+            entries, total = most_severe_entries(session, snapshot, top=top, severity=SEVERITY, hospital_id=viewer)
+            infos = indicators_by_id(session, sorted({e.indicator_id for e in entries if e.indicator_id}))
+        else:
+            entries = _for_specialty(session, actor, quarter, snapshot_entries(session, snapshot, hospital_id=viewer))
+            infos = indicators_by_id(session, sorted({e.indicator_id for e in entries if e.indicator_id}))
 
-        def code(e) -> str | None:  # noqa: ANN001
-            return infos[e.indicator_id].code if e.indicator_id in infos else None
-        entries = sorted(entries, key=lambda e: severity_key(e.kind, e.z, e.hospital_id, code(e)))
-        total, entries = len(entries), entries[:top] if top is not None else entries
+            def code(e) -> str | None:  # noqa: ANN001
+                return infos[e.indicator_id].code if e.indicator_id in infos else None
+            entries = sorted(entries, key=lambda e: severity_key(e.kind, e.z, e.hospital_id, code(e)))
+            total, entries = len(entries), entries[:top] if top is not None else entries
         labels = hospital_labels(session, sorted({e.hospital_id for e in entries}))
         rows = [_row(e.hospital_id, e.kind, infos.get(e.indicator_id), e.numerator, e.denominator, e.z, e.reason,
                      e.reason_en, labels) for e in entries]

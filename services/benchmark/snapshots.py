@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Row, insert, select
+from sqlalchemy import Row, Text, func, insert, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from services.benchmark.flags import BASE_KINDS, Flag, compute_flags
@@ -21,7 +22,7 @@ from services.benchmark.settings import effective_settings
 from services.core.actor import Actor, Role
 from services.core.errors import Conflict, PermissionDenied, ValidationFailed
 from services.core.quarter import Quarter
-from services.models import CatalogYear, FlagSnapshot, FlagSnapshotEntry, Province
+from services.models import CatalogYear, FlagSnapshot, FlagSnapshotEntry, Indicator, Province
 from services.submission.windows import effective_window
 
 
@@ -42,6 +43,23 @@ def snapshot_entries(session: Session, snapshot: FlagSnapshot, *, hospital_id: i
     if hospital_id is not None:
         stmt = stmt.where(FlagSnapshotEntry.hospital_id == hospital_id)
     return list(session.execute(stmt.order_by(FlagSnapshotEntry.hospital_id, FlagSnapshotEntry.id)))
+
+
+def most_severe_entries(session: Session, snapshot: FlagSnapshot, *, top: int, severity: tuple[str, ...],
+                        hospital_id: int | None = None) -> tuple[list[Row], int]:
+    """The ``top`` most severe frozen flags and how many there are, sorted by the database in the
+    order of ``laggards.severity_key`` (kind, largest |z|, hospital, indicator code bytewise)."""
+    e, where = FlagSnapshotEntry, [FlagSnapshotEntry.snapshot_id == snapshot.id,
+                                   FlagSnapshotEntry.province_code == snapshot.province_code]
+    if hospital_id is not None:
+        where.append(e.hospital_id == hospital_id)
+    rank = func.coalesce(func.array_position(literal(list(severity), ARRAY(Text)), e.kind), len(severity))
+    columns = [c for c in e.__table__.columns if c.name != "evidence"]
+    stmt = (select(*columns).outerjoin(Indicator, Indicator.id == e.indicator_id).where(*where)
+            .order_by(rank, func.abs(func.coalesce(e.z, 0.0)).desc(), e.hospital_id,
+                      func.coalesce(Indicator.code, "").collate("C")).limit(top))
+    total = session.execute(select(func.count()).select_from(e).where(*where)).scalar_one()
+    return list(session.execute(stmt)), total
 
 
 def frozen_lookup(session: Session, scope: BenchmarkScope):  # noqa: ANN201
