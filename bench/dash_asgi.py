@@ -1,7 +1,8 @@
 """ASGI entry for the pages bench: the deployed app (platform_api.asgi) with the dashboards at /dash/.
 
 ``create_app`` may already mount them; otherwise they are mounted here exactly as the dashboard
-tests do. One worker only: dashboard sessions live in the worker's memory (see docs/scaling.md).
+tests do. Sessions live in PostgreSQL, so any number of workers serve them (the bench passes one
+QCP_SESSION_SECRET to all, as a deployment must).
 """
 
 from platform_api.asgi import _settings, app
