@@ -95,9 +95,18 @@ def build_dash(ctx: DashContext) -> Dash:
                     serve_locally=True, assets_folder="assets", hooks={"request_refresh_jwt": RELOGIN_HOOK})
     dash_app.layout = shell.layout
     shell.register(dash_app)
+    _register_component_files(dash_app)
     csp, secure = _csp(dash_app), ctx.auth.secure_cookies
     server.after_request(lambda response: _security_headers(response, csp, secure))
     return dash_app
+
+
+def _register_component_files(dash_app: Dash) -> None:
+    """Dash sets itself up on its first request (registering the component scripts it may serve),
+    but marks that done before doing it: concurrent first requests of a fresh worker, a browser
+    loading a page's scripts, got 500. Set up now, once, before any request."""
+    with dash_app.server.test_request_context(f"{PREFIX}/"):
+        dash_app._setup_server()  # noqa: SLF001  (Dash's own first-request set-up)
 
 
 def mount_dashboards(app: FastAPI, *, database: Database, settings: ApiSettings, verifier: TokenVerifier,

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+from dash import Dash
 from sqlalchemy import create_engine, text
 
 from dash_app.auth import SESSION_COOKIE
 from dash_app.session_db import DbSessionStore
 from dash_app.sessions import PendingLogin
 from services.core.actor import Actor, Role
+from tests.api_harness import ServerThread, free_port
+from tests.dash.conftest import build_platform
 from tests.dash.support import layout, sign_in
 
 ACTOR = Actor(subject="u-db", roles=frozenset({Role.HOSPITAL_SUBMITTER}), province="330000", hospital_id=7,
@@ -106,3 +111,34 @@ def test_two_app_instances_share_a_login(live_dash, second_worker) -> None:  # n
 def test_each_instance_refuses_without_a_session(second_worker) -> None:  # noqa: ANN001
     answer = httpx.get(second_worker + "/dash/province", follow_redirects=False)
     assert answer.status_code == 302 and answer.headers["location"].startswith("/dash/login")
+
+
+def test_a_fresh_worker_serves_the_page_scripts_to_concurrent_first_requests(live_dash, monkeypatch) -> None:  # noqa: ANN001
+    """A browser asks a worker for all of a page's scripts at once. Dash sets itself up on its first
+    request and let the others through before it had registered its scripts: 500 for react.js and a
+    blank page (found with 4 workers, where a fresh process takes ~1 s to set up). Every instance now
+    sets Dash up when it is built. The set-up is slowed down here as in a fresh process."""
+    first = sign_in(live_dash.base_url, "zj.analyst", live_dash.password)
+    scripts = re.findall(r'src="(/dash/_dash-component-suites/[^"]+)"', first.get("/dash/").text)
+    assert any("react@" in s for s in scripts) and any("dash_renderer" in s for s in scripts)
+    walk = Dash._walk_assets_directory  # noqa: SLF001
+
+    def slow_walk(self) -> None:  # noqa: ANN001
+        time.sleep(1.0)
+        walk(self)
+    monkeypatch.setattr(Dash, "_walk_assets_directory", slow_walk)
+    port = free_port()
+    server = ServerThread(build_platform(live_dash.database, port, live_dash.issuer.base_url), port=port).start()
+    cookie = first.cookies[SESSION_COOKIE]
+
+    def fetch(script: str) -> tuple[str, int, str]:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", cookies={SESSION_COOKIE: cookie}) as client:
+            answer = client.get(script)
+            return script, answer.status_code, answer.headers.get("content-type", "")
+    try:
+        with ThreadPoolExecutor(max_workers=len(scripts)) as pool:
+            answers = list(pool.map(fetch, scripts))  # the instance's first requests, all at once
+    finally:
+        server.stop()
+        first.close()
+    assert [a for a in answers if a[1] != 200 or "javascript" not in a[2]] == []
