@@ -107,6 +107,11 @@ def _hover_template(lang: str, unit: str, value: str) -> str:
             f"{i18n.t('common.signal', lang)}: %{{fullData.name}}<extra></extra>")
 
 
+def _unnamed_template(lang: str, unit: str) -> str:
+    return (f"{i18n.t('common.denominator', lang)} %{{x}} · {i18n.t('common.rate', lang)} %{{y:.2f}} {unit}"
+            "<extra>%{fullData.name}</extra>")
+
+
 def funnel_figure(rows: list[dict], summary: dict, lang: str = "zh", *, title: str = "") -> go.Figure:
     """Rate against denominator with 95% / 99.8% limits; ``customdata`` carries the hospital id.
     One trace per signal, named by it, so the hover names hospital, numbers and signal."""
@@ -116,17 +121,21 @@ def funnel_figure(rows: list[dict], summary: dict, lang: str = "zh", *, title: s
         fig.add_hline(y=centre, line={"color": "#1f77b4", "width": 1},
                       annotation_text=f"{i18n.t('common.pooled', lang)} {_num(centre)}")
     unit = summary.get("unit", "")
-    scatter = _scatter(len(rows))
+    scatter, many = _scatter(len(rows)), len(rows) > MANY
     for signal in SIGNAL_COLORS:
         picked = [r for r in rows if r.get("signal") == signal and r["denominator"] > 0 and r.get("rate") is not None]
-        if picked:
-            fig.add_trace(scatter(
-                x=np.array([r["denominator"] for r in picked]), y=np.array([r["rate"] for r in picked]),
-                mode="markers", name=signal_label(signal, lang),
-                marker={"color": SIGNAL_COLORS[signal], "size": 9 if len(rows) <= MANY else 5,
-                        "line": {"width": 0.5, "color": "white"}},
-                customdata=np.array([r["hospital_id"] for r in picked]), text=short_hover(picked),
-                hovertemplate=_hover_template(lang, unit, "y")))
+        if not picked:
+            continue
+        # Beyond MANY hospitals only the signalled ones carry their names in the page (the table
+        # and its export name every hospital): the rest hover with their numbers and signal.
+        named = not many or signal.startswith(("worse", "better"))
+        fig.add_trace(scatter(
+            x=np.array([r["denominator"] for r in picked]), y=np.array([r["rate"] for r in picked]),
+            mode="markers", name=signal_label(signal, lang),
+            marker={"color": SIGNAL_COLORS[signal], "size": 5 if many else 9,
+                    **({} if many else {"line": {"width": 0.5, "color": "white"}})},
+            customdata=np.array([r["hospital_id"] for r in picked]), text=short_hover(picked) if named else None,
+            hovertemplate=_hover_template(lang, unit, "y") if named else _unnamed_template(lang, unit)))
     fig.update_xaxes(title=i18n.t("common.denominator", lang), type="log")
     fig.update_yaxes(title=f"{i18n.t('common.rate', lang)} ({unit})")
     return _layout(fig, title=title)
@@ -190,7 +199,8 @@ def _caterpillar(shown: list[dict], summary: dict, lang: str, *, title: str, hig
             error_y={**_errors(picked), "color": SIGNAL_COLORS[signal]},
             customdata=np.array([r["hospital_id"] for r in picked]), text=short_hover(picked) if named else None,
             hovertemplate=_hover_template(lang, unit, "y") if named else
-            f"{i18n.t('benchmark.rank_short', lang)} %{{x}}: %{{y:.2f}} {unit}<extra>%{{fullData.name}}</extra>"))
+            f"{i18n.t('benchmark.rank_short', lang)} %{{x}} · {i18n.t('common.rate', lang)} %{{y:.2f}} {unit}"
+            "<extra>%{fullData.name}</extra>"))
     if summary.get("pooled_rate") is not None:
         fig.add_hline(y=summary["pooled_rate"], line={"color": "#1f77b4", "dash": "dot"})
     fig.update_xaxes(title=f"{i18n.t('benchmark.rank', lang)} (1–{len(shown)})")

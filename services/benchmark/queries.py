@@ -182,7 +182,7 @@ _NOT_APPLICABLE = """
 SELECT i.id, count(DISTINCT a.hospital_id)
 FROM indicator_applicability a
 JOIN indicators i ON i.id = a.indicator_id OR (a.indicator_id IS NULL AND i.goal_id = a.goal_id)
-JOIN hospitals h ON h.id = a.hospital_id AND h.province_code = a.province_code
+{join}
 WHERE a.status = 'not_applicable' AND i.id = ANY(:indicators) AND {scope}
 GROUP BY i.id
 """
@@ -194,7 +194,13 @@ def expected_hospitals(session: Session, actor: Actor, scope: BenchmarkScope, *,
     of them declared it not applicable."""
     where, params = scope_where(scope, actor)
     total = session.execute(text(_EXPECTED.format(scope=where)), {**params, "quarter": str(quarter)}).scalar_one()
-    rows = session.execute(text(_NOT_APPLICABLE.format(scope=where)), {**params, "indicators": indicator_ids})
+    # The hospitals join only where the scope needs it: under row-level security the planner took
+    # 13,000 nested-loop probes for the nation (0.22 s vs 0.007 s).
+    join = needs_hospitals(scope)
+    na_where, _ = scope_where(scope, actor, "h" if join else "a")
+    na_join = "JOIN hospitals h ON h.id = a.hospital_id AND h.province_code = a.province_code" if join else ""
+    rows = session.execute(text(_NOT_APPLICABLE.format(scope=na_where, join=na_join)),
+                           {**params, "indicators": indicator_ids})
     return int(total), dict(rows.all())
 
 
