@@ -68,7 +68,10 @@ def frozen_lookup(session: Session, scope: BenchmarkScope):  # noqa: ANN201
         snap = find_snapshot(session, scope, quarter)
         if snap is None:
             return None
-        return {(e.hospital_id, e.indicator_id) for e in snapshot_entries(session, snap) if e.kind in BASE_KINDS}
+        rows = session.execute(select(FlagSnapshotEntry.hospital_id, FlagSnapshotEntry.indicator_id).where(
+            FlagSnapshotEntry.snapshot_id == snap.id, FlagSnapshotEntry.province_code == snap.province_code,
+            FlagSnapshotEntry.kind.in_(BASE_KINDS)))
+        return {(hospital, indicator) for hospital, indicator in rows}
     return lookup
 
 
