@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property, partial
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -36,15 +37,29 @@ MIN_FOR_DECILE = 10
 
 @dataclass
 class Flag:
+    """One flag. Its reason in words is built when first asked for: a page showing the 50 most
+    severe of a province's ~10,000 flags formats 50 reasons."""
+
     hospital_id: int
     kind: str
-    reason: str
-    reason_en: str
+    words: Callable[[], tuple[str, str]]  # → (Chinese, English)
     indicator: IndicatorInfo | None = None
     numerator: int | None = None
     denominator: int | None = None
     z: float | None = None
     evidence: dict | None = None
+
+    @cached_property
+    def _reason(self) -> tuple[str, str]:
+        return self.words()
+
+    @property
+    def reason(self) -> str:
+        return self._reason[0]
+
+    @property
+    def reason_en(self) -> str:
+        return self._reason[1]
 
 
 def _finite(value) -> float | None:  # noqa: ANN001
@@ -63,9 +78,9 @@ def _limit_flags(b: IndicatorBenchmark, hospital: int | None = None) -> list[Fla
     for kind, signal, col in (("alarm", "worse_998", "limit998"), ("alert", "worse_95", "limit95")):
         for i in np.flatnonzero((b.signal == signal) & _only(b, hospital)):
             limit = b.units[f"{col}_low" if bad_low else f"{col}_high"][i]
-            zh, en = words.limit_reason(kind, info, rate=b.units["rate"][i], limit=limit, target=b.target,
-                                        n=int(b.denominator[i]))
-            out.append(Flag(int(b.hospital_id[i]), kind, zh, en, info, int(b.numerator[i]), int(b.denominator[i]),
+            reason = partial(words.limit_reason, kind, info, rate=b.units["rate"][i], limit=limit, target=b.target,
+                             n=int(b.denominator[i]))
+            out.append(Flag(int(b.hospital_id[i]), kind, reason, info, int(b.numerator[i]), int(b.denominator[i]),
                             _finite(b.units["z"][i]), {"limit": _finite(limit), "target": b.target}))
     return out
 
@@ -88,8 +103,8 @@ def _decile_flags(b: IndicatorBenchmark, hospital: int | None = None) -> list[Fl
     worst, rate, cut, assessed = _worst_decile(b)
     out = []
     for i in np.flatnonzero(worst & _only(b, hospital)):
-        zh, en = words.decile_reason(info, rate=rate[i], cut=cut, assessed=assessed)
-        out.append(Flag(int(b.hospital_id[i]), "worst_decile", zh, en, info, int(b.numerator[i]),
+        reason = partial(words.decile_reason, info, rate=rate[i], cut=cut, assessed=assessed)
+        out.append(Flag(int(b.hospital_id[i]), "worst_decile", reason, info, int(b.numerator[i]),
                         int(b.denominator[i]), None, {"cut": cut, "assessed": assessed}))
     return out
 
@@ -132,9 +147,9 @@ def _deteriorating(session: Session, actor: Actor, scope: BenchmarkScope, quarte
             ok &= common == hospital
         result = change(b.indicator.kind, x1[ok], n1[ok], x0[ok], n0[ok], direction=b.indicator.direction)
         for j in np.flatnonzero(result.verdict == "worsened"):
-            zh, en = words.deteriorating_reason(b.indicator, previous=str(q), previous_code=pred.from_code,
-                                                diff=result.difference[j], low=result.low[j], high=result.high[j])
-            out.append(Flag(int(common[ok][j]), "deteriorating", zh, en, b.indicator, int(x1[ok][j]), int(n1[ok][j]),
+            reason = partial(words.deteriorating_reason, b.indicator, previous=str(q), previous_code=pred.from_code,
+                             diff=result.difference[j], low=result.low[j], high=result.high[j])
+            out.append(Flag(int(common[ok][j]), "deteriorating", reason, b.indicator, int(x1[ok][j]), int(n1[ok][j]),
                             None, {"previous_quarter": str(q), "previous_numerator": int(x0[ok][j]),
                                    "previous_denominator": int(n0[ok][j]), "change": float(result.difference[j])}))
     return out
@@ -172,8 +187,8 @@ def _persistent(flags: list[Flag], prev: Quarter, quarter: Quarter, flagged_befo
     out = []
     for (hospital, ind), ks in sorted(kinds.items()):
         if (hospital, ind) in flagged_before:
-            zh, en = words.persistent_reason(infos[ind], quarter=str(quarter), previous=str(prev), kinds=ks)
-            out.append(Flag(hospital, "persistent", zh, en, infos[ind], evidence={"previous_quarter": str(prev)}))
+            reason = partial(words.persistent_reason, infos[ind], quarter=str(quarter), previous=str(prev), kinds=ks)
+            out.append(Flag(hospital, "persistent", reason, infos[ind], evidence={"previous_quarter": str(prev)}))
     return out
 
 
@@ -184,8 +199,8 @@ def _missing(session: Session, actor: Actor, scope: BenchmarkScope, quarter: Qua
         if hospital is not None and row["id"] != hospital:
             continue
         due = row["due_at"].date().isoformat() if row["due_at"] else None
-        zh, en = words.missing_reason(quarter=str(quarter), due=due)
-        out.append(Flag(row["id"], "missing", zh, en, evidence={"status": row["status"], "due": due}))
+        reason = partial(words.missing_reason, quarter=str(quarter), due=due)
+        out.append(Flag(row["id"], "missing", reason, evidence={"status": row["status"], "due": due}))
     return out
 
 
