@@ -278,10 +278,13 @@ def completeness_bars(report: dict, lang: str = "zh", *, title: str = "") -> go.
     fig = go.Figure([go.Bar(x=codes, y=counts, name=i18n.t(label, lang), marker={"color": color},
                             hovertemplate="%{x}: %{y}<extra>%{fullData.name}</extra>")
                      for label, counts, color in parts])
-    fig.update_layout(barmode="stack")
     fig.update_xaxes(tickangle=-60)
     fig.update_yaxes(title=i18n.t("common.hospital", lang))
-    return _layout(fig, title=title, height=300)
+    _layout(fig, title=title, height=320)
+    # legend above the bars: below, it would sit on the rotated indicator codes
+    fig.update_layout(barmode="stack", legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02,
+                                               "yanchor": "bottom"})
+    return fig
 
 
 def segments(points: list[dict]) -> list[list[dict]]:
