@@ -140,14 +140,14 @@ def scope_yoy(session: Session, actor: Actor, *, quarter: Quarter, scope: str | 
     with distribution_view(session, actor, resolved):
         now = value_arrays(session, actor, resolved, quarter=quarter, indicator_ids=[i.id for i in infos],
                            include_submitted=include_submitted)
-        earlier: dict[int, tuple | None] = {}
+        wanted: dict[Quarter, list[int]] = {}  # one read per earlier quarter, not one per indicator
         for info in infos:
-            pred = preds[info.id]
-            if pred.compares:
-                q = earlier_quarter(quarter, pred)
-                past_scope = resolve_scope(session, actor, resolved.key, quarter=q)
-                arrays = value_arrays(session, actor, past_scope, quarter=q, indicator_ids=[pred.from_indicator_id],
-                                      include_submitted=include_submitted)
-                earlier[info.id] = _pooled(arrays, pred.from_indicator_id)
+            if preds[info.id].compares:
+                wanted.setdefault(earlier_quarter(quarter, preds[info.id]), []).append(preds[info.id].from_indicator_id)
+        past = {q: value_arrays(session, actor, resolve_scope(session, actor, resolved.key, quarter=q), quarter=q,
+                                indicator_ids=ids, include_submitted=include_submitted) for q, ids in wanted.items()}
+        earlier: dict[int, tuple | None] = {
+            info.id: _pooled(past[earlier_quarter(quarter, preds[info.id])], preds[info.id].from_indicator_id)
+            for info in infos if preds[info.id].compares}
     rows = [_row(i, preds[i.id], quarter, _pooled(now, i.id), earlier.get(i.id), None) for i in infos]
     return {"scope": resolved.key, "scope_label": resolved.label, "quarter": str(quarter), "indicators": rows}
