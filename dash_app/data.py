@@ -250,9 +250,8 @@ def hospital_yoy(db: Database, actor: Actor, hospital_id: int, quarter: Quarter)
 def hospital_flags(db: Database, actor: Actor, hospital_id: int, quarter: Quarter) -> list[dict]:
     info = hospital(db, actor, hospital_id)
     with db.unit_of_work(actor) as session:
-        found = laggard_service.laggards(session, actor, quarter=quarter, scope=f"province:{info['province_code']}",
-                                         hospital_id=hospital_id)
-    return [f for f in found["flags"] if f["hospital_id"] == hospital_id]
+        return laggard_service.laggards(session, actor, quarter=quarter, scope=f"province:{info['province_code']}",
+                                        hospital_id=hospital_id)["flags"]
 
 
 def submission_status(db: Database, actor: Actor, hospital_id: int, quarter: Quarter) -> dict:

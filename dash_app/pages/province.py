@@ -76,7 +76,7 @@ def laggard_block(found: dict, lang: str, quarter: Quarter) -> html.Div:
     return html.Div([
         scroll(table(rows, columns, id="laggard-table",
                      links={"hospital_name": lambda r: hospital_href(r["hospital_id"], quarter)})),
-        shown_of(found.get("total", len(found["flags"])), len(rows), lang, id="laggard-note"),
+        shown_of(found["total"], len(rows), lang, id="laggard-note"),
         html.Button(i18n.t("common.export", lang), id="laggard-export"),
         dcc.Download(id="laggard-download"),
     ])

@@ -65,22 +65,20 @@ def laggards(session: Session, actor: Actor, *, quarter: Quarter, scope: str | N
     severe (``total`` still counts them all: a province has ~10,000)."""
     resolved = resolve_scope(session, actor, scope, quarter=quarter)
     snapshot = None if live or include_submitted else find_snapshot(session, resolved, quarter)
-    viewer = resolved.viewer_hospital_id if resolved.own_hospital_only else None
-    if viewer is not None and hospital_id not in (None, viewer):
-        viewer = -1  # no hospital has this id: nothing of another hospital
-    viewer = viewer if viewer is not None else hospital_id
+    viewer = hospital_id
+    if resolved.own_hospital_only:  # a hospital user: its own flags, and none of another hospital's
+        viewer = resolved.viewer_hospital_id if hospital_id in (None, resolved.viewer_hospital_id) else -1
     if snapshot is not None:
         if top is not None and not actor.specialty:  # the database sorts and counts (a province: ~10,000)
             entries, total = most_severe_entries(session, snapshot, top=top, severity=SEVERITY, hospital_id=viewer)
-            infos = indicators_by_id(session, sorted({e.indicator_id for e in entries if e.indicator_id}))
         else:
             entries = _for_specialty(session, actor, quarter, snapshot_entries(session, snapshot, hospital_id=viewer))
-            infos = indicators_by_id(session, sorted({e.indicator_id for e in entries if e.indicator_id}))
-
+            total = len(entries)
+        infos = indicators_by_id(session, sorted({e.indicator_id for e in entries if e.indicator_id}))
+        if top is None or actor.specialty:
             def code(e) -> str | None:  # noqa: ANN001
                 return infos[e.indicator_id].code if e.indicator_id in infos else None
-            entries = sorted(entries, key=lambda e: severity_key(e.kind, e.z, e.hospital_id, code(e)))
-            total, entries = len(entries), entries[:top] if top is not None else entries
+            entries = sorted(entries, key=lambda e: severity_key(e.kind, e.z, e.hospital_id, code(e)))[:top]
         labels = hospital_labels(session, sorted({e.hospital_id for e in entries}))
         rows = [_row(e.hospital_id, e.kind, infos.get(e.indicator_id), e.numerator, e.denominator, e.z, e.reason,
                      e.reason_en, labels) for e in entries]

@@ -65,7 +65,7 @@ def feedback_context(session: Session, actor: Actor, *, hospital_id: int, quarte
         "quarter": str(quarter), "scope_label": scope.label, "scope_label_en": scope.label_en,
         "indicators": _indicator_entries(session, actor, hospital_id, quarter, scope),
         "yoy": {r["indicator_code"]: r for r in yoy["indicators"]}, "retired": yoy["retired"],
-        "flags": [f for f in flags["flags"] if f["hospital_id"] == hospital_id],
+        "flags": flags["flags"],
         "frozen": flags["frozen"], "data_version": flags.get("data_version"),
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }

@@ -16,12 +16,11 @@ from services.benchmark import stats
 from services.benchmark.benchmarks import compute_indicator
 from services.benchmark.lineage import predecessors
 from services.benchmark.queries import (
-    HOSPITAL_JOIN,
     IndicatorInfo,
     ValueArrays,
     indicators_of_year,
-    needs_hospitals,
     planner_settings,
+    scope_filter,
     scope_where,
     value_arrays,
 )
@@ -133,14 +132,13 @@ def national_trend(session: Session, actor: Actor, scope: BenchmarkScope, *, qua
     preds = predecessors(session, [i.id for i in infos])
     source = {i.id: i.id for i in infos}
     source.update({p.from_indicator_id: cur for cur, p in preds.items() if p.compares})
-    join = needs_hospitals(scope)  # only network members and peer groups need the hospitals table
-    where, params = scope_where(scope, actor, "h" if join else "v")
+    join, where, params = scope_filter(scope, actor, "v")
     # Row-level security predicates make the planner estimate one row for each of these tables, so it
     # joins submissions to hospitals on province alone (55 M rows at national scale) or picks nested
     # loops that run for minutes (docs/performance.md). For this statement only: the joins in the
     # order written (values → their submission → their hospital) and no nested loops: 66 s → 0.5 s.
     with planner_settings(session, enable_nestloop="off", join_collapse_limit="1", work_mem="64MB"):
-        rows = session.execute(text(_TREND.format(scope=where, join=HOSPITAL_JOIN if join else "")), {
+        rows = session.execute(text(_TREND.format(scope=where, join=join)), {
             **params, "quarters": [str(q) for q in span], "indicators": list(source)}).all()
     sums = {(q.strip(), source[ind]): (x or 0, n or 0) for q, ind, x, n in rows}
     reported = {q for q, _ in sums}

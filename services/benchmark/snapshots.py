@@ -34,14 +34,20 @@ def find_snapshot(session: Session, scope: BenchmarkScope, quarter: Quarter) -> 
     return session.scalars(stmt).first()
 
 
-def snapshot_entries(session: Session, snapshot: FlagSnapshot, *, hospital_id: int | None = None) -> list[Row]:
-    """The frozen flags as read-only rows, without ``evidence`` (attribute access like the entity; a
-    province's ~10,000 flags load 4× faster than as ORM objects)."""
-    columns = [c for c in FlagSnapshotEntry.__table__.columns if c.name != "evidence"]  # JSON parse: not shown
-    stmt = select(*columns).where(
-        FlagSnapshotEntry.snapshot_id == snapshot.id, FlagSnapshotEntry.province_code == snapshot.province_code)
+# The frozen flags as read-only rows (attribute access like the entity, 4× faster than ORM objects
+# for a province's ~10,000), without ``evidence``: its JSON is never shown.
+_ENTRY_COLUMNS = [c for c in FlagSnapshotEntry.__table__.columns if c.name != "evidence"]
+
+
+def _of(snapshot: FlagSnapshot, hospital_id: int | None = None) -> list:
+    where = [FlagSnapshotEntry.snapshot_id == snapshot.id, FlagSnapshotEntry.province_code == snapshot.province_code]
     if hospital_id is not None:
-        stmt = stmt.where(FlagSnapshotEntry.hospital_id == hospital_id)
+        where.append(FlagSnapshotEntry.hospital_id == hospital_id)
+    return where
+
+
+def snapshot_entries(session: Session, snapshot: FlagSnapshot, *, hospital_id: int | None = None) -> list[Row]:
+    stmt = select(*_ENTRY_COLUMNS).where(*_of(snapshot, hospital_id))
     return list(session.execute(stmt.order_by(FlagSnapshotEntry.hospital_id, FlagSnapshotEntry.id)))
 
 
@@ -49,13 +55,9 @@ def most_severe_entries(session: Session, snapshot: FlagSnapshot, *, top: int, s
                         hospital_id: int | None = None) -> tuple[list[Row], int]:
     """The ``top`` most severe frozen flags and how many there are, sorted by the database in the
     order of ``laggards.severity_key`` (kind, largest |z|, hospital, indicator code bytewise)."""
-    e, where = FlagSnapshotEntry, [FlagSnapshotEntry.snapshot_id == snapshot.id,
-                                   FlagSnapshotEntry.province_code == snapshot.province_code]
-    if hospital_id is not None:
-        where.append(e.hospital_id == hospital_id)
+    e, where = FlagSnapshotEntry, _of(snapshot, hospital_id)
     rank = func.coalesce(func.array_position(literal(list(severity), ARRAY(Text)), e.kind), len(severity))
-    columns = [c for c in e.__table__.columns if c.name != "evidence"]
-    stmt = (select(*columns).outerjoin(Indicator, Indicator.id == e.indicator_id).where(*where)
+    stmt = (select(*_ENTRY_COLUMNS).outerjoin(Indicator, Indicator.id == e.indicator_id).where(*where)
             .order_by(rank, func.abs(func.coalesce(e.z, 0.0)).desc(), e.hospital_id,
                       func.coalesce(Indicator.code, "").collate("C")).limit(top))
     total = session.execute(select(func.count()).select_from(e).where(*where)).scalar_one()
@@ -69,8 +71,7 @@ def frozen_lookup(session: Session, scope: BenchmarkScope):  # noqa: ANN201
         if snap is None:
             return None
         rows = session.execute(select(FlagSnapshotEntry.hospital_id, FlagSnapshotEntry.indicator_id).where(
-            FlagSnapshotEntry.snapshot_id == snap.id, FlagSnapshotEntry.province_code == snap.province_code,
-            FlagSnapshotEntry.kind.in_(BASE_KINDS)))
+            *_of(snap), FlagSnapshotEntry.kind.in_(BASE_KINDS)))
         return {(hospital, indicator) for hospital, indicator in rows}
     return lookup
 

@@ -62,25 +62,17 @@ def summary(b: IndicatorBenchmark) -> dict:
 
 
 def unit_row(b: IndicatorBenchmark, i: int, labels: dict[int, dict]) -> dict:
-    m = b.indicator.multiplier
-    hospital_id = int(b.hospital_id[i])
-    row = {
-        "indicator_code": b.indicator.code, "hospital_id": hospital_id,
-        "hospital_name": labels.get(hospital_id, {}).get("name"),
-        "numerator": int(b.numerator[i]), "denominator": int(b.denominator[i]),
-        "no_cases": bool(b.denominator[i] == 0),
-    }
-    row.update({name: scaled(b.units[name][i], m) for name in UNIT_FIELDS})
-    row["z"] = clean(round(float(b.units["z"][i]), 4))
-    row["signal"] = str(b.signal[i])
-    row["percentile_rank"] = clean(round(float(b.rank[i]), 1)) if not np.isnan(b.rank[i]) else None
-    return row
+    return rows_at(b, np.asarray([i]), labels)[0]
 
 
 def visible_indices(report: BenchmarkReport, b: IndicatorBenchmark) -> np.ndarray:
     if report.scope.own_hospital_only:
         return np.flatnonzero(b.hospital_id == report.scope.viewer_hospital_id)
     return np.arange(b.hospital_id.size)
+
+
+def indicator_rows(report: BenchmarkReport, b: IndicatorBenchmark) -> list[dict]:
+    return rows_at(b, visible_indices(report, b), report.labels)
 
 
 def _finite_list(values: np.ndarray, digits: int, multiplier: int = 1) -> list[float | None]:
@@ -90,10 +82,10 @@ def _finite_list(values: np.ndarray, digits: int, multiplier: int = 1) -> list[f
             for v in np.asarray(values, dtype=float).tolist()]
 
 
-def indicator_rows(report: BenchmarkReport, b: IndicatorBenchmark) -> list[dict]:
-    """``unit_row`` of every visible hospital, built column by column."""
-    idx = visible_indices(report, b)
-    m, code, labels = b.indicator.multiplier, b.indicator.code, report.labels
+def rows_at(b: IndicatorBenchmark, idx: np.ndarray, labels: dict[int, dict]) -> list[dict]:
+    """The rows of hospitals ``idx``, built column by column (a national scope has 13,000); values
+    as ``scaled`` / ``clean`` give them (NaN and ±inf → None)."""
+    m, code = b.indicator.multiplier, b.indicator.code
     ids = [int(v) for v in b.hospital_id[idx].tolist()]
     numerators = [int(v) for v in b.numerator[idx].tolist()]
     denominators = [int(v) for v in b.denominator[idx].tolist()]
