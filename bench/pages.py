@@ -45,9 +45,10 @@ PAGES = [
     ("province overview, all live", "zj.analyst", "/dash/province?quarter=2023Q2",
      ["#kpi-expected", "#province-heatmap .main-svg"]),
     ("benchmark funnel, province", "zj.analyst", f"/dash/benchmark?indicator=NIT-2023-I.1&quarter={Q}",
-     ["#bm-funnel .main-svg", "#bm-rows"]),
+     ["#bm-funnel .scatterlayer .point", "#bm-dots .scatterlayer .point", "#bm-rows"]),
     ("benchmark funnel, nation", "nat.analyst", f"/dash/benchmark?indicator=NIT-2023-I.1&quarter={Q}",
-     ["#bm-funnel .main-svg", "#bm-rows"]),
+     ["#bm-funnel .heatmaplayer image", "#bm-funnel .scatterlayer .point", "#bm-dots .scatterlayer .point",
+      "#bm-rows"]),
     ("hospital page", "h001.submitter", "/dash/hospital/{H001}", ["#hospital-yoy", "#hospital-trend .main-svg"]),
 ]
 
@@ -70,6 +71,8 @@ def _usable(tab, selectors: list[str]) -> None:  # noqa: ANN001
         tab.wait_for_selector(selector, timeout=PAGE_TIMEOUT_S * 1000)
     tab.wait_for_function("() => !document.querySelector('[data-dash-is-loading=\"true\"]')", polling=20,
                           timeout=PAGE_TIMEOUT_S * 1000)
+    if tab.evaluate("() => document.body.innerText.includes('WebGL')"):  # a plot that needs WebGL drew nothing
+        raise RuntimeError(f"{tab.url}: a plot was not drawn (WebGL is not available in this browser)")
 
 
 def time_to_interactive(tab, url: str, selectors: list[str]) -> float | None:  # noqa: ANN001
@@ -112,13 +115,15 @@ def _html_baseline(tab, url: str) -> float:  # noqa: ANN001
     return time.perf_counter() - start
 
 
-def measure(base: str, hospitals: dict, repeat: int) -> list[tuple[str, list, list, float]]:
+def measure(base: str, hospitals: dict, repeat: int, only: str = "") -> list[tuple[str, list, list, float]]:
     from playwright.sync_api import sync_playwright
 
     out = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS, headless=True)
         for label, user, path, selectors in PAGES:
+            if only not in label:
+                continue
             context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
             tab = sign_in(context, base, user)
             url = base + path.format(H001=hospitals.get("H001"))
@@ -178,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workers", type=int, default=4, help="uvicorn workers (default 4, as deployed)")
+    parser.add_argument("--only", default="", help="measure only the pages whose label contains this text")
     args = parser.parse_args(argv)
     print(f"load average (1/5/15 min) at start: {os.getloadavg()}")
     urls, result = ensure_national(quiet=True)
@@ -189,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         env = api_environment(urls.owner, urls.app, issuer, {"QCP_DASHBOARD_CLIENT_SECRET": DASHBOARD_SECRET,
                                                              "QCP_SESSION_SECRET": secrets.token_urlsafe(32)})
         with uvicorn_workers("bench.dash_asgi:app", args.workers, env, port=port):
-            pages = measure(base, result.hospitals, args.repeat)
+            pages = measure(base, result.hospitals, args.repeat, args.only)
             api = _api_baseline(issuer, port, result.hospitals["H001"])
     print(f"\ndashboard pages, national data set, quarter {Q}, {args.workers} workers, median of {args.repeat} loads "
           "after sign-in "

@@ -86,12 +86,10 @@ def _limit_traces(summary: dict, rows: list[dict], lang: str) -> list[go.Scatter
     return traces
 
 
-MANY = 1000  # beyond this many points a trace is drawn with WebGL (Scattergl)
+MANY = 1000  # beyond this many hospitals only the signalled ones are drawn one by one (density_layer)
 LABELLED = 60  # up to this many hospitals the dot plot names each one on its axis
-
-
-def _scatter(n: int):  # noqa: ANN202
-    return go.Scattergl if n > MANY else go.Scatter
+DENSITY_BINS = (90, 60)  # (denominator, rate) cells of the density layer
+SIGNALLED = ("worse_998", "worse_95", "better_95", "better_998")
 
 
 def short_hover(rows: list[dict]) -> np.ndarray:
@@ -107,9 +105,32 @@ def _hover_template(lang: str, unit: str, value: str) -> str:
             f"{i18n.t('common.signal', lang)}: %{{fullData.name}}<extra></extra>")
 
 
-def _unnamed_template(lang: str, unit: str) -> str:
-    return (f"{i18n.t('common.denominator', lang)} %{{x}} · {i18n.t('common.rate', lang)} %{{y:.2f}} {unit}"
-            "<extra>%{fullData.name}</extra>")
+def _edges(values: np.ndarray, bins: int, *, log: bool) -> np.ndarray:
+    low, high = float(values.min()), float(values.max())
+    if log:
+        return np.geomspace(low / 1.05, high * 1.05, bins + 1)
+    pad = (high - low) * 0.02 or 0.5
+    return np.linspace(low - pad, high + pad, bins + 1)
+
+
+def density_layer(x: np.ndarray, y: np.ndarray, lang: str, unit: str) -> go.Heatmap:
+    """Hospitals as counts on a grid (log denominator × rate): what a scope of thousands of hospitals
+    looks like without drawing each point. SVG, not WebGL: browsers without WebGL (many hospital
+    office PCs and remote desktops) draw it, and it costs the same at 1,000 or 100,000 hospitals.
+    Empty cells are transparent; the hover gives the cell's hospitals and ranges."""
+    edges_x, edges_y = _edges(x, DENSITY_BINS[0], log=True), _edges(y, DENSITY_BINS[1], log=False)
+    counts, _, _ = np.histogram2d(y, x, bins=(edges_y, edges_x))
+    return go.Heatmap(
+        x=edges_x, y=edges_y, z=np.where(counts > 0, counts, np.nan), zmin=0, showscale=False, hoverongaps=False,
+        colorscale=[[0, "#d9d9d9"], [1, "#252525"]],
+        hovertemplate=(f"%{{z}} {i18n.t('benchmark.density_hover', lang)}<br>{i18n.t('common.denominator', lang)} "
+                       f"≈ %{{x:.0f}} · {i18n.t('common.rate', lang)} ≈ %{{y:.1f}} {unit}<extra></extra>"))
+
+
+def _density_note(shown: int, dense: int, lang: str) -> dict:
+    return {"text": i18n.t("benchmark.density_note", lang).format(shown=f"{shown:,}", dense=f"{dense:,}"),
+            "xref": "paper", "yref": "paper", "x": 0, "y": 1.0, "xanchor": "left", "yanchor": "bottom",
+            "showarrow": False, "font": {"size": 11, "color": "#555555"}}
 
 
 def funnel_figure(rows: list[dict], summary: dict, lang: str = "zh", *, title: str = "") -> go.Figure:
@@ -121,21 +142,24 @@ def funnel_figure(rows: list[dict], summary: dict, lang: str = "zh", *, title: s
         fig.add_hline(y=centre, line={"color": "#1f77b4", "width": 1},
                       annotation_text=f"{i18n.t('common.pooled', lang)} {_num(centre)}")
     unit = summary.get("unit", "")
-    scatter, many = _scatter(len(rows)), len(rows) > MANY
-    for signal in SIGNAL_COLORS:
-        picked = [r for r in rows if r.get("signal") == signal and r["denominator"] > 0 and r.get("rate") is not None]
+    drawn = [r for r in rows if r["denominator"] > 0 and r.get("rate") is not None]
+    many = len(drawn) > MANY
+    if many:  # the unsignalled mass as density; signalled hospitals stay points that name themselves
+        dense = [r for r in drawn if r.get("signal") not in SIGNALLED]
+        if dense:
+            fig.add_trace(density_layer(np.array([r["denominator"] for r in dense], dtype=float),
+                                        np.array([r["rate"] for r in dense], dtype=float), lang, unit))
+        fig.add_annotation(**_density_note(len(drawn) - len(dense), len(dense), lang))
+    for signal in SIGNALLED if many else SIGNAL_COLORS:
+        picked = [r for r in drawn if r.get("signal") == signal]
         if not picked:
             continue
-        # Beyond MANY hospitals only the signalled ones carry their names in the page (the table
-        # and its export name every hospital): the rest hover with their numbers and signal.
-        named = not many or signal.startswith(("worse", "better"))
-        fig.add_trace(scatter(
+        fig.add_trace(go.Scatter(
             x=np.array([r["denominator"] for r in picked]), y=np.array([r["rate"] for r in picked]),
             mode="markers", name=signal_label(signal, lang),
-            marker={"color": SIGNAL_COLORS[signal], "size": 5 if many else 9,
-                    **({} if many else {"line": {"width": 0.5, "color": "white"}})},
-            customdata=np.array([r["hospital_id"] for r in picked]), text=short_hover(picked) if named else None,
-            hovertemplate=_hover_template(lang, unit, "y") if named else _unnamed_template(lang, unit)))
+            marker={"color": SIGNAL_COLORS[signal], "size": 6 if many else 9, "line": {"width": 0.5, "color": "white"}},
+            customdata=np.array([r["hospital_id"] for r in picked]), text=short_hover(picked),
+            hovertemplate=_hover_template(lang, unit, "y")))
     fig.update_xaxes(title=i18n.t("common.denominator", lang), type="log")
     fig.update_yaxes(title=f"{i18n.t('common.rate', lang)} ({unit})")
     return _layout(fig, title=title)
@@ -183,24 +207,37 @@ def dot_plot(rows: list[dict], summary: dict, lang: str = "zh", *, title: str = 
 
 
 def _caterpillar(shown: list[dict], summary: dict, lang: str, *, title: str, higher: bool, unit: str) -> go.Figure:
+    """Rank on x (best at the left), rate with its 95% interval on y. Beyond MANY hospitals the
+    unsignalled ones are a line of rates inside a band of intervals (every hospital still hovers and
+    clicks through on the line) and only signalled hospitals are points with error bars."""
     shown = sorted(shown, key=lambda r: r["rate"], reverse=higher)
     rank = {id(r): n for n, r in enumerate(shown, start=1)}
-    scatter, fig = _scatter(len(shown)), go.Figure()
-    for signal in SIGNAL_COLORS:
+    fig, many = go.Figure(), len(shown) > MANY
+    if many:
+        ranks = np.arange(1, len(shown) + 1)
+        rates = np.array([r["rate"] for r in shown], dtype=float)
+        high = np.array([r["rate"] if r.get("ci95_high") is None else r["ci95_high"] for r in shown], dtype=float)
+        low = np.array([r["rate"] if r.get("ci95_low") is None else r["ci95_low"] for r in shown], dtype=float)
+        fig.add_trace(go.Scatter(x=ranks, y=high, mode="lines", line={"width": 0}, hoverinfo="skip",
+                                 showlegend=False))
+        fig.add_trace(go.Scatter(x=ranks, y=low, mode="lines", line={"width": 0}, fill="tonexty",
+                                 fillcolor="rgba(127,127,127,0.25)", hoverinfo="skip",
+                                 name=i18n.t("benchmark.band", lang)))
+        fig.add_trace(go.Scatter(
+            x=ranks, y=rates, mode="lines", line={"color": "#7f7f7f", "width": 1.5},
+            name=i18n.t("benchmark.all_ranked", lang), customdata=np.array([r["hospital_id"] for r in shown]),
+            hovertemplate=f"{i18n.t('benchmark.rank_short', lang)} %{{x}} · {i18n.t('common.rate', lang)} "
+                          f"%{{y:.2f}} {unit}<extra></extra>"))
+    for signal in SIGNALLED if many else SIGNAL_COLORS:
         picked = [r for r in shown if r.get("signal") == signal]
         if not picked:
             continue
-        # Beyond MANY hospitals only the signalled ones carry their names (the funnel names every
-        # hospital); the rest hover with rank and rate: half the page's bytes at national scale.
-        named = len(shown) <= MANY or signal.startswith(("worse", "better"))
-        fig.add_trace(scatter(
+        fig.add_trace(go.Scatter(
             x=np.array([rank[id(r)] for r in picked]), y=np.array([r["rate"] for r in picked]), mode="markers",
             name=signal_label(signal, lang), marker={"color": SIGNAL_COLORS[signal], "size": 5},
             error_y={**_errors(picked), "color": SIGNAL_COLORS[signal]},
-            customdata=np.array([r["hospital_id"] for r in picked]), text=short_hover(picked) if named else None,
-            hovertemplate=_hover_template(lang, unit, "y") if named else
-            f"{i18n.t('benchmark.rank_short', lang)} %{{x}} · {i18n.t('common.rate', lang)} %{{y:.2f}} {unit}"
-            "<extra>%{fullData.name}</extra>"))
+            customdata=np.array([r["hospital_id"] for r in picked]), text=short_hover(picked),
+            hovertemplate=_hover_template(lang, unit, "y")))
     if summary.get("pooled_rate") is not None:
         fig.add_hline(y=summary["pooled_rate"], line={"color": "#1f77b4", "dash": "dot"})
     fig.update_xaxes(title=f"{i18n.t('benchmark.rank', lang)} (1–{len(shown)})")

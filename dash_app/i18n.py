@@ -85,6 +85,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "benchmark.click_hint": ("点击漏斗图中的点打开该医院页面", "Click a point in the funnel to open that hospital"),
     "benchmark.own_only": ("仅显示本院数据与全省分布", "Your hospital's row and the distribution only"),
     "benchmark.no_funnel": ("非比例指标，不作漏斗图", "Not a proportion: no funnel"),
+    "benchmark.density_note": ("有信号的 {shown} 家医院逐点显示；其余 {dense} 家按密度显示（颜色越深医院越多），逐家数据见下表及导出",
+                               "The {shown} signalled hospitals are drawn one by one; the other {dense} as density "
+                               "(darker: more hospitals); every hospital is in the table and its export"),
+    "benchmark.density_hover": ("家医院", "hospitals"),
+    "benchmark.all_ranked": ("全部医院（按率排序）", "All hospitals (by rate)"),
+    "benchmark.band": ("95% 置信区间", "95% interval"),
     "hospital.title": ("医院详情", "Hospital"),
     "hospital.trends": ("各指标季度趋势（对照合并率与百分位区间）", "Indicators by quarter (pooled rate, percentile band)"),
     "hospital.yoy": ("同比变化", "Year over year"),

@@ -49,13 +49,42 @@ def _many(n: int) -> tuple[list[dict], dict]:
                   "direction": "higher", "tau2": result.tau2, "overdispersion_applied": False}
 
 
-def test_large_scopes_draw_every_hospital_with_webgl() -> None:
+def test_large_scopes_draw_signalled_points_and_the_rest_as_density_without_webgl() -> None:
     rows, summary = _many(figures.MANY + 1)
-    markers = [t for t in figures.funnel_figure(rows, summary).data if t.mode == "markers"]
-    assert {t.type for t in markers} == {"scattergl"}
-    assert sum(len(t.x) for t in markers) == len(rows)
-    small = [t for t in figures.funnel_figure(*_rows()).data if t.mode == "markers"]
-    assert {t.type for t in small} == {"scatter"}
+    fig = figures.funnel_figure(rows, summary)
+    assert not [t for t in fig.data if t.type == "scattergl"]  # drawn where WebGL is not available
+    signalled = [r for r in rows if r["signal"] in figures.SIGNALLED]
+    assert signalled and len(signalled) < len(rows)
+    markers = [t for t in fig.data if getattr(t, "mode", None) == "markers"]
+    assert sorted(h for t in markers for h in t.customdata) == sorted(r["hospital_id"] for r in signalled)
+    assert all(len(t.text) == len(t.x) for t in markers)  # each signalled point names its hospital
+    (density,) = [t for t in fig.data if t.type == "heatmap"]
+    z = np.nan_to_num(np.asarray(density.z, dtype=float))
+    assert z.sum() == len(rows) - len(signalled)  # every other hospital counted once
+    # a cell holds the hospitals whose denominator and rate fall inside its edges
+    i, j = np.unravel_index(np.argmax(z), z.shape)
+    inside = [r for r in rows if r["signal"] not in figures.SIGNALLED
+              and density.x[j] <= r["denominator"] < density.x[j + 1] and density.y[i] <= r["rate"] < density.y[i + 1]]
+    assert len(inside) == z[i, j]
+    assert any(f"{len(rows) - len(signalled):,}" in a.text for a in fig.layout.annotations)
+    small = figures.funnel_figure(*_rows())
+    assert {t.type for t in small.data if getattr(t, "mode", None) == "markers"} == {"scatter"}
+    assert not [t for t in small.data if t.type == "heatmap"]
+
+
+def test_caterpillar_of_a_large_scope_keeps_every_hospital_on_its_line() -> None:
+    rows, summary = _many(figures.MANY + 1)
+    fig = figures.dot_plot(rows, summary)
+    assert not [t for t in fig.data if t.type == "scattergl"]
+    line = next(t for t in fig.data if getattr(t, "mode", None) == "lines" and t.customdata is not None)
+    assert list(line.x) == list(range(1, len(rows) + 1))
+    assert list(line.y) == sorted((r["rate"] for r in rows), reverse=True)  # best at rank 1
+    assert sorted(line.customdata) == sorted(r["hospital_id"] for r in rows)  # hover and click for all
+    band = [t for t in fig.data if getattr(t, "fill", None) == "tonexty"]
+    assert len(band) == 1
+    markers = [t for t in fig.data if getattr(t, "mode", None) == "markers"]
+    assert sum(len(t.x) for t in markers) == sum(r["signal"] in figures.SIGNALLED for r in rows)
+    assert all(t.error_y.array is not None for t in markers)
 
 
 def test_dot_plot_of_many_hospitals_is_a_caterpillar_ranked_best_first() -> None:
