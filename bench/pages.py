@@ -5,7 +5,8 @@ of a deployment (``--workers``, default 4 as in the image and compose: 2 × the 
 development issuer serves the demo logins, and headless Chromium (/usr/bin/chromium through
 playwright) signs in through the login form (not timed), then opens each page ``--repeat`` times.
 "Interactive" = the router has filled #page, no Dash callback is pending and the page's own
-elements (table, graph SVG) are there. Baseline in the same run: the same page's first HTML
+elements are there (table; a plot's drawn points or cells, not only its frame); a plot showing
+"WebGL is not supported" fails the run. Baseline in the same run: the same page's first HTML
 response (GET, no rendering) and the JSON API answer behind it.
 
 Flags of a locked quarter are frozen by the scheduler (``qcp flags freeze-locked``); the script
@@ -14,17 +15,21 @@ is opened three ways: its landing view (the newest quarter, 2023Q4, still open: 
 live, the quarter before read from the snapshot), 2023Q3 (frozen: read from the snapshot) and
 2023Q2 (nothing frozen: both quarters computed live, the worst case).
 
-    .venv/bin/python bench/pages.py [--repeat 3]
+    .venv/bin/python bench/pages.py [--repeat 3] [--workers 4] [--busy 1] [--only "province"]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import secrets
 import statistics
+import subprocess
+import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 
 from api_server import api_environment, dev_issuer, free_port, uvicorn_workers
 from common import ensure_national
@@ -179,11 +184,26 @@ def ensure_frozen(app_url: str, province: str, quarter: str) -> None:
             print(f"froze {scope} {quarter} in {time.perf_counter() - start:.1f} s (kept for later runs)")
 
 
+@contextlib.contextmanager
+def busy_neighbours(count: int) -> Iterator[None]:
+    """``count`` processes spinning on the CPU for the duration (what another session's test suite does to
+    a shared machine); stopped on the way out."""
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+    try:
+        yield
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workers", type=int, default=4, help="uvicorn workers (default 4, as deployed)")
     parser.add_argument("--only", default="", help="measure only the pages whose label contains this text")
+    parser.add_argument("--busy", type=int, default=0,
+                        help="processes spinning on the CPU while measuring (a noisy neighbour; 1 = one core of 2)")
     args = parser.parse_args(argv)
     print(f"load average (1/5/15 min) at start: {os.getloadavg()}")
     urls, result = ensure_national(quiet=True)
@@ -194,11 +214,11 @@ def main(argv: list[str] | None = None) -> int:
     with dev_issuer(directory) as issuer:
         env = api_environment(urls.owner, urls.app, issuer, {"QCP_DASHBOARD_CLIENT_SECRET": DASHBOARD_SECRET,
                                                              "QCP_SESSION_SECRET": secrets.token_urlsafe(32)})
-        with uvicorn_workers("bench.dash_asgi:app", args.workers, env, port=port):
+        with uvicorn_workers("bench.dash_asgi:app", args.workers, env, port=port), busy_neighbours(args.busy):
             pages = measure(base, result.hospitals, args.repeat, args.only)
             api = _api_baseline(issuer, port, result.hospitals["H001"])
-    print(f"\ndashboard pages, national data set, quarter {Q}, {args.workers} workers, median of {args.repeat} loads "
-          "after sign-in "
+    print(f"\ndashboard pages, national data set, quarter {Q}, {args.workers} workers, {args.busy} busy process(es) "
+          f"beside, median of {args.repeat} loads after sign-in "
           "(target: interactive < 2 s); opened = by its URL (full page load), navigated = through a link "
           "from another page of the app")
     for label, opened, navigated, html in pages:
