@@ -68,9 +68,10 @@ def _hospitals(conn: psycopg.Connection, count: int, rng: np.random.Generator) -
     for i in range(count):
         p = provinces[i % len(provinces)]
         level, kind = LEVELS[i % len(LEVELS)]
-        lines.append(f"{p}\t91{p[:2]}{i:014d}\t基准医院{i:05d}\t{level}\t甲等\t{kind}\t{p[:2]}0100\t{rng.integers(50, 2000)}\n")
-    _copy(conn, "COPY hospitals (province_code, credit_code, name, level, grade, type, prefecture_code, beds) "
-                "FROM STDIN", lines)
+        lines.append(f"{p}\t91{p[:2]}{i:014d}\t基准医院{i:05d}\t{level}\t甲等\t{kind}\t{p[:2]}0100\t{rng.integers(50, 2000)}\t"
+                     f"{QUARTER}\n")
+    _copy(conn, "COPY hospitals (province_code, credit_code, name, level, grade, type, prefecture_code, beds, "
+                "reports_from) FROM STDIN", lines)
     return conn.execute("SELECT id, province_code FROM hospitals ORDER BY id").fetchall()
 
 

@@ -185,13 +185,14 @@ CATALOG_YEAR = {
 
 HOSPITAL = {
     "id": 1, "province_code": "330000", "credit_code": "12330100470000013L", "name": "杭州市第一人民医院",
-    "level": "三级", "grade": "甲等", "type": "综合", "prefecture_code": "330100", "beds": 1984, "active": True,
-    "deactivated_at": None, "created_at": "2026-11-25T04:01:14.446045Z", "updated_at": "2026-11-25T04:01:14.446045Z",
+    "level": "三级", "grade": "甲等", "type": "综合", "prefecture_code": "330100", "beds": 1984, "reports_from": "2022Q1",
+    "active": True, "deactivated_at": None, "created_at": "2026-11-25T04:01:14.446045Z", "updated_at": "2026-11-25T04:01:14.446045Z",
     "prefecture_name": "杭州市",
 }
 HOSPITAL_CREATED = {
     **HOSPITAL, "id": 73, "credit_code": "12330100047100001P", "name": "杭州市西湖区人民医院", "level": "二级",
-    "beds": 450, "created_at": "2026-11-25T04:01:29.123343Z", "updated_at": "2026-11-25T04:01:29.123343Z",
+    "beds": 450, "reports_from": "2026Q4", "created_at": "2026-11-25T04:01:29.123343Z",
+    "updated_at": "2026-11-25T04:01:29.123343Z",
 }
 HOSPITAL_UPDATED = {**HOSPITAL_CREATED, "beds": 520, "updated_at": "2026-11-25T04:01:29.171883Z"}
 HOSPITAL_DEACTIVATED = {

@@ -88,6 +88,8 @@ def update_hospital(  # noqa: ANN201
     hospital_id: int,
     data: Annotated[HospitalUpdate, Body(openapi_examples=body_examples(
         beds=("床位变化 / new bed count", {"beds": 520, "reason": "扩建病房 / new ward opened"}),
+        reports_from=("起报季度提前 / owes quarters from 2023Q1 on",
+                      {"reports_from": "2023Q1", "reason": "补报 2023 年数据 / reports 2023 as well"}),
     ))],
     session: DbSession, actor: CurrentActor, request: Request,
 ):

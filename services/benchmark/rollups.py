@@ -30,9 +30,10 @@ from services.benchmark.views import clean, scaled
 from services.core.actor import Actor
 from services.core.quarter import Quarter
 from services.identity.permissions import require
+from services.registry.queries import OWES_QUARTER_SQL, owes_quarter_params
 
 _PROVINCES = """
-SELECT h.province_code, count(*) FILTER (WHERE h.active) AS hospitals,
+SELECT h.province_code, count(*) FILTER (WHERE {owes} OR s.id IS NOT NULL) AS hospitals,
        count(DISTINCT s.hospital_id) FILTER (WHERE s.status = ANY(:statuses)) AS reporting
 FROM hospitals h
 LEFT JOIN submissions s ON s.hospital_id = h.id AND s.province_code = h.province_code AND s.quarter = :quarter
@@ -98,7 +99,8 @@ def rollup(session: Session, actor: Actor, *, quarter: Quarter, indicator: str |
     infos = indicators_of_year(session, quarter.year, indicator=indicator, specialty=actor.specialty)
     where, params = scope_where(scope, actor)
     counts = {r.province_code: (r.hospitals, r.reporting) for r in session.execute(
-        text(_PROVINCES.format(scope=where)), {**params, "quarter": str(quarter), "statuses": ["approved"]})}
+        text(_PROVINCES.format(scope=where, owes=OWES_QUARTER_SQL.format(h="h"))),
+        {**params, "quarter": str(quarter), "statuses": ["approved"], **owes_quarter_params(quarter)})}
     arrays = value_arrays(session, actor, scope, quarter=quarter, indicator_ids=[i.id for i in infos])
     settings = {code: effective_settings(session, province=code) for code in counts}
     lookup = _provinces_by_hospital(session, arrays)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from functools import total_ordering
 
+CHINA = timezone(timedelta(hours=8), "CST")  # quarters, windows and due dates are in China Standard Time
 _QUARTER_RE = re.compile(r"^(\d{4})Q([1-4])$")
 
 
@@ -41,6 +42,11 @@ class Quarter:
     def end(self) -> date:
         """Last day of the quarter."""
         return self.next().start - timedelta(days=1)
+
+    @property
+    def closes_at(self) -> datetime:
+        """The instant the quarter is over: the next quarter's first midnight, China Standard Time."""
+        return datetime.combine(self.next().start, time(0), CHINA)
 
     def next(self) -> Quarter:
         return Quarter(self.year + 1, 1) if self.q == 4 else Quarter(self.year, self.q + 1)

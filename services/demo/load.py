@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from services.core.actor import system_actor
 from services.core.quarter import Quarter
 from services.demo.registry_data import DEMO_PROVINCES, DemoHospital, demo_hospitals, demo_networks
+from services.demo.values import FIRST
 from services.models import Hospital, Network, NetworkMembership, Province, QcCenter
 
 CURRENT_QUARTER = Quarter(2023, 4)
@@ -43,7 +44,7 @@ def _hospitals(session: Session, demo: list[DemoHospital]) -> dict[str, int]:
         if h.credit_code not in existing:
             row = Hospital(
                 province_code=h.province, credit_code=h.credit_code, name=h.name, level=h.level, grade=h.grade,
-                type=h.type, prefecture_code=h.prefecture, beds=h.beds,
+                type=h.type, prefecture_code=h.prefecture, beds=h.beds, reports_from=str(FIRST),
             )
             session.add(row)
             session.flush()

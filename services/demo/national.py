@@ -21,7 +21,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from services.core.actor import system_actor
-from services.core.quarter import quarter_range
+from services.core.quarter import Quarter, quarter_range
 from services.demo import national_copy as cp
 from services.demo.load import CURRENT_QUARTER
 from services.demo.national_ddl import keys_rebuilt_after, tables_empty
@@ -92,11 +92,11 @@ def _centers(conn: psycopg.Connection, names: dict[str, str]) -> dict[str | None
     return centers
 
 
-def _copy_hospitals(conn: psycopg.Connection, hospitals: list[NationalHospital]) -> list[int]:
+def _copy_hospitals(conn: psycopg.Connection, hospitals: list[NationalHospital], reports_from: Quarter) -> list[int]:
     lines = "".join(f"{h.province}\t{h.credit_code}\t{h.name}\t{h.level}\t{h.grade}\t{h.type}\t{h.prefecture}\t"
-                    f"{h.beds}\n" for h in hospitals)
+                    f"{h.beds}\t{reports_from}\n" for h in hospitals)
     cp.copy_lines(conn, "COPY hospitals (province_code, credit_code, name, level, grade, type, prefecture_code, "
-                        "beds) FROM STDIN", [lines])
+                        "beds, reports_from) FROM STDIN", [lines])
     ids = dict(conn.execute("SELECT credit_code, id FROM hospitals WHERE substr(credit_code, 9, 2) = '48'").fetchall())
     return [ids[h.credit_code] for h in hospitals]
 
@@ -181,7 +181,7 @@ def load_national(owner_url: str, scale: NationalScale = NationalScale(),
             return _existing(conn, names)
         centers = _centers(conn, names)
         hospitals = national_hospitals(scale.hospitals, list(names), names)
-        ids = _copy_hospitals(conn, hospitals)
+        ids = _copy_hospitals(conn, hospitals, quarter_range(FIRST, LAST)[-scale.quarters])  # owe what is loaded
         echo(f"[national] {len(hospitals)} hospitals in {len(names)} provinces")
         counts = {"hospitals": len(ids), "indicator_applicability": _applicability(conn, hospitals, ids)}
         _open_current_quarter(conn, list(names))

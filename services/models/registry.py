@@ -18,10 +18,14 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.core.base import Base, Timestamps
+
+# The quarter of "now" in China Standard Time, e.g. 2026Q4 (the default of hospitals.reports_from).
+REGISTRATION_QUARTER = "to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYY\"Q\"Q')"
 
 
 class Province(Base):
@@ -74,9 +78,12 @@ class Hospital(Timestamps, Base):
     beds: Mapped[int] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, server_default="true")
     deactivated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # First quarter the hospital must report (YYYYQn): registration does not make it owe the past.
+    reports_from: Mapped[str] = mapped_column(String(6), server_default=text(REGISTRATION_QUARTER))
 
     __table_args__ = (
         CheckConstraint("beds >= 0", name="beds_non_negative"),
+        CheckConstraint("reports_from ~ '^[0-9]{4}Q[1-4]$'", name="reports_from_is_a_quarter"),
         CheckConstraint("left(prefecture_code, 2) = left(province_code, 2)", name="prefecture_in_province"),
         UniqueConstraint("id", "province_code", name="uq_hospitals_id_province"),
     )

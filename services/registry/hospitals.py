@@ -77,7 +77,7 @@ def _check_fields(province_code: str, values: dict[str, Any]) -> dict[str, Any]:
 def create_hospital(session: Session, actor: Actor, *, data: HospitalCreate) -> Hospital:
     require(actor, WRITE)
     province_code = _target_province(session, actor, data.province_code)
-    values = _check_fields(province_code, data.model_dump(exclude={"province_code"}))
+    values = _check_fields(province_code, data.model_dump(exclude={"province_code"}, exclude_none=True))
     hospital = Hospital(province_code=province_code, **values)
     with conflicts_as(session, CONFLICTS):
         session.add(hospital)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from services.core.actor import Actor
 from services.core.errors import Conflict, NotFound
+from services.core.quarter import Quarter
 from services.models import Hospital, Network, NetworkMembership, QcCenter
 
 ENTITY_LABELS = {
@@ -31,6 +32,23 @@ ENTITY_LABELS = {
     "network": "网络 / network",
     "membership": "网络成员 / network membership",
 }
+
+
+# Who owes a quarter's report, in one place for completeness, "missing" flags and rollups: a hospital
+# owes quarter Q from its ``reports_from`` quarter on, until it is deactivated (it still owes a
+# quarter that ended before its deactivation). Callers add "or it submitted Q anyway".
+OWES_QUARTER_SQL = ("({h}.reports_from <= :owes_quarter AND "
+                    "({h}.deactivated_at IS NULL OR {h}.deactivated_at >= :owes_closes_at))")
+
+
+def owes_quarter_params(quarter: Quarter) -> dict:
+    return {"owes_quarter": str(quarter), "owes_closes_at": quarter.closes_at}
+
+
+def owes_quarter(quarter: Quarter) -> ColumnElement[bool]:
+    """OWES_QUARTER_SQL for ORM statements on Hospital."""
+    return (Hospital.reports_from <= str(quarter)) & (
+        Hospital.deactivated_at.is_(None) | (Hospital.deactivated_at >= quarter.closes_at))
 
 
 def province_scope(

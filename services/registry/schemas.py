@@ -21,6 +21,9 @@ NetworkKind = Literal["medical_alliance", "sentinel", "specialty", "custom"]
 QcLevel = Literal["national", "provincial"]
 ProvinceCode = Annotated[str, StringConstraints(pattern=r"^[1-9]\d0000$")]
 DivisionCode = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
+QuarterCode = Annotated[str, StringConstraints(pattern=r"^(20\d\d)Q[1-4]$")]
+REPORTS_FROM = ("起报季度：从该季度起须上报（默认登记当季）/ first quarter the hospital must report (default: the "
+                "quarter of registration); earlier quarters may still be submitted, they are just not owed")
 Name = Annotated[str, StringConstraints(min_length=2, max_length=128)]
 CreditCodeText = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 Reason = Annotated[str, StringConstraints(max_length=500)]
@@ -39,6 +42,7 @@ class HospitalCreate(StrictModel):
     type: HospitalType = Field(examples=["综合"])
     prefecture_code: DivisionCode = Field(description="地市 (GB/T 2260)", examples=["330100"])
     beds: int = Field(ge=0, le=100_000, description="实际开放床位数 / staffed beds", examples=[1200])
+    reports_from: QuarterCode | None = Field(default=None, description=REPORTS_FROM, examples=["2023Q1"])
 
 
 class HospitalUpdate(StrictModel):
@@ -49,6 +53,7 @@ class HospitalUpdate(StrictModel):
     type: HospitalType | None = None
     prefecture_code: DivisionCode | None = None
     beds: int | None = Field(default=None, ge=0, le=100_000)
+    reports_from: QuarterCode | None = Field(default=None, description=REPORTS_FROM)
     reason: Reason = Field(default="", description="变更原因（记入审计）/ why, kept in the audit log")
 
 
@@ -69,6 +74,7 @@ class HospitalRead(ReadModel):
     type: str
     prefecture_code: str
     beds: int
+    reports_from: str
     active: bool
     deactivated_at: datetime | None
     created_at: datetime

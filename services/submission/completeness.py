@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from services.core.actor import Actor
 from services.core.quarter import Quarter
 from services.models import Hospital, Indicator, IndicatorApplicability, Submission, SubmissionValue
-from services.registry.queries import hospitals_stmt
+from services.registry.queries import hospitals_stmt, owes_quarter
 from services.submission import ports
 from services.submission import repository as repo
 from services.submission.access import specialty_goal_ids
@@ -50,7 +50,10 @@ class CompletenessReport(BaseModel):
 
 
 def _loaded(session: Session, actor: Actor, quarter: Quarter, province_code: str | None):  # noqa: ANN202
-    stmt = hospitals_stmt(actor).where(Hospital.active.is_(True))
+    submitted = select(Submission.id).where(Submission.hospital_id == Hospital.id,
+                                            Submission.province_code == Hospital.province_code,
+                                            Submission.quarter == str(quarter)).exists()
+    stmt = hospitals_stmt(actor).where(owes_quarter(quarter) | submitted)  # owing it, or reporting anyway
     if province_code:
         stmt = stmt.where(Hospital.province_code == province_code)
     hospitals = list(session.execute(stmt.order_by(Hospital.province_code, Hospital.id)).scalars())

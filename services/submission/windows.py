@@ -8,7 +8,7 @@ admin can reopen one hospital's quarter (``reopen``), with a reason, audited.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import select
@@ -17,13 +17,12 @@ from sqlalchemy.orm import Session
 from services import audit
 from services.core.actor import Actor
 from services.core.errors import ValidationFailed
-from services.core.quarter import Quarter
+from services.core.quarter import CHINA, Quarter
 from services.core.schemas import StrictModel
 from services.models import Submission, SubmissionWindow
 from services.submission import ports
 from services.submission.errors import WindowLocked, WindowNotOpen
 
-CHINA = timezone(timedelta(hours=8), "CST")
 DUE_AFTER = timedelta(days=30)
 LOCK_AFTER = timedelta(days=45)
 

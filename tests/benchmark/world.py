@@ -36,11 +36,14 @@ def indicator_ids(session: Session) -> dict[str, int]:
     return dict(session.execute(select(Indicator.code, Indicator.id)).all())
 
 
-def add_hospital(session: Session, province: str, name: str, *, level: str = "三级", kind: str = "综合") -> Hospital:
+def add_hospital(session: Session, province: str, name: str, *, level: str = "三级", kind: str = "综合",
+                 reports_from: str = "2022Q1") -> Hospital:
+    """A hospital owing every quarter of the test catalogs (2022 on) unless ``reports_from`` says later."""
     serial = next(_serial)
     prefecture = province[:2] + "0100"
     row = Hospital(province_code=province, credit_code=make_credit_code(prefecture, serial), name=name,
-                   level=level, grade="甲等", type=kind, prefecture_code=prefecture, beds=500)
+                   level=level, grade="甲等", type=kind, prefecture_code=prefecture, beds=500,
+                   reports_from=reports_from)
     session.add(row)
     province_row = session.get(Province, province)
     if province_row.onboarded_at is None:  # a province with hospitals has been onboarded

@@ -6,6 +6,7 @@ A database of its own (API requests commit), the real app on uvicorn and the dev
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from urllib.parse import urlparse
 
 import pytest
@@ -18,6 +19,7 @@ from platform_api.auth.verify import TokenVerifier
 from platform_api.settings import ApiSettings
 from services.core.actor import Actor, Role
 from services.core.db import Database
+from services.core.quarter import CHINA, Quarter
 from tests.api_harness import LiveApi, ServerThread
 from tests.db import fresh_database
 from tests.registry.conftest import credit_code
@@ -58,8 +60,8 @@ def api() -> Iterator[LiveApi]:
             owner.dispose()
 
 
-def _hospital(client, **overrides) -> dict:
-    body = {
+def _body(**overrides) -> dict:
+    return {
         "credit_code": credit_code("330100"),
         "name": "杭州API医院",
         "level": "三级",
@@ -69,7 +71,10 @@ def _hospital(client, **overrides) -> dict:
         "beds": 700,
         **overrides,
     }
-    response = client.post("/api/v1/hospitals", json=body)
+
+
+def _hospital(client, **overrides) -> dict:
+    response = client.post("/api/v1/hospitals", json=_body(**overrides))
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -83,6 +88,18 @@ def test_register_read_update_deactivate(api):
     gone = zj.post(f"/api/v1/hospitals/{made['id']}/deactivate", json={"reason": "合并 / merged"})
     assert gone.json()["active"] is False
     assert zj.get(f"/api/v1/hospitals/{made['id']}").json()["deactivated_at"] is not None
+
+
+def test_reports_from_defaults_to_the_registration_quarter_and_can_be_set_or_moved(api):
+    zj = api.client_for(ZJ)
+    made = _hospital(zj)
+    assert made["reports_from"] == str(Quarter.containing(datetime.now(CHINA).date()))
+    backfilled = _hospital(zj, reports_from="2022Q1")
+    assert backfilled["reports_from"] == "2022Q1"
+    moved = zj.patch(f"/api/v1/hospitals/{made['id']}", json={"reports_from": "2023Q3", "reason": "补报 2023 年数据"})
+    assert moved.status_code == 200 and moved.json()["reports_from"] == "2023Q3"
+    bad = zj.post("/api/v1/hospitals", json={**_body(), "reports_from": "2023Q5"})
+    assert bad.status_code == 422 and "reports_from" in bad.text
 
 
 def test_invalid_hospital_lists_every_problem(api):

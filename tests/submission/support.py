@@ -72,11 +72,13 @@ def ensure_catalog(session: Session) -> None:
     session.flush()
 
 
-def add_hospital(session: Session, province: str, name: str = "测试医院", active: bool = True) -> int:
+def add_hospital(session: Session, province: str, name: str = "测试医院", active: bool = True,
+                 reports_from: str = "2022Q1") -> int:
+    """A hospital owing every quarter of the test catalogs (2022 on) unless ``reports_from`` says later."""
     return session.execute(
         text("INSERT INTO hospitals (province_code, credit_code, name, level, grade, type, prefecture_code, beds,"
-             " active) VALUES (:p, :c, :n, '三级', '甲等', '综合', :pref, 800, :a) RETURNING id"),
-        {"p": province, "c": credit_code(), "n": name, "pref": province[:2] + "0100", "a": active},
+             " active, reports_from) VALUES (:p, :c, :n, '三级', '甲等', '综合', :pref, 800, :a, :r) RETURNING id"),
+        {"p": province, "c": credit_code(), "n": name, "pref": province[:2] + "0100", "a": active, "r": reports_from},
     ).scalar_one()
 
 

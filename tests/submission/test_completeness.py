@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from pydantic import ValidationError
+from sqlalchemy import text
 
 from services.core.errors import PermissionDenied
 from services.core.quarter import Quarter
@@ -15,7 +16,16 @@ from services.submission.completeness import completeness
 from services.submission.schemas import ValueIn
 from services.submission.service import submit
 from tests.submission.conftest import QUARTER
-from tests.submission.support import GD, NATIONAL_ANALYST, ZJ, as_app, provincial_admin, set_window, submitter
+from tests.submission.support import (
+    GD,
+    NATIONAL_ANALYST,
+    ZJ,
+    add_hospital,
+    as_app,
+    provincial_admin,
+    set_window,
+    submitter,
+)
 
 Q = Quarter.parse(QUARTER)
 NATIONAL_2023 = ["NIT-2023-I.1", "NIT-2023-IV.1", "NIT-2023-IV.2", "NIT-2023-IV.3", "NIT-2023-VIII.1",
@@ -87,3 +97,47 @@ def test_national_staff_see_every_province(owner_session, world):
     mine = _mine(report, world.zj, world.gd)
     assert set(mine) == {world.zj, world.gd}
     assert mine[world.gd].timeliness == "on_time" and mine[world.zj].timeliness == "missing"
+
+
+def _deactivate(session, hospital_id, at):
+    session.execute(text("UPDATE hospitals SET active = false, deactivated_at = :at WHERE id = :h"),
+                    {"at": at, "h": hospital_id})
+
+
+def test_a_hospital_owes_quarters_from_reports_from_until_it_is_deactivated(owner_session, world):
+    """Registering a hospital today does not make it missing in past quarters; deactivating it does
+    not erase the quarters it owed. Completeness, 'missing' flags, expected counts and rollups agree."""
+    from services.benchmark.queries import expected_hospitals, hospitals_missing
+    from services.benchmark.rollups import rollup
+    from services.benchmark.scope import resolve_scope
+
+    later = add_hospital(owner_session, ZJ, "浙江新登记医院", reports_from=str(Q.next()))
+    gone_after = add_hospital(owner_session, ZJ, "浙江季后停用医院")
+    gone_during = add_hospital(owner_session, ZJ, "浙江季中停用医院")
+    _deactivate(owner_session, gone_after, Q.closes_at + timedelta(days=3))  # owed Q, left later
+    _deactivate(owner_session, gone_during, Q.closes_at - timedelta(minutes=1))  # gone before Q was over
+    admin = provincial_admin()
+    as_app(owner_session, admin)
+
+    def owed(quarter):
+        report = completeness(owner_session, admin, quarter=quarter)
+        scope = resolve_scope(owner_session, admin, f"province:{ZJ}", quarter=quarter)
+        missing = {r["id"] for r in hospitals_missing(owner_session, admin, scope, quarter=quarter)}
+        expected, _ = expected_hospitals(owner_session, admin, scope, quarter=quarter, indicator_ids=[])
+        (province,) = rollup(owner_session, admin, quarter=quarter)["indicators"][0]["provinces"]
+        assert expected == report.hospitals_expected == province["hospitals"]
+        return {h.hospital_id: h.status for h in report.hospitals}, missing
+
+    statuses, missing = owed(Q)
+    assert later not in statuses and gone_during not in statuses
+    assert statuses[gone_after] == "missing" and gone_after in missing
+    assert later not in missing and gone_during not in missing
+    statuses, missing = owed(Q.next())  # from its first quarter on it owes, like the others
+    assert statuses[later] == "missing" and later in missing
+    assert gone_after not in statuses and gone_during not in statuses
+
+    # a quarter it does not owe still counts once it reports it
+    _submit(owner_session, later, [ValueIn(indicator="NIT-2023-I.1", numerator=1, denominator=2)])
+    as_app(owner_session, admin)
+    statuses, missing = owed(Q)
+    assert statuses[later] == "submitted" and later not in missing

@@ -6,10 +6,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from typer.testing import CliRunner
 
 from services.core.errors import ValidationFailed
+from services.models import Hospital
 from services.registry.credit_code import check_character
 from services.registry.schemas import HospitalCreate
 from tenants import onboarding
@@ -191,11 +192,15 @@ def test_cli_prints_the_secret_once(owner_session, keycloak, monkeypatch):
         "330100",
         "--beds",
         "1800",
+        "--reports-from",
+        "2022Q1",
     ]
     first = runner.invoke(app, args, env=env)
     secret = next(c["secret"] for c in keycloak.state.clients.values())
     assert first.exit_code == 0, first.output
     assert secret in first.output and "shown ONCE" in first.output
+    registered = owner_session.execute(select(Hospital.reports_from).where(Hospital.credit_code == CODE)).scalar_one()
+    assert registered == "2022Q1"
     second = runner.invoke(app, args, env=env)
     assert second.exit_code == 0 and secret not in second.output and "already" in second.output
     bad = runner.invoke(app, [*args[:4], "91350100M000100Y44", *args[5:]], env=env)
