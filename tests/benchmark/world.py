@@ -37,8 +37,8 @@ def indicator_ids(session: Session) -> dict[str, int]:
 
 
 def add_hospital(session: Session, province: str, name: str, *, level: str = "三级", kind: str = "综合",
-                 reports_from: str = "2022Q1") -> Hospital:
-    """A hospital owing every quarter of the test catalogs (2022 on) unless ``reports_from`` says later."""
+                 reports_from: str = "2000Q1") -> Hospital:
+    """A hospital owing every quarter (test catalogs use years from 2000 on) unless ``reports_from`` says later."""
     serial = next(_serial)
     prefecture = province[:2] + "0100"
     row = Hospital(province_code=province, credit_code=make_credit_code(prefecture, serial), name=name,

@@ -73,8 +73,8 @@ def ensure_catalog(session: Session) -> None:
 
 
 def add_hospital(session: Session, province: str, name: str = "测试医院", active: bool = True,
-                 reports_from: str = "2022Q1") -> int:
-    """A hospital owing every quarter of the test catalogs (2022 on) unless ``reports_from`` says later."""
+                 reports_from: str = "2000Q1") -> int:
+    """A hospital owing every quarter (test catalogs use years from 2000 on) unless ``reports_from`` says later."""
     return session.execute(
         text("INSERT INTO hospitals (province_code, credit_code, name, level, grade, type, prefecture_code, beds,"
              " active, reports_from) VALUES (:p, :c, :n, '三级', '甲等', '综合', :pref, 800, :a, :r) RETURNING id"),
