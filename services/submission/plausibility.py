@@ -9,7 +9,7 @@ Quarters with no cases (denominator 0) are left out of both.
 
 from __future__ import annotations
 
-import statistics
+import math
 from collections.abc import Sequence
 
 from services.submission.schemas import PlausibilityWarning
@@ -38,8 +38,9 @@ def rate_outlier(code: str, new: Counts, history: Sequence[Counts]) -> list[Plau
     rates = [h.numerator / h.denominator for h in history if h.denominator > 0]
     if new.denominator == 0 or len(rates) < MIN_HISTORY:
         return []
-    mean = statistics.fmean(rates)
-    spread = max(statistics.pstdev(rates), SD_FLOOR * abs(mean), 1e-9)
+    mean = math.fsum(rates) / len(rates)
+    sd = math.sqrt(math.fsum((r - mean) ** 2 for r in rates) / len(rates))  # population SD (statistics.pstdev)
+    spread = max(sd, SD_FLOOR * abs(mean), 1e-9)
     rate = new.numerator / new.denominator
     if abs(rate - mean) <= Z_LIMIT * spread:
         return []

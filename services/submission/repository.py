@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy import Select, func, select, text
 from sqlalchemy.orm import Session
@@ -143,3 +144,46 @@ def count_versions(session: Session, submission_id: int) -> int:
     return session.execute(
         select(func.count()).where(SubmissionValueVersion.submission_id == submission_id)
     ).scalar_one()
+
+
+# Writing a batch of values: one statement per table, whatever the number of values (the arrays
+# travel as single parameters), instead of an ORM object and an INSERT row per value and version.
+_BATCH = ("unnest(CAST(:indicator_ids AS bigint[]), CAST(:versions AS integer[]), CAST(:numerators AS integer[]), "
+          "CAST(:denominators AS integer[]), CAST(:comments AS text[])) "
+          "AS u(indicator_id, version, numerator, denominator, comment)")
+_INSERT_VALUES = text(f"""
+INSERT INTO submission_values (submission_id, province_code, hospital_id, indicator_id, numerator, denominator,
+                               comment, version, updated_at, updated_by)
+SELECT :submission, :province, :hospital, u.indicator_id, u.numerator, u.denominator, u.comment, u.version, :at, :by
+FROM {_BATCH}
+WHERE u.version = 1
+""")
+_UPDATE_VALUES = text(f"""
+UPDATE submission_values v
+SET numerator = u.numerator, denominator = u.denominator, comment = u.comment, version = u.version,
+    updated_at = :at, updated_by = :by
+FROM {_BATCH}
+WHERE u.version > 1 AND v.submission_id = :submission AND v.indicator_id = u.indicator_id
+  AND v.version = u.version - 1
+""")
+_INSERT_VERSIONS = text(f"""
+INSERT INTO submission_value_versions (submission_id, province_code, hospital_id, indicator_id, version, numerator,
+                                       denominator, comment, reason, source, actor_subject, actor_roles, client_id)
+SELECT :submission, :province, :hospital, u.indicator_id, u.version, u.numerator, u.denominator, u.comment,
+       :reason, :source, :subject, CAST(:roles AS varchar(32)[]), :client
+FROM {_BATCH}
+""")
+
+
+def write_values(session: Session, header: Submission, batch: dict[str, list], *, at: datetime, by: str,
+                 reason: str, source: str, roles: list[str], client_id: str | None) -> int:
+    """Store a batch of accepted values (parallel lists: indicator_ids, versions, numerators,
+    denominators, comments; version 1 = new value, else the row's next version) and one history
+    row each. Returns how many current rows were written: fewer than the batch means another
+    writer got there first (the caller holds the hospital-quarter lock, so that is a bug)."""
+    params = {**batch, "submission": header.id, "province": header.province_code, "hospital": header.hospital_id,
+              "at": at, "by": by}
+    written = session.execute(_INSERT_VALUES, params).rowcount + session.execute(_UPDATE_VALUES, params).rowcount
+    session.execute(_INSERT_VERSIONS, {**params, "reason": reason, "source": source, "subject": by, "roles": roles,
+                                       "client": client_id})
+    return written

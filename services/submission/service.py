@@ -19,7 +19,7 @@ from services import audit
 from services.core.actor import Actor
 from services.core.errors import Conflict, ValidationFailed
 from services.core.quarter import Quarter
-from services.models import Hospital, IdempotencyKey, Submission, SubmissionValue, SubmissionValueVersion
+from services.models import Hospital, IdempotencyKey, Submission
 from services.submission import repository as repo
 from services.submission.access import hospital_for
 from services.submission.events import actor_roles, transition
@@ -124,25 +124,22 @@ def new_header(session: Session, hospital: Hospital, quarter: Quarter, catalog_y
 
 def _write_values(session: Session, actor: Actor, header: Submission, plan: Plan, *, source: str,
                   reason: str | None) -> None:
-    at = now()
-    for change in plan.changes:
-        row = change.current
-        if row is None:
-            row = SubmissionValue(submission_id=header.id, province_code=header.province_code,
-                                  hospital_id=header.hospital_id, indicator_id=change.info.id, version=0)
-            session.add(row)
-        row.numerator, row.denominator, row.comment = change.value.numerator, change.value.denominator, change.value.comment
-        row.version, row.updated_at, row.updated_by = row.version + 1, at, actor.subject
-        session.add(SubmissionValueVersion(
-            submission_id=header.id, province_code=header.province_code, hospital_id=header.hospital_id,
-            indicator_id=change.info.id, version=row.version, numerator=row.numerator,
-            denominator=row.denominator, comment=row.comment, reason=(reason or "").strip(), source=source,
-            actor_subject=actor.subject, actor_roles=actor_roles(actor), client_id=actor.client_id,
-        ))
+    changes = plan.changes
+    batch = {"indicator_ids": [c.info.id for c in changes],
+             "versions": [(c.current.version if c.current is not None else 0) + 1 for c in changes],
+             "numerators": [c.value.numerator for c in changes], "denominators": [c.value.denominator for c in changes],
+             "comments": [c.value.comment for c in changes]}
     try:
-        session.flush()
+        written = repo.write_values(session, header, batch, at=now(), by=actor.subject, reason=(reason or "").strip(),
+                                    source=source, roles=actor_roles(actor), client_id=actor.client_id)
     except IntegrityError as exc:  # cannot happen under the lock; never let it pass silently either
         raise Conflict("并发更正冲突，请重试 / a concurrent correction won: retry", constraint=str(exc.orig)) from exc
+    if written != len(changes):
+        raise Conflict("并发更正冲突，请重试 / a concurrent correction won: retry",
+                       expected=len(changes), written=written)
+    for c in changes:  # loaded before the write: read again when next asked for
+        if c.current is not None:
+            session.expire(c.current)
 
 
 def _apply(session: Session, actor: Actor, hospital: Hospital, quarter: Quarter, plan: Plan,
