@@ -6,6 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from services.core.errors import DomainError
 
@@ -40,6 +41,16 @@ def install_error_handlers(app: FastAPI) -> None:
             422, "invalid_value",
             f"数据库拒绝了请求中的某个值 / a value in the request was refused: {reason}. "
             "请去掉 NUL 等控制字符并检查数值范围 / remove NUL and other control characters and check number ranges",
+        )
+
+    @app.exception_handler(PoolTimeout)
+    async def _db_busy(request: Request, exc: PoolTimeout) -> JSONResponse:
+        return _json(
+            503,
+            "database_busy",
+            "数据库连接全部繁忙，请稍后重试 / every database connection is busy, retry shortly "
+            "(QCP_DB_POOL_SIZE sets how many each process keeps)",
+            headers={"Retry-After": "2"},
         )
 
     @app.exception_handler(OperationalError)

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.core.actor import Actor
+from services.core.config import database_settings
 
 _BIND_SQL = text(
     "SELECT set_config('app.province', :province, true),"
@@ -41,9 +42,13 @@ def _bind_tenant(session: Session, transaction, connection) -> None:  # noqa: AN
 
 
 def make_engine(url: str, **kwargs) -> Engine:
+    """The engine with the pool of ``QCP_DB_POOL_SIZE`` / ``_MAX_OVERFLOW`` / ``_POOL_TIMEOUT`` unless
+    the caller says otherwise."""
+    settings = database_settings()
     kwargs.setdefault("pool_pre_ping", True)
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
+    kwargs.setdefault("pool_size", settings.db_pool_size)
+    kwargs.setdefault("max_overflow", settings.db_max_overflow)
+    kwargs.setdefault("pool_timeout", settings.db_pool_timeout)
     return create_engine(url, **kwargs)
 
 
