@@ -50,8 +50,9 @@ class Plan:
     warnings: list[PlausibilityWarning] = field(default_factory=list)
     current: dict[str, SubmissionValue] = field(default_factory=dict)
 
-    def preview(self, hospital: Hospital, quarter: Quarter, header: Submission | None) -> SubmissionResult:
-        """What ``submit`` would answer, without writing anything."""
+    def values(self) -> list[ValueRead]:
+        """Every current value once the plan is stored: what ``submit`` answers (it writes exactly
+        these, each change as the row's next version, or fails) and what a dry run previews."""
         values = {code: ValueRead(indicator=code, numerator=r.numerator, denominator=r.denominator,
                                   comment=r.comment, version=r.version, no_cases=r.denominator == 0)
                   for code, r in self.current.items()}
@@ -60,12 +61,15 @@ class Plan:
                 indicator=c.value.indicator, numerator=c.value.numerator, denominator=c.value.denominator,
                 comment=c.value.comment, version=(c.current.version if c.current else 0) + 1,
                 no_cases=c.value.denominator == 0)
+        return sorted(values.values(), key=lambda v: v.indicator)
+
+    def preview(self, hospital: Hospital, quarter: Quarter, header: Submission | None) -> SubmissionResult:
+        """What ``submit`` would answer, without writing anything."""
         return SubmissionResult(
             hospital_id=hospital.id, quarter=str(quarter), catalog_year=self.catalog_year, status="submitted",
             version=header.version if header else 0, late=header.late if header and header.first_submitted_at
             else self.late, dry_run=True, changed=[c.value.indicator for c in self.changes],
-            unchanged=self.unchanged, values=sorted(values.values(), key=lambda v: v.indicator),
-            warnings=self.warnings,
+            unchanged=self.unchanged, values=self.values(), warnings=self.warnings,
         )
 
 

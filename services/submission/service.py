@@ -24,7 +24,6 @@ from services.submission import repository as repo
 from services.submission.access import hospital_for
 from services.submission.events import actor_roles, transition
 from services.submission.planning import Plan, make_plan
-from services.submission.reads import value_reads
 from services.submission.schemas import SubmissionResult, ValueIn
 from services.submission.windows import now
 
@@ -146,6 +145,7 @@ def _apply(session: Session, actor: Actor, hospital: Hospital, quarter: Quarter,
            header: Submission | None, *, source: str, reason: str | None) -> SubmissionResult:
     header = header or new_header(session, hospital, quarter, plan.catalog_year)
     before = {"status": header.status, "version": header.version}
+    values = plan.values()  # before the write expires the rows it changed
     if plan.changes or header.status != "submitted":
         _write_values(session, actor, header, plan, source=source, reason=reason)
         at = now()
@@ -163,5 +163,5 @@ def _apply(session: Session, actor: Actor, hospital: Hospital, quarter: Quarter,
     return SubmissionResult(
         hospital_id=hospital.id, quarter=str(quarter), catalog_year=plan.catalog_year, status=header.status,
         version=header.version, late=header.late, changed=[c.value.indicator for c in plan.changes],
-        unchanged=plan.unchanged, values=value_reads(session, header.id), warnings=plan.warnings,
+        unchanged=plan.unchanged, values=values, warnings=plan.warnings,
     )

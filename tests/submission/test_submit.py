@@ -56,6 +56,12 @@ def test_correction_creates_a_new_version_with_who_when_why(owner_session, world
     assert [(h.version, h.numerator, h.reason) for h in history] == [(1, 3, ""), (2, 4, "漏报 1 例 / one death missed")]
     assert history[1].actor_subject == "zj-submitter" and history[1].actor_roles == ["hospital_submitter"]
     assert history[1].source == "api" and history[1].recorded_at is not None
+    # the answer is what was stored: the same values and versions as a fresh read
+    owner_session.expire_all()
+    read = get_submission(owner_session, submitter(world.zj), hospital_id=world.zj, quarter=Q)
+    assert result.values == read.values
+    assert [(x.indicator, x.numerator, x.version) for x in read.values] == [
+        ("NIT-2023-IV.1", 1, 1), ("NIT-2023-IV.2", 2, 1), ("NIT-2023-IV.3", 4, 2)]
 
 
 def test_correcting_a_reported_value_needs_a_reason(owner_session, world):
