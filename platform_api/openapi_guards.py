@@ -1,0 +1,45 @@
+"""The OpenAPI document says what the middleware guards and the error renderer really answer:
+every operation may get 400 / 413 / 429 from ``platform_api.middleware``, and error bodies are the
+house ``{"error", "detail", "problems"}`` shape (``platform_api/errors.py``)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+ERROR_SCHEMA = {"title": "ErrorBody", "type": "object", "required": ["error", "detail"], "properties": {
+    "error": {"type": "string", "description": "稳定的错误代码 / stable error code"},
+    "detail": {"type": "string", "description": "中文 / English message"},
+    "problems": {"type": "array", "items": {"type": "object"}}}}
+GUARD_RESPONSES = {
+    "400": "请求体无法解析（非 UTF-8、嵌套过深）/ unreadable body (not UTF-8, nested too deep)",
+    "413": "请求体过大 / the request body is too large",
+    "429": "请求过于频繁，见 Retry-After / too many requests: see Retry-After",
+}
+
+
+def document_guard_responses(app: FastAPI) -> None:
+    """Make the OpenAPI document say what the guards and the error renderer really answer.
+
+    Every operation can get 400 / 413 / 429 from the middleware, and 422 bodies are the house
+    ``{"error", "detail", "problems"}`` shape (platform_api/errors.py), not FastAPI's default.
+    """
+    generate = app.openapi
+
+    def openapi() -> dict:
+        schema = generate()
+        if schema.get("x-qcp-guards"):
+            return schema
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        schemas["ErrorBody"] = ERROR_SCHEMA
+        if "HTTPValidationError" in schemas:
+            schemas["HTTPValidationError"] = {**ERROR_SCHEMA, "title": "HTTPValidationError"}
+        ref = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                responses = operation.setdefault("responses", {})
+                for code, description in GUARD_RESPONSES.items():
+                    responses.setdefault(code, {"description": description, "content": ref})
+        schema["x-qcp-guards"] = True
+        return schema
+
+    app.openapi = openapi
