@@ -128,10 +128,15 @@ def benchmark(db: Database, actor: Actor, *, quarter: Quarter, scope: str | None
 
 
 def benchmark_table(db: Database, actor: Actor, *, quarter: Quarter, scope: str | None,
-                    indicator: str | None) -> tuple[list[dict], tuple[str, ...]]:
+                    indicator: str | None, overdispersion: bool = False) -> tuple[list[dict], tuple[str, ...]]:
+    """The page's export: every row of the table, as the page orders it (who lags first) and with
+    the page's over-dispersion setting, so its signals are the ones on screen."""
     with db.unit_of_work(actor) as session:
-        report = benchmark_service.benchmark(session, actor, quarter=quarter, scope=scope, indicator=indicator)
-        return views.table_rows(report), views.ROW_COLUMNS
+        report = benchmark_service.benchmark(session, actor, quarter=quarter, scope=scope, indicator=indicator,
+                                             overdispersion=overdispersion)
+        rows = [r for b in report.indicators
+                for r in views.lagging_first(views.indicator_rows(report, b), b.indicator.direction)]
+        return rows, views.ROW_COLUMNS
 
 
 def laggards(db: Database, actor: Actor, *, quarter: Quarter, scope: str | None = None,

@@ -91,6 +91,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "benchmark.density_hover": ("家医院", "hospitals"),
     "benchmark.all_ranked": ("全部医院（按率排序）", "All hospitals (by rate)"),
     "benchmark.band": ("95% 置信区间", "95% interval"),
+    "benchmark.table_order": ("排序：差于控制限者在前，组内按率由差到好；分母不足或不适用者列后",
+                              "Order: worse than the limits first, worst rate first within each group; too few "
+                              "cases or not applicable last"),
     "hospital.title": ("医院详情", "Hospital"),
     "hospital.trends": ("各指标季度趋势（对照合并率与百分位区间）", "Indicators by quarter (pooled rate, percentile band)"),
     "hospital.yoy": ("同比变化", "Year over year"),

@@ -23,6 +23,7 @@ from dash_app.pages.common import (
     table,
     title,
 )
+from services.benchmark import views
 from services.benchmark.exports import to_csv
 from services.core.errors import DomainError
 from services.core.quarter import Quarter
@@ -81,15 +82,17 @@ def summary_line(s: dict, meta: dict, lang: str) -> html.Div:
 
 
 def row_table(rows: list[dict], s: dict, quarter: str, lang: str) -> html.Div:
-    """The hospitals ranked by rate, the first TABLE_ROWS of them (the export holds every row)."""
-    ranked = sorted(rows, key=lambda r: r["rate"] if r["rate"] is not None else -1, reverse=True)
+    """The hospitals lagging first (``lagging_first``), the first TABLE_ROWS of them (the export holds
+    every row)."""
+    ranked = views.lagging_first(rows, s.get("direction", "higher"))
     shown = [{**r, "signal": figures.signal_label(r["signal"], lang)} for r in ranked[:TABLE_ROWS]]
     columns = [("hospital_name", i18n.t("common.hospital", lang)), ("numerator", i18n.t("common.numerator", lang)),
                ("denominator", i18n.t("common.denominator", lang)), ("rate", f"{i18n.t('common.rate', lang)} "
                                                                              f"({s['unit']})"),
                ("ci95_low", "95% CI −"), ("ci95_high", "95% CI +"), ("signal", i18n.t("common.signal", lang)),
                ("percentile_rank", "P")]
-    return html.Div([table(shown, columns, id="bm-rows",
+    return html.Div([html.Div(i18n.t("benchmark.table_order", lang), style={"color": "#555", "fontSize": "12px"}),
+                     table(shown, columns, id="bm-rows",
                            links={"hospital_name": lambda r: hospital_href(r["hospital_id"], quarter)}),
                      shown_of(len(rows), len(shown), lang, id="bm-rows-note")])
 
@@ -134,8 +137,9 @@ def register(app: Dash) -> None:
         return f"/dash/hospital/{int(points[0]['customdata'])}", f"?quarter={quarter}"
 
     @app.callback(Output("bm-download", "data"), Input("bm-export", "n_clicks"), State("bm-quarter", "value"),
-                  State("bm-scope", "value"), State("bm-indicator", "value"), prevent_initial_call=True)
-    def _export(_, quarter, scope, indicator):  # noqa: ANN001, ANN202
+                  State("bm-scope", "value"), State("bm-indicator", "value"), State("bm-overdispersion", "value"),
+                  prevent_initial_call=True)
+    def _export(_, quarter, scope, indicator, overdispersion):  # noqa: ANN001, ANN202
         rows, columns = data.benchmark_table(database(), current_actor(), quarter=Quarter.parse(quarter), scope=scope,
-                                             indicator=indicator)
+                                             indicator=indicator, overdispersion="on" in (overdispersion or []))
         return dcc.send_bytes(to_csv(rows, columns), f"benchmark-{quarter}-{indicator}.csv")

@@ -123,3 +123,19 @@ def report_json(report: BenchmarkReport) -> dict:
 def table_rows(report: BenchmarkReport) -> list[dict]:
     """One flat row per visible hospital × indicator (exports)."""
     return [row for b in report.indicators for row in indicator_rows(report, b)]
+
+
+SIGNAL_ORDER = ("worse_998", "worse_95", "none", "better_95", "better_998")  # then too few cases, not applicable
+
+
+def lagging_first(rows: list[dict], direction: str) -> list[dict]:
+    """Who lags first: worse than the 99.8% limit, worse than 95%, within the limits, better; inside
+    each group the worst rate first (the indicator's direction). Hospitals not assessed (too few
+    cases, not applicable, no rate) come last: a 1/1 = 100% says nothing about a hospital."""
+    higher = direction != "lower"
+
+    def key(r: dict) -> tuple:
+        signal, rate = r.get("signal"), r.get("rate")
+        group = SIGNAL_ORDER.index(signal) if signal in SIGNAL_ORDER and rate is not None else len(SIGNAL_ORDER)
+        return group, (rate if higher else -rate) if rate is not None else 0.0, r["hospital_id"]
+    return sorted(rows, key=key)

@@ -10,6 +10,7 @@ from dash import dcc, html
 
 from dash_app.pages import benchmark, province
 from dash_app.pages.common import TABLE_ROWS, shown_of
+from services.benchmark import views
 from services.benchmark.laggards import most_severe
 from services.core.quarter import Quarter
 
@@ -45,9 +46,20 @@ def test_benchmark_table_draws_the_top_rows_and_says_how_many_exist() -> None:
     view = benchmark.row_table(_hospital_rows(120), SUMMARY, str(Q), "zh")
     rows = _body_rows(view)
     assert len(rows) == TABLE_ROWS
-    assert "医院119" in str(rows[0]) and "医院070" in str(rows[-1])  # ranked by rate, highest first
+    assert "医院000" in str(rows[0]) and "医院049" in str(rows[-1])  # higher is better: the lowest rate first
     note = _by_id(view, "bm-rows-note")
     assert "共 120 行" in note.children and "导出" in note.children
+
+
+def test_benchmark_table_puts_who_lags_first_and_unassessed_last() -> None:
+    rows = _hospital_rows(6)
+    for r, signal in zip(rows, ("none", "worse_95", "insufficient", "better_95", "worse_998", "none"), strict=True):
+        r["signal"] = signal
+    rows[2]["rate"] = 0.0  # 0/1: the lowest rate, but too few cases to say anything
+    order = [r["hospital_id"] for r in views.lagging_first(rows, "higher")]
+    assert order == [4, 1, 0, 5, 3, 2]
+    order = [r["hospital_id"] for r in views.lagging_first(rows, "lower")]  # within 'none': highest first
+    assert order == [4, 1, 5, 0, 3, 2]
 
 
 def test_small_tables_are_whole_and_carry_no_note() -> None:

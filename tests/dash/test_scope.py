@@ -8,6 +8,7 @@ import time
 import pytest
 
 from dash_app import data
+from services.benchmark import views
 from services.core.actor import Actor, Role
 from services.core.errors import NotFound
 from services.core.quarter import Quarter
@@ -89,3 +90,17 @@ def test_session_refreshes_the_access_token_before_it_expires(live_dash) -> None
     assert client.get("/dash/_dash-layout").status_code == 401
     assert auth.store.get(sid) is None  # the provider refused: the session ended
     client.close()
+
+
+def test_page_export_has_the_pages_rows_order_and_signals(demo_db) -> None:  # noqa: ANN001
+    """The benchmark page's CSV: every hospital the page ranks, in the page's order (who lags first),
+    with the signals of the page's over-dispersion setting."""
+    _, database, _, _ = demo_db
+    actor = Actor(subject="a", roles=frozenset({Role.PROVINCIAL_ANALYST}), province="330000")
+    for overdispersion in (False, True):
+        page = data.benchmark(database, actor, quarter=Q, scope=None, indicator="NIT-2023-I.1",
+                              overdispersion=overdispersion)["indicators"][0]
+        rows, _ = data.benchmark_table(database, actor, quarter=Q, scope=None, indicator="NIT-2023-I.1",
+                                       overdispersion=overdispersion)
+        expected = views.lagging_first(page["hospitals"], page["direction"])
+        assert [(r["hospital_id"], r["signal"]) for r in rows] == [(r["hospital_id"], r["signal"]) for r in expected]
