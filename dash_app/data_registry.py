@@ -1,4 +1,5 @@
-"""Network administration from the dashboards: create networks, add and end dated memberships.
+"""Registry administration from the dashboards: register hospitals; create networks, add and end
+dated memberships.
 
 Calls ``services.registry.networks`` through ``Database.unit_of_work(actor)`` like the API; who may
 do what is decided there (and by row-level security). Problems come back as data — ``{"ok": …}`` or
@@ -8,14 +9,23 @@ do what is decided there (and by row-level security). Problems come back as data
 from __future__ import annotations
 
 from pydantic import ValidationError
+from sqlalchemy import func
 
 from dash_app.data_submission import outcome
 from services.core.actor import Actor
 from services.core.db import Database
 from services.models import Hospital, QcCenter
-from services.registry import networks
+from services.registry import hospitals, networks
 from services.registry.queries import hospitals_stmt, qc_centers_stmt
-from services.registry.schemas import MemberRead, MembershipCreate, MembershipEnd, NetworkCreate, NetworkRead
+from services.registry.schemas import (
+    HospitalCreate,
+    HospitalRead,
+    MemberRead,
+    MembershipCreate,
+    MembershipEnd,
+    NetworkCreate,
+    NetworkRead,
+)
 
 INVALID = "输入无效，请检查标出的字段 / the input is invalid: check the fields named below"
 
@@ -104,3 +114,34 @@ def hospital_choices(db: Database, actor: Actor, province: str | None) -> list[d
             stmt = stmt.where(Hospital.province_code == province)
         return [{"value": h.id, "label": h.name} for h in session.execute(stmt.order_by(Hospital.id)).scalars()]
 
+
+HOSPITAL_FIELDS = ("credit_code", "name", "level", "grade", "type", "prefecture_code", "beds", "reports_from")
+
+
+def register_hospital(db: Database, actor: Actor, *, province: str | None, form: dict) -> dict:
+    """Register a hospital from the admin page's form (``HOSPITAL_FIELDS``; empty ones left out, so
+    the schema names what is missing and ``reports_from`` takes its default)."""
+    values = {k: form[k].strip() if isinstance(form.get(k), str) else form.get(k) for k in HOSPITAL_FIELDS}
+    values = {k: v for k, v in values.items() if v not in (None, "")}
+    try:
+        payload = HospitalCreate(province_code=province if actor.is_national else None, **values)
+    except ValidationError as exc:
+        return invalid(exc)
+
+    def call() -> HospitalRead:
+        with db.unit_of_work(actor) as session:
+            return HospitalRead.model_validate(hospitals.create_hospital(session, actor, data=payload))
+
+    return outcome(call)
+
+
+def newest_hospitals(db: Database, actor: Actor, province: str | None, limit: int) -> tuple[list[dict], int]:
+    """The ``limit`` most recently registered hospitals in scope (of ``province`` when given), and how
+    many there are in all."""
+    with db.unit_of_work(actor) as session:
+        stmt = hospitals_stmt(actor)
+        if province:
+            stmt = stmt.where(Hospital.province_code == province)
+        total = session.execute(stmt.with_only_columns(func.count(Hospital.id)).order_by(None)).scalar_one()
+        rows = session.execute(stmt.order_by(Hospital.id.desc()).limit(limit)).scalars()
+        return [HospitalRead.model_validate(h).model_dump(mode="json") for h in rows], total

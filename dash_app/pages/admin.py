@@ -1,5 +1,5 @@
-"""Submission windows and networks (provincial QC admins; national admins name the province);
-network forms live in ``admin_networks``."""
+"""Submission windows, networks and hospitals (provincial QC admins; national admins name the
+province); network forms live in ``admin_networks``, the hospital registry in ``admin_hospitals``."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from dash import Dash, Input, Output, State, dcc, html
 from dash_app import data, data_submission, i18n
 from dash_app.app import database
 from dash_app.auth import current_actor, current_lang
-from dash_app.pages import admin_networks
+from dash_app.pages import admin_hospitals, admin_networks
 from dash_app.pages.common import GRID2, quarter_param, section, table, title
 from services.core.quarter import Quarter
+from services.identity.permissions import can
 
 
 def window_view(window: dict, lang: str) -> html.Div:
@@ -45,6 +46,7 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
             networks[0],
         ], style=GRID2),
         networks[1],
+        admin_hospitals.block(lang, province) if can(actor, "registry.hospital.write") else None,
     ])
 
 
@@ -62,6 +64,7 @@ def save_window(target: dict, opens: str, due: str, locks: str) -> tuple:
 
 def register(app: Dash) -> None:
     admin_networks.register(app)
+    admin_hospitals.register(app)
 
     @app.callback(Output("win-result", "children"), Output("win-current", "children"),
                   Input("win-save", "n_clicks"), State("win-target", "data"), State("win-opens", "value"),

@@ -1,10 +1,13 @@
-"""Real-browser tests of the network admin forms, the lineage-aware hospital trend and an open tab
+"""Real-browser tests of the network and hospital admin forms, the lineage-aware hospital trend and an open tab
 whose session ended on the server."""
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 
+from services.registry.credit_code import check_character
 from tests.dash.browser_support import browser_sign_in, choose, settle
 from tests.dash.conftest import screenshot
 
@@ -29,6 +32,35 @@ def test_admin_creates_network_adds_member_and_sees_overlap_inline(live_dash, pa
     page.wait_for_selector("#mem-result-error")
     assert "重叠" in page.inner_text("#mem-result-error")
     screenshot(page, "admin-networks")
+
+
+def test_admin_registers_a_hospital_and_sees_every_problem_inline(live_dash, page) -> None:  # noqa: ANN001
+    browser_sign_in(page, live_dash, "zj.admin", "/dash/admin")
+    page.wait_for_selector("#hospital-table")
+    body = f"12330100{secrets.randbelow(10**9):09d}"
+    page.fill("#hosp-credit", body + "X" if check_character(body) != "X" else body + "0")  # a wrong check character
+    page.fill("#hosp-name", "浏览器登记医院")
+    page.fill("#hosp-prefecture", "440100")  # not in 浙江
+    page.fill("#hosp-beds", "300")
+    page.click("#hosp-register")
+    page.wait_for_selector("#hosp-result-error")
+    problems = page.inner_text("#hosp-result-error")
+    assert "credit_code" in problems and "prefecture_code" in problems  # both at once
+    assert "浏览器登记医院" not in page.inner_text("#hospital-table")  # nothing half-registered
+    page.fill("#hosp-credit", body + check_character(body))
+    page.fill("#hosp-prefecture", "330100")
+    page.fill("#hosp-reports-from", "2023Q1")
+    page.click("#hosp-register")
+    page.wait_for_selector("#hosp-result-ok")
+    row = page.locator("#hospital-table tr", has_text="浏览器登记医院").inner_text()
+    assert "2023Q1" in row and "杭州市" in row
+    screenshot(page, "admin-hospitals")
+
+
+def test_analyst_sees_no_registry_form(live_dash, page) -> None:  # noqa: ANN001
+    browser_sign_in(page, live_dash, "zj.analyst", "/dash/admin")
+    settle(page)
+    assert page.locator("#hosp-register").count() == 0
 
 
 def test_hospital_trend_marks_the_definition_change(live_dash, page) -> None:  # noqa: ANN001

@@ -1,0 +1,85 @@
+"""Hospitals on the admin page: register one (provincial QC admins in their province; national
+admins in the province the page shows) and see the most recently registered.
+
+The form calls ``dash_app.data_registry.register_hospital`` with the session's actor; the registry
+service checks the credit code (GB 32100 check character), the prefecture (inside the province)
+and permissions, and every problem comes back next to the form at once. 起报季度 (reports from)
+defaults to this quarter: a hospital registered today does not owe past quarters (docs/submissions.md).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from dash import Dash, Input, Output, State, dcc, html, no_update
+
+from dash_app import data_registry, i18n
+from dash_app.app import database
+from dash_app.auth import current_actor, current_lang
+from dash_app.pages.admin_networks import ROW, problems_box
+from dash_app.pages.common import TABLE_ROWS, scroll, section, shown_of, table
+from services.core.quarter import CHINA, Quarter
+
+LEVELS = ("三级", "二级", "一级", "未定级")
+GRADES = ("甲等", "乙等", "丙等", "未定等")
+TYPES = ("综合", "专科", "中医", "中西医结合", "民族医", "妇幼保健")
+
+
+def _choice(id: str, values: tuple[str, ...], width: int = 110) -> dcc.Dropdown:  # noqa: A002
+    return dcc.Dropdown(id=id, options=list(values), value=values[0], clearable=False, style={"width": f"{width}px"})
+
+
+def _input(id: str, label: str, width: int, **kwargs) -> html.Label:  # noqa: A002
+    return html.Label([label, dcc.Input(id=id, style={"width": f"{width}px", "marginLeft": "4px"}, **kwargs)])
+
+
+def register_form(lang: str) -> html.Div:
+    this_quarter = str(Quarter.containing(datetime.now(CHINA).date()))
+    return html.Div([
+        html.Div([_input("hosp-credit", i18n.t("admin.credit_code", lang), 170, placeholder="12330100470000013L"),
+                  _input("hosp-name", i18n.t("admin.hospital_name", lang), 200)], style=ROW),
+        html.Div([_choice("hosp-level", LEVELS), _choice("hosp-grade", GRADES), _choice("hosp-type", TYPES, 130),
+                  _input("hosp-prefecture", i18n.t("admin.prefecture", lang), 80, placeholder="330100"),
+                  _input("hosp-beds", i18n.t("admin.beds", lang), 80, type="number", min=0)], style=ROW),
+        html.Div([_input("hosp-reports-from", i18n.t("admin.reports_from", lang), 80, value=this_quarter),
+                  html.Button(i18n.t("admin.register_hospital", lang), id="hosp-register")], style=ROW),
+        html.Div(i18n.t("admin.reports_from_hint", lang), style={"color": "#555", "fontSize": "12px"}),
+    ])
+
+
+def hospital_table(province: str | None, lang: str) -> html.Div:
+    rows, total = data_registry.newest_hospitals(database(), current_actor(), province, TABLE_ROWS)
+    shown = [{**r, "kind": f"{r['level']}{r['grade']} · {r['type']}",
+              "status": i18n.t("admin.active" if r["active"] else "admin.inactive", lang)} for r in rows]
+    columns = [("id", "ID"), ("name", i18n.t("common.hospital", lang)), ("credit_code", i18n.t("admin.credit_code", lang)),
+               ("kind", ""), ("prefecture_name", i18n.t("admin.prefecture", lang)),
+               ("reports_from", i18n.t("admin.reports_from", lang)), ("status", "")]
+    return html.Div([html.Div(i18n.t("admin.newest", lang), style={"color": "#555", "fontSize": "12px"}),
+                     scroll(table(shown, columns, id="hospital-table"), 300),
+                     shown_of(total, len(shown), lang, id="hospital-table-note")])
+
+
+def block(lang: str, province: str | None) -> html.Div:
+    return section(i18n.t("admin.hospitals", lang), register_form(lang), html.Div(id="hosp-result"),
+                   html.Div(hospital_table(province, lang), id="hosp-list"),
+                   dcc.Store(id="hosp-province", data=province))
+
+
+def register_hospital(province: str | None, form: dict) -> tuple:
+    actor, lang = current_actor(), current_lang()
+    outcome = data_registry.register_hospital(database(), actor, province=None if actor.province else province,
+                                              form=form)
+    listing = hospital_table(province, lang) if "ok" in outcome else no_update
+    return problems_box(outcome, lang, "hosp-result"), listing
+
+
+def register(app: Dash) -> None:
+    @app.callback(Output("hosp-result", "children"), Output("hosp-list", "children"),
+                  Input("hosp-register", "n_clicks"), State("hosp-province", "data"), State("hosp-credit", "value"),
+                  State("hosp-name", "value"), State("hosp-level", "value"), State("hosp-grade", "value"),
+                  State("hosp-type", "value"), State("hosp-prefecture", "value"), State("hosp-beds", "value"),
+                  State("hosp-reports-from", "value"), prevent_initial_call=True)
+    def _register(_, province, credit, name, level, grade, kind, prefecture, beds, reports_from):  # noqa: ANN001, ANN202
+        return register_hospital(province, {
+            "credit_code": credit, "name": name, "level": level, "grade": grade, "type": kind,
+            "prefecture_code": prefecture, "beds": beds, "reports_from": reports_from})
