@@ -202,7 +202,7 @@ def hospital(db: Database, actor: Actor, hospital_id: int) -> dict:
     with db.unit_of_work(actor) as session:
         h = load_hospital(session, actor, hospital_id)
         return {"id": h.id, "name": h.name, "province_code": h.province_code, "level": h.level, "grade": h.grade,
-                "type": h.type, "beds": h.beds}
+                "type": h.type, "beds": h.beds, "reports_from": h.reports_from, "active": h.active}
 
 
 def hospital_series(db: Database, actor: Actor, hospital_id: int, quarter: Quarter, indicator: str) -> dict:

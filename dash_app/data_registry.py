@@ -20,6 +20,7 @@ from services.registry.queries import hospitals_stmt, qc_centers_stmt
 from services.registry.schemas import (
     HospitalCreate,
     HospitalRead,
+    HospitalUpdate,
     MemberRead,
     MembershipCreate,
     MembershipEnd,
@@ -145,3 +146,24 @@ def newest_hospitals(db: Database, actor: Actor, province: str | None, limit: in
         total = session.execute(stmt.with_only_columns(func.count(Hospital.id)).order_by(None)).scalar_one()
         rows = session.execute(stmt.order_by(Hospital.id.desc()).limit(limit)).scalars()
         return [HospitalRead.model_validate(h).model_dump(mode="json") for h in rows], total
+
+
+def change_reports_from(db: Database, actor: Actor, *, hospital_id: object, reports_from: object,
+                        reason: object) -> dict:
+    """Move a hospital's 起报季度 (audited with the reason, like any registry change)."""
+    try:
+        payload = HospitalUpdate(reports_from=(reports_from or "").strip() or None, reason=(reason or "").strip())
+        target = int(hospital_id)
+    except (ValidationError, TypeError, ValueError) as exc:
+        return invalid(exc) if isinstance(exc, ValidationError) else {
+            "detail": INVALID, "problems": [{"field": "hospital_id", "problem": "请选择医院 / choose a hospital"}]}
+    if payload.reports_from is None:
+        return {"detail": INVALID, "problems": [{"field": "reports_from", "problem": "YYYYQn, e.g. 2023Q1"}]}
+
+    def call() -> HospitalRead:
+        with db.unit_of_work(actor) as session:
+            return HospitalRead.model_validate(hospitals.update_hospital(session, actor, hospital_id=target,
+                                                                         data=payload))
+
+    return outcome(call)
+

@@ -1,5 +1,6 @@
 """Hospitals on the admin page: register one (provincial QC admins in their province; national
-admins in the province the page shows) and see the most recently registered.
+admins in the province the page shows), move a hospital's 起报季度 (with a reason, audited), and see
+the most recently registered.
 
 The form calls ``dash_app.data_registry.register_hospital`` with the session's actor; the registry
 service checks the credit code (GB 32100 check character), the prefecture (inside the province)
@@ -47,6 +48,17 @@ def register_form(lang: str) -> html.Div:
     ])
 
 
+def change_form(province: str | None, lang: str) -> html.Div:
+    choices = data_registry.hospital_choices(database(), current_actor(), province)
+    return html.Div([
+        dcc.Dropdown(id="hosp-change-id", options=choices, placeholder=i18n.t("common.hospital", lang),
+                     style={"width": "240px"}),
+        _input("hosp-change-quarter", i18n.t("admin.reports_from", lang), 80, placeholder="2023Q1"),
+        _input("hosp-change-reason", i18n.t("common.reason", lang), 200),
+        html.Button(i18n.t("admin.change_reports_from", lang), id="hosp-change"),
+    ], style=ROW)
+
+
 def hospital_table(province: str | None, lang: str) -> html.Div:
     rows, total = data_registry.newest_hospitals(database(), current_actor(), province, TABLE_ROWS)
     shown = [{**r, "kind": f"{r['level']}{r['grade']} · {r['type']}",
@@ -61,6 +73,7 @@ def hospital_table(province: str | None, lang: str) -> html.Div:
 
 def block(lang: str, province: str | None) -> html.Div:
     return section(i18n.t("admin.hospitals", lang), register_form(lang), html.Div(id="hosp-result"),
+                   change_form(province, lang), html.Div(id="hosp-change-result"),
                    html.Div(hospital_table(province, lang), id="hosp-list"),
                    dcc.Store(id="hosp-province", data=province))
 
@@ -73,6 +86,14 @@ def register_hospital(province: str | None, form: dict) -> tuple:
     return problems_box(outcome, lang, "hosp-result"), listing
 
 
+def change_reports_from(province: str | None, hospital_id: object, quarter: object, reason: object) -> tuple:
+    actor, lang = current_actor(), current_lang()
+    outcome = data_registry.change_reports_from(database(), actor, hospital_id=hospital_id, reports_from=quarter,
+                                                reason=reason)
+    listing = hospital_table(province, lang) if "ok" in outcome else no_update
+    return problems_box(outcome, lang, "hosp-change-result"), listing
+
+
 def register(app: Dash) -> None:
     @app.callback(Output("hosp-result", "children"), Output("hosp-list", "children"),
                   Input("hosp-register", "n_clicks"), State("hosp-province", "data"), State("hosp-credit", "value"),
@@ -83,3 +104,9 @@ def register(app: Dash) -> None:
         return register_hospital(province, {
             "credit_code": credit, "name": name, "level": level, "grade": grade, "type": kind,
             "prefecture_code": prefecture, "beds": beds, "reports_from": reports_from})
+
+    @app.callback(Output("hosp-change-result", "children"), Output("hosp-list", "children", allow_duplicate=True),
+                  Input("hosp-change", "n_clicks"), State("hosp-province", "data"), State("hosp-change-id", "value"),
+                  State("hosp-change-quarter", "value"), State("hosp-change-reason", "value"), prevent_initial_call=True)
+    def _change(_, province, hospital_id, quarter, reason):  # noqa: ANN001, ANN202
+        return change_reports_from(province, hospital_id, quarter, reason)

@@ -75,7 +75,9 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
     report_href = f"/dash/report/{hospital_id}/{quarter}"
     view = {"hospital_id": hospital_id, "quarter": str(quarter)}  # the first trend is drawn here
     return html.Div([
-        html.Div([title(info["name"], f"{info['level']}{info['grade']} · {info['type']} · {info['province_code']}"),
+        html.Div([title(info["name"], f"{info['level']}{info['grade']} · {info['type']} · {info['province_code']} · "
+                              f"{i18n.t('admin.reports_from', lang)} {info['reports_from']}"
+                              + ("" if info["active"] else f" · {i18n.t('admin.inactive', lang)}")),
                   quarter_dropdown("hospital-quarter", data.quarters(db, actor), str(quarter))],
                  style={"display": "flex", "justifyContent": "space-between", "alignItems": "center"}),
         html.Div([

@@ -102,6 +102,12 @@ def update_hospital(session: Session, actor: Actor, *, hospital_id: int, data: H
     changes = {k: v for k, v in changes.items() if v is not None and v != getattr(hospital, k)}
     if not changes:
         return hospital
+    if "reports_from" in changes and not data.reason.strip():
+        # moving 起报季度 changes which past quarters count as missing: say why, for the audit log
+        raise ValidationFailed(
+            "修改起报季度须说明原因 / changing reports_from needs a reason",
+            problems=[_problem("reason", "required when reports_from changes")],
+        )
     changes = _check_fields(hospital.province_code, changes)
     before = audit.snapshot(hospital)
     with conflicts_as(session, CONFLICTS):

@@ -54,6 +54,17 @@ def test_admin_registers_a_hospital_and_sees_every_problem_inline(live_dash, pag
     page.wait_for_selector("#hosp-result-ok")
     row = page.locator("#hospital-table tr", has_text="浏览器登记医院").inner_text()
     assert "2023Q1" in row and "杭州市" in row
+    page.reload()  # the change form lists the hospitals registered so far
+    settle(page)
+    choose(page, "hosp-change-id", "浏览器登记医院")
+    page.fill("#hosp-change-quarter", "2022Q3")
+    page.click("#hosp-change")
+    page.wait_for_selector("#hosp-change-result-error")  # a change of the registry needs its reason
+    assert "reason" in page.inner_text("#hosp-change-result-error")
+    page.fill("#hosp-change-reason", "补报 2022 年数据")
+    page.click("#hosp-change")
+    page.wait_for_selector("#hosp-change-result-ok")
+    assert "2022Q3" in page.locator("#hospital-table tr", has_text="浏览器登记医院").inner_text()
     screenshot(page, "admin-hospitals")
 
 
