@@ -19,6 +19,7 @@ from services.registry import hospitals, networks
 from services.registry.queries import hospitals_stmt, qc_centers_stmt
 from services.registry.schemas import (
     HospitalCreate,
+    HospitalDeactivate,
     HospitalRead,
     HospitalUpdate,
     MemberRead,
@@ -164,6 +165,23 @@ def change_reports_from(db: Database, actor: Actor, *, hospital_id: object, repo
         with db.unit_of_work(actor) as session:
             return HospitalRead.model_validate(hospitals.update_hospital(session, actor, hospital_id=target,
                                                                          data=payload))
+
+    return outcome(call)
+
+
+def deactivate_hospital(db: Database, actor: Actor, *, hospital_id: object, reason: object) -> dict:
+    """Deactivate a hospital (kept with its history; it still owes the quarters that ended before)."""
+    if not hospital_id:
+        return {"detail": INVALID, "problems": [{"field": "hospital_id", "problem": "请选择医院 / choose a hospital"}]}
+    try:
+        payload = HospitalDeactivate(reason=(reason or "").strip())
+    except ValidationError as exc:
+        return invalid(exc)
+
+    def call() -> HospitalRead:
+        with db.unit_of_work(actor) as session:
+            return HospitalRead.model_validate(hospitals.deactivate_hospital(session, actor, hospital_id=int(hospital_id),
+                                                                             reason=payload.reason))
 
     return outcome(call)
 

@@ -150,6 +150,7 @@ TEXT: dict[str, tuple[str, str]] = {
                                 "quarter); earlier quarters may still be submitted but are not counted missing"),
     "admin.register_hospital": ("登记医院", "Register hospital"),
     "admin.change_reports_from": ("修改起报季度", "Change reports-from"),
+    "admin.deactivate": ("停用医院", "Deactivate"),
     "admin.newest": ("最近登记的医院", "Most recently registered"),
     "admin.active": ("在用", "active"),
     "admin.inactive": ("已停用", "inactive"),

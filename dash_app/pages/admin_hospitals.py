@@ -1,6 +1,7 @@
 """Hospitals on the admin page: register one (provincial QC admins in their province; national
-admins in the province the page shows), move a hospital's 起报季度 (with a reason, audited), and see
-the most recently registered.
+admins in the province the page shows), move a hospital's 起报季度 or deactivate it (with a reason,
+audited; a deactivated hospital keeps its history and still owes the quarters that ended before),
+and see the most recently registered.
 
 The form calls ``dash_app.data_registry.register_hospital`` with the session's actor; the registry
 service checks the credit code (GB 32100 check character), the prefecture (inside the province)
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from dash import Dash, Input, Output, State, dcc, html, no_update
+from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from dash_app import data_registry, i18n
 from dash_app.app import database
@@ -56,6 +57,7 @@ def change_form(province: str | None, lang: str) -> html.Div:
         _input("hosp-change-quarter", i18n.t("admin.reports_from", lang), 80, placeholder="2023Q1"),
         _input("hosp-change-reason", i18n.t("common.reason", lang), 200),
         html.Button(i18n.t("admin.change_reports_from", lang), id="hosp-change"),
+        html.Button(i18n.t("admin.deactivate", lang), id="hosp-deactivate"),
     ], style=ROW)
 
 
@@ -86,10 +88,15 @@ def register_hospital(province: str | None, form: dict) -> tuple:
     return problems_box(outcome, lang, "hosp-result"), listing
 
 
-def change_reports_from(province: str | None, hospital_id: object, quarter: object, reason: object) -> tuple:
+def change_hospital(trigger: str | None, province: str | None, hospital_id: object, quarter: object,
+                    reason: object) -> tuple:
+    """Move the chosen hospital's 起报季度, or deactivate it; both need the reason."""
     actor, lang = current_actor(), current_lang()
-    outcome = data_registry.change_reports_from(database(), actor, hospital_id=hospital_id, reports_from=quarter,
-                                                reason=reason)
+    if trigger == "hosp-deactivate":
+        outcome = data_registry.deactivate_hospital(database(), actor, hospital_id=hospital_id, reason=reason)
+    else:
+        outcome = data_registry.change_reports_from(database(), actor, hospital_id=hospital_id, reports_from=quarter,
+                                                    reason=reason)
     listing = hospital_table(province, lang) if "ok" in outcome else no_update
     return problems_box(outcome, lang, "hosp-change-result"), listing
 
@@ -106,7 +113,8 @@ def register(app: Dash) -> None:
             "prefecture_code": prefecture, "beds": beds, "reports_from": reports_from})
 
     @app.callback(Output("hosp-change-result", "children"), Output("hosp-list", "children", allow_duplicate=True),
-                  Input("hosp-change", "n_clicks"), State("hosp-province", "data"), State("hosp-change-id", "value"),
-                  State("hosp-change-quarter", "value"), State("hosp-change-reason", "value"), prevent_initial_call=True)
-    def _change(_, province, hospital_id, quarter, reason):  # noqa: ANN001, ANN202
-        return change_reports_from(province, hospital_id, quarter, reason)
+                  Input("hosp-change", "n_clicks"), Input("hosp-deactivate", "n_clicks"), State("hosp-province", "data"),
+                  State("hosp-change-id", "value"), State("hosp-change-quarter", "value"),
+                  State("hosp-change-reason", "value"), prevent_initial_call=True)
+    def _change(_change, _deactivate, province, hospital_id, quarter, reason):  # noqa: ANN001, ANN202
+        return change_hospital(ctx.triggered_id, province, hospital_id, quarter, reason)

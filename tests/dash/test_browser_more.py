@@ -65,6 +65,8 @@ def test_admin_registers_a_hospital_and_sees_every_problem_inline(live_dash, pag
     page.click("#hosp-change")
     page.wait_for_selector("#hosp-change-result-ok")
     assert "2022Q3" in page.locator("#hospital-table tr", has_text="浏览器登记医院").inner_text()
+    page.click("#hosp-deactivate")  # the same reason field, a separate audited action
+    page.locator("#hospital-table tr", has_text="浏览器登记医院").filter(has_text="已停用").wait_for()
     screenshot(page, "admin-hospitals")
 
 
