@@ -17,6 +17,7 @@ from services.core.errors import ValidationFailed
 from services.identity.permissions import require
 from services.models import Hospital, Province
 from services.registry import credit_code as cc
+from services.registry.changes import apply_audited, requested_changes
 from services.registry.prefectures import PrefectureError, validate_prefecture
 from services.registry.queries import conflicts_as, hospitals_stmt, load_hospital
 from services.registry.schemas import HospitalCreate, HospitalUpdate
@@ -98,8 +99,7 @@ def create_hospital(session: Session, actor: Actor, *, data: HospitalCreate) -> 
 def update_hospital(session: Session, actor: Actor, *, hospital_id: int, data: HospitalUpdate) -> Hospital:
     require(actor, WRITE)
     hospital = load_hospital(session, actor, hospital_id, for_update=True)
-    changes = data.model_dump(exclude_unset=True, exclude={"reason"})
-    changes = {k: v for k, v in changes.items() if v is not None and v != getattr(hospital, k)}
+    changes = requested_changes(data, hospital)
     if not changes:
         return hospital
     if "reports_from" in changes and not data.reason.strip():
@@ -109,23 +109,8 @@ def update_hospital(session: Session, actor: Actor, *, hospital_id: int, data: H
             problems=[_problem("reason", "required when reports_from changes")],
         )
     changes = _check_fields(hospital.province_code, changes)
-    before = audit.snapshot(hospital)
-    with conflicts_as(session, CONFLICTS):
-        for key, value in changes.items():
-            setattr(hospital, key, value)
-    session.refresh(hospital)
-    audit.record(
-        session,
-        actor,
-        action="hospital.update",
-        entity="hospital",
-        entity_id=hospital.id,
-        before=before,
-        after=audit.snapshot(hospital),
-        reason=data.reason,
-        province_code=hospital.province_code,
-    )
-    return hospital
+    return apply_audited(session, actor, hospital, changes, entity="hospital", action="update", reason=data.reason,
+                         conflicts=CONFLICTS)
 
 
 def deactivate_hospital(session: Session, actor: Actor, *, hospital_id: int, reason: str) -> Hospital:
@@ -134,23 +119,8 @@ def deactivate_hospital(session: Session, actor: Actor, *, hospital_id: int, rea
     hospital = load_hospital(session, actor, hospital_id, for_update=True)
     if not hospital.active:
         return hospital
-    before = audit.snapshot(hospital)
-    hospital.active = False
-    hospital.deactivated_at = func.now()
-    session.flush()
-    session.refresh(hospital)
-    audit.record(
-        session,
-        actor,
-        action="hospital.deactivate",
-        entity="hospital",
-        entity_id=hospital.id,
-        before=before,
-        after=audit.snapshot(hospital),
-        reason=reason,
-        province_code=hospital.province_code,
-    )
-    return hospital
+    return apply_audited(session, actor, hospital, {"active": False, "deactivated_at": func.now()},
+                         entity="hospital", action="deactivate", reason=reason)
 
 
 def get_hospital(session: Session, actor: Actor, *, hospital_id: int) -> Hospital:

@@ -21,6 +21,7 @@ from services.core.errors import Conflict, NotFound, PermissionDenied, Validatio
 from services.core.quarter import Quarter
 from services.identity.permissions import require
 from services.models import Hospital, Network, NetworkMembership, QcCenter
+from services.registry.changes import apply_audited, requested_changes
 from services.registry.queries import (
     conflicts_as,
     load_hospital,
@@ -96,30 +97,10 @@ def _editable_network(session: Session, actor: Actor, network_id: int) -> Networ
 
 def update_network(session: Session, actor: Actor, *, network_id: int, data: NetworkUpdate) -> Network:
     network = _editable_network(session, actor, network_id)
-    changes = {
-        k: v
-        for k, v in data.model_dump(exclude_unset=True, exclude={"reason"}).items()
-        if v is not None and v != getattr(network, k)
-    }
+    changes = requested_changes(data, network)
     if not changes:
         return network
-    before = audit.snapshot(network)
-    for key, value in changes.items():
-        setattr(network, key, value)
-    session.flush()
-    session.refresh(network)
-    audit.record(
-        session,
-        actor,
-        action="network.update",
-        entity="network",
-        entity_id=network.id,
-        before=before,
-        after=audit.snapshot(network),
-        reason=data.reason,
-        province_code=network.province_code,
-    )
-    return network
+    return apply_audited(session, actor, network, changes, entity="network", action="update", reason=data.reason)
 
 
 def get_network(session: Session, actor: Actor, *, network_id: int) -> Network:

@@ -14,6 +14,7 @@ from services.core.actor import Actor
 from services.core.errors import Conflict, PermissionDenied, ValidationFailed
 from services.identity.permissions import require
 from services.models import Province, QcCenter, Specialty
+from services.registry.changes import apply_audited, requested_changes
 from services.registry.queries import conflicts_as, load_qc_center, qc_centers_stmt
 from services.registry.schemas import QcCenterCreate, QcCenterUpdate
 
@@ -105,30 +106,11 @@ def find_qc_center(
 def update_qc_center(session: Session, actor: Actor, *, qc_center_id: int, data: QcCenterUpdate) -> QcCenter:
     _require_national_writer(actor)
     center = load_qc_center(session, actor, qc_center_id, for_update=True)
-    changes = {
-        k: v
-        for k, v in data.model_dump(exclude_unset=True, exclude={"reason"}).items()
-        if v is not None and v != getattr(center, k)
-    }
+    changes = requested_changes(data, center)
     if not changes:
         return center
-    before = audit.snapshot(center)
-    for key, value in changes.items():
-        setattr(center, key, value)
-    session.flush()
-    session.refresh(center)
-    audit.record(
-        session,
-        actor,
-        action="qc_center.update",
-        entity="qc_center",
-        entity_id=center.id,
-        before=before,
-        after=audit.snapshot(center),
-        reason=data.reason,
-        province_code=center.province_code,
-    )
-    return center
+    return apply_audited(session, actor, center, changes, entity="qc_center", action="update", reason=data.reason,
+                         conflicts=CONFLICTS)
 
 
 def get_qc_center(session: Session, actor: Actor, *, qc_center_id: int) -> QcCenter:
