@@ -1,15 +1,18 @@
 """Registry administration from the dashboards: register hospitals; create networks, add and end
 dated memberships.
 
-Calls ``services.registry.networks`` through ``Database.unit_of_work(actor)`` like the API; who may
+Calls ``services.registry`` (hospitals, networks) through ``Database.unit_of_work(actor)`` like the API; who may
 do what is decided there (and by row-level security). Problems come back as data — ``{"ok": …}`` or
 ``{"detail": …, "problems": [{"field", "problem"}]}`` — for the page to show next to the form.
 """
 
 from __future__ import annotations
 
-from pydantic import ValidationError
+from collections.abc import Callable
+
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import func
+from sqlalchemy.orm import Session
 
 from dash_app.data_submission import outcome
 from services.core.actor import Actor
@@ -38,6 +41,19 @@ def invalid(exc: ValidationError) -> dict:
     return {"detail": INVALID, "problems": problems}
 
 
+def saved(db: Database, actor: Actor, read: type[BaseModel], change: Callable[[Session], object]) -> dict:
+    """Run ``change(session)`` in the actor's unit of work: ``{"ok": read of its result}`` or its problems."""
+    def call() -> BaseModel:
+        with db.unit_of_work(actor) as session:
+            return read.model_validate(change(session))
+
+    return outcome(call)
+
+
+def _choose(field: str, problem: str) -> dict:
+    return {"detail": INVALID, "problems": [{"field": field, "problem": problem}]}
+
+
 def qc_center_options(db: Database, actor: Actor) -> list[dict]:
     """Active QC centers in the actor's scope (the service re-checks which ones it may use)."""
     with db.unit_of_work(actor) as session:
@@ -59,12 +75,7 @@ def create_network(db: Database, actor: Actor, *, qc_center_id: object, kind: ob
                                 description=(description or "").strip())
     except ValidationError as exc:
         return invalid(exc)
-
-    def call() -> NetworkRead:
-        with db.unit_of_work(actor) as session:
-            return NetworkRead.model_validate(networks.create_network(session, actor, data=payload))
-
-    return outcome(call)
+    return saved(db, actor, NetworkRead, lambda session: networks.create_network(session, actor, data=payload))
 
 
 def memberships(db: Database, actor: Actor, network_id: int) -> list[dict]:
@@ -80,13 +91,8 @@ def add_member(db: Database, actor: Actor, *, network_id: int, hospital_id: obje
                                    valid_to=valid_to or None)
     except ValidationError as exc:
         return invalid(exc)
-
-    def call() -> MemberRead:
-        with db.unit_of_work(actor) as session:
-            created = networks.add_member(session, actor, network_id=network_id, data=payload)
-            return MemberRead.model_validate(created)
-
-    return outcome(call)
+    return saved(db, actor, MemberRead,
+                 lambda session: networks.add_member(session, actor, network_id=network_id, data=payload))
 
 
 def end_membership(db: Database, actor: Actor, *, network_id: int, membership_id: object, valid_to: object,
@@ -98,14 +104,8 @@ def end_membership(db: Database, actor: Actor, *, network_id: int, membership_id
         payload = MembershipEnd(valid_to=valid_to or None, reason=(reason or "").strip())
     except ValidationError as exc:
         return invalid(exc)
-
-    def call() -> MemberRead:
-        with db.unit_of_work(actor) as session:
-            ended = networks.end_membership(session, actor, network_id=network_id, membership_id=int(membership_id),
-                                            data=payload)
-            return MemberRead.model_validate(ended)
-
-    return outcome(call)
+    return saved(db, actor, MemberRead, lambda session: networks.end_membership(
+        session, actor, network_id=network_id, membership_id=int(membership_id), data=payload))
 
 
 def hospital_choices(db: Database, actor: Actor, province: str | None) -> list[dict]:
@@ -129,12 +129,7 @@ def register_hospital(db: Database, actor: Actor, *, province: str | None, form:
         payload = HospitalCreate(province_code=province if actor.is_national else None, **values)
     except ValidationError as exc:
         return invalid(exc)
-
-    def call() -> HospitalRead:
-        with db.unit_of_work(actor) as session:
-            return HospitalRead.model_validate(hospitals.create_hospital(session, actor, data=payload))
-
-    return outcome(call)
+    return saved(db, actor, HospitalRead, lambda session: hospitals.create_hospital(session, actor, data=payload))
 
 
 def newest_hospitals(db: Database, actor: Actor, province: str | None, limit: int) -> tuple[list[dict], int]:
@@ -152,36 +147,25 @@ def newest_hospitals(db: Database, actor: Actor, province: str | None, limit: in
 def change_reports_from(db: Database, actor: Actor, *, hospital_id: object, reports_from: object,
                         reason: object) -> dict:
     """Move a hospital's 起报季度 (audited with the reason, like any registry change)."""
+    if not hospital_id:
+        return _choose("hospital_id", "请选择医院 / choose a hospital")
+    if not (reports_from or "").strip():
+        return _choose("reports_from", "YYYYQn, e.g. 2023Q1")
     try:
-        payload = HospitalUpdate(reports_from=(reports_from or "").strip() or None, reason=(reason or "").strip())
-        target = int(hospital_id)
-    except (ValidationError, TypeError, ValueError) as exc:
-        return invalid(exc) if isinstance(exc, ValidationError) else {
-            "detail": INVALID, "problems": [{"field": "hospital_id", "problem": "请选择医院 / choose a hospital"}]}
-    if payload.reports_from is None:
-        return {"detail": INVALID, "problems": [{"field": "reports_from", "problem": "YYYYQn, e.g. 2023Q1"}]}
-
-    def call() -> HospitalRead:
-        with db.unit_of_work(actor) as session:
-            return HospitalRead.model_validate(hospitals.update_hospital(session, actor, hospital_id=target,
-                                                                         data=payload))
-
-    return outcome(call)
+        payload = HospitalUpdate(reports_from=reports_from.strip(), reason=(reason or "").strip())
+    except ValidationError as exc:
+        return invalid(exc)
+    return saved(db, actor, HospitalRead,
+                 lambda session: hospitals.update_hospital(session, actor, hospital_id=int(hospital_id), data=payload))
 
 
 def deactivate_hospital(db: Database, actor: Actor, *, hospital_id: object, reason: object) -> dict:
     """Deactivate a hospital (kept with its history; it still owes the quarters that ended before)."""
     if not hospital_id:
-        return {"detail": INVALID, "problems": [{"field": "hospital_id", "problem": "请选择医院 / choose a hospital"}]}
+        return _choose("hospital_id", "请选择医院 / choose a hospital")
     try:
         payload = HospitalDeactivate(reason=(reason or "").strip())
     except ValidationError as exc:
         return invalid(exc)
-
-    def call() -> HospitalRead:
-        with db.unit_of_work(actor) as session:
-            return HospitalRead.model_validate(hospitals.deactivate_hospital(session, actor, hospital_id=int(hospital_id),
-                                                                             reason=payload.reason))
-
-    return outcome(call)
-
+    return saved(db, actor, HospitalRead, lambda session: hospitals.deactivate_hospital(
+        session, actor, hospital_id=int(hospital_id), reason=payload.reason))

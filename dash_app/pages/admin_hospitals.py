@@ -11,8 +11,6 @@ defaults to this quarter: a hospital registered today does not owe past quarters
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from dash_app import data_registry, i18n
@@ -20,7 +18,8 @@ from dash_app.app import database
 from dash_app.auth import current_actor, current_lang
 from dash_app.pages.admin_networks import ROW, problems_box
 from dash_app.pages.common import TABLE_ROWS, scroll, section, shown_of, table
-from services.core.quarter import CHINA, Quarter
+from services.core.quarter import Quarter
+from services.submission.windows import today_in_china
 
 LEVELS = ("三级", "二级", "一级", "未定级")
 GRADES = ("甲等", "乙等", "丙等", "未定等")
@@ -36,7 +35,7 @@ def _input(id: str, label: str, width: int, **kwargs) -> html.Label:  # noqa: A0
 
 
 def register_form(lang: str) -> html.Div:
-    this_quarter = str(Quarter.containing(datetime.now(CHINA).date()))
+    this_quarter = str(Quarter.containing(today_in_china()))
     return html.Div([
         html.Div([_input("hosp-credit", i18n.t("admin.credit_code", lang), 170, placeholder="12330100470000013L"),
                   _input("hosp-name", i18n.t("admin.hospital_name", lang), 200)], style=ROW),

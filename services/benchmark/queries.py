@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from services.benchmark.scope import BenchmarkScope
 from services.core.actor import Actor
 from services.core.quarter import Quarter
-from services.registry.queries import OWES_QUARTER_SQL, owes_quarter_params
+from services.registry.queries import owes_quarter_sql
 
 APPROVED = ("approved",)
 WITH_SUBMITTED = ("approved", "submitted")
@@ -198,8 +198,9 @@ def expected_hospitals(session: Session, actor: Actor, scope: BenchmarkScope, *,
     """Hospitals expected to report (owing the quarter, or reporting anyway) and, per indicator, how
     many of them declared it not applicable."""
     where, params = scope_where(scope, actor)
-    total = session.execute(text(_EXPECTED.format(scope=where, owes=OWES_QUARTER_SQL.format(h="h"))),
-                            {**params, "quarter": str(quarter), **owes_quarter_params(quarter)}).scalar_one()
+    owes, owes_params = owes_quarter_sql(quarter)
+    total = session.execute(text(_EXPECTED.format(scope=where, owes=owes)),
+                            {**params, "quarter": str(quarter), **owes_params}).scalar_one()
     join, na_where, _ = scope_filter(scope, actor, "a")  # nation: 0.22 s with the join, 0.007 s without
     rows = session.execute(text(_NOT_APPLICABLE.format(scope=na_where, join=join)),
                            {**params, "indicators": indicator_ids})
@@ -223,9 +224,9 @@ def hospitals_missing(session: Session, actor: Actor, scope: BenchmarkScope, *, 
     from services.submission.windows import default_window
 
     where, params = scope_where(scope, actor)
-    params.update(quarter=str(quarter), default_due=default_window("000000", quarter).due_at,
-                  **owes_quarter_params(quarter))
-    rows = session.execute(text(_MISSING.format(scope=where, owes=OWES_QUARTER_SQL.format(h="h"))), params)
+    owes, owes_params = owes_quarter_sql(quarter)
+    params.update(quarter=str(quarter), default_due=default_window("000000", quarter).due_at, **owes_params)
+    rows = session.execute(text(_MISSING.format(scope=where, owes=owes)), params)
     return [dict(row._mapping) for row in rows]
 
 

@@ -30,7 +30,7 @@ from services.benchmark.views import clean, scaled
 from services.core.actor import Actor
 from services.core.quarter import Quarter
 from services.identity.permissions import require
-from services.registry.queries import OWES_QUARTER_SQL, owes_quarter_params
+from services.registry.queries import owes_quarter_sql
 
 _PROVINCES = """
 SELECT h.province_code, count(*) FILTER (WHERE {owes} OR s.id IS NOT NULL) AS hospitals,
@@ -98,9 +98,10 @@ def rollup(session: Session, actor: Actor, *, quarter: Quarter, indicator: str |
     scope = _rollup_scope(actor)
     infos = indicators_of_year(session, quarter.year, indicator=indicator, specialty=actor.specialty)
     where, params = scope_where(scope, actor)
+    owes, owes_params = owes_quarter_sql(quarter)
     counts = {r.province_code: (r.hospitals, r.reporting) for r in session.execute(
-        text(_PROVINCES.format(scope=where, owes=OWES_QUARTER_SQL.format(h="h"))),
-        {**params, "quarter": str(quarter), "statuses": ["approved"], **owes_quarter_params(quarter)})}
+        text(_PROVINCES.format(scope=where, owes=owes)),
+        {**params, "quarter": str(quarter), "statuses": ["approved"], **owes_params})}
     arrays = value_arrays(session, actor, scope, quarter=quarter, indicator_ids=[i.id for i in infos])
     settings = {code: effective_settings(session, province=code) for code in counts}
     lookup = _provinces_by_hospital(session, arrays)

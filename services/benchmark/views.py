@@ -136,6 +136,7 @@ def lagging_first(rows: list[dict], direction: str) -> list[dict]:
 
     def key(r: dict) -> tuple:
         signal, rate = r.get("signal"), r.get("rate")
-        group = SIGNAL_ORDER.index(signal) if signal in SIGNAL_ORDER and rate is not None else len(SIGNAL_ORDER)
-        return group, (rate if higher else -rate) if rate is not None else 0.0, r["hospital_id"]
+        if rate is None or signal not in SIGNAL_ORDER:
+            return len(SIGNAL_ORDER), 0.0, r["hospital_id"]
+        return SIGNAL_ORDER.index(signal), rate if higher else -rate, r["hospital_id"]
     return sorted(rows, key=key)

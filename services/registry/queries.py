@@ -37,16 +37,15 @@ ENTITY_LABELS = {
 # Who owes a quarter's report, in one place for completeness, "missing" flags and rollups: a hospital
 # owes quarter Q from its ``reports_from`` quarter on, until it is deactivated (it still owes a
 # quarter that ended before its deactivation). Callers add "or it submitted Q anyway".
-OWES_QUARTER_SQL = ("({h}.reports_from <= :owes_quarter AND "
-                    "({h}.deactivated_at IS NULL OR {h}.deactivated_at >= :owes_closes_at))")
-
-
-def owes_quarter_params(quarter: Quarter) -> dict:
-    return {"owes_quarter": str(quarter), "owes_closes_at": quarter.closes_at}
+def owes_quarter_sql(quarter: Quarter, alias: str = "h") -> tuple[str, dict]:
+    """(SQL condition on hospitals ``alias``, its parameters) for text statements."""
+    sql = (f"({alias}.reports_from <= :owes_quarter AND "
+           f"({alias}.deactivated_at IS NULL OR {alias}.deactivated_at >= :owes_closes_at))")
+    return sql, {"owes_quarter": str(quarter), "owes_closes_at": quarter.closes_at}
 
 
 def owes_quarter(quarter: Quarter) -> ColumnElement[bool]:
-    """OWES_QUARTER_SQL for ORM statements on Hospital."""
+    """``owes_quarter_sql`` for ORM statements on Hospital."""
     return (Hospital.reports_from <= str(quarter)) & (
         Hospital.deactivated_at.is_(None) | (Hospital.deactivated_at >= quarter.closes_at))
 

@@ -40,6 +40,11 @@ class Change:
     info: IndicatorInfo
     current: SubmissionValue | None
 
+    @property
+    def next_version(self) -> int:
+        """The version this change stores: the row's next, or 1 for a new value."""
+        return (self.current.version if self.current is not None else 0) + 1
+
 
 @dataclass
 class Plan:
@@ -59,7 +64,7 @@ class Plan:
         for c in self.changes:
             values[c.value.indicator] = ValueRead(
                 indicator=c.value.indicator, numerator=c.value.numerator, denominator=c.value.denominator,
-                comment=c.value.comment, version=(c.current.version if c.current else 0) + 1,
+                comment=c.value.comment, version=c.next_version,
                 no_cases=c.value.denominator == 0)
         return sorted(values.values(), key=lambda v: v.indicator)
 

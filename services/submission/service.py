@@ -28,6 +28,7 @@ from services.submission.schemas import SubmissionResult, ValueIn
 from services.submission.windows import now
 
 SOURCES = ("api", "csv", "xlsx", "fhir", "page")
+CONCURRENT_CORRECTION = "并发更正冲突，请重试 / a concurrent correction won: retry"
 MAX_KEY = 128
 
 
@@ -125,17 +126,16 @@ def _write_values(session: Session, actor: Actor, header: Submission, plan: Plan
                   reason: str | None) -> None:
     changes = plan.changes
     batch = {"indicator_ids": [c.info.id for c in changes],
-             "versions": [(c.current.version if c.current is not None else 0) + 1 for c in changes],
+             "versions": [c.next_version for c in changes],
              "numerators": [c.value.numerator for c in changes], "denominators": [c.value.denominator for c in changes],
              "comments": [c.value.comment for c in changes]}
     try:
         written = repo.write_values(session, header, batch, at=now(), by=actor.subject, reason=(reason or "").strip(),
                                     source=source, roles=actor_roles(actor), client_id=actor.client_id)
     except IntegrityError as exc:  # cannot happen under the lock; never let it pass silently either
-        raise Conflict("并发更正冲突，请重试 / a concurrent correction won: retry", constraint=str(exc.orig)) from exc
-    if written != len(changes):
-        raise Conflict("并发更正冲突，请重试 / a concurrent correction won: retry",
-                       expected=len(changes), written=written)
+        raise Conflict(CONCURRENT_CORRECTION, constraint=str(exc.orig)) from exc
+    if written != len(changes):  # a row was not at the version the plan read: the same, caught by the guard
+        raise Conflict(CONCURRENT_CORRECTION, expected=len(changes), written=written)
     for c in changes:  # loaded before the write: read again when next asked for
         if c.current is not None:
             session.expire(c.current)
