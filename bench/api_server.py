@@ -35,12 +35,18 @@ def free_port() -> int:
 
 def api_environment(owner_url: str, app_url: str, issuer: DevIssuerHandle, extra: dict | None = None) -> dict:
     env = dict(os.environ)
-    env.update({
-        "QCP_DATABASE_URL": app_url, "QCP_MIGRATION_DATABASE_URL": owner_url, "QCP_ENVIRONMENT": "development",
-        "QCP_KEYCLOAK_URL": issuer.base_url, "QCP_KEYCLOAK_REALM": issuer.realm,
-        "QCP_RATE_LIMIT_PER_MINUTE": BENCH_RATE_LIMIT, "QCP_RATE_LIMIT_BURST": BENCH_RATE_LIMIT,
-        "PYTHONPATH": f"{ROOT}{os.pathsep}{env.get('PYTHONPATH', '')}",
-    })
+    env.update(
+        {
+            "QCP_DATABASE_URL": app_url,
+            "QCP_MIGRATION_DATABASE_URL": owner_url,
+            "QCP_ENVIRONMENT": "development",
+            "QCP_KEYCLOAK_URL": issuer.base_url,
+            "QCP_KEYCLOAK_REALM": issuer.realm,
+            "QCP_RATE_LIMIT_PER_MINUTE": BENCH_RATE_LIMIT,
+            "QCP_RATE_LIMIT_BURST": BENCH_RATE_LIMIT,
+            "PYTHONPATH": f"{ROOT}{os.pathsep}{env.get('PYTHONPATH', '')}",
+        }
+    )
     env.update(extra or {})
     return env
 
@@ -60,11 +66,26 @@ def _wait_healthy(port: int, process: subprocess.Popen, timeout: float = 120) ->
 
 
 @contextmanager
-def uvicorn_workers(app: str, workers: int, env: dict, port: int | None = None) -> Iterator[tuple[int, subprocess.Popen]]:
+def uvicorn_workers(
+    app: str, workers: int, env: dict, port: int | None = None
+) -> Iterator[tuple[int, subprocess.Popen]]:
     """Run ``python -m uvicorn app --workers N`` on 127.0.0.1; yields (port, the master process)."""
     port = port or free_port()
-    command = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
-               "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
     process = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
     try:
         _wait_healthy(port, process)

@@ -47,7 +47,9 @@ def ensure_national(hospitals: int = 13_000, quiet: bool = False) -> tuple[embed
     runtime.upgrade(urls.owner)
     _statement_timeout(urls.owner)
     start = time.perf_counter()
-    result = load_national(urls.owner, NationalScale(hospitals=hospitals), echo=(lambda *_: None) if quiet else print)
+    result = load_national(
+        urls.owner, NationalScale(hospitals=hospitals), echo=(lambda *_: None) if quiet else print
+    )
     if result.loaded:
         print(f"national data set built in {time.perf_counter() - start:.1f} s: {result.counts}")
     return urls, result

@@ -13,5 +13,9 @@ if getattr(app.state, "dashboards", None) is None:
     from services.core import runtime
     from services.core.db import Database
 
-    mount_dashboards(app, database=Database.from_url(runtime.app_url()), settings=_settings,
-                     verifier=TokenVerifier.from_settings(_settings))
+    mount_dashboards(
+        app,
+        database=Database.from_url(runtime.app_url()),
+        settings=_settings,
+        verifier=TokenVerifier.from_settings(_settings),
+    )

@@ -37,8 +37,10 @@ class Outcome:
 
 
 def _encode(request: Request, host: str) -> bytes:
-    head = (f"POST {request.path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {request.token}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(request.body)}\r\n\r\n")
+    head = (
+        f"POST {request.path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {request.token}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(request.body)}\r\n\r\n"
+    )
     return head.encode("ascii") + request.body
 
 
@@ -99,4 +101,6 @@ def run_load(host: str, port: int, requests: list[Request], concurrency: int) ->
 def percentiles(latencies: list[float]) -> dict[str, float]:
     values = np.asarray(latencies) * 1000
     return {name: float(np.percentile(values, q)) for name, q in (("p50", 50), ("p95", 95), ("p99", 99))} | {
-        "max": float(values.max()), "mean": float(values.mean())}
+        "max": float(values.max()),
+        "mean": float(values.mean()),
+    }

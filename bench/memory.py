@@ -116,8 +116,10 @@ def report(peaks: dict[int, Peak], printer=print) -> None:  # noqa: ANN001
         groups.setdefault(peak.label, []).append(peak)
     printer(f"{'process':<38}{'count':>6}{'max VmHWM MiB':>15}{'max RssAnon MiB':>17}{'Σ RssAnon MiB':>15}")
     for name, items in sorted(groups.items(), key=lambda kv: -max(p.hwm_kib for p in kv[1])):
-        printer(f"{name[:37]:<38}{len(items):>6}{max(p.hwm_kib for p in items) / 1024:>15.0f}"
-                f"{max(p.anon_kib for p in items) / 1024:>17.0f}{sum(p.anon_kib for p in items) / 1024:>15.0f}")
+        printer(
+            f"{name[:37]:<38}{len(items):>6}{max(p.hwm_kib for p in items) / 1024:>15.0f}"
+            f"{max(p.anon_kib for p in items) / 1024:>17.0f}{sum(p.anon_kib for p in items) / 1024:>15.0f}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

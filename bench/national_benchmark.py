@@ -59,7 +59,7 @@ def libpq(url: str) -> str:
 def _copy(conn: psycopg.Connection, statement: str, lines: list[str]) -> None:
     with conn.cursor().copy(statement) as copy:
         for start in range(0, len(lines), 50_000):
-            copy.write("".join(lines[start:start + 50_000]))
+            copy.write("".join(lines[start : start + 50_000]))
 
 
 def _hospitals(conn: psycopg.Connection, count: int, rng: np.random.Generator) -> list[tuple[int, str]]:
@@ -68,10 +68,16 @@ def _hospitals(conn: psycopg.Connection, count: int, rng: np.random.Generator) -
     for i in range(count):
         p = provinces[i % len(provinces)]
         level, kind = LEVELS[i % len(LEVELS)]
-        lines.append(f"{p}\t91{p[:2]}{i:014d}\t基准医院{i:05d}\t{level}\t甲等\t{kind}\t{p[:2]}0100\t{rng.integers(50, 2000)}\t"
-                     f"{QUARTER}\n")
-    _copy(conn, "COPY hospitals (province_code, credit_code, name, level, grade, type, prefecture_code, beds, "
-                "reports_from) FROM STDIN", lines)
+        lines.append(
+            f"{p}\t91{p[:2]}{i:014d}\t基准医院{i:05d}\t{level}\t甲等\t{kind}\t{p[:2]}0100\t{rng.integers(50, 2000)}\t"
+            f"{QUARTER}\n"
+        )
+    _copy(
+        conn,
+        "COPY hospitals (province_code, credit_code, name, level, grade, type, prefecture_code, beds, "
+        "reports_from) FROM STDIN",
+        lines,
+    )
     return conn.execute("SELECT id, province_code FROM hospitals ORDER BY id").fetchall()
 
 
@@ -97,17 +103,29 @@ def build(owner_url: str, hospitals: int) -> None:
     with psycopg.connect(libpq(owner_url)) as conn:
         rows = _hospitals(conn, hospitals, rng)
         when = "2023-10-10 00:00:00+08"
-        _copy(conn, "COPY submissions (province_code, hospital_id, quarter, catalog_year, status, version, "
-                    "first_submitted_at, submitted_at) FROM STDIN",
-              [f"{p}\t{h}\t{QUARTER}\t2023\tapproved\t1\t{when}\t{when}\n" for h, p in rows])
-        subs = conn.execute("SELECT id, hospital_id, province_code FROM submissions ORDER BY hospital_id").fetchall()
+        _copy(
+            conn,
+            "COPY submissions (province_code, hospital_id, quarter, catalog_year, status, version, "
+            "first_submitted_at, submitted_at) FROM STDIN",
+            [f"{p}\t{h}\t{QUARTER}\t2023\tapproved\t1\t{when}\t{when}\n" for h, p in rows],
+        )
+        subs = conn.execute(
+            "SELECT id, hospital_id, province_code FROM submissions ORDER BY hospital_id"
+        ).fetchall()
         indicators = conn.execute("SELECT id, kind FROM indicators WHERE year = 2023 ORDER BY id").fetchall()
         lines = []
         for ind, kind in indicators:
             x, n = _values(kind, len(subs), rng)
-            lines += [f"{s}\t{p}\t{h}\t{ind}\t{a}\t{b}\t1\tbench\n" for (s, h, p), a, b in zip(subs, x, n, strict=True)]
-        _copy(conn, "COPY submission_values (submission_id, province_code, hospital_id, indicator_id, numerator, "
-                    "denominator, version, updated_by) FROM STDIN", lines)
+            lines += [
+                f"{s}\t{p}\t{h}\t{ind}\t{a}\t{b}\t1\tbench\n"
+                for (s, h, p), a, b in zip(subs, x, n, strict=True)
+            ]
+        _copy(
+            conn,
+            "COPY submission_values (submission_id, province_code, hospital_id, indicator_id, numerator, "
+            "denominator, version, updated_by) FROM STDIN",
+            lines,
+        )
         conn.commit()
         conn.execute("ANALYZE")
     print(f"built {hospitals} hospitals × {len(indicators)} indicators = {len(lines)} values")
@@ -121,7 +139,9 @@ def ensure_dataset(hospitals: int, rebuild: bool) -> embedded.ServerUrls:
     urls = embedded.server_urls(admin, DB_NAME, APP_ROLE)
     runtime.upgrade(urls.owner)
     with psycopg.connect(libpq(urls.owner)) as conn:
-        have = conn.execute("SELECT count(*) FROM submissions WHERE quarter = %s", (str(QUARTER),)).fetchone()[0]
+        have = conn.execute(
+            "SELECT count(*) FROM submissions WHERE quarter = %s", (str(QUARTER),)
+        ).fetchone()[0]
     if have == 0:
         build(urls.owner, hospitals)
     elif have != hospitals:
@@ -148,6 +168,7 @@ def measure(app_url: str, repeat: int) -> tuple[list[float], list[float], int]:
             def run() -> None:
                 nonlocal report
                 report = benchmark(session, actor, quarter=QUARTER, scope="nation", with_labels=False)
+
             ours.append(_timed(run))
             units = sum(b.reporting for b in report.indicators)
         with database.unit_of_work(actor) as session:
@@ -161,9 +182,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hospitals", type=int, default=13_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--rebuild", action="store_true")
-    parser.add_argument("--national", action="store_true",
-                        help="use the national data set of `qcp demo --scale national` on the bench server "
-                             "(8 quarters of history, realistic hospital mix) instead of the one-quarter set")
+    parser.add_argument(
+        "--national",
+        action="store_true",
+        help="use the national data set of `qcp demo --scale national` on the bench server "
+        "(8 quarters of history, realistic hospital mix) instead of the one-quarter set",
+    )
     args = parser.parse_args(argv)
     if args.national:
         from common import ensure_national
@@ -175,7 +199,9 @@ def main(argv: list[str] | None = None) -> int:
     a, b = statistics.median(ours), statistics.median(plain)
     print(f"quarter {QUARTER}, {units} hospital × indicator values, median of {args.repeat} runs")
     print(f"  full national benchmark (services.benchmark):  {a:8.3f} s   runs {[round(t, 3) for t in ours]}")
-    print(f"  plain SQL percentile_cont per indicator:       {b:8.3f} s   runs {[round(t, 3) for t in plain]}")
+    print(
+        f"  plain SQL percentile_cont per indicator:       {b:8.3f} s   runs {[round(t, 3) for t in plain]}"
+    )
     print(f"  ratio benchmark / plain SQL:                   {a / b:8.2f}")
     return 0
 

@@ -37,24 +37,62 @@ from common import ensure_national
 from platform_api.cli.demo_users import DASHBOARD_SECRET, DEMO_PASSWORD, demo_directory
 
 CHROMIUM = "/usr/bin/chromium"
-BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage"]
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+]
 Q = "2023Q3"
 PAGE_TIMEOUT_S = 90
 # (label, user, path, selectors that make the page usable)
 PAGES = [
     ("national rollup", "nat.analyst", "/dash/national", ["#national-table", "#national-funnel .main-svg"]),
-    ("province overview, landing", "zj.analyst", "/dash/province", ["#kpi-expected", "#province-heatmap .main-svg"]),
-    ("province overview, frozen", "zj.analyst", f"/dash/province?quarter={Q}",
-     ["#kpi-expected", "#province-heatmap .main-svg"]),
-    ("province overview, all live", "zj.analyst", "/dash/province?quarter=2023Q2",
-     ["#kpi-expected", "#province-heatmap .main-svg"]),
-    ("benchmark funnel, province", "zj.analyst", f"/dash/benchmark?indicator=NIT-2023-I.1&quarter={Q}",
-     ["#bm-funnel .scatterlayer .point", "#bm-dots .scatterlayer .point", "#bm-rows"]),
-    ("benchmark funnel, nation", "nat.analyst", f"/dash/benchmark?indicator=NIT-2023-I.1&quarter={Q}",
-     ["#bm-funnel .heatmaplayer image", "#bm-funnel .scatterlayer .point", "#bm-dots .scatterlayer .point",
-      "#bm-rows"]),
-    ("hospital page", "h001.submitter", "/dash/hospital/{H001}", ["#hospital-yoy", "#hospital-trend .main-svg"]),
+    (
+        "province overview, landing",
+        "zj.analyst",
+        "/dash/province",
+        ["#kpi-expected", "#province-heatmap .main-svg"],
+    ),
+    (
+        "province overview, frozen",
+        "zj.analyst",
+        f"/dash/province?quarter={Q}",
+        ["#kpi-expected", "#province-heatmap .main-svg"],
+    ),
+    (
+        "province overview, all live",
+        "zj.analyst",
+        "/dash/province?quarter=2023Q2",
+        ["#kpi-expected", "#province-heatmap .main-svg"],
+    ),
+    (
+        "benchmark funnel, province",
+        "zj.analyst",
+        f"/dash/benchmark?indicator=NIT-2023-I.1&quarter={Q}",
+        ["#bm-funnel .scatterlayer .point", "#bm-dots .scatterlayer .point", "#bm-rows"],
+    ),
+    (
+        "benchmark funnel, nation",
+        "nat.analyst",
+        f"/dash/benchmark?indicator=NIT-2023-I.1&quarter={Q}",
+        [
+            "#bm-funnel .heatmaplayer image",
+            "#bm-funnel .scatterlayer .point",
+            "#bm-dots .scatterlayer .point",
+            "#bm-rows",
+        ],
+    ),
+    (
+        "hospital page",
+        "h001.submitter",
+        "/dash/hospital/{H001}",
+        ["#hospital-yoy", "#hospital-trend .main-svg"],
+    ),
 ]
 
 
@@ -74,9 +112,14 @@ def sign_in(context, base: str, username: str) -> object:  # noqa: ANN001
 def _usable(tab, selectors: list[str]) -> None:  # noqa: ANN001
     for selector in selectors:
         tab.wait_for_selector(selector, timeout=PAGE_TIMEOUT_S * 1000)
-    tab.wait_for_function("() => !document.querySelector('[data-dash-is-loading=\"true\"]')", polling=20,
-                          timeout=PAGE_TIMEOUT_S * 1000)
-    if tab.evaluate("() => document.body.innerText.includes('WebGL')"):  # a plot that needs WebGL drew nothing
+    tab.wait_for_function(
+        "() => !document.querySelector('[data-dash-is-loading=\"true\"]')",
+        polling=20,
+        timeout=PAGE_TIMEOUT_S * 1000,
+    )
+    if tab.evaluate(
+        "() => document.body.innerText.includes('WebGL')"
+    ):  # a plot that needs WebGL drew nothing
         raise RuntimeError(f"{tab.url}: a plot was not drawn (WebGL is not available in this browser)")
 
 
@@ -148,11 +191,17 @@ def _api_baseline(issuer, port: int, hospital_id: int) -> dict[str, float]:  # n
     """The JSON answers the heaviest pages are built from (same process, same data)."""
     token = issuer.user_token("nat.analyst")
     out = {}
-    for name, path in (("rollup (national, NIT-2023-I.1)", f"/api/v1/rollups?quarter={Q}&indicator=NIT-2023-I.1"),
-                       ("benchmark nation, NIT-2023-I.1", f"/api/v1/benchmarks?quarter={Q}&scope=nation"
-                                                          "&indicator=NIT-2023-I.1"),
-                       ("hospital yoy", f"/api/v1/hospitals/{hospital_id}/yoy?quarter={Q}")):
-        request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"Bearer {token}"})
+    for name, path in (
+        ("rollup (national, NIT-2023-I.1)", f"/api/v1/rollups?quarter={Q}&indicator=NIT-2023-I.1"),
+        (
+            "benchmark nation, NIT-2023-I.1",
+            f"/api/v1/benchmarks?quarter={Q}&scope=nation&indicator=NIT-2023-I.1",
+        ),
+        ("hospital yoy", f"/api/v1/hospitals/{hospital_id}/yoy?quarter={Q}"),
+    ):
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"Bearer {token}"}
+        )
         runs = []
         for _ in range(3):
             start = time.perf_counter()
@@ -202,8 +251,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workers", type=int, default=4, help="uvicorn workers (default 4, as deployed)")
     parser.add_argument("--only", default="", help="measure only the pages whose label contains this text")
-    parser.add_argument("--busy", type=int, default=0,
-                        help="processes spinning on the CPU while measuring (a noisy neighbour; 1 = one core of 2)")
+    parser.add_argument(
+        "--busy",
+        type=int,
+        default=0,
+        help="processes spinning on the CPU while measuring (a noisy neighbour; 1 = one core of 2)",
+    )
     args = parser.parse_args(argv)
     print(f"load average (1/5/15 min) at start: {os.getloadavg()}")
     urls, result = ensure_national(quiet=True)
@@ -212,26 +265,39 @@ def main(argv: list[str] | None = None) -> int:
     base = f"http://127.0.0.1:{port}"
     directory = demo_directory(result.hospitals, result.centers, api_base=base)
     with dev_issuer(directory) as issuer:
-        env = api_environment(urls.owner, urls.app, issuer, {"QCP_DASHBOARD_CLIENT_SECRET": DASHBOARD_SECRET,
-                                                             "QCP_SESSION_SECRET": secrets.token_urlsafe(32)})
+        env = api_environment(
+            urls.owner,
+            urls.app,
+            issuer,
+            {
+                "QCP_DASHBOARD_CLIENT_SECRET": DASHBOARD_SECRET,
+                "QCP_SESSION_SECRET": secrets.token_urlsafe(32),
+            },
+        )
         with uvicorn_workers("bench.dash_asgi:app", args.workers, env, port=port), busy_neighbours(args.busy):
             pages = measure(base, result.hospitals, args.repeat, args.only)
             api = _api_baseline(issuer, port, result.hospitals["H001"])
-    print(f"\ndashboard pages, national data set, quarter {Q}, {args.workers} workers, {args.busy} busy process(es) "
-          f"beside, median of {args.repeat} loads after sign-in "
-          "(target: interactive < 2 s); opened = by its URL (full page load), navigated = through a link "
-          "from another page of the app")
+    print(
+        f"\ndashboard pages, national data set, quarter {Q}, {args.workers} workers, {args.busy} busy process(es) "
+        f"beside, median of {args.repeat} loads after sign-in "
+        "(target: interactive < 2 s); opened = by its URL (full page load), navigated = through a link "
+        "from another page of the app"
+    )
     for label, opened, navigated, html in pages:
         for how, times in (("opened", opened), ("navigated", navigated)):
             if None in times:
                 print(f"  {label:<30} {how:<9} not interactive within {PAGE_TIMEOUT_S} s   NOT met")
                 continue
             median = statistics.median(times)
-            print(f"  {label:<30} {how:<9} {median:6.2f} s  runs {[round(t, 2) for t in times]}   first HTML "
-                  f"{html * 1000:5.0f} ms   ratio {median / html:5.1f}×  {'met' if median < 2 else 'NOT met'}")
+            print(
+                f"  {label:<30} {how:<9} {median:6.2f} s  runs {[round(t, 2) for t in times]}   first HTML "
+                f"{html * 1000:5.0f} ms   ratio {median / html:5.1f}×  {'met' if median < 2 else 'NOT met'}"
+            )
     print("JSON API behind the pages (min of 3):")
     for name, seconds in api.items():
-        print(f"  {name:<34} " + (f"{seconds * 1000:7.0f} ms" if seconds is not None else "failed or timed out"))
+        print(
+            f"  {name:<34} " + (f"{seconds * 1000:7.0f} ms" if seconds is not None else "failed or timed out")
+        )
     return 0
 
 

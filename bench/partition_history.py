@@ -40,11 +40,11 @@ CREATE INDEX ON {PARENT} (province_code);
 HISTORY = {
     "unpartitioned": "SELECT * FROM submission_value_versions WHERE submission_id = %(s)s ORDER BY indicator_id, version",
     "by year": f"SELECT * FROM {PARENT} WHERE submission_id = %(s)s AND catalog_year = %(y)s "
-               "ORDER BY indicator_id, version",
+    "ORDER BY indicator_id, version",
 }
 YEAR = {
     "unpartitioned": "SELECT v.province_code, count(*), sum(v.numerator) FROM submission_value_versions v "
-                     "JOIN submissions s ON s.id = v.submission_id WHERE s.catalog_year = %(y)s GROUP BY 1",
+    "JOIN submissions s ON s.id = v.submission_id WHERE s.catalog_year = %(y)s GROUP BY 1",
     "by year": f"SELECT province_code, count(*), sum(numerator) FROM {PARENT} WHERE catalog_year = %(y)s GROUP BY 1",
 }
 
@@ -53,8 +53,10 @@ def build(conn: psycopg.Connection) -> float:
     conn.execute(f"DROP TABLE IF EXISTS {PARENT}")
     start = time.perf_counter()
     conn.execute(CREATE)
-    conn.execute(f"INSERT INTO {PARENT} SELECT v.*, s.catalog_year FROM submission_value_versions v "
-                 "JOIN submissions s ON s.id = v.submission_id")
+    conn.execute(
+        f"INSERT INTO {PARENT} SELECT v.*, s.catalog_year FROM submission_value_versions v "
+        "JOIN submissions s ON s.id = v.submission_id"
+    )
     conn.execute(KEYS)
     conn.commit()
     conn.execute(f"ANALYZE {PARENT}")
@@ -74,9 +76,13 @@ def _median(conn: psycopg.Connection, sql: str, params: dict, repeat: int) -> fl
 def _retire(conn: psycopg.Connection) -> tuple[float, float]:
     """Seconds to DELETE 2022 from the unpartitioned table vs DETACH its partition (both rolled back)."""
     start = time.perf_counter()
-    conn.execute("ALTER TABLE submission_value_versions DISABLE TRIGGER USER")  # append-only; rolled back below
-    conn.execute("DELETE FROM submission_value_versions v USING submissions s WHERE s.id = v.submission_id "
-                 "AND s.catalog_year = 2022")
+    conn.execute(
+        "ALTER TABLE submission_value_versions DISABLE TRIGGER USER"
+    )  # append-only; rolled back below
+    conn.execute(
+        "DELETE FROM submission_value_versions v USING submissions s WHERE s.id = v.submission_id "
+        "AND s.catalog_year = 2022"
+    )
     deleted = time.perf_counter() - start
     conn.rollback()
     start = time.perf_counter()
@@ -87,19 +93,33 @@ def _retire(conn: psycopg.Connection) -> tuple[float, float]:
 
 
 def report(conn: psycopg.Connection, repeat: int) -> None:
-    sub = conn.execute("SELECT id, catalog_year FROM submissions WHERE quarter = '2023Q3' ORDER BY id LIMIT 1").fetchone()
+    sub = conn.execute(
+        "SELECT id, catalog_year FROM submissions WHERE quarter = '2023Q3' ORDER BY id LIMIT 1"
+    ).fetchone()
     params = {"s": sub[0], "y": sub[1]}
-    for title, queries, args in (("one hospital-quarter's history", HISTORY, params),
-                                 ("a year's history by province (2022)", YEAR, {"y": 2022})):
+    for title, queries, args in (
+        ("one hospital-quarter's history", HISTORY, params),
+        ("a year's history by province (2022)", YEAR, {"y": 2022}),
+    ):
         a, b = (_median(conn, queries[k], args, repeat) for k in ("unpartitioned", "by year"))
-        print(f"  {title:<40} unpartitioned {a * 1000:8.1f} ms   by year {b * 1000:8.1f} ms   ratio {a / b:5.2f}")
+        print(
+            f"  {title:<40} unpartitioned {a * 1000:8.1f} ms   by year {b * 1000:8.1f} ms   ratio {a / b:5.2f}"
+        )
     deleted, detached = _retire(conn)
-    print(f"  {'retire 2022 (rolled back)':<40} DELETE        {deleted * 1000:8.0f} ms   DETACH  {detached * 1000:8.1f} ms")
+    print(
+        f"  {'retire 2022 (rolled back)':<40} DELETE        {deleted * 1000:8.0f} ms   DETACH  {detached * 1000:8.1f} ms"
+    )
     plan = conn.execute("EXPLAIN (COSTS OFF) " + YEAR["by year"], {"y": 2022}).fetchall()
     print("  pruning, EXPLAIN of the year query:\n    " + "\n    ".join(r[0] for r in plan))
-    sizes = conn.execute("SELECT c.relname, pg_total_relation_size(c.oid) / 1048576 FROM pg_class c "
-                         "WHERE c.relname LIKE %s AND c.relkind = 'r' ORDER BY 1", (f"{PARENT}_%",)).fetchall()
-    print("  partitions (MiB incl. indexes): " + ", ".join(f"{n.removeprefix(PARENT + '_')}: {m}" for n, m in sizes))
+    sizes = conn.execute(
+        "SELECT c.relname, pg_total_relation_size(c.oid) / 1048576 FROM pg_class c "
+        "WHERE c.relname LIKE %s AND c.relkind = 'r' ORDER BY 1",
+        (f"{PARENT}_%",),
+    ).fetchall()
+    print(
+        "  partitions (MiB incl. indexes): "
+        + ", ".join(f"{n.removeprefix(PARENT + '_')}: {m}" for n, m in sizes)
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,8 +25,16 @@ from services.core.db import Database
 from services.core.quarter import Quarter
 
 Q = Quarter(2023, 3)
-TABLES = ("hospitals", "submissions", "submission_values", "submission_value_versions", "submission_events",
-          "indicator_applicability", "audit_log", "idempotency_keys")
+TABLES = (
+    "hospitals",
+    "submissions",
+    "submission_values",
+    "submission_value_versions",
+    "submission_events",
+    "indicator_applicability",
+    "audit_log",
+    "idempotency_keys",
+)
 SIZES_SQL = """
 SELECT c.relname, c.reltuples::bigint, pg_relation_size(c.oid), pg_indexes_size(c.oid), pg_total_relation_size(c.oid)
 FROM pg_class c WHERE c.relname = ANY(%s) ORDER BY pg_total_relation_size(c.oid) DESC
@@ -72,35 +80,73 @@ def _cases(database: Database, hospital: tuple[int, str]) -> list[tuple[str, obj
                 for setting in settings:
                     session.execute(text(f"SET LOCAL {setting}"))
                 fn(session, actor)
+
         return run
 
     def sql(actor, statement: str, **params):  # noqa: ANN001, ANN202
         return call(actor, lambda s, _a: s.execute(text(statement), params).all())
 
-    values_of = ("SELECT v.* FROM submission_values v JOIN submissions s ON s.id = v.submission_id "
-                 "WHERE s.hospital_id = :h AND s.quarter = :q")
-    per_indicator = ("SELECT v.indicator_id, sum(v.numerator), sum(v.denominator), count(*) FROM submission_values v "
-                     "JOIN submissions s ON s.id = v.submission_id WHERE s.quarter = :q AND s.status = 'approved' "
-                     "{where} GROUP BY 1")
+    values_of = (
+        "SELECT v.* FROM submission_values v JOIN submissions s ON s.id = v.submission_id "
+        "WHERE s.hospital_id = :h AND s.quarter = :q"
+    )
+    per_indicator = (
+        "SELECT v.indicator_id, sum(v.numerator), sum(v.denominator), count(*) FROM submission_values v "
+        "JOIN submissions s ON s.id = v.submission_id WHERE s.quarter = :q AND s.status = 'approved' "
+        "{where} GROUP BY 1"
+    )
     return [
-        ("one hospital's quarter (GET submission)", call(own, lambda s, a: get_submission(s, a, hospital_id=hid, quarter=Q)),
-         sql(own, values_of, h=hid, q=str(Q))),
-        ("one hospital's value history", call(own, lambda s, a: value_history(s, a, hospital_id=hid, quarter=Q)),
-         sql(own, values_of.replace("submission_values", "submission_value_versions"), h=hid, q=str(Q))),
-        (f"province benchmark {province}, all indicators", call(analyst, lambda s, a: benchmark(
-            s, a, quarter=Q, scope=f"province:{province}", with_labels=False)),
-         sql(analyst, per_indicator.format(where="AND s.province_code = :p"), q=str(Q), p=province)),
-        ("national rollup by province, one indicator", call(NATIONAL, lambda s, a: rollup(
-            s, a, quarter=Q, indicator="NIT-2023-I.1")),
-         sql(NATIONAL, per_indicator.format(where="AND v.indicator_id = (SELECT id FROM indicators WHERE code = :c)"),
-             q=str(Q), c="NIT-2023-I.1")),
-        ("  same, enable_nestloop = off (diagnosis)", call(NATIONAL, lambda s, a: rollup(
-            s, a, quarter=Q, indicator="NIT-2023-I.1"), "enable_nestloop = off"),
-         sql(NATIONAL, per_indicator.format(where="AND v.indicator_id = (SELECT id FROM indicators WHERE code = :c)"),
-             q=str(Q), c="NIT-2023-I.1")),
-        ("national benchmark, all indicators", call(NATIONAL, lambda s, a: benchmark(
-            s, a, quarter=Q, scope="nation", with_labels=False)),
-         sql(NATIONAL, per_indicator.format(where=""), q=str(Q))),
+        (
+            "one hospital's quarter (GET submission)",
+            call(own, lambda s, a: get_submission(s, a, hospital_id=hid, quarter=Q)),
+            sql(own, values_of, h=hid, q=str(Q)),
+        ),
+        (
+            "one hospital's value history",
+            call(own, lambda s, a: value_history(s, a, hospital_id=hid, quarter=Q)),
+            sql(own, values_of.replace("submission_values", "submission_value_versions"), h=hid, q=str(Q)),
+        ),
+        (
+            f"province benchmark {province}, all indicators",
+            call(
+                analyst,
+                lambda s, a: benchmark(s, a, quarter=Q, scope=f"province:{province}", with_labels=False),
+            ),
+            sql(analyst, per_indicator.format(where="AND s.province_code = :p"), q=str(Q), p=province),
+        ),
+        (
+            "national rollup by province, one indicator",
+            call(NATIONAL, lambda s, a: rollup(s, a, quarter=Q, indicator="NIT-2023-I.1")),
+            sql(
+                NATIONAL,
+                per_indicator.format(
+                    where="AND v.indicator_id = (SELECT id FROM indicators WHERE code = :c)"
+                ),
+                q=str(Q),
+                c="NIT-2023-I.1",
+            ),
+        ),
+        (
+            "  same, enable_nestloop = off (diagnosis)",
+            call(
+                NATIONAL,
+                lambda s, a: rollup(s, a, quarter=Q, indicator="NIT-2023-I.1"),
+                "enable_nestloop = off",
+            ),
+            sql(
+                NATIONAL,
+                per_indicator.format(
+                    where="AND v.indicator_id = (SELECT id FROM indicators WHERE code = :c)"
+                ),
+                q=str(Q),
+                c="NIT-2023-I.1",
+            ),
+        ),
+        (
+            "national benchmark, all indicators",
+            call(NATIONAL, lambda s, a: benchmark(s, a, quarter=Q, scope="nation", with_labels=False)),
+            sql(NATIONAL, per_indicator.format(where=""), q=str(Q)),
+        ),
     ]
 
 
@@ -112,8 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     urls, result = ensure_national(quiet=True)
     print_sizes(libpq(urls.owner))
     with psycopg.connect(libpq(urls.owner)) as conn:
-        hospital = conn.execute("SELECT id, province_code FROM hospitals WHERE id = %s",
-                                (result.hospitals["H001"],)).fetchone()
+        hospital = conn.execute(
+            "SELECT id, province_code FROM hospitals WHERE id = %s", (result.hospitals["H001"],)
+        ).fetchone()
     database = Database.from_url(urls.app, pool_size=2)
     print(f"\nquery times, quarter {Q}, median of {args.repeat} (restricted role, RLS on):")
     print(f"  {'':<46}{'platform ms':>12}{'plain SQL ms':>14}{'ratio':>8}")

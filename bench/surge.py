@@ -34,8 +34,13 @@ def mint_tokens(issuer, hospitals: list[tuple[int, str]]) -> dict[int, str]:  # 
     """One hospital-system (client credentials) token per hospital, valid for an hour."""
     tokens = {}
     for hospital_id, province in hospitals:
-        client = DevClient(client_id=f"his-{hospital_id}", secret="x", roles=("hospital_system",),
-                           province=province, hospital_id=hospital_id)
+        client = DevClient(
+            client_id=f"his-{hospital_id}",
+            secret="x",
+            roles=("hospital_system",),
+            province=province,
+            hospital_id=hospital_id,
+        )
         tokens[hospital_id] = issuer.sign(client_access_claims(issuer.issuer, client, lifetime=3600))
     return tokens
 
@@ -46,18 +51,24 @@ def _print_results(outcome, n_values: int, baseline: dict, workers: int, concurr
     lat = percentiles(outcome.latencies)
     rate = n_values / outcome.seconds
     copy_rate = baseline["rows"] / baseline["values_s"]
-    print(f"\nsurge {QUARTER}: {len(outcome.latencies)} requests ({n_values} values), {workers} uvicorn workers, "
-          f"{concurrency} concurrent clients")
+    print(
+        f"\nsurge {QUARTER}: {len(outcome.latencies)} requests ({n_values} values), {workers} uvicorn workers, "
+        f"{concurrency} concurrent clients"
+    )
     print(f"  statuses: {outcome.statuses}   load average now (1/5/15 min): {os.getloadavg()}")
     for error in outcome.errors:
         print(f"  error: {error}")
     print(f"  wall time:           {outcome.seconds:8.1f} s   (target < 60 s)")
     print(f"  requests/second:     {len(outcome.latencies) / outcome.seconds:8.1f}")
     print(f"  values/second (API): {rate:8.0f}")
-    print(f"  latency ms:          p50 {lat['p50']:.0f}  p95 {lat['p95']:.0f}  p99 {lat['p99']:.0f}  "
-          f"max {lat['max']:.0f}  (target p99 < 500)")
-    print(f"baseline, same rows, same tables, rolled back: COPY {baseline['rows']} submission_values in "
-          f"{baseline['values_s']:.2f} s = {copy_rate:.0f} values/s (headers COPY {baseline['headers_s']:.2f} s)")
+    print(
+        f"  latency ms:          p50 {lat['p50']:.0f}  p95 {lat['p95']:.0f}  p99 {lat['p99']:.0f}  "
+        f"max {lat['max']:.0f}  (target p99 < 500)"
+    )
+    print(
+        f"baseline, same rows, same tables, rolled back: COPY {baseline['rows']} submission_values in "
+        f"{baseline['values_s']:.2f} s = {copy_rate:.0f} values/s (headers COPY {baseline['headers_s']:.2f} s)"
+    )
     print(f"  ratio COPY / API values per second: {copy_rate / rate:.1f}×")
 
 
@@ -67,8 +78,10 @@ def _surge(urls, bodies: dict, tokens: dict, issuer, args) -> tuple:  # noqa: AN
     with uvicorn_workers("platform_api.asgi:app", args.workers, env) as (port, master):
         from common import postmaster_pid
 
-        warm = [Request(f"/api/v1/hospitals/{h}/submissions/{QUARTER}?dry_run=true", tokens[h], bodies[h])
-                for h in list(bodies)[: args.workers * 4]]
+        warm = [
+            Request(f"/api/v1/hospitals/{h}/submissions/{QUARTER}?dry_run=true", tokens[h], bodies[h])
+            for h in list(bodies)[: args.workers * 4]
+        ]
         run_load("127.0.0.1", port, warm, args.workers * 2)  # JWKS fetch, first connections; writes nothing
         sampler = Sampler([master.pid] + ([pm] if (pm := postmaster_pid()) else []), 0.5)
         sampler.start()

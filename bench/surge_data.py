@@ -21,17 +21,27 @@ from services.demo.values import FIRST
 CHILDREN = ("submission_values", "submission_value_versions", "submission_events")
 
 
-def payloads(conn: psycopg.Connection, quarter: Quarter) -> tuple[list[tuple[int, str]], dict[int, bytes], int]:
+def payloads(
+    conn: psycopg.Connection, quarter: Quarter
+) -> tuple[list[tuple[int, str]], dict[int, bytes], int]:
     """(hospital id, province) of every national hospital, JSON bodies by hospital, number of values."""
-    rows = conn.execute("SELECT id, province_code, beds, type FROM hospitals WHERE substr(credit_code, 9, 2) = '48'"
-                        " ORDER BY id").fetchall()
+    rows = conn.execute(
+        "SELECT id, province_code, beds, type FROM hospitals WHERE substr(credit_code, 9, 2) = '48'"
+        " ORDER BY id"
+    ).fetchall()
     specs, _ = _specs(conn)
     t = quarter_range(FIRST, quarter).index(quarter)
-    values = quarter_values(hospital_arrays([r[2] for r in rows], [r[3] for r in rows]), specs[quarter.year], quarter, t)
+    values = quarter_values(
+        hospital_arrays([r[2] for r in rows], [r[3] for r in rows]), specs[quarter.year], quarter, t
+    )
     lists = {code: (n.tolist(), d.tolist(), m.tolist()) for code, (n, d, m) in values.items()}
     bodies, total = {}, 0
     for i, (hospital_id, *_rest) in enumerate(rows):
-        items = [{"indicator": code, "numerator": n[i], "denominator": d[i]} for code, (n, d, m) in lists.items() if m[i]]
+        items = [
+            {"indicator": code, "numerator": n[i], "denominator": d[i]}
+            for code, (n, d, m) in lists.items()
+            if m[i]
+        ]
         total += len(items)
         bodies[hospital_id] = json.dumps({"values": items}, ensure_ascii=False).encode()
     return [(r[0], r[1]) for r in rows], bodies, total
@@ -57,11 +67,15 @@ def move_aside(owner: str, quarter: Quarter) -> None:
     restore(owner, quarter)
     with psycopg.connect(owner) as conn:
         _bind_national(conn)
-        conn.execute("CREATE TABLE bench_saved_submissions AS SELECT * FROM submissions WHERE quarter = %s",
-                     (str(quarter),))
+        conn.execute(
+            "CREATE TABLE bench_saved_submissions AS SELECT * FROM submissions WHERE quarter = %s",
+            (str(quarter),),
+        )
         for table in CHILDREN:
-            conn.execute(f"CREATE TABLE bench_saved_{table} AS SELECT t.* FROM {table} t "
-                         "JOIN bench_saved_submissions s ON s.id = t.submission_id")
+            conn.execute(
+                f"CREATE TABLE bench_saved_{table} AS SELECT t.* FROM {table} t "
+                "JOIN bench_saved_submissions s ON s.id = t.submission_id"
+            )
         _delete_quarter(conn, quarter)
     _vacuum(owner)
 
@@ -88,45 +102,63 @@ def _vacuum(owner: str) -> None:
             conn.execute(f"VACUUM ANALYZE {table}")
 
 
-def copy_baseline(owner: str, quarter: Quarter, hospitals: list[tuple[int, str]], bodies: dict[int, bytes]) -> dict:
+def copy_baseline(
+    owner: str, quarter: Quarter, hospitals: list[tuple[int, str]], bodies: dict[int, bytes]
+) -> dict:
     """COPY the same rows into the same tables in a transaction that is rolled back; seconds per step."""
     when = "2024-01-10 10:00:00+08"
     with psycopg.connect(owner) as conn:
         _bind_national(conn)
         indicator_ids = dict(conn.execute("SELECT code, id FROM indicators").fetchall())
         start = time.perf_counter()
-        with conn.cursor().copy("COPY submissions (province_code, hospital_id, quarter, catalog_year, status, version, "
-                                "first_submitted_at, submitted_at) FROM STDIN") as copy:
-            copy.write("".join(f"{p}\t{h}\t{quarter}\t{quarter.year}\tsubmitted\t1\t{when}\t{when}\n"
-                               for h, p in hospitals))
-        headers = conn.execute("SELECT id, hospital_id, province_code FROM submissions WHERE quarter = %s",
-                               (str(quarter),)).fetchall()
+        with conn.cursor().copy(
+            "COPY submissions (province_code, hospital_id, quarter, catalog_year, status, version, "
+            "first_submitted_at, submitted_at) FROM STDIN"
+        ) as copy:
+            copy.write(
+                "".join(
+                    f"{p}\t{h}\t{quarter}\t{quarter.year}\tsubmitted\t1\t{when}\t{when}\n"
+                    for h, p in hospitals
+                )
+            )
+        headers = conn.execute(
+            "SELECT id, hospital_id, province_code FROM submissions WHERE quarter = %s", (str(quarter),)
+        ).fetchall()
         lines = _value_lines(headers, bodies, indicator_ids, when)
         t_headers = time.perf_counter()
-        with conn.cursor().copy("COPY submission_values (submission_id, province_code, hospital_id, indicator_id, "
-                                "numerator, denominator, version, updated_at, updated_by) FROM STDIN") as copy:
+        with conn.cursor().copy(
+            "COPY submission_values (submission_id, province_code, hospital_id, indicator_id, "
+            "numerator, denominator, version, updated_at, updated_by) FROM STDIN"
+        ) as copy:
             for start_at in range(0, len(lines), 50_000):
-                copy.write("".join(lines[start_at:start_at + 50_000]))
+                copy.write("".join(lines[start_at : start_at + 50_000]))
         t_values = time.perf_counter()
         conn.rollback()
     return {"headers_s": t_headers - start, "values_s": t_values - t_headers, "rows": len(lines)}
 
 
-def _value_lines(headers: list[tuple], bodies: dict[int, bytes], indicator_ids: dict[str, int], when: str) -> list[str]:
+def _value_lines(
+    headers: list[tuple], bodies: dict[int, bytes], indicator_ids: dict[str, int], when: str
+) -> list[str]:
     lines = []
     for submission_id, hospital_id, province in headers:
         for item in json.loads(bodies[hospital_id])["values"]:
-            lines.append(f"{submission_id}\t{province}\t{hospital_id}\t{indicator_ids[item['indicator']]}\t"
-                         f"{item['numerator']}\t{item['denominator']}\t1\t{when}\tbench\n")
+            lines.append(
+                f"{submission_id}\t{province}\t{hospital_id}\t{indicator_ids[item['indicator']]}\t"
+                f"{item['numerator']}\t{item['denominator']}\t1\t{when}\tbench\n"
+            )
     return lines
 
 
 def stored_counts(owner: str, quarter: Quarter) -> tuple[int, int, dict[str, int]]:
     with psycopg.connect(owner) as conn:
         _bind_national(conn)
-        subs = conn.execute("SELECT status, count(*) FROM submissions WHERE quarter = %s GROUP BY status",
-                            (str(quarter),)).fetchall()
-        values = conn.execute("SELECT count(*) FROM submission_values v JOIN submissions s ON s.id = v.submission_id "
-                              "WHERE s.quarter = %s", (str(quarter),)).fetchone()[0]
+        subs = conn.execute(
+            "SELECT status, count(*) FROM submissions WHERE quarter = %s GROUP BY status", (str(quarter),)
+        ).fetchall()
+        values = conn.execute(
+            "SELECT count(*) FROM submission_values v JOIN submissions s ON s.id = v.submission_id "
+            "WHERE s.quarter = %s",
+            (str(quarter),),
+        ).fetchone()[0]
     return sum(n for _, n in subs), values, dict(subs)
-

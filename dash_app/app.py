@@ -26,8 +26,10 @@ from services.core.db import Database
 PREFIX = "/dash"
 # Dash's renderer calls request_refresh_jwt when a callback answers 401 with "JWT Expired" in the
 # body (auth._refuse): an open tab whose session ended goes to the sign-in page, then back here.
-RELOGIN_HOOK = ("function(){window.location.assign('" + PREFIX + "/login?next='+encodeURIComponent("
-                "window.location.pathname+window.location.search));return new Promise(function(){});}")
+RELOGIN_HOOK = (
+    "function(){window.location.assign('" + PREFIX + "/login?next='+encodeURIComponent("
+    "window.location.pathname+window.location.search));return new Promise(function(){});}"
+)
 
 
 @dataclass
@@ -49,23 +51,39 @@ def _client_secret(settings: ApiSettings) -> str | None:
     return settings.dashboard_client_secret  # QCP_DASHBOARD_CLIENT_SECRET
 
 
-def build_auth_context(settings: ApiSettings, verifier: TokenVerifier, *, store: SessionStore | DbSessionStore,
-                       oidc: OidcClient | None = None) -> auth.AuthContext:
+def build_auth_context(
+    settings: ApiSettings,
+    verifier: TokenVerifier,
+    *,
+    store: SessionStore | DbSessionStore,
+    oidc: OidcClient | None = None,
+) -> auth.AuthContext:
     # Without a configured secret (demo, tests) cookies are signed with a key of this process only:
     # several workers must share QCP_SESSION_SECRET (production requires it anyway).
     secret = settings.session_secret or secrets.token_urlsafe(48)
-    oidc = oidc or OidcClient(server_url=settings.issuer_base_url, realm=settings.keycloak_realm,
-                              client_id=settings.dashboard_client_id, client_secret=_client_secret(settings))
-    return auth.AuthContext(verifier=verifier, oidc=oidc, store=store,
-                            signer=CookieSigner(secret), secure_cookies=settings.environment == "production")
+    oidc = oidc or OidcClient(
+        server_url=settings.issuer_base_url,
+        realm=settings.keycloak_realm,
+        client_id=settings.dashboard_client_id,
+        client_secret=_client_secret(settings),
+    )
+    return auth.AuthContext(
+        verifier=verifier,
+        oidc=oidc,
+        store=store,
+        signer=CookieSigner(secret),
+        secure_cookies=settings.environment == "production",
+    )
 
 
 def _csp(dash_app: Dash) -> str:
     scripts = " ".join(["'self'", *dash_app.csp_hashes()])
-    return ("default-src 'self'; "
-            f"script-src {scripts}; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
-            "font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
-            "form-action 'self'; object-src 'none'")
+    return (
+        "default-src 'self'; "
+        f"script-src {scripts}; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+        "font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
+        "form-action 'self'; object-src 'none'"
+    )
 
 
 def _security_headers(response: Response, csp: str, secure: bool) -> Response:
@@ -90,9 +108,18 @@ def build_dash(ctx: DashContext) -> Dash:
     server.config["QCP"] = ctx
     server.config["MAX_CONTENT_LENGTH"] = ctx.settings.max_request_bytes
     auth.install(server, ctx.auth)
-    dash_app = Dash(__name__, server=server, requests_pathname_prefix=f"{PREFIX}/", routes_pathname_prefix="/",
-                    suppress_callback_exceptions=True, title="QCP 医疗质量控制平台", update_title=None,
-                    serve_locally=True, assets_folder="assets", hooks={"request_refresh_jwt": RELOGIN_HOOK})
+    dash_app = Dash(
+        __name__,
+        server=server,
+        requests_pathname_prefix=f"{PREFIX}/",
+        routes_pathname_prefix="/",
+        suppress_callback_exceptions=True,
+        title="QCP 医疗质量控制平台",
+        update_title=None,
+        serve_locally=True,
+        assets_folder="assets",
+        hooks={"request_refresh_jwt": RELOGIN_HOOK},
+    )
     dash_app.layout = shell.layout
     shell.register(dash_app)
     _register_component_files(dash_app)
@@ -109,14 +136,22 @@ def _register_component_files(dash_app: Dash) -> None:
         dash_app._setup_server()  # noqa: SLF001  (Dash's own first-request set-up)
 
 
-def mount_dashboards(app: FastAPI, *, database: Database, settings: ApiSettings, verifier: TokenVerifier,
-                     store: SessionStore | DbSessionStore | None = None) -> Dash:
+def mount_dashboards(
+    app: FastAPI,
+    *,
+    database: Database,
+    settings: ApiSettings,
+    verifier: TokenVerifier,
+    store: SessionStore | DbSessionStore | None = None,
+) -> Dash:
     """Serve the dashboards at ``/dash/`` of ``app``; returns the Dash app (tests use it).
 
     Sessions live in PostgreSQL (``web_sessions``) unless a ``store`` is given, so every worker
     of ``QCP_WORKERS`` serves every signed-in user."""
     store = store if store is not None else DbSessionStore(database)
-    ctx = DashContext(database=database, settings=settings, auth=build_auth_context(settings, verifier, store=store))
+    ctx = DashContext(
+        database=database, settings=settings, auth=build_auth_context(settings, verifier, store=store)
+    )
     dash_app = build_dash(ctx)
     app.state.dashboards = dash_app
     app.mount(PREFIX, WSGIMiddleware(dash_app.server))

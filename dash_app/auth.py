@@ -73,20 +73,31 @@ def _redirect_uri() -> str:
 
 
 def _cookie(response: Response, name: str, value: str, max_age: int, ctx: AuthContext) -> None:
-    response.set_cookie(name, value, max_age=max_age, path=_root() + "/", httponly=True, samesite="Lax",
-                        secure=ctx.secure_cookies)
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path=_root() + "/",
+        httponly=True,
+        samesite="Lax",
+        secure=ctx.secure_cookies,
+    )
 
 
 def _message_page(text: str, status: int) -> Response:
     link = f'<a id="sign-in-again" href="{escape(_root())}/login">{i18n.both("sign_in_again")}</a>'
-    body = (f"<!doctype html><html lang=zh-CN><meta charset=utf-8><title>QCP</title>"
-            f"<body style='font-family:sans-serif;margin:3em'><p>{escape(text)}</p><p>{link}</p></body></html>")
+    body = (
+        f"<!doctype html><html lang=zh-CN><meta charset=utf-8><title>QCP</title>"
+        f"<body style='font-family:sans-serif;margin:3em'><p>{escape(text)}</p><p>{link}</p></body></html>"
+    )
     return Response(body, status=status, mimetype="text/html")
 
 
 def login(ctx: AuthContext) -> Response:
     state, verifier, browser = secrets.token_urlsafe(24), new_verifier(), secrets.token_urlsafe(24)
-    ctx.store.add_pending(PendingLogin(state, verifier, browser, safe_next(request.args.get("next")), time.time()))
+    ctx.store.add_pending(
+        PendingLogin(state, verifier, browser, safe_next(request.args.get("next")), time.time())
+    )
     try:
         url = ctx.oidc.authorization_url(redirect_uri=_redirect_uri(), state=state, verifier=verifier)
     except LoginFailed as exc:
@@ -104,13 +115,18 @@ def callback(ctx: AuthContext) -> Response:
     if pending is None:
         return _message_page("登录请求无效或已过期 / the sign-in request is unknown or expired", 400)
     try:
-        tokens = ctx.oidc.exchange(code=request.args.get("code", ""), redirect_uri=_redirect_uri(),
-                                   verifier=pending.verifier)
+        tokens = ctx.oidc.exchange(
+            code=request.args.get("code", ""), redirect_uri=_redirect_uri(), verifier=pending.verifier
+        )
         actor = actor_from_claims(ctx.verifier.verify(tokens.access_token))
     except (LoginFailed, InvalidToken) as exc:
         return _message_page(getattr(exc, "detail", str(exc)), 401)
-    session = ctx.store.create(actor, refresh_token=tokens.refresh_token,
-                               access_expires_at=time.time() + tokens.expires_in, lang=i18n.DEFAULT_LANG)
+    session = ctx.store.create(
+        actor,
+        refresh_token=tokens.refresh_token,
+        access_expires_at=time.time() + tokens.expires_in,
+        lang=i18n.DEFAULT_LANG,
+    )
     response = redirect(pending.next_path, code=302)
     _cookie(response, SESSION_COOKIE, ctx.signer.sign_session(session.sid), int(ctx.store.max_age), ctx)
     response.delete_cookie(LOGIN_COOKIE, path=_root() + "/")
@@ -170,8 +186,12 @@ def _refuse() -> Response:
         return redirect(f"{_root()}/login?next={quote(target, safe='/')}", code=302)
     # "JWT Expired" in the body makes Dash's renderer call its request_refresh_jwt hook, which
     # sends an open tab to the sign-in page (dash_app.app.RELOGIN_HOOK).
-    response = jsonify(error="unauthenticated", detail="请先登录 / sign in first", login=_root() + "/login",
-                       reason=DASH_EXPIRED_MARKER)
+    response = jsonify(
+        error="unauthenticated",
+        detail="请先登录 / sign in first",
+        login=_root() + "/login",
+        reason=DASH_EXPIRED_MARKER,
+    )
     response.status_code = 401
     return response
 

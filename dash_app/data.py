@@ -34,7 +34,9 @@ from services.submission.completeness import completeness as completeness_servic
 def check_hospital_reach(actor: Actor, hospital_id: int) -> None:
     """Hospital users reach their own hospital only; same answer as a missing one (no probing)."""
     if actor.hospital_id is not None and actor.hospital_id != hospital_id:
-        raise NotFound(f"医院 {hospital_id} 不存在 / hospital {hospital_id} does not exist", hospital=hospital_id)
+        raise NotFound(
+            f"医院 {hospital_id} 不存在 / hospital {hospital_id} does not exist", hospital=hospital_id
+        )
 
 
 # -- quarters and scopes --------------------------------------------------------------------------
@@ -46,7 +48,9 @@ def quarters(db: Database, actor: Actor) -> list[str]:
     if has_request_context() and g.get("qcp_quarters", (None,))[0] == actor:
         return list(g.qcp_quarters[1])
     with db.unit_of_work(actor) as session:
-        rows = session.execute(text("SELECT DISTINCT quarter FROM submissions ORDER BY quarter DESC")).scalars()
+        rows = session.execute(
+            text("SELECT DISTINCT quarter FROM submissions ORDER BY quarter DESC")
+        ).scalars()
         found = [q.strip() for q in rows]
     if has_request_context():
         g.qcp_quarters = (actor, found)
@@ -64,18 +68,26 @@ def scope_options(db: Database, actor: Actor) -> list[dict]:
         options = []
         if actor.is_national:
             options.append({"value": "nation", "label": "全国 / nation"})
-        for p in session.scalars(select(Province).where(Province.onboarded_at.isnot(None)).order_by(Province.code)):
+        for p in session.scalars(
+            select(Province).where(Province.onboarded_at.isnot(None)).order_by(Province.code)
+        ):
             if actor.is_national or p.code == actor.province:
                 options.append({"value": f"province:{p.code}", "label": f"{p.name} / {p.name_en}"})
         if actor.hospital_id is None:
             for n in list_networks(session, actor, active=True):
                 if n.province_code == actor.province or actor.is_national:
                     options.append({"value": f"network:{n.id}", "label": n.name})
-        groups = hospitals_stmt(actor).where(Hospital.active.is_(True)).with_only_columns(
-            Hospital.level, Hospital.type, Hospital.province_code).distinct()
+        groups = (
+            hospitals_stmt(actor)
+            .where(Hospital.active.is_(True))
+            .with_only_columns(Hospital.level, Hospital.type, Hospital.province_code)
+            .distinct()
+        )
         for level, kind, province in sorted(tuple(g) for g in session.execute(groups)):
             if actor.is_national or province == actor.province:
-                options.append({"value": f"peer:{level}{kind}@{province}", "label": f"{level}{kind} @{province}"})
+                options.append(
+                    {"value": f"peer:{level}{kind}@{province}", "label": f"{level}{kind} @{province}"}
+                )
         return options
 
 
@@ -114,40 +126,76 @@ def catalog_diff(db: Database, actor: Actor, from_year: int, to_year: int) -> di
 def indicator_options(db: Database, actor: Actor, year: int) -> list[dict]:
     with db.unit_of_work(actor) as session:
         infos = indicators_of_year(session, year, specialty=actor.specialty)
-        return [{"value": i.code, "label": f"{i.code} {i.name}", "label_en": f"{i.code} {i.name_en}",
-                 "kind": i.kind, "multiplier": i.multiplier, "unit": i.unit} for i in infos]
+        return [
+            {
+                "value": i.code,
+                "label": f"{i.code} {i.name}",
+                "label_en": f"{i.code} {i.name_en}",
+                "kind": i.kind,
+                "multiplier": i.multiplier,
+                "unit": i.unit,
+            }
+            for i in infos
+        ]
 
 
-def benchmark(db: Database, actor: Actor, *, quarter: Quarter, scope: str | None, indicator: str | None,
-              overdispersion: bool = False) -> dict:
+def benchmark(
+    db: Database,
+    actor: Actor,
+    *,
+    quarter: Quarter,
+    scope: str | None,
+    indicator: str | None,
+    overdispersion: bool = False,
+) -> dict:
     """views.report_json of one indicator (or all): summary + visible hospital rows."""
     with db.unit_of_work(actor) as session:
-        report = benchmark_service.benchmark(session, actor, quarter=quarter, scope=scope, indicator=indicator,
-                                             overdispersion=overdispersion)
+        report = benchmark_service.benchmark(
+            session, actor, quarter=quarter, scope=scope, indicator=indicator, overdispersion=overdispersion
+        )
         return views.report_json(report)
 
 
-def benchmark_table(db: Database, actor: Actor, *, quarter: Quarter, scope: str | None,
-                    indicator: str | None, overdispersion: bool = False) -> tuple[list[dict], tuple[str, ...]]:
+def benchmark_table(
+    db: Database,
+    actor: Actor,
+    *,
+    quarter: Quarter,
+    scope: str | None,
+    indicator: str | None,
+    overdispersion: bool = False,
+) -> tuple[list[dict], tuple[str, ...]]:
     """The page's export: every row of the table, as the page orders it (who lags first) and with
     the page's over-dispersion setting, so its signals are the ones on screen."""
     with db.unit_of_work(actor) as session:
-        report = benchmark_service.benchmark(session, actor, quarter=quarter, scope=scope, indicator=indicator,
-                                             overdispersion=overdispersion)
-        rows = [r for b in report.indicators
-                for r in views.lagging_first(views.indicator_rows(report, b), b.indicator.direction)]
+        report = benchmark_service.benchmark(
+            session, actor, quarter=quarter, scope=scope, indicator=indicator, overdispersion=overdispersion
+        )
+        rows = [
+            r
+            for b in report.indicators
+            for r in views.lagging_first(views.indicator_rows(report, b), b.indicator.direction)
+        ]
         return rows, views.ROW_COLUMNS
 
 
-def laggards(db: Database, actor: Actor, *, quarter: Quarter, scope: str | None = None,
-             top: int | None = None) -> dict:
+def laggards(
+    db: Database, actor: Actor, *, quarter: Quarter, scope: str | None = None, top: int | None = None
+) -> dict:
     """Flags most severe first (only the ``top`` most severe when given; ``total`` counts all)."""
     with db.unit_of_work(actor) as session:
         return laggard_service.laggards(session, actor, quarter=quarter, scope=scope, top=top)
 
 
-def scope_trend(db: Database, actor: Actor, *, quarter: Quarter, scope: str | None = None,
-                span: int = 8, indicator: str | None = None) -> list[dict]:
+def scope_trend(
+    db: Database,
+    actor: Actor,
+    *,
+    quarter: Quarter,
+    scope: str | None = None,
+    span: int = 8,
+    indicator: str | None = None,
+) -> list[dict]:
     """Pooled rate of every indicator (or the one named) over the last ``span`` quarters
     (comparable lineage only)."""
     with db.unit_of_work(actor) as session:
@@ -169,7 +217,9 @@ def completeness(db: Database, actor: Actor, *, quarter: Quarter, province: str 
     """The completeness report; each hospital also names the indicators that do not apply to it
     (``not_applicable``: code → reason), so the heat map does not show them as reported or missing."""
     with db.unit_of_work(actor) as session:
-        report = completeness_service(session, actor, quarter=quarter, province_code=province).model_dump(mode="json")
+        report = completeness_service(session, actor, quarter=quarter, province_code=province).model_dump(
+            mode="json"
+        )
         infos = list(submission_repo.year_indicators(session, quarter.year).values())
         rules: dict[int, list[IndicatorApplicability]] = {}
         ids = [h["hospital_id"] for h in report["hospitals"]]
@@ -185,8 +235,11 @@ def not_applicable_cells(infos: list, rows: list[IndicatorApplicability]) -> dic
     """Indicator code → reason, for the year's indicators the hospital is not expected to report."""
     expected = {i.code for i in expected_for(infos, rows)}
     reasons = {(r.goal_id, r.indicator_id): r.reason for r in rows if r.status == "not_applicable"}
-    return {i.code: reasons.get((i.goal_id, i.id)) or reasons.get((i.goal_id, None)) or NOT_REQUIRED
-            for i in infos if i.code not in expected}
+    return {
+        i.code: reasons.get((i.goal_id, i.id)) or reasons.get((i.goal_id, None)) or NOT_REQUIRED
+        for i in infos
+        if i.code not in expected
+    }
 
 
 def rollup(db: Database, actor: Actor, *, quarter: Quarter, indicator: str | None = None) -> dict:
@@ -201,8 +254,17 @@ def hospital(db: Database, actor: Actor, hospital_id: int) -> dict:
     check_hospital_reach(actor, hospital_id)
     with db.unit_of_work(actor) as session:
         h = load_hospital(session, actor, hospital_id)
-        return {"id": h.id, "name": h.name, "province_code": h.province_code, "level": h.level, "grade": h.grade,
-                "type": h.type, "beds": h.beds, "reports_from": h.reports_from, "active": h.active}
+        return {
+            "id": h.id,
+            "name": h.name,
+            "province_code": h.province_code,
+            "level": h.level,
+            "grade": h.grade,
+            "type": h.type,
+            "beds": h.beds,
+            "reports_from": h.reports_from,
+            "active": h.active,
+        }
 
 
 def hospital_series(db: Database, actor: Actor, hospital_id: int, quarter: Quarter, indicator: str) -> dict:
@@ -215,34 +277,66 @@ def hospital_series(db: Database, actor: Actor, hospital_id: int, quarter: Quart
         scope = f"province:{load_hospital(session, actor, hospital_id).province_code}"
         info = next(iter(indicators_of_year(session, quarter.year, indicator=indicator)), None)
         if info is None:
-            raise NotFound(f"指标 {indicator} 不存在 / indicator {indicator} does not exist", indicator=indicator)
+            raise NotFound(
+                f"指标 {indicator} 不存在 / indicator {indicator} does not exist", indicator=indicator
+            )
         pred = predecessors(session, [info.id])[info.id]
         entry: dict = {"indicator_code": indicator, "comparability": pred.status, "points": [], "break": None}
         if pred.from_code and pred.from_year:
             earlier = quarter_range(Quarter(pred.from_year, 1), Quarter(pred.from_year, 4))
-            entry["points"] += _series_points(session, actor, hospital_id, scope, earlier, pred.from_code, 0)[0]
+            entry["points"] += _series_points(session, actor, hospital_id, scope, earlier, pred.from_code, 0)[
+                0
+            ]
             if not pred.compares:
-                entry["break"] = {"quarter": str(Quarter(quarter.year, 1)), "from_code": pred.from_code,
-                                  "reason": pred.reason, "reason_en": pred.reason_en}
-        points, meta = _series_points(session, actor, hospital_id, scope, quarter_range(Quarter(quarter.year, 1),
-                                                                                       quarter), indicator,
-                                      0 if pred.compares else 1)
+                entry["break"] = {
+                    "quarter": str(Quarter(quarter.year, 1)),
+                    "from_code": pred.from_code,
+                    "reason": pred.reason,
+                    "reason_en": pred.reason_en,
+                }
+        points, meta = _series_points(
+            session,
+            actor,
+            hospital_id,
+            scope,
+            quarter_range(Quarter(quarter.year, 1), quarter),
+            indicator,
+            0 if pred.compares else 1,
+        )
         entry.update(meta)
         entry["points"] += points
     return entry
 
 
-def _series_points(session, actor: Actor, hospital_id: int, scope: str, span: list[Quarter], code: str,  # noqa: ANN001
-                   segment: int) -> tuple[list[dict], dict]:
+def _series_points(
+    session,
+    actor: Actor,
+    hospital_id: int,
+    scope: str,
+    span: list[Quarter],
+    code: str,  # noqa: ANN001
+    segment: int,
+) -> tuple[list[dict], dict]:
     points, meta = [], {}
     for q in span:
-        report = views.report_json(benchmark_service.benchmark(session, actor, quarter=q, scope=scope, indicator=code))
+        report = views.report_json(
+            benchmark_service.benchmark(session, actor, quarter=q, scope=scope, indicator=code)
+        )
         ind = report["indicators"][0]
         meta = {k: ind[k] for k in ("indicator_name", "indicator_name_en", "unit", "direction", "kind")}
         own = next((r for r in ind["hospitals"] if r["hospital_id"] == hospital_id), None)
-        points.append({"quarter": str(q), "indicator_code": code, "segment": segment, "rate": own and own["rate"],
-                       "pooled": ind["pooled_rate"], "p25": ind.get("p25"), "p75": ind.get("p75"),
-                       "signal": own and own["signal"]})
+        points.append(
+            {
+                "quarter": str(q),
+                "indicator_code": code,
+                "segment": segment,
+                "rate": own and own["rate"],
+                "pooled": ind["pooled_rate"],
+                "p25": ind.get("p25"),
+                "p75": ind.get("p75"),
+                "signal": own and own["signal"],
+            }
+        )
     return points, meta
 
 
@@ -255,8 +349,13 @@ def hospital_yoy(db: Database, actor: Actor, hospital_id: int, quarter: Quarter)
 def hospital_flags(db: Database, actor: Actor, hospital_id: int, quarter: Quarter) -> list[dict]:
     info = hospital(db, actor, hospital_id)
     with db.unit_of_work(actor) as session:
-        return laggard_service.laggards(session, actor, quarter=quarter, scope=f"province:{info['province_code']}",
-                                        hospital_id=hospital_id)["flags"]
+        return laggard_service.laggards(
+            session,
+            actor,
+            quarter=quarter,
+            scope=f"province:{info['province_code']}",
+            hospital_id=hospital_id,
+        )["flags"]
 
 
 def submission_status(db: Database, actor: Actor, hospital_id: int, quarter: Quarter) -> dict:
@@ -264,8 +363,11 @@ def submission_status(db: Database, actor: Actor, hospital_id: int, quarter: Qua
     check_hospital_reach(actor, hospital_id)
     with db.unit_of_work(actor) as session:
         current = reads.get_submission(session, actor, hospital_id=hospital_id, quarter=quarter)
-        events = [] if current.version == 0 else reads.submission_events(
-            session, actor, hospital_id=hospital_id, quarter=quarter)
+        events = (
+            []
+            if current.version == 0
+            else reads.submission_events(session, actor, hospital_id=hospital_id, quarter=quarter)
+        )
         return {**current.model_dump(mode="json"), "events": [e.model_dump(mode="json") for e in events]}
 
 

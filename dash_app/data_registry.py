@@ -37,12 +37,15 @@ INVALID = "输入无效，请检查标出的字段 / the input is invalid: check
 
 def invalid(exc: ValidationError) -> dict:
     """A pydantic error as the same shape the services' ValidationFailed gives."""
-    problems = [{"field": ".".join(str(p) for p in e["loc"]) or "—", "problem": e["msg"]} for e in exc.errors()]
+    problems = [
+        {"field": ".".join(str(p) for p in e["loc"]) or "—", "problem": e["msg"]} for e in exc.errors()
+    ]
     return {"detail": INVALID, "problems": problems}
 
 
 def saved(db: Database, actor: Actor, read: type[BaseModel], change: Callable[[Session], object]) -> dict:
     """Run ``change(session)`` in the actor's unit of work: ``{"ok": read of its result}`` or its problems."""
+
     def call() -> BaseModel:
         with db.unit_of_work(actor) as session:
             return read.model_validate(change(session))
@@ -57,7 +60,11 @@ def _choose(field: str, problem: str) -> dict:
 def qc_center_options(db: Database, actor: Actor) -> list[dict]:
     """Active QC centers in the actor's scope (the service re-checks which ones it may use)."""
     with db.unit_of_work(actor) as session:
-        stmt = qc_centers_stmt(actor).where(QcCenter.active.is_(True)).order_by(QcCenter.province_code, QcCenter.id)
+        stmt = (
+            qc_centers_stmt(actor)
+            .where(QcCenter.active.is_(True))
+            .order_by(QcCenter.province_code, QcCenter.id)
+        )
         return [{"value": c.id, "label": c.name} for c in session.execute(stmt).scalars()]
 
 
@@ -65,47 +72,80 @@ def network_options(db: Database, actor: Actor) -> list[dict]:
     """Networks in scope, the actor's own province's first (national ones are for national admins)."""
     with db.unit_of_work(actor) as session:
         found = sorted(networks.list_networks(session, actor), key=lambda n: (n.province_code is None, n.id))
-        return [{"value": n.id, "label": f"{n.name}{'' if n.active else ' (停用 / inactive)'}"} for n in found]
+        return [
+            {"value": n.id, "label": f"{n.name}{'' if n.active else ' (停用 / inactive)'}"} for n in found
+        ]
 
 
-def create_network(db: Database, actor: Actor, *, qc_center_id: object, kind: object, name: object,
-                   description: object = "") -> dict:
+def create_network(
+    db: Database, actor: Actor, *, qc_center_id: object, kind: object, name: object, description: object = ""
+) -> dict:
     try:
-        payload = NetworkCreate(qc_center_id=qc_center_id or 0, kind=kind, name=(name or "").strip(),
-                                description=(description or "").strip())
+        payload = NetworkCreate(
+            qc_center_id=qc_center_id or 0,
+            kind=kind,
+            name=(name or "").strip(),
+            description=(description or "").strip(),
+        )
     except ValidationError as exc:
         return invalid(exc)
-    return saved(db, actor, NetworkRead, lambda session: networks.create_network(session, actor, data=payload))
+    return saved(
+        db, actor, NetworkRead, lambda session: networks.create_network(session, actor, data=payload)
+    )
 
 
 def memberships(db: Database, actor: Actor, network_id: int) -> list[dict]:
     """Every membership of the network, past and present (nothing is ever deleted)."""
     with db.unit_of_work(actor) as session:
-        return [m.model_dump(mode="json") for m in networks.list_memberships(session, actor, network_id=network_id)]
+        return [
+            m.model_dump(mode="json")
+            for m in networks.list_memberships(session, actor, network_id=network_id)
+        ]
 
 
-def add_member(db: Database, actor: Actor, *, network_id: int, hospital_id: object, valid_from: object,
-               valid_to: object) -> dict:
+def add_member(
+    db: Database, actor: Actor, *, network_id: int, hospital_id: object, valid_from: object, valid_to: object
+) -> dict:
     try:
-        payload = MembershipCreate(hospital_id=hospital_id or 0, valid_from=valid_from or None,
-                                   valid_to=valid_to or None)
+        payload = MembershipCreate(
+            hospital_id=hospital_id or 0, valid_from=valid_from or None, valid_to=valid_to or None
+        )
     except ValidationError as exc:
         return invalid(exc)
-    return saved(db, actor, MemberRead,
-                 lambda session: networks.add_member(session, actor, network_id=network_id, data=payload))
+    return saved(
+        db,
+        actor,
+        MemberRead,
+        lambda session: networks.add_member(session, actor, network_id=network_id, data=payload),
+    )
 
 
-def end_membership(db: Database, actor: Actor, *, network_id: int, membership_id: object, valid_to: object,
-                   reason: object = "") -> dict:
+def end_membership(
+    db: Database,
+    actor: Actor,
+    *,
+    network_id: int,
+    membership_id: object,
+    valid_to: object,
+    reason: object = "",
+) -> dict:
     if not membership_id:
-        return {"detail": "请选择要结束的成员资格 / choose the membership to end",
-                "problems": [{"field": "membership_id", "problem": "required"}]}
+        return {
+            "detail": "请选择要结束的成员资格 / choose the membership to end",
+            "problems": [{"field": "membership_id", "problem": "required"}],
+        }
     try:
         payload = MembershipEnd(valid_to=valid_to or None, reason=(reason or "").strip())
     except ValidationError as exc:
         return invalid(exc)
-    return saved(db, actor, MemberRead, lambda session: networks.end_membership(
-        session, actor, network_id=network_id, membership_id=int(membership_id), data=payload))
+    return saved(
+        db,
+        actor,
+        MemberRead,
+        lambda session: networks.end_membership(
+            session, actor, network_id=network_id, membership_id=int(membership_id), data=payload
+        ),
+    )
 
 
 def hospital_choices(db: Database, actor: Actor, province: str | None) -> list[dict]:
@@ -114,7 +154,9 @@ def hospital_choices(db: Database, actor: Actor, province: str | None) -> list[d
         stmt = hospitals_stmt(actor).where(Hospital.active.is_(True))
         if province:
             stmt = stmt.where(Hospital.province_code == province)
-        return [{"value": h.id, "label": h.name} for h in session.execute(stmt.order_by(Hospital.id)).scalars()]
+        return [
+            {"value": h.id, "label": h.name} for h in session.execute(stmt.order_by(Hospital.id)).scalars()
+        ]
 
 
 HOSPITAL_FIELDS = ("credit_code", "name", "level", "grade", "type", "prefecture_code", "beds", "reports_from")
@@ -129,7 +171,9 @@ def register_hospital(db: Database, actor: Actor, *, province: str | None, form:
         payload = HospitalCreate(province_code=province if actor.is_national else None, **values)
     except ValidationError as exc:
         return invalid(exc)
-    return saved(db, actor, HospitalRead, lambda session: hospitals.create_hospital(session, actor, data=payload))
+    return saved(
+        db, actor, HospitalRead, lambda session: hospitals.create_hospital(session, actor, data=payload)
+    )
 
 
 def newest_hospitals(db: Database, actor: Actor, province: str | None, limit: int) -> tuple[list[dict], int]:
@@ -144,8 +188,9 @@ def newest_hospitals(db: Database, actor: Actor, province: str | None, limit: in
         return [HospitalRead.model_validate(h).model_dump(mode="json") for h in rows], total
 
 
-def change_reports_from(db: Database, actor: Actor, *, hospital_id: object, reports_from: object,
-                        reason: object) -> dict:
+def change_reports_from(
+    db: Database, actor: Actor, *, hospital_id: object, reports_from: object, reason: object
+) -> dict:
     """Move a hospital's 起报季度 (audited with the reason, like any registry change)."""
     if not hospital_id:
         return _choose("hospital_id", "请选择医院 / choose a hospital")
@@ -155,8 +200,12 @@ def change_reports_from(db: Database, actor: Actor, *, hospital_id: object, repo
         payload = HospitalUpdate(reports_from=reports_from.strip(), reason=(reason or "").strip())
     except ValidationError as exc:
         return invalid(exc)
-    return saved(db, actor, HospitalRead,
-                 lambda session: hospitals.update_hospital(session, actor, hospital_id=int(hospital_id), data=payload))
+    return saved(
+        db,
+        actor,
+        HospitalRead,
+        lambda session: hospitals.update_hospital(session, actor, hospital_id=int(hospital_id), data=payload),
+    )
 
 
 def deactivate_hospital(db: Database, actor: Actor, *, hospital_id: object, reason: object) -> dict:
@@ -167,5 +216,11 @@ def deactivate_hospital(db: Database, actor: Actor, *, hospital_id: object, reas
         payload = HospitalDeactivate(reason=(reason or "").strip())
     except ValidationError as exc:
         return invalid(exc)
-    return saved(db, actor, HospitalRead, lambda session: hospitals.deactivate_hospital(
-        session, actor, hospital_id=int(hospital_id), reason=payload.reason))
+    return saved(
+        db,
+        actor,
+        HospitalRead,
+        lambda session: hospitals.deactivate_hospital(
+            session, actor, hospital_id=int(hospital_id), reason=payload.reason
+        ),
+    )

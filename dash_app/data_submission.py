@@ -29,9 +29,15 @@ def form_rows(db: Database, actor: Actor, hospital_id: int, quarter: Quarter) ->
         hospital = load_hospital(session, actor, hospital_id)
         infos = repo.year_indicators(session, quarter.year)
         skipped = repo.not_applicable_reasons(session, hospital.id, infos.values())
-        return [{"indicator": code, "numerator": current.get(code, {}).get("numerator"),
-                 "denominator": current.get(code, {}).get("denominator")}
-                for code in infos if code not in skipped]
+        return [
+            {
+                "indicator": code,
+                "numerator": current.get(code, {}).get("numerator"),
+                "denominator": current.get(code, {}).get("denominator"),
+            }
+            for code in infos
+            if code not in skipped
+        ]
 
 
 def outcome(call) -> dict:  # noqa: ANN001
@@ -47,26 +53,57 @@ def outcome(call) -> dict:  # noqa: ANN001
         return {"detail": str(exc).splitlines()[0], "problems": []}
 
 
-def submit_values(db: Database, actor: Actor, *, hospital_id: int, quarter: Quarter, values: list[dict],
-                  reason: str | None, dry_run: bool) -> dict:
+def submit_values(
+    db: Database,
+    actor: Actor,
+    *,
+    hospital_id: int,
+    quarter: Quarter,
+    values: list[dict],
+    reason: str | None,
+    dry_run: bool,
+) -> dict:
     def call():  # noqa: ANN202
         parsed = [ValueIn(**v) for v in values]
         with db.unit_of_work(actor) as session:
-            return submit(session, actor, hospital_id=hospital_id, quarter=quarter, values=parsed, source="page",
-                          dry_run=dry_run, reason=reason or None)
+            return submit(
+                session,
+                actor,
+                hospital_id=hospital_id,
+                quarter=quarter,
+                values=parsed,
+                source="page",
+                dry_run=dry_run,
+                reason=reason or None,
+            )
 
     if not values:
         return {"detail": "没有填写任何数据 / nothing was entered", "problems": []}
     return outcome(call)
 
 
-def upload(db: Database, actor: Actor, *, hospital_id: int, quarter: Quarter, content: bytes, filename: str,
-           dry_run: bool) -> dict:
+def upload(
+    db: Database,
+    actor: Actor,
+    *,
+    hospital_id: int,
+    quarter: Quarter,
+    content: bytes,
+    filename: str,
+    dry_run: bool,
+) -> dict:
     def call():  # noqa: ANN202
         kind = detect_kind(None, filename, content[:8])
         with db.unit_of_work(actor) as session:
-            return submit_upload(session, actor, hospital_id=hospital_id, quarter=quarter, data=content, kind=kind,
-                                 dry_run=dry_run)
+            return submit_upload(
+                session,
+                actor,
+                hospital_id=hospital_id,
+                quarter=quarter,
+                data=content,
+                kind=kind,
+                dry_run=dry_run,
+            )
 
     return outcome(call)
 
@@ -76,13 +113,18 @@ def queue(db: Database, actor: Actor, quarter: Quarter | None = None) -> list[di
         return [item.model_dump(mode="json") for item in review.review_queue(session, actor, quarter=quarter)]
 
 
-def decide(db: Database, actor: Actor, *, hospital_id: int, quarter: Quarter, approve: bool, comment: str) -> dict:
+def decide(
+    db: Database, actor: Actor, *, hospital_id: int, quarter: Quarter, approve: bool, comment: str
+) -> dict:
     def call():  # noqa: ANN202
         with db.unit_of_work(actor) as session:
             if approve:
-                return review.approve(session, actor, hospital_id=hospital_id, quarter=quarter, comment=comment)
-            return review.return_submission(session, actor, hospital_id=hospital_id, quarter=quarter,
-                                            comment=comment)
+                return review.approve(
+                    session, actor, hospital_id=hospital_id, quarter=quarter, comment=comment
+                )
+            return review.return_submission(
+                session, actor, hospital_id=hospital_id, quarter=quarter, comment=comment
+            )
 
     return outcome(call)
 
@@ -90,21 +132,40 @@ def decide(db: Database, actor: Actor, *, hospital_id: int, quarter: Quarter, ap
 def networks(db: Database, actor: Actor) -> list[dict]:
     with db.unit_of_work(actor) as session:
         rows = list_networks(session, actor)
-        return [{"id": n.id, "name": n.name, "kind": n.kind, "province_code": n.province_code or "全国",
-                 "active": n.active, "members": len(list_memberships(session, actor, network_id=n.id))}
-                for n in rows]
+        return [
+            {
+                "id": n.id,
+                "name": n.name,
+                "kind": n.kind,
+                "province_code": n.province_code or "全国",
+                "active": n.active,
+                "members": len(list_memberships(session, actor, network_id=n.id)),
+            }
+            for n in rows
+        ]
 
 
 def window(db: Database, actor: Actor, quarter: Quarter, province: str | None = None) -> dict:
     with db.unit_of_work(actor) as session:
-        return windows.get_window(session, actor, quarter=quarter, province_code=province).model_dump(mode="json")
+        return windows.get_window(session, actor, quarter=quarter, province_code=province).model_dump(
+            mode="json"
+        )
 
 
-def set_window(db: Database, actor: Actor, *, quarter: Quarter, opens_at: str, due_at: str, locks_at: str,
-               province: str | None = None) -> dict:
+def set_window(
+    db: Database,
+    actor: Actor,
+    *,
+    quarter: Quarter,
+    opens_at: str,
+    due_at: str,
+    locks_at: str,
+    province: str | None = None,
+) -> dict:
     def call():  # noqa: ANN202
-        value = windows.WindowIn(opens_at=_at(opens_at), due_at=_at(due_at), locks_at=_at(locks_at),
-                                 province_code=province)
+        value = windows.WindowIn(
+            opens_at=_at(opens_at), due_at=_at(due_at), locks_at=_at(locks_at), province_code=province
+        )
         with db.unit_of_work(actor) as session:
             return windows.set_window(session, actor, quarter=quarter, window=value)
 

@@ -19,17 +19,28 @@ from services.benchmark.views import SIGNAL_LABELS
 
 FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
 SIGNAL_COLORS = {
-    "worse_998": "#b2182b", "worse_95": "#ef8a62", "none": "#7f7f7f", "better_95": "#67a9cf",
-    "better_998": "#2166ac", "insufficient": "#cccccc", "not_applicable": "#999999",
+    "worse_998": "#b2182b",
+    "worse_95": "#ef8a62",
+    "none": "#7f7f7f",
+    "better_95": "#67a9cf",
+    "better_998": "#2166ac",
+    "insufficient": "#cccccc",
+    "not_applicable": "#999999",
 }
 STATUS_ORDER = ("approved", "submitted", "late", "returned", "missing", "not_applicable")
 STATUS_COLORS = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", "#d9d9d9")
 
 
 def _layout(fig: go.Figure, *, title: str = "", height: int = 420) -> go.Figure:
-    fig.update_layout(title=title, height=height, margin={"l": 60, "r": 20, "t": 50 if title else 20, "b": 50},
-                      font={"family": FONT, "size": 12}, plot_bgcolor="white", hovermode="closest",
-                      legend={"orientation": "h", "y": -0.18})
+    fig.update_layout(
+        title=title,
+        height=height,
+        margin={"l": 60, "r": 20, "t": 50 if title else 20, "b": 50},
+        font={"family": FONT, "size": 12},
+        plot_bgcolor="white",
+        hovermode="closest",
+        legend={"orientation": "h", "y": -0.18},
+    )
     fig.update_xaxes(gridcolor="#eeeeee")
     fig.update_yaxes(gridcolor="#eeeeee")
     return fig
@@ -46,9 +57,11 @@ def _num(value: float | None, digits: int = 2) -> str:
 
 def hover_text(row: dict, unit: str, lang: str) -> str:
     name = row.get("hospital_name") or i18n.t("common.hospital", lang)
-    return (f"<b>{name}</b><br>{i18n.t('common.numerator', lang)}/{i18n.t('common.denominator', lang)}: "
-            f"{row['numerator']}/{row['denominator']}<br>{i18n.t('common.rate', lang)}: {_num(row.get('rate'))} {unit}"
-            f"<br>{i18n.t('common.signal', lang)}: {signal_label(row.get('signal'), lang)}")
+    return (
+        f"<b>{name}</b><br>{i18n.t('common.numerator', lang)}/{i18n.t('common.denominator', lang)}: "
+        f"{row['numerator']}/{row['denominator']}<br>{i18n.t('common.rate', lang)}: {_num(row.get('rate'))} {unit}"
+        f"<br>{i18n.t('common.signal', lang)}: {signal_label(row.get('signal'), lang)}"
+    )
 
 
 def funnel_limits(summary: dict, denominators: np.ndarray) -> dict[str, np.ndarray]:
@@ -79,10 +92,18 @@ def _limit_traces(summary: dict, rows: list[dict], lang: str) -> list[go.Scatter
     traces = []
     for name, dash, label in (("95", "dash", "95%"), ("998", "solid", "99.8%")):
         for side in ("low", "high"):
-            traces.append(go.Scatter(
-                x=grid, y=limits[f"{side}{name}"], mode="lines", hoverinfo="skip", showlegend=side == "low",
-                name=f"{label} {i18n.t('benchmark.limit', lang)}",
-                line={"color": "#444444", "dash": dash, "width": 1}, legendgroup=name))
+            traces.append(
+                go.Scatter(
+                    x=grid,
+                    y=limits[f"{side}{name}"],
+                    mode="lines",
+                    hoverinfo="skip",
+                    showlegend=side == "low",
+                    name=f"{label} {i18n.t('benchmark.limit', lang)}",
+                    line={"color": "#444444", "dash": dash, "width": 1},
+                    legendgroup=name,
+                )
+            )
     return traces
 
 
@@ -95,14 +116,20 @@ SIGNALLED = ("worse_998", "worse_95", "better_95", "better_998")
 def short_hover(rows: list[dict]) -> np.ndarray:
     """Per point only what differs (name, numerator/denominator); labels and signal are per trace.
     An array, not a list: plotly validates a list element by element (0.3 s for 13,000 points)."""
-    return np.array([f"<b>{r.get('hospital_name') or r['hospital_id']}</b><br>{r['numerator']}/{r['denominator']}"
-                     for r in rows])
+    return np.array(
+        [
+            f"<b>{r.get('hospital_name') or r['hospital_id']}</b><br>{r['numerator']}/{r['denominator']}"
+            for r in rows
+        ]
+    )
 
 
 def _hover_template(lang: str, unit: str, value: str) -> str:
-    return (f"%{{text}} ({i18n.t('common.numerator', lang)}/{i18n.t('common.denominator', lang)})<br>"
-            f"{i18n.t('common.rate', lang)}: %{{{value}:.2f}} {unit}<br>"
-            f"{i18n.t('common.signal', lang)}: %{{fullData.name}}<extra></extra>")
+    return (
+        f"%{{text}} ({i18n.t('common.numerator', lang)}/{i18n.t('common.denominator', lang)})<br>"
+        f"{i18n.t('common.rate', lang)}: %{{{value}:.2f}} {unit}<br>"
+        f"{i18n.t('common.signal', lang)}: %{{fullData.name}}<extra></extra>"
+    )
 
 
 def _edges(values: np.ndarray, bins: int, *, log: bool) -> np.ndarray:
@@ -121,16 +148,32 @@ def density_layer(x: np.ndarray, y: np.ndarray, lang: str, unit: str) -> go.Heat
     edges_x, edges_y = _edges(x, DENSITY_BINS[0], log=True), _edges(y, DENSITY_BINS[1], log=False)
     counts, _, _ = np.histogram2d(y, x, bins=(edges_y, edges_x))
     return go.Heatmap(
-        x=edges_x, y=edges_y, z=np.where(counts > 0, counts, np.nan), zmin=0, showscale=False, hoverongaps=False,
+        x=edges_x,
+        y=edges_y,
+        z=np.where(counts > 0, counts, np.nan),
+        zmin=0,
+        showscale=False,
+        hoverongaps=False,
         colorscale=[[0, "#d9d9d9"], [1, "#252525"]],
-        hovertemplate=(f"%{{z}} {i18n.t('benchmark.density_hover', lang)}<br>{i18n.t('common.denominator', lang)} "
-                       f"≈ %{{x:.0f}} · {i18n.t('common.rate', lang)} ≈ %{{y:.1f}} {unit}<extra></extra>"))
+        hovertemplate=(
+            f"%{{z}} {i18n.t('benchmark.density_hover', lang)}<br>{i18n.t('common.denominator', lang)} "
+            f"≈ %{{x:.0f}} · {i18n.t('common.rate', lang)} ≈ %{{y:.1f}} {unit}<extra></extra>"
+        ),
+    )
 
 
 def _density_note(shown: int, dense: int, lang: str) -> dict:
-    return {"text": i18n.t("benchmark.density_note", lang).format(shown=f"{shown:,}", dense=f"{dense:,}"),
-            "xref": "paper", "yref": "paper", "x": 0, "y": 1.0, "xanchor": "left", "yanchor": "bottom",
-            "showarrow": False, "font": {"size": 11, "color": "#555555"}}
+    return {
+        "text": i18n.t("benchmark.density_note", lang).format(shown=f"{shown:,}", dense=f"{dense:,}"),
+        "xref": "paper",
+        "yref": "paper",
+        "x": 0,
+        "y": 1.0,
+        "xanchor": "left",
+        "yanchor": "bottom",
+        "showarrow": False,
+        "font": {"size": 11, "color": "#555555"},
+    }
 
 
 def funnel_figure(rows: list[dict], summary: dict, lang: str = "zh", *, title: str = "") -> go.Figure:
@@ -139,51 +182,87 @@ def funnel_figure(rows: list[dict], summary: dict, lang: str = "zh", *, title: s
     fig = go.Figure(_limit_traces(summary, rows, lang))
     centre = summary.get("target") if summary.get("target") is not None else summary.get("pooled_rate")
     if centre is not None:
-        fig.add_hline(y=centre, line={"color": "#1f77b4", "width": 1},
-                      annotation_text=f"{i18n.t('common.pooled', lang)} {_num(centre)}")
+        fig.add_hline(
+            y=centre,
+            line={"color": "#1f77b4", "width": 1},
+            annotation_text=f"{i18n.t('common.pooled', lang)} {_num(centre)}",
+        )
     unit = summary.get("unit", "")
     drawn = [r for r in rows if r["denominator"] > 0 and r.get("rate") is not None]
     many = len(drawn) > MANY
     if many:  # the unsignalled mass as density; signalled hospitals stay points that name themselves
         dense = [r for r in drawn if r.get("signal") not in SIGNALLED]
         if dense:
-            fig.add_trace(density_layer(np.array([r["denominator"] for r in dense], dtype=float),
-                                        np.array([r["rate"] for r in dense], dtype=float), lang, unit))
+            fig.add_trace(
+                density_layer(
+                    np.array([r["denominator"] for r in dense], dtype=float),
+                    np.array([r["rate"] for r in dense], dtype=float),
+                    lang,
+                    unit,
+                )
+            )
         fig.add_annotation(**_density_note(len(drawn) - len(dense), len(dense), lang))
     for signal in SIGNALLED if many else SIGNAL_COLORS:
         picked = [r for r in drawn if r.get("signal") == signal]
         if not picked:
             continue
-        fig.add_trace(go.Scatter(
-            x=np.array([r["denominator"] for r in picked]), y=np.array([r["rate"] for r in picked]),
-            mode="markers", name=signal_label(signal, lang),
-            marker={"color": SIGNAL_COLORS[signal], "size": 6 if many else 9, "line": {"width": 0.5, "color": "white"}},
-            customdata=np.array([r["hospital_id"] for r in picked]), text=short_hover(picked),
-            hovertemplate=_hover_template(lang, unit, "y")))
+        fig.add_trace(
+            go.Scatter(
+                x=np.array([r["denominator"] for r in picked]),
+                y=np.array([r["rate"] for r in picked]),
+                mode="markers",
+                name=signal_label(signal, lang),
+                marker={
+                    "color": SIGNAL_COLORS[signal],
+                    "size": 6 if many else 9,
+                    "line": {"width": 0.5, "color": "white"},
+                },
+                customdata=np.array([r["hospital_id"] for r in picked]),
+                text=short_hover(picked),
+                hovertemplate=_hover_template(lang, unit, "y"),
+            )
+        )
     fig.update_xaxes(title=i18n.t("common.denominator", lang), type="log")
     fig.update_yaxes(title=f"{i18n.t('common.rate', lang)} ({unit})")
     return _layout(fig, title=title)
 
 
-def province_funnel_figure(rollup_indicator: dict, names: dict[str, str], *, multiplier: int,
-                           lang: str = "zh", title: str = "") -> go.Figure:
+def province_funnel_figure(
+    rollup_indicator: dict, names: dict[str, str], *, multiplier: int, lang: str = "zh", title: str = ""
+) -> go.Figure:
     """Provinces as units on a funnel around the national pooled rate (rollups.rollup output)."""
     funnel = rollup_indicator.get("province_funnel") or {}
     if not funnel.get("applicable"):
         return _layout(go.Figure(), title=title)
     by_code = {p["province_code"]: p for p in rollup_indicator["provinces"]}
-    rows = [{**u, "hospital_id": u["province_code"], "hospital_name": names.get(u["province_code"], u["province_code"]),
-             "numerator": by_code[u["province_code"]]["numerator"],
-             "denominator": by_code[u["province_code"]]["denominator"]} for u in funnel["units"]]
-    summary = {"target": funnel["target"], "multiplier": multiplier, "unit": rollup_indicator.get("unit", ""),
-               "tau2": funnel.get("tau2"), "overdispersion_applied": False}
+    rows = [
+        {
+            **u,
+            "hospital_id": u["province_code"],
+            "hospital_name": names.get(u["province_code"], u["province_code"]),
+            "numerator": by_code[u["province_code"]]["numerator"],
+            "denominator": by_code[u["province_code"]]["denominator"],
+        }
+        for u in funnel["units"]
+    ]
+    summary = {
+        "target": funnel["target"],
+        "multiplier": multiplier,
+        "unit": rollup_indicator.get("unit", ""),
+        "tau2": funnel.get("tau2"),
+        "overdispersion_applied": False,
+    }
     return funnel_figure(rows, summary, lang, title=title)
 
 
 def _errors(shown: list[dict]) -> dict:
-    return {"type": "data", "symmetric": False, "thickness": 1,
-            "array": np.array([max(0.0, (r.get("ci95_high") or r["rate"]) - r["rate"]) for r in shown]),
-            "arrayminus": np.array([max(0.0, r["rate"] - (r.get("ci95_low") or r["rate"])) for r in shown])}
+    return {
+        "type": "data",
+        "symmetric": False,
+        "thickness": 1,
+        "array": np.array([max(0.0, (r.get("ci95_high") or r["rate"]) - r["rate"]) for r in shown]),
+        "arrayminus": np.array([max(0.0, r["rate"] - (r.get("ci95_low") or r["rate"])) for r in shown]),
+    }
 
 
 def dot_plot(rows: list[dict], summary: dict, lang: str = "zh", *, title: str = "") -> go.Figure:
@@ -195,18 +274,28 @@ def dot_plot(rows: list[dict], summary: dict, lang: str = "zh", *, title: str = 
     if len(shown) > LABELLED:
         return _caterpillar(shown, summary, lang, title=title, higher=higher, unit=unit)
     shown.sort(key=lambda r: r["rate"], reverse=not higher)  # plotly draws the first category at the bottom
-    fig = go.Figure(go.Scatter(
-        x=[r["rate"] for r in shown], y=[r.get("hospital_name") or str(r["hospital_id"]) for r in shown],
-        mode="markers", marker={"color": [SIGNAL_COLORS.get(r.get("signal"), "#7f7f7f") for r in shown], "size": 8},
-        error_x=_errors(shown), customdata=[r["hospital_id"] for r in shown],
-        text=[hover_text(r, unit, lang) for r in shown], hovertemplate="%{text}<extra></extra>", showlegend=False))
+    fig = go.Figure(
+        go.Scatter(
+            x=[r["rate"] for r in shown],
+            y=[r.get("hospital_name") or str(r["hospital_id"]) for r in shown],
+            mode="markers",
+            marker={"color": [SIGNAL_COLORS.get(r.get("signal"), "#7f7f7f") for r in shown], "size": 8},
+            error_x=_errors(shown),
+            customdata=[r["hospital_id"] for r in shown],
+            text=[hover_text(r, unit, lang) for r in shown],
+            hovertemplate="%{text}<extra></extra>",
+            showlegend=False,
+        )
+    )
     if summary.get("pooled_rate") is not None:
         fig.add_vline(x=summary["pooled_rate"], line={"color": "#1f77b4", "dash": "dot"})
     fig.update_xaxes(title=f"{i18n.t('common.rate', lang)} ({unit})")
     return _layout(fig, title=title, height=max(300, 60 + 18 * len(shown)))
 
 
-def _caterpillar(shown: list[dict], summary: dict, lang: str, *, title: str, higher: bool, unit: str) -> go.Figure:
+def _caterpillar(
+    shown: list[dict], summary: dict, lang: str, *, title: str, higher: bool, unit: str
+) -> go.Figure:
     """Rank on x (best at the left), rate with its 95% interval on y. Beyond MANY hospitals the
     unsignalled ones are a line of rates inside a band of intervals (every hospital still hovers and
     clicks through on the line) and only signalled hospitals are points with error bars."""
@@ -216,28 +305,56 @@ def _caterpillar(shown: list[dict], summary: dict, lang: str, *, title: str, hig
     if many:
         ranks = np.arange(1, len(shown) + 1)
         rates = np.array([r["rate"] for r in shown], dtype=float)
-        high = np.array([r["rate"] if r.get("ci95_high") is None else r["ci95_high"] for r in shown], dtype=float)
-        low = np.array([r["rate"] if r.get("ci95_low") is None else r["ci95_low"] for r in shown], dtype=float)
-        fig.add_trace(go.Scatter(x=ranks, y=high, mode="lines", line={"width": 0}, hoverinfo="skip",
-                                 showlegend=False))
-        fig.add_trace(go.Scatter(x=ranks, y=low, mode="lines", line={"width": 0}, fill="tonexty",
-                                 fillcolor="rgba(127,127,127,0.25)", hoverinfo="skip",
-                                 name=i18n.t("benchmark.band", lang)))
-        fig.add_trace(go.Scatter(
-            x=ranks, y=rates, mode="lines", line={"color": "#7f7f7f", "width": 1.5},
-            name=i18n.t("benchmark.all_ranked", lang), customdata=np.array([r["hospital_id"] for r in shown]),
-            hovertemplate=f"{i18n.t('benchmark.rank_short', lang)} %{{x}} · {i18n.t('common.rate', lang)} "
-                          f"%{{y:.2f}} {unit}<extra></extra>"))
+        high = np.array(
+            [r["rate"] if r.get("ci95_high") is None else r["ci95_high"] for r in shown], dtype=float
+        )
+        low = np.array(
+            [r["rate"] if r.get("ci95_low") is None else r["ci95_low"] for r in shown], dtype=float
+        )
+        fig.add_trace(
+            go.Scatter(x=ranks, y=high, mode="lines", line={"width": 0}, hoverinfo="skip", showlegend=False)
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=ranks,
+                y=low,
+                mode="lines",
+                line={"width": 0},
+                fill="tonexty",
+                fillcolor="rgba(127,127,127,0.25)",
+                hoverinfo="skip",
+                name=i18n.t("benchmark.band", lang),
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=ranks,
+                y=rates,
+                mode="lines",
+                line={"color": "#7f7f7f", "width": 1.5},
+                name=i18n.t("benchmark.all_ranked", lang),
+                customdata=np.array([r["hospital_id"] for r in shown]),
+                hovertemplate=f"{i18n.t('benchmark.rank_short', lang)} %{{x}} · {i18n.t('common.rate', lang)} "
+                f"%{{y:.2f}} {unit}<extra></extra>",
+            )
+        )
     for signal in SIGNALLED if many else SIGNAL_COLORS:
         picked = [r for r in shown if r.get("signal") == signal]
         if not picked:
             continue
-        fig.add_trace(go.Scatter(
-            x=np.array([rank[id(r)] for r in picked]), y=np.array([r["rate"] for r in picked]), mode="markers",
-            name=signal_label(signal, lang), marker={"color": SIGNAL_COLORS[signal], "size": 5},
-            error_y={**_errors(picked), "color": SIGNAL_COLORS[signal]},
-            customdata=np.array([r["hospital_id"] for r in picked]), text=short_hover(picked),
-            hovertemplate=_hover_template(lang, unit, "y")))
+        fig.add_trace(
+            go.Scatter(
+                x=np.array([rank[id(r)] for r in picked]),
+                y=np.array([r["rate"] for r in picked]),
+                mode="markers",
+                name=signal_label(signal, lang),
+                marker={"color": SIGNAL_COLORS[signal], "size": 5},
+                error_y={**_errors(picked), "color": SIGNAL_COLORS[signal]},
+                customdata=np.array([r["hospital_id"] for r in picked]),
+                text=short_hover(picked),
+                hovertemplate=_hover_template(lang, unit, "y"),
+            )
+        )
     if summary.get("pooled_rate") is not None:
         fig.add_hline(y=summary["pooled_rate"], line={"color": "#1f77b4", "dash": "dot"})
     fig.update_xaxes(title=f"{i18n.t('benchmark.rank', lang)} (1–{len(shown)})")
@@ -274,13 +391,17 @@ ATTENTION = ("missing", "returned", "late", "submitted")  # heat-map rows: most 
 
 def attention_order(hospitals: list[dict], codes: list[str]) -> list[dict]:
     """Hospitals with the most missing cells first, then returned, late, submitted; name breaks ties."""
+
     def key(h: dict) -> tuple:
         statuses = row_statuses(h, codes)
         return (*(-statuses.count(s) for s in ATTENTION), h.get("hospital_name") or "")
+
     return sorted(hospitals, key=key)
 
 
-def completeness_heatmap(report: dict, lang: str = "zh", *, title: str = "", limit: int | None = None) -> go.Figure:
+def completeness_heatmap(
+    report: dict, lang: str = "zh", *, title: str = "", limit: int | None = None
+) -> go.Figure:
     """Hospitals × indicators, coloured by status (discrete scale, legend in the colour bar). With
     ``limit`` only that many rows are drawn, the hospitals needing most action first: a province's
     hundreds of hospitals are summarised by ``completeness_bars``."""
@@ -295,11 +416,24 @@ def completeness_heatmap(report: dict, lang: str = "zh", *, title: str = "", lim
         text.append([_cell_text(h, c, s, lang) for c, s in zip(codes, statuses, strict=True)])
     k = len(STATUS_ORDER)
     scale = [[edge / k, color] for i, color in enumerate(STATUS_COLORS) for edge in (i, i + 1)]
-    fig = go.Figure(go.Heatmap(
-        z=z, x=codes, y=[h["hospital_name"] for h in hospitals], text=text, zmin=-0.5,
-        hovertemplate="%{y}<br>%{x}: %{text}<extra></extra>",
-        zmax=k - 0.5, colorscale=scale, xgap=1, ygap=1,
-        colorbar={"tickvals": list(range(k)), "ticktext": [i18n.t(f"status.{s}", lang) for s in STATUS_ORDER]}))
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=codes,
+            y=[h["hospital_name"] for h in hospitals],
+            text=text,
+            zmin=-0.5,
+            hovertemplate="%{y}<br>%{x}: %{text}<extra></extra>",
+            zmax=k - 0.5,
+            colorscale=scale,
+            xgap=1,
+            ygap=1,
+            colorbar={
+                "tickvals": list(range(k)),
+                "ticktext": [i18n.t(f"status.{s}", lang) for s in STATUS_ORDER],
+            },
+        )
+    )
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(tickangle=-60)
     return _layout(fig, title=title, height=max(320, 120 + 16 * len(hospitals)))
@@ -309,18 +443,31 @@ def completeness_bars(report: dict, lang: str = "zh", *, title: str = "") -> go.
     """Every hospital counted, per indicator: approved / received, not yet approved / missing."""
     indicators = report.get("indicators", [])
     codes = [i["indicator"] for i in indicators]
-    parts = (("status.approved", [i["approved"] for i in indicators], STATUS_COLORS[0]),
-             ("province.pending", [i["received"] - i["approved"] for i in indicators], STATUS_COLORS[1]),
-             ("status.missing", [i["expected"] - i["received"] for i in indicators], STATUS_COLORS[4]))
-    fig = go.Figure([go.Bar(x=codes, y=counts, name=i18n.t(label, lang), marker={"color": color},
-                            hovertemplate="%{x}: %{y}<extra>%{fullData.name}</extra>")
-                     for label, counts, color in parts])
+    parts = (
+        ("status.approved", [i["approved"] for i in indicators], STATUS_COLORS[0]),
+        ("province.pending", [i["received"] - i["approved"] for i in indicators], STATUS_COLORS[1]),
+        ("status.missing", [i["expected"] - i["received"] for i in indicators], STATUS_COLORS[4]),
+    )
+    fig = go.Figure(
+        [
+            go.Bar(
+                x=codes,
+                y=counts,
+                name=i18n.t(label, lang),
+                marker={"color": color},
+                hovertemplate="%{x}: %{y}<extra>%{fullData.name}</extra>",
+            )
+            for label, counts, color in parts
+        ]
+    )
     fig.update_xaxes(tickangle=-60)
     fig.update_yaxes(title=i18n.t("common.hospital", lang))
     _layout(fig, title=title, height=320)
     # legend above the bars: below, it would sit on the rotated indicator codes
-    fig.update_layout(barmode="stack", legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02,
-                                               "yanchor": "bottom"})
+    fig.update_layout(
+        barmode="stack",
+        legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"},
+    )
     return fig
 
 
@@ -340,25 +487,69 @@ HOVER = "%{x} %{text}: %{y:.2f}<extra>%{fullData.name}</extra>"
 def _segment_traces(seg: list[dict], lang: str, first: bool) -> list[go.Scatter]:
     q, traces = [p["quarter"] for p in seg], []
     if any(p.get("p25") is not None for p in seg):
-        traces.append(go.Scatter(x=q, y=[p.get("p75") for p in seg], mode="lines", line={"width": 0},
-                                 showlegend=False, hoverinfo="skip"))
-        traces.append(go.Scatter(x=q, y=[p.get("p25") for p in seg], mode="lines", line={"width": 0}, fill="tonexty",
-                                 fillcolor="rgba(31,119,180,0.15)", name=i18n.t("common.band", lang),
-                                 legendgroup="band", showlegend=first))
+        traces.append(
+            go.Scatter(
+                x=q,
+                y=[p.get("p75") for p in seg],
+                mode="lines",
+                line={"width": 0},
+                showlegend=False,
+                hoverinfo="skip",
+            )
+        )
+        traces.append(
+            go.Scatter(
+                x=q,
+                y=[p.get("p25") for p in seg],
+                mode="lines",
+                line={"width": 0},
+                fill="tonexty",
+                fillcolor="rgba(31,119,180,0.15)",
+                name=i18n.t("common.band", lang),
+                legendgroup="band",
+                showlegend=first,
+            )
+        )
     codes = [p.get("indicator_code") or "" for p in seg]
-    traces.append(go.Scatter(x=q, y=[p.get("pooled") for p in seg], mode="lines", text=codes, hovertemplate=HOVER,
-                             line={"color": "#1f77b4", "dash": "dot"}, name=i18n.t("common.pooled", lang),
-                             legendgroup="pooled", showlegend=first))
+    traces.append(
+        go.Scatter(
+            x=q,
+            y=[p.get("pooled") for p in seg],
+            mode="lines",
+            text=codes,
+            hovertemplate=HOVER,
+            line={"color": "#1f77b4", "dash": "dot"},
+            name=i18n.t("common.pooled", lang),
+            legendgroup="pooled",
+            showlegend=first,
+        )
+    )
     if any("rate" in p for p in seg):
-        traces.append(go.Scatter(x=q, y=[p.get("rate") for p in seg], mode="lines+markers", text=codes,
-                                 hovertemplate=HOVER,
-                                 line={"color": "#d62728"}, name=i18n.t("common.hospital", lang),
-                                 legendgroup="rate", showlegend=first))
+        traces.append(
+            go.Scatter(
+                x=q,
+                y=[p.get("rate") for p in seg],
+                mode="lines+markers",
+                text=codes,
+                hovertemplate=HOVER,
+                line={"color": "#d62728"},
+                name=i18n.t("common.hospital", lang),
+                legendgroup="rate",
+                showlegend=first,
+            )
+        )
     return traces
 
 
-def trend_figure(points: list[dict], lang: str = "zh", *, unit: str = "", title: str = "",
-                 height: int = 260, note: str = "") -> go.Figure:
+def trend_figure(
+    points: list[dict],
+    lang: str = "zh",
+    *,
+    unit: str = "",
+    title: str = "",
+    height: int = 260,
+    note: str = "",
+) -> go.Figure:
     """The hospital's rate by quarter over the scope's pooled rate and P25–P75 band. Points may span
     catalog years (``indicator_code`` in the hover); a new ``segment`` breaks every line and is
     marked "口径变化 / definition changed" (``note``, e.g. the lineage's reason, in its hover)."""
@@ -369,9 +560,18 @@ def trend_figure(points: list[dict], lang: str = "zh", *, unit: str = "", title:
     for seg in parts[:-1]:
         seen += len(seg)
         fig.add_vline(x=seen - 0.5, line={"color": "#888888", "dash": "dash", "width": 1})
-        fig.add_annotation(x=seen - 0.5, y=1.02, yref="paper", showarrow=False, xanchor="center", yanchor="bottom",
-                           text=i18n.t("hospital.definition_changed", lang), font={"color": "#b35806", "size": 11},
-                           hovertext=note or None, name="definition-changed")
+        fig.add_annotation(
+            x=seen - 0.5,
+            y=1.02,
+            yref="paper",
+            showarrow=False,
+            xanchor="center",
+            yanchor="bottom",
+            text=i18n.t("hospital.definition_changed", lang),
+            font={"color": "#b35806", "size": 11},
+            hovertext=note or None,
+            name="definition-changed",
+        )
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=quarters)
     fig.update_yaxes(title=unit)
     return _layout(fig, title=title, height=height)
@@ -394,9 +594,15 @@ def _sankey_nodes(diffs: list[dict]) -> tuple[dict[tuple, int], list[str]]:
     return index, labels
 
 
-KIND_COLORS = {"continued": "rgba(150,150,150,0.4)", "renumbered": "rgba(31,119,180,0.5)",
-               "redefined": "rgba(255,127,14,0.5)", "split": "rgba(148,103,189,0.5)",
-               "merged": "rgba(148,103,189,0.5)", "new": "rgba(44,160,44,0.5)", "retired": "rgba(214,39,40,0.5)"}
+KIND_COLORS = {
+    "continued": "rgba(150,150,150,0.4)",
+    "renumbered": "rgba(31,119,180,0.5)",
+    "redefined": "rgba(255,127,14,0.5)",
+    "split": "rgba(148,103,189,0.5)",
+    "merged": "rgba(148,103,189,0.5)",
+    "new": "rgba(44,160,44,0.5)",
+    "retired": "rgba(214,39,40,0.5)",
+}
 
 
 def link_kind(change: dict) -> str:
@@ -419,10 +625,22 @@ def sankey_figure(diffs: list[dict], lang: str = "zh", *, title: str = "") -> go
             dst.append(index[(d["to_year"], c["to_code"] or "retired")])
             colors.append(KIND_COLORS[link_kind(c)])
             title_text = i18n.pick(c.get("to_title") or c.get("from_title"), None, lang)
-            hover.append(f"{title_text}<br>{', '.join(c.get('kinds') or [])}<br>"
-                         f"{i18n.pick(c.get('reason'), c.get('reason_en'), lang)[:160]}")
-    fig = go.Figure(go.Sankey(
-        arrangement="snap", node={"label": labels, "pad": 8, "thickness": 12},
-        link={"source": src, "target": dst, "value": [1] * len(src), "color": colors, "customdata": hover,
-              "hovertemplate": "%{customdata}<extra></extra>"}))
+            hover.append(
+                f"{title_text}<br>{', '.join(c.get('kinds') or [])}<br>"
+                f"{i18n.pick(c.get('reason'), c.get('reason_en'), lang)[:160]}"
+            )
+    fig = go.Figure(
+        go.Sankey(
+            arrangement="snap",
+            node={"label": labels, "pad": 8, "thickness": 12},
+            link={
+                "source": src,
+                "target": dst,
+                "value": [1] * len(src),
+                "color": colors,
+                "customdata": hover,
+                "hovertemplate": "%{customdata}<extra></extra>",
+            },
+        )
+    )
     return _layout(fig, title=title, height=max(420, 22 * max(1, len(labels) // 2)))

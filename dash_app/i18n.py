@@ -38,8 +38,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "common.status": ("状态", "Status"),
     "common.reason": ("原因", "Reason"),
     "common.export": ("导出表格 (CSV)", "Export table (CSV)"),
-    "common.shown_of": ("仅显示前 {shown} 行，共 {total} 行；完整表格请导出 (CSV)",
-                        "Showing the first {shown} of {total} rows; export the table (CSV) for all of them"),
+    "common.shown_of": (
+        "仅显示前 {shown} 行，共 {total} 行；完整表格请导出 (CSV)",
+        "Showing the first {shown} of {total} rows; export the table (CSV) for all of them",
+    ),
     "common.no_data": ("暂无数据", "No data"),
     "common.pooled": ("合并率", "Pooled rate"),
     "common.target": ("目标值", "Target"),
@@ -51,7 +53,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "common.saved": ("已保存", "Saved"),
     "common.direction.higher": ("越高越好", "higher is better"),
     "common.direction.lower": ("越低越好", "lower is better"),
-    "error.not_found": ("页面不存在或不在您的权限范围内", "This page does not exist or is outside your scope"),
+    "error.not_found": (
+        "页面不存在或不在您的权限范围内",
+        "This page does not exist or is outside your scope",
+    ),
     "error.forbidden": ("您的角色无权查看此页面", "Your role may not view this page"),
     "status.approved": ("已通过", "approved"),
     "status.submitted": ("已提交", "submitted"),
@@ -66,8 +71,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "province.goals": ("各目标合并率与趋势", "Pooled rate and trend by goal"),
     "province.by_indicator": ("各指标上报情况（全部医院）", "Reporting by indicator (all hospitals)"),
     "province.pending": ("已报未通过", "received, not approved"),
-    "province.attention_first": ("热图按待处理事项排序（缺报、退回、逾期在前）",
-                                 "Heat map rows: hospitals needing most action first (missing, returned, late)"),
+    "province.attention_first": (
+        "热图按待处理事项排序（缺报、退回、逾期在前）",
+        "Heat map rows: hospitals needing most action first (missing, returned, late)",
+    ),
     "province.kpi.expected": ("应报医院", "Hospitals expected"),
     "province.kpi.received": ("已报医院", "Hospitals reporting"),
     "province.kpi.approved": ("已通过", "Approved"),
@@ -82,20 +89,30 @@ TEXT: dict[str, tuple[str, str]] = {
     "benchmark.limit": ("控制限", "limit"),
     "benchmark.phi": ("过度离散系数 φ", "Over-dispersion φ"),
     "benchmark.recommended": ("建议校正", "adjustment recommended"),
-    "benchmark.click_hint": ("点击漏斗图中的点打开该医院页面", "Click a point in the funnel to open that hospital"),
+    "benchmark.click_hint": (
+        "点击漏斗图中的点打开该医院页面",
+        "Click a point in the funnel to open that hospital",
+    ),
     "benchmark.own_only": ("仅显示本院数据与全省分布", "Your hospital's row and the distribution only"),
     "benchmark.no_funnel": ("非比例指标，不作漏斗图", "Not a proportion: no funnel"),
-    "benchmark.density_note": ("有信号的 {shown} 家医院逐点显示；其余 {dense} 家按密度显示（颜色越深医院越多），逐家数据见下表及导出",
-                               "The {shown} signalled hospitals are drawn one by one; the other {dense} as density "
-                               "(darker: more hospitals); every hospital is in the table and its export"),
+    "benchmark.density_note": (
+        "有信号的 {shown} 家医院逐点显示；其余 {dense} 家按密度显示（颜色越深医院越多），逐家数据见下表及导出",
+        "The {shown} signalled hospitals are drawn one by one; the other {dense} as density "
+        "(darker: more hospitals); every hospital is in the table and its export",
+    ),
     "benchmark.density_hover": ("家医院", "hospitals"),
     "benchmark.all_ranked": ("全部医院（按率排序）", "All hospitals (by rate)"),
     "benchmark.band": ("95% 置信区间", "95% interval"),
-    "benchmark.table_order": ("排序：差于控制限者在前，组内按率由差到好；分母不足或不适用者列后",
-                              "Order: worse than the limits first, worst rate first within each group; too few "
-                              "cases or not applicable last"),
+    "benchmark.table_order": (
+        "排序：差于控制限者在前，组内按率由差到好；分母不足或不适用者列后",
+        "Order: worse than the limits first, worst rate first within each group; too few "
+        "cases or not applicable last",
+    ),
     "hospital.title": ("医院详情", "Hospital"),
-    "hospital.trends": ("各指标季度趋势（对照合并率与百分位区间）", "Indicators by quarter (pooled rate, percentile band)"),
+    "hospital.trends": (
+        "各指标季度趋势（对照合并率与百分位区间）",
+        "Indicators by quarter (pooled rate, percentile band)",
+    ),
     "hospital.yoy": ("同比变化", "Year over year"),
     "hospital.flags": ("当前标记", "Current flags"),
     "hospital.submissions": ("上报状态与历史", "Submission status and history"),
@@ -145,9 +162,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "admin.prefecture": ("地市", "Prefecture"),
     "admin.beds": ("床位", "Beds"),
     "admin.reports_from": ("起报季度", "Reports from"),
-    "admin.reports_from_hint": ("起报季度：从该季度起须上报（默认本季度）；之前的季度仍可补报，但不计为缺报",
-                                "Reports from: the first quarter the hospital must report (default: this "
-                                "quarter); earlier quarters may still be submitted but are not counted missing"),
+    "admin.reports_from_hint": (
+        "起报季度：从该季度起须上报（默认本季度）；之前的季度仍可补报，但不计为缺报",
+        "Reports from: the first quarter the hospital must report (default: this "
+        "quarter); earlier quarters may still be submitted but are not counted missing",
+    ),
     "admin.register_hospital": ("登记医院", "Register hospital"),
     "admin.change_reports_from": ("修改起报季度", "Change reports-from"),
     "admin.deactivate": ("停用医院", "Deactivate"),

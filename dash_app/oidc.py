@@ -39,11 +39,17 @@ class Tokens:
 
 
 class OidcClient:
-    def __init__(self, *, server_url: str, realm: str, client_id: str, client_secret: str | None,
-                 timeout: int = 10) -> None:
+    def __init__(
+        self, *, server_url: str, realm: str, client_id: str, client_secret: str | None, timeout: int = 10
+    ) -> None:
         self.client_id = client_id
-        self._oidc = KeycloakOpenID(server_url=server_url, realm_name=realm, client_id=client_id,
-                                    client_secret_key=client_secret, timeout=timeout)
+        self._oidc = KeycloakOpenID(
+            server_url=server_url,
+            realm_name=realm,
+            client_id=client_id,
+            client_secret_key=client_secret,
+            timeout=timeout,
+        )
         self._endpoints: dict | None = None
 
     def _well_known(self) -> dict:
@@ -56,14 +62,22 @@ class OidcClient:
 
     def authorization_url(self, *, redirect_uri: str, state: str, verifier: str) -> str:
         query = {
-            "client_id": self.client_id, "response_type": "code", "redirect_uri": redirect_uri, "scope": SCOPE,
-            "state": state, "code_challenge": s256(verifier), "code_challenge_method": "S256",
+            "client_id": self.client_id,
+            "response_type": "code",
+            "redirect_uri": redirect_uri,
+            "scope": SCOPE,
+            "state": state,
+            "code_challenge": s256(verifier),
+            "code_challenge_method": "S256",
         }
         return f"{self._well_known()['authorization_endpoint']}?{urlencode(query)}"
 
     def exchange(self, *, code: str, redirect_uri: str, verifier: str) -> Tokens:
-        return self._tokens(lambda: self._oidc.token(
-            grant_type="authorization_code", code=code, redirect_uri=redirect_uri, code_verifier=verifier))
+        return self._tokens(
+            lambda: self._oidc.token(
+                grant_type="authorization_code", code=code, redirect_uri=redirect_uri, code_verifier=verifier
+            )
+        )
 
     def refresh(self, refresh_token: str) -> Tokens:
         return self._tokens(lambda: self._oidc.refresh_token(refresh_token))

@@ -37,22 +37,39 @@ def _at(epoch: float) -> datetime:
 
 
 def actor_json(actor: Actor) -> dict:
-    return {"subject": actor.subject, "roles": sorted(actor.roles), "province": actor.province,
-            "hospital_id": actor.hospital_id, "qc_center_id": actor.qc_center_id, "specialty": actor.specialty,
-            "client_id": actor.client_id, "name": actor.name, "extra": actor.extra}
+    return {
+        "subject": actor.subject,
+        "roles": sorted(actor.roles),
+        "province": actor.province,
+        "hospital_id": actor.hospital_id,
+        "qc_center_id": actor.qc_center_id,
+        "specialty": actor.specialty,
+        "client_id": actor.client_id,
+        "name": actor.name,
+        "extra": actor.extra,
+    }
 
 
 def actor_from_json(data: dict) -> Actor:
-    return Actor(subject=data["subject"], roles=frozenset(Role(r) for r in data["roles"]),
-                 province=data.get("province"), hospital_id=data.get("hospital_id"),
-                 qc_center_id=data.get("qc_center_id"), specialty=data.get("specialty"),
-                 client_id=data.get("client_id"), name=data.get("name") or "", extra=data.get("extra") or {})
+    return Actor(
+        subject=data["subject"],
+        roles=frozenset(Role(r) for r in data["roles"]),
+        province=data.get("province"),
+        hospital_id=data.get("hospital_id"),
+        qc_center_id=data.get("qc_center_id"),
+        specialty=data.get("specialty"),
+        client_id=data.get("client_id"),
+        name=data.get("name") or "",
+        extra=data.get("extra") or {},
+    )
 
 
 class DbSessionStore:
     """Sessions and pending logins in ``web_sessions``, with idle and absolute expiry."""
 
-    def __init__(self, database: Database, *, idle: float = IDLE_SECONDS, max_age: float = MAX_AGE_SECONDS) -> None:
+    def __init__(
+        self, database: Database, *, idle: float = IDLE_SECONDS, max_age: float = MAX_AGE_SECONDS
+    ) -> None:
         self.database, self.idle, self.max_age = database, idle, max_age
         self._pruned_at = 0.0
 
@@ -62,18 +79,31 @@ class DbSessionStore:
         return _at(min(session.last_seen + self.idle, session.created_at + self.max_age))
 
     def _values(self, session: DashSession) -> dict:
-        return {"actor": actor_json(session.actor), "refresh_token": session.refresh_token,
-                "access_expires_at": _at(session.access_expires_at), "lang": session.lang,
-                "created_at": _at(session.created_at), "last_seen_at": _at(session.last_seen),
-                "expires_at": self._expires(session)}
+        return {
+            "actor": actor_json(session.actor),
+            "refresh_token": session.refresh_token,
+            "access_expires_at": _at(session.access_expires_at),
+            "lang": session.lang,
+            "created_at": _at(session.created_at),
+            "last_seen_at": _at(session.last_seen),
+            "expires_at": self._expires(session),
+        }
 
     @staticmethod
     def _session(sid: str, row: WebSession) -> DashSession:
-        return DashSession(sid, actor_from_json(row.actor), row.refresh_token, row.access_expires_at.timestamp(),
-                           created_at=row.created_at.timestamp(), last_seen=row.last_seen_at.timestamp(),
-                           lang=row.lang)
+        return DashSession(
+            sid,
+            actor_from_json(row.actor),
+            row.refresh_token,
+            row.access_expires_at.timestamp(),
+            created_at=row.created_at.timestamp(),
+            last_seen=row.last_seen_at.timestamp(),
+            lang=row.lang,
+        )
 
-    def create(self, actor: Actor, *, refresh_token: str | None, access_expires_at: float, lang: str) -> DashSession:
+    def create(
+        self, actor: Actor, *, refresh_token: str | None, access_expires_at: float, lang: str
+    ) -> DashSession:
         self._maybe_prune()
         session = DashSession(secrets.token_urlsafe(32), actor, refresh_token, access_expires_at, lang=lang)
         with self.database.unit_of_work(None) as db:
@@ -102,23 +132,32 @@ class DbSessionStore:
         if not sid:
             return None
         with self.database.unit_of_work(None) as db:
-            row = db.execute(delete(WebSession).where(WebSession.key_hash == key_hash(sid), WebSession.kind == "session")
-                             .returning(WebSession)).scalar_one_or_none()
+            row = db.execute(
+                delete(WebSession)
+                .where(WebSession.key_hash == key_hash(sid), WebSession.kind == "session")
+                .returning(WebSession)
+            ).scalar_one_or_none()
             return None if row is None else self._session(sid, row)
 
     def save(self, session: DashSession) -> None:
         """Persist what the caller changed (tokens after a refresh, the language, times)."""
         with self.database.unit_of_work(None) as db:
-            db.execute(update(WebSession).where(WebSession.key_hash == key_hash(session.sid))
-                       .values(**self._values(session)))
+            db.execute(
+                update(WebSession)
+                .where(WebSession.key_hash == key_hash(session.sid))
+                .values(**self._values(session))
+            )
 
     @contextmanager
     def locked(self, session: DashSession) -> Iterator[DashSession | None]:
         """The stored session, row-locked across workers while the caller refreshes its tokens;
         changes made to the yielded session are saved when the block ends without an error."""
         with self.database.unit_of_work(None) as db:
-            row = db.execute(select(WebSession).where(WebSession.key_hash == key_hash(session.sid),
-                                                      WebSession.kind == "session").with_for_update()).scalar()
+            row = db.execute(
+                select(WebSession)
+                .where(WebSession.key_hash == key_hash(session.sid), WebSession.kind == "session")
+                .with_for_update()
+            ).scalar()
             current = None if row is None else self._session(session.sid, row)
             yield current
             if current is not None:
@@ -133,11 +172,22 @@ class DbSessionStore:
 
     def add_pending(self, pending: PendingLogin) -> None:
         self._maybe_prune()
-        login = {"verifier": pending.verifier, "browser": key_hash(pending.browser), "next": pending.next_path}
+        login = {
+            "verifier": pending.verifier,
+            "browser": key_hash(pending.browser),
+            "next": pending.next_path,
+        }
         with self.database.unit_of_work(None) as db:
-            db.add(WebSession(key_hash=key_hash(pending.state), kind="pending", login=login,
-                              created_at=_at(pending.created_at), last_seen_at=_at(pending.created_at),
-                              expires_at=_at(pending.created_at + PENDING_SECONDS)))
+            db.add(
+                WebSession(
+                    key_hash=key_hash(pending.state),
+                    kind="pending",
+                    login=login,
+                    created_at=_at(pending.created_at),
+                    last_seen_at=_at(pending.created_at),
+                    expires_at=_at(pending.created_at + PENDING_SECONDS),
+                )
+            )
 
     def take_pending(self, state: str, browser: str) -> PendingLogin | None:
         """Single use (deleted as it is read); only for the browser that started the login, and only
@@ -145,14 +195,18 @@ class DbSessionStore:
         if not state:
             return None
         with self.database.unit_of_work(None) as db:
-            row = db.execute(delete(WebSession).where(WebSession.key_hash == key_hash(state),
-                                                      WebSession.kind == "pending")
-                             .returning(WebSession)).scalar_one_or_none()
+            row = db.execute(
+                delete(WebSession)
+                .where(WebSession.key_hash == key_hash(state), WebSession.kind == "pending")
+                .returning(WebSession)
+            ).scalar_one_or_none()
         if row is None or not secrets.compare_digest(row.login["browser"], key_hash(browser or "")):
             return None
         if row.expires_at.timestamp() <= time.time():
             return None
-        return PendingLogin(state, row.login["verifier"], browser, row.login["next"], row.created_at.timestamp())
+        return PendingLogin(
+            state, row.login["verifier"], browser, row.login["next"], row.created_at.timestamp()
+        )
 
     # -- housekeeping -----------------------------------------------------------------------------
 

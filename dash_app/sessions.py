@@ -56,7 +56,9 @@ class SessionStore:
         self._pending: dict[str, PendingLogin] = {}
         self._lock = threading.Lock()
 
-    def create(self, actor: Actor, *, refresh_token: str | None, access_expires_at: float, lang: str) -> DashSession:
+    def create(
+        self, actor: Actor, *, refresh_token: str | None, access_expires_at: float, lang: str
+    ) -> DashSession:
         session = DashSession(secrets.token_urlsafe(32), actor, refresh_token, access_expires_at, lang=lang)
         with self._lock:
             self._prune()
@@ -110,8 +112,11 @@ class SessionStore:
 
     def _prune(self) -> None:
         now = time.time()
-        for sid in [s for s, v in self._sessions.items()
-                    if now - v.last_seen > self.idle or now - v.created_at > self.max_age]:
+        for sid in [
+            s
+            for s, v in self._sessions.items()
+            if now - v.last_seen > self.idle or now - v.created_at > self.max_age
+        ]:
             del self._sessions[sid]
         for state in [k for k, v in self._pending.items() if now - v.created_at > PENDING_SECONDS]:
             del self._pending[state]

@@ -15,34 +15,62 @@ from dash_app import i18n, pages
 from dash_app.app import PREFIX
 from dash_app.auth import current_actor, current_lang
 
-HEADER_STYLE = {"display": "flex", "alignItems": "center", "gap": "14px", "padding": "8px 16px",
-                "background": "#0b4f8a", "color": "white", "flexWrap": "wrap"}
+HEADER_STYLE = {
+    "display": "flex",
+    "alignItems": "center",
+    "gap": "14px",
+    "padding": "8px 16px",
+    "background": "#0b4f8a",
+    "color": "white",
+    "flexWrap": "wrap",
+}
 LINK_STYLE = {"color": "white", "textDecoration": "none", "fontSize": "14px"}
 
 
 def _nav(actor, lang: str) -> list:  # noqa: ANN001
-    return [dcc.Link(i18n.t(key, lang), href=f"{PREFIX}{path}", style=LINK_STYLE, id=f"nav-{key.split('.')[-1]}")
-            for key, path in pages.nav_items(actor)]
+    return [
+        dcc.Link(i18n.t(key, lang), href=f"{PREFIX}{path}", style=LINK_STYLE, id=f"nav-{key.split('.')[-1]}")
+        for key, path in pages.nav_items(actor)
+    ]
 
 
 def layout() -> html.Div:
     if g.get("qcp_session") is None:  # Dash validates the layout once on its first request, even /login
         return html.Div([dcc.Location(id="url", refresh=False), html.Main(id="page")])
     actor, lang = current_actor(), current_lang()
-    return html.Div([
-        dcc.Location(id="url", refresh=False),
-        html.Header([
-            html.Strong(i18n.t("app.title", lang), style={"fontSize": "16px"}),
-            *_nav(actor, lang),
-            html.Span(style={"flex": "1"}),
-            html.Span(actor.name, id="user-name", style={"fontSize": "13px"}),
-            html.A(i18n.t("nav.lang", lang), id="lang-link", href=f"{PREFIX}/lang/{i18n.other(lang)}",
-                   style=LINK_STYLE),
-            html.A(i18n.t("nav.logout", lang), id="logout-link", href=f"{PREFIX}/logout", style=LINK_STYLE),
-        ], style=HEADER_STYLE),
-        dcc.Loading(html.Main(id="page", style={"padding": "12px 16px", "maxWidth": "1340px",
-                                                               "boxSizing": "border-box"}), delay_show=300),
-    ], style={"fontFamily": "Noto Sans CJK SC, Microsoft YaHei, sans-serif", "fontSize": "14px"})
+    return html.Div(
+        [
+            dcc.Location(id="url", refresh=False),
+            html.Header(
+                [
+                    html.Strong(i18n.t("app.title", lang), style={"fontSize": "16px"}),
+                    *_nav(actor, lang),
+                    html.Span(style={"flex": "1"}),
+                    html.Span(actor.name, id="user-name", style={"fontSize": "13px"}),
+                    html.A(
+                        i18n.t("nav.lang", lang),
+                        id="lang-link",
+                        href=f"{PREFIX}/lang/{i18n.other(lang)}",
+                        style=LINK_STYLE,
+                    ),
+                    html.A(
+                        i18n.t("nav.logout", lang),
+                        id="logout-link",
+                        href=f"{PREFIX}/logout",
+                        style=LINK_STYLE,
+                    ),
+                ],
+                style=HEADER_STYLE,
+            ),
+            dcc.Loading(
+                html.Main(
+                    id="page", style={"padding": "12px 16px", "maxWidth": "1340px", "boxSizing": "border-box"}
+                ),
+                delay_show=300,
+            ),
+        ],
+        style={"fontFamily": "Noto Sans CJK SC, Microsoft YaHei, sans-serif", "fontSize": "14px"},
+    )
 
 
 def route(pathname: str | None, search: str | None) -> html.Div:

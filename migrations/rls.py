@@ -34,13 +34,17 @@ def create_app_role() -> None:
         END $$;
         """
     )
-    op.execute(f"DO $$ BEGIN EXECUTE format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO {APP_ROLE}', current_database()); END $$;")
+    op.execute(
+        f"DO $$ BEGIN EXECUTE format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO {APP_ROLE}', current_database()); END $$;"
+    )
     op.execute(f"GRANT USAGE ON SCHEMA public TO {APP_ROLE}")
 
 
 def drop_app_role() -> None:
     op.execute(f"REVOKE USAGE ON SCHEMA public FROM {APP_ROLE}")
-    op.execute(f"DO $$ BEGIN EXECUTE format('REVOKE ALL ON DATABASE %I FROM {APP_ROLE}', current_database()); END $$;")
+    op.execute(
+        f"DO $$ BEGIN EXECUTE format('REVOKE ALL ON DATABASE %I FROM {APP_ROLE}', current_database()); END $$;"
+    )
     # The role is cluster-wide: other databases on the same server may still use it.
     op.execute(
         f"""

@@ -30,15 +30,23 @@ def install_error_handlers(app: FastAPI) -> None:
             }
             for err in exc.errors()
         ]
-        return _json(422, "invalid_payload", "请求格式错误 / the request payload has the wrong shape", problems=problems)
+        return _json(
+            422,
+            "invalid_payload",
+            "请求格式错误 / the request payload has the wrong shape",
+            problems=problems,
+        )
 
     @app.exception_handler(DataError)
     async def _bad_value(request: Request, exc: DataError) -> JSONResponse:
         # The database refused a value the schemas let through (e.g. a NUL byte in text, a number out of
         # range): the request was wrong, nothing was stored (the transaction rolled back).
-        reason = str(getattr(exc.orig, "diag", None) and exc.orig.diag.message_primary or exc.orig).split("\n")[0]
+        reason = str(getattr(exc.orig, "diag", None) and exc.orig.diag.message_primary or exc.orig).split(
+            "\n"
+        )[0]
         return _json(
-            422, "invalid_value",
+            422,
+            "invalid_value",
             f"数据库拒绝了请求中的某个值 / a value in the request was refused: {reason}. "
             "请去掉 NUL 等控制字符并检查数值范围 / remove NUL and other control characters and check number ranges",
         )

@@ -63,7 +63,6 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-
 class TokenBucketLimiter:
     """A token bucket per key: ``burst`` tokens, refilled at ``per_minute / 60`` per second.
 
@@ -71,8 +70,14 @@ class TokenBucketLimiter:
     grows past ``max_keys``, so a flood of distinct keys cannot exhaust memory.
     """
 
-    def __init__(self, per_minute: int, burst: int, *, clock: Callable[[], float] = time.monotonic,
-                 max_keys: int = 50_000) -> None:
+    def __init__(
+        self,
+        per_minute: int,
+        burst: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        max_keys: int = 50_000,
+    ) -> None:
         self.rate = per_minute / 60.0
         self.burst = float(max(1, burst))
         self.clock = clock
@@ -172,9 +177,17 @@ class RateLimit:
             await self.app(scope, receive, send)
             return
         seconds = max(1, math.ceil(wait))
-        await send_json(send, 429, {"error": "rate_limited", "retry_after": seconds, "detail": f"请求过于频繁，请在 "
-                                    f"{seconds} 秒后重试 / too many requests: retry after {seconds} s"},
-                        {"Retry-After": str(seconds)})
+        await send_json(
+            send,
+            429,
+            {
+                "error": "rate_limited",
+                "retry_after": seconds,
+                "detail": f"请求过于频繁，请在 "
+                f"{seconds} 秒后重试 / too many requests: retry after {seconds} s",
+            },
+            {"Retry-After": str(seconds)},
+        )
 
 
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
@@ -206,21 +219,29 @@ class _Refused(ValueError):
 def _finite(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise _Refused(422, "invalid_payload", f"数字超出范围：{text[:40]} / number out of range: {text[:40]}")
+        raise _Refused(
+            422, "invalid_payload", f"数字超出范围：{text[:40]} / number out of range: {text[:40]}"
+        )
     return value
 
 
 def _int64(text: str) -> int:
     # the length check first: int() of a 5000-digit string is refused by Python itself
     if len(text.lstrip("-")) > 19 or not -INT64 <= int(text) < INT64:
-        raise _Refused(422, "invalid_payload",
-                       f"整数超出 64 位范围：{text[:40]}… / integer does not fit in 64 bits: {text[:40]}…")
+        raise _Refused(
+            422,
+            "invalid_payload",
+            f"整数超出 64 位范围：{text[:40]}… / integer does not fit in 64 bits: {text[:40]}…",
+        )
     return int(text)
 
 
 def _constant(name: str) -> None:
-    raise _Refused(422, "invalid_payload",
-                   f"JSON 数字必须是有限值，不接受 {name} / JSON numbers must be finite: {name} is not JSON")
+    raise _Refused(
+        422,
+        "invalid_payload",
+        f"JSON 数字必须是有限值，不接受 {name} / JSON numbers must be finite: {name} is not JSON",
+    )
 
 
 def check_json(body: bytes, max_depth: int) -> None:
@@ -228,11 +249,18 @@ def check_json(body: bytes, max_depth: int) -> None:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise _Refused(400, "invalid_encoding", f"请求体不是有效的 UTF-8（第 {exc.start} 字节） / the JSON "
-                       f"body is not valid UTF-8 (byte {exc.start}): send UTF-8") from None
+        raise _Refused(
+            400,
+            "invalid_encoding",
+            f"请求体不是有效的 UTF-8（第 {exc.start} 字节） / the JSON "
+            f"body is not valid UTF-8 (byte {exc.start}): send UTF-8",
+        ) from None
     if json_too_deep(body, max_depth):
-        raise _Refused(400, "json_too_deep", f"JSON 嵌套超过 {max_depth} 层 / the JSON body nests deeper "
-                       f"than {max_depth} levels")
+        raise _Refused(
+            400,
+            "json_too_deep",
+            f"JSON 嵌套超过 {max_depth} 层 / the JSON body nests deeper than {max_depth} levels",
+        )
     try:
         json.loads(text, parse_constant=_constant, parse_float=_finite, parse_int=_int64)
     except _Refused:
@@ -240,7 +268,9 @@ def check_json(body: bytes, max_depth: int) -> None:
     except json.JSONDecodeError:
         return  # malformed JSON: the application's parser names the position (422)
     except (ValueError, RecursionError) as exc:
-        raise _Refused(400, "invalid_json", f"无法解析 JSON 请求体 / the JSON body cannot be parsed: {exc}") from None
+        raise _Refused(
+            400, "invalid_json", f"无法解析 JSON 请求体 / the JSON body cannot be parsed: {exc}"
+        ) from None
 
 
 def _is_json(content_type: str | None) -> bool:
@@ -249,8 +279,11 @@ def _is_json(content_type: str | None) -> bool:
 
 
 def _too_large(limit: int) -> _Refused:
-    return _Refused(413, "request_too_large",
-                    f"请求体过大，上限 {limit} 字节 / the request body exceeds the limit of {limit} bytes")
+    return _Refused(
+        413,
+        "request_too_large",
+        f"请求体过大，上限 {limit} 字节 / the request body exceeds the limit of {limit} bytes",
+    )
 
 
 class BodyGuard:
@@ -270,8 +303,12 @@ class BodyGuard:
             if body and _is_json(_header(scope, b"content-type")):
                 check_json(body, self.max_json_depth)
         except _Refused as exc:
-            await send_json(send, exc.status, {"error": exc.code, "detail": exc.detail},
-                            {"Connection": "close"} if exc.status == 413 else None)
+            await send_json(
+                send,
+                exc.status,
+                {"error": exc.code, "detail": exc.detail},
+                {"Connection": "close"} if exc.status == 413 else None,
+            )
             return
         await self.app(scope, _replay(body, receive), send)
 
@@ -309,21 +346,27 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 DOCS_CDN = "https://cdn.jsdelivr.net"
 # Fallback for /dash when the Dash server sets no CSP itself: Dash renders with inline scripts.
-DASH_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-            "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
-            "base-uri 'self'; form-action 'self'; object-src 'none'")
+DASH_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
+    "base-uri 'self'; form-action 'self'; object-src 'none'"
+)
 DOCS_PATHS = ("/docs", "/redoc")
 _INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S | re.I)
 
 
 def docs_csp(html: bytes) -> str:
     """CSP for Swagger UI / ReDoc: their CDN, and the hashes of the page's own inline scripts."""
-    hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(m).digest()).decode()}'"
-                      for m in _INLINE_SCRIPT.findall(html))
-    return (f"default-src 'none'; script-src 'self' {DOCS_CDN} {hashes}; style-src 'self' {DOCS_CDN} "
-            "https://fonts.googleapis.com 'unsafe-inline'; font-src 'self' https://fonts.gstatic.com data:; "
-            "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; connect-src 'self'; "
-            "worker-src blob:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+    hashes = " ".join(
+        f"'sha256-{base64.b64encode(hashlib.sha256(m).digest()).decode()}'"
+        for m in _INLINE_SCRIPT.findall(html)
+    )
+    return (
+        f"default-src 'none'; script-src 'self' {DOCS_CDN} {hashes}; style-src 'self' {DOCS_CDN} "
+        "https://fonts.googleapis.com 'unsafe-inline'; font-src 'self' https://fonts.gstatic.com data:; "
+        "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; connect-src 'self'; "
+        "worker-src blob:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    )
 
 
 class SecurityHeaders:
@@ -333,9 +376,13 @@ class SecurityHeaders:
         self.hsts = f"max-age={settings.hsts_max_age_seconds}; includeSubDomains"
 
     def _common(self, scope: Scope) -> dict[str, str]:
-        headers = {"x-content-type-options": "nosniff", "x-frame-options": "DENY", "referrer-policy": "no-referrer",
-                   "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
-                   "cross-origin-opener-policy": "same-origin"}
+        headers = {
+            "x-content-type-options": "nosniff",
+            "x-frame-options": "DENY",
+            "referrer-policy": "no-referrer",
+            "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+            "cross-origin-opener-policy": "same-origin",
+        }
         tls = self.settings.behind_tls or scope.get("scheme") == "https"
         if tls and self.settings.hsts_max_age_seconds > 0:
             headers["strict-transport-security"] = self.hsts
@@ -374,7 +421,9 @@ class SecurityHeaders:
             chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
                 body = b"".join(chunks)
-                headers = _merged(start.get("headers", []), {**extra, "content-security-policy": docs_csp(body)})
+                headers = _merged(
+                    start.get("headers", []), {**extra, "content-security-policy": docs_csp(body)}
+                )
                 await send({**start, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
 
@@ -392,7 +441,9 @@ def install_middleware(app: FastAPI, settings: ApiSettings) -> None:
     if getattr(app.state, "middleware_installed", False):
         return
     per_minute, burst = settings.rate_limit
-    app.add_middleware(BodyGuard, max_bytes=settings.max_request_bytes, max_json_depth=settings.max_json_depth)
+    app.add_middleware(
+        BodyGuard, max_bytes=settings.max_request_bytes, max_json_depth=settings.max_json_depth
+    )
     if settings.rate_limit_enabled:
         limiter = TokenBucketLimiter(per_minute, burst)
         app.state.rate_limiter = limiter

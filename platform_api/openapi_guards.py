@@ -6,10 +6,16 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-ERROR_SCHEMA = {"title": "ErrorBody", "type": "object", "required": ["error", "detail"], "properties": {
-    "error": {"type": "string", "description": "稳定的错误代码 / stable error code"},
-    "detail": {"type": "string", "description": "中文 / English message"},
-    "problems": {"type": "array", "items": {"type": "object"}}}}
+ERROR_SCHEMA = {
+    "title": "ErrorBody",
+    "type": "object",
+    "required": ["error", "detail"],
+    "properties": {
+        "error": {"type": "string", "description": "稳定的错误代码 / stable error code"},
+        "detail": {"type": "string", "description": "中文 / English message"},
+        "problems": {"type": "array", "items": {"type": "object"}},
+    },
+}
 GUARD_RESPONSES = {
     "400": "请求体无法解析（非 UTF-8、嵌套过深）/ unreadable body (not UTF-8, nested too deep)",
     "413": "请求体过大 / the request body is too large",

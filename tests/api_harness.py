@@ -72,9 +72,14 @@ class LiveApi:
         username = f"t{next(_counter)}-{actor.subject}"[:60]
         self.directory.users.append(
             DevUser(
-                username=username, password="x", name=actor.name or actor.subject,
-                roles=tuple(str(r) for r in actor.roles), province=actor.province,
-                hospital_id=actor.hospital_id, qc_center_id=actor.qc_center_id, specialty=actor.specialty,
+                username=username,
+                password="x",
+                name=actor.name or actor.subject,
+                roles=tuple(str(r) for r in actor.roles),
+                province=actor.province,
+                hospital_id=actor.hospital_id,
+                qc_center_id=actor.qc_center_id,
+                specialty=actor.specialty,
             )
         )
         return self.issuer.user_token(username)
@@ -96,7 +101,9 @@ class LiveApi:
 def start_live_api(database: Database) -> tuple[LiveApi, ServerThread]:
     directory = DevDirectory(users=[], clients=[DevClient(client_id="qcp-dashboard", secret="test-secret")])
     issuer = start_dev_issuer(directory, host="127.0.0.1", port=0, realm="qcp")
-    settings = ApiSettings(environment="test", dev_issuer=True, dev_issuer_port=urlparse(issuer.base_url).port)
+    settings = ApiSettings(
+        environment="test", dev_issuer=True, dev_issuer_port=urlparse(issuer.base_url).port
+    )
     verifier = TokenVerifier(server_url=issuer.base_url, realm="qcp")
     server = ServerThread(create_app(database=database, settings=settings, verifier=verifier)).start()
     return LiveApi(base_url=server.base_url, issuer=issuer, directory=directory), server

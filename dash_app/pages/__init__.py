@@ -30,8 +30,12 @@ def _staff(actor: Actor) -> bool:
 
 
 PAGES = (
-    Page("/national", "national", "nav.national", lambda a: a.is_national and can(a, "rollup.read") is not None),
-    Page("/province", "province", "nav.province", lambda a: _staff(a) and can(a, "submission.read") is not None),
+    Page(
+        "/national", "national", "nav.national", lambda a: a.is_national and can(a, "rollup.read") is not None
+    ),
+    Page(
+        "/province", "province", "nav.province", lambda a: _staff(a) and can(a, "submission.read") is not None
+    ),
     Page("/benchmark", "benchmark", "nav.benchmark", lambda a: can(a, "benchmark.read") is not None),
     Page("/hospital/", "hospital", "nav.hospital", lambda a: can(a, "benchmark.read") is not None),
     Page("/submit", "submission", "nav.submit", lambda a: can(a, "submission.write") is not None),

@@ -35,20 +35,36 @@ def _controls(actor, lang: str, params: dict, quarter: Quarter) -> tuple[html.Di
     """The filter row, and the indicator and scope it starts with."""
     db = database()
     indicators = data.indicator_options(db, actor, quarter.year)
-    labels = [{"value": i["value"], "label": i["label"] if lang == "zh" else i["label_en"]} for i in indicators]
+    labels = [
+        {"value": i["value"], "label": i["label"] if lang == "zh" else i["label_en"]} for i in indicators
+    ]
     codes = [i["value"] for i in indicators]
     chosen = params.get("indicator") if params.get("indicator") in codes else (codes[0] if codes else None)
     scopes = data.scope_options(db, actor)
     scope = params.get("scope") if params.get("scope") in [s["value"] for s in scopes] else scopes[0]["value"]
-    return html.Div([
-        quarter_dropdown("bm-quarter", data.quarters(db, actor), str(quarter)),
-        dcc.Dropdown(id="bm-indicator", options=labels, value=chosen, clearable=False, style={"width": "520px"}),
-        dcc.Dropdown(id="bm-scope", options=scopes, value=scope, clearable=False, style={"width": "300px"}),
-        dcc.Checklist(id="bm-overdispersion", options=[{"value": "on", "label": i18n.t("benchmark.overdispersion",
-                                                                                       lang)}], value=[]),
-        html.Button(i18n.t("common.export", lang), id="bm-export"),
-        dcc.Download(id="bm-download"),
-    ], style=CONTROL), chosen, scope
+    return (
+        html.Div(
+            [
+                quarter_dropdown("bm-quarter", data.quarters(db, actor), str(quarter)),
+                dcc.Dropdown(
+                    id="bm-indicator", options=labels, value=chosen, clearable=False, style={"width": "520px"}
+                ),
+                dcc.Dropdown(
+                    id="bm-scope", options=scopes, value=scope, clearable=False, style={"width": "300px"}
+                ),
+                dcc.Checklist(
+                    id="bm-overdispersion",
+                    options=[{"value": "on", "label": i18n.t("benchmark.overdispersion", lang)}],
+                    value=[],
+                ),
+                html.Button(i18n.t("common.export", lang), id="bm-export"),
+                dcc.Download(id="bm-download"),
+            ],
+            style=CONTROL,
+        ),
+        chosen,
+        scope,
+    )
 
 
 def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN001
@@ -57,27 +73,39 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
     quarter = quarter_param(params, data.default_quarter(database(), actor))
     controls, indicator, scope = _controls(actor, lang, params, quarter)
     summary, funnel, dots, rows = benchmark_view(str(quarter), scope, indicator, False)
-    return html.Div([
-        title(i18n.t("benchmark.title", lang), i18n.t("benchmark.click_hint", lang)),
-        controls,
-        html.Div(summary, id="bm-summary", style={"margin": "8px 0"}),
-        html.Div([section(i18n.t("benchmark.funnel", lang), dcc.Graph(id="bm-funnel", figure=funnel,
-                                                                       config={"displaylogo": False})),
-                  section(i18n.t("benchmark.dots", lang), dcc.Graph(id="bm-dots", figure=dots,
-                                                                    config={"displaylogo": False}))],
-                 style=GRID2),
-        section(i18n.t("common.hospital", lang), html.Div(rows, id="bm-table")),
-    ])
+    return html.Div(
+        [
+            title(i18n.t("benchmark.title", lang), i18n.t("benchmark.click_hint", lang)),
+            controls,
+            html.Div(summary, id="bm-summary", style={"margin": "8px 0"}),
+            html.Div(
+                [
+                    section(
+                        i18n.t("benchmark.funnel", lang),
+                        dcc.Graph(id="bm-funnel", figure=funnel, config={"displaylogo": False}),
+                    ),
+                    section(
+                        i18n.t("benchmark.dots", lang),
+                        dcc.Graph(id="bm-dots", figure=dots, config={"displaylogo": False}),
+                    ),
+                ],
+                style=GRID2,
+            ),
+            section(i18n.t("common.hospital", lang), html.Div(rows, id="bm-table")),
+        ]
+    )
 
 
 def summary_line(s: dict, meta: dict, lang: str) -> html.Div:
     phi = s.get("phi")
-    parts = [f"{i18n.pick(meta['scope_label'], meta['scope_label_en'], lang)} · {meta['quarter']}",
-             f"{i18n.t('common.pooled', lang)} {fmt(s.get('pooled_rate'), s['unit'])}",
-             f"{i18n.t('benchmark.phi', lang)} = {fmt(phi)}" if phi is not None else "",
-             f"({i18n.t('benchmark.recommended', lang)})" if s.get("overdispersion_recommended") else "",
-             i18n.pair(meta["data_note"], lang),
-             i18n.t("benchmark.own_only", lang) if meta["own_hospital_only"] else ""]
+    parts = [
+        f"{i18n.pick(meta['scope_label'], meta['scope_label_en'], lang)} · {meta['quarter']}",
+        f"{i18n.t('common.pooled', lang)} {fmt(s.get('pooled_rate'), s['unit'])}",
+        f"{i18n.t('benchmark.phi', lang)} = {fmt(phi)}" if phi is not None else "",
+        f"({i18n.t('benchmark.recommended', lang)})" if s.get("overdispersion_recommended") else "",
+        i18n.pair(meta["data_note"], lang),
+        i18n.t("benchmark.own_only", lang) if meta["own_hospital_only"] else "",
+    ]
     return html.Div(" · ".join(p for p in parts if p), id="bm-summary-text")
 
 
@@ -86,49 +114,94 @@ def row_table(rows: list[dict], s: dict, quarter: str, lang: str) -> html.Div:
     every row)."""
     ranked = views.lagging_first(rows, s.get("direction", "higher"))
     shown = [{**r, "signal": figures.signal_label(r["signal"], lang)} for r in ranked[:TABLE_ROWS]]
-    columns = [("hospital_name", i18n.t("common.hospital", lang)), ("numerator", i18n.t("common.numerator", lang)),
-               ("denominator", i18n.t("common.denominator", lang)), ("rate", f"{i18n.t('common.rate', lang)} "
-                                                                             f"({s['unit']})"),
-               ("ci95_low", "95% CI −"), ("ci95_high", "95% CI +"), ("signal", i18n.t("common.signal", lang)),
-               ("percentile_rank", "P")]
-    return html.Div([html.Div(i18n.t("benchmark.table_order", lang), style={"color": "#555", "fontSize": "12px"}),
-                     table(shown, columns, id="bm-rows",
-                           links={"hospital_name": lambda r: hospital_href(r["hospital_id"], quarter)}),
-                     shown_of(len(rows), len(shown), lang, id="bm-rows-note")])
+    columns = [
+        ("hospital_name", i18n.t("common.hospital", lang)),
+        ("numerator", i18n.t("common.numerator", lang)),
+        ("denominator", i18n.t("common.denominator", lang)),
+        ("rate", f"{i18n.t('common.rate', lang)} ({s['unit']})"),
+        ("ci95_low", "95% CI −"),
+        ("ci95_high", "95% CI +"),
+        ("signal", i18n.t("common.signal", lang)),
+        ("percentile_rank", "P"),
+    ]
+    return html.Div(
+        [
+            html.Div(i18n.t("benchmark.table_order", lang), style={"color": "#555", "fontSize": "12px"}),
+            table(
+                shown,
+                columns,
+                id="bm-rows",
+                links={"hospital_name": lambda r: hospital_href(r["hospital_id"], quarter)},
+            ),
+            shown_of(len(rows), len(shown), lang, id="bm-rows-note"),
+        ]
+    )
 
 
 def benchmark_view(quarter: str, scope: str, indicator: str, overdispersion: bool) -> tuple:
     actor, lang = current_actor(), current_lang()
     try:
-        report = data.benchmark(database(), actor, quarter=Quarter.parse(quarter), scope=scope, indicator=indicator,
-                                overdispersion=overdispersion)
+        report = data.benchmark(
+            database(),
+            actor,
+            quarter=Quarter.parse(quarter),
+            scope=scope,
+            indicator=indicator,
+            overdispersion=overdispersion,
+        )
     except (DomainError, ValueError) as exc:
         return error_box(exc, lang), {}, {}, None
     s = report["indicators"][0]
     rows = s.pop("hospitals")
     name = i18n.pick(s["indicator_name"], s["indicator_name_en"], lang)
-    funnel = figures.funnel_figure(rows, s, lang, title=name) if s["kind"] == "proportion" else \
-        figures.dot_plot([], s, lang, title=i18n.t("benchmark.no_funnel", lang))
-    return (summary_line(s, report, lang), funnel, figures.dot_plot(rows, s, lang, title=name),
-            row_table(rows, s, quarter, lang))
+    funnel = (
+        figures.funnel_figure(rows, s, lang, title=name)
+        if s["kind"] == "proportion"
+        else figures.dot_plot([], s, lang, title=i18n.t("benchmark.no_funnel", lang))
+    )
+    return (
+        summary_line(s, report, lang),
+        funnel,
+        figures.dot_plot(rows, s, lang, title=name),
+        row_table(rows, s, quarter, lang),
+    )
 
 
 def register(app: Dash) -> None:
-    @app.callback(Output("bm-summary", "children"), Output("bm-funnel", "figure"), Output("bm-dots", "figure"),
-                  Output("bm-table", "children"), Input("bm-scope", "value"), Input("bm-indicator", "value"),
-                  Input("bm-overdispersion", "value"), State("bm-quarter", "value"), prevent_initial_call=True)
+    @app.callback(
+        Output("bm-summary", "children"),
+        Output("bm-funnel", "figure"),
+        Output("bm-dots", "figure"),
+        Output("bm-table", "children"),
+        Input("bm-scope", "value"),
+        Input("bm-indicator", "value"),
+        Input("bm-overdispersion", "value"),
+        State("bm-quarter", "value"),
+        prevent_initial_call=True,
+    )
     def _view(scope, indicator, overdispersion, quarter):  # noqa: ANN001, ANN202
         return benchmark_view(quarter, scope, indicator, "on" in (overdispersion or []))
 
-    @app.callback(Output("url", "search", allow_duplicate=True), Input("bm-quarter", "value"),
-                  State("bm-quarter-shown", "data"), State("bm-scope", "value"), State("bm-indicator", "value"),
-                  State("url", "search"), prevent_initial_call=True)
+    @app.callback(
+        Output("url", "search", allow_duplicate=True),
+        Input("bm-quarter", "value"),
+        State("bm-quarter-shown", "data"),
+        State("bm-scope", "value"),
+        State("bm-indicator", "value"),
+        State("url", "search"),
+        prevent_initial_call=True,
+    )
     def _quarter(quarter, shown, scope, indicator, search):  # noqa: ANN001, ANN202
         return quarter_search(quarter, shown, search, scope=scope, indicator=indicator)
 
-    @app.callback(Output("url", "pathname", allow_duplicate=True), Output("url", "search", allow_duplicate=True),
-                  Input("bm-funnel", "clickData"), Input("bm-dots", "clickData"), State("bm-quarter", "value"),
-                  prevent_initial_call=True)
+    @app.callback(
+        Output("url", "pathname", allow_duplicate=True),
+        Output("url", "search", allow_duplicate=True),
+        Input("bm-funnel", "clickData"),
+        Input("bm-dots", "clickData"),
+        State("bm-quarter", "value"),
+        prevent_initial_call=True,
+    )
     def _open_hospital(funnel_click, dot_click, quarter):  # noqa: ANN001, ANN202
         click = funnel_click or dot_click
         points = (click or {}).get("points") or []
@@ -136,10 +209,22 @@ def register(app: Dash) -> None:
             return no_update, no_update
         return f"/dash/hospital/{int(points[0]['customdata'])}", f"?quarter={quarter}"
 
-    @app.callback(Output("bm-download", "data"), Input("bm-export", "n_clicks"), State("bm-quarter", "value"),
-                  State("bm-scope", "value"), State("bm-indicator", "value"), State("bm-overdispersion", "value"),
-                  prevent_initial_call=True)
+    @app.callback(
+        Output("bm-download", "data"),
+        Input("bm-export", "n_clicks"),
+        State("bm-quarter", "value"),
+        State("bm-scope", "value"),
+        State("bm-indicator", "value"),
+        State("bm-overdispersion", "value"),
+        prevent_initial_call=True,
+    )
     def _export(_, quarter, scope, indicator, overdispersion):  # noqa: ANN001, ANN202
-        rows, columns = data.benchmark_table(database(), current_actor(), quarter=Quarter.parse(quarter), scope=scope,
-                                             indicator=indicator, overdispersion="on" in (overdispersion or []))
+        rows, columns = data.benchmark_table(
+            database(),
+            current_actor(),
+            quarter=Quarter.parse(quarter),
+            scope=scope,
+            indicator=indicator,
+            overdispersion="on" in (overdispersion or []),
+        )
         return dcc.send_bytes(to_csv(rows, columns), f"benchmark-{quarter}-{indicator}.csv")

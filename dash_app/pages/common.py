@@ -12,8 +12,13 @@ from dash_app import i18n
 from services.core.errors import DomainError
 from services.core.quarter import Quarter
 
-CARD = {"border": "1px solid #dde3ea", "borderRadius": "6px", "padding": "10px 12px", "margin": "10px 0",
-        "background": "white"}
+CARD = {
+    "border": "1px solid #dde3ea",
+    "borderRadius": "6px",
+    "padding": "10px 12px",
+    "margin": "10px 0",
+    "background": "white",
+}
 GRID2 = {"display": "grid", "gridTemplateColumns": "repeat(auto-fit, minmax(560px, 1fr))", "gap": "10px"}
 TABLE = {"borderCollapse": "collapse", "width": "100%", "fontSize": "13px"}
 # Rows drawn in a page table: Dash renders each cell as a component, and a few thousand of them
@@ -35,29 +40,43 @@ def in_parallel(**reads: Callable[[], object]) -> dict[str, object]:
 
 
 def title(text: str, sub: str = "") -> html.Div:
-    return html.Div([html.H2(text, style={"margin": "4px 0", "fontSize": "20px"}),
-                     html.Div(sub, style={"color": "#555"}) if sub else None])
+    return html.Div(
+        [
+            html.H2(text, style={"margin": "4px 0", "fontSize": "20px"}),
+            html.Div(sub, style={"color": "#555"}) if sub else None,
+        ]
+    )
 
 
 def section(heading: str, *children, id: str | None = None) -> html.Section:  # noqa: A002
     props = {"id": id} if id else {}
-    return html.Section([html.H3(heading, style={"fontSize": "16px", "margin": "2px 0 8px"}), *children],
-                        style=CARD, **props)
+    return html.Section(
+        [html.H3(heading, style={"fontSize": "16px", "margin": "2px 0 8px"}), *children], style=CARD, **props
+    )
 
 
 def kpi(label: str, value: object, id: str | None = None) -> html.Div:  # noqa: A002
     props = {"id": id} if id else {}
-    return html.Div([html.Div(str(value), style={"fontSize": "24px", "fontWeight": "bold"}, **props),
-                     html.Div(label, style={"color": "#555", "fontSize": "12px"})],
-                    style={**CARD, "minWidth": "120px", "margin": "0", "textAlign": "center"})
+    return html.Div(
+        [
+            html.Div(str(value), style={"fontSize": "24px", "fontWeight": "bold"}, **props),
+            html.Div(label, style={"color": "#555", "fontSize": "12px"}),
+        ],
+        style={**CARD, "minWidth": "120px", "margin": "0", "textAlign": "center"},
+    )
 
 
 def kpis(*tiles: html.Div) -> html.Div:
     return html.Div(list(tiles), style={"display": "flex", "gap": "10px", "flexWrap": "wrap"})
 
 
-def table(rows: Sequence[dict], columns: Sequence[tuple[str, str]], *, id: str | None = None,  # noqa: A002
-          links: dict[str, callable] | None = None) -> html.Table:
+def table(
+    rows: Sequence[dict],
+    columns: Sequence[tuple[str, str]],
+    *,
+    id: str | None = None,  # noqa: A002
+    links: dict[str, callable] | None = None,
+) -> html.Table:
     """``columns``: (key, heading); ``links``: key → function(row) giving an href for that cell."""
     links = links or {}
     head = html.Thead(html.Tr([html.Th(h, style={**CELL, "background": "#f3f6f9"}) for _, h in columns]))
@@ -77,8 +96,11 @@ def shown_of(total: int, shown: int, lang: str, id: str | None = None) -> html.D
     if total <= shown:
         return None
     props = {"id": id} if id else {}
-    return html.Div(i18n.t("common.shown_of", lang).format(shown=shown, total=total),
-                    style={"color": "#666", "fontSize": "12px", "marginTop": "4px"}, **props)
+    return html.Div(
+        i18n.t("common.shown_of", lang).format(shown=shown, total=total),
+        style={"color": "#666", "fontSize": "12px", "marginTop": "4px"},
+        **props,
+    )
 
 
 def scroll(child, height: int = 380) -> html.Div:
@@ -87,8 +109,12 @@ def scroll(child, height: int = 380) -> html.Div:
 
 def error_box(exc: Exception, lang: str) -> html.Div:
     detail = exc.detail if isinstance(exc, DomainError) else str(exc)
-    return html.Div([html.Strong("⚠ "), i18n.pair(detail, lang)], role="alert", className="qcp-error",
-                    style={**CARD, "borderColor": "#e0a0a0", "background": "#fff4f4"})
+    return html.Div(
+        [html.Strong("⚠ "), i18n.pair(detail, lang)],
+        role="alert",
+        className="qcp-error",
+        style={**CARD, "borderColor": "#e0a0a0", "background": "#fff4f4"},
+    )
 
 
 def message(text: str) -> html.Div:
@@ -105,9 +131,18 @@ def quarter_param(params: dict, fallback: Quarter) -> Quarter:
 def quarter_dropdown(id: str, options: list[str], value: str) -> html.Div:  # noqa: A002
     """The quarter picker; ``<id>-shown`` remembers the quarter the page was rendered for."""
     shown = options if value in options else [value, *options]
-    return html.Div([dcc.Dropdown(id=id, options=[{"value": q, "label": q} for q in shown], value=value,
-                                  clearable=False, style={"width": "130px"}),
-                     dcc.Store(id=f"{id}-shown", data=value)])
+    return html.Div(
+        [
+            dcc.Dropdown(
+                id=id,
+                options=[{"value": q, "label": q} for q in shown],
+                value=value,
+                clearable=False,
+                style={"width": "130px"},
+            ),
+            dcc.Store(id=f"{id}-shown", data=value),
+        ]
+    )
 
 
 def fmt(value: float | None, unit: str = "", digits: int = 2) -> str:

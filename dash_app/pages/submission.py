@@ -18,19 +18,41 @@ ERROR = {"color": "#b2182b", "fontSize": "12px"}
 
 
 def _input(kind: str, code: str, value: object) -> dcc.Input:
-    return dcc.Input(id={"type": f"sub-{kind}", "index": code}, type="number", min=0, step=1, value=value,
-                     style={"width": "90px"})
+    return dcc.Input(
+        id={"type": f"sub-{kind}", "index": code},
+        type="number",
+        min=0,
+        step=1,
+        value=value,
+        style={"width": "90px"},
+    )
 
 
 def entry_table(rows: list[dict], names: dict[str, str], lang: str) -> html.Table:
-    head = html.Tr([html.Th(h, style=CELL) for h in (i18n.t("common.indicator", lang), "",
-                                                     i18n.t("common.numerator", lang),
-                                                     i18n.t("common.denominator", lang), "")])
-    body = [html.Tr([html.Td(r["indicator"], style=CELL), html.Td(names.get(r["indicator"], ""), style=CELL),
-                     html.Td(_input("num", r["indicator"], r["numerator"]), style=CELL),
-                     html.Td(_input("den", r["indicator"], r["denominator"]), style=CELL),
-                     html.Td(id={"type": "sub-problem", "index": r["indicator"]}, style={**CELL, **ERROR})])
-            for r in rows]
+    head = html.Tr(
+        [
+            html.Th(h, style=CELL)
+            for h in (
+                i18n.t("common.indicator", lang),
+                "",
+                i18n.t("common.numerator", lang),
+                i18n.t("common.denominator", lang),
+                "",
+            )
+        ]
+    )
+    body = [
+        html.Tr(
+            [
+                html.Td(r["indicator"], style=CELL),
+                html.Td(names.get(r["indicator"], ""), style=CELL),
+                html.Td(_input("num", r["indicator"], r["numerator"]), style=CELL),
+                html.Td(_input("den", r["indicator"], r["denominator"]), style=CELL),
+                html.Td(id={"type": "sub-problem", "index": r["indicator"]}, style={**CELL, **ERROR}),
+            ]
+        )
+        for r in rows
+    ]
     return html.Table([html.Thead(head), html.Tbody(body)], style=TABLE, id="sub-table")
 
 
@@ -38,38 +60,72 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
     db = database()
     quarter = quarter_param(params, data.default_quarter(db, actor))
     rows = data_submission.form_rows(db, actor, actor.hospital_id, quarter)
-    names = {o["value"]: (o["label"] if lang == "zh" else o["label_en"]).split(" ", 1)[-1]
-             for o in data.indicator_options(db, actor, quarter.year)}
-    return html.Div([
-        title(i18n.t("submit.title", lang), f"{quarter}"),
-        dcc.Store(id="sub-quarter", data=str(quarter)),
-        section(i18n.t("submit.entry", lang), html.Div(entry_table(rows, names, lang),
-                                                       style={"maxHeight": "420px", "overflowY": "auto"}),
-                dcc.Textarea(id="sub-reason", placeholder=i18n.t("common.reason", lang),
-                             style={"width": "100%", "height": "48px"}),
-                html.Div([html.Button(i18n.t("submit.check", lang), id="sub-check"),
-                          html.Button(i18n.t("submit.send", lang), id="sub-send")], style={"display": "flex",
-                                                                                           "gap": "8px"})),
-        html.Div(id="sub-result"),
-        section(i18n.t("submit.upload", lang),
-                dcc.Upload(id="sub-upload", children=html.Div(i18n.t("submit.upload", lang)),
-                           style={**CARD, "borderStyle": "dashed", "textAlign": "center", "cursor": "pointer"}),
-                html.Div(id="sub-upload-result")),
-    ])
+    names = {
+        o["value"]: (o["label"] if lang == "zh" else o["label_en"]).split(" ", 1)[-1]
+        for o in data.indicator_options(db, actor, quarter.year)
+    }
+    return html.Div(
+        [
+            title(i18n.t("submit.title", lang), f"{quarter}"),
+            dcc.Store(id="sub-quarter", data=str(quarter)),
+            section(
+                i18n.t("submit.entry", lang),
+                html.Div(entry_table(rows, names, lang), style={"maxHeight": "420px", "overflowY": "auto"}),
+                dcc.Textarea(
+                    id="sub-reason",
+                    placeholder=i18n.t("common.reason", lang),
+                    style={"width": "100%", "height": "48px"},
+                ),
+                html.Div(
+                    [
+                        html.Button(i18n.t("submit.check", lang), id="sub-check"),
+                        html.Button(i18n.t("submit.send", lang), id="sub-send"),
+                    ],
+                    style={"display": "flex", "gap": "8px"},
+                ),
+            ),
+            html.Div(id="sub-result"),
+            section(
+                i18n.t("submit.upload", lang),
+                dcc.Upload(
+                    id="sub-upload",
+                    children=html.Div(i18n.t("submit.upload", lang)),
+                    style={**CARD, "borderStyle": "dashed", "textAlign": "center", "cursor": "pointer"},
+                ),
+                html.Div(id="sub-upload-result"),
+            ),
+        ]
+    )
 
 
 def outcome_view(outcome: dict, lang: str, dry_run: bool) -> html.Div:
     if "ok" in outcome:
         result = outcome["ok"]
-        text = (f"{i18n.t('submit.ok', lang) if not dry_run else '✓'} · {result['quarter']} · "
-                f"{i18n.t('status.' + result['status'], lang)} · v{result['version']}")
+        text = (
+            f"{i18n.t('submit.ok', lang) if not dry_run else '✓'} · {result['quarter']} · "
+            f"{i18n.t('status.' + result['status'], lang)} · v{result['version']}"
+        )
         warnings = [html.Li(i18n.pair(w["message"], lang)) for w in result.get("warnings", [])]
-        return html.Div([html.Div(text, id="sub-ok"), html.Ul(warnings)], style={**CARD, "borderColor": "#9c9"})
-    items = [html.Li(f"{p.get('indicator') or p.get('row') or p.get('field') or ''} "
-                     f"{i18n.pair(p.get('problem', ''), lang)} {i18n.pair(p.get('fix', ''), lang)}".strip())
-             for p in outcome["problems"]]
-    return html.Div([html.Strong(i18n.t("submit.errors", lang)), html.Div(i18n.pair(outcome["detail"], lang)),
-                     html.Ul(items)], role="alert", id="sub-errors", style={**CARD, "borderColor": "#e0a0a0"})
+        return html.Div(
+            [html.Div(text, id="sub-ok"), html.Ul(warnings)], style={**CARD, "borderColor": "#9c9"}
+        )
+    items = [
+        html.Li(
+            f"{p.get('indicator') or p.get('row') or p.get('field') or ''} "
+            f"{i18n.pair(p.get('problem', ''), lang)} {i18n.pair(p.get('fix', ''), lang)}".strip()
+        )
+        for p in outcome["problems"]
+    ]
+    return html.Div(
+        [
+            html.Strong(i18n.t("submit.errors", lang)),
+            html.Div(i18n.pair(outcome["detail"], lang)),
+            html.Ul(items),
+        ],
+        role="alert",
+        id="sub-errors",
+        style={**CARD, "borderColor": "#e0a0a0"},
+    )
 
 
 def inline_problems(outcome: dict, codes: list[str], lang: str) -> list[str]:
@@ -81,31 +137,58 @@ def inline_problems(outcome: dict, codes: list[str], lang: str) -> list[str]:
 
 def collect(ids: list[dict], numerators: list, denominators: list) -> list[dict]:
     """Rows the user filled in (both counts given); counts stay as typed so the service judges them."""
-    return [{"indicator": i["index"], "numerator": n, "denominator": d}
-            for i, n, d in zip(ids, numerators, denominators, strict=True) if n is not None and d is not None]
+    return [
+        {"indicator": i["index"], "numerator": n, "denominator": d}
+        for i, n, d in zip(ids, numerators, denominators, strict=True)
+        if n is not None and d is not None
+    ]
 
 
 def register(app: Dash) -> None:
-    @app.callback(Output("sub-result", "children"), Output({"type": "sub-problem", "index": ALL}, "children"),
-                  Input("sub-check", "n_clicks"), Input("sub-send", "n_clicks"),
-                  State({"type": "sub-num", "index": ALL}, "value"), State({"type": "sub-den", "index": ALL}, "value"),
-                  State({"type": "sub-num", "index": ALL}, "id"), State("sub-reason", "value"),
-                  State("sub-quarter", "data"), prevent_initial_call=True)
+    @app.callback(
+        Output("sub-result", "children"),
+        Output({"type": "sub-problem", "index": ALL}, "children"),
+        Input("sub-check", "n_clicks"),
+        Input("sub-send", "n_clicks"),
+        State({"type": "sub-num", "index": ALL}, "value"),
+        State({"type": "sub-den", "index": ALL}, "value"),
+        State({"type": "sub-num", "index": ALL}, "id"),
+        State("sub-reason", "value"),
+        State("sub-quarter", "data"),
+        prevent_initial_call=True,
+    )
     def _submit(_check, _send, numerators, denominators, ids, reason, quarter):  # noqa: ANN001, ANN202
         actor, lang, dry_run = current_actor(), current_lang(), ctx.triggered_id == "sub-check"
-        outcome = data_submission.submit_values(database(), actor, hospital_id=actor.hospital_id,
-                                                quarter=Quarter.parse(quarter), reason=reason, dry_run=dry_run,
-                                                values=collect(ids, numerators, denominators))
+        outcome = data_submission.submit_values(
+            database(),
+            actor,
+            hospital_id=actor.hospital_id,
+            quarter=Quarter.parse(quarter),
+            reason=reason,
+            dry_run=dry_run,
+            values=collect(ids, numerators, denominators),
+        )
         return outcome_view(outcome, lang, dry_run), inline_problems(outcome, [i["index"] for i in ids], lang)
 
-    @app.callback(Output("sub-upload-result", "children"), Input("sub-upload", "contents"),
-                  State("sub-upload", "filename"), State("sub-quarter", "data"), prevent_initial_call=True)
+    @app.callback(
+        Output("sub-upload-result", "children"),
+        Input("sub-upload", "contents"),
+        State("sub-upload", "filename"),
+        State("sub-quarter", "data"),
+        prevent_initial_call=True,
+    )
     def _upload(contents, filename, quarter):  # noqa: ANN001, ANN202
         if not contents:
             return no_update
         actor = current_actor()
         raw = base64.b64decode(contents.split(",", 1)[-1])
-        outcome = data_submission.upload(database(), actor, hospital_id=actor.hospital_id,
-                                         quarter=Quarter.parse(quarter), content=raw, filename=filename or "",
-                                         dry_run=False)
+        outcome = data_submission.upload(
+            database(),
+            actor,
+            hospital_id=actor.hospital_id,
+            quarter=Quarter.parse(quarter),
+            content=raw,
+            filename=filename or "",
+            dry_run=False,
+        )
         return outcome_view(outcome, current_lang(), False)

@@ -58,8 +58,11 @@ def main() -> int:
     owner_url = os.environ.get("QCP_MIGRATION_DATABASE_URL")
     password = os.environ.get("QCP_APP_DB_PASSWORD")
     if not owner_url or not password:
-        print("需要 QCP_MIGRATION_DATABASE_URL 与 QCP_APP_DB_PASSWORD / "
-              "QCP_MIGRATION_DATABASE_URL and QCP_APP_DB_PASSWORD must be set", file=sys.stderr)
+        print(
+            "需要 QCP_MIGRATION_DATABASE_URL 与 QCP_APP_DB_PASSWORD / "
+            "QCP_MIGRATION_DATABASE_URL and QCP_APP_DB_PASSWORD must be set",
+            file=sys.stderr,
+        )
         return 2
     try:
         set_app_password(owner_url, password)

@@ -14,8 +14,8 @@ Revises: 0004
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0005'
-down_revision = '0004'
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
@@ -23,7 +23,7 @@ REGISTRATION_QUARTER = "to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYY\"Q\"Q'
 
 
 def upgrade() -> None:
-    op.add_column('hospitals', sa.Column('reports_from', sa.String(length=6), nullable=True))
+    op.add_column("hospitals", sa.Column("reports_from", sa.String(length=6), nullable=True))
     # hospitals and submissions FORCE row-level security: read and write every province here
     op.execute("SELECT set_config('app.all_provinces', 'on', true)")
     op.execute("""
@@ -32,11 +32,12 @@ def upgrade() -> None:
             (SELECT min(s.quarter) FROM submissions s
              WHERE s.hospital_id = h.id AND s.province_code = h.province_code))
     """)
-    op.alter_column('hospitals', 'reports_from', nullable=False, server_default=sa.text(REGISTRATION_QUARTER))
-    op.create_check_constraint(op.f('ck_hospitals_reports_from_is_a_quarter'), 'hospitals',
-                               "reports_from ~ '^[0-9]{4}Q[1-4]$'")
+    op.alter_column("hospitals", "reports_from", nullable=False, server_default=sa.text(REGISTRATION_QUARTER))
+    op.create_check_constraint(
+        op.f("ck_hospitals_reports_from_is_a_quarter"), "hospitals", "reports_from ~ '^[0-9]{4}Q[1-4]$'"
+    )
 
 
 def downgrade() -> None:
-    op.drop_constraint(op.f('ck_hospitals_reports_from_is_a_quarter'), 'hospitals', type_='check')
-    op.drop_column('hospitals', 'reports_from')
+    op.drop_constraint(op.f("ck_hospitals_reports_from_is_a_quarter"), "hospitals", type_="check")
+    op.drop_column("hospitals", "reports_from")

@@ -47,9 +47,13 @@ def _province(value: object) -> str | None:
         return None
     text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
     if not isinstance(text, str) or not re.fullmatch(r"\d{6}", text):
-        raise _bad(f"province 必须是 6 位行政区划代码 / province must be a 6-digit GB/T 2260 code, got {value!r}")
+        raise _bad(
+            f"province 必须是 6 位行政区划代码 / province must be a 6-digit GB/T 2260 code, got {value!r}"
+        )
     if text[:2] not in PROVINCE_PREFIXES or text[2:] != "0000":
-        raise _bad(f"province 不是省级行政区划代码 / province {text} is not a provincial-level GB/T 2260 code")
+        raise _bad(
+            f"province 不是省级行政区划代码 / province {text} is not a provincial-level GB/T 2260 code"
+        )
     return text
 
 

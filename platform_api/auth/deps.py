@@ -27,7 +27,9 @@ def bearer_token(request: Request) -> str | None:
     scheme, _, token = header.strip().partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token or " " in token:
-        raise InvalidToken("malformed", "认证头格式应为 Bearer <令牌> / expected 'Authorization: Bearer <token>'")
+        raise InvalidToken(
+            "malformed", "认证头格式应为 Bearer <令牌> / expected 'Authorization: Bearer <token>'"
+        )
     return token
 
 

@@ -103,7 +103,12 @@ def _s256(verifier: str) -> str:
 
 def _user_tokens(state: IssuerState, user: DevUser, client: DevClient, grant: Grant) -> dict:
     access = dev_tokens.user_access_claims(
-        state.issuer, user, client_id=client.client_id, scope=grant.scope, sid=grant.sid, audience=state.audience
+        state.issuer,
+        user,
+        client_id=client.client_id,
+        scope=grant.scope,
+        sid=grant.sid,
+        audience=state.audience,
     )
     refresh = secrets.token_urlsafe(32)
     with state.lock:
@@ -121,7 +126,9 @@ def _user_tokens(state: IssuerState, user: DevUser, client: DevClient, grant: Gr
         "scope": grant.scope,
     }
     if "openid" in grant.scope.split():
-        body["id_token"] = state.keys.sign(dev_tokens.id_token_claims(access, client_id=client.client_id, nonce=grant.nonce))
+        body["id_token"] = state.keys.sign(
+            dev_tokens.id_token_claims(access, client_id=client.client_id, nonce=grant.nonce)
+        )
     return body
 
 
@@ -129,7 +136,9 @@ def _password_grant(state: IssuerState, client: DevClient, form: dict) -> dict:
     user = state.check_password(str(form.get("username", "")), str(form.get("password", "")))
     if user is None:
         raise OAuthError(401, "invalid_grant", "Invalid user credentials")
-    grant = Grant(user.username, client.client_id, str(form.get("scope") or "openid profile"), secrets.token_hex(16), 0)
+    grant = Grant(
+        user.username, client.client_id, str(form.get("scope") or "openid profile"), secrets.token_hex(16), 0
+    )
     return _user_tokens(state, user, client, grant)
 
 
@@ -209,30 +218,53 @@ class AuthRequest:
             raise OAuthError(400, "unsupported_response_type", "Only response_type=code is supported")
         challenge = params.get("code_challenge", "")
         if params.get("code_challenge_method") != "S256" or not 43 <= len(challenge) <= 128:
-            raise OAuthError(400, "invalid_request", "Missing parameter: code_challenge_method=S256 and code_challenge")
+            raise OAuthError(
+                400, "invalid_request", "Missing parameter: code_challenge_method=S256 and code_challenge"
+            )
         return cls(
-            client.client_id, redirect_uri, params.get("state", ""), params.get("scope") or "openid",
-            challenge, params.get("nonce", ""),
+            client.client_id,
+            redirect_uri,
+            params.get("state", ""),
+            params.get("scope") or "openid",
+            challenge,
+            params.get("nonce", ""),
         )
 
     def success_redirect(self, issuer: IssuerState, user: DevUser) -> str:
         sid = secrets.token_hex(16)
         grant = Grant(
-            user.username, self.client_id, self.scope, sid, time.time() + CODE_SECONDS,
-            self.redirect_uri, self.code_challenge, self.nonce or None,
+            user.username,
+            self.client_id,
+            self.scope,
+            sid,
+            time.time() + CODE_SECONDS,
+            self.redirect_uri,
+            self.code_challenge,
+            self.nonce or None,
         )
-        query = {"state": self.state, "session_state": sid, "iss": issuer.issuer, "code": issuer.issue_code(grant)}
+        query = {
+            "state": self.state,
+            "session_state": sid,
+            "iss": issuer.issuer,
+            "code": issuer.issue_code(grant),
+        }
         separator = "&" if "?" in self.redirect_uri else "?"
         return f"{self.redirect_uri}{separator}{urlencode(query)}"
 
     def hidden_fields(self) -> str:
         fields = {
-            "client_id": self.client_id, "redirect_uri": self.redirect_uri, "state": self.state,
-            "scope": self.scope, "code_challenge": self.code_challenge, "code_challenge_method": "S256",
-            "nonce": self.nonce, "response_type": "code",
+            "client_id": self.client_id,
+            "redirect_uri": self.redirect_uri,
+            "state": self.state,
+            "scope": self.scope,
+            "code_challenge": self.code_challenge,
+            "code_challenge_method": "S256",
+            "nonce": self.nonce,
+            "response_type": "code",
         }
         return "".join(
-            f'<input type="hidden" name="{k}" value="{html.escape(v, quote=True)}">' for k, v in fields.items()
+            f'<input type="hidden" name="{k}" value="{html.escape(v, quote=True)}">'
+            for k, v in fields.items()
         )
 
 

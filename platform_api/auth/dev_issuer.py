@@ -58,8 +58,17 @@ def _discovery(issuer: str) -> dict:
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": ["openid", "profile", "email"],
-        "claims_supported": ["sub", "iss", "name", "preferred_username", "province", "hospital_id",
-                             "qc_center_id", "specialty", "realm_access"],
+        "claims_supported": [
+            "sub",
+            "iss",
+            "name",
+            "preferred_username",
+            "province",
+            "hospital_id",
+            "qc_center_id",
+            "specialty",
+            "realm_access",
+        ],
     }
 
 
@@ -119,7 +128,8 @@ def userinfo(request: Request, state: IssuerState = Depends(_state)) -> JSONResp
     except Exception:  # noqa: BLE001 - any failure is an invalid token to the caller
         return JSONResponse(
             {"error": "invalid_token", "error_description": "Token verification failed"},
-            status_code=401, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            status_code=401,
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
     keep = ("sub", "preferred_username", "name", "province", "hospital_id", "qc_center_id", "specialty")
     return JSONResponse({k: claims[k] for k in keep if k in claims})
@@ -154,7 +164,8 @@ def build_issuer_app(state: IssuerState) -> FastAPI:
     async def _oauth(request: Request, exc: OAuthError) -> JSONResponse:
         return JSONResponse(
             {"error": exc.error, "error_description": exc.description},
-            status_code=exc.status, headers={"Cache-Control": "no-store"},
+            status_code=exc.status,
+            headers={"Cache-Control": "no-store"},
         )
 
     return app
@@ -184,7 +195,9 @@ class DevIssuerHandle:
         user = self.state.directory.user(username)
         if user is None:
             raise KeyError(username)
-        claims = dev_tokens.user_access_claims(self.issuer, user, client_id=client_id, audience=self.state.audience)
+        claims = dev_tokens.user_access_claims(
+            self.issuer, user, client_id=client_id, audience=self.state.audience
+        )
         return self.sign({**claims, **overrides})
 
     def client_token(self, client_id: str, **overrides) -> str:
@@ -217,7 +230,9 @@ def _bind_loopback(host: str, port: int) -> socket.socket:
     sock.bind((host, port))
     if not is_loopback_host(sock.getsockname()[0]):  # "localhost" must really have resolved to loopback
         sock.close()
-        raise UnsafeSettings(f"开发签发者绑定到了非回环地址 / bound to non-loopback {sock.getsockname()[0]!r}")
+        raise UnsafeSettings(
+            f"开发签发者绑定到了非回环地址 / bound to non-loopback {sock.getsockname()[0]!r}"
+        )
     sock.listen(128)
     return sock
 
@@ -240,7 +255,9 @@ def start_dev_issuer(
     state = IssuerState(realm, issuer, dev_tokens.DevKeys(key_path), directory, list(audience))
     config = uvicorn.Config(build_issuer_app(state), log_level="warning", lifespan="off", access_log=False)
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="qcp-dev-issuer", daemon=True)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="qcp-dev-issuer", daemon=True
+    )
     thread.start()
     deadline = time.monotonic() + 15
     while not server.started:

@@ -26,7 +26,9 @@ def _generate_rsa(use: str) -> jwk.JWK:
 def _load_or_create(path: Path) -> jwk.JWK:
     if path.exists():
         key = jwk.JWK.from_pem(path.read_bytes())
-        return jwk.JWK(**{**key.export(private_key=True, as_dict=True), "kid": key.thumbprint(), "use": "sig"})
+        return jwk.JWK(
+            **{**key.export(private_key=True, as_dict=True), "kid": key.thumbprint(), "use": "sig"}
+        )
     key = _generate_rsa("sig")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -62,14 +64,20 @@ class DevKeys:
         return base64.b64encode(der).decode("ascii")
 
     def sign(self, claims: dict, header: dict | None = None) -> str:
-        token = jwt.JWT(header={"alg": "RS256", "typ": "JWT", "kid": self.kid, **(header or {})}, claims=claims)
+        token = jwt.JWT(
+            header={"alg": "RS256", "typ": "JWT", "kid": self.kid, **(header or {})}, claims=claims
+        )
         token.make_signed_token(self.signing)
         return token.serialize()
 
     def verify(self, token: str, issuer: str) -> dict:
         """The issuer's own check (userinfo): signature, expiry and issuer."""
         parsed = jwt.JWT(
-            jwt=token, key=self.signing, algs=["RS256"], check_claims={"exp": None, "iss": issuer}, expected_type="JWS"
+            jwt=token,
+            key=self.signing,
+            algs=["RS256"],
+            check_claims={"exp": None, "iss": issuer},
+            expected_type="JWS",
         )
         return jwt.json_decode(parsed.claims)
 
@@ -108,10 +116,18 @@ def _scope_claims(roles, province, hospital_id, qc_center_id=None, specialty=Non
 
 
 def user_access_claims(
-    issuer: str, user: DevUser, *, client_id: str, scope: str = "openid profile", sid: str | None = None,
-    audience: list[str] | None = None, lifetime: int = ACCESS_TOKEN_SECONDS,
+    issuer: str,
+    user: DevUser,
+    *,
+    client_id: str,
+    scope: str = "openid profile",
+    sid: str | None = None,
+    audience: list[str] | None = None,
+    lifetime: int = ACCESS_TOKEN_SECONDS,
 ) -> dict:
-    claims = _base_claims(issuer, azp=client_id, scope=scope, audience=audience or ["qcp-api"], lifetime=lifetime)
+    claims = _base_claims(
+        issuer, azp=client_id, scope=scope, audience=audience or ["qcp-api"], lifetime=lifetime
+    )
     claims.update(
         sub=subject_of(user.username),
         sid=sid or secrets.token_hex(16),
@@ -123,11 +139,17 @@ def user_access_claims(
 
 
 def client_access_claims(
-    issuer: str, client: DevClient, *, scope: str = "profile", audience: list[str] | None = None,
+    issuer: str,
+    client: DevClient,
+    *,
+    scope: str = "profile",
+    audience: list[str] | None = None,
     lifetime: int = ACCESS_TOKEN_SECONDS,
 ) -> dict:
     """A service-account token, as Keycloak issues for client credentials."""
-    claims = _base_claims(issuer, azp=client.client_id, scope=scope, audience=audience or ["qcp-api"], lifetime=lifetime)
+    claims = _base_claims(
+        issuer, azp=client.client_id, scope=scope, audience=audience or ["qcp-api"], lifetime=lifetime
+    )
     claims.update(
         sub=subject_of(f"service-account-{client.client_id}"),
         preferred_username=f"service-account-{client.client_id}",

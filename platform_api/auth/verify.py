@@ -50,7 +50,9 @@ def unverified_header(token: str) -> dict:
     """The JOSE header of a compact JWS, parsed but NOT trusted (only used to pick the key)."""
     parts = token.split(".")
     if len(parts) != 3 or not all(parts[:2]):
-        raise InvalidToken("malformed", "令牌格式错误 / the token is not a compact JWS (header.payload.signature)")
+        raise InvalidToken(
+            "malformed", "令牌格式错误 / the token is not a compact JWS (header.payload.signature)"
+        )
     try:
         return _b64_json(parts[0])
     except (ValueError, UnicodeError) as exc:
@@ -86,7 +88,9 @@ class TokenVerifier:
         self.jwks_ttl = jwks_ttl
         self.refetch_interval = refetch_interval
         self._oidc = KeycloakOpenID(
-            server_url=server_url, realm_name=realm, client_id=next(iter(sorted(self.audiences)), "qcp-api"),
+            server_url=server_url,
+            realm_name=realm,
+            client_id=next(iter(sorted(self.audiences)), "qcp-api"),
             timeout=timeout,
         )
         self._lock = threading.Lock()
@@ -112,7 +116,8 @@ class TokenVerifier:
             certs = self._oidc.certs()
         except (KeycloakError, OSError, ValueError) as exc:
             raise InvalidToken(
-                "issuer_unavailable", "无法获取签名公钥 / the identity provider's signing keys are unavailable"
+                "issuer_unavailable",
+                "无法获取签名公钥 / the identity provider's signing keys are unavailable",
             ) from exc
         keys = jwk.JWKSet()
         for cert in certs.get("keys", []):
@@ -133,7 +138,8 @@ class TokenVerifier:
                     self._jwks = self._fetch_jwks()  # the realm may have rotated its key: refetch once
             if self._jwks.get_key(kid) is None:
                 raise InvalidToken(
-                    "unknown_key", f"未知的签名密钥 / the token is signed with an unknown key (kid {kid[:64]!r})"
+                    "unknown_key",
+                    f"未知的签名密钥 / the token is signed with an unknown key (kid {kid[:64]!r})",
                 )
             return self._jwks
 
@@ -147,7 +153,8 @@ class TokenVerifier:
         alg = header.get("alg")
         if alg not in ACCEPTED_ALGORITHMS:
             raise InvalidToken(
-                "bad_signature", f"不接受的签名算法 / signature algorithm {str(alg)[:20]!r} is not accepted; RS256 is required"
+                "bad_signature",
+                f"不接受的签名算法 / signature algorithm {str(alg)[:20]!r} is not accepted; RS256 is required",
             )
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
@@ -163,15 +170,24 @@ class TokenVerifier:
         check = {"exp": None, "iat": None, "iss": self.issuer}  # "exp": None keeps the expiry check on
         try:
             claims = self._oidc.decode_token(
-                token, key=keys, algs=list(ACCEPTED_ALGORITHMS), check_claims=check, leeway=self.leeway,
-                expected_type="JWS", strict_serialization=True,
+                token,
+                key=keys,
+                algs=list(ACCEPTED_ALGORITHMS),
+                check_claims=check,
+                leeway=self.leeway,
+                expected_type="JWS",
+                strict_serialization=True,
             )
         except jwt.JWTExpired as exc:
-            raise InvalidToken("expired", "访问令牌已过期，请重新登录 / the token has expired; sign in again") from exc
+            raise InvalidToken(
+                "expired", "访问令牌已过期，请重新登录 / the token has expired; sign in again"
+            ) from exc
         except jwt.JWTNotYetValid as exc:
             raise InvalidToken("not_yet_valid", "访问令牌尚未生效 / the token is not valid yet") from exc
         except jwt.JWTMissingClaim as exc:
-            raise InvalidToken("malformed", f"令牌缺少必需声明 / the token lacks a required claim: {exc}") from exc
+            raise InvalidToken(
+                "malformed", f"令牌缺少必需声明 / the token lacks a required claim: {exc}"
+            ) from exc
         except jwt.JWTInvalidClaimValue as exc:
             if "'iss'" in str(exc):
                 raise InvalidToken(
@@ -191,12 +207,16 @@ class TokenVerifier:
     def _check_times(self, claims: dict) -> None:
         now = time.time()
         for name in ("exp", "iat", "nbf"):
-            if name in claims and (isinstance(claims[name], bool) or not isinstance(claims[name], int | float)):
+            if name in claims and (
+                isinstance(claims[name], bool) or not isinstance(claims[name], int | float)
+            ):
                 raise InvalidToken("malformed", f"令牌时间声明格式错误 / claim {name!r} is not a number")
         if "nbf" in claims and claims["nbf"] > now + self.leeway:
             raise InvalidToken("not_yet_valid", "访问令牌尚未生效 / the token is not valid yet (nbf)")
         if claims["iat"] > now + self.leeway:
-            raise InvalidToken("not_yet_valid", "访问令牌签发时间在未来 / the token was issued in the future (iat)")
+            raise InvalidToken(
+                "not_yet_valid", "访问令牌签发时间在未来 / the token was issued in the future (iat)"
+            )
         if claims["exp"] <= claims["iat"]:
             raise InvalidToken("malformed", "令牌有效期无效 / the token expires before it was issued")
 
@@ -217,4 +237,6 @@ class TokenVerifier:
         # Keycloak marks ID tokens "ID" and refresh tokens "Refresh"; only access tokens may call the API.
         typ = claims.get("typ")
         if typ is not None and typ != "Bearer":
-            raise InvalidToken("wrong_token_type", f"不是访问令牌 / a {str(typ)[:20]!r} token is not an access token")
+            raise InvalidToken(
+                "wrong_token_type", f"不是访问令牌 / a {str(typ)[:20]!r} token is not an access token"
+            )

@@ -44,10 +44,14 @@ def format_diff(diff: CatalogDiff) -> list[str]:
     for c in diff.changes:
         if c.from_code:
             comparability = c.comparability or "-"
-            lines.append(f"    {c.from_code} → {c.to_code or '退出/retired'} [{', '.join(c.kinds)}] {comparability}: {c.reason}")
+            lines.append(
+                f"    {c.from_code} → {c.to_code or '退出/retired'} [{', '.join(c.kinds)}] {comparability}: {c.reason}"
+            )
             for i in c.indicators:
-                lines.append(f"      {i.from_code or '新增/new'} → {i.to_code or '退出/retired'} "
-                             f"[{', '.join(i.kinds)}] {i.comparability or '-'}")
+                lines.append(
+                    f"      {i.from_code or '新增/new'} → {i.to_code or '退出/retired'} "
+                    f"[{', '.join(i.kinds)}] {i.comparability or '-'}"
+                )
     return lines
 
 
@@ -60,7 +64,9 @@ def _fail(exc: DomainError) -> None:
 
 @app.command("publish")
 def publish(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="目录文件 / catalog YAML file"),
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, readable=True, help="目录文件 / catalog YAML file"
+    ),
     by: str = typer.Option("", "--by", help="发布人（默认当前用户）/ published by (default: current user)"),
 ) -> None:
     """校验并发布一个年度的目录（全部或全不）/ validate and publish one year's catalog (all or nothing)."""
@@ -73,9 +79,15 @@ def publish(
     except (CatalogInvalid, DomainError) as exc:
         _fail(exc)
         return
-    verb = "已发布 / published" if result.status == "published" else "内容相同，未改动 / identical, nothing changed"
-    typer.echo(f"{result.year}: {verb}（{result.goals} 个目标 / goals, {result.indicators} 个指标 / indicators, "
-               f"sha256 {result.sha256[:12]}）")
+    verb = (
+        "已发布 / published"
+        if result.status == "published"
+        else "内容相同，未改动 / identical, nothing changed"
+    )
+    typer.echo(
+        f"{result.year}: {verb}（{result.goals} 个目标 / goals, {result.indicators} 个指标 / indicators, "
+        f"sha256 {result.sha256[:12]}）"
+    )
     if result.diff is not None:
         typer.echo("\n".join(format_diff(result.diff)))
 

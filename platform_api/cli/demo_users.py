@@ -21,22 +21,60 @@ def demo_directory(hospitals: dict[str, int], centers: dict[str | None, int], ap
         user("nat.icu", "国家重症医学质控中心", "specialty_qc", specialty=ICU),
     ]
     for code, short in (("330000", "zj"), ("440000", "gd"), ("510000", "sc")):
-        users.append(user(f"{short}.admin", f"{short.upper()} 省质控中心管理员", "provincial_admin",
-                          province=code, qc_center_id=centers[code]))
-        users.append(user(f"{short}.analyst", f"{short.upper()} 省质控中心分析员", "provincial_analyst",
-                          province=code, qc_center_id=centers[code]))
+        users.append(
+            user(
+                f"{short}.admin",
+                f"{short.upper()} 省质控中心管理员",
+                "provincial_admin",
+                province=code,
+                qc_center_id=centers[code],
+            )
+        )
+        users.append(
+            user(
+                f"{short}.analyst",
+                f"{short.upper()} 省质控中心分析员",
+                "provincial_analyst",
+                province=code,
+                qc_center_id=centers[code],
+            )
+        )
     users.append(user("zj.icu", "浙江省重症医学质控中心", "specialty_qc", province="330000", specialty=ICU))
     for key, province in (("H001", "330000"), ("H025", "440000")):
-        users.append(user(f"{key.lower()}.submitter", f"{key} 上报员", "hospital_submitter",
-                          province=province, hospital_id=hospitals[key]))
-        users.append(user(f"{key.lower()}.viewer", f"{key} 查看者", "hospital_viewer",
-                          province=province, hospital_id=hospitals[key]))
+        users.append(
+            user(
+                f"{key.lower()}.submitter",
+                f"{key} 上报员",
+                "hospital_submitter",
+                province=province,
+                hospital_id=hospitals[key],
+            )
+        )
+        users.append(
+            user(
+                f"{key.lower()}.viewer",
+                f"{key} 查看者",
+                "hospital_viewer",
+                province=province,
+                hospital_id=hospitals[key],
+            )
+        )
     clients = [
         DevClient(client_id="qcp-dashboard", secret=DASHBOARD_SECRET, redirect_uris=(f"{api_base}/*",)),
-        DevClient(client_id="his-h001", secret="demo-his-h001-secret", roles=("hospital_system",),
-                  province="330000", hospital_id=hospitals["H001"]),
-        DevClient(client_id="his-h025", secret="demo-his-h025-secret", roles=("hospital_system",),
-                  province="440000", hospital_id=hospitals["H025"]),
+        DevClient(
+            client_id="his-h001",
+            secret="demo-his-h001-secret",
+            roles=("hospital_system",),
+            province="330000",
+            hospital_id=hospitals["H001"],
+        ),
+        DevClient(
+            client_id="his-h025",
+            secret="demo-his-h025-secret",
+            roles=("hospital_system",),
+            province="440000",
+            hospital_id=hospitals["H025"],
+        ),
     ]
     return DevDirectory(users=users, clients=clients)
 

@@ -65,8 +65,10 @@ def demo(
     reset: bool = typer.Option(False, help="drop the demo database and rebuild it from scratch"),
     no_serve: bool = typer.Option(False, "--no-serve", help="load the demo data, print the logins and exit"),
     scale: str = typer.Option(
-        "demo", help="demo: 3 provinces, 66 hospitals (database qcp); national: 32 provinces, 13,000 hospitals, "
-        "8 quarters (database qcp_national, built with COPY in a few minutes)"),
+        "demo",
+        help="demo: 3 provinces, 66 hospitals (database qcp); national: 32 provinces, 13,000 hospitals, "
+        "8 quarters (database qcp_national, built with COPY in a few minutes)",
+    ),
 ) -> None:
     """演示：内嵌 PostgreSQL + 演示数据 + 开发签发者 / start the demo on the embedded PostgreSQL."""
     from platform_api.auth.dev_issuer import start_dev_issuer
@@ -75,8 +77,13 @@ def demo(
 
     os.environ.setdefault("QCP_ENVIRONMENT", "development")
     settings = ApiSettings(
-        environment="development", dev_issuer=True, dev_issuer_host="127.0.0.1", dev_issuer_port=issuer_port,
-        api_host=host, api_port=port, dashboard_client_secret=DASHBOARD_SECRET,
+        environment="development",
+        dev_issuer=True,
+        dev_issuer_host="127.0.0.1",
+        dev_issuer_port=issuer_port,
+        api_host=host,
+        api_port=port,
+        dashboard_client_secret=DASHBOARD_SECRET,
     )
     if scale not in ("demo", "national"):
         raise typer.BadParameter("--scale must be demo or national")

@@ -44,7 +44,9 @@ def decode(raw: bytes) -> str:
             return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise InputError("文件编码无法识别，请另存为 UTF-8 或 GB18030 / cannot decode file: save it as UTF-8 or GB18030")
+    raise InputError(
+        "文件编码无法识别，请另存为 UTF-8 或 GB18030 / cannot decode file: save it as UTF-8 or GB18030"
+    )
 
 
 def _count(value: str | None, line: int, column: str) -> int:
@@ -74,13 +76,18 @@ def parse_units(text: str) -> tuple[list[str], list[int], list[int]]:
             continue  # blank line
         unit = (row.get("unit") or "").strip()
         if not unit:
-            raise InputError(f"第 {line} 行 unit 为空，请填写单位名称 / row {line}: unit is empty; enter the unit name")
+            raise InputError(
+                f"第 {line} 行 unit 为空，请填写单位名称 / row {line}: unit is empty; enter the unit name"
+            )
         if unit in seen:
             raise InputError(
                 f"第 {line} 行 unit {unit!r} 与第 {seen[unit]} 行重复，请合并或改名 / "
                 f"row {line}: unit {unit!r} repeats row {seen[unit]}; merge or rename it"
             )
-        x, n = _count(row.get("numerator"), line, "numerator"), _count(row.get("denominator"), line, "denominator")
+        x, n = (
+            _count(row.get("numerator"), line, "numerator"),
+            _count(row.get("denominator"), line, "denominator"),
+        )
         if x > n:
             raise InputError(
                 f"第 {line} 行 numerator ({x}) 大于 denominator ({n})，请核对 / "
@@ -137,12 +144,18 @@ def render_json(result: stats.FunnelResult) -> str:
 @app.command("funnel")
 def funnel_command(
     input_path: Path = typer.Option(..., "--input", help="CSV: unit,numerator,denominator (UTF-8 / GB18030)"),
-    target: float | None = typer.Option(None, "--target", help="目标比例 0–1，默认合并率 / target proportion"),
-    direction: DirectionOption = typer.Option(DirectionOption.higher, "--direction",
-                                              help="higher = 越高越好 / higher is better"),
+    target: float | None = typer.Option(
+        None, "--target", help="目标比例 0–1，默认合并率 / target proportion"
+    ),
+    direction: DirectionOption = typer.Option(
+        DirectionOption.higher, "--direction", help="higher = 越高越好 / higher is better"
+    ),
     overdispersion: bool = typer.Option(False, "--overdispersion", help="过度离散校正 / over-dispersion"),
-    min_denominator: int = typer.Option(stats.DEFAULT_MIN_DENOMINATOR, "--min-denominator",
-                                        help="最小分母，低于此值不判定 / minimum denominator to flag"),
+    min_denominator: int = typer.Option(
+        stats.DEFAULT_MIN_DENOMINATOR,
+        "--min-denominator",
+        help="最小分母，低于此值不判定 / minimum denominator to flag",
+    ),
     output_format: OutputFormat = typer.Option(OutputFormat.csv, "--format", help="csv | json"),
 ) -> None:
     """比例漏斗图 / funnel plot of proportions, one output row per unit."""
@@ -157,6 +170,13 @@ def funnel_command(
     except InputError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(code=2) from exc
-    result = stats.funnel(units, numerators, denominators, target=target, direction=direction.value,
-                          overdispersion=overdispersion, min_denominator=min_denominator)
+    result = stats.funnel(
+        units,
+        numerators,
+        denominators,
+        target=target,
+        direction=direction.value,
+        overdispersion=overdispersion,
+        min_denominator=min_denominator,
+    )
     typer.echo(render_json(result) if output_format is OutputFormat.json else render_csv(result), nl=False)

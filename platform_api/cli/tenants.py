@@ -86,8 +86,10 @@ def add_hospital(
     type: Annotated[str, typer.Option("--type", help="综合 | 专科 | 中医 | 中西医结合 | 民族医 | 妇幼保健")],
     prefecture: Annotated[str, typer.Option(help="地市代码 / prefecture code, e.g. 330100")],
     beds: Annotated[int, typer.Option(help="床位数 / beds")],
-    reports_from: Annotated[str | None, typer.Option(
-        help="起报季度 / first quarter it must report, e.g. 2023Q1 (default: this quarter)")] = None,
+    reports_from: Annotated[
+        str | None,
+        typer.Option(help="起报季度 / first quarter it must report, e.g. 2023Q1 (default: this quarter)"),
+    ] = None,
     keycloak_url: KcUrl = None,
     keycloak_realm: KcRealm = "qcp",
     keycloak_user: KcUser = "admin",

@@ -23,15 +23,20 @@ router = APIRouter(prefix="/api/v1/catalog", tags=["catalog"])
 
 ERRORS = {
     404: error("年度未发布 / year not published", E404_CATALOG),
-    422: error("参数错误（如 from 不早于 to）/ bad parameters (e.g. `from` not before `to`)",
-               E422_CATALOG, E422_PARAMS),
+    422: error(
+        "参数错误（如 from 不早于 to）/ bad parameters (e.g. `from` not before `to`)",
+        E422_CATALOG,
+        E422_PARAMS,
+    ),
 }
 Year = Annotated[int, Path(ge=2000, le=2100, examples=[2023], description="目录年度 / catalog year")]
 
 
 # Declared before /{year} so "diff" is never read as a year.
 @router.get(
-    "/diff", response_model=CatalogDiff, responses={200: ok(CATALOG_DIFF), **ERRORS},
+    "/diff",
+    response_model=CatalogDiff,
+    responses={200: ok(CATALOG_DIFF), **ERRORS},
     summary="两个年度之间的目录变化 / catalog changes between two years",
     description="沿谱系（含跨越中断年度的 reinstated）列出新增、退出、调整序号、重新定义、移入/移出专业目标和方向变化，"
     "并附各关系的可比性与理由 / added, retired, renumbered, redefined, moved and direction-changed goals with "
@@ -46,7 +51,9 @@ def catalog_diff(
 
 
 @router.get(
-    "/{year}", response_model=CatalogRead, responses={200: ok(CATALOG_YEAR), **ERRORS},
+    "/{year}",
+    response_model=CatalogRead,
+    responses={200: ok(CATALOG_YEAR), **ERRORS},
     summary="一个年度的目标目录 / the goal catalog of one year",
     description="目标、指标（分子、分母、单位、方向）、负责专业、来源谱系与退出条目 / goals, indicators "
     "(numerator, denominator, unit, direction), owning specialties, incoming lineage and retirements.",

@@ -40,8 +40,10 @@ from services.submission.io_common import UnsupportedFileType, too_large
 
 router = APIRouter(prefix="/fhir", tags=["fhir"])
 FHIR_JSON = "application/fhir+json"
-_OUTCOMES = {"accepted": {"summary": "已接收 / accepted", "value": FHIR_ACCEPTED},
-             "dry_run": {"summary": "dry_run=true：只校验 / checked only", "value": FHIR_DRY_RUN}}
+_OUTCOMES = {
+    "accepted": {"summary": "已接收 / accepted", "value": FHIR_ACCEPTED},
+    "dry_run": {"summary": "dry_run=true：只校验 / checked only", "value": FHIR_DRY_RUN},
+}
 _RESPONSES = {
     403: fhir_error("报告的医院不是您账号所属的医院 / the report names another hospital", FHIR_403),
     413: fhir_error("请求体过大 / body too large", FHIR_413),
@@ -56,11 +58,23 @@ _RESPONSES = {
 
 
 def _request_body(**examples: tuple[str, dict]) -> dict:
-    return {"requestBody": {"required": True, "content": {FHIR_JSON: {
-        "schema": {"type": "object", "description": "FHIR R4 资源 / a FHIR R4 resource (docs/fhir.md)"},
-        "examples": {name: {"summary": summary, "value": value}
-                     for name, (summary, value) in examples.items()},
-    }}}}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                FHIR_JSON: {
+                    "schema": {
+                        "type": "object",
+                        "description": "FHIR R4 资源 / a FHIR R4 resource (docs/fhir.md)",
+                    },
+                    "examples": {
+                        name: {"summary": summary, "value": value}
+                        for name, (summary, value) in examples.items()
+                    },
+                }
+            },
+        }
+    }
 
 
 class FhirJSONResponse(JSONResponse):
@@ -126,9 +140,14 @@ async def _submit(
 @router.post(
     "/MeasureReport",
     response_class=FhirJSONResponse,
-    responses={200: {"description": "OperationOutcome（information；合理性提醒为 warning）/ with warnings as "
-                                    "`warning` issues", "content": {FHIR_JSON: {"examples": _OUTCOMES}}},
-               **_RESPONSES},
+    responses={
+        200: {
+            "description": "OperationOutcome（information；合理性提醒为 warning）/ with warnings as "
+            "`warning` issues",
+            "content": {FHIR_JSON: {"examples": _OUTCOMES}},
+        },
+        **_RESPONSES,
+    },
     openapi_extra=_request_body(report=("一个指标的季度报告 / one indicator, one quarter", FHIR_REPORT_IN)),
     summary="提交一个 MeasureReport / submit one MeasureReport",
     description="Content-Type: application/fhir+json；映射见 docs/fhir.md / mapping in docs/fhir.md.",
@@ -146,13 +165,22 @@ async def post_measure_report(  # noqa: ANN201
 @router.post(
     "",
     response_class=FhirJSONResponse,
-    responses={200: {"description": "batch/transaction：对应的 -response Bundle；collection：OperationOutcome / a "
-                                    "batch- or transaction-response Bundle; for a collection, an "
-                                    "OperationOutcome",
-                     "content": {FHIR_JSON: {"examples": {
-                         "transaction": {"summary": "transaction-response", "value": FHIR_BUNDLE_RESPONSE},
-                         **_OUTCOMES}}}},
-               **_RESPONSES},
+    responses={
+        200: {
+            "description": "batch/transaction：对应的 -response Bundle；collection：OperationOutcome / a "
+            "batch- or transaction-response Bundle; for a collection, an "
+            "OperationOutcome",
+            "content": {
+                FHIR_JSON: {
+                    "examples": {
+                        "transaction": {"summary": "transaction-response", "value": FHIR_BUNDLE_RESPONSE},
+                        **_OUTCOMES,
+                    }
+                }
+            },
+        },
+        **_RESPONSES,
+    },
     openapi_extra=_request_body(transaction=("两个指标的 transaction / two indicators", FHIR_BUNDLE_IN)),
     summary="提交 MeasureReport 的 Bundle / submit a Bundle of MeasureReports",
     description="Bundle.type 为 collection、batch 或 transaction；一个 Bundle 对应一家医院的一个季度，"
@@ -171,12 +199,16 @@ async def post_bundle(  # noqa: ANN201
 @router.get(
     "/Measure/{code}",
     response_class=FhirJSONResponse,
-    responses={200: {"description": "Measure", "content": {FHIR_JSON: {"example": FHIR_MEASURE}}},
-               404: fhir_error("未知指标 / unknown indicator", FHIR_404),
-               # FastAPI documents a 422 for any route with parameters: give it the shape the app answers
-               # (spelled out: an ApiError model would be filed under the route's fhir+json media type)
-               422: {"description": "请求格式错误 / invalid request",
-                     "content": {"application/json": {"example": E422_PARAMS}}}},
+    responses={
+        200: {"description": "Measure", "content": {FHIR_JSON: {"example": FHIR_MEASURE}}},
+        404: fhir_error("未知指标 / unknown indicator", FHIR_404),
+        # FastAPI documents a 422 for any route with parameters: give it the shape the app answers
+        # (spelled out: an ApiError model would be filed under the route's fhir+json media type)
+        422: {
+            "description": "请求格式错误 / invalid request",
+            "content": {"application/json": {"example": E422_PARAMS}},
+        },
+    },
     summary="指标的 FHIR Measure / an indicator as a FHIR Measure (public)",
 )
 def get_measure(code: str, session: PublicSession) -> JSONResponse:

@@ -15,11 +15,15 @@ class HealthRead(BaseModel):
 
 
 @router.get(
-    "/health", response_model=HealthRead, summary="健康检查 / health check",
+    "/health",
+    response_model=HealthRead,
+    summary="健康检查 / health check",
     description="无需登录；数据库不可用时回答 503 database_unavailable / no login; answers 503 "
     "database_unavailable when the database cannot be reached.",
-    responses={200: ok(HEALTH),
-               503: error("数据库不可用（带 Retry-After）/ database unavailable (with Retry-After)", E503_DB)},
+    responses={
+        200: ok(HEALTH),
+        503: error("数据库不可用（带 Retry-After）/ database unavailable (with Retry-After)", E503_DB),
+    },
 )
 def health(request: Request) -> dict:
     with request.app.state.database.engine.connect() as conn:

@@ -27,7 +27,9 @@ READ, WRITE = "registry.read", "registry.hospital.write"
 
 
 @router.get(
-    "", response_model=list[HospitalRead], summary="医院列表 / list hospitals in your scope",
+    "",
+    response_model=list[HospitalRead],
+    summary="医院列表 / list hospitals in your scope",
     description="按 ID 排序，limit/offset 分页；省级账号只看到本省 / ordered by id, paged with limit/offset; "
     "provincial accounts see their own province only.",
     responses={200: ok([HOSPITAL]), **BAD_PARAMETERS},
@@ -56,12 +58,21 @@ def list_hospitals(
     "lies in the province. 省级管理员只能在本省登记 / provincial admins register in their own province.",
 )
 def create_hospital(  # noqa: ANN201
-    data: Annotated[HospitalCreate, Body(openapi_examples=body_examples(
-        own_province=("本省登记（省级管理员）/ in your own province", HOSPITAL_CREATE_IN),
-        national=("写明省份（国家级管理员）/ naming the province (national admins)",
-                  {"province_code": "330000", **HOSPITAL_CREATE_IN}),
-    ))],
-    session: DbSession, actor: CurrentActor, request: Request,
+    data: Annotated[
+        HospitalCreate,
+        Body(
+            openapi_examples=body_examples(
+                own_province=("本省登记（省级管理员）/ in your own province", HOSPITAL_CREATE_IN),
+                national=(
+                    "写明省份（国家级管理员）/ naming the province (national admins)",
+                    {"province_code": "330000", **HOSPITAL_CREATE_IN},
+                ),
+            )
+        ),
+    ],
+    session: DbSession,
+    actor: CurrentActor,
+    request: Request,
 ):
     with denials(request, actor, "hospital.create", "hospital"):
         require(actor, WRITE)
@@ -69,7 +80,9 @@ def create_hospital(  # noqa: ANN201
 
 
 @router.get(
-    "/{hospital_id}", response_model=HospitalRead, summary="医院详情 / one hospital",
+    "/{hospital_id}",
+    response_model=HospitalRead,
+    summary="医院详情 / one hospital",
     responses={200: ok(HOSPITAL), **NOT_FOUND, **BAD_PARAMETERS},
 )
 def get_hospital(hospital_id: int, session: DbSession, actor: CurrentActor):  # noqa: ANN201
@@ -86,12 +99,21 @@ def get_hospital(hospital_id: int, session: DbSession, actor: CurrentActor):  # 
 )
 def update_hospital(  # noqa: ANN201
     hospital_id: int,
-    data: Annotated[HospitalUpdate, Body(openapi_examples=body_examples(
-        beds=("床位变化 / new bed count", {"beds": 520, "reason": "扩建病房 / new ward opened"}),
-        reports_from=("起报季度提前 / owes quarters from 2023Q1 on",
-                      {"reports_from": "2023Q1", "reason": "补报 2023 年数据 / reports 2023 as well"}),
-    ))],
-    session: DbSession, actor: CurrentActor, request: Request,
+    data: Annotated[
+        HospitalUpdate,
+        Body(
+            openapi_examples=body_examples(
+                beds=("床位变化 / new bed count", {"beds": 520, "reason": "扩建病房 / new ward opened"}),
+                reports_from=(
+                    "起报季度提前 / owes quarters from 2023Q1 on",
+                    {"reports_from": "2023Q1", "reason": "补报 2023 年数据 / reports 2023 as well"},
+                ),
+            )
+        ),
+    ],
+    session: DbSession,
+    actor: CurrentActor,
+    request: Request,
 ):
     with denials(request, actor, "hospital.update", "hospital", hospital_id):
         require(actor, WRITE)
@@ -106,10 +128,17 @@ def update_hospital(  # noqa: ANN201
 )
 def deactivate_hospital(  # noqa: ANN201
     hospital_id: int,
-    data: Annotated[HospitalDeactivate, Body(openapi_examples=body_examples(
-        merged=("医院合并 / merged", {"reason": "医院合并 / merged into another hospital"}),
-    ))],
-    session: DbSession, actor: CurrentActor, request: Request,
+    data: Annotated[
+        HospitalDeactivate,
+        Body(
+            openapi_examples=body_examples(
+                merged=("医院合并 / merged", {"reason": "医院合并 / merged into another hospital"}),
+            )
+        ),
+    ],
+    session: DbSession,
+    actor: CurrentActor,
+    request: Request,
 ):
     with denials(request, actor, "hospital.deactivate", "hospital", hospital_id):
         require(actor, WRITE)

@@ -23,7 +23,10 @@ class MeRead(BaseModel):
 
 
 @router.get(
-    "/me", response_model=MeRead, summary="当前用户 / the authenticated caller", responses={200: ok(ME)},
+    "/me",
+    response_model=MeRead,
+    summary="当前用户 / the authenticated caller",
+    responses={200: ok(ME)},
     description="令牌中平台读到的身份与范围（用于排查 Keycloak 映射）/ the identity and scope the API reads from "
     "your token (useful to debug Keycloak mappers).",
 )

@@ -48,7 +48,9 @@ def _quarter(text: str) -> Quarter:
 
 
 @router.get(
-    "", response_model=list[NetworkRead], summary="网络列表 / list networks",
+    "",
+    response_model=list[NetworkRead],
+    summary="网络列表 / list networks",
     description="本省网络与全国性网络 / your province's networks and the national ones.",
     responses={200: ok(NETWORKS), **BAD_PARAMETERS},
 )
@@ -69,11 +71,25 @@ def list_networks(
     "hospitals only; national networks are defined by national QC centers.",
 )
 def create_network(  # noqa: ANN201
-    data: Annotated[NetworkCreate, Body(openapi_examples=body_examples(alliance=("医联体 / medical alliance", {
-        "qc_center_id": 2, "kind": "medical_alliance", "name": "杭州城市医疗集团",
-        "description": "城市医联体 / urban alliance"}),
-    ))],
-    session: DbSession, actor: CurrentActor, request: Request,
+    data: Annotated[
+        NetworkCreate,
+        Body(
+            openapi_examples=body_examples(
+                alliance=(
+                    "医联体 / medical alliance",
+                    {
+                        "qc_center_id": 2,
+                        "kind": "medical_alliance",
+                        "name": "杭州城市医疗集团",
+                        "description": "城市医联体 / urban alliance",
+                    },
+                ),
+            )
+        ),
+    ],
+    session: DbSession,
+    actor: CurrentActor,
+    request: Request,
 ):
     with denials(request, actor, "network.create", "network"):
         require(actor, WRITE)
@@ -81,7 +97,9 @@ def create_network(  # noqa: ANN201
 
 
 @router.get(
-    "/{network_id}", response_model=NetworkRead, summary="网络详情 / one network",
+    "/{network_id}",
+    response_model=NetworkRead,
+    summary="网络详情 / one network",
     responses={200: ok(NETWORK), **NOT_FOUND, **BAD_PARAMETERS},
 )
 def get_network(network_id: int, session: DbSession, actor: CurrentActor):  # noqa: ANN201
@@ -97,11 +115,24 @@ def get_network(network_id: int, session: DbSession, actor: CurrentActor):  # no
 )
 def update_network(  # noqa: ANN201
     network_id: int,
-    data: Annotated[NetworkUpdate, Body(openapi_examples=body_examples(
-        describe=("修改说明 / new description", {"description": "杭州市紧密型城市医疗集团", "reason": "更新说明 / clarified"}),
-        retire=("停用网络 / deactivate", {"active": False, "reason": "医联体解散 / alliance dissolved"}),
-    ))],
-    session: DbSession, actor: CurrentActor, request: Request,
+    data: Annotated[
+        NetworkUpdate,
+        Body(
+            openapi_examples=body_examples(
+                describe=(
+                    "修改说明 / new description",
+                    {"description": "杭州市紧密型城市医疗集团", "reason": "更新说明 / clarified"},
+                ),
+                retire=(
+                    "停用网络 / deactivate",
+                    {"active": False, "reason": "医联体解散 / alliance dissolved"},
+                ),
+            )
+        ),
+    ],
+    session: DbSession,
+    actor: CurrentActor,
+    request: Request,
 ):
     with denials(request, actor, "network.update", "network", network_id):
         require(actor, WRITE)
@@ -132,21 +163,37 @@ def list_members(
     "/{network_id}/members",
     response_model=MemberRead,
     status_code=201,
-    responses={201: ok(MEMBER_ADDED, "已加入（hospital_name 为空，列表中才有）/ added (hospital_name is "
-                       "filled in the member list only)"), **NOT_FOUND, **WRITE_RESPONSES,
-               409: error("与该医院的其他成员期间重叠 / overlaps another membership of the hospital", E409_OVERLAP)},
+    responses={
+        201: ok(
+            MEMBER_ADDED,
+            "已加入（hospital_name 为空，列表中才有）/ added (hospital_name is "
+            "filled in the member list only)",
+        ),
+        **NOT_FOUND,
+        **WRITE_RESPONSES,
+        409: error("与该医院的其他成员期间重叠 / overlaps another membership of the hospital", E409_OVERLAP),
+    },
     summary="加入网络 / add a hospital to a network",
     description="成员期间为 [valid_from, valid_to)，同一医院不得重叠 / membership covers [valid_from, valid_to) "
     "and must not overlap another membership of the same hospital (409).",
 )
 def add_member(  # noqa: ANN201
     network_id: int,
-    data: Annotated[MembershipCreate, Body(openapi_examples=body_examples(
-        open_ended=("持续成员 / open-ended", {"hospital_id": 1, "valid_from": "2023-01-01"}),
-        dated=("限定期间 / for a period",
-               {"hospital_id": 1, "valid_from": "2023-01-01", "valid_to": "2024-01-01"}),
-    ))],
-    session: DbSession, actor: CurrentActor, request: Request,
+    data: Annotated[
+        MembershipCreate,
+        Body(
+            openapi_examples=body_examples(
+                open_ended=("持续成员 / open-ended", {"hospital_id": 1, "valid_from": "2023-01-01"}),
+                dated=(
+                    "限定期间 / for a period",
+                    {"hospital_id": 1, "valid_from": "2023-01-01", "valid_to": "2024-01-01"},
+                ),
+            )
+        ),
+    ],
+    session: DbSession,
+    actor: CurrentActor,
+    request: Request,
 ):
     with denials(request, actor, "network.member.add", "network", network_id):
         require(actor, WRITE)
@@ -163,9 +210,14 @@ def add_member(  # noqa: ANN201
 def end_membership(  # noqa: ANN201
     network_id: int,
     membership_id: int,
-    data: Annotated[MembershipEnd, Body(openapi_examples=body_examples(
-        left=("退出 / left", {"valid_to": "2024-01-01", "reason": "退出医联体 / left the alliance"}),
-    ))],
+    data: Annotated[
+        MembershipEnd,
+        Body(
+            openapi_examples=body_examples(
+                left=("退出 / left", {"valid_to": "2024-01-01", "reason": "退出医联体 / left the alliance"}),
+            )
+        ),
+    ],
     session: DbSession,
     actor: CurrentActor,
     request: Request,

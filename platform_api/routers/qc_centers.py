@@ -19,7 +19,9 @@ READ, WRITE = "registry.read", "registry.qc_center.write"
 
 
 @router.get(
-    "", response_model=list[QcCenterRead], summary="质控中心列表 / list QC centers",
+    "",
+    response_model=list[QcCenterRead],
+    summary="质控中心列表 / list QC centers",
     responses={200: ok(QC_CENTERS), **BAD_PARAMETERS},
 )
 def list_qc_centers(
@@ -45,14 +47,29 @@ def list_qc_centers(
     "specialty_code; a specialty center uses a code of the specialty catalog.",
 )
 def create_qc_center(  # noqa: ANN201
-    data: Annotated[QcCenterCreate, Body(openapi_examples=body_examples(
-        specialty=("省级专业质控中心 / provincial specialty center", {
-            "level": "provincial", "province_code": "330000", "specialty_code": "icu",
-            "name": "浙江省重症医学质控中心"}),
-        general=("国家级综合中心 / national general center", {
-            "level": "national", "name": "国家医疗质量管理与控制中心（医政）"}),
-    ))],
-    session: DbSession, actor: CurrentActor, request: Request,
+    data: Annotated[
+        QcCenterCreate,
+        Body(
+            openapi_examples=body_examples(
+                specialty=(
+                    "省级专业质控中心 / provincial specialty center",
+                    {
+                        "level": "provincial",
+                        "province_code": "330000",
+                        "specialty_code": "icu",
+                        "name": "浙江省重症医学质控中心",
+                    },
+                ),
+                general=(
+                    "国家级综合中心 / national general center",
+                    {"level": "national", "name": "国家医疗质量管理与控制中心（医政）"},
+                ),
+            )
+        ),
+    ],
+    session: DbSession,
+    actor: CurrentActor,
+    request: Request,
 ):
     with denials(request, actor, "qc_center.create", "qc_center"):
         require(actor, WRITE)
@@ -78,10 +95,20 @@ def get_qc_center(qc_center_id: int, session: DbSession, actor: CurrentActor):  
 )
 def update_qc_center(  # noqa: ANN201
     qc_center_id: int,
-    data: Annotated[QcCenterUpdate, Body(openapi_examples=body_examples(
-        rename=("更名 / rename", {"name": "浙江省重症医学医疗质量控制中心", "reason": "更名 / renamed"}),
-    ))],
-    session: DbSession, actor: CurrentActor, request: Request,
+    data: Annotated[
+        QcCenterUpdate,
+        Body(
+            openapi_examples=body_examples(
+                rename=(
+                    "更名 / rename",
+                    {"name": "浙江省重症医学医疗质量控制中心", "reason": "更名 / renamed"},
+                ),
+            )
+        ),
+    ],
+    session: DbSession,
+    actor: CurrentActor,
+    request: Request,
 ):
     with denials(request, actor, "qc_center.update", "qc_center", qc_center_id):
         require(actor, WRITE)

@@ -14,13 +14,20 @@ from services.core.actor import Actor
 
 NOT_FOUND = {404: error("不存在或不在您的范围内 / does not exist (or is outside your scope)", E404)}
 FORBIDDEN = {403: error("您的角色无权执行此操作 / your roles do not allow this action", E403)}
-BAD_PARAMETERS = {422: error("参数格式错误，problems 列出每个问题 / invalid parameters; `problems` lists every problem",
-                             E422_PARAMS)}
+BAD_PARAMETERS = {
+    422: error(
+        "参数格式错误，problems 列出每个问题 / invalid parameters; `problems` lists every problem",
+        E422_PARAMS,
+    )
+}
 WRITE_RESPONSES = {
     **FORBIDDEN,
     409: error("与现有数据冲突 / conflicts with existing data", E409),
-    422: error("数据校验失败，problems 列出每个问题 / invalid data; `problems` lists every problem",
-               E422_SHAPE, E422_RULES),
+    422: error(
+        "数据校验失败，problems 列出每个问题 / invalid data; `problems` lists every problem",
+        E422_SHAPE,
+        E422_RULES,
+    ),
 }
 
 

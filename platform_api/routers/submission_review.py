@@ -19,11 +19,23 @@ from services.submission.validation import parse_quarter
 
 router = APIRouter(prefix="/api/v1", tags=["review"])
 ITEM = "/hospitals/{hospital_id}/submissions/{quarter}"
-READ_EXAMPLE = example({"hospital_id": 101, "quarter": "2023Q2", "catalog_year": 2023, "status": "approved",
-                        "version": 2, "late": False, "first_submitted_at": "2023-07-10T09:00:00+08:00",
-                        "submitted_at": "2023-07-10T09:00:00+08:00", "reviewed_at": "2023-07-20T10:00:00+08:00",
-                        "reviewed_by": "zj-admin", "review_comment": "数据完整 / complete", "reopened_at": None,
-                        "values": []})
+READ_EXAMPLE = example(
+    {
+        "hospital_id": 101,
+        "quarter": "2023Q2",
+        "catalog_year": 2023,
+        "status": "approved",
+        "version": 2,
+        "late": False,
+        "first_submitted_at": "2023-07-10T09:00:00+08:00",
+        "submitted_at": "2023-07-10T09:00:00+08:00",
+        "reviewed_at": "2023-07-20T10:00:00+08:00",
+        "reviewed_by": "zj-admin",
+        "review_comment": "数据完整 / complete",
+        "reopened_at": None,
+        "values": [],
+    }
+)
 
 
 class DecisionIn(StrictModel):
@@ -38,50 +50,115 @@ def _quarter_query(quarter: Annotated[str | None, Query(examples=["2023Q2"])] = 
     return parse_quarter(quarter) if quarter else None
 
 
-@router.post(ITEM + "/approve", response_model=SubmissionRead, summary="审核通过 / approve",
-             responses={200: READ_EXAMPLE, **WRITE_RESPONSES, **NOT_FOUND})
-def approve(request: Request, response: Response, actor: CurrentActor, session: DbSession, hospital_id: HospitalId,
-            quarter: QuarterPath,
-            body: Annotated[DecisionIn, Body(openapi_examples={"ok": {"value": {"comment": "数据完整 / complete"}}})],
-            expected_version: Annotated[int | None, Depends(if_match_version)] = None) -> SubmissionRead:
-    with denials(request, actor, "review.decide", "submission", f"{hospital_id}:{quarter}"):
-        read = review.approve(session, actor, hospital_id=hospital_id, quarter=quarter, comment=body.comment,
-                              expected_version=expected_version)
-    response.headers["ETag"] = etag(read.version)
-    return read
-
-
-@router.post(ITEM + "/return", response_model=SubmissionRead, summary="退回修改 / return for correction",
-             responses={200: READ_EXAMPLE, **WRITE_RESPONSES, **NOT_FOUND})
-def return_for_correction(
-    request: Request, response: Response, actor: CurrentActor, session: DbSession, hospital_id: HospitalId,
+@router.post(
+    ITEM + "/approve",
+    response_model=SubmissionRead,
+    summary="审核通过 / approve",
+    responses={200: READ_EXAMPLE, **WRITE_RESPONSES, **NOT_FOUND},
+)
+def approve(
+    request: Request,
+    response: Response,
+    actor: CurrentActor,
+    session: DbSession,
+    hospital_id: HospitalId,
     quarter: QuarterPath,
-    body: Annotated[DecisionIn, Body(openapi_examples={"fix": {"value": {"comment": "分母偏小，请核对 / check the denominator"}}})],
+    body: Annotated[DecisionIn, Body(openapi_examples={"ok": {"value": {"comment": "数据完整 / complete"}}})],
     expected_version: Annotated[int | None, Depends(if_match_version)] = None,
 ) -> SubmissionRead:
     with denials(request, actor, "review.decide", "submission", f"{hospital_id}:{quarter}"):
-        read = review.return_submission(session, actor, hospital_id=hospital_id, quarter=quarter,
-                                        comment=body.comment, expected_version=expected_version)
+        read = review.approve(
+            session,
+            actor,
+            hospital_id=hospital_id,
+            quarter=quarter,
+            comment=body.comment,
+            expected_version=expected_version,
+        )
     response.headers["ETag"] = etag(read.version)
     return read
 
 
-@router.post(ITEM + "/reopen", response_model=SubmissionRead, summary="锁定后重新开放 / reopen after lock",
-             responses={200: READ_EXAMPLE, **WRITE_RESPONSES, **NOT_FOUND})
-def reopen(request: Request, response: Response, actor: CurrentActor, session: DbSession, hospital_id: HospitalId,
-           quarter: QuarterPath,
-           body: Annotated[ReopenIn, Body(openapi_examples={"audit": {"value": {"reason": "数据核查后更正 / correction after audit"}}})],
-           ) -> SubmissionRead:
+@router.post(
+    ITEM + "/return",
+    response_model=SubmissionRead,
+    summary="退回修改 / return for correction",
+    responses={200: READ_EXAMPLE, **WRITE_RESPONSES, **NOT_FOUND},
+)
+def return_for_correction(
+    request: Request,
+    response: Response,
+    actor: CurrentActor,
+    session: DbSession,
+    hospital_id: HospitalId,
+    quarter: QuarterPath,
+    body: Annotated[
+        DecisionIn,
+        Body(openapi_examples={"fix": {"value": {"comment": "分母偏小，请核对 / check the denominator"}}}),
+    ],
+    expected_version: Annotated[int | None, Depends(if_match_version)] = None,
+) -> SubmissionRead:
+    with denials(request, actor, "review.decide", "submission", f"{hospital_id}:{quarter}"):
+        read = review.return_submission(
+            session,
+            actor,
+            hospital_id=hospital_id,
+            quarter=quarter,
+            comment=body.comment,
+            expected_version=expected_version,
+        )
+    response.headers["ETag"] = etag(read.version)
+    return read
+
+
+@router.post(
+    ITEM + "/reopen",
+    response_model=SubmissionRead,
+    summary="锁定后重新开放 / reopen after lock",
+    responses={200: READ_EXAMPLE, **WRITE_RESPONSES, **NOT_FOUND},
+)
+def reopen(
+    request: Request,
+    response: Response,
+    actor: CurrentActor,
+    session: DbSession,
+    hospital_id: HospitalId,
+    quarter: QuarterPath,
+    body: Annotated[
+        ReopenIn,
+        Body(openapi_examples={"audit": {"value": {"reason": "数据核查后更正 / correction after audit"}}}),
+    ],
+) -> SubmissionRead:
     with denials(request, actor, "window.manage", "submission", f"{hospital_id}:{quarter}"):
         read = review.reopen(session, actor, hospital_id=hospital_id, quarter=quarter, reason=body.reason)
     response.headers["ETag"] = etag(read.version)
     return read
 
 
-@router.get("/review-queue", response_model=list[QueueItem], summary="待审核队列 / review queue",
-            responses={200: example([{"hospital_id": 101, "hospital_name": "浙江省人民医院", "province_code": "330000",
-                                      "quarter": "2023Q2", "version": 1, "late": False,
-                                      "submitted_at": "2023-07-10T09:00:00+08:00"}]), **BAD_PARAMETERS})
-def review_queue(actor: CurrentActor, session: DbSession,
-                 quarter: Annotated[Quarter | None, Depends(_quarter_query)] = None) -> list[QueueItem]:
+@router.get(
+    "/review-queue",
+    response_model=list[QueueItem],
+    summary="待审核队列 / review queue",
+    responses={
+        200: example(
+            [
+                {
+                    "hospital_id": 101,
+                    "hospital_name": "浙江省人民医院",
+                    "province_code": "330000",
+                    "quarter": "2023Q2",
+                    "version": 1,
+                    "late": False,
+                    "submitted_at": "2023-07-10T09:00:00+08:00",
+                }
+            ]
+        ),
+        **BAD_PARAMETERS,
+    },
+)
+def review_queue(
+    actor: CurrentActor,
+    session: DbSession,
+    quarter: Annotated[Quarter | None, Depends(_quarter_query)] = None,
+) -> list[QueueItem]:
     return review.review_queue(session, actor, quarter=quarter)

@@ -48,11 +48,26 @@ UPLOAD_RESPONSES = {
     413: error("文件过大 / the file exceeds the size limit", E413),
     415: error("不是 CSV 或 XLSX / not CSV or XLSX (or not multipart/form-data)", E415),
 }
-UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {
-    "schema": {"type": "object", "required": ["file"], "properties": {"file": {
-        **BINARY, "description": "下载的模板填写后上传 / the filled-in template (CSV or XLSX)"}}},
-    "encoding": {"file": {"contentType": f"text/csv, {XLSX}"}},
-}}}}
+UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            **BINARY,
+                            "description": "下载的模板填写后上传 / the filled-in template (CSV or XLSX)",
+                        }
+                    },
+                },
+                "encoding": {"file": {"contentType": f"text/csv, {XLSX}"}},
+            }
+        },
+    }
+}
 
 
 def quarter_path(quarter: Annotated[str, Path(examples=["2023Q2"])]) -> Quarter:
@@ -113,9 +128,11 @@ async def read_upload(request: Request, limit: int) -> Upload:
 @router.get(
     "/template.xlsx",
     response_class=Response,
-    responses={200: {"description": "XLSX 工作簿 / the workbook",
-                     "content": {XLSX_MEDIA_TYPE: {"schema": BINARY}}},
-               **NOT_FOUND, **BAD_PARAMETERS},
+    responses={
+        200: {"description": "XLSX 工作簿 / the workbook", "content": {XLSX_MEDIA_TYPE: {"schema": BINARY}}},
+        **NOT_FOUND,
+        **BAD_PARAMETERS,
+    },
     summary="下载 XLSX 上报模板 / download the XLSX template",
     description="每个适用指标一行；只有 分子、分母、备注 可编辑 / one row per applicable indicator; only "
     "numerator, denominator and comment are editable. 模板记录医院与季度，传错会被拒绝 / "
@@ -131,8 +148,11 @@ def xlsx_template(
 @router.get(
     "/template.csv",
     response_class=Response,
-    responses={200: ok(TEMPLATE_CSV, f"CSV 模板，{FILE_NOTE} / the CSV template", "text/csv"),
-               **NOT_FOUND, **BAD_PARAMETERS},
+    responses={
+        200: ok(TEMPLATE_CSV, f"CSV 模板，{FILE_NOTE} / the CSV template", "text/csv"),
+        **NOT_FOUND,
+        **BAD_PARAMETERS,
+    },
     summary="下载 CSV 上报模板 / download the CSV template",
     description="首行 #QCP 记录医院、季度与目录年度；填写 分子、分母、备注 列 / the #QCP line records hospital, "
     "quarter and catalog year; fill in the numerator, denominator and comment columns.",

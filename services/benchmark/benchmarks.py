@@ -32,8 +32,17 @@ from services.core.actor import Actor
 from services.core.errors import NotFound
 from services.core.quarter import Quarter
 
-UNIT_FIELDS = ("rate", "ci95_low", "ci95_high", "ci998_low", "ci998_high",
-               "limit95_low", "limit95_high", "limit998_low", "limit998_high")
+UNIT_FIELDS = (
+    "rate",
+    "ci95_low",
+    "ci95_high",
+    "ci998_low",
+    "ci998_high",
+    "limit95_low",
+    "limit95_high",
+    "limit998_low",
+    "limit998_high",
+)
 
 
 @dataclass
@@ -104,21 +113,38 @@ def _nan(size: int) -> np.ndarray:
     return np.full(size, np.nan)
 
 
-def _proportion(info: IndicatorInfo, values: ValueArrays, settings: EffectiveSettings, overdispersion: bool) -> dict:
+def _proportion(
+    info: IndicatorInfo, values: ValueArrays, settings: EffectiveSettings, overdispersion: bool
+) -> dict:
     target = settings.targets.get(info.id)
     if target is None and not (values.denominator > 0).any():  # nothing to centre a funnel on
         size = values.numerator.size
-        return dict(units={name: _nan(size) for name in (*UNIT_FIELDS, "z")},
-                    signal=np.full(size, "insufficient", dtype=object))
-    result = stats.funnel(values.hospital_id, values.numerator, values.denominator, target=target,
-                          direction=info.direction, overdispersion=overdispersion,
-                          min_denominator=settings.min_denominator)
+        return dict(
+            units={name: _nan(size) for name in (*UNIT_FIELDS, "z")},
+            signal=np.full(size, "insufficient", dtype=object),
+        )
+    result = stats.funnel(
+        values.hospital_id,
+        values.numerator,
+        values.denominator,
+        target=target,
+        direction=info.direction,
+        overdispersion=overdispersion,
+        min_denominator=settings.min_denominator,
+    )
     units = {name: getattr(result, name) for name in (*UNIT_FIELDS, "z")}
     k = int(((values.denominator > 0) & (values.denominator >= settings.min_denominator)).sum())
     recommended = bool(k > 1 and not math.isnan(result.phi) and k * result.phi > _chi2_95(k - 1))
-    return dict(units=units, signal=result.signal, target=result.target,
-                target_source="qc_center" if target is not None else "pooled", phi=result.phi, tau2=result.tau2,
-                overdispersion_applied=result.overdispersion, overdispersion_recommended=recommended)
+    return dict(
+        units=units,
+        signal=result.signal,
+        target=result.target,
+        target_source="qc_center" if target is not None else "pooled",
+        phi=result.phi,
+        tau2=result.tau2,
+        overdispersion_applied=result.overdispersion,
+        overdispersion_recommended=recommended,
+    )
 
 
 def _rate_or_ratio(info: IndicatorInfo, values: ValueArrays, settings: EffectiveSettings) -> dict:
@@ -131,61 +157,117 @@ def _rate_or_ratio(info: IndicatorInfo, values: ValueArrays, settings: Effective
     else:  # a mean without its spread: no honest interval (docs/methods.md §3)
         with np.errstate(divide="ignore", invalid="ignore"):
             units["rate"] = np.where(n > 0, x / n, np.nan)
-    signal = np.where((n > 0) & (n >= settings.min_denominator), "not_applicable", "insufficient").astype(object)
+    signal = np.where((n > 0) & (n >= settings.min_denominator), "not_applicable", "insufficient").astype(
+        object
+    )
     return dict(units=units, signal=signal)
 
 
-def compute_indicator(info: IndicatorInfo, values: ValueArrays, settings: EffectiveSettings, *,
-                      expected: int = 0, not_applicable: int = 0, overdispersion: bool = False) -> IndicatorBenchmark:
+def compute_indicator(
+    info: IndicatorInfo,
+    values: ValueArrays,
+    settings: EffectiveSettings,
+    *,
+    expected: int = 0,
+    not_applicable: int = 0,
+    overdispersion: bool = False,
+) -> IndicatorBenchmark:
     """Pure: the benchmark of one indicator from its value arrays (no database)."""
     x, n = values.numerator, values.denominator
-    parts = _proportion(info, values, settings, overdispersion) if info.kind == "proportion" else \
-        _rate_or_ratio(info, values, settings)
+    parts = (
+        _proportion(info, values, settings, overdispersion)
+        if info.kind == "proportion"
+        else _rate_or_ratio(info, values, settings)
+    )
     rank = stats.percentile_rank(x, n, direction=info.direction, min_denominator=settings.min_denominator)
     percentiles = stats.rate_percentiles(x, n, min_denominator=settings.min_denominator)
     total = float(n[n > 0].sum())
     pooled = float(x[n > 0].sum()) / total if total > 0 else float("nan")
     return IndicatorBenchmark(
-        indicator=info, hospitals_expected=max(expected, x.size), not_applicable=not_applicable,
-        min_denominator=settings.min_denominator, hospital_id=values.hospital_id, numerator=x, denominator=n,
-        rank=rank, pooled=pooled, percentiles=percentiles, **parts,
+        indicator=info,
+        hospitals_expected=max(expected, x.size),
+        not_applicable=not_applicable,
+        min_denominator=settings.min_denominator,
+        hospital_id=values.hospital_id,
+        numerator=x,
+        denominator=n,
+        rank=rank,
+        pooled=pooled,
+        percentiles=percentiles,
+        **parts,
     )
 
 
 def _empty(size: int = 0) -> ValueArrays:
-    return ValueArrays(np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64))
+    return ValueArrays(
+        np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64)
+    )
 
 
-def compute_scope(session: Session, actor: Actor, scope: BenchmarkScope, *, quarter: Quarter,
-                  indicators: list[IndicatorInfo], include_submitted: bool = False,
-                  overdispersion: bool = False) -> BenchmarkReport:
+def compute_scope(
+    session: Session,
+    actor: Actor,
+    scope: BenchmarkScope,
+    *,
+    quarter: Quarter,
+    indicators: list[IndicatorInfo],
+    include_submitted: bool = False,
+    overdispersion: bool = False,
+) -> BenchmarkReport:
     """Benchmarks of ``indicators`` in an already resolved scope (flags and reports reuse this)."""
     settings = effective_settings(session, province=scope.province)
     ids = [i.id for i in indicators]
     with distribution_view(session, actor, scope):
-        arrays = value_arrays(session, actor, scope, quarter=quarter, indicator_ids=ids,
-                              include_submitted=include_submitted)
-        expected, not_applicable = expected_hospitals(session, actor, scope, quarter=quarter, indicator_ids=ids)
+        arrays = value_arrays(
+            session, actor, scope, quarter=quarter, indicator_ids=ids, include_submitted=include_submitted
+        )
+        expected, not_applicable = expected_hospitals(
+            session, actor, scope, quarter=quarter, indicator_ids=ids
+        )
     report = BenchmarkReport(quarter, scope, statuses(include_submitted), settings, overdispersion)
     for info in indicators:
-        report.indicators.append(compute_indicator(
-            info, arrays.get(info.id, _empty()), settings, expected=expected,
-            not_applicable=not_applicable.get(info.id, 0), overdispersion=overdispersion,
-        ))
+        report.indicators.append(
+            compute_indicator(
+                info,
+                arrays.get(info.id, _empty()),
+                settings,
+                expected=expected,
+                not_applicable=not_applicable.get(info.id, 0),
+                overdispersion=overdispersion,
+            )
+        )
     return report
 
 
-def benchmark(session: Session, actor: Actor, *, quarter: Quarter, scope: str | None = None,
-              indicator: str | None = None, include_submitted: bool = False,
-              overdispersion: bool = False, with_labels: bool = True) -> BenchmarkReport:
+def benchmark(
+    session: Session,
+    actor: Actor,
+    *,
+    quarter: Quarter,
+    scope: str | None = None,
+    indicator: str | None = None,
+    include_submitted: bool = False,
+    overdispersion: bool = False,
+    with_labels: bool = True,
+) -> BenchmarkReport:
     """The benchmark of one indicator (code or id) or of every indicator of the quarter's catalog year."""
     resolved = resolve_scope(session, actor, scope, quarter=quarter)
     indicators = indicators_of_year(session, quarter.year, indicator=indicator, specialty=actor.specialty)
     if indicator and not indicators:
-        raise NotFound(f"指标 {indicator} 在 {quarter.year} 年目录中不存在 / indicator {indicator!r} is not in the "
-                       f"{quarter.year} catalog", indicator=indicator)
-    report = compute_scope(session, actor, resolved, quarter=quarter, indicators=indicators,
-                           include_submitted=include_submitted, overdispersion=overdispersion)
+        raise NotFound(
+            f"指标 {indicator} 在 {quarter.year} 年目录中不存在 / indicator {indicator!r} is not in the "
+            f"{quarter.year} catalog",
+            indicator=indicator,
+        )
+    report = compute_scope(
+        session,
+        actor,
+        resolved,
+        quarter=quarter,
+        indicators=indicators,
+        include_submitted=include_submitted,
+        overdispersion=overdispersion,
+    )
     if with_labels:
         report.labels = visible_labels(session, report)
     return report

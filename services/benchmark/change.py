@@ -38,7 +38,9 @@ def rate_change(x1, n1, x2, n2, *, direction: str, confidence: float = 0.95) -> 
         r2 = np.where(n2 > 0, x2 / n2, np.nan)
         half = z * np.sqrt(x1 / n1**2 + x2 / n2**2)
     diff = r1 - r2
-    return stats.ChangeResult(diff, diff - half, diff + half, _verdict(diff, diff - half, diff + half, direction))
+    return stats.ChangeResult(
+        diff, diff - half, diff + half, _verdict(diff, diff - half, diff + half, direction)
+    )
 
 
 def ratio_change(x1, n1, x2, n2) -> stats.ChangeResult:
@@ -49,11 +51,14 @@ def ratio_change(x1, n1, x2, n2) -> stats.ChangeResult:
     return stats.ChangeResult(diff, np.full(diff.shape, np.nan), np.full(diff.shape, np.nan), verdict)
 
 
-def change(kind: str, x_now, n_now, x_before, n_before, *, direction: str,
-           confidence: float = 0.95) -> stats.ChangeResult:
+def change(
+    kind: str, x_now, n_now, x_before, n_before, *, direction: str, confidence: float = 0.95
+) -> stats.ChangeResult:
     """Current − earlier, as fractions (multiply by the indicator's multiplier to display)."""
     if kind == "proportion":
-        return stats.year_over_year(x_now, n_now, x_before, n_before, direction=direction, confidence=confidence)
+        return stats.year_over_year(
+            x_now, n_now, x_before, n_before, direction=direction, confidence=confidence
+        )
     if kind == "rate":
         return rate_change(x_now, n_now, x_before, n_before, direction=direction, confidence=confidence)
     return ratio_change(x_now, n_now, x_before, n_before)

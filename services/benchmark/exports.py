@@ -40,8 +40,9 @@ def to_csv(rows: Iterable[dict], columns: Sequence[str]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def to_xlsx(rows: Iterable[dict], columns: Sequence[str], *, sheet: str = "benchmark",
-            meta: dict | None = None) -> bytes:
+def to_xlsx(
+    rows: Iterable[dict], columns: Sequence[str], *, sheet: str = "benchmark", meta: dict | None = None
+) -> bytes:
     workbook = Workbook()
     ws = workbook.active
     ws.title = sheet[:31]
@@ -51,13 +52,22 @@ def to_xlsx(rows: Iterable[dict], columns: Sequence[str], *, sheet: str = "bench
     if meta:
         info = workbook.create_sheet("说明 about")
         for key, value in meta.items():
-            info.append([key, neutralise(value if isinstance(value, (int, float, bool)) or value is None else str(value))])
+            info.append(
+                [
+                    key,
+                    neutralise(
+                        value if isinstance(value, (int, float, bool)) or value is None else str(value)
+                    ),
+                ]
+            )
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
 
 
-def export(rows: list[dict], columns: Sequence[str], fmt: str, *, sheet: str, meta: dict | None = None) -> tuple[bytes, str]:
+def export(
+    rows: list[dict], columns: Sequence[str], fmt: str, *, sheet: str, meta: dict | None = None
+) -> tuple[bytes, str]:
     if fmt == "csv":
         return to_csv(rows, columns), CSV_MEDIA_TYPE
     return to_xlsx(rows, columns, sheet=sheet, meta=meta), XLSX_MEDIA_TYPE

@@ -28,7 +28,9 @@ def fmt_change(value: float, info: IndicatorInfo) -> tuple[str, str]:
     return f"{shown:+.2f} {info.unit}", f"{shown:+.2f} {info.unit}"
 
 
-def limit_reason(kind: str, info: IndicatorInfo, *, rate: float, limit: float, target: float, n: int) -> tuple[str, str]:
+def limit_reason(
+    kind: str, info: IndicatorInfo, *, rate: float, limit: float, target: float, n: int
+) -> tuple[str, str]:
     level = "99.8%" if kind == "alarm" else "95%"
     side_zh, side_en = ("低于", "below") if info.direction == "higher" else ("高于", "above")
     word_zh, word_en = ("警报", "alarm") if kind == "alarm" else ("警示", "alert")
@@ -51,7 +53,9 @@ def decile_reason(info: IndicatorInfo, *, rate: float, cut: float, assessed: int
     )
 
 
-def persistent_reason(info: IndicatorInfo, *, quarter: str, previous: str, kinds: list[str]) -> tuple[str, str]:
+def persistent_reason(
+    info: IndicatorInfo, *, quarter: str, previous: str, kinds: list[str]
+) -> tuple[str, str]:
     zh = "、".join(KIND_LABELS[k][0] for k in kinds)
     en = ", ".join(KIND_LABELS[k][1] for k in kinds)
     return (
@@ -61,8 +65,9 @@ def persistent_reason(info: IndicatorInfo, *, quarter: str, previous: str, kinds
     )
 
 
-def deteriorating_reason(info: IndicatorInfo, *, previous: str, previous_code: str, diff: float, low: float,
-                         high: float) -> tuple[str, str]:
+def deteriorating_reason(
+    info: IndicatorInfo, *, previous: str, previous_code: str, diff: float, low: float, high: float
+) -> tuple[str, str]:
     d_zh, d_en = fmt_change(diff, info)
     lo_zh, lo_en = fmt_change(low, info)
     hi_zh, hi_en = fmt_change(high, info)
@@ -75,7 +80,11 @@ def deteriorating_reason(info: IndicatorInfo, *, previous: str, previous_code: s
 
 def missing_reason(*, quarter: str, due: str | None) -> tuple[str, str]:
     if due:
-        return (f"截至截止日期 {due} 未提交 {quarter} 季度数据。",
-                f"Nothing submitted for {quarter} by the due date {due}.")
-    return (f"未提交 {quarter} 季度数据（未设置上报窗口）。",
-            f"Nothing submitted for {quarter} (no submission window set).")
+        return (
+            f"截至截止日期 {due} 未提交 {quarter} 季度数据。",
+            f"Nothing submitted for {quarter} by the due date {due}.",
+        )
+    return (
+        f"未提交 {quarter} 季度数据（未设置上报窗口）。",
+        f"Nothing submitted for {quarter} (no submission window set).",
+    )

@@ -78,10 +78,27 @@ def _limit_flags(b: IndicatorBenchmark, hospital: int | None = None) -> list[Fla
     for kind, signal, col in (("alarm", "worse_998", "limit998"), ("alert", "worse_95", "limit95")):
         for i in np.flatnonzero((b.signal == signal) & _only(b, hospital)):
             limit = b.units[f"{col}_low" if bad_low else f"{col}_high"][i]
-            reason = partial(words.limit_reason, kind, info, rate=b.units["rate"][i], limit=limit, target=b.target,
-                             n=int(b.denominator[i]))
-            out.append(Flag(int(b.hospital_id[i]), kind, reason, info, int(b.numerator[i]), int(b.denominator[i]),
-                            _finite(b.units["z"][i]), {"limit": _finite(limit), "target": b.target}))
+            reason = partial(
+                words.limit_reason,
+                kind,
+                info,
+                rate=b.units["rate"][i],
+                limit=limit,
+                target=b.target,
+                n=int(b.denominator[i]),
+            )
+            out.append(
+                Flag(
+                    int(b.hospital_id[i]),
+                    kind,
+                    reason,
+                    info,
+                    int(b.numerator[i]),
+                    int(b.denominator[i]),
+                    _finite(b.units["z"][i]),
+                    {"limit": _finite(limit), "target": b.target},
+                )
+            )
     return out
 
 
@@ -104,8 +121,18 @@ def _decile_flags(b: IndicatorBenchmark, hospital: int | None = None) -> list[Fl
     out = []
     for i in np.flatnonzero(worst & _only(b, hospital)):
         reason = partial(words.decile_reason, info, rate=rate[i], cut=cut, assessed=assessed)
-        out.append(Flag(int(b.hospital_id[i]), "worst_decile", reason, info, int(b.numerator[i]),
-                        int(b.denominator[i]), None, {"cut": cut, "assessed": assessed}))
+        out.append(
+            Flag(
+                int(b.hospital_id[i]),
+                "worst_decile",
+                reason,
+                info,
+                int(b.numerator[i]),
+                int(b.denominator[i]),
+                None,
+                {"cut": cut, "assessed": assessed},
+            )
+        )
     return out
 
 
@@ -122,16 +149,29 @@ def flagged_pairs(report: BenchmarkReport, hospital: int | None = None) -> set[t
     return out
 
 
-def _deteriorating(session: Session, actor: Actor, scope: BenchmarkScope, quarter: Quarter,
-                   report: BenchmarkReport, include_submitted: bool, hospital: int | None = None) -> list[Flag]:
+def _deteriorating(
+    session: Session,
+    actor: Actor,
+    scope: BenchmarkScope,
+    quarter: Quarter,
+    report: BenchmarkReport,
+    include_submitted: bool,
+    hospital: int | None = None,
+) -> list[Flag]:
     preds = predecessors(session, [b.indicator.id for b in report.indicators])
-    compared = [b for b in report.indicators if preds[b.indicator.id].compares and b.indicator.kind != "ratio"]
+    compared = [
+        b for b in report.indicators if preds[b.indicator.id].compares and b.indicator.kind != "ratio"
+    ]
     wanted: dict[Quarter, list[int]] = {}  # one read per earlier quarter, not one per indicator
     for b in compared:
         pred = preds[b.indicator.id]
         wanted.setdefault(earlier_quarter(quarter, pred), []).append(pred.from_indicator_id)
-    earlier = {q: value_arrays(session, actor, scope, quarter=q, indicator_ids=ids, include_submitted=include_submitted)
-               for q, ids in wanted.items()}
+    earlier = {
+        q: value_arrays(
+            session, actor, scope, quarter=q, indicator_ids=ids, include_submitted=include_submitted
+        )
+        for q, ids in wanted.items()
+    }
     out = []
     for b in compared:
         pred = preds[b.indicator.id]
@@ -147,33 +187,70 @@ def _deteriorating(session: Session, actor: Actor, scope: BenchmarkScope, quarte
             ok &= common == hospital
         result = change(b.indicator.kind, x1[ok], n1[ok], x0[ok], n0[ok], direction=b.indicator.direction)
         for j in np.flatnonzero(result.verdict == "worsened"):
-            reason = partial(words.deteriorating_reason, b.indicator, previous=str(q), previous_code=pred.from_code,
-                             diff=result.difference[j], low=result.low[j], high=result.high[j])
-            out.append(Flag(int(common[ok][j]), "deteriorating", reason, b.indicator, int(x1[ok][j]), int(n1[ok][j]),
-                            None, {"previous_quarter": str(q), "previous_numerator": int(x0[ok][j]),
-                                   "previous_denominator": int(n0[ok][j]), "change": float(result.difference[j])}))
+            reason = partial(
+                words.deteriorating_reason,
+                b.indicator,
+                previous=str(q),
+                previous_code=pred.from_code,
+                diff=result.difference[j],
+                low=result.low[j],
+                high=result.high[j],
+            )
+            out.append(
+                Flag(
+                    int(common[ok][j]),
+                    "deteriorating",
+                    reason,
+                    b.indicator,
+                    int(x1[ok][j]),
+                    int(n1[ok][j]),
+                    None,
+                    {
+                        "previous_quarter": str(q),
+                        "previous_numerator": int(x0[ok][j]),
+                        "previous_denominator": int(n0[ok][j]),
+                        "change": float(result.difference[j]),
+                    },
+                )
+            )
     return out
 
 
 PreviousLookup = Callable[[Quarter], set[tuple[int, int]] | None]
 
 
-def _previous_flagged(session: Session, actor: Actor, scope: BenchmarkScope, quarter: Quarter,
-                      infos: list[IndicatorInfo], include_submitted: bool,
-                      frozen: PreviousLookup | None, hospital: int | None = None) -> tuple[Quarter, set[tuple[int, int]]]:
+def _previous_flagged(
+    session: Session,
+    actor: Actor,
+    scope: BenchmarkScope,
+    quarter: Quarter,
+    infos: list[IndicatorInfo],
+    include_submitted: bool,
+    frozen: PreviousLookup | None,
+    hospital: int | None = None,
+) -> tuple[Quarter, set[tuple[int, int]]]:
     """(hospital, current indicator id) pairs flagged alarm/alert/worst decile the quarter before."""
     prev = quarter.previous()
     if prev.year == quarter.year:
         mapping = {i.id: i.id for i in infos}
     else:  # across the year boundary: the predecessor indicator, when comparable
-        mapping = {p.from_indicator_id: cur for cur, p in predecessors(session, [i.id for i in infos]).items()
-                   if p.compares}
+        mapping = {
+            p.from_indicator_id: cur
+            for cur, p in predecessors(session, [i.id for i in infos]).items()
+            if p.compares
+        }
     pairs = frozen(prev) if frozen else None
     if pairs is None:
         prev_infos = indicators_of_year(session, prev.year)
         prev_scope = resolve_scope(session, actor, scope.key, quarter=prev)
-        prev_report = compute_scope(session, actor, prev_scope, quarter=prev, include_submitted=include_submitted,
-                                    indicators=[i for i in prev_infos if i.id in mapping])
+        prev_report = compute_scope(
+            session,
+            actor,
+            prev_scope,
+            quarter=prev,
+            include_submitted=include_submitted,
+            indicators=[i for i in prev_infos if i.id in mapping],
+        )
         pairs = flagged_pairs(prev_report, hospital)
     return prev, {(h, mapping[i]) for h, i in pairs if i in mapping}
 
@@ -187,13 +264,18 @@ def _persistent(flags: list[Flag], prev: Quarter, quarter: Quarter, flagged_befo
     out = []
     for (hospital, ind), ks in sorted(kinds.items()):
         if (hospital, ind) in flagged_before:
-            reason = partial(words.persistent_reason, infos[ind], quarter=str(quarter), previous=str(prev), kinds=ks)
-            out.append(Flag(hospital, "persistent", reason, infos[ind], evidence={"previous_quarter": str(prev)}))
+            reason = partial(
+                words.persistent_reason, infos[ind], quarter=str(quarter), previous=str(prev), kinds=ks
+            )
+            out.append(
+                Flag(hospital, "persistent", reason, infos[ind], evidence={"previous_quarter": str(prev)})
+            )
     return out
 
 
-def _missing(session: Session, actor: Actor, scope: BenchmarkScope, quarter: Quarter,
-             hospital: int | None = None) -> list[Flag]:
+def _missing(
+    session: Session, actor: Actor, scope: BenchmarkScope, quarter: Quarter, hospital: int | None = None
+) -> list[Flag]:
     out = []
     for row in hospitals_missing(session, actor, scope, quarter=quarter):
         if hospital is not None and row["id"] != hospital:
@@ -204,19 +286,30 @@ def _missing(session: Session, actor: Actor, scope: BenchmarkScope, quarter: Qua
     return out
 
 
-def compute_flags(session: Session, actor: Actor, scope: BenchmarkScope, *, quarter: Quarter,
-                  include_submitted: bool = False, frozen: PreviousLookup | None = None,
-                  hospital_id: int | None = None) -> tuple[BenchmarkReport, list[Flag]]:
+def compute_flags(
+    session: Session,
+    actor: Actor,
+    scope: BenchmarkScope,
+    *,
+    quarter: Quarter,
+    include_submitted: bool = False,
+    frozen: PreviousLookup | None = None,
+    hospital_id: int | None = None,
+) -> tuple[BenchmarkReport, list[Flag]]:
     """Every flag of a resolved scope × quarter (live, from the current data). With ``hospital_id``
     only that hospital's flags (the scope's distribution still sets the limits); hospital users get
     only their own whatever is asked."""
     if scope.own_hospital_only:
         hospital_id = scope.viewer_hospital_id
     infos = indicators_of_year(session, quarter.year, specialty=actor.specialty)
-    report = compute_scope(session, actor, scope, quarter=quarter, indicators=infos, include_submitted=include_submitted)
+    report = compute_scope(
+        session, actor, scope, quarter=quarter, indicators=infos, include_submitted=include_submitted
+    )
     with distribution_view(session, actor, scope):
         flags = base_flags(report, hospital_id)
-        prev, before = _previous_flagged(session, actor, scope, quarter, infos, include_submitted, frozen, hospital_id)
+        prev, before = _previous_flagged(
+            session, actor, scope, quarter, infos, include_submitted, frozen, hospital_id
+        )
         flags += _persistent(flags, prev, quarter, before)
         flags += _deteriorating(session, actor, scope, quarter, report, include_submitted, hospital_id)
         flags += _missing(session, actor, scope, quarter, hospital_id)

@@ -12,8 +12,20 @@ from services.benchmark.snapshots import find_snapshot, frozen_lookup, most_seve
 from services.core.actor import Actor
 from services.core.quarter import Quarter
 
-LAGGARD_COLUMNS = ("hospital_id", "hospital_name", "indicator_code", "indicator_name", "kind", "kind_label",
-                   "numerator", "denominator", "rate", "z", "reason", "reason_en")
+LAGGARD_COLUMNS = (
+    "hospital_id",
+    "hospital_name",
+    "indicator_code",
+    "indicator_name",
+    "kind",
+    "kind_label",
+    "numerator",
+    "denominator",
+    "rate",
+    "z",
+    "reason",
+    "reason_en",
+)
 
 
 SEVERITY = tuple(KIND_LABELS)  # alarm, alert, worst decile, persistent, deteriorating, missing
@@ -36,16 +48,28 @@ def _row(hospital_id: int, kind: str, info, x, n, z, reason: str, reason_en: str
     if info is not None and n:
         rate = round(x / n * info.multiplier, 4)
     return {
-        "hospital_id": hospital_id, "hospital_name": labels.get(hospital_id, {}).get("name"),
-        "indicator_code": info.code if info else None, "indicator_name": info.name if info else None,
-        "kind": kind, "kind_label": f"{zh} / {en}", "numerator": x, "denominator": n, "rate": rate, "z": z,
-        "reason": reason, "reason_en": reason_en,
+        "hospital_id": hospital_id,
+        "hospital_name": labels.get(hospital_id, {}).get("name"),
+        "indicator_code": info.code if info else None,
+        "indicator_name": info.name if info else None,
+        "kind": kind,
+        "kind_label": f"{zh} / {en}",
+        "numerator": x,
+        "denominator": n,
+        "rate": rate,
+        "z": z,
+        "reason": reason,
+        "reason_en": reason_en,
     }
 
 
 def _from_flags(flags: list[Flag], labels: dict) -> list[dict]:
-    return [_row(f.hospital_id, f.kind, f.indicator, f.numerator, f.denominator, f.z, f.reason, f.reason_en, labels)
-            for f in flags]
+    return [
+        _row(
+            f.hospital_id, f.kind, f.indicator, f.numerator, f.denominator, f.z, f.reason, f.reason_en, labels
+        )
+        for f in flags
+    ]
 
 
 def _for_specialty(session: Session, actor: Actor, quarter: Quarter, entries: list) -> list:
@@ -57,8 +81,17 @@ def _for_specialty(session: Session, actor: Actor, quarter: Quarter, entries: li
     return [e for e in entries if e.indicator_id is None or e.indicator_id in allowed]
 
 
-def laggards(session: Session, actor: Actor, *, quarter: Quarter, scope: str | None = None, live: bool = False,
-             include_submitted: bool = False, hospital_id: int | None = None, top: int | None = None) -> dict:
+def laggards(
+    session: Session,
+    actor: Actor,
+    *,
+    quarter: Quarter,
+    scope: str | None = None,
+    live: bool = False,
+    include_submitted: bool = False,
+    hospital_id: int | None = None,
+    top: int | None = None,
+) -> dict:
     """Flags for the scope × quarter, most severe first. Frozen snapshot by default when it exists
     (``frozen`` true). ``hospital_id``: only that hospital's flags (a hospital user's scope already
     holds only its own; asking for another hospital then finds none). ``top``: only the ``top`` most
@@ -70,30 +103,70 @@ def laggards(session: Session, actor: Actor, *, quarter: Quarter, scope: str | N
         viewer = resolved.viewer_hospital_id if hospital_id in (None, resolved.viewer_hospital_id) else -1
     if snapshot is not None:
         if top is not None and not actor.specialty:  # the database sorts and counts (a province: ~10,000)
-            entries, total = most_severe_entries(session, snapshot, top=top, severity=SEVERITY, hospital_id=viewer)
+            entries, total = most_severe_entries(
+                session, snapshot, top=top, severity=SEVERITY, hospital_id=viewer
+            )
         else:
-            entries = _for_specialty(session, actor, quarter, snapshot_entries(session, snapshot, hospital_id=viewer))
+            entries = _for_specialty(
+                session, actor, quarter, snapshot_entries(session, snapshot, hospital_id=viewer)
+            )
             total = len(entries)
         infos = indicators_by_id(session, sorted({e.indicator_id for e in entries if e.indicator_id}))
         if top is None or actor.specialty:
+
             def code(e) -> str | None:  # noqa: ANN001
                 return infos[e.indicator_id].code if e.indicator_id in infos else None
+
             entries = sorted(entries, key=lambda e: severity_key(e.kind, e.z, e.hospital_id, code(e)))[:top]
         labels = hospital_labels(session, sorted({e.hospital_id for e in entries}))
-        rows = [_row(e.hospital_id, e.kind, infos.get(e.indicator_id), e.numerator, e.denominator, e.z, e.reason,
-                     e.reason_en, labels) for e in entries]
-        meta = {"frozen": True, "snapshot_id": snapshot.id, "data_version": snapshot.data_version,
-                "data_hash": snapshot.data_hash, "frozen_at": snapshot.created_at.isoformat(),
-                "frozen_by": snapshot.created_by, "trigger": snapshot.trigger,
-                "min_denominator": snapshot.min_denominator}
+        rows = [
+            _row(
+                e.hospital_id,
+                e.kind,
+                infos.get(e.indicator_id),
+                e.numerator,
+                e.denominator,
+                e.z,
+                e.reason,
+                e.reason_en,
+                labels,
+            )
+            for e in entries
+        ]
+        meta = {
+            "frozen": True,
+            "snapshot_id": snapshot.id,
+            "data_version": snapshot.data_version,
+            "data_hash": snapshot.data_hash,
+            "frozen_at": snapshot.created_at.isoformat(),
+            "frozen_by": snapshot.created_by,
+            "trigger": snapshot.trigger,
+            "min_denominator": snapshot.min_denominator,
+        }
     else:
-        _, flags = compute_flags(session, actor, resolved, quarter=quarter, include_submitted=include_submitted,
-                                 frozen=frozen_lookup(session, resolved), hospital_id=viewer)
+        _, flags = compute_flags(
+            session,
+            actor,
+            resolved,
+            quarter=quarter,
+            include_submitted=include_submitted,
+            frozen=frozen_lookup(session, resolved),
+            hospital_id=viewer,
+        )
         flags = [f for f in flags if viewer is None or f.hospital_id == viewer]
-        flags.sort(key=lambda f: severity_key(f.kind, f.z, f.hospital_id, f.indicator.code if f.indicator else None))
+        flags.sort(
+            key=lambda f: severity_key(f.kind, f.z, f.hospital_id, f.indicator.code if f.indicator else None)
+        )
         total, flags = len(flags), flags[:top] if top is not None else flags
         labels = hospital_labels(session, sorted({f.hospital_id for f in flags}))
         rows = _from_flags(flags, labels)
         meta = {"frozen": False, "note": "实时计算，尚未冻结 / computed live, not frozen"}
-    return {"quarter": str(quarter), "scope": resolved.key, "scope_label": resolved.label,
-            "include_submitted": include_submitted, **meta, "total": total, "flags": rows}
+    return {
+        "quarter": str(quarter),
+        "scope": resolved.key,
+        "scope_label": resolved.label,
+        "include_submitted": include_submitted,
+        **meta,
+        "total": total,
+        "flags": rows,
+    }

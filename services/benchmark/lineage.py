@@ -48,21 +48,35 @@ WHERE l.to_indicator_id = ANY(:ids)
 ORDER BY l.to_indicator_id, l.id
 """
 
-NEW = Predecessor("new", None, None, None, ("new",), "新增指标，无上年数据。", "New indicator: no earlier data.")
+NEW = Predecessor(
+    "new", None, None, None, ("new",), "新增指标，无上年数据。", "New indicator: no earlier data."
+)
 
 
 def _from_edges(edges: list) -> Predecessor:
     real = [e for e in edges if e.from_indicator_id is not None]
     if not real:
         first = edges[0] if edges else None
-        return NEW if first is None else Predecessor("new", None, None, None, tuple(first.kinds), first.reason,
-                                                     first.reason_en)
+        return (
+            NEW
+            if first is None
+            else Predecessor("new", None, None, None, tuple(first.kinds), first.reason, first.reason_en)
+        )
     if len(real) > 1:
         codes = "、".join(e.code for e in real)
-        return Predecessor("merged", None, None, None, ("merged",), f"由多个指标合并而来（{codes}），不可比。",
-                           f"Merged from several indicators ({', '.join(e.code for e in real)}): not comparable.")
+        return Predecessor(
+            "merged",
+            None,
+            None,
+            None,
+            ("merged",),
+            f"由多个指标合并而来（{codes}），不可比。",
+            f"Merged from several indicators ({', '.join(e.code for e in real)}): not comparable.",
+        )
     e = real[0]
-    status = e.comparability or ("comparable" if set(e.kinds) <= {"continued", "renumbered"} else "not_comparable")
+    status = e.comparability or (
+        "comparable" if set(e.kinds) <= {"continued", "renumbered"} else "not_comparable"
+    )
     return Predecessor(status, e.from_indicator_id, e.code, e.year, tuple(e.kinds), e.reason, e.reason_en)
 
 

@@ -38,7 +38,9 @@ class ChromiumMissing(DomainError):
     status = 503
 
 
-def _indicator_entries(session: Session, actor: Actor, hospital_id: int, quarter: Quarter, scope) -> list[dict]:  # noqa: ANN001
+def _indicator_entries(
+    session: Session, actor: Actor, hospital_id: int, quarter: Quarter, scope
+) -> list[dict]:  # noqa: ANN001
     infos = indicators_of_year(session, quarter.year, specialty=actor.specialty)
     report = compute_scope(session, actor, scope, quarter=quarter, indicators=infos)
     entries = []
@@ -60,13 +62,22 @@ def feedback_context(session: Session, actor: Actor, *, hospital_id: int, quarte
     yoy = hospital_yoy(session, actor, hospital_id=hospital_id, quarter=quarter)
     flags = laggards(session, actor, quarter=quarter, scope=scope_key, hospital_id=hospital_id)
     return {
-        "hospital": {"id": hospital.id, "name": hospital.name, "level": hospital.level, "type": hospital.type,
-                     "province_code": hospital.province_code},
-        "quarter": str(quarter), "scope_label": scope.label, "scope_label_en": scope.label_en,
+        "hospital": {
+            "id": hospital.id,
+            "name": hospital.name,
+            "level": hospital.level,
+            "type": hospital.type,
+            "province_code": hospital.province_code,
+        },
+        "quarter": str(quarter),
+        "scope_label": scope.label,
+        "scope_label_en": scope.label_en,
         "indicators": _indicator_entries(session, actor, hospital_id, quarter, scope),
-        "yoy": {r["indicator_code"]: r for r in yoy["indicators"]}, "retired": yoy["retired"],
+        "yoy": {r["indicator_code"]: r for r in yoy["indicators"]},
+        "retired": yoy["retired"],
         "flags": flags["flags"],
-        "frozen": flags["frozen"], "data_version": flags.get("data_version"),
+        "frozen": flags["frozen"],
+        "data_version": flags.get("data_version"),
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
 
@@ -94,10 +105,22 @@ def html_to_pdf(html: str, *, timeout: float = 60) -> bytes:
         source, target = Path(tmp) / "report.html", Path(tmp) / "report.pdf"
         source.write_text(html, encoding="utf-8")
         subprocess.run(
-            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-             "--disable-background-networking", "--no-first-run", "--no-pdf-header-footer",
-             f"--user-data-dir={tmp}/profile", f"--print-to-pdf={target}", source.as_uri()],
-            check=True, capture_output=True, timeout=timeout,
+            [
+                browser,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--no-first-run",
+                "--no-pdf-header-footer",
+                f"--user-data-dir={tmp}/profile",
+                f"--print-to-pdf={target}",
+                source.as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=timeout,
         )
         return target.read_bytes()
 

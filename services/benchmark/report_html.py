@@ -26,8 +26,17 @@ def _num(value, digits: int = 1) -> str:  # noqa: ANN001
 
 def _position_svg(row: dict, s: dict) -> str:
     """A small strip: P10–P90 band, the 95% limits at this hospital's n, the hospital as a dot."""
-    points = [v for v in (row.get("rate"), s.get("p10"), s.get("p90"), row.get("limit95_low"),
-                          row.get("limit95_high")) if v is not None]
+    points = [
+        v
+        for v in (
+            row.get("rate"),
+            s.get("p10"),
+            s.get("p90"),
+            row.get("limit95_low"),
+            row.get("limit95_high"),
+        )
+        if v is not None
+    ]
     if row.get("rate") is None or not points:
         return ""
     lo, hi = min(points), max(points)
@@ -38,11 +47,15 @@ def _position_svg(row: dict, s: dict) -> str:
 
     parts = ['<svg width="160" height="18" xmlns="http://www.w3.org/2000/svg">']
     if s.get("p10") is not None and s.get("p90") is not None:
-        parts.append(f'<rect x="{x(s["p10"]):.1f}" y="6" width="{max(1.0, x(s["p90"]) - x(s["p10"])):.1f}" '
-                     'height="6" fill="#cfd8e3"/>')
+        parts.append(
+            f'<rect x="{x(s["p10"]):.1f}" y="6" width="{max(1.0, x(s["p90"]) - x(s["p10"])):.1f}" '
+            'height="6" fill="#cfd8e3"/>'
+        )
     for key in ("limit95_low", "limit95_high"):
         if row.get(key) is not None:
-            parts.append(f'<line x1="{x(row[key]):.1f}" x2="{x(row[key]):.1f}" y1="2" y2="16" stroke="#888"/>')
+            parts.append(
+                f'<line x1="{x(row[key]):.1f}" x2="{x(row[key]):.1f}" y1="2" y2="16" stroke="#888"/>'
+            )
     colour = "#b00020" if str(row.get("signal", "")).startswith("worse") else "#1f4e9a"
     parts.append(f'<circle cx="{x(row["rate"]):.1f}" cy="9" r="4" fill="{colour}"/></svg>')
     return "".join(parts)
@@ -53,9 +66,18 @@ def _indicator_rows(ctx: dict) -> str:
     for entry in ctx["indicators"]:
         s, r = entry["summary"], entry["row"]
         y = ctx["yoy"].get(s["indicator_code"], {})
-        css = "worse" if r["signal"].startswith("worse") else "better" if r["signal"].startswith("better") else ""
-        change = (f'{_num(y.get("change"))}（{_e(y.get("verdict_label"))}）' if y.get("change") is not None
-                  else _e(y.get("comparability_label")))
+        css = (
+            "worse"
+            if r["signal"].startswith("worse")
+            else "better"
+            if r["signal"].startswith("better")
+            else ""
+        )
+        change = (
+            f"{_num(y.get('change'))}（{_e(y.get('verdict_label'))}）"
+            if y.get("change") is not None
+            else _e(y.get("comparability_label"))
+        )
         out.append(
             f"<tr><td>{_e(s['indicator_code'])}<br>{_e(s['indicator_name'])}<div class='en'>{_e(s['indicator_name_en'])}"
             f"</div></td><td class='num'>{_num(r['rate'])} {_e(s['unit'])}<div class='en'>{r['numerator']}/"
@@ -64,37 +86,51 @@ def _indicator_rows(ctx: dict) -> str:
             f"</td><td class='{css}'>{_e(r['signal_label'])}<div class='en'>{_e(r['signal_label_en'])}</div></td>"
             f"<td>{change}<div class='en'>{_e(y.get('comparability_label_en'))}</div></td></tr>"
         )
-    return "\n".join(out) or "<tr><td colspan='8'>本季度无审核通过的数据 / no approved data this quarter</td></tr>"
+    return (
+        "\n".join(out)
+        or "<tr><td colspan='8'>本季度无审核通过的数据 / no approved data this quarter</td></tr>"
+    )
 
 
 def _flag_rows(ctx: dict) -> str:
-    rows = [f"<tr><td>{_e(f['kind_label'])}</td><td>{_e(f['reason'])}<div class='en'>{_e(f['reason_en'])}</div></td></tr>"
-            for f in ctx["flags"]]
+    rows = [
+        f"<tr><td>{_e(f['kind_label'])}</td><td>{_e(f['reason'])}<div class='en'>{_e(f['reason_en'])}</div></td></tr>"
+        for f in ctx["flags"]
+    ]
     return "\n".join(rows) or "<tr><td colspan='2'>无 / none</td></tr>"
 
 
 def _not_comparable(ctx: dict) -> str:
-    rows = [f"<tr><td>{_e(c)}</td><td>{_e(y['comparability_label'])}</td><td>{_e(y['reason'])}"
-            f"<div class='en'>{_e(y['reason_en'])}</div></td></tr>"
-            for c, y in ctx["yoy"].items() if y["comparability"] not in ("comparable", "partial")]
-    rows += [f"<tr><td>{_e(r['indicator_code'])}</td><td>{_e(r['comparability_label'])}</td><td>{_e(r['reason'])}"
-             f"<div class='en'>{_e(r['reason_en'])}</div></td></tr>" for r in ctx["retired"]]
+    rows = [
+        f"<tr><td>{_e(c)}</td><td>{_e(y['comparability_label'])}</td><td>{_e(y['reason'])}"
+        f"<div class='en'>{_e(y['reason_en'])}</div></td></tr>"
+        for c, y in ctx["yoy"].items()
+        if y["comparability"] not in ("comparable", "partial")
+    ]
+    rows += [
+        f"<tr><td>{_e(r['indicator_code'])}</td><td>{_e(r['comparability_label'])}</td><td>{_e(r['reason'])}"
+        f"<div class='en'>{_e(r['reason_en'])}</div></td></tr>"
+        for r in ctx["retired"]
+    ]
     return "\n".join(rows) or "<tr><td colspan='3'>无 / none</td></tr>"
 
 
 def render_html(ctx: dict) -> str:
     h = ctx["hospital"]
-    status = (f"标记已冻结（数据版本 {ctx['data_version']}）/ flags frozen (data version {ctx['data_version']})"
-              if ctx["frozen"] else "标记为实时计算，尚未冻结 / flags computed live, not yet frozen")
+    status = (
+        f"标记已冻结（数据版本 {ctx['data_version']}）/ flags frozen (data version {ctx['data_version']})"
+        if ctx["frozen"]
+        else "标记为实时计算，尚未冻结 / flags computed live, not yet frozen"
+    )
     return f"""<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>{_e(h['name'])} {ctx['quarter']} 质控反馈报告</title>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>{_e(h["name"])} {ctx["quarter"]} 质控反馈报告</title>
 <style>{CSS}</style></head><body>
 <h1>质控反馈报告 <span class="en">Quality-control feedback report</span></h1>
-<table class="meta"><tr><td>医院 / Hospital</td><td>{_e(h['name'])}（{_e(h['level'])}{_e(h['type'])}）</td></tr>
-<tr><td>季度 / Quarter</td><td>{ctx['quarter']}</td></tr>
-<tr><td>对标范围 / Compared with</td><td>{_e(ctx['scope_label'])} / {_e(ctx['scope_label_en'])}</td></tr>
+<table class="meta"><tr><td>医院 / Hospital</td><td>{_e(h["name"])}（{_e(h["level"])}{_e(h["type"])}）</td></tr>
+<tr><td>季度 / Quarter</td><td>{ctx["quarter"]}</td></tr>
+<tr><td>对标范围 / Compared with</td><td>{_e(ctx["scope_label"])} / {_e(ctx["scope_label_en"])}</td></tr>
 <tr><td>数据 / Data</td><td>仅含审核通过的数据 / approved data only；{status}</td></tr>
-<tr><td>生成时间 / Generated</td><td>{ctx['generated_at']}</td></tr></table>
+<tr><td>生成时间 / Generated</td><td>{ctx["generated_at"]}</td></tr></table>
 <h2>指标对标 <span class="en">Indicators against the province</span></h2>
 <table><tr><th>指标 / Indicator</th><th>本院 / Hospital</th><th>全省合并率 / Pooled</th><th>中位数 / Median</th>
 <th>百分位 / Rank (100 = best)</th><th>漏斗位置 / Funnel position</th><th>信号 / Signal</th>

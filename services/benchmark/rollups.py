@@ -45,15 +45,22 @@ GROUP BY h.province_code ORDER BY h.province_code
 def _rollup_scope(actor: Actor) -> BenchmarkScope:
     if actor.is_national:
         return BenchmarkScope(key="nation", label="全国", label_en="nation")
-    return BenchmarkScope(key=f"province:{actor.province}", label=actor.province or "", label_en="",
-                          provinces=(actor.province or "",))
+    return BenchmarkScope(
+        key=f"province:{actor.province}",
+        label=actor.province or "",
+        label_en="",
+        provinces=(actor.province or "",),
+    )
 
 
 def _provinces_by_hospital(session: Session, arrays: dict) -> dict[int, str]:
     """One query for every hospital in the arrays (not one per indicator)."""
     ids = sorted({int(i) for values in arrays.values() for i in values.hospital_id})
-    return dict(session.execute(text("SELECT id, province_code FROM hospitals WHERE id = ANY(:ids)"),
-                                {"ids": ids}).all())
+    return dict(
+        session.execute(
+            text("SELECT id, province_code FROM hospitals WHERE id = ANY(:ids)"), {"ids": ids}
+        ).all()
+    )
 
 
 def _province_of(lookup: dict[int, str], ids: np.ndarray) -> np.ndarray:
@@ -64,18 +71,29 @@ def _slice(values: ValueArrays, keep: np.ndarray) -> ValueArrays:
     return ValueArrays(values.hospital_id[keep], values.numerator[keep], values.denominator[keep])
 
 
-def _province_rows(info: IndicatorInfo, values: ValueArrays, provinces: np.ndarray,
-                   counts: dict[str, tuple[int, int]], settings: dict) -> list[dict]:
+def _province_rows(
+    info: IndicatorInfo,
+    values: ValueArrays,
+    provinces: np.ndarray,
+    counts: dict[str, tuple[int, int]],
+    settings: dict,
+) -> list[dict]:
     rows = []
     for code, (hospitals, reporting) in counts.items():
         b = compute_indicator(info, _slice(values, provinces == code), settings[code])
-        rows.append({
-            "province_code": code, "hospitals": hospitals, "reporting": reporting,
-            "completeness": round(reporting / hospitals, 4) if hospitals else None,
-            "numerator": int(b.numerator[b.denominator > 0].sum()), "denominator": int(b.denominator.sum()),
-            "pooled_rate": scaled(b.pooled, info.multiplier), "median": scaled(b.percentiles[50], info.multiplier),
-            "laggards": int(np.isin(b.signal, ("worse_95", "worse_998")).sum()),
-        })
+        rows.append(
+            {
+                "province_code": code,
+                "hospitals": hospitals,
+                "reporting": reporting,
+                "completeness": round(reporting / hospitals, 4) if hospitals else None,
+                "numerator": int(b.numerator[b.denominator > 0].sum()),
+                "denominator": int(b.denominator.sum()),
+                "pooled_rate": scaled(b.pooled, info.multiplier),
+                "median": scaled(b.percentiles[50], info.multiplier),
+                "laggards": int(np.isin(b.signal, ("worse_95", "worse_998")).sum()),
+            }
+        )
     return rows
 
 
@@ -83,14 +101,32 @@ def _province_funnel(info: IndicatorInfo, rows: list[dict]) -> dict:
     units = [r for r in rows if r["denominator"] > 0]
     if info.kind != "proportion" or not units:
         return {"applicable": False}
-    f = stats.funnel([r["province_code"] for r in units], [r["numerator"] for r in units],
-                     [r["denominator"] for r in units], direction=info.direction)
+    f = stats.funnel(
+        [r["province_code"] for r in units],
+        [r["numerator"] for r in units],
+        [r["denominator"] for r in units],
+        direction=info.direction,
+    )
     m = info.multiplier
-    return {"applicable": True, "target": scaled(f.target, m), "phi": clean(f.phi), "tau2": clean(f.tau2),
-            "units": [{"province_code": u, "rate": scaled(f.rate[i], m), "z": clean(float(f.z[i])),
-                       "limit95_low": scaled(f.limit95_low[i], m), "limit95_high": scaled(f.limit95_high[i], m),
-                       "limit998_low": scaled(f.limit998_low[i], m), "limit998_high": scaled(f.limit998_high[i], m),
-                       "signal": str(f.signal[i])} for i, u in enumerate(f.unit)]}
+    return {
+        "applicable": True,
+        "target": scaled(f.target, m),
+        "phi": clean(f.phi),
+        "tau2": clean(f.tau2),
+        "units": [
+            {
+                "province_code": u,
+                "rate": scaled(f.rate[i], m),
+                "z": clean(float(f.z[i])),
+                "limit95_low": scaled(f.limit95_low[i], m),
+                "limit95_high": scaled(f.limit95_high[i], m),
+                "limit998_low": scaled(f.limit998_low[i], m),
+                "limit998_high": scaled(f.limit998_high[i], m),
+                "signal": str(f.signal[i]),
+            }
+            for i, u in enumerate(f.unit)
+        ],
+    }
 
 
 def rollup(session: Session, actor: Actor, *, quarter: Quarter, indicator: str | None = None) -> dict:
@@ -99,9 +135,13 @@ def rollup(session: Session, actor: Actor, *, quarter: Quarter, indicator: str |
     infos = indicators_of_year(session, quarter.year, indicator=indicator, specialty=actor.specialty)
     where, params = scope_where(scope, actor)
     owes, owes_params = owes_quarter_sql(quarter)
-    counts = {r.province_code: (r.hospitals, r.reporting) for r in session.execute(
-        text(_PROVINCES.format(scope=where, owes=owes)),
-        {**params, "quarter": str(quarter), "statuses": ["approved"], **owes_params})}
+    counts = {
+        r.province_code: (r.hospitals, r.reporting)
+        for r in session.execute(
+            text(_PROVINCES.format(scope=where, owes=owes)),
+            {**params, "quarter": str(quarter), "statuses": ["approved"], **owes_params},
+        )
+    }
     arrays = value_arrays(session, actor, scope, quarter=quarter, indicator_ids=[i.id for i in infos])
     settings = {code: effective_settings(session, province=code) for code in counts}
     lookup = _provinces_by_hospital(session, arrays)
@@ -109,10 +149,22 @@ def rollup(session: Session, actor: Actor, *, quarter: Quarter, indicator: str |
     for info in infos:
         values = arrays.get(info.id) or ValueArrays(*(np.zeros(0, dtype=np.int64),) * 3)
         rows = _province_rows(info, values, _province_of(lookup, values.hospital_id), counts, settings)
-        out.append({"indicator_code": info.code, "indicator_name": info.name, "indicator_name_en": info.name_en,
-                    "unit": info.unit, "provinces": rows, "province_funnel": _province_funnel(info, rows)})
-    return {"quarter": str(quarter), "scope": scope.key, "indicators": out,
-            "trend": national_trend(session, actor, scope, quarter=quarter, infos=infos)}
+        out.append(
+            {
+                "indicator_code": info.code,
+                "indicator_name": info.name,
+                "indicator_name_en": info.name_en,
+                "unit": info.unit,
+                "provinces": rows,
+                "province_funnel": _province_funnel(info, rows),
+            }
+        )
+    return {
+        "quarter": str(quarter),
+        "scope": scope.key,
+        "indicators": out,
+        "trend": national_trend(session, actor, scope, quarter=quarter, infos=infos),
+    }
 
 
 _TREND = """
@@ -125,8 +177,15 @@ GROUP BY s.quarter, v.indicator_id
 """
 
 
-def national_trend(session: Session, actor: Actor, scope: BenchmarkScope, *, quarter: Quarter,
-                   infos: list[IndicatorInfo], quarters: int = 8) -> list[dict]:
+def national_trend(
+    session: Session,
+    actor: Actor,
+    scope: BenchmarkScope,
+    *,
+    quarter: Quarter,
+    infos: list[IndicatorInfo],
+    quarters: int = 8,
+) -> list[dict]:
     """Pooled rate by quarter for the last ``quarters`` quarters; earlier catalog years through the
     lineage (comparable predecessors only, otherwise the series starts with the current year)."""
     span = [quarter]
@@ -141,15 +200,30 @@ def national_trend(session: Session, actor: Actor, scope: BenchmarkScope, *, qua
     # loops that run for minutes (docs/performance.md). For this statement only: the joins in the
     # order written (values → their submission → their hospital) and no nested loops: 66 s → 0.5 s.
     with planner_settings(session, enable_nestloop="off", join_collapse_limit="1", work_mem="64MB"):
-        rows = session.execute(text(_TREND.format(scope=where, join=join)), {
-            **params, "quarters": [str(q) for q in span], "indicators": list(source)}).all()
+        rows = session.execute(
+            text(_TREND.format(scope=where, join=join)),
+            {**params, "quarters": [str(q) for q in span], "indicators": list(source)},
+        ).all()
     sums = {(q.strip(), source[ind]): (x or 0, n or 0) for q, ind, x, n in rows}
     reported = {q for q, _ in sums}
-    span = span[next((k for k, q in enumerate(span) if str(q) in reported), len(span) - 1):]  # no empty lead-in
-    return [{"indicator_code": i.code, "points": [
-        {"quarter": str(q), "numerator": sums.get((str(q), i.id), (0, 0))[0],
-         "denominator": sums.get((str(q), i.id), (0, 0))[1],
-         "pooled_rate": _pooled(sums.get((str(q), i.id)), i.multiplier)} for q in span]} for i in infos]
+    span = span[
+        next((k for k, q in enumerate(span) if str(q) in reported), len(span) - 1) :
+    ]  # no empty lead-in
+    return [
+        {
+            "indicator_code": i.code,
+            "points": [
+                {
+                    "quarter": str(q),
+                    "numerator": sums.get((str(q), i.id), (0, 0))[0],
+                    "denominator": sums.get((str(q), i.id), (0, 0))[1],
+                    "pooled_rate": _pooled(sums.get((str(q), i.id)), i.multiplier),
+                }
+                for q in span
+            ],
+        }
+        for i in infos
+    ]
 
 
 def _pooled(pair: tuple[int, int] | None, multiplier: int) -> float | None:

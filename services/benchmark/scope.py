@@ -75,7 +75,7 @@ def split_peer(group: str) -> tuple[str, str]:
     """``三级综合`` → (``三级``, ``综合``)."""
     for level in LEVELS:
         if group.startswith(level) and len(group) > len(level):
-            return level, group[len(level):]
+            return level, group[len(level) :]
     raise ValidationFailed(
         f"同级对标组 {group!r} 应为级别+类型，如 三级综合 / peer group {group!r} must be level + type, e.g. 三级综合",
         problems=[{"field": "scope", "problem": "peer group must be level + type"}],
@@ -138,11 +138,18 @@ def _peer(session: Session, actor: Actor, key: str) -> BenchmarkScope:
     province = match["province"]
     _within_reach(actor, province, key)
     if province is None:
-        return BenchmarkScope(key=key, label=f"全国{level}{kind}", label_en=f"{level}{kind} nationwide",
-                              level=level, type=kind)
+        return BenchmarkScope(
+            key=key, label=f"全国{level}{kind}", label_en=f"{level}{kind} nationwide", level=level, type=kind
+        )
     name, name_en = _province_names(session, province, key)
-    return BenchmarkScope(key=key, label=f"{name}{level}{kind}", label_en=f"{level}{kind} in {name_en}",
-                          provinces=(province,), level=level, type=kind)
+    return BenchmarkScope(
+        key=key,
+        label=f"{name}{level}{kind}",
+        label_en=f"{level}{kind} in {name_en}",
+        provinces=(province,),
+        level=level,
+        type=kind,
+    )
 
 
 def _network(session: Session, actor: Actor, key: str, quarter: Quarter) -> BenchmarkScope:
@@ -159,15 +166,23 @@ def _network(session: Session, actor: Actor, key: str, quarter: Quarter) -> Benc
     _within_reach(actor, network.province_code, key)
     members = network_members(session, actor, network_id=network.id, quarter=quarter)
     provinces = (network.province_code,) if network.province_code else None
-    return BenchmarkScope(key=key, label=network.name, label_en=f"network {network.id}", provinces=provinces,
-                          network_id=network.id, members=tuple(sorted({m.hospital_id for m in members})))
+    return BenchmarkScope(
+        key=key,
+        label=network.name,
+        label_en=f"network {network.id}",
+        provinces=provinces,
+        network_id=network.id,
+        members=tuple(sorted({m.hospital_id for m in members})),
+    )
 
 
 def _for_hospital(scope: BenchmarkScope, actor: Actor, key: str) -> BenchmarkScope:
     """Hospital callers: own province (or own peer group in it) only, other rows anonymised."""
     if scope.network_id is not None or scope.provinces != (actor.province,):
         raise scope_not_found(key)
-    return BenchmarkScope(**{**scope.__dict__, "own_hospital_only": True, "viewer_hospital_id": actor.hospital_id})
+    return BenchmarkScope(
+        **{**scope.__dict__, "own_hospital_only": True, "viewer_hospital_id": actor.hospital_id}
+    )
 
 
 @contextmanager

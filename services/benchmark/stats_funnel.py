@@ -26,8 +26,20 @@ WINSORISE_BY = 0.1  # FunnelPlotR trim_by default: 10% in each tail
 Z_TOLERANCE = 1e-9
 
 UNIT_COLUMNS = (
-    "unit", "numerator", "denominator", "rate", "ci95_low", "ci95_high", "ci998_low", "ci998_high",
-    "limit95_low", "limit95_high", "limit998_low", "limit998_high", "z", "signal",
+    "unit",
+    "numerator",
+    "denominator",
+    "rate",
+    "ci95_low",
+    "ci95_high",
+    "ci998_low",
+    "ci998_high",
+    "limit95_low",
+    "limit95_high",
+    "limit998_low",
+    "limit998_high",
+    "z",
+    "signal",
 )
 
 
@@ -143,8 +155,16 @@ def classify(z: np.ndarray, eligible: np.ndarray, direction: Direction) -> np.nd
     return signal
 
 
-def funnel(units, numerators, denominators, *, target: float | None = None, direction: Direction = "higher",
-           overdispersion: bool = False, min_denominator: float = 1) -> FunnelResult:
+def funnel(
+    units,
+    numerators,
+    denominators,
+    *,
+    target: float | None = None,
+    direction: Direction = "higher",
+    overdispersion: bool = False,
+    min_denominator: float = 1,
+) -> FunnelResult:
     """Funnel plot of proportions around `target` (default: pooled rate over units with n > 0).
 
     Units with n = 0 (无病例 / no cases) or n < min_denominator are shown with signal 'insufficient'
@@ -166,9 +186,21 @@ def funnel(units, numerators, denominators, *, target: float | None = None, dire
     adjusted = bool(overdispersion and tau2 > 0)
     limits, z = _limits_and_z(rate, centre, n, tau2 if adjusted else None)
     return FunnelResult(
-        unit, x, n, rate, *wilson_interval(x, n, 0.95), *wilson_interval(x, n, 0.998), *limits,
-        z=z, signal=classify(z, eligible, direction), target=centre, phi=phi, tau2=tau2,
-        overdispersion=adjusted, direction=direction, min_denominator=min_denominator,
+        unit,
+        x,
+        n,
+        rate,
+        *wilson_interval(x, n, 0.95),
+        *wilson_interval(x, n, 0.998),
+        *limits,
+        z=z,
+        signal=classify(z, eligible, direction),
+        target=centre,
+        phi=phi,
+        tau2=tau2,
+        overdispersion=adjusted,
+        direction=direction,
+        min_denominator=min_denominator,
     )
 
 

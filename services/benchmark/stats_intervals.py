@@ -49,7 +49,10 @@ def as_counts(numerators, denominators, *, proportion: bool = True) -> tuple[np.
         raise ValueError("分子与分母长度不一致 / numerators and denominators differ in length")
     checks = [
         (~np.isfinite(x) | (x < 0), "分子必须是非负有限数 / numerator must be a non-negative finite number"),
-        (~np.isfinite(n) | (n < 0), "分母必须是非负有限数 / denominator must be a non-negative finite number"),
+        (
+            ~np.isfinite(n) | (n < 0),
+            "分母必须是非负有限数 / denominator must be a non-negative finite number",
+        ),
     ]
     if proportion:
         checks.append((x > n, "分子不能大于分母 / numerator must not exceed denominator"))
@@ -171,8 +174,9 @@ def newcombe_difference(x1, n1, x2, n2, confidence: float = 0.95):
     return diff, low, high
 
 
-def year_over_year(x_now, n_now, x_before, n_before, *, direction: Direction = "higher",
-                   confidence: float = 0.95) -> ChangeResult:
+def year_over_year(
+    x_now, n_now, x_before, n_before, *, direction: Direction = "higher", confidence: float = 0.95
+) -> ChangeResult:
     """Direction-aware verdict on the change from the earlier to the current period."""
     check_direction(direction)
     diff, low, high = newcombe_difference(x_now, n_now, x_before, n_before, confidence)
@@ -184,4 +188,6 @@ def year_over_year(x_now, n_now, x_before, n_before, *, direction: Direction = "
 
 def check_direction(direction: str) -> None:
     if direction not in ("higher", "lower"):
-        raise ValueError(f"方向必须是 higher 或 lower / direction must be 'higher' or 'lower', got {direction!r}")
+        raise ValueError(
+            f"方向必须是 higher 或 lower / direction must be 'higher' or 'lower', got {direction!r}"
+        )

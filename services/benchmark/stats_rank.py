@@ -30,8 +30,9 @@ def rate_percentiles(numerators, denominators, *, min_denominator: float = 1) ->
     return {p: float(q) for p, q in zip(PERCENTILES, np.percentile(values, PERCENTILES), strict=True)}
 
 
-def percentile_rank(numerators, denominators, *, direction: Direction = "higher",
-                    min_denominator: float = 1) -> np.ndarray:
+def percentile_rank(
+    numerators, denominators, *, direction: Direction = "higher", min_denominator: float = 1
+) -> np.ndarray:
     """Rank 0–100 among eligible units, 100 = best, 0 = worst; ties share the mid-rank.
 
     rank = 100 · (units strictly worse + ½ · other units tied) / (k − 1), k = eligible units.

@@ -24,9 +24,24 @@ SIGNAL_LABELS = {
 }
 
 ROW_COLUMNS = (
-    "indicator_code", "hospital_id", "hospital_name", "numerator", "denominator", "no_cases", "rate",
-    "ci95_low", "ci95_high", "ci998_low", "ci998_high", "limit95_low", "limit95_high", "limit998_low",
-    "limit998_high", "z", "signal", "percentile_rank",
+    "indicator_code",
+    "hospital_id",
+    "hospital_name",
+    "numerator",
+    "denominator",
+    "no_cases",
+    "rate",
+    "ci95_low",
+    "ci95_high",
+    "ci998_low",
+    "ci998_high",
+    "limit95_low",
+    "limit95_high",
+    "limit998_low",
+    "limit998_high",
+    "z",
+    "signal",
+    "percentile_rank",
 )
 
 
@@ -47,15 +62,28 @@ def scaled(value: float | None, multiplier: int) -> float | None:
 def summary(b: IndicatorBenchmark) -> dict:
     info, m = b.indicator, b.indicator.multiplier
     return {
-        "indicator_id": info.id, "indicator_code": info.code, "indicator_name": info.name,
-        "indicator_name_en": info.name_en, "kind": info.kind, "unit": info.unit, "multiplier": m,
-        "direction": info.direction, "hospitals_expected": b.hospitals_expected,
-        "hospitals_reporting": b.reporting, "hospitals_no_cases": b.no_cases,
-        "hospitals_not_applicable": b.not_applicable, "hospitals_missing": b.missing,
-        "hospitals_assessed": int(b.eligible.sum()), "min_denominator": b.min_denominator,
-        "pooled_rate": scaled(b.pooled, m), **{f"p{p}": scaled(v, m) for p, v in b.percentiles.items()},
-        "target": scaled(b.target, m), "target_source": b.target_source, "phi": clean(b.phi),
-        "tau2": clean(b.tau2), "overdispersion_applied": b.overdispersion_applied,
+        "indicator_id": info.id,
+        "indicator_code": info.code,
+        "indicator_name": info.name,
+        "indicator_name_en": info.name_en,
+        "kind": info.kind,
+        "unit": info.unit,
+        "multiplier": m,
+        "direction": info.direction,
+        "hospitals_expected": b.hospitals_expected,
+        "hospitals_reporting": b.reporting,
+        "hospitals_no_cases": b.no_cases,
+        "hospitals_not_applicable": b.not_applicable,
+        "hospitals_missing": b.missing,
+        "hospitals_assessed": int(b.eligible.sum()),
+        "min_denominator": b.min_denominator,
+        "pooled_rate": scaled(b.pooled, m),
+        **{f"p{p}": scaled(v, m) for p, v in b.percentiles.items()},
+        "target": scaled(b.target, m),
+        "target_source": b.target_source,
+        "phi": clean(b.phi),
+        "tau2": clean(b.tau2),
+        "overdispersion_applied": b.overdispersion_applied,
         "overdispersion_recommended": b.overdispersion_recommended,
         "signals": {s: int((b.signal == s).sum()) for s in SIGNAL_LABELS if (b.signal == s).any()},
     }
@@ -78,8 +106,10 @@ def indicator_rows(report: BenchmarkReport, b: IndicatorBenchmark) -> list[dict]
 def _finite_list(values: np.ndarray, digits: int, multiplier: int = 1) -> list[float | None]:
     """``round(v * multiplier, digits)`` of each value, NaN and ±inf → None (as ``scaled`` / ``clean``,
     one array at a time: a national scope has 13,000 rows)."""
-    return [round(v * multiplier, digits) if math.isfinite(v) else None
-            for v in np.asarray(values, dtype=float).tolist()]
+    return [
+        round(v * multiplier, digits) if math.isfinite(v) else None
+        for v in np.asarray(values, dtype=float).tolist()
+    ]
 
 
 def rows_at(b: IndicatorBenchmark, idx: np.ndarray, labels: dict[int, dict]) -> list[dict]:
@@ -93,22 +123,40 @@ def rows_at(b: IndicatorBenchmark, idx: np.ndarray, labels: dict[int, dict]) -> 
     z = _finite_list(b.units["z"][idx], 4)
     rank = _finite_list(b.rank[idx], 1)
     signals = [str(v) for v in b.signal[idx].tolist()]
-    return [{"indicator_code": code, "hospital_id": h, "hospital_name": labels.get(h, {}).get("name"),
-             "numerator": numerators[k], "denominator": denominators[k], "no_cases": denominators[k] == 0,
-             **{name: units[name][k] for name in UNIT_FIELDS}, "z": z[k], "signal": signals[k],
-             "percentile_rank": rank[k]} for k, h in enumerate(ids)]
+    return [
+        {
+            "indicator_code": code,
+            "hospital_id": h,
+            "hospital_name": labels.get(h, {}).get("name"),
+            "numerator": numerators[k],
+            "denominator": denominators[k],
+            "no_cases": denominators[k] == 0,
+            **{name: units[name][k] for name in UNIT_FIELDS},
+            "z": z[k],
+            "signal": signals[k],
+            "percentile_rank": rank[k],
+        }
+        for k, h in enumerate(ids)
+    ]
 
 
 def report_meta(report: BenchmarkReport) -> dict:
     scope = report.scope
     return {
-        "quarter": str(report.quarter), "scope": scope.key, "scope_label": scope.label,
-        "scope_label_en": scope.label_en, "statuses": list(report.statuses), "data_note": report.data_note,
-        "include_submitted": "submitted" in report.statuses, "overdispersion": report.overdispersion,
-        "settings_source": report.settings.source, "own_hospital_only": scope.own_hospital_only,
+        "quarter": str(report.quarter),
+        "scope": scope.key,
+        "scope_label": scope.label,
+        "scope_label_en": scope.label_en,
+        "statuses": list(report.statuses),
+        "data_note": report.data_note,
+        "include_submitted": "submitted" in report.statuses,
+        "overdispersion": report.overdispersion,
+        "settings_source": report.settings.source,
+        "own_hospital_only": scope.own_hospital_only,
         "visibility": (
             "仅显示本院数据与全省分布 / your hospital's row and the distribution only"
-            if scope.own_hospital_only else "显示范围内全部医院 / every hospital in the scope"
+            if scope.own_hospital_only
+            else "显示范围内全部医院 / every hospital in the scope"
         ),
     }
 
@@ -125,7 +173,13 @@ def table_rows(report: BenchmarkReport) -> list[dict]:
     return [row for b in report.indicators for row in indicator_rows(report, b)]
 
 
-SIGNAL_ORDER = ("worse_998", "worse_95", "none", "better_95", "better_998")  # then too few cases, not applicable
+SIGNAL_ORDER = (
+    "worse_998",
+    "worse_95",
+    "none",
+    "better_95",
+    "better_998",
+)  # then too few cases, not applicable
 
 
 def lagging_first(rows: list[dict], direction: str) -> list[dict]:
@@ -139,4 +193,5 @@ def lagging_first(rows: list[dict], direction: str) -> list[dict]:
         if rate is None or signal not in SIGNAL_ORDER:
             return len(SIGNAL_ORDER), 0.0, r["hospital_id"]
         return SIGNAL_ORDER.index(signal), rate if higher else -rate, r["hospital_id"]
+
     return sorted(rows, key=key)

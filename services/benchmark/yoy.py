@@ -61,31 +61,61 @@ def _label(row: dict) -> dict:
     return row
 
 
-def _row(info: IndicatorInfo, pred: Predecessor, quarter: Quarter, now: tuple | None, before: tuple | None,
-         note: tuple[str, str] | None) -> dict:
+def _row(
+    info: IndicatorInfo,
+    pred: Predecessor,
+    quarter: Quarter,
+    now: tuple | None,
+    before: tuple | None,
+    note: tuple[str, str] | None,
+) -> dict:
     row = {
-        "indicator_id": info.id, "indicator_code": info.code, "indicator_name": info.name,
-        "indicator_name_en": info.name_en, "unit": info.unit, "change_unit": "百分点 / pp" if info.unit == "%" else info.unit,
-        "direction": info.direction, "quarter": str(quarter),
-        "numerator": now[0] if now else None, "denominator": now[1] if now else None,
+        "indicator_id": info.id,
+        "indicator_code": info.code,
+        "indicator_name": info.name,
+        "indicator_name_en": info.name_en,
+        "unit": info.unit,
+        "change_unit": "百分点 / pp" if info.unit == "%" else info.unit,
+        "direction": info.direction,
+        "quarter": str(quarter),
+        "numerator": now[0] if now else None,
+        "denominator": now[1] if now else None,
         "rate": _rate(*(now or (None, None)), info.multiplier),
-        "comparability": pred.status, "reason": pred.reason, "reason_en": pred.reason_en,
-        "previous_quarter": None, "previous_indicator_code": pred.from_code, "previous_numerator": None,
-        "previous_denominator": None, "previous_rate": None, "change": None, "change_low": None,
-        "change_high": None, "verdict": None, "across_gap": pred.across_gap,
+        "comparability": pred.status,
+        "reason": pred.reason,
+        "reason_en": pred.reason_en,
+        "previous_quarter": None,
+        "previous_indicator_code": pred.from_code,
+        "previous_numerator": None,
+        "previous_denominator": None,
+        "previous_rate": None,
+        "change": None,
+        "change_low": None,
+        "change_high": None,
+        "verdict": None,
+        "across_gap": pred.across_gap,
     }
     if note:
         row["goal_note"], row["goal_note_en"] = note
     if pred.compares:
-        row.update(previous_quarter=str(earlier_quarter(quarter, pred)),
-                   previous_numerator=before[0] if before else None, previous_denominator=before[1] if before else None,
-                   previous_rate=_rate(*(before or (None, None)), info.multiplier))
+        row.update(
+            previous_quarter=str(earlier_quarter(quarter, pred)),
+            previous_numerator=before[0] if before else None,
+            previous_denominator=before[1] if before else None,
+            previous_rate=_rate(*(before or (None, None)), info.multiplier),
+        )
         row.update(_comparison(info, now, before))
     return _label(row)
 
 
-def _earlier_values(session: Session, actor: Actor, hospital_id: int, quarter: Quarter,
-                    preds: dict[int, Predecessor], include_submitted: bool) -> dict[int, tuple]:
+def _earlier_values(
+    session: Session,
+    actor: Actor,
+    hospital_id: int,
+    quarter: Quarter,
+    preds: dict[int, Predecessor],
+    include_submitted: bool,
+) -> dict[int, tuple]:
     """Earlier values keyed by the *current* indicator id (one query per earlier quarter, usually one)."""
     by_quarter: dict[Quarter, dict[int, int]] = {}
     for current, pred in preds.items():
@@ -93,14 +123,21 @@ def _earlier_values(session: Session, actor: Actor, hospital_id: int, quarter: Q
             by_quarter.setdefault(earlier_quarter(quarter, pred), {})[pred.from_indicator_id] = current
     out: dict[int, tuple] = {}
     for q, mapping in by_quarter.items():
-        values = hospital_values(session, actor, hospital_id=hospital_id, quarter=q, indicator_ids=list(mapping),
-                                 include_submitted=include_submitted)
+        values = hospital_values(
+            session,
+            actor,
+            hospital_id=hospital_id,
+            quarter=q,
+            indicator_ids=list(mapping),
+            include_submitted=include_submitted,
+        )
         out.update({mapping[from_id]: v for from_id, v in values.items()})
     return out
 
 
-def hospital_yoy(session: Session, actor: Actor, *, hospital_id: int, quarter: Quarter,
-                 include_submitted: bool = False) -> dict:
+def hospital_yoy(
+    session: Session, actor: Actor, *, hospital_id: int, quarter: Quarter, include_submitted: bool = False
+) -> dict:
     """Every indicator of one hospital for ``quarter`` against a year earlier, plus retired ones."""
     require(actor, "benchmark.read")
     hospital = load_hospital(session, actor, hospital_id)  # another tenant's hospital: not found
@@ -108,15 +145,36 @@ def hospital_yoy(session: Session, actor: Actor, *, hospital_id: int, quarter: Q
     ids = [i.id for i in infos]
     preds = predecessors(session, ids)
     notes = partial_goal_notes(session, ids)
-    now = hospital_values(session, actor, hospital_id=hospital_id, quarter=quarter, indicator_ids=ids,
-                          include_submitted=include_submitted)
+    now = hospital_values(
+        session,
+        actor,
+        hospital_id=hospital_id,
+        quarter=quarter,
+        indicator_ids=ids,
+        include_submitted=include_submitted,
+    )
     before = _earlier_values(session, actor, hospital_id, quarter, preds, include_submitted)
     rows = [_row(i, preds[i.id], quarter, now.get(i.id), before.get(i.id), notes.get(i.id)) for i in infos]
-    retired = [_label({**r, "indicator_id": r.pop("id"), "indicator_code": r.pop("code"),
-                       "indicator_name": r.pop("name"), "indicator_name_en": r.pop("name_en"),
-                       "comparability": "retired"}) for r in retired_before(session, quarter.year)]
-    return {"hospital_id": hospital.id, "hospital_name": hospital.name, "quarter": str(quarter),
-            "indicators": rows, "retired": retired}
+    retired = [
+        _label(
+            {
+                **r,
+                "indicator_id": r.pop("id"),
+                "indicator_code": r.pop("code"),
+                "indicator_name": r.pop("name"),
+                "indicator_name_en": r.pop("name_en"),
+                "comparability": "retired",
+            }
+        )
+        for r in retired_before(session, quarter.year)
+    ]
+    return {
+        "hospital_id": hospital.id,
+        "hospital_name": hospital.name,
+        "quarter": str(quarter),
+        "indicators": rows,
+        "retired": retired,
+    }
 
 
 def _pooled(arrays, ind: int) -> tuple[int, int] | None:
@@ -127,8 +185,14 @@ def _pooled(arrays, ind: int) -> tuple[int, int] | None:
     return int(values.numerator[keep].sum()), int(values.denominator[keep].sum())
 
 
-def scope_yoy(session: Session, actor: Actor, *, quarter: Quarter, scope: str | None = None,
-              include_submitted: bool = False) -> dict:
+def scope_yoy(
+    session: Session,
+    actor: Actor,
+    *,
+    quarter: Quarter,
+    scope: str | None = None,
+    include_submitted: bool = False,
+) -> dict:
     """Pooled rate of each indicator in a scope against the same quarter a year earlier.
 
     The pooled rates are compared as if each were one sample (hospitals' clustering is ignored),
@@ -138,16 +202,35 @@ def scope_yoy(session: Session, actor: Actor, *, quarter: Quarter, scope: str | 
     infos = indicators_of_year(session, quarter.year, specialty=actor.specialty)
     preds = predecessors(session, [i.id for i in infos])
     with distribution_view(session, actor, resolved):
-        now = value_arrays(session, actor, resolved, quarter=quarter, indicator_ids=[i.id for i in infos],
-                           include_submitted=include_submitted)
+        now = value_arrays(
+            session,
+            actor,
+            resolved,
+            quarter=quarter,
+            indicator_ids=[i.id for i in infos],
+            include_submitted=include_submitted,
+        )
         wanted: dict[Quarter, list[int]] = {}  # one read per earlier quarter, not one per indicator
         for info in infos:
             if preds[info.id].compares:
-                wanted.setdefault(earlier_quarter(quarter, preds[info.id]), []).append(preds[info.id].from_indicator_id)
-        past = {q: value_arrays(session, actor, resolve_scope(session, actor, resolved.key, quarter=q), quarter=q,
-                                indicator_ids=ids, include_submitted=include_submitted) for q, ids in wanted.items()}
+                wanted.setdefault(earlier_quarter(quarter, preds[info.id]), []).append(
+                    preds[info.id].from_indicator_id
+                )
+        past = {
+            q: value_arrays(
+                session,
+                actor,
+                resolve_scope(session, actor, resolved.key, quarter=q),
+                quarter=q,
+                indicator_ids=ids,
+                include_submitted=include_submitted,
+            )
+            for q, ids in wanted.items()
+        }
         earlier: dict[int, tuple | None] = {
             info.id: _pooled(past[earlier_quarter(quarter, preds[info.id])], preds[info.id].from_indicator_id)
-            for info in infos if preds[info.id].compares}
+            for info in infos
+            if preds[info.id].compares
+        }
     rows = [_row(i, preds[i.id], quarter, _pooled(now, i.id), earlier.get(i.id), None) for i in infos]
     return {"scope": resolved.key, "scope_label": resolved.label, "quarter": str(quarter), "indicators": rows}

@@ -30,14 +30,44 @@ def retired_edges(catalog: CatalogFile, known: KnownCatalog) -> list[EdgeRead]:
     years = _years(known)
     edges = []
     for r in catalog.retired.goals:
-        edges.append(EdgeRead(from_code=r.code, from_year=years.get(r.code), to_code=None, to_year=catalog.year,
-                              kinds=["retired"], comparability=None, reason=r.reason, reason_en=r.reason_en))
+        edges.append(
+            EdgeRead(
+                from_code=r.code,
+                from_year=years.get(r.code),
+                to_code=None,
+                to_year=catalog.year,
+                kinds=["retired"],
+                comparability=None,
+                reason=r.reason,
+                reason_en=r.reason_en,
+            )
+        )
         for ind in sorted(i.code for i in known.indicators.values() if i.goal_code == r.code):
-            edges.append(EdgeRead(from_code=ind, from_year=years.get(ind), to_code=None, to_year=catalog.year,
-                                  kinds=["retired"], comparability=None, reason=r.reason, reason_en=r.reason_en))
+            edges.append(
+                EdgeRead(
+                    from_code=ind,
+                    from_year=years.get(ind),
+                    to_code=None,
+                    to_year=catalog.year,
+                    kinds=["retired"],
+                    comparability=None,
+                    reason=r.reason,
+                    reason_en=r.reason_en,
+                )
+            )
     for r in catalog.retired.indicators:
-        edges.append(EdgeRead(from_code=r.code, from_year=years.get(r.code), to_code=None, to_year=catalog.year,
-                              kinds=["retired"], comparability=None, reason=r.reason, reason_en=r.reason_en))
+        edges.append(
+            EdgeRead(
+                from_code=r.code,
+                from_year=years.get(r.code),
+                to_code=None,
+                to_year=catalog.year,
+                kinds=["retired"],
+                comparability=None,
+                reason=r.reason,
+                reason_en=r.reason_en,
+            )
+        )
     return edges
 
 
@@ -54,17 +84,42 @@ def catalog_read_from_file(catalog: CatalogFile, known: KnownCatalog | None = No
     for g in catalog.goals:
         indicators = [
             IndicatorRead(
-                code=i.code, seq=indicator_seq(i.code), name=i.name, name_en=i.name_en, kind=i.kind,
-                numerator=i.numerator, denominator=i.denominator, unit=i.unit, multiplier=i.multiplier,
-                direction=i.direction, note=i.note, lineage=[_edge(e, i.code, catalog.year, years) for e in i.lineage],
+                code=i.code,
+                seq=indicator_seq(i.code),
+                name=i.name,
+                name_en=i.name_en,
+                kind=i.kind,
+                numerator=i.numerator,
+                denominator=i.denominator,
+                unit=i.unit,
+                multiplier=i.multiplier,
+                direction=i.direction,
+                note=i.note,
+                lineage=[_edge(e, i.code, catalog.year, years) for e in i.lineage],
             )
             for i in g.indicators
         ]
-        goals.append(GoalRead(
-            code=g.code, code_as_published=g.code_as_published, list=g.list, number=g.number, title=g.title,
-            title_en=g.title_en, summary=g.summary, direction=g.direction, owners=list(g.owners),
-            lineage=[_edge(e, g.code, catalog.year, years) for e in g.lineage], indicators=indicators,
-        ))
+        goals.append(
+            GoalRead(
+                code=g.code,
+                code_as_published=g.code_as_published,
+                list=g.list,
+                number=g.number,
+                title=g.title,
+                title_en=g.title_en,
+                summary=g.summary,
+                direction=g.direction,
+                owners=list(g.owners),
+                lineage=[_edge(e, g.code, catalog.year, years) for e in g.lineage],
+                indicators=indicators,
+            )
+        )
     specialties = [SpecialtyRead.model_validate(s.model_dump()) for s in catalog.specialties]
-    return CatalogRead(year=catalog.year, title=catalog.title, source=catalog.source, specialties=specialties,
-                       goals=goals, retired=retired_edges(catalog, known))
+    return CatalogRead(
+        year=catalog.year,
+        title=catalog.title,
+        source=catalog.source,
+        specialties=specialties,
+        goals=goals,
+        retired=retired_edges(catalog, known),
+    )

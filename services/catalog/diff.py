@@ -66,12 +66,20 @@ def diff_catalogs(old: CatalogRead, new: CatalogRead, between: Sequence[CatalogR
     for rel in goals:
         before, after = old_goals.get(rel.from_code), new_goals.get(rel.to_code or "")
         change = GoalChange(
-            from_code=rel.from_code or None, to_code=rel.to_code, from_title=before.title if before else None,
-            to_title=after.title if after else None, kinds=rel.kinds, comparability=rel.comparability,
-            reason=rel.reason, reason_en=rel.reason_en, direction_from=before.direction if before else None,
+            from_code=rel.from_code or None,
+            to_code=rel.to_code,
+            from_title=before.title if before else None,
+            to_title=after.title if after else None,
+            kinds=rel.kinds,
+            comparability=rel.comparability,
+            reason=rel.reason,
+            reason_en=rel.reason_en,
+            direction_from=before.direction if before else None,
             direction_to=after.direction if after else None,
         )
-        change.indicators = [_indicator_change(r, old_inds, new_inds) for r in inds if _belongs(r, change, old_inds, new_inds)]
+        change.indicators = [
+            _indicator_change(r, old_inds, new_inds) for r in inds if _belongs(r, change, old_inds, new_inds)
+        ]
         changes.append(change)
     return _grouped(old.year, new.year, changes)
 
@@ -90,8 +98,13 @@ def _indicator_change(rel: Composite, old_inds: dict, new_inds: dict) -> Indicat
     before = old_inds.get(rel.from_code, (None, None))[1]
     after = new_inds.get(rel.to_code or "", (None, None))[1]
     return IndicatorChange(
-        from_code=rel.from_code or None, to_code=rel.to_code, kinds=rel.kinds, comparability=rel.comparability,
-        reason=rel.reason, reason_en=rel.reason_en, direction_from=before.direction if before else None,
+        from_code=rel.from_code or None,
+        to_code=rel.to_code,
+        kinds=rel.kinds,
+        comparability=rel.comparability,
+        reason=rel.reason,
+        reason_en=rel.reason_en,
+        direction_from=before.direction if before else None,
         direction_to=after.direction if after else None,
     )
 

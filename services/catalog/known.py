@@ -77,7 +77,9 @@ class KnownCatalog:
         return known
 
     def merged_with(self, catalogs: Iterable[CatalogFile]) -> KnownCatalog:
-        known = KnownCatalog(dict(self.goals), dict(self.indicators), dict(self.specialties), set(self.retired))
+        known = KnownCatalog(
+            dict(self.goals), dict(self.indicators), dict(self.specialties), set(self.retired)
+        )
         for catalog in sorted(catalogs, key=lambda c: c.year):
             if catalog.year not in known.years:
                 known.add_file(catalog)

@@ -27,8 +27,13 @@ class Target:
 
 def check(catalog: CatalogFile, known: KnownCatalog) -> Iterator[Problem]:
     if catalog.year in known.years:
-        yield problem("year_exists", str(catalog.year), "year", f"{catalog.year} 年目录已发布，不能重复发布不同内容",
-                      f"the {catalog.year} catalog is already published; a different file cannot replace it")
+        yield problem(
+            "year_exists",
+            str(catalog.year),
+            "year",
+            f"{catalog.year} 年目录已发布，不能重复发布不同内容",
+            f"the {catalog.year} catalog is already published; a different file cannot replace it",
+        )
     targets = list(_targets(catalog))
     goal_sources = {(t.code, e.from_) for t in targets if t.level == "goal" for e in t.edges if e.from_}
     for t in targets:
@@ -46,79 +51,132 @@ def _targets(catalog: CatalogFile) -> Iterator[Target]:
 
 def _incoming(t: Target, year: int, known: KnownCatalog, goal_sources: set) -> Iterator[Problem]:
     if not t.edges:
-        yield problem("missing_incoming", t.code, "lineage", "缺少谱系：请填写来源关系，或注明 kinds: [new]",
-                      "no lineage: add the incoming relation, or kinds: [new]")
+        yield problem(
+            "missing_incoming",
+            t.code,
+            "lineage",
+            "缺少谱系：请填写来源关系，或注明 kinds: [new]",
+            "no lineage: add the incoming relation, or kinds: [new]",
+        )
     seen: set[str] = set()
     for n, edge in enumerate(t.edges):
         field = f"lineage[{n}]"
         kinds = set(edge.kinds or [])
         if "retired" in kinds:
-            yield problem("retired_as_incoming", t.code, f"{field}.kinds", "retired 不能作为来源关系；请把不再延续的条目列入 retired",
-                          "'retired' is not an incoming relation; list discontinued items under retired")
+            yield problem(
+                "retired_as_incoming",
+                t.code,
+                f"{field}.kinds",
+                "retired 不能作为来源关系；请把不再延续的条目列入 retired",
+                "'retired' is not an incoming relation; list discontinued items under retired",
+            )
         if "new" in kinds:
             yield from _new_edge(t, edge, field)
             continue
         if not edge.from_:
-            yield problem("missing_source", t.code, f"{field}.from", "非 new 关系必须填写 from（来源代码）",
-                          "a relation other than 'new' needs 'from' (the source code)")
+            yield problem(
+                "missing_source",
+                t.code,
+                f"{field}.from",
+                "非 new 关系必须填写 from（来源代码）",
+                "a relation other than 'new' needs 'from' (the source code)",
+            )
             continue
         if edge.from_ in seen:
-            yield problem("duplicate_edge", t.code, f"{field}.from", f"来源 {edge.from_} 重复列出",
-                          f"source {edge.from_} listed twice")
+            yield problem(
+                "duplicate_edge",
+                t.code,
+                f"{field}.from",
+                f"来源 {edge.from_} 重复列出",
+                f"source {edge.from_} listed twice",
+            )
         seen.add(edge.from_)
         yield from _sourced_edge(t, edge, field, year, known, goal_sources)
 
 
 def _new_edge(t: Target, edge: EdgeSpec, field: str) -> Iterator[Problem]:
     if edge.from_ or set(edge.kinds or []) != {"new"} or edge.comparability or len(t.edges) > 1:
-        yield problem("bad_new_edge", t.code, field,
-                      "new 关系必须单独出现，且不能带 from、其他 kinds 或 comparability",
-                      "a 'new' relation stands alone, without 'from', other kinds or comparability")
+        yield problem(
+            "bad_new_edge",
+            t.code,
+            field,
+            "new 关系必须单独出现，且不能带 from、其他 kinds 或 comparability",
+            "a 'new' relation stands alone, without 'from', other kinds or comparability",
+        )
 
 
 def _sourced_edge(t: Target, edge: EdgeSpec, field: str, year: int, known: KnownCatalog, goal_sources: set):
     source = (known.goals if t.level == "goal" else known.indicators).get(edge.from_)
     if source is None or source.year >= year:
         label = "目标" if t.level == "goal" else "指标"
-        yield problem("lineage_source_missing", t.code, f"{field}.from",
-                      f"谱系来源 {edge.from_} 不是已发布年度或随附早期文件中的{label}，请改正代码或先发布该年度",
-                      f"lineage source {edge.from_} is not a {t.level} of a published year or an accompanying earlier "
-                      "file: fix the code or publish that year first")
+        yield problem(
+            "lineage_source_missing",
+            t.code,
+            f"{field}.from",
+            f"谱系来源 {edge.from_} 不是已发布年度或随附早期文件中的{label}，请改正代码或先发布该年度",
+            f"lineage source {edge.from_} is not a {t.level} of a published year or an accompanying earlier "
+            "file: fix the code or publish that year first",
+        )
         return
     kinds = set(edge.kinds or [])
     if not edge.comparability:
-        yield problem("missing_comparability", t.code, f"{field}.comparability",
-                      "请填写 comparability：comparable、partial 或 not_comparable",
-                      "set comparability: comparable, partial or not_comparable")
+        yield problem(
+            "missing_comparability",
+            t.code,
+            f"{field}.comparability",
+            "请填写 comparability：comparable、partial 或 not_comparable",
+            "set comparability: comparable, partial or not_comparable",
+        )
     yield from _gap(t, edge, field, source.year, known.previous_year(year), known)
     if t.direction in ("higher", "lower") and source.direction != t.direction:
         if "redefined" not in kinds or edge.comparability == "comparable":
-            yield problem("direction_change_undeclared", t.code, field,
-                          f"方向由 {source.direction} 变为 {t.direction}：kinds 须含 redefined，comparability 不能为 comparable",
-                          f"direction changed {source.direction}→{t.direction}: kinds must include redefined and "
-                          "comparability cannot be comparable")
+            yield problem(
+                "direction_change_undeclared",
+                t.code,
+                field,
+                f"方向由 {source.direction} 变为 {t.direction}：kinds 须含 redefined，comparability 不能为 comparable",
+                f"direction changed {source.direction}→{t.direction}: kinds must include redefined and "
+                "comparability cannot be comparable",
+            )
     if t.level == "goal":
         yield from _goal_edge(t, edge, field, source)
     elif (t.goal_code, known.indicators[edge.from_].goal_code) not in goal_sources:
-        yield problem("indicator_goal_mismatch", t.code, f"{field}.from",
-                      f"指标来源 {edge.from_} 所属目标与 {t.goal_code} 之间没有目标谱系，请补充目标关系或改正来源",
-                      f"the goal of source {edge.from_} has no goal-level relation to {t.goal_code}: add it or fix the source")
+        yield problem(
+            "indicator_goal_mismatch",
+            t.code,
+            f"{field}.from",
+            f"指标来源 {edge.from_} 所属目标与 {t.goal_code} 之间没有目标谱系，请补充目标关系或改正来源",
+            f"the goal of source {edge.from_} has no goal-level relation to {t.goal_code}: add it or fix the source",
+        )
 
 
 def _gap(t: Target, edge: EdgeSpec, field: str, source_year: int, previous: int | None, known: KnownCatalog):
     kinds = set(edge.kinds or [])
     if "reinstated" in kinds:
         if source_year == previous:
-            yield problem("reinstated_without_gap", t.code, f"{field}.kinds",
-                          "reinstated 仅用于跨越中断年度的恢复；来自上一年度的关系请用 continued 等",
-                          "'reinstated' is for a return after a gap; a relation from the previous year uses continued etc.")
+            yield problem(
+                "reinstated_without_gap",
+                t.code,
+                f"{field}.kinds",
+                "reinstated 仅用于跨越中断年度的恢复；来自上一年度的关系请用 continued 等",
+                "'reinstated' is for a return after a gap; a relation from the previous year uses continued etc.",
+            )
         elif edge.from_ not in known.retired:
-            yield problem("reinstated_not_retired", t.code, f"{field}.from",
-                          f"{edge.from_} 从未被标记为 retired，不能 reinstated", f"{edge.from_} was never retired, so it cannot be reinstated")
+            yield problem(
+                "reinstated_not_retired",
+                t.code,
+                f"{field}.from",
+                f"{edge.from_} 从未被标记为 retired，不能 reinstated",
+                f"{edge.from_} was never retired, so it cannot be reinstated",
+            )
     elif previous is not None and source_year != previous:
-        yield problem("skip_year_needs_reinstated", t.code, f"{field}.kinds",
-                      f"来源 {edge.from_} 来自 {source_year} 年而非上一年度 {previous}：跨年度关系须标注 reinstated",
-                      f"source {edge.from_} is from {source_year}, not the previous year {previous}: mark it reinstated")
+        yield problem(
+            "skip_year_needs_reinstated",
+            t.code,
+            f"{field}.kinds",
+            f"来源 {edge.from_} 来自 {source_year} 年而非上一年度 {previous}：跨年度关系须标注 reinstated",
+            f"source {edge.from_} is from {source_year}, not the previous year {previous}: mark it reinstated",
+        )
 
 
 def _goal_edge(t: Target, edge: EdgeSpec, field: str, source) -> Iterator[Problem]:
@@ -126,16 +184,30 @@ def _goal_edge(t: Target, edge: EdgeSpec, field: str, source) -> Iterator[Proble
     moved = {("national", "specialty"): "moved_to_specialty", ("specialty", "national"): "moved_to_national"}
     needed = moved.get((source.list, t.goal_list))
     if needed and needed not in kinds:
-        yield problem("move_undeclared", t.code, f"{field}.kinds", f"目标从 {source.list} 列表移到 {t.goal_list}：kinds 须含 {needed}",
-                      f"goal moved from the {source.list} to the {t.goal_list} list: kinds must include {needed}")
+        yield problem(
+            "move_undeclared",
+            t.code,
+            f"{field}.kinds",
+            f"目标从 {source.list} 列表移到 {t.goal_list}：kinds 须含 {needed}",
+            f"goal moved from the {source.list} to the {t.goal_list} list: kinds must include {needed}",
+        )
     for kind in kinds & set(moved.values()) - {needed}:
-        yield problem("move_mismatch", t.code, f"{field}.kinds", f"{kind} 与来源/目标所在列表不符",
-                      f"{kind} does not match the lists of source and target")
+        yield problem(
+            "move_mismatch",
+            t.code,
+            f"{field}.kinds",
+            f"{kind} 与来源/目标所在列表不符",
+            f"{kind} does not match the lists of source and target",
+        )
     if source.list == t.goal_list and "reinstated" not in kinds:
         renumbered = source.number != t.number
         if renumbered != ("renumbered" in kinds):
             zh = "序号已变化，kinds 须含 renumbered" if renumbered else "序号未变化，不应标注 renumbered"
-            en = "the number changed: add renumbered" if renumbered else "the number did not change: drop renumbered"
+            en = (
+                "the number changed: add renumbered"
+                if renumbered
+                else "the number did not change: drop renumbered"
+            )
             yield problem("renumbered_mismatch", t.code, f"{field}.kinds", zh, en)
 
 
@@ -147,14 +219,24 @@ def _fan(targets: list[Target]) -> Iterator[Problem]:
         for e in sourced:
             by_source[(t.level, e.from_)].append((t, e))
             if len(sourced) > 1 and "merged" not in (e.kinds or []):
-                yield problem("merge_undeclared", t.code, "lineage", f"{t.code} 有多个来源：每条关系的 kinds 须含 merged",
-                              f"{t.code} has several sources: each relation needs kind merged")
+                yield problem(
+                    "merge_undeclared",
+                    t.code,
+                    "lineage",
+                    f"{t.code} 有多个来源：每条关系的 kinds 须含 merged",
+                    f"{t.code} has several sources: each relation needs kind merged",
+                )
     for (_, source), uses in by_source.items():
         if len(uses) > 1:
             for t, e in uses:
                 if "split" not in (e.kinds or []):
-                    yield problem("split_undeclared", t.code, "lineage", f"{source} 有多个后继：每条关系的 kinds 须含 split",
-                                  f"{source} has several successors: each relation needs kind split")
+                    yield problem(
+                        "split_undeclared",
+                        t.code,
+                        "lineage",
+                        f"{source} 有多个后继：每条关系的 kinds 须含 split",
+                        f"{source} has several successors: each relation needs kind split",
+                    )
 
 
 def _outgoing(catalog: CatalogFile, known: KnownCatalog, targets: list[Target]) -> Iterator[Problem]:
@@ -167,27 +249,53 @@ def _outgoing(catalog: CatalogFile, known: KnownCatalog, targets: list[Target]) 
         return
     for g in known.goals_of(previous):
         if ("goal", g.code) not in used and g.code not in retired_goals:
-            yield problem("missing_outgoing", g.code, "lineage",
-                          f"{previous} 年目标 {g.code} 在 {catalog.year} 年没有去向：请在某个目标的 lineage 中引用它，或列入 retired.goals",
-                          f"{previous} goal {g.code} has no outgoing relation in {catalog.year}: reference it in a "
-                          "goal's lineage or list it under retired.goals")
+            yield problem(
+                "missing_outgoing",
+                g.code,
+                "lineage",
+                f"{previous} 年目标 {g.code} 在 {catalog.year} 年没有去向：请在某个目标的 lineage 中引用它，或列入 retired.goals",
+                f"{previous} goal {g.code} has no outgoing relation in {catalog.year}: reference it in a "
+                "goal's lineage or list it under retired.goals",
+            )
     for i in known.indicators_of(previous):
-        if ("indicator", i.code) not in used and i.code not in retired_inds and i.goal_code not in retired_goals:
-            yield problem("missing_outgoing", i.code, "lineage",
-                          f"{previous} 年指标 {i.code} 在 {catalog.year} 年没有去向：请在某个指标的 lineage 中引用它，或列入 retired.indicators",
-                          f"{previous} indicator {i.code} has no outgoing relation in {catalog.year}: reference it in "
-                          "an indicator's lineage or list it under retired.indicators")
+        if (
+            ("indicator", i.code) not in used
+            and i.code not in retired_inds
+            and i.goal_code not in retired_goals
+        ):
+            yield problem(
+                "missing_outgoing",
+                i.code,
+                "lineage",
+                f"{previous} 年指标 {i.code} 在 {catalog.year} 年没有去向：请在某个指标的 lineage 中引用它，或列入 retired.indicators",
+                f"{previous} indicator {i.code} has no outgoing relation in {catalog.year}: reference it in "
+                "an indicator's lineage or list it under retired.indicators",
+            )
 
 
-def _retired_entries(catalog: CatalogFile, known: KnownCatalog, previous: int | None, used: set) -> Iterator[Problem]:
-    sections = (("goal", catalog.retired.goals or [], known.goals), ("indicator", catalog.retired.indicators or [], known.indicators))
+def _retired_entries(
+    catalog: CatalogFile, known: KnownCatalog, previous: int | None, used: set
+) -> Iterator[Problem]:
+    sections = (
+        ("goal", catalog.retired.goals or [], known.goals),
+        ("indicator", catalog.retired.indicators or [], known.indicators),
+    )
     for level, entries, pool in sections:
         for entry in entries:
             item = pool.get(entry.code)
             if item is None or item.year != previous:
-                yield problem("retired_unknown", entry.code or "?", "retired",
-                              f"retired 中的 {entry.code} 不是上一年度（{previous}）的{'目标' if level == 'goal' else '指标'}",
-                              f"retired entry {entry.code} is not a {level} of the previous year ({previous})")
+                yield problem(
+                    "retired_unknown",
+                    entry.code or "?",
+                    "retired",
+                    f"retired 中的 {entry.code} 不是上一年度（{previous}）的{'目标' if level == 'goal' else '指标'}",
+                    f"retired entry {entry.code} is not a {level} of the previous year ({previous})",
+                )
             elif (level, entry.code) in used:
-                yield problem("retired_and_continued", entry.code, "retired", f"{entry.code} 既有后继又被列为 retired，请二选一",
-                              f"{entry.code} has a successor and is also retired: keep one")
+                yield problem(
+                    "retired_and_continued",
+                    entry.code,
+                    "retired",
+                    f"{entry.code} 既有后继又被列为 retired，请二选一",
+                    f"{entry.code} has a successor and is also retired: keep one",
+                )

@@ -56,7 +56,9 @@ def publish_catalog(session: Session, *, path_or_text: str | Path, published_by:
             raise Conflict(
                 f"{year} 年目录已发布且内容不同，不能覆盖；如需更正请发布新年度或联系管理员 / "
                 f"the {year} catalog is already published with different content and cannot be replaced",
-                year=year, published_sha256=existing.file_sha256, file_sha256=sha,
+                year=year,
+                published_sha256=existing.file_sha256,
+                file_sha256=sha,
             )
         return _result(session, year, "unchanged", sha)
     known = known_from_db(session)
@@ -74,15 +76,26 @@ def publish_catalog(session: Session, *, path_or_text: str | Path, published_by:
 
 def _result(session: Session, year: int, status: str, sha: str) -> PublishResult:
     goals = session.scalar(select(func.count()).select_from(Goal).where(Goal.year == year)) or 0
-    indicators = session.scalar(select(func.count()).select_from(Indicator).where(Indicator.year == year)) or 0
+    indicators = (
+        session.scalar(select(func.count()).select_from(Indicator).where(Indicator.year == year)) or 0
+    )
     earlier = session.scalar(select(func.max(CatalogYear.year)).where(CatalogYear.year < year))
     diff = diff_years(session, earlier, year) if earlier is not None else None
     return PublishResult(year, status, sha, goals, indicators, diff)  # type: ignore[arg-type]
 
 
-def _load(session: Session, catalog: CatalogFile, known: KnownCatalog, *, sha: str, published_by: str) -> None:
-    session.add(CatalogYear(year=catalog.year, title=catalog.title, source=catalog.source, file_sha256=sha,
-                            published_by=published_by))
+def _load(
+    session: Session, catalog: CatalogFile, known: KnownCatalog, *, sha: str, published_by: str
+) -> None:
+    session.add(
+        CatalogYear(
+            year=catalog.year,
+            title=catalog.title,
+            source=catalog.source,
+            file_sha256=sha,
+            published_by=published_by,
+        )
+    )
     for s in catalog.specialties:
         if s.code not in known.specialties:
             session.add(Specialty(code=s.code, seq=s.seq, name=s.name, name_en=s.name_en))
@@ -102,14 +115,35 @@ def _load(session: Session, catalog: CatalogFile, known: KnownCatalog, *, sha: s
 
 
 def _goal_row(g, year: int) -> Goal:  # noqa: ANN001
-    return Goal(year=year, code=g.code, code_as_published=g.code_as_published, list=g.list, number=g.number,
-                title=g.title, title_en=g.title_en, summary=g.summary, direction=g.direction)
+    return Goal(
+        year=year,
+        code=g.code,
+        code_as_published=g.code_as_published,
+        list=g.list,
+        number=g.number,
+        title=g.title,
+        title_en=g.title_en,
+        summary=g.summary,
+        direction=g.direction,
+    )
 
 
 def _indicator_row(i, goal: Goal, year: int) -> Indicator:  # noqa: ANN001
-    return Indicator(goal_id=goal.id, year=year, code=i.code, seq=indicator_seq(i.code), name=i.name,
-                     name_en=i.name_en, kind=i.kind, numerator=i.numerator, denominator=i.denominator, unit=i.unit,
-                     multiplier=i.multiplier, direction=i.direction, note=i.note)
+    return Indicator(
+        goal_id=goal.id,
+        year=year,
+        code=i.code,
+        seq=indicator_seq(i.code),
+        name=i.name,
+        name_en=i.name_en,
+        kind=i.kind,
+        numerator=i.numerator,
+        denominator=i.denominator,
+        unit=i.unit,
+        multiplier=i.multiplier,
+        direction=i.direction,
+        note=i.note,
+    )
 
 
 def _ids(session: Session, model: type, codes: set[str]) -> dict[str, int]:
@@ -118,7 +152,9 @@ def _ids(session: Session, model: type, codes: set[str]) -> dict[str, int]:
     return dict(session.execute(select(model.code, model.id).where(model.code.in_(codes))).all())
 
 
-def _load_lineage(session: Session, catalog: CatalogFile, known: KnownCatalog, goals: dict, indicators: dict) -> None:
+def _load_lineage(
+    session: Session, catalog: CatalogFile, known: KnownCatalog, goals: dict, indicators: dict
+) -> None:
     year = catalog.year
     retired = retired_edges(catalog, known)
     goal_src = {e.from_ for g in catalog.goals for e in g.lineage if e.from_}
@@ -127,24 +163,46 @@ def _load_lineage(session: Session, catalog: CatalogFile, known: KnownCatalog, g
     ind_ids = _ids(session, Indicator, ind_src | {e.from_code for e in retired if "." in e.from_code})
     for g in catalog.goals:
         for e in g.lineage:
-            session.add(GoalLineage(from_goal_id=goal_ids.get(e.from_) if e.from_ else None,
-                                    to_goal_id=goals[g.code].id, **_edge_columns(e, year)))
+            session.add(
+                GoalLineage(
+                    from_goal_id=goal_ids.get(e.from_) if e.from_ else None,
+                    to_goal_id=goals[g.code].id,
+                    **_edge_columns(e, year),
+                )
+            )
         for i in g.indicators:
             for e in i.lineage:
-                session.add(IndicatorLineage(from_indicator_id=ind_ids.get(e.from_) if e.from_ else None,
-                                             to_indicator_id=indicators[i.code].id, **_edge_columns(e, year)))
+                session.add(
+                    IndicatorLineage(
+                        from_indicator_id=ind_ids.get(e.from_) if e.from_ else None,
+                        to_indicator_id=indicators[i.code].id,
+                        **_edge_columns(e, year),
+                    )
+                )
     for e in retired:
-        columns = {"to_year": year, "kinds": ["retired"], "comparability": None, "reason": e.reason,
-                   "reason_en": e.reason_en}
+        columns = {
+            "to_year": year,
+            "kinds": ["retired"],
+            "comparability": None,
+            "reason": e.reason,
+            "reason_en": e.reason_en,
+        }
         if "." in e.from_code:
-            session.add(IndicatorLineage(from_indicator_id=ind_ids[e.from_code], to_indicator_id=None, **columns))
+            session.add(
+                IndicatorLineage(from_indicator_id=ind_ids[e.from_code], to_indicator_id=None, **columns)
+            )
         else:
             session.add(GoalLineage(from_goal_id=goal_ids[e.from_code], to_goal_id=None, **columns))
 
 
 def _edge_columns(e, year: int) -> dict:  # noqa: ANN001
-    return {"to_year": year, "kinds": list(e.kinds), "comparability": e.comparability, "reason": e.reason,
-            "reason_en": e.reason_en}
+    return {
+        "to_year": year,
+        "kinds": list(e.kinds),
+        "comparability": e.comparability,
+        "reason": e.reason,
+        "reason_en": e.reason_en,
+    }
 
 
 def builtin_catalog_files() -> list[Path]:
@@ -153,4 +211,6 @@ def builtin_catalog_files() -> list[Path]:
 
 def load_builtin_catalogs(session: Session, published_by: str) -> list[PublishResult]:
     """Publish the catalogs shipped in services/catalog/data, oldest first (idempotent)."""
-    return [publish_catalog(session, path_or_text=p, published_by=published_by) for p in builtin_catalog_files()]
+    return [
+        publish_catalog(session, path_or_text=p, published_by=published_by) for p in builtin_catalog_files()
+    ]

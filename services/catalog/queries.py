@@ -39,7 +39,9 @@ def export_catalog(session: Session, year: int) -> dict[str, Any]:
 
 
 def _indicator(session: Session, *, code: str | None = None, indicator_id: int | None = None) -> Indicator:
-    stmt = select(Indicator).where(Indicator.code == code if code is not None else Indicator.id == indicator_id)
+    stmt = select(Indicator).where(
+        Indicator.code == code if code is not None else Indicator.id == indicator_id
+    )
     found = session.scalar(stmt)
     if found is None:
         key = code if code is not None else indicator_id
@@ -56,7 +58,9 @@ def lineage_path(session: Session, indicator_id: int, to_year: int) -> list[list
     start = _indicator(session, indicator_id=indicator_id)
     if to_year <= start.year:
         return []
-    edges = indicator_edges(session, to_years=[y for y in published_years(session) if start.year < y <= to_year])
+    edges = indicator_edges(
+        session, to_years=[y for y in published_years(session) if start.year < y <= to_year]
+    )
     return follow(start.code, to_year, outgoing_index(edges))
 
 
@@ -73,7 +77,8 @@ def successor_of(session: Session, indicator_code: str, year: int) -> list[str] 
         raise NotFound(
             f"指标 {indicator_code} 始于 {start.year} 年，{year} 年没有其后继 / indicator {indicator_code} starts in "
             f"{start.year}; it has no successor in {year}",
-            indicator=indicator_code, year=year,
+            indicator=indicator_code,
+            year=year,
         )
     return successors(lineage_path(session, start.id, year), year)
 

@@ -35,20 +35,36 @@ def known_from_db(session: Session) -> KnownCatalog:
     for s in session.scalars(select(Specialty)):
         known.specialties[s.code] = KnownSpecialty(s.code, s.seq, s.name, s.name_en)
     src_goal, src_ind = aliased(Goal), aliased(Indicator)
-    known.retired |= set(session.scalars(
-        select(src_goal.code).join(GoalLineage, GoalLineage.from_goal_id == src_goal.id)
-        .where(GoalLineage.to_goal_id.is_(None))))
-    known.retired |= set(session.scalars(
-        select(src_ind.code).join(IndicatorLineage, IndicatorLineage.from_indicator_id == src_ind.id)
-        .where(IndicatorLineage.to_indicator_id.is_(None))))
+    known.retired |= set(
+        session.scalars(
+            select(src_goal.code)
+            .join(GoalLineage, GoalLineage.from_goal_id == src_goal.id)
+            .where(GoalLineage.to_goal_id.is_(None))
+        )
+    )
+    known.retired |= set(
+        session.scalars(
+            select(src_ind.code)
+            .join(IndicatorLineage, IndicatorLineage.from_indicator_id == src_ind.id)
+            .where(IndicatorLineage.to_indicator_id.is_(None))
+        )
+    )
     return known
 
 
 def _edge_select(model: type, table: type, from_col, to_col) -> Select:  # noqa: ANN001
     src, dst = aliased(table), aliased(table)
     return (
-        select(src.code, src.year, dst.code, model.to_year, model.kinds, model.comparability, model.reason,
-               model.reason_en)
+        select(
+            src.code,
+            src.year,
+            dst.code,
+            model.to_year,
+            model.kinds,
+            model.comparability,
+            model.reason,
+            model.reason_en,
+        )
         .select_from(model)
         .outerjoin(src, from_col == src.id)
         .outerjoin(dst, to_col == dst.id)
@@ -64,7 +80,9 @@ def goal_edges(session: Session, *, to_years: list[int] | None = None) -> list[E
 
 
 def indicator_edges(session: Session, *, to_years: list[int] | None = None) -> list[EdgeRead]:
-    stmt = _edge_select(IndicatorLineage, Indicator, IndicatorLineage.from_indicator_id, IndicatorLineage.to_indicator_id)
+    stmt = _edge_select(
+        IndicatorLineage, Indicator, IndicatorLineage.from_indicator_id, IndicatorLineage.to_indicator_id
+    )
     if to_years is not None:
         stmt = stmt.where(IndicatorLineage.to_year.in_(to_years))
     return [_edge_row(r) for r in session.execute(stmt)]
@@ -72,8 +90,16 @@ def indicator_edges(session: Session, *, to_years: list[int] | None = None) -> l
 
 def _edge_row(row) -> EdgeRead:  # noqa: ANN001
     from_code, from_year, to_code, to_year, kinds, comparability, reason, reason_en = row
-    return EdgeRead(from_code=from_code, from_year=from_year, to_code=to_code, to_year=to_year, kinds=list(kinds),
-                    comparability=comparability, reason=reason, reason_en=reason_en)
+    return EdgeRead(
+        from_code=from_code,
+        from_year=from_year,
+        to_code=to_code,
+        to_year=to_year,
+        kinds=list(kinds),
+        comparability=comparability,
+        reason=reason,
+        reason_en=reason_en,
+    )
 
 
 def load_catalog(session: Session, year: int) -> CatalogRead:
@@ -83,7 +109,9 @@ def load_catalog(session: Session, year: int) -> CatalogRead:
     goals = list(session.scalars(select(Goal).where(Goal.year == year).order_by(Goal.list, Goal.number)))
     owners: dict[int, list[str]] = defaultdict(list)
     for goal_id, code in session.execute(
-        select(GoalOwner.goal_id, GoalOwner.specialty_code).join(Goal).where(Goal.year == year)
+        select(GoalOwner.goal_id, GoalOwner.specialty_code)
+        .join(Goal)
+        .where(Goal.year == year)
         .order_by(GoalOwner.specialty_code)
     ):
         owners[goal_id].append(code)
@@ -98,8 +126,12 @@ def load_catalog(session: Session, year: int) -> CatalogRead:
     used = {c for codes in owners.values() for c in codes}
     specialties = session.scalars(select(Specialty).where(Specialty.code.in_(used)).order_by(Specialty.seq))
     return CatalogRead(
-        year=year, title=header.title, source=header.source, file_sha256=header.file_sha256,
-        published_at=header.published_at, published_by=header.published_by,
+        year=year,
+        title=header.title,
+        source=header.source,
+        file_sha256=header.file_sha256,
+        published_at=header.published_at,
+        published_by=header.published_by,
         specialties=[SpecialtyRead.model_validate(s) for s in specialties],
         goals=[_goal_read(g, owners[g.id], indicators[g.id], incoming) for g in goals],
         retired=[e for e in edges if e.to_code is None],
@@ -108,14 +140,30 @@ def load_catalog(session: Session, year: int) -> CatalogRead:
 
 def _goal_read(goal: Goal, owners: list[str], indicators: list[Indicator], incoming: dict) -> GoalRead:
     return GoalRead(
-        code=goal.code, code_as_published=goal.code_as_published, list=goal.list, number=goal.number,
-        title=goal.title, title_en=goal.title_en, summary=goal.summary, direction=goal.direction, owners=owners,
+        code=goal.code,
+        code_as_published=goal.code_as_published,
+        list=goal.list,
+        number=goal.number,
+        title=goal.title,
+        title_en=goal.title_en,
+        summary=goal.summary,
+        direction=goal.direction,
+        owners=owners,
         lineage=incoming[goal.code],
         indicators=[
             IndicatorRead(
-                code=i.code, seq=i.seq, name=i.name, name_en=i.name_en, kind=i.kind, numerator=i.numerator,
-                denominator=i.denominator, unit=i.unit, multiplier=i.multiplier, direction=i.direction,
-                note=i.note, lineage=incoming[i.code],
+                code=i.code,
+                seq=i.seq,
+                name=i.name,
+                name_en=i.name_en,
+                kind=i.kind,
+                numerator=i.numerator,
+                denominator=i.denominator,
+                unit=i.unit,
+                multiplier=i.multiplier,
+                direction=i.direction,
+                note=i.note,
+                lineage=incoming[i.code],
             )
             for i in indicators
         ],

@@ -53,7 +53,10 @@ def shape_problems(exc: ValidationError, raw: Any) -> list[Problem]:
         detail = err.get("msg", "")
         if err["type"] == "literal_error":
             expected = (err.get("ctx") or {}).get("expected", "")
-            zh, en = f"取值 {err.get('input')!r} 无效，允许值：{expected}", f"invalid value {err.get('input')!r}: {detail}"
+            zh, en = (
+                f"取值 {err.get('input')!r} 无效，允许值：{expected}",
+                f"invalid value {err.get('input')!r}: {detail}",
+            )
         elif err["type"] not in _ZH:
             en = f"{en}: {detail}"
         problems.append(problem(f"shape_{err['type']}", where, field, zh, en))

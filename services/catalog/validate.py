@@ -56,11 +56,18 @@ def load_yaml(text: str) -> tuple[Any, list[Problem]]:
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        return None, [problem("yaml_syntax", "file", "", f"YAML 语法错误：{exc}", f"YAML syntax error: {exc}")]
+        return None, [
+            problem("yaml_syntax", "file", "", f"YAML 语法错误：{exc}", f"YAML syntax error: {exc}")
+        ]
     if not isinstance(raw, dict):
         return None, [
-            problem("not_a_mapping", "file", "", "文件顶层必须是映射（format、year、goals…）",
-                    "the top level must be a mapping (format, year, goals, ...)")
+            problem(
+                "not_a_mapping",
+                "file",
+                "",
+                "文件顶层必须是映射（format、year、goals…）",
+                "the top level must be a mapping (format, year, goals, ...)",
+            )
         ]
     return raw, []
 
@@ -122,7 +129,11 @@ def _salvage_edges(raw: Any) -> list[EdgeSpec]:
     edges = []
     for e in _items(raw, "lineage"):
         kinds = e.get("kinds") if isinstance(e, dict) else None
-        edges.append(_pick(EdgeSpec, e, kinds=[k for k in kinds if isinstance(k, str)] if isinstance(kinds, list) else []))
+        edges.append(
+            _pick(
+                EdgeSpec, e, kinds=[k for k in kinds if isinstance(k, str)] if isinstance(kinds, list) else []
+            )
+        )
     return edges
 
 

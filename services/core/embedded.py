@@ -48,14 +48,22 @@ def with_user_and_db(admin_uri: str, user: str, database: str) -> str:
 
 
 def ensure_database(admin_uri: str, database: str) -> None:
-    with psycopg.connect(admin_uri.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+    with psycopg.connect(
+        admin_uri.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
+    ) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
         if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {} ENCODING 'UTF8' TEMPLATE template0").format(sql.Identifier(database)))
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} ENCODING 'UTF8' TEMPLATE template0").format(
+                    sql.Identifier(database)
+                )
+            )
 
 
 def drop_database(admin_uri: str, database: str) -> None:
-    with psycopg.connect(admin_uri.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+    with psycopg.connect(
+        admin_uri.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
+    ) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
 
 

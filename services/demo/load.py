@@ -43,8 +43,15 @@ def _hospitals(session: Session, demo: list[DemoHospital]) -> dict[str, int]:
     for h in demo:
         if h.credit_code not in existing:
             row = Hospital(
-                province_code=h.province, credit_code=h.credit_code, name=h.name, level=h.level, grade=h.grade,
-                type=h.type, prefecture_code=h.prefecture, beds=h.beds, reports_from=str(FIRST),
+                province_code=h.province,
+                credit_code=h.credit_code,
+                name=h.name,
+                level=h.level,
+                grade=h.grade,
+                type=h.type,
+                prefecture_code=h.prefecture,
+                beds=h.beds,
+                reports_from=str(FIRST),
             )
             session.add(row)
             session.flush()
@@ -57,15 +64,20 @@ def _networks(session: Session, ids: dict[str, int], centers: dict[str | None, i
     for net in demo:
         if session.scalars(select(Network).where(Network.name == net.name)).first():
             continue
-        row = Network(province_code=net.province, qc_center_id=centers[net.province], kind=net.kind, name=net.name)
+        row = Network(
+            province_code=net.province, qc_center_id=centers[net.province], kind=net.kind, name=net.name
+        )
         session.add(row)
         session.flush()
         for key, start, end in net.members:
             hospital = session.get(Hospital, ids[key])
             session.add(
                 NetworkMembership(
-                    network_id=row.id, hospital_id=hospital.id, province_code=hospital.province_code,
-                    valid_from=date.fromisoformat(start), valid_to=date.fromisoformat(end) if end else None,
+                    network_id=row.id,
+                    hospital_id=hospital.id,
+                    province_code=hospital.province_code,
+                    valid_from=date.fromisoformat(start),
+                    valid_to=date.fromisoformat(end) if end else None,
                 )
             )
 
@@ -84,7 +96,9 @@ def load_registry(session: Session) -> tuple[dict[str, int], dict[str | None, in
     return ids, centers
 
 
-def load_demo(owner_url: str, echo: Callable[[str], None] = print) -> tuple[dict[str, int], dict[str | None, int]]:
+def load_demo(
+    owner_url: str, echo: Callable[[str], None] = print
+) -> tuple[dict[str, int], dict[str | None, int]]:
     """Catalog, registry and submissions of the demo. Returns hospital ids by demo key and QC centers."""
     from services.catalog.publish import load_builtin_catalogs
 
@@ -93,7 +107,9 @@ def load_demo(owner_url: str, echo: Callable[[str], None] = print) -> tuple[dict
         with Session(bind=engine, info={"actor": system_actor("demo")}) as session, session.begin():
             echo("[demo] 载入 2022、2023 年目标目录 / loading the 2022 and 2023 goal catalogs …")
             load_builtin_catalogs(session, published_by="system:demo")
-            echo("[demo] 载入省份、质控中心、医院与网络 / loading provinces, QC centers, hospitals, networks …")
+            echo(
+                "[demo] 载入省份、质控中心、医院与网络 / loading provinces, QC centers, hospitals, networks …"
+            )
             ids, centers = load_registry(session)
             _load_values(session, ids, echo)
             _open_current_quarter(session)
@@ -116,10 +132,16 @@ def _open_current_quarter(session: Session) -> None:
             )
         )
         if exists is None:
-            session.add(SubmissionWindow(
-                province_code=province, quarter=str(CURRENT_QUARTER), opens_at=datetime(2024, 1, 1, tzinfo=UTC),
-                due_at=now + timedelta(days=60), locks_at=now + timedelta(days=90), set_by="system:demo",
-            ))
+            session.add(
+                SubmissionWindow(
+                    province_code=province,
+                    quarter=str(CURRENT_QUARTER),
+                    opens_at=datetime(2024, 1, 1, tzinfo=UTC),
+                    due_at=now + timedelta(days=60),
+                    locks_at=now + timedelta(days=90),
+                    set_by="system:demo",
+                )
+            )
     session.flush()
 
 

@@ -30,8 +30,16 @@ from services.demo.national_values import hospital_arrays, quarter_values, repor
 from services.demo.values import FIRST, LAST, IndicatorSpec, status_for
 
 MARKER_SQL = "SELECT count(*) FROM hospitals WHERE substr(credit_code, 9, 2) = '48'"  # org codes 48xxxxxx
-TABLES = ("hospitals", "qc_centers", "indicator_applicability", "submission_windows", "submissions",
-          "submission_values", "submission_value_versions", "submission_events")
+TABLES = (
+    "hospitals",
+    "qc_centers",
+    "indicator_applicability",
+    "submission_windows",
+    "submissions",
+    "submission_values",
+    "submission_value_versions",
+    "submission_events",
+)
 
 
 @dataclass(frozen=True)
@@ -55,8 +63,10 @@ def libpq(url: str) -> str:
 
 
 def _bind_national(conn: psycopg.Connection) -> None:
-    conn.execute("SELECT set_config('app.all_provinces', 'on', true), set_config('app.province', '', true),"
-                 " set_config('app.hospital', '', true)")
+    conn.execute(
+        "SELECT set_config('app.all_provinces', 'on', true), set_config('app.province', '', true),"
+        " set_config('app.hospital', '', true)"
+    )
 
 
 def _publish_catalogs(owner_url: str) -> None:
@@ -73,42 +83,73 @@ def _publish_catalogs(owner_url: str) -> None:
 def _provinces(conn: psycopg.Connection, wanted: tuple[str, ...] | None) -> dict[str, str]:
     rows = conn.execute("SELECT code, name FROM provinces ORDER BY code").fetchall()
     names = {code: name for code, name in rows if wanted is None or code in wanted}
-    conn.execute("UPDATE provinces SET onboarded_at = now() WHERE code = ANY(%s) AND onboarded_at IS NULL",
-                 (list(names),))
+    conn.execute(
+        "UPDATE provinces SET onboarded_at = now() WHERE code = ANY(%s) AND onboarded_at IS NULL",
+        (list(names),),
+    )
     return names
 
 
 def _centers(conn: psycopg.Connection, names: dict[str, str]) -> dict[str | None, int]:
     centers: dict[str | None, int] = {}
     for province in [None, *names]:
-        row = conn.execute("SELECT id FROM qc_centers WHERE province_code IS NOT DISTINCT FROM %s AND "
-                           "specialty_code IS NULL AND level = %s", (province, "national" if province is None
-                                                                      else "provincial")).fetchone()
+        row = conn.execute(
+            "SELECT id FROM qc_centers WHERE province_code IS NOT DISTINCT FROM %s AND "
+            "specialty_code IS NULL AND level = %s",
+            (province, "national" if province is None else "provincial"),
+        ).fetchone()
         if row is None:
-            name = "国家医疗质量管理与控制中心（医政）" if province is None else f"{names[province]}医疗质量控制中心"
-            row = conn.execute("INSERT INTO qc_centers (province_code, level, name) VALUES (%s, %s, %s) RETURNING id",
-                               (province, "national" if province is None else "provincial", name)).fetchone()
+            name = (
+                "国家医疗质量管理与控制中心（医政）"
+                if province is None
+                else f"{names[province]}医疗质量控制中心"
+            )
+            row = conn.execute(
+                "INSERT INTO qc_centers (province_code, level, name) VALUES (%s, %s, %s) RETURNING id",
+                (province, "national" if province is None else "provincial", name),
+            ).fetchone()
         centers[province] = row[0]
     return centers
 
 
-def _copy_hospitals(conn: psycopg.Connection, hospitals: list[NationalHospital], reports_from: Quarter) -> list[int]:
-    lines = "".join(f"{h.province}\t{h.credit_code}\t{h.name}\t{h.level}\t{h.grade}\t{h.type}\t{h.prefecture}\t"
-                    f"{h.beds}\t{reports_from}\n" for h in hospitals)
-    cp.copy_lines(conn, "COPY hospitals (province_code, credit_code, name, level, grade, type, prefecture_code, "
-                        "beds, reports_from) FROM STDIN", [lines])
-    ids = dict(conn.execute("SELECT credit_code, id FROM hospitals WHERE substr(credit_code, 9, 2) = '48'").fetchall())
+def _copy_hospitals(
+    conn: psycopg.Connection, hospitals: list[NationalHospital], reports_from: Quarter
+) -> list[int]:
+    lines = "".join(
+        f"{h.province}\t{h.credit_code}\t{h.name}\t{h.level}\t{h.grade}\t{h.type}\t{h.prefecture}\t"
+        f"{h.beds}\t{reports_from}\n"
+        for h in hospitals
+    )
+    cp.copy_lines(
+        conn,
+        "COPY hospitals (province_code, credit_code, name, level, grade, type, prefecture_code, "
+        "beds, reports_from) FROM STDIN",
+        [lines],
+    )
+    ids = dict(
+        conn.execute(
+            "SELECT credit_code, id FROM hospitals WHERE substr(credit_code, 9, 2) = '48'"
+        ).fetchall()
+    )
     return [ids[h.credit_code] for h in hospitals]
 
 
 def _applicability(conn: psycopg.Connection, hospitals: list[NationalHospital], ids: list[int]) -> int:
     goals = conn.execute("SELECT code, id FROM goals ORDER BY id").fetchall()
     reason = "本院未开设相关诊疗科目 / the hospital offers no such service"
-    lines = [f"{h.province}\t{hid}\t{goal_id}\t\\N\tnot_applicable\t{reason}\tsystem:demo:{h.province}-qc\n"
-             for h, hid in zip(hospitals, ids, strict=True) if h.type != "综合"
-             for code, goal_id in goals if not reports_type(h.type, f"{code}.")]
-    cp.copy_lines(conn, "COPY indicator_applicability (province_code, hospital_id, goal_id, indicator_id, status, "
-                        "reason, set_by) FROM STDIN", ["".join(lines)])
+    lines = [
+        f"{h.province}\t{hid}\t{goal_id}\t\\N\tnot_applicable\t{reason}\tsystem:demo:{h.province}-qc\n"
+        for h, hid in zip(hospitals, ids, strict=True)
+        if h.type != "综合"
+        for code, goal_id in goals
+        if not reports_type(h.type, f"{code}.")
+    ]
+    cp.copy_lines(
+        conn,
+        "COPY indicator_applicability (province_code, hospital_id, goal_id, indicator_id, status, "
+        "reason, set_by) FROM STDIN",
+        ["".join(lines)],
+    )
     return len(lines)
 
 
@@ -116,22 +157,36 @@ def _open_current_quarter(conn: psycopg.Connection, provinces: list[str]) -> Non
     """As in the small demo, the current quarter (2023Q4) stays open for submission and review."""
     now = datetime.now(UTC)
     for province in provinces:
-        conn.execute("INSERT INTO submission_windows (province_code, quarter, opens_at, due_at, locks_at, set_by) "
-                     "VALUES (%s, %s, %s, %s, %s, 'system:demo') ON CONFLICT DO NOTHING",
-                     (province, str(CURRENT_QUARTER), datetime(2024, 1, 1, tzinfo=UTC), now + timedelta(days=60),
-                      now + timedelta(days=90)))
+        conn.execute(
+            "INSERT INTO submission_windows (province_code, quarter, opens_at, due_at, locks_at, set_by) "
+            "VALUES (%s, %s, %s, %s, %s, 'system:demo') ON CONFLICT DO NOTHING",
+            (
+                province,
+                str(CURRENT_QUARTER),
+                datetime(2024, 1, 1, tzinfo=UTC),
+                now + timedelta(days=60),
+                now + timedelta(days=90),
+            ),
+        )
 
 
 def _specs(conn: psycopg.Connection) -> tuple[dict[int, list[IndicatorSpec]], dict[str, int]]:
-    rows = conn.execute("SELECT id, code, year, kind, direction, multiplier FROM indicators ORDER BY year, id").fetchall()
+    rows = conn.execute(
+        "SELECT id, code, year, kind, direction, multiplier FROM indicators ORDER BY year, id"
+    ).fetchall()
     by_year: dict[int, list[IndicatorSpec]] = {}
     for _, code, year, kind, direction, multiplier in rows:
         by_year.setdefault(year, []).append(IndicatorSpec(code, year, kind, direction, multiplier))
     return by_year, {code: ind_id for ind_id, code, *_ in rows}
 
 
-def _load_quarters(conn: psycopg.Connection, hospitals: list[NationalHospital], ids: list[int], quarters: int,
-                   echo: Callable[[str], None]) -> dict[str, int]:
+def _load_quarters(
+    conn: psycopg.Connection,
+    hospitals: list[NationalHospital],
+    ids: list[int],
+    quarters: int,
+    echo: Callable[[str], None],
+) -> dict[str, int]:
     specs, indicator_ids = _specs(conn)
     arrays = hospital_arrays([h.beds for h in hospitals], [h.type for h in hospitals])
     counts = {"submissions": 0, "submission_values": 0, "submission_events": 0}
@@ -140,7 +195,9 @@ def _load_quarters(conn: psycopg.Connection, hospitals: list[NationalHospital], 
         if t < len(all_quarters) - quarters:
             continue
         statuses = [status_for(h.index, quarter) for h in hospitals]
-        rows = cp.header_rows(quarter, [(hid, h.province) for h, hid in zip(hospitals, ids, strict=True)], statuses)
+        rows = cp.header_rows(
+            quarter, [(hid, h.province) for h, hid in zip(hospitals, ids, strict=True)], statuses
+        )
         headers = cp.copy_headers(conn, quarter, rows)
         positions = np.array([i for i, s in enumerate(statuses) if s is not None], dtype=np.int64)
         values = quarter_values(arrays, specs.get(quarter.year, []), quarter, t)
@@ -153,8 +210,10 @@ def _load_quarters(conn: psycopg.Connection, hospitals: list[NationalHospital], 
 
 
 def _existing(conn: psycopg.Connection, names: dict[str, str]) -> NationalResult:
-    rows = conn.execute("SELECT credit_code, id, province_code FROM hospitals WHERE substr(credit_code, 9, 2) = '48'"
-                        " ORDER BY id").fetchall()
+    rows = conn.execute(
+        "SELECT credit_code, id, province_code FROM hospitals WHERE substr(credit_code, 9, 2) = '48'"
+        " ORDER BY id"
+    ).fetchall()
     return NationalResult(False, _login_keys(rows), _centers(conn, names))
 
 
@@ -168,8 +227,9 @@ def _login_keys(rows: list[tuple[str, int, str]]) -> dict[str, int]:
     return out
 
 
-def load_national(owner_url: str, scale: NationalScale = NationalScale(),
-                  echo: Callable[[str], None] = print) -> NationalResult:
+def load_national(
+    owner_url: str, scale: NationalScale = NationalScale(), echo: Callable[[str], None] = print
+) -> NationalResult:
     """Build the national data set (see the module docstring); skip when it is already there."""
     start = clock.perf_counter()
     _publish_catalogs(owner_url)
@@ -177,11 +237,15 @@ def load_national(owner_url: str, scale: NationalScale = NationalScale(),
         _bind_national(conn)
         names = _provinces(conn, scale.provinces)
         if conn.execute(MARKER_SQL).fetchone()[0]:
-            echo("[national] 全国规模数据已存在，跳过 / the national data set is already loaded: nothing to do")
+            echo(
+                "[national] 全国规模数据已存在，跳过 / the national data set is already loaded: nothing to do"
+            )
             return _existing(conn, names)
         centers = _centers(conn, names)
         hospitals = national_hospitals(scale.hospitals, list(names), names)
-        ids = _copy_hospitals(conn, hospitals, quarter_range(FIRST, LAST)[-scale.quarters])  # owe what is loaded
+        ids = _copy_hospitals(
+            conn, hospitals, quarter_range(FIRST, LAST)[-scale.quarters]
+        )  # owe what is loaded
         echo(f"[national] {len(hospitals)} hospitals in {len(names)} provinces")
         counts = {"hospitals": len(ids), "indicator_applicability": _applicability(conn, hospitals, ids)}
         _open_current_quarter(conn, list(names))

@@ -30,8 +30,10 @@ ORDER BY c.relname
 
 
 def tables_empty(conn: psycopg.Connection, tables: tuple[str, ...] = BULK_TABLES) -> bool:
-    return all(conn.execute(sql.SQL("SELECT NOT EXISTS (SELECT 1 FROM {})").format(sql.Identifier(t))).fetchone()[0]
-               for t in tables)
+    return all(
+        conn.execute(sql.SQL("SELECT NOT EXISTS (SELECT 1 FROM {})").format(sql.Identifier(t))).fetchone()[0]
+        for t in tables
+    )
 
 
 @contextmanager
@@ -40,7 +42,9 @@ def keys_rebuilt_after(conn: psycopg.Connection, tables: tuple[str, ...] = BULK_
     constraints = conn.execute(_CONSTRAINTS, (list(tables),)).fetchall()  # unique ('u') before foreign ('f')
     indexes = conn.execute(_INDEXES, (list(tables),)).fetchall()
     for table, name, _, _ in reversed(constraints):
-        conn.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.Identifier(table), sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.Identifier(table), sql.Identifier(name))
+        )
     for name, _ in indexes:
         conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
     yield
@@ -48,5 +52,7 @@ def keys_rebuilt_after(conn: psycopg.Connection, tables: tuple[str, ...] = BULK_
     for _, definition in indexes:
         conn.execute(definition)
     for table, name, definition, _ in constraints:
-        conn.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(sql.Identifier(table), sql.Identifier(name))
-                     + sql.SQL(definition))
+        conn.execute(
+            sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(sql.Identifier(table), sql.Identifier(name))
+            + sql.SQL(definition)
+        )

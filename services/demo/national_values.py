@@ -62,8 +62,9 @@ def _stream(seed: int, quarter: Quarter, code: str) -> np.random.Generator:
     return np.random.default_rng([seed, quarter.year, quarter.q, zlib.crc32(code.encode())])
 
 
-def indicator_values(spec: IndicatorSpec, quality: np.ndarray, beds: np.ndarray,
-                     rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def indicator_values(
+    spec: IndicatorSpec, quality: np.ndarray, beds: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """(numerators, denominators) of one indicator for every hospital."""
     base, volume = profile(spec)
     denominator = rng.poisson(volume * beds / 100)
@@ -79,13 +80,16 @@ def indicator_values(spec: IndicatorSpec, quality: np.ndarray, beds: np.ndarray,
     return numerator.astype(np.int64), denominator.astype(np.int64)
 
 
-def quarter_values(hospitals: HospitalArrays, specs: list[IndicatorSpec], quarter: Quarter, t: int,
-                   seed: int = 11) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def quarter_values(
+    hospitals: HospitalArrays, specs: list[IndicatorSpec], quarter: Quarter, t: int, seed: int = 11
+) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """indicator code → (numerators, denominators, reported mask) for every hospital in ``quarter``."""
     quality = hospitals.effect + hospitals.trend * t
     out = {}
     for spec in specs:
-        numerator, denominator = indicator_values(spec, quality, hospitals.beds, _stream(seed, quarter, spec.code))
+        numerator, denominator = indicator_values(
+            spec, quality, hospitals.beds, _stream(seed, quarter, spec.code)
+        )
         mask = np.ones(len(hospitals.beds), dtype=bool)
         for kind in set(hospitals.types) - {"综合"}:
             if not reports_type(kind, spec.code):

@@ -15,12 +15,33 @@ _WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
 _ORG_WEIGHTS = [3, 7, 9, 10, 5, 8, 4, 2]
 
 DEMO_PROVINCES = {
-    "330000": [("330100", "杭州"), ("330200", "宁波"), ("330300", "温州"), ("330400", "嘉兴"),
-               ("330600", "绍兴"), ("330700", "金华"), ("331000", "台州")],
-    "440000": [("440100", "广州"), ("440300", "深圳"), ("440400", "珠海"), ("440600", "佛山"),
-               ("440700", "江门"), ("440800", "湛江"), ("441300", "惠州")],
-    "510000": [("510100", "成都"), ("510300", "自贡"), ("510500", "泸州"), ("510600", "德阳"),
-               ("510700", "绵阳"), ("511100", "乐山"), ("511300", "南充")],
+    "330000": [
+        ("330100", "杭州"),
+        ("330200", "宁波"),
+        ("330300", "温州"),
+        ("330400", "嘉兴"),
+        ("330600", "绍兴"),
+        ("330700", "金华"),
+        ("331000", "台州"),
+    ],
+    "440000": [
+        ("440100", "广州"),
+        ("440300", "深圳"),
+        ("440400", "珠海"),
+        ("440600", "佛山"),
+        ("440700", "江门"),
+        ("440800", "湛江"),
+        ("441300", "惠州"),
+    ],
+    "510000": [
+        ("510100", "成都"),
+        ("510300", "自贡"),
+        ("510500", "泸州"),
+        ("510600", "德阳"),
+        ("510700", "绵阳"),
+        ("511100", "乐山"),
+        ("511300", "南充"),
+    ],
 }
 
 # (name pattern, level, grade, type, beds range)
@@ -85,9 +106,15 @@ def demo_hospitals(seed: int = 2023) -> list[DemoHospital]:
                 serial += 1
                 out.append(
                     DemoHospital(
-                        key=f"H{serial:03d}", province=province, credit_code=make_credit_code(prefecture, serial),
-                        name=pattern.format(city=city), level=level, grade=grade, type=kind,
-                        prefecture=prefecture, beds=rng.randint(lo, hi),
+                        key=f"H{serial:03d}",
+                        province=province,
+                        credit_code=make_credit_code(prefecture, serial),
+                        name=pattern.format(city=city),
+                        level=level,
+                        grade=grade,
+                        type=kind,
+                        prefecture=prefecture,
+                        beds=rng.randint(lo, hi),
                     )
                 )
     return out
@@ -110,6 +137,11 @@ def demo_networks(hospitals: list[DemoHospital]) -> list[DemoNetwork]:
     return [
         DemoNetwork("N1", "330000", "medical_alliance", "杭州城市医疗集团", alliance),
         DemoNetwork("N2", None, "sentinel", "国家感染性休克集束化治疗哨点网络", sentinel),
-        DemoNetwork("N3", "440000", "specialty", "广东省重症医学专科联盟",
-                    tuple((h.key, "2022-04-01", None) for h in gd if h.level == "三级")),
+        DemoNetwork(
+            "N3",
+            "440000",
+            "specialty",
+            "广东省重症医学专科联盟",
+            tuple((h.key, "2022-04-01", None) for h in gd if h.level == "三级"),
+        ),
     ]

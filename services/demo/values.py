@@ -21,31 +21,54 @@ SPECIALTY_GOALS = ("PIT-2023-15", "PIT-2023-16", "PIT-2023-18", "PIT-2023-24", "
 # indicator code → (base value, denominator volume per 100 beds per quarter). Base is a proportion,
 # a rate per the indicator's multiplier, or a mean (ratio kinds).
 PROFILE: dict[str, tuple[float, float]] = {
-    "NIT-2022-I.1": (0.70, 5), "NIT-2023-I.1": (0.72, 5),
-    "NIT-2022-II.1": (0.30, 10), "NIT-2023-II.1": (0.32, 10),
-    "NIT-2022-III.1": (0.80, 40), "NIT-2023-III.1": (0.82, 40),
-    "NIT-2022-IV.1": (0.55, 60), "NIT-2022-IV.2": (0.70, 20),
-    "NIT-2022-V.1": (0.72, 150), "NIT-2023-IX.1": (0.70, 150),
-    "NIT-2022-VI.1": (0.45, 2), "NIT-2022-VI.2": (0.65, 2),
-    "NIT-2023-VIII.1": (0.66, 2), "NIT-2023-VIII.2": (0.80, 2),
-    "NIT-2022-VII.1": (2.5, 900), "NIT-2023-V.1": (2.7, 900),
+    "NIT-2022-I.1": (0.70, 5),
+    "NIT-2023-I.1": (0.72, 5),
+    "NIT-2022-II.1": (0.30, 10),
+    "NIT-2023-II.1": (0.32, 10),
+    "NIT-2022-III.1": (0.80, 40),
+    "NIT-2023-III.1": (0.82, 40),
+    "NIT-2022-IV.1": (0.55, 60),
+    "NIT-2022-IV.2": (0.70, 20),
+    "NIT-2022-V.1": (0.72, 150),
+    "NIT-2023-IX.1": (0.70, 150),
+    "NIT-2022-VI.1": (0.45, 2),
+    "NIT-2022-VI.2": (0.65, 2),
+    "NIT-2023-VIII.1": (0.66, 2),
+    "NIT-2023-VIII.2": (0.80, 2),
+    "NIT-2022-VII.1": (2.5, 900),
+    "NIT-2023-V.1": (2.7, 900),
     "NIT-2022-VIII.1": (0.0025, 250),
-    "NIT-2022-IX.1": (0.80, 900), "NIT-2022-IX.2": (5.0, 700), "NIT-2022-IX.3": (1.6, 8500),
+    "NIT-2022-IX.1": (0.80, 900),
+    "NIT-2022-IX.2": (5.0, 700),
+    "NIT-2022-IX.3": (1.6, 8500),
     "NIT-2022-IX.4": (900.0, 8500),
-    "NIT-2023-VI.1": (0.78, 900), "NIT-2023-VI.2": (2.2, 8500), "NIT-2023-VI.3": (880.0, 8500),
+    "NIT-2023-VI.1": (0.78, 900),
+    "NIT-2023-VI.2": (2.2, 8500),
+    "NIT-2023-VI.3": (880.0, 8500),
     "NIT-2023-VI.4": (1.5, 8500),
-    "NIT-2023-IV.1": (0.0007, 250), "NIT-2023-IV.2": (0.0011, 250), "NIT-2023-IV.3": (0.0015, 250),
+    "NIT-2023-IV.1": (0.0007, 250),
+    "NIT-2023-IV.2": (0.0011, 250),
+    "NIT-2023-IV.3": (0.0015, 250),
     "NIT-2023-VII.1": (0.82, 8),
-    "NIT-2022-X.1": (0.045, 40), "NIT-2023-X.1": (0.043, 40), "NIT-2023-X.2": (0.025, 40),
-    "PIT-2023-15.1": (1.2, 1500), "PIT-2023-15.2": (2.0, 300), "PIT-2023-16.1": (0.0015, 900),
-    "PIT-2023-18.1": (6.5, 60), "PIT-2023-24.1": (0.55, 900),
-    "PIT-2023-37.1": (0.60, 60), "PIT-2023-37.2": (0.75, 20), "PIT-2023-37.3": (0.80, 10),
+    "NIT-2022-X.1": (0.045, 40),
+    "NIT-2023-X.1": (0.043, 40),
+    "NIT-2023-X.2": (0.025, 40),
+    "PIT-2023-15.1": (1.2, 1500),
+    "PIT-2023-15.2": (2.0, 300),
+    "PIT-2023-16.1": (0.0015, 900),
+    "PIT-2023-18.1": (6.5, 60),
+    "PIT-2023-24.1": (0.55, 900),
+    "PIT-2023-37.1": (0.60, 60),
+    "PIT-2023-37.2": (0.75, 20),
+    "PIT-2023-37.3": (0.80, 10),
     "PIT-2023-39.1": (0.35, 1),
 }
 # (smaller, larger) pairs sharing a denominator: the larger count includes the smaller.
 NESTED = {
-    "NIT-2023-IV.2": "NIT-2023-IV.3", "NIT-2023-IV.1": "NIT-2023-IV.2",
-    "NIT-2023-VIII.1": "NIT-2023-VIII.2", "NIT-2022-VI.1": "NIT-2022-VI.2",
+    "NIT-2023-IV.2": "NIT-2023-IV.3",
+    "NIT-2023-IV.1": "NIT-2023-IV.2",
+    "NIT-2023-VIII.1": "NIT-2023-VIII.2",
+    "NIT-2022-VI.1": "NIT-2022-VI.2",
 }
 NOT_FOR_MATERNITY = ("-I.", "-II.", "-III.", "-VI.", "-VIII.", "-IV.", "PIT-2023-39")
 
@@ -91,7 +114,11 @@ def reports(hospital: DemoHospital, code: str) -> bool:
 def _proportion(rng: random.Random, n: int, base: float, shift: float) -> int:
     logit = math.log(base / (1 - base)) + shift
     p = 1 / (1 + math.exp(-logit))
-    return sum(1 for _ in range(n) if rng.random() < p) if n < 400 else round(rng.gauss(n * p, math.sqrt(n * p * (1 - p))))
+    return (
+        sum(1 for _ in range(n) if rng.random() < p)
+        if n < 400
+        else round(rng.gauss(n * p, math.sqrt(n * p * (1 - p))))
+    )
 
 
 def _poisson(rng: random.Random, mean: float) -> int:
@@ -113,11 +140,15 @@ def _value(rng: random.Random, spec: IndicatorSpec, beds: int, quality: float) -
     elif spec.kind == "rate":
         numerator = _poisson(rng, base / spec.multiplier * denominator * math.exp(sign * quality * 0.5))
     else:
-        numerator = max(0, round(denominator * base * math.exp(sign * quality * 0.15) * rng.lognormvariate(0, 0.05)))
+        numerator = max(
+            0, round(denominator * base * math.exp(sign * quality * 0.15) * rng.lognormvariate(0, 0.05))
+        )
     return numerator, denominator
 
 
-def generate_values(hospitals: list[DemoHospital], indicators: list[IndicatorSpec], seed: int = 11) -> list[DemoValue]:
+def generate_values(
+    hospitals: list[DemoHospital], indicators: list[IndicatorSpec], seed: int = 11
+) -> list[DemoValue]:
     rng = random.Random(seed)
     effects = hospital_effects(hospitals)
     by_year = {y: [s for s in indicators if s.year == y and s.code in PROFILE] for y in (2022, 2023)}

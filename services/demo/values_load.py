@@ -32,10 +32,20 @@ REVIEWER_ROLES = ["provincial_admin"]
 
 def _indicators(session: Session) -> dict[str, tuple[int, int, IndicatorSpec]]:
     rows = session.execute(
-        select(Indicator.code, Indicator.id, Indicator.goal_id, Indicator.year, Indicator.kind,
-               Indicator.direction, Indicator.multiplier)
+        select(
+            Indicator.code,
+            Indicator.id,
+            Indicator.goal_id,
+            Indicator.year,
+            Indicator.kind,
+            Indicator.direction,
+            Indicator.multiplier,
+        )
     ).all()
-    return {r.code: (r.id, r.goal_id, IndicatorSpec(r.code, r.year, r.kind, r.direction, r.multiplier)) for r in rows}
+    return {
+        r.code: (r.id, r.goal_id, IndicatorSpec(r.code, r.year, r.kind, r.direction, r.multiplier))
+        for r in rows
+    }
 
 
 def _applicability(session: Session, hospitals: list[DemoHospital], ids: dict[str, int]) -> None:
@@ -46,14 +56,26 @@ def _applicability(session: Session, hospitals: list[DemoHospital], ids: dict[st
         base = {"province_code": h.province, "hospital_id": ids[h.key], "indicator_id": None}
         for code in SPECIALTY_GOALS:
             applies = reports(h, f"{code}.")
-            rows.append({**base, "goal_id": goals[code], "status": "required" if applies else "not_applicable",
-                         "reason": "" if applies else "本院无重症医学科 / the hospital has no intensive care unit",
-                         "set_by": f"system:demo:{h.province}-qc"})
+            rows.append(
+                {
+                    **base,
+                    "goal_id": goals[code],
+                    "status": "required" if applies else "not_applicable",
+                    "reason": "" if applies else "本院无重症医学科 / the hospital has no intensive care unit",
+                    "set_by": f"system:demo:{h.province}-qc",
+                }
+            )
         for code, goal_id in national:
             if not reports(h, f"{code}."):
-                rows.append({**base, "goal_id": goal_id, "status": "not_applicable",
-                             "reason": "本院未开设相关诊疗科目 / the hospital offers no such service",
-                             "set_by": f"system:demo:{h.province}-qc"})
+                rows.append(
+                    {
+                        **base,
+                        "goal_id": goal_id,
+                        "status": "not_applicable",
+                        "reason": "本院未开设相关诊疗科目 / the hospital offers no such service",
+                        "set_by": f"system:demo:{h.province}-qc",
+                    }
+                )
     session.execute(insert(IndicatorApplicability), rows)
 
 
@@ -67,19 +89,38 @@ def _headers(session: Session, hospitals: list[DemoHospital], ids: dict[str, int
                 continue
             opens = datetime.combine(quarter.end + timedelta(days=1), time(9), CHINA)
             submitted = opens + timedelta(days=rng.randint(3, 34), hours=rng.randint(0, 8))
-            reviewed = submitted + timedelta(days=rng.randint(2, 9)) if status in ("approved", "returned") else None
-            rows.append({
-                "province_code": h.province, "hospital_id": ids[h.key], "quarter": str(quarter),
-                "catalog_year": quarter.year, "status": status, "version": 2 if reviewed else 1,
-                "first_submitted_at": submitted, "submitted_at": submitted, "late": submitted > opens + timedelta(days=30),
-                "reviewed_at": reviewed, "reviewed_by": f"system:demo:{h.province}-qc" if reviewed else None,
-                "review_comment": "数据与病案首页不一致，请核对分母 / denominator disagrees with the discharge records"
-                if status == "returned" else "",
-            })
+            reviewed = (
+                submitted + timedelta(days=rng.randint(2, 9)) if status in ("approved", "returned") else None
+            )
+            rows.append(
+                {
+                    "province_code": h.province,
+                    "hospital_id": ids[h.key],
+                    "quarter": str(quarter),
+                    "catalog_year": quarter.year,
+                    "status": status,
+                    "version": 2 if reviewed else 1,
+                    "first_submitted_at": submitted,
+                    "submitted_at": submitted,
+                    "late": submitted > opens + timedelta(days=30),
+                    "reviewed_at": reviewed,
+                    "reviewed_by": f"system:demo:{h.province}-qc" if reviewed else None,
+                    "review_comment": "数据与病案首页不一致，请核对分母 / denominator disagrees with the discharge records"
+                    if status == "returned"
+                    else "",
+                }
+            )
     result = session.execute(
-        insert(Submission).returning(Submission.id, Submission.hospital_id, Submission.quarter,
-                                     Submission.status, Submission.submitted_at, Submission.reviewed_at,
-                                     Submission.province_code, sort_by_parameter_order=True),
+        insert(Submission).returning(
+            Submission.id,
+            Submission.hospital_id,
+            Submission.quarter,
+            Submission.status,
+            Submission.submitted_at,
+            Submission.reviewed_at,
+            Submission.province_code,
+            sort_by_parameter_order=True,
+        ),
         rows,
     ).all()
     return {(r.hospital_id, r.quarter): r for r in result}
@@ -88,15 +129,38 @@ def _headers(session: Session, hospitals: list[DemoHospital], ids: dict[str, int
 def _events(session: Session, headers: dict) -> None:  # noqa: ANN001
     rows = []
     for (hospital_id, _), h in headers.items():
-        base = {"submission_id": h.id, "province_code": h.province_code, "hospital_id": hospital_id, "comment": ""}
-        rows.append({**base, "action": "submit", "from_status": "draft", "to_status": "submitted",
-                     "submission_version": 1, "actor_subject": f"system:demo:his-{hospital_id}",
-                     "actor_roles": SUBMITTER_ROLES, "at": h.submitted_at})
+        base = {
+            "submission_id": h.id,
+            "province_code": h.province_code,
+            "hospital_id": hospital_id,
+            "comment": "",
+        }
+        rows.append(
+            {
+                **base,
+                "action": "submit",
+                "from_status": "draft",
+                "to_status": "submitted",
+                "submission_version": 1,
+                "actor_subject": f"system:demo:his-{hospital_id}",
+                "actor_roles": SUBMITTER_ROLES,
+                "at": h.submitted_at,
+            }
+        )
         if h.reviewed_at is not None:
             action = "approve" if h.status == "approved" else "return"
-            rows.append({**base, "action": action, "from_status": "submitted", "to_status": h.status,
-                         "submission_version": 2, "actor_subject": f"system:demo:{h.province_code}-qc",
-                         "actor_roles": REVIEWER_ROLES, "at": h.reviewed_at})
+            rows.append(
+                {
+                    **base,
+                    "action": action,
+                    "from_status": "submitted",
+                    "to_status": h.status,
+                    "submission_version": 2,
+                    "actor_subject": f"system:demo:{h.province_code}-qc",
+                    "actor_roles": REVIEWER_ROLES,
+                    "at": h.reviewed_at,
+                }
+            )
     session.execute(insert(SubmissionEvent), rows)
 
 
@@ -118,12 +182,29 @@ def load_submissions(session: Session, ids: dict[str, int]) -> int:
         if header is None:
             continue
         indicator_id = indicators[v.indicator][0]
-        row = {"submission_id": header.id, "province_code": header.province_code, "hospital_id": header.hospital_id,
-               "indicator_id": indicator_id, "numerator": v.numerator, "denominator": v.denominator,
-               "comment": None, "version": 1}
-        current.append({**row, "updated_by": f"system:demo:his-{header.hospital_id}", "updated_at": header.submitted_at})
-        history.append({**row, "reason": "", "source": "api", "actor_subject": f"system:demo:his-{header.hospital_id}",
-                        "actor_roles": SUBMITTER_ROLES, "recorded_at": header.submitted_at})
+        row = {
+            "submission_id": header.id,
+            "province_code": header.province_code,
+            "hospital_id": header.hospital_id,
+            "indicator_id": indicator_id,
+            "numerator": v.numerator,
+            "denominator": v.denominator,
+            "comment": None,
+            "version": 1,
+        }
+        current.append(
+            {**row, "updated_by": f"system:demo:his-{header.hospital_id}", "updated_at": header.submitted_at}
+        )
+        history.append(
+            {
+                **row,
+                "reason": "",
+                "source": "api",
+                "actor_subject": f"system:demo:his-{header.hospital_id}",
+                "actor_roles": SUBMITTER_ROLES,
+                "recorded_at": header.submitted_at,
+            }
+        )
     session.execute(insert(SubmissionValue), current)
     session.execute(insert(SubmissionValueVersion), history)
     return len(current)

@@ -47,7 +47,9 @@ def _validate(raw: dict) -> Matrix:
     if set(scopes) != {s.value for s in Scope} | {"none"}:
         raise ValueError(f"permissions.yaml: scopes must be {[s.value for s in Scope]} + none")
     if set(roles) != {r.value for r in Role}:
-        raise ValueError(f"permissions.yaml: roles {sorted(roles)} differ from Role {sorted(r.value for r in Role)}")
+        raise ValueError(
+            f"permissions.yaml: roles {sorted(roles)} differ from Role {sorted(r.value for r in Role)}"
+        )
     for role, spec in roles.items():
         grants = spec["grants"]
         if set(grants) != set(actions):

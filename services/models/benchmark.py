@@ -90,11 +90,13 @@ class FlagSnapshotEntry(Base):
             name="known_kind",
         ),
         ForeignKeyConstraint(
-            ["snapshot_id", "province_code"], ["flag_snapshots.id", "flag_snapshots.province_code"],
+            ["snapshot_id", "province_code"],
+            ["flag_snapshots.id", "flag_snapshots.province_code"],
             name="fk_flag_snapshot_entries_snapshot",
         ),
         ForeignKeyConstraint(
-            ["hospital_id", "province_code"], ["hospitals.id", "hospitals.province_code"],
+            ["hospital_id", "province_code"],
+            ["hospitals.id", "hospitals.province_code"],
             name="fk_flag_snapshot_entries_hospital",
         ),
     )

@@ -103,9 +103,7 @@ class Network(Timestamps, Base):
     active: Mapped[bool] = mapped_column(Boolean, server_default="true")
 
     __table_args__ = (
-        CheckConstraint(
-            "kind IN ('medical_alliance', 'sentinel', 'specialty', 'custom')", name="known_kind"
-        ),
+        CheckConstraint("kind IN ('medical_alliance', 'sentinel', 'specialty', 'custom')", name="known_kind"),
     )
 
 

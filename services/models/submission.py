@@ -46,7 +46,9 @@ def _header_fk(table: str) -> ForeignKeyConstraint:
 
 def _hospital_fk(table: str) -> ForeignKeyConstraint:
     return ForeignKeyConstraint(
-        ["hospital_id", "province_code"], ["hospitals.id", "hospitals.province_code"], name=f"fk_{table}_hospital"
+        ["hospital_id", "province_code"],
+        ["hospitals.id", "hospitals.province_code"],
+        name=f"fk_{table}_hospital",
     )
 
 
@@ -227,8 +229,11 @@ class IndicatorApplicability(Base):
         CheckConstraint("status IN ('required', 'not_applicable')", name="known_status"),
         CheckConstraint("status = 'required' OR reason <> ''", name="not_applicable_has_reason"),
         UniqueConstraint(
-            "hospital_id", "goal_id", "indicator_id",
-            name="uq_indicator_applicability_target", postgresql_nulls_not_distinct=True,
+            "hospital_id",
+            "goal_id",
+            "indicator_id",
+            name="uq_indicator_applicability_target",
+            postgresql_nulls_not_distinct=True,
         ),
         _hospital_fk("indicator_applicability"),
     )

@@ -109,8 +109,16 @@ def update_hospital(session: Session, actor: Actor, *, hospital_id: int, data: H
             problems=[_problem("reason", "required when reports_from changes")],
         )
     changes = _check_fields(hospital.province_code, changes)
-    return apply_audited(session, actor, hospital, changes, entity="hospital", action="update", reason=data.reason,
-                         conflicts=CONFLICTS)
+    return apply_audited(
+        session,
+        actor,
+        hospital,
+        changes,
+        entity="hospital",
+        action="update",
+        reason=data.reason,
+        conflicts=CONFLICTS,
+    )
 
 
 def deactivate_hospital(session: Session, actor: Actor, *, hospital_id: int, reason: str) -> Hospital:
@@ -119,8 +127,15 @@ def deactivate_hospital(session: Session, actor: Actor, *, hospital_id: int, rea
     hospital = load_hospital(session, actor, hospital_id, for_update=True)
     if not hospital.active:
         return hospital
-    return apply_audited(session, actor, hospital, {"active": False, "deactivated_at": func.now()},
-                         entity="hospital", action="deactivate", reason=reason)
+    return apply_audited(
+        session,
+        actor,
+        hospital,
+        {"active": False, "deactivated_at": func.now()},
+        entity="hospital",
+        action="deactivate",
+        reason=reason,
+    )
 
 
 def get_hospital(session: Session, actor: Actor, *, hospital_id: int) -> Hospital:

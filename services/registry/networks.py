@@ -60,7 +60,9 @@ def _ensure_can_define(actor: Actor, center: QcCenter, *, missing: NotFound) -> 
         )
     if actor.has(*ADMINS):
         return
-    if (actor.qc_center_id is not None and actor.qc_center_id != center.id) or actor.specialty != center.specialty_code:
+    if (
+        actor.qc_center_id is not None and actor.qc_center_id != center.id
+    ) or actor.specialty != center.specialty_code:
         raise missing
 
 
@@ -90,8 +92,9 @@ def create_network(session: Session, actor: Actor, *, data: NetworkCreate) -> Ne
 def _editable_network(session: Session, actor: Actor, network_id: int) -> Network:
     require(actor, WRITE)
     network = load_network(session, actor, network_id, for_update=True)
-    _ensure_can_define(actor, load_qc_center(session, actor, network.qc_center_id),
-                       missing=not_found("network", network.id))
+    _ensure_can_define(
+        actor, load_qc_center(session, actor, network.qc_center_id), missing=not_found("network", network.id)
+    )
     return network
 
 
@@ -100,7 +103,9 @@ def update_network(session: Session, actor: Actor, *, network_id: int, data: Net
     changes = requested_changes(data, network)
     if not changes:
         return network
-    return apply_audited(session, actor, network, changes, entity="network", action="update", reason=data.reason)
+    return apply_audited(
+        session, actor, network, changes, entity="network", action="update", reason=data.reason
+    )
 
 
 def get_network(session: Session, actor: Actor, *, network_id: int) -> Network:

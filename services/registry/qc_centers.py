@@ -109,8 +109,16 @@ def update_qc_center(session: Session, actor: Actor, *, qc_center_id: int, data:
     changes = requested_changes(data, center)
     if not changes:
         return center
-    return apply_audited(session, actor, center, changes, entity="qc_center", action="update", reason=data.reason,
-                         conflicts=CONFLICTS)
+    return apply_audited(
+        session,
+        actor,
+        center,
+        changes,
+        entity="qc_center",
+        action="update",
+        reason=data.reason,
+        conflicts=CONFLICTS,
+    )
 
 
 def get_qc_center(session: Session, actor: Actor, *, qc_center_id: int) -> QcCenter:

@@ -39,15 +39,18 @@ ENTITY_LABELS = {
 # quarter that ended before its deactivation). Callers add "or it submitted Q anyway".
 def owes_quarter_sql(quarter: Quarter, alias: str = "h") -> tuple[str, dict]:
     """(SQL condition on hospitals ``alias``, its parameters) for text statements."""
-    sql = (f"({alias}.reports_from <= :owes_quarter AND "
-           f"({alias}.deactivated_at IS NULL OR {alias}.deactivated_at >= :owes_closes_at))")
+    sql = (
+        f"({alias}.reports_from <= :owes_quarter AND "
+        f"({alias}.deactivated_at IS NULL OR {alias}.deactivated_at >= :owes_closes_at))"
+    )
     return sql, {"owes_quarter": str(quarter), "owes_closes_at": quarter.closes_at}
 
 
 def owes_quarter(quarter: Quarter) -> ColumnElement[bool]:
     """``owes_quarter_sql`` for ORM statements on Hospital."""
     return (Hospital.reports_from <= str(quarter)) & (
-        Hospital.deactivated_at.is_(None) | (Hospital.deactivated_at >= quarter.closes_at))
+        Hospital.deactivated_at.is_(None) | (Hospital.deactivated_at >= quarter.closes_at)
+    )
 
 
 def province_scope(

@@ -22,8 +22,10 @@ QcLevel = Literal["national", "provincial"]
 ProvinceCode = Annotated[str, StringConstraints(pattern=r"^[1-9]\d0000$")]
 DivisionCode = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
 QuarterCode = Annotated[str, StringConstraints(pattern=r"^(20\d\d)Q[1-4]$")]
-REPORTS_FROM = ("起报季度：从该季度起须上报（默认登记当季）/ first quarter the hospital must report (default: the "
-                "quarter of registration); earlier quarters may still be submitted, they are just not owed")
+REPORTS_FROM = (
+    "起报季度：从该季度起须上报（默认登记当季）/ first quarter the hospital must report (default: the "
+    "quarter of registration); earlier quarters may still be submitted, they are just not owed"
+)
 Name = Annotated[str, StringConstraints(min_length=2, max_length=128)]
 CreditCodeText = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 Reason = Annotated[str, StringConstraints(max_length=500)]

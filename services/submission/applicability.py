@@ -29,7 +29,9 @@ class ApplicabilityIn(StrictModel):
     goal: str | None = Field(default=None, examples=["PIT-2023-37"])
     indicator: str | None = Field(default=None, examples=[None])
     status: Literal["required", "not_applicable"] = Field(examples=["required"])
-    reason: str = Field(default="", max_length=2000, examples=["本院设有重症医学科 / the hospital runs an ICU"])
+    reason: str = Field(
+        default="", max_length=2000, examples=["本院设有重症医学科 / the hospital runs an ICU"]
+    )
 
     @model_validator(mode="after")
     def _one_target(self) -> ApplicabilityIn:
@@ -52,8 +54,11 @@ class ApplicabilityRead(BaseModel):
 
 def _target(session: Session, item: ApplicabilityIn) -> tuple[Goal, Indicator | None]:
     if item.indicator is not None:
-        row = session.execute(select(Indicator, Goal).join(Goal, Goal.id == Indicator.goal_id)
-                              .where(Indicator.code == item.indicator)).first()
+        row = session.execute(
+            select(Indicator, Goal)
+            .join(Goal, Goal.id == Indicator.goal_id)
+            .where(Indicator.code == item.indicator)
+        ).first()
         if row is None:
             raise NotFound(f"未知指标 {item.indicator} / unknown indicator {item.indicator}")
         return row[1], row[0]
@@ -63,34 +68,62 @@ def _target(session: Session, item: ApplicabilityIn) -> tuple[Goal, Indicator | 
     return goal, None
 
 
-def set_applicability(session: Session, actor: Actor, *, hospital_id: int, item: ApplicabilityIn) -> ApplicabilityRead:
+def set_applicability(
+    session: Session, actor: Actor, *, hospital_id: int, item: ApplicabilityIn
+) -> ApplicabilityRead:
     hospital = hospital_for(session, actor, hospital_id, "review.decide")
     goal, indicator = _target(session, item)
     allowed = specialty_goal_ids(session, actor, "review.decide")
     if allowed is not None and goal.id not in allowed:
         # another specialty's goal answers like an unknown one (cross-specialty = nonexistent)
         raise NotFound(f"未知目标 {goal.code} / unknown goal {goal.code}")
-    row = session.execute(select(IndicatorApplicability).where(
-        IndicatorApplicability.hospital_id == hospital.id, IndicatorApplicability.goal_id == goal.id,
-        IndicatorApplicability.indicator_id.is_(None) if indicator is None
-        else IndicatorApplicability.indicator_id == indicator.id).with_for_update()).scalar_one_or_none()
+    row = session.execute(
+        select(IndicatorApplicability)
+        .where(
+            IndicatorApplicability.hospital_id == hospital.id,
+            IndicatorApplicability.goal_id == goal.id,
+            IndicatorApplicability.indicator_id.is_(None)
+            if indicator is None
+            else IndicatorApplicability.indicator_id == indicator.id,
+        )
+        .with_for_update()
+    ).scalar_one_or_none()
     before = None if row is None else {"status": row.status, "reason": row.reason}
     if row is None:
-        row = IndicatorApplicability(province_code=hospital.province_code, hospital_id=hospital.id, goal_id=goal.id,
-                                     indicator_id=indicator.id if indicator else None)
+        row = IndicatorApplicability(
+            province_code=hospital.province_code,
+            hospital_id=hospital.id,
+            goal_id=goal.id,
+            indicator_id=indicator.id if indicator else None,
+        )
         session.add(row)
     row.status, row.reason, row.set_by = item.status, item.reason.strip(), actor.subject
     session.flush()
-    audit.record(session, actor, action="applicability.set", entity="indicator_applicability", entity_id=row.id,
-                 before=before, after={"target": item.indicator or item.goal, "status": row.status,
-                                       "reason": row.reason}, reason=row.reason, province_code=hospital.province_code)
+    audit.record(
+        session,
+        actor,
+        action="applicability.set",
+        entity="indicator_applicability",
+        entity_id=row.id,
+        before=before,
+        after={"target": item.indicator or item.goal, "status": row.status, "reason": row.reason},
+        reason=row.reason,
+        province_code=hospital.province_code,
+    )
     session.refresh(row)
     return _read(row, goal.code, indicator.code if indicator else None)
 
 
 def _read(row: IndicatorApplicability, goal: str, indicator: str | None) -> ApplicabilityRead:
-    return ApplicabilityRead(hospital_id=row.hospital_id, goal=goal, indicator=indicator, status=row.status,
-                             reason=row.reason, set_by=row.set_by, set_at=row.set_at)
+    return ApplicabilityRead(
+        hospital_id=row.hospital_id,
+        goal=goal,
+        indicator=indicator,
+        status=row.status,
+        reason=row.reason,
+        set_by=row.set_by,
+        set_at=row.set_at,
+    )
 
 
 def list_applicability(session: Session, actor: Actor, *, hospital_id: int) -> list[ApplicabilityRead]:
@@ -99,7 +132,8 @@ def list_applicability(session: Session, actor: Actor, *, hospital_id: int) -> l
         select(IndicatorApplicability, Goal.code, Indicator.code)
         .join(Goal, Goal.id == IndicatorApplicability.goal_id)
         .outerjoin(Indicator, Indicator.id == IndicatorApplicability.indicator_id)
-        .where(IndicatorApplicability.hospital_id == hospital.id).order_by(Goal.code, Indicator.code)
+        .where(IndicatorApplicability.hospital_id == hospital.id)
+        .order_by(Goal.code, Indicator.code)
     ).all()
     mine = specialty_goal_ids(session, actor, "submission.read")  # specialty QC staff: their goals only
     return [_read(r, g, i) for r, g, i in rows if mine is None or r.goal_id in mine]

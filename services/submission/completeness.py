@@ -50,40 +50,60 @@ class CompletenessReport(BaseModel):
 
 
 def _loaded(session: Session, actor: Actor, quarter: Quarter, province_code: str | None):  # noqa: ANN202
-    submitted = select(Submission.id).where(Submission.hospital_id == Hospital.id,
-                                            Submission.province_code == Hospital.province_code,
-                                            Submission.quarter == str(quarter)).exists()
+    submitted = (
+        select(Submission.id)
+        .where(
+            Submission.hospital_id == Hospital.id,
+            Submission.province_code == Hospital.province_code,
+            Submission.quarter == str(quarter),
+        )
+        .exists()
+    )
     stmt = hospitals_stmt(actor).where(owes_quarter(quarter) | submitted)  # owing it, or reporting anyway
     if province_code:
         stmt = stmt.where(Hospital.province_code == province_code)
     hospitals = list(session.execute(stmt.order_by(Hospital.province_code, Hospital.id)).scalars())
     ids = [h.id for h in hospitals]
-    headers = {s.hospital_id: s for s in session.execute(
-        select(Submission).where(Submission.hospital_id.in_(ids), Submission.quarter == str(quarter))).scalars()}
+    headers = {
+        s.hospital_id: s
+        for s in session.execute(
+            select(Submission).where(Submission.hospital_id.in_(ids), Submission.quarter == str(quarter))
+        ).scalars()
+    }
     codes = dict(session.execute(select(Indicator.id, Indicator.code)).all())
     received: dict[int, set[str]] = {}
     # One row per submission with its indicator ids (not one per value: a province has ~30,000).
     for hospital_id, indicator_ids in session.execute(
         select(SubmissionValue.hospital_id, func.array_agg(SubmissionValue.indicator_id))
-        .where(SubmissionValue.submission_id == func.any(
-            bindparam("submission_ids", [s.id for s in headers.values()], type_=ARRAY(BigInteger))))
+        .where(
+            SubmissionValue.submission_id
+            == func.any(
+                bindparam("submission_ids", [s.id for s in headers.values()], type_=ARRAY(BigInteger))
+            )
+        )
         .group_by(SubmissionValue.hospital_id)
     ).all():
         received.setdefault(hospital_id, set()).update(codes[i] for i in indicator_ids)
     rules: dict[int, list[IndicatorApplicability]] = {}
-    for row in session.execute(select(IndicatorApplicability).where(IndicatorApplicability.hospital_id.in_(ids))).scalars():
+    for row in session.execute(
+        select(IndicatorApplicability).where(IndicatorApplicability.hospital_id.in_(ids))
+    ).scalars():
         rules.setdefault(row.hospital_id, []).append(row)
     return hospitals, headers, received, rules
 
 
-def completeness(session: Session, actor: Actor, *, quarter: Quarter, province_code: str | None = None) -> CompletenessReport:
+def completeness(
+    session: Session, actor: Actor, *, quarter: Quarter, province_code: str | None = None
+) -> CompletenessReport:
     ports.require(actor, "submission.read")
     hospitals, headers, received, rules = _loaded(session, actor, quarter, province_code)
     infos = list(repo.year_indicators(session, quarter.year).values())
     mine = specialty_goal_ids(session, actor, "submission.read")
     if mine is not None:  # specialty QC staff: their specialty's indicators only
         infos = [i for i in infos if i.goal_id in mine]
-    per_indicator = {i.code: IndicatorCompleteness(indicator=i.code, expected=0, received=0, approved=0) for i in infos}
+    per_indicator = {
+        i.code: IndicatorCompleteness(indicator=i.code, expected=0, received=0, approved=0) for i in infos
+    }
     rows = []
     for h in hospitals:
         header, got = headers.get(h.id), received.get(h.id, set())
@@ -93,18 +113,27 @@ def completeness(session: Session, actor: Actor, *, quarter: Quarter, province_c
             per_indicator[code].expected += 1
             per_indicator[code].received += code in got
             per_indicator[code].approved += code in got and header is not None and header.status == "approved"
-        rows.append(HospitalCompleteness(
-            hospital_id=h.id, hospital_name=h.name, province_code=h.province_code,
-            status=header.status if header else "missing",
-            timeliness=("late" if header.late else "on_time") if sent else "missing",
-            expected=len(expected), received=len([c for c in expected if c in got]),
-            missing_indicators=[c for c in expected if c not in got],
-        ))
+        rows.append(
+            HospitalCompleteness(
+                hospital_id=h.id,
+                hospital_name=h.name,
+                province_code=h.province_code,
+                status=header.status if header else "missing",
+                timeliness=("late" if header.late else "on_time") if sent else "missing",
+                expected=len(expected),
+                received=len([c for c in expected if c in got]),
+                missing_indicators=[c for c in expected if c not in got],
+            )
+        )
     return CompletenessReport(
-        quarter=str(quarter), province_code=province_code or actor.province, hospitals_expected=len(rows),
+        quarter=str(quarter),
+        province_code=province_code or actor.province,
+        hospitals_expected=len(rows),
         hospitals_received=sum(r.timeliness != "missing" for r in rows),
         hospitals_approved=sum(r.status == "approved" for r in rows),
-        on_time=sum(r.timeliness == "on_time" for r in rows), late=sum(r.timeliness == "late" for r in rows),
-        missing=sum(r.timeliness == "missing" for r in rows), hospitals=rows,
+        on_time=sum(r.timeliness == "on_time" for r in rows),
+        late=sum(r.timeliness == "late" for r in rows),
+        missing=sum(r.timeliness == "missing" for r in rows),
+        hospitals=rows,
         indicators=[i for i in per_indicator.values() if i.expected],
     )

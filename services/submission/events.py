@@ -12,8 +12,9 @@ def actor_roles(actor: Actor) -> list[str]:
     return sorted(r.value for r in actor.roles)
 
 
-def transition(session: Session, actor: Actor, header: Submission, *, action: str, to_status: str,
-               comment: str = "") -> SubmissionEvent:
+def transition(
+    session: Session, actor: Actor, header: Submission, *, action: str, to_status: str, comment: str = ""
+) -> SubmissionEvent:
     """Move ``header`` to ``to_status``, bump its version and append the event (flushed)."""
     from services.submission.windows import now
 
@@ -22,9 +23,17 @@ def transition(session: Session, actor: Actor, header: Submission, *, action: st
     header.version = (header.version or 0) + 1
     header.updated_at = now()
     event = SubmissionEvent(
-        submission_id=header.id, province_code=header.province_code, hospital_id=header.hospital_id,
-        action=action, from_status=from_status, to_status=to_status, submission_version=header.version,
-        comment=comment, actor_subject=actor.subject, actor_roles=actor_roles(actor), client_id=actor.client_id,
+        submission_id=header.id,
+        province_code=header.province_code,
+        hospital_id=header.hospital_id,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        submission_version=header.version,
+        comment=comment,
+        actor_subject=actor.subject,
+        actor_roles=actor_roles(actor),
+        client_id=actor.client_id,
     )
     session.add(event)
     session.flush()

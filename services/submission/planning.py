@@ -58,41 +58,79 @@ class Plan:
     def values(self) -> list[ValueRead]:
         """Every current value once the plan is stored: what ``submit`` answers (it writes exactly
         these, each change as the row's next version, or fails) and what a dry run previews."""
-        values = {code: ValueRead(indicator=code, numerator=r.numerator, denominator=r.denominator,
-                                  comment=r.comment, version=r.version, no_cases=r.denominator == 0)
-                  for code, r in self.current.items()}
+        values = {
+            code: ValueRead(
+                indicator=code,
+                numerator=r.numerator,
+                denominator=r.denominator,
+                comment=r.comment,
+                version=r.version,
+                no_cases=r.denominator == 0,
+            )
+            for code, r in self.current.items()
+        }
         for c in self.changes:
             values[c.value.indicator] = ValueRead(
-                indicator=c.value.indicator, numerator=c.value.numerator, denominator=c.value.denominator,
-                comment=c.value.comment, version=c.next_version,
-                no_cases=c.value.denominator == 0)
+                indicator=c.value.indicator,
+                numerator=c.value.numerator,
+                denominator=c.value.denominator,
+                comment=c.value.comment,
+                version=c.next_version,
+                no_cases=c.value.denominator == 0,
+            )
         return sorted(values.values(), key=lambda v: v.indicator)
 
     def preview(self, hospital: Hospital, quarter: Quarter, header: Submission | None) -> SubmissionResult:
         """What ``submit`` would answer, without writing anything."""
         return SubmissionResult(
-            hospital_id=hospital.id, quarter=str(quarter), catalog_year=self.catalog_year, status="submitted",
-            version=header.version if header else 0, late=header.late if header and header.first_submitted_at
-            else self.late, dry_run=True, changed=[c.value.indicator for c in self.changes],
-            unchanged=self.unchanged, values=self.values(), warnings=self.warnings,
+            hospital_id=hospital.id,
+            quarter=str(quarter),
+            catalog_year=self.catalog_year,
+            status="submitted",
+            version=header.version if header else 0,
+            late=header.late if header and header.first_submitted_at else self.late,
+            dry_run=True,
+            changed=[c.value.indicator for c in self.changes],
+            unchanged=self.unchanged,
+            values=self.values(),
+            warnings=self.warnings,
         )
 
 
 def _preconditions(session: Session, hospital: Hospital, quarter: Quarter) -> list[Problem]:
     out = check_quarter(quarter, today_in_china())
     if not hospital.active:
-        out.append(problem("hospital_inactive", "hospital_id", f"医院 {hospital.id} 已停用",
-                           f"hospital {hospital.id} is inactive", "请联系省级质控中心",
-                           "contact the provincial QC center"))
+        out.append(
+            problem(
+                "hospital_inactive",
+                "hospital_id",
+                f"医院 {hospital.id} 已停用",
+                f"hospital {hospital.id} is inactive",
+                "请联系省级质控中心",
+                "contact the provincial QC center",
+            )
+        )
     if not repo.catalog_published(session, quarter.year):
-        out.append(problem("catalog_not_published", "quarter", f"{quarter.year} 年目标目录尚未发布",
-                           f"the {quarter.year} goal catalog is not published", "请等待目录发布后上报",
-                           "report once the catalog is published"))
+        out.append(
+            problem(
+                "catalog_not_published",
+                "quarter",
+                f"{quarter.year} 年目标目录尚未发布",
+                f"the {quarter.year} goal catalog is not published",
+                "请等待目录发布后上报",
+                "report once the catalog is published",
+            )
+        )
     return out
 
 
-def _value_problems(session: Session, hospital: Hospital, year: int, values: Sequence[ValueIn],
-                    infos: dict[str, IndicatorInfo]) -> list[Problem]:
+def _value_problems(
+    session: Session,
+    hospital: Hospital,
+    year: int,
+    values: Sequence[ValueIn],
+    infos: dict[str, IndicatorInfo],
+) -> list[Problem]:
     out = check_duplicates(values)
     in_year = [i for i in infos.values() if i.year == year]
     not_applicable = repo.not_applicable_reasons(session, hospital.id, in_year)
@@ -108,11 +146,19 @@ def _value_problems(session: Session, hospital: Hospital, year: int, values: Seq
 
 
 def _same(row: SubmissionValue, value: ValueIn) -> bool:
-    return (row.numerator, row.denominator, row.comment) == (value.numerator, value.denominator, value.comment)
+    return (row.numerator, row.denominator, row.comment) == (
+        value.numerator,
+        value.denominator,
+        value.comment,
+    )
 
 
-def _diff(values: Sequence[ValueIn], infos: dict[str, IndicatorInfo], current: dict[str, SubmissionValue],
-          bad: set[int]) -> tuple[list[Change], list[str]]:
+def _diff(
+    values: Sequence[ValueIn],
+    infos: dict[str, IndicatorInfo],
+    current: dict[str, SubmissionValue],
+    bad: set[int],
+) -> tuple[list[Change], list[str]]:
     changes, unchanged = [], []
     for index, value in enumerate(values):
         if index in bad:
@@ -125,7 +171,9 @@ def _diff(values: Sequence[ValueIn], infos: dict[str, IndicatorInfo], current: d
     return changes, unchanged
 
 
-def _warnings(session: Session, hospital: Hospital, quarter: Quarter, changes: list[Change]) -> list[PlausibilityWarning]:
+def _warnings(
+    session: Session, hospital: Hospital, quarter: Quarter, changes: list[Change]
+) -> list[PlausibilityWarning]:
     history = repo.earlier_counts(session, hospital.id, [c.info.id for c in changes], quarter)
     out: list[PlausibilityWarning] = []
     for c in changes:
@@ -134,12 +182,20 @@ def _warnings(session: Session, hospital: Hospital, quarter: Quarter, changes: l
     return out
 
 
-def make_plan(session: Session, hospital: Hospital, quarter: Quarter, values: Sequence[ValueIn],
-              reason: str | None, header: Submission | None) -> Plan:
+def make_plan(
+    session: Session,
+    hospital: Hospital,
+    quarter: Quarter,
+    values: Sequence[ValueIn],
+    reason: str | None,
+    header: Submission | None,
+) -> Plan:
     refuse(_preconditions(session, hospital, quarter))
     if header is not None and header.status == "approved":
-        raise SubmissionLocked(f"{quarter} 已审核通过并锁定；如需更正请联系省级质控中心 / {quarter} is approved and "
-                               "locked: ask the provincial QC center to reopen it")
+        raise SubmissionLocked(
+            f"{quarter} 已审核通过并锁定；如需更正请联系省级质控中心 / {quarter} is approved and "
+            "locked: ask the provincial QC center to reopen it"
+        )
     late = check_open(effective_window(session, hospital.province_code, quarter), header, now())
     current = repo.current_values(session, header.id) if header is not None else {}
     infos = repo.indicators_by_code(session, {v.indicator for v in values})
@@ -147,13 +203,22 @@ def make_plan(session: Session, hospital: Hospital, quarter: Quarter, values: Se
     # rows with problems of their own are left out of the checks below, which still run: one answer
     # lists every problem of the batch
     bad = {p.index for p in problems if p.index is not None and p.code != "duplicate_indicator"}
-    bad |= {i for i, v in enumerate(values) if any(p.code == "duplicate_indicator" and p.indicator == v.indicator
-                                                    for p in problems)}
+    bad |= {
+        i
+        for i, v in enumerate(values)
+        if any(p.code == "duplicate_indicator" and p.indicator == v.indicator for p in problems)
+    }
     changes, unchanged = _diff(values, infos, current, bad)
     state = {code: Counts(r.numerator, r.denominator) for code, r in current.items()}
     state |= {c.value.indicator: Counts(c.value.numerator, c.value.denominator) for c in changes}
     problems += check_reason([c.value.indicator for c in changes if c.current is not None], reason)
     problems += check_cross_rules(state)
     refuse(problems)
-    return Plan(catalog_year=quarter.year, late=late, changes=changes, unchanged=unchanged,
-                warnings=_warnings(session, hospital, quarter, changes), current=current)
+    return Plan(
+        catalog_year=quarter.year,
+        late=late,
+        changes=changes,
+        unchanged=unchanged,
+        warnings=_warnings(session, hospital, quarter, changes),
+        current=current,
+    )

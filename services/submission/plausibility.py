@@ -26,11 +26,14 @@ def denominator_jump(code: str, new: Counts, previous: Counts | None) -> list[Pl
         return []
     before, now = previous.denominator, new.denominator
     if now >= before * JUMP_FACTOR or now * JUMP_FACTOR <= before:
-        return [PlausibilityWarning(
-            indicator=code, code="denominator_jump",
-            message=f"分母由上季度的 {before} 变为 {now}（相差一个数量级以上），请核对 / "
-                    f"denominator went from {before} last quarter to {now} (an order of magnitude): please check",
-        )]
+        return [
+            PlausibilityWarning(
+                indicator=code,
+                code="denominator_jump",
+                message=f"分母由上季度的 {before} 变为 {now}（相差一个数量级以上），请核对 / "
+                f"denominator went from {before} last quarter to {now} (an order of magnitude): please check",
+            )
+        ]
     return []
 
 
@@ -39,16 +42,21 @@ def rate_outlier(code: str, new: Counts, history: Sequence[Counts]) -> list[Plau
     if new.denominator == 0 or len(rates) < MIN_HISTORY:
         return []
     mean = math.fsum(rates) / len(rates)
-    sd = math.sqrt(math.fsum((r - mean) ** 2 for r in rates) / len(rates))  # population SD (statistics.pstdev)
+    sd = math.sqrt(
+        math.fsum((r - mean) ** 2 for r in rates) / len(rates)
+    )  # population SD (statistics.pstdev)
     spread = max(sd, SD_FLOOR * abs(mean), 1e-9)
     rate = new.numerator / new.denominator
     if abs(rate - mean) <= Z_LIMIT * spread:
         return []
-    return [PlausibilityWarning(
-        indicator=code, code="rate_outlier",
-        message=f"本季度率 {rate:.4g} 远离本院既往均值 {mean:.4g}（{len(rates)} 个季度），请核对 / "
-                f"rate {rate:.4g} is far from this hospital's own mean {mean:.4g} over {len(rates)} quarters",
-    )]
+    return [
+        PlausibilityWarning(
+            indicator=code,
+            code="rate_outlier",
+            message=f"本季度率 {rate:.4g} 远离本院既往均值 {mean:.4g}（{len(rates)} 个季度），请核对 / "
+            f"rate {rate:.4g} is far from this hospital's own mean {mean:.4g} over {len(rates)} quarters",
+        )
+    ]
 
 
 def warnings_for(code: str, new: Counts, history: Sequence[Counts]) -> list[PlausibilityWarning]:

@@ -68,13 +68,17 @@ def successor_of(session: Session, indicator_code: str, year: int) -> str | None
             return RETIRED if found == RETIRED else found
         return ", ".join(sorted(found)) or None
     src, dst = aliased(Indicator), aliased(Indicator)
-    rows = session.execute(
-        select(dst.code)
-        .select_from(IndicatorLineage)
-        .join(src, src.id == IndicatorLineage.from_indicator_id)
-        .outerjoin(dst, dst.id == IndicatorLineage.to_indicator_id)
-        .where(src.code == indicator_code, IndicatorLineage.to_year == year)
-    ).scalars().all()
+    rows = (
+        session.execute(
+            select(dst.code)
+            .select_from(IndicatorLineage)
+            .join(src, src.id == IndicatorLineage.from_indicator_id)
+            .outerjoin(dst, dst.id == IndicatorLineage.to_indicator_id)
+            .where(src.code == indicator_code, IndicatorLineage.to_year == year)
+        )
+        .scalars()
+        .all()
+    )
     if not rows:
         return None
     codes = sorted(c for c in rows if c)

@@ -19,17 +19,34 @@ def value_reads(session: Session, submission_id: int, goal_ids: set[int] | None 
     if goal_ids is not None:
         infos = repo.indicators_by_code(session, rows)
         rows = {c: r for c, r in rows.items() if infos[c].goal_id in goal_ids}
-    return [ValueRead(indicator=code, numerator=r.numerator, denominator=r.denominator, comment=r.comment,
-                      version=r.version, no_cases=r.denominator == 0) for code, r in rows.items()]
+    return [
+        ValueRead(
+            indicator=code,
+            numerator=r.numerator,
+            denominator=r.denominator,
+            comment=r.comment,
+            version=r.version,
+            no_cases=r.denominator == 0,
+        )
+        for code, r in rows.items()
+    ]
 
 
 def _read(header: Submission, values: list[ValueRead]) -> SubmissionRead:
     return SubmissionRead(
-        hospital_id=header.hospital_id, quarter=header.quarter, catalog_year=header.catalog_year,
-        status=header.status, version=header.version, late=header.late,
-        first_submitted_at=header.first_submitted_at, submitted_at=header.submitted_at,
-        reviewed_at=header.reviewed_at, reviewed_by=header.reviewed_by, review_comment=header.review_comment,
-        reopened_at=header.reopened_at, values=values,
+        hospital_id=header.hospital_id,
+        quarter=header.quarter,
+        catalog_year=header.catalog_year,
+        status=header.status,
+        version=header.version,
+        late=header.late,
+        first_submitted_at=header.first_submitted_at,
+        submitted_at=header.submitted_at,
+        reviewed_at=header.reviewed_at,
+        reviewed_by=header.reviewed_by,
+        review_comment=header.review_comment,
+        reopened_at=header.reopened_at,
+        values=values,
     )
 
 
@@ -43,8 +60,15 @@ def get_submission(session: Session, actor: Actor, *, hospital_id: int, quarter:
     hospital = hospital_for(session, actor, hospital_id, "submission.read")
     header = repo.load_header(session, actor, hospital.id, quarter)
     if header is None:
-        empty = Submission(hospital_id=hospital.id, quarter=str(quarter), catalog_year=quarter.year,
-                           status="draft", version=0, late=False, review_comment="")
+        empty = Submission(
+            hospital_id=hospital.id,
+            quarter=str(quarter),
+            catalog_year=quarter.year,
+            status="draft",
+            version=0,
+            late=False,
+            review_comment="",
+        )
         return _read(empty, [])
     return submission_read(session, actor, header)
 
@@ -53,12 +77,15 @@ def _header_or_404(session: Session, actor: Actor, hospital_id: int, quarter: Qu
     hospital = hospital_for(session, actor, hospital_id, "submission.read")
     header = repo.load_header(session, actor, hospital.id, quarter)
     if header is None:
-        raise NotFound(f"医院 {hospital_id} 尚无 {quarter} 上报 / hospital {hospital_id} has no {quarter} submission")
+        raise NotFound(
+            f"医院 {hospital_id} 尚无 {quarter} 上报 / hospital {hospital_id} has no {quarter} submission"
+        )
     return header
 
 
-def value_history(session: Session, actor: Actor, *, hospital_id: int, quarter: Quarter,
-                  indicator: str | None = None) -> list[ValueVersionRead]:
+def value_history(
+    session: Session, actor: Actor, *, hospital_id: int, quarter: Quarter, indicator: str | None = None
+) -> list[ValueVersionRead]:
     """Every accepted version (oldest first): who, when, what, why and from which channel."""
     header = _header_or_404(session, actor, hospital_id, quarter)
     indicator_id = None
@@ -66,7 +93,9 @@ def value_history(session: Session, actor: Actor, *, hospital_id: int, quarter: 
     if indicator is not None:
         info = repo.indicators_by_code(session, [indicator]).get(indicator)
         if info is None or (goal_ids is not None and info.goal_id not in goal_ids):
-            raise NotFound(f"未知指标 {indicator} / unknown indicator {indicator}")  # another specialty's: alike
+            raise NotFound(
+                f"未知指标 {indicator} / unknown indicator {indicator}"
+            )  # another specialty's: alike
         indicator_id = info.id
     rows = repo.value_versions(session, header.id, indicator_id)
     if goal_ids is not None:
@@ -76,12 +105,24 @@ def value_history(session: Session, actor: Actor, *, hospital_id: int, quarter: 
 
 
 def _columns(row: object) -> dict:
-    names = ("version", "numerator", "denominator", "comment", "reason", "source", "actor_subject",
-             "actor_roles", "client_id", "recorded_at")
+    names = (
+        "version",
+        "numerator",
+        "denominator",
+        "comment",
+        "reason",
+        "source",
+        "actor_subject",
+        "actor_roles",
+        "client_id",
+        "recorded_at",
+    )
     return {n: getattr(row, n) for n in names}
 
 
-def submission_events(session: Session, actor: Actor, *, hospital_id: int, quarter: Quarter) -> list[EventRead]:
+def submission_events(
+    session: Session, actor: Actor, *, hospital_id: int, quarter: Quarter
+) -> list[EventRead]:
     header = _header_or_404(session, actor, hospital_id, quarter)
     rows = session.execute(
         select(SubmissionEvent).where(SubmissionEvent.submission_id == header.id).order_by(SubmissionEvent.id)

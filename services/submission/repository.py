@@ -27,7 +27,15 @@ from services.submission.validation import Counts, IndicatorInfo
 
 # Lists travel as one array parameter (``= ANY(:codes)``), not ``IN (:c1, …, :c62)``: one short
 # statement whatever the batch size, which psycopg and SQLAlchemy prepare once instead of per request.
-_INFO_COLUMNS = (Indicator.id, Indicator.code, Indicator.year, Indicator.goal_id, Goal.code, Goal.list, Indicator.kind)
+_INFO_COLUMNS = (
+    Indicator.id,
+    Indicator.code,
+    Indicator.year,
+    Indicator.goal_id,
+    Goal.code,
+    Goal.list,
+    Indicator.kind,
+)
 
 
 def submissions_stmt(actor: Actor) -> Select[tuple[Submission]]:
@@ -44,13 +52,17 @@ def lock_hospital_quarter(session: Session, hospital_id: int, quarter: Quarter) 
     header is additionally read ``FOR UPDATE`` by :func:`load_header`.
     """
     session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"qcp.submission:{hospital_id}:{quarter}"}
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+        {"k": f"qcp.submission:{hospital_id}:{quarter}"},
     )
 
 
-def load_header(session: Session, actor: Actor, hospital_id: int, quarter: Quarter, *,
-                for_update: bool = False) -> Submission | None:
-    stmt = submissions_stmt(actor).where(Submission.hospital_id == hospital_id, Submission.quarter == str(quarter))
+def load_header(
+    session: Session, actor: Actor, hospital_id: int, quarter: Quarter, *, for_update: bool = False
+) -> Submission | None:
+    stmt = submissions_stmt(actor).where(
+        Submission.hospital_id == hospital_id, Submission.quarter == str(quarter)
+    )
     if for_update:
         stmt = stmt.with_for_update()
     return session.execute(stmt).scalar_one_or_none()
@@ -65,8 +77,11 @@ def _infos(session: Session, stmt: Select) -> dict[str, IndicatorInfo]:
 
 
 def indicators_by_code(session: Session, codes: Iterable[str]) -> dict[str, IndicatorInfo]:
-    stmt = select(*_INFO_COLUMNS).join(Goal, Goal.id == Indicator.goal_id).where(
-        Indicator.code == any_(bindparam("codes", list(codes), type_=ARRAY(Text))))
+    stmt = (
+        select(*_INFO_COLUMNS)
+        .join(Goal, Goal.id == Indicator.goal_id)
+        .where(Indicator.code == any_(bindparam("codes", list(codes), type_=ARRAY(Text))))
+    )
     return _infos(session, stmt)
 
 
@@ -80,7 +95,9 @@ def applicability_rows(session: Session, hospital_id: int) -> list[IndicatorAppl
     return list(session.execute(stmt).scalars())
 
 
-def not_applicable_reasons(session: Session, hospital_id: int, infos: Iterable[IndicatorInfo]) -> dict[str, str]:
+def not_applicable_reasons(
+    session: Session, hospital_id: int, infos: Iterable[IndicatorInfo]
+) -> dict[str, str]:
     """Indicator code → reason, for indicators (or their goals) marked not applicable to the hospital."""
     rows = [r for r in applicability_rows(session, hospital_id) if r.status == "not_applicable"]
     by_goal = {r.goal_id: r.reason for r in rows if r.indicator_id is None}
@@ -103,8 +120,9 @@ def current_values(session: Session, submission_id: int) -> dict[str, Submission
     return dict(rows)
 
 
-def earlier_counts(session: Session, hospital_id: int, indicator_ids: list[int],
-                   before: Quarter) -> dict[int, list[Counts]]:
+def earlier_counts(
+    session: Session, hospital_id: int, indicator_ids: list[int], before: Quarter
+) -> dict[int, list[Counts]]:
     """The hospital's own earlier quarters per indicator, oldest first (for plausibility)."""
     rows = session.execute(
         select(SubmissionValue.indicator_id, SubmissionValue.numerator, SubmissionValue.denominator)
@@ -112,8 +130,8 @@ def earlier_counts(session: Session, hospital_id: int, indicator_ids: list[int],
         .where(
             Submission.hospital_id == hospital_id,
             Submission.quarter < str(before),
-            SubmissionValue.indicator_id == any_(bindparam("indicator_ids", list(indicator_ids),
-                                                           type_=ARRAY(BigInteger))),
+            SubmissionValue.indicator_id
+            == any_(bindparam("indicator_ids", list(indicator_ids), type_=ARRAY(BigInteger))),
         )
         .order_by(Submission.quarter)
     ).all()
@@ -135,7 +153,9 @@ def value_versions(session: Session, submission_id: int, indicator_id: int | Non
     return list(session.execute(stmt).all())
 
 
-def find_idempotency_key(session: Session, province_code: str, subject: str, key: str) -> IdempotencyKey | None:
+def find_idempotency_key(
+    session: Session, province_code: str, subject: str, key: str
+) -> IdempotencyKey | None:
     return session.execute(
         select(IdempotencyKey).where(
             IdempotencyKey.province_code == province_code,
@@ -153,9 +173,11 @@ def count_versions(session: Session, submission_id: int) -> int:
 
 # Writing a batch of values: one statement per table, whatever the number of values (the arrays
 # travel as single parameters), instead of an ORM object and an INSERT row per value and version.
-_BATCH = ("unnest(CAST(:indicator_ids AS bigint[]), CAST(:versions AS integer[]), CAST(:numerators AS integer[]), "
-          "CAST(:denominators AS integer[]), CAST(:comments AS text[])) "
-          "AS u(indicator_id, version, numerator, denominator, comment)")
+_BATCH = (
+    "unnest(CAST(:indicator_ids AS bigint[]), CAST(:versions AS integer[]), CAST(:numerators AS integer[]), "
+    "CAST(:denominators AS integer[]), CAST(:comments AS text[])) "
+    "AS u(indicator_id, version, numerator, denominator, comment)"
+)
 _INSERT_VALUES = text(f"""
 INSERT INTO submission_values (submission_id, province_code, hospital_id, indicator_id, numerator, denominator,
                                comment, version, updated_at, updated_by)
@@ -180,15 +202,35 @@ FROM {_BATCH}
 """)
 
 
-def write_values(session: Session, header: Submission, batch: dict[str, list], *, at: datetime, by: str,
-                 reason: str, source: str, roles: list[str], client_id: str | None) -> int:
+def write_values(
+    session: Session,
+    header: Submission,
+    batch: dict[str, list],
+    *,
+    at: datetime,
+    by: str,
+    reason: str,
+    source: str,
+    roles: list[str],
+    client_id: str | None,
+) -> int:
     """Store a batch of accepted values (parallel lists: indicator_ids, versions, numerators,
     denominators, comments; version 1 = new value, else the row's next version) and one history
     row each. Returns how many current rows were written: fewer than the batch means another
     writer got there first (the caller holds the hospital-quarter lock, so that is a bug)."""
-    params = {**batch, "submission": header.id, "province": header.province_code, "hospital": header.hospital_id,
-              "at": at, "by": by}
-    written = session.execute(_INSERT_VALUES, params).rowcount + session.execute(_UPDATE_VALUES, params).rowcount
-    session.execute(_INSERT_VERSIONS, {**params, "reason": reason, "source": source, "subject": by, "roles": roles,
-                                       "client": client_id})
+    params = {
+        **batch,
+        "submission": header.id,
+        "province": header.province_code,
+        "hospital": header.hospital_id,
+        "at": at,
+        "by": by,
+    }
+    written = (
+        session.execute(_INSERT_VALUES, params).rowcount + session.execute(_UPDATE_VALUES, params).rowcount
+    )
+    session.execute(
+        _INSERT_VERSIONS,
+        {**params, "reason": reason, "source": source, "subject": by, "roles": roles, "client": client_id},
+    )
     return written

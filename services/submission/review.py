@@ -35,13 +35,21 @@ class QueueItem(BaseModel):
     submitted_at: str | None
 
 
-def _locked_header(session: Session, actor: Actor, hospital_id: int, quarter: Quarter, action: str,
-                   expected_version: int | None) -> Submission:
+def _locked_header(
+    session: Session,
+    actor: Actor,
+    hospital_id: int,
+    quarter: Quarter,
+    action: str,
+    expected_version: int | None,
+) -> Submission:
     hospital = hospital_for(session, actor, hospital_id, action)
     repo.lock_hospital_quarter(session, hospital.id, quarter)
     header = repo.load_header(session, actor, hospital.id, quarter, for_update=True)
     if header is None:
-        raise NotFound(f"医院 {hospital_id} 尚无 {quarter} 上报 / hospital {hospital_id} has no {quarter} submission")
+        raise NotFound(
+            f"医院 {hospital_id} 尚无 {quarter} 上报 / hospital {hospital_id} has no {quarter} submission"
+        )
     check_version(header, expected_version)
     return header
 
@@ -51,88 +59,188 @@ def _check_specialty(session: Session, actor: Actor, header: Submission) -> None
     if goal_ids is None:
         return
     mine = session.execute(
-        select(SubmissionValue.id).join(Indicator, Indicator.id == SubmissionValue.indicator_id)
-        .where(SubmissionValue.submission_id == header.id, Indicator.goal_id.in_(goal_ids)).limit(1)
+        select(SubmissionValue.id)
+        .join(Indicator, Indicator.id == SubmissionValue.indicator_id)
+        .where(SubmissionValue.submission_id == header.id, Indicator.goal_id.in_(goal_ids))
+        .limit(1)
     ).first()
     if mine is None:
         # another specialty's submission answers like a missing one (cross-specialty = nonexistent)
-        raise NotFound(f"医院 {header.hospital_id} 尚无 {header.quarter} 上报 / "
-                       f"hospital {header.hospital_id} has no {header.quarter} submission")
+        raise NotFound(
+            f"医院 {header.hospital_id} 尚无 {header.quarter} 上报 / "
+            f"hospital {header.hospital_id} has no {header.quarter} submission"
+        )
 
 
-def _decide(session: Session, actor: Actor, *, hospital_id: int, quarter: Quarter, action: str, to_status: str,
-            comment: str, expected_version: int | None) -> SubmissionRead:
+def _decide(
+    session: Session,
+    actor: Actor,
+    *,
+    hospital_id: int,
+    quarter: Quarter,
+    action: str,
+    to_status: str,
+    comment: str,
+    expected_version: int | None,
+) -> SubmissionRead:
     header = _locked_header(session, actor, hospital_id, quarter, "review.decide", expected_version)
     _check_specialty(session, actor, header)
     if header.status != "submitted":
-        raise InvalidTransition(f"状态为 {header.status} 的上报不能{'通过' if action == 'approve' else '退回'} / "
-                                f"cannot {action} a submission in status {header.status!r}", status=header.status)
+        raise InvalidTransition(
+            f"状态为 {header.status} 的上报不能{'通过' if action == 'approve' else '退回'} / "
+            f"cannot {action} a submission in status {header.status!r}",
+            status=header.status,
+        )
     before = {"status": header.status, "version": header.version}
     header.reviewed_at, header.reviewed_by, header.review_comment = now(), actor.subject, comment
     transition(session, actor, header, action=action, to_status=to_status, comment=comment)
-    audit.record(session, actor, action=f"submission.{action}", entity="submission", entity_id=header.id,
-                 before=before, after={"status": header.status, "version": header.version}, reason=comment,
-                 province_code=header.province_code)
+    audit.record(
+        session,
+        actor,
+        action=f"submission.{action}",
+        entity="submission",
+        entity_id=header.id,
+        before=before,
+        after={"status": header.status, "version": header.version},
+        reason=comment,
+        province_code=header.province_code,
+    )
     return submission_read(session, actor, header)
 
 
-def approve(session: Session, actor: Actor, *, hospital_id: int, quarter: Quarter, comment: str = "",
-            expected_version: int | None = None) -> SubmissionRead:
+def approve(
+    session: Session,
+    actor: Actor,
+    *,
+    hospital_id: int,
+    quarter: Quarter,
+    comment: str = "",
+    expected_version: int | None = None,
+) -> SubmissionRead:
     """submitted → approved (locked for the hospital)."""
-    return _decide(session, actor, hospital_id=hospital_id, quarter=quarter, action="approve",
-                   to_status="approved", comment=(comment or "").strip(), expected_version=expected_version)
+    return _decide(
+        session,
+        actor,
+        hospital_id=hospital_id,
+        quarter=quarter,
+        action="approve",
+        to_status="approved",
+        comment=(comment or "").strip(),
+        expected_version=expected_version,
+    )
 
 
-def return_submission(session: Session, actor: Actor, *, hospital_id: int, quarter: Quarter, comment: str,
-                      expected_version: int | None = None) -> SubmissionRead:
+def return_submission(
+    session: Session,
+    actor: Actor,
+    *,
+    hospital_id: int,
+    quarter: Quarter,
+    comment: str,
+    expected_version: int | None = None,
+) -> SubmissionRead:
     """submitted → returned, with a comment saying what to correct."""
     if not (comment or "").strip():
-        raise ValidationFailed("退回须说明原因 / a return needs a comment saying what to correct",
-                               problems=[{"field": "comment", "code": "comment_required", "problem": "empty",
-                                          "fix": "说明需更正的内容 / say what to correct"}])
-    return _decide(session, actor, hospital_id=hospital_id, quarter=quarter, action="return",
-                   to_status="returned", comment=comment.strip(), expected_version=expected_version)
+        raise ValidationFailed(
+            "退回须说明原因 / a return needs a comment saying what to correct",
+            problems=[
+                {
+                    "field": "comment",
+                    "code": "comment_required",
+                    "problem": "empty",
+                    "fix": "说明需更正的内容 / say what to correct",
+                }
+            ],
+        )
+    return _decide(
+        session,
+        actor,
+        hospital_id=hospital_id,
+        quarter=quarter,
+        action="return",
+        to_status="returned",
+        comment=comment.strip(),
+        expected_version=expected_version,
+    )
 
 
-def reopen(session: Session, actor: Actor, *, hospital_id: int, quarter: Quarter, reason: str) -> SubmissionRead:
+def reopen(
+    session: Session, actor: Actor, *, hospital_id: int, quarter: Quarter, reason: str
+) -> SubmissionRead:
     """After the lock (or after approval) the provincial QC admin reopens one hospital's quarter."""
     if not actor.has(Role.PROVINCIAL_ADMIN) or actor.province is None:
-        raise PermissionDenied("只有省级质控管理员可以重新开放 / only the provincial QC admin can reopen a quarter")
+        raise PermissionDenied(
+            "只有省级质控管理员可以重新开放 / only the provincial QC admin can reopen a quarter"
+        )
     if not (reason or "").strip():
-        raise ValidationFailed("重新开放须说明原因 / reopening needs a reason",
-                               problems=[{"field": "reason", "code": "reason_required", "problem": "empty",
-                                          "fix": "说明原因 / say why"}])
+        raise ValidationFailed(
+            "重新开放须说明原因 / reopening needs a reason",
+            problems=[
+                {
+                    "field": "reason",
+                    "code": "reason_required",
+                    "problem": "empty",
+                    "fix": "说明原因 / say why",
+                }
+            ],
+        )
     hospital: Hospital = hospital_for(session, actor, hospital_id, "window.manage")
     repo.lock_hospital_quarter(session, hospital.id, quarter)
     header = repo.load_header(session, actor, hospital.id, quarter, for_update=True)
     locked = now() >= effective_window(session, hospital.province_code, quarter).locks_at
     if not locked and (header is None or header.status != "approved"):
-        raise InvalidTransition(f"{quarter} 尚未锁定且未审核通过，无需重新开放 / {quarter} is neither locked nor "
-                                "approved: nothing to reopen")
+        raise InvalidTransition(
+            f"{quarter} 尚未锁定且未审核通过，无需重新开放 / {quarter} is neither locked nor "
+            "approved: nothing to reopen"
+        )
     header = header or new_header(session, hospital, quarter, quarter.year)
     before = {"status": header.status, "version": header.version, "reopened_at": header.reopened_at}
     header.reopened_at, header.reopened_by, header.reopen_reason = now(), actor.subject, reason.strip()
     to_status = "returned" if header.status == "approved" else header.status
     transition(session, actor, header, action="reopen", to_status=to_status, comment=reason.strip())
-    audit.record(session, actor, action="submission.reopen", entity="submission", entity_id=header.id,
-                 before=before, after={"status": header.status, "version": header.version}, reason=reason.strip(),
-                 province_code=hospital.province_code)
+    audit.record(
+        session,
+        actor,
+        action="submission.reopen",
+        entity="submission",
+        entity_id=header.id,
+        before=before,
+        after={"status": header.status, "version": header.version},
+        reason=reason.strip(),
+        province_code=hospital.province_code,
+    )
     return submission_read(session, actor, header)
 
 
 def review_queue(session: Session, actor: Actor, *, quarter: Quarter | None = None) -> list[QueueItem]:
     """Submissions awaiting a decision in the caller's scope (oldest first)."""
     ports.require(actor, "review.decide")
-    stmt = (repo.submissions_stmt(actor).add_columns(Hospital.name)
-            .join(Hospital, Hospital.id == Submission.hospital_id).where(Submission.status == "submitted"))
+    stmt = (
+        repo.submissions_stmt(actor)
+        .add_columns(Hospital.name)
+        .join(Hospital, Hospital.id == Submission.hospital_id)
+        .where(Submission.status == "submitted")
+    )
     if quarter is not None:
         stmt = stmt.where(Submission.quarter == str(quarter))
     goal_ids = specialty_goal_ids(session, actor, "review.decide")
     if goal_ids is not None:
-        carries = (select(SubmissionValue.submission_id).join(Indicator, Indicator.id == SubmissionValue.indicator_id)
-                   .where(Indicator.goal_id.in_(goal_ids)))
+        carries = (
+            select(SubmissionValue.submission_id)
+            .join(Indicator, Indicator.id == SubmissionValue.indicator_id)
+            .where(Indicator.goal_id.in_(goal_ids))
+        )
         stmt = stmt.where(Submission.id.in_(carries))
     rows = session.execute(stmt.order_by(Submission.submitted_at, Submission.id)).all()
-    return [QueueItem(hospital_id=s.hospital_id, hospital_name=name, province_code=s.province_code, quarter=s.quarter,
-                      version=s.version, late=s.late,
-                      submitted_at=s.submitted_at.isoformat() if s.submitted_at else None) for s, name in rows]
+    return [
+        QueueItem(
+            hospital_id=s.hospital_id,
+            hospital_name=name,
+            province_code=s.province_code,
+            quarter=s.quarter,
+            version=s.version,
+            late=s.late,
+            submitted_at=s.submitted_at.isoformat() if s.submitted_at else None,
+        )
+        for s, name in rows
+    ]

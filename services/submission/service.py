@@ -32,11 +32,17 @@ CONCURRENT_CORRECTION = "并发更正冲突，请重试 / a concurrent correctio
 MAX_KEY = 128
 
 
-def request_fingerprint(hospital_id: int, quarter: Quarter, values: Sequence[ValueIn], reason: str | None,
-                        source: str) -> str:
+def request_fingerprint(
+    hospital_id: int, quarter: Quarter, values: Sequence[ValueIn], reason: str | None, source: str
+) -> str:
     """SHA-256 of the request's meaning (what an Idempotency-Key retry must repeat exactly)."""
-    body = {"hospital_id": hospital_id, "quarter": str(quarter), "source": source, "reason": reason or None,
-            "values": [v.model_dump() for v in values]}
+    body = {
+        "hospital_id": hospital_id,
+        "quarter": str(quarter),
+        "source": source,
+        "reason": reason or None,
+        "values": [v.model_dump() for v in values],
+    }
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -46,12 +52,20 @@ def _check_arguments(source: str, idempotency_key: str | None) -> None:
     if idempotency_key is not None and not (0 < len(idempotency_key) <= MAX_KEY):
         raise ValidationFailed(
             f"Idempotency-Key 长度须为 1–{MAX_KEY} / Idempotency-Key must be 1–{MAX_KEY} characters",
-            problems=[{"field": "Idempotency-Key", "code": "bad_idempotency_key", "problem": "length",
-                       "fix": f"1–{MAX_KEY} characters"}],
+            problems=[
+                {
+                    "field": "Idempotency-Key",
+                    "code": "bad_idempotency_key",
+                    "problem": "length",
+                    "fix": f"1–{MAX_KEY} characters",
+                }
+            ],
         )
 
 
-def _replay(session: Session, actor: Actor, hospital: Hospital, key: str, fingerprint: str) -> SubmissionResult | None:
+def _replay(
+    session: Session, actor: Actor, hospital: Hospital, key: str, fingerprint: str
+) -> SubmissionResult | None:
     row = repo.find_idempotency_key(session, hospital.province_code, actor.subject, key)
     if row is None:
         return None
@@ -71,7 +85,8 @@ def check_version(header: Submission | None, expected: int | None) -> None:
             f"数据已被他人更新（当前版本 {current}，您的版本 {expected}），请重新读取后再更正 / "
             f"stale version: you sent If-Match {expected} but the submission is at version {current}; "
             "reload and correct again",
-            current_version=current, expected_version=expected,
+            current_version=current,
+            expected_version=expected,
         )
 
 
@@ -106,32 +121,57 @@ def submit(
     plan = make_plan(session, hospital, quarter, values, reason, header)
     result = _apply(session, actor, hospital, quarter, plan, header, source=source, reason=reason)
     if idempotency_key:
-        session.add(IdempotencyKey(
-            province_code=hospital.province_code, hospital_id=hospital.id, actor_subject=actor.subject,
-            key=idempotency_key, request_hash=fingerprint, response=result.model_dump(mode="json"),
-        ))
+        session.add(
+            IdempotencyKey(
+                province_code=hospital.province_code,
+                hospital_id=hospital.id,
+                actor_subject=actor.subject,
+                key=idempotency_key,
+                request_hash=fingerprint,
+                response=result.model_dump(mode="json"),
+            )
+        )
         session.flush()
     return result
 
 
 def new_header(session: Session, hospital: Hospital, quarter: Quarter, catalog_year: int) -> Submission:
-    header = Submission(province_code=hospital.province_code, hospital_id=hospital.id, quarter=str(quarter),
-                        catalog_year=catalog_year, status="draft", version=0)
+    header = Submission(
+        province_code=hospital.province_code,
+        hospital_id=hospital.id,
+        quarter=str(quarter),
+        catalog_year=catalog_year,
+        status="draft",
+        version=0,
+    )
     session.add(header)
     session.flush()
     return header
 
 
-def _write_values(session: Session, actor: Actor, header: Submission, plan: Plan, *, source: str,
-                  reason: str | None) -> None:
+def _write_values(
+    session: Session, actor: Actor, header: Submission, plan: Plan, *, source: str, reason: str | None
+) -> None:
     changes = plan.changes
-    batch = {"indicator_ids": [c.info.id for c in changes],
-             "versions": [c.next_version for c in changes],
-             "numerators": [c.value.numerator for c in changes], "denominators": [c.value.denominator for c in changes],
-             "comments": [c.value.comment for c in changes]}
+    batch = {
+        "indicator_ids": [c.info.id for c in changes],
+        "versions": [c.next_version for c in changes],
+        "numerators": [c.value.numerator for c in changes],
+        "denominators": [c.value.denominator for c in changes],
+        "comments": [c.value.comment for c in changes],
+    }
     try:
-        written = repo.write_values(session, header, batch, at=now(), by=actor.subject, reason=(reason or "").strip(),
-                                    source=source, roles=actor_roles(actor), client_id=actor.client_id)
+        written = repo.write_values(
+            session,
+            header,
+            batch,
+            at=now(),
+            by=actor.subject,
+            reason=(reason or "").strip(),
+            source=source,
+            roles=actor_roles(actor),
+            client_id=actor.client_id,
+        )
     except IntegrityError as exc:  # cannot happen under the lock; never let it pass silently either
         raise Conflict(CONCURRENT_CORRECTION, constraint=str(exc.orig)) from exc
     if written != len(changes):  # a row was not at the version the plan read: the same, caught by the guard
@@ -141,8 +181,17 @@ def _write_values(session: Session, actor: Actor, header: Submission, plan: Plan
             session.expire(c.current)
 
 
-def _apply(session: Session, actor: Actor, hospital: Hospital, quarter: Quarter, plan: Plan,
-           header: Submission | None, *, source: str, reason: str | None) -> SubmissionResult:
+def _apply(
+    session: Session,
+    actor: Actor,
+    hospital: Hospital,
+    quarter: Quarter,
+    plan: Plan,
+    header: Submission | None,
+    *,
+    source: str,
+    reason: str | None,
+) -> SubmissionResult:
     header = header or new_header(session, hospital, quarter, plan.catalog_year)
     before = {"status": header.status, "version": header.version}
     values = plan.values()  # before the write expires the rows it changed
@@ -153,15 +202,34 @@ def _apply(session: Session, actor: Actor, hospital: Hospital, quarter: Quarter,
             header.first_submitted_at, header.late = at, plan.late
         header.submitted_at = at
         action = "correct" if header.status == "submitted" else "submit"
-        transition(session, actor, header, action=action, to_status="submitted", comment=(reason or "").strip())
+        transition(
+            session, actor, header, action=action, to_status="submitted", comment=(reason or "").strip()
+        )
         audit.record(
-            session, actor, action=f"submission.{action}", entity="submission", entity_id=header.id,
-            before=before, after={"status": header.status, "version": header.version, "source": source,
-                                  "changed": [c.value.indicator for c in plan.changes]},
-            reason=(reason or "").strip(), province_code=hospital.province_code,
+            session,
+            actor,
+            action=f"submission.{action}",
+            entity="submission",
+            entity_id=header.id,
+            before=before,
+            after={
+                "status": header.status,
+                "version": header.version,
+                "source": source,
+                "changed": [c.value.indicator for c in plan.changes],
+            },
+            reason=(reason or "").strip(),
+            province_code=hospital.province_code,
         )
     return SubmissionResult(
-        hospital_id=hospital.id, quarter=str(quarter), catalog_year=plan.catalog_year, status=header.status,
-        version=header.version, late=header.late, changed=[c.value.indicator for c in plan.changes],
-        unchanged=plan.unchanged, values=values, warnings=plan.warnings,
+        hospital_id=hospital.id,
+        quarter=str(quarter),
+        catalog_year=plan.catalog_year,
+        status=header.status,
+        version=header.version,
+        late=header.late,
+        changed=[c.value.indicator for c in plan.changes],
+        unchanged=plan.unchanged,
+        values=values,
+        warnings=plan.warnings,
     )

@@ -40,8 +40,9 @@ class WindowIn(StrictModel):
     opens_at: datetime = Field(examples=["2023-07-01T00:00:00+08:00"])
     due_at: datetime = Field(examples=["2023-07-31T00:00:00+08:00"])
     locks_at: datetime = Field(examples=["2023-08-15T00:00:00+08:00"])
-    province_code: str | None = Field(default=None, examples=["330000"],
-                                      description="national administrators name the province")
+    province_code: str | None = Field(
+        default=None, examples=["330000"], description="national administrators name the province"
+    )
 
     @model_validator(mode="after")
     def _ordered_and_zoned(self) -> WindowIn:
@@ -63,8 +64,14 @@ class WindowRead(BaseModel):
 
 def default_window(province_code: str, quarter: Quarter) -> WindowRead:
     opens = datetime.combine(quarter.end + timedelta(days=1), time(0), CHINA)
-    return WindowRead(province_code=province_code, quarter=str(quarter), opens_at=opens,
-                      due_at=opens + DUE_AFTER, locks_at=opens + LOCK_AFTER, is_default=True)
+    return WindowRead(
+        province_code=province_code,
+        quarter=str(quarter),
+        opens_at=opens,
+        due_at=opens + DUE_AFTER,
+        locks_at=opens + LOCK_AFTER,
+        is_default=True,
+    )
 
 
 def effective_window(session: Session, province_code: str, quarter: Quarter) -> WindowRead:
@@ -75,23 +82,35 @@ def effective_window(session: Session, province_code: str, quarter: Quarter) -> 
     ).scalar_one_or_none()
     if row is None:
         return default_window(province_code, quarter)
-    return WindowRead(province_code=province_code, quarter=str(quarter), opens_at=row.opens_at,
-                      due_at=row.due_at, locks_at=row.locks_at, is_default=False)
+    return WindowRead(
+        province_code=province_code,
+        quarter=str(quarter),
+        opens_at=row.opens_at,
+        due_at=row.due_at,
+        locks_at=row.locks_at,
+        is_default=False,
+    )
 
 
 def _province_for(actor: Actor, province_code: str | None) -> str:
     if actor.province is not None:
         if province_code not in (None, actor.province):
-            raise ValidationFailed("只能管理本省窗口 / you manage your own province's windows only",
-                                   problems=[{"field": "province_code", "problem": "not your province"}])
+            raise ValidationFailed(
+                "只能管理本省窗口 / you manage your own province's windows only",
+                problems=[{"field": "province_code", "problem": "not your province"}],
+            )
         return actor.province
     if not province_code:
-        raise ValidationFailed("请指定省份 / name the province",
-                               problems=[{"field": "province_code", "problem": "required for national scope"}])
+        raise ValidationFailed(
+            "请指定省份 / name the province",
+            problems=[{"field": "province_code", "problem": "required for national scope"}],
+        )
     return province_code
 
 
-def get_window(session: Session, actor: Actor, *, quarter: Quarter, province_code: str | None = None) -> WindowRead:
+def get_window(
+    session: Session, actor: Actor, *, quarter: Quarter, province_code: str | None = None
+) -> WindowRead:
     ports.require(actor, "submission.read")
     return effective_window(session, _province_for(actor, province_code), quarter)
 
@@ -113,8 +132,16 @@ def set_window(session: Session, actor: Actor, *, quarter: Quarter, window: Wind
     row.set_by, row.updated_at = actor.subject, now()
     session.flush()
     after = effective_window(session, province, quarter)
-    audit.record(session, actor, action="window.set", entity="submission_window", entity_id=f"{province}:{quarter}",
-                 before=before.model_dump(mode="json"), after=after.model_dump(mode="json"), province_code=province)
+    audit.record(
+        session,
+        actor,
+        action="window.set",
+        entity="submission_window",
+        entity_id=f"{province}:{quarter}",
+        before=before.model_dump(mode="json"),
+        after=after.model_dump(mode="json"),
+        province_code=province,
+    )
     return after
 
 

@@ -90,8 +90,12 @@ def test_every_operation_has_a_summary(spec):
 def test_every_operation_documents_a_successful_answer_with_an_example(spec):
     missing = []
     for name, op in operations(spec):
-        media = [m for status, r in op["responses"].items() if status.startswith("2")
-                 for m in (r.get("content") or {}).values()]
+        media = [
+            m
+            for status, r in op["responses"].items()
+            if status.startswith("2")
+            for m in (r.get("content") or {}).values()
+        ]
         if not any(has_example(spec, m) or is_binary(spec, m) for m in media):
             missing.append(name)
     assert not missing, f"no 2xx example: {missing}"
@@ -120,13 +124,19 @@ def error_shape_problems(spec: dict, status: str, response: dict) -> list[str]:
                 problems.append(f"{status}: schema {media.get('schema')} lacks error/detail")
             if not found and not schema:
                 problems.append(f"{status}: neither schema nor example")
-            problems += [f"{status}: example {e} lacks error/detail" for e in found
-                         if not (isinstance(e.get("error"), str) and isinstance(e.get("detail"), str))]
+            problems += [
+                f"{status}: example {e} lacks error/detail"
+                for e in found
+                if not (isinstance(e.get("error"), str) and isinstance(e.get("detail"), str))
+            ]
         elif media_type == "application/fhir+json":
             if not found:
                 problems.append(f"{status}: no OperationOutcome example")
-            problems += [f"{status}: {e} is not an OperationOutcome" for e in found
-                         if e.get("resourceType") != "OperationOutcome"]
+            problems += [
+                f"{status}: {e} is not an OperationOutcome"
+                for e in found
+                if e.get("resourceType") != "OperationOutcome"
+            ]
         else:
             problems.append(f"{status}: unexpected error media type {media_type}")
     return problems
@@ -135,8 +145,12 @@ def error_shape_problems(spec: dict, status: str, response: dict) -> list[str]:
 def test_every_documented_error_uses_the_error_shape(spec):
     wrong, now_fixed = {}, []
     for name, op in operations(spec):
-        problems = [p for status, r in op["responses"].items() if status[0] in "45"
-                    for p in error_shape_problems(spec, status, r)]
+        problems = [
+            p
+            for status, r in op["responses"].items()
+            if status[0] in "45"
+            for p in error_shape_problems(spec, status, r)
+        ]
         if name in DEFAULT_422_NOT_YET_REPLACED:
             if problems and all(p.startswith("422: schema") for p in problems):
                 continue

@@ -10,7 +10,12 @@ from services.core.actor import Role
 
 
 def claims(*roles: str, **extra) -> dict:
-    return {"sub": "u-1", "azp": "qcp-dashboard", "realm_access": {"roles": [*roles, "default-roles-qcp"]}, **extra}
+    return {
+        "sub": "u-1",
+        "azp": "qcp-dashboard",
+        "realm_access": {"roles": [*roles, "default-roles-qcp"]},
+        **extra,
+    }
 
 
 def bad(c: dict) -> str:
@@ -27,12 +32,16 @@ def test_national_admin_has_national_scope():
 
 
 def test_unknown_roles_are_ignored():
-    actor = actor_from_claims(claims("provincial_analyst", "offline_access", "uma_authorization", province="440000"))
+    actor = actor_from_claims(
+        claims("provincial_analyst", "offline_access", "uma_authorization", province="440000")
+    )
     assert actor.roles == {Role.PROVINCIAL_ANALYST}
 
 
 def test_hospital_submitter_with_string_numbers_from_keycloak_attributes():
-    actor = actor_from_claims(claims("hospital_submitter", province="330000", hospital_id="17", qc_center_id="3"))
+    actor = actor_from_claims(
+        claims("hospital_submitter", province="330000", hospital_id="17", qc_center_id="3")
+    )
     assert (actor.province, actor.hospital_id, actor.qc_center_id) == ("330000", 17, 3)
 
 
@@ -103,5 +112,7 @@ def test_every_tenant_province_signs_in_including_the_corps(owner_session):
     codes = owner_session.execute(text("SELECT code FROM provinces ORDER BY code")).scalars().all()
     assert len(codes) == 32 and "660000" in codes  # 新疆生产建设兵团
     for code in codes:
-        actor = actor_from_claims({"sub": "u", "realm_access": {"roles": ["provincial_analyst"]}, "province": code})
+        actor = actor_from_claims(
+            {"sub": "u", "realm_access": {"roles": ["provincial_analyst"]}, "province": code}
+        )
         assert actor.province == code

@@ -26,7 +26,9 @@ REDIRECT = "http://127.0.0.1:8000/auth/callback"
 
 
 def _oidc(dev_issuer, client_id="qcp-dashboard", secret=DASHBOARD_SECRET) -> KeycloakOpenID:
-    return KeycloakOpenID(server_url=dev_issuer.base_url, realm_name="qcp", client_id=client_id, client_secret_key=secret)
+    return KeycloakOpenID(
+        server_url=dev_issuer.base_url, realm_name="qcp", client_id=client_id, client_secret_key=secret
+    )
 
 
 def _verify(dev_issuer, token: str) -> dict:
@@ -70,7 +72,9 @@ def test_password_grant_with_a_wrong_password_fails(dev_issuer):
 
 
 def test_client_credentials_for_a_hospital_system(dev_issuer):
-    tokens = _oidc(dev_issuer, "hosp-330000-1", "hosp-330000-1-dev-secret").token(grant_type="client_credentials")
+    tokens = _oidc(dev_issuer, "hosp-330000-1", "hosp-330000-1-dev-secret").token(
+        grant_type="client_credentials"
+    )
     claims = _verify(dev_issuer, tokens["access_token"])
     assert claims["preferred_username"] == "service-account-hosp-330000-1"
     assert (claims["azp"], claims["province"], claims["hospital_id"]) == ("hosp-330000-1", "330000", 1)
@@ -108,24 +112,39 @@ def _pkce() -> tuple[str, str]:
     return verifier, challenge
 
 
-def _login(dev_issuer, challenge: str, password: str = DEMO_PASSWORD, redirect_uri: str = REDIRECT) -> httpx.Response:
+def _login(
+    dev_issuer, challenge: str, password: str = DEMO_PASSWORD, redirect_uri: str = REDIRECT
+) -> httpx.Response:
     params = {
-        "client_id": "qcp-dashboard", "response_type": "code", "redirect_uri": redirect_uri, "scope": "openid",
-        "state": "st-1", "nonce": "n-1", "code_challenge": challenge, "code_challenge_method": "S256",
+        "client_id": "qcp-dashboard",
+        "response_type": "code",
+        "redirect_uri": redirect_uri,
+        "scope": "openid",
+        "state": "st-1",
+        "nonce": "n-1",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
     }
     with httpx.Client(follow_redirects=False) as client:
         page = client.get(dev_issuer.issuer + "/protocol/openid-connect/auth", params=params)
         assert page.status_code == 200 and 'name="password"' in page.text
         return client.post(
-            page.url.copy_with(query=None), data={**params, "username": "zj-h1-submitter", "password": password}
+            page.url.copy_with(query=None),
+            data={**params, "username": "zj-h1-submitter", "password": password},
         )
 
 
 def _exchange(dev_issuer, code: str, verifier: str) -> httpx.Response:
     return httpx.post(
         dev_issuer.issuer + "/protocol/openid-connect/token",
-        data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT, "code_verifier": verifier,
-              "client_id": "qcp-dashboard", "client_secret": DASHBOARD_SECRET},
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT,
+            "code_verifier": verifier,
+            "client_id": "qcp-dashboard",
+            "client_secret": DASHBOARD_SECRET,
+        },
     )
 
 
@@ -159,8 +178,12 @@ def test_authorization_without_pkce_or_to_a_foreign_redirect_is_refused(dev_issu
     url = dev_issuer.issuer + "/protocol/openid-connect/auth"
     base = {"client_id": "qcp-dashboard", "response_type": "code", "redirect_uri": REDIRECT}
     assert httpx.get(url, params=base).status_code == 400
-    foreign = {**base, "redirect_uri": "https://evil.example/cb", "code_challenge": _pkce()[1],
-               "code_challenge_method": "S256"}
+    foreign = {
+        **base,
+        "redirect_uri": "https://evil.example/cb",
+        "code_challenge": _pkce()[1],
+        "code_challenge_method": "S256",
+    }
     response = httpx.get(url, params=foreign)
     assert response.status_code == 400 and "location" not in response.headers
 
@@ -202,15 +225,21 @@ def test_signing_key_can_be_persisted(tmp_path):
 
 def test_settings_refuse_the_dev_issuer_in_production():
     with pytest.raises(UnsafeSettings):
-        ApiSettings(environment="production", dev_issuer=True, keycloak_url="https://sso.example.cn/",
-                    session_secret="s" * 40)
+        ApiSettings(
+            environment="production",
+            dev_issuer=True,
+            keycloak_url="https://sso.example.cn/",
+            session_secret="s" * 40,
+        )
 
 
 def test_settings_refuse_production_without_keycloak():
     secret = "9c2f4e6a8b0d1f3e5a7c9e1b3d5f7a9c"
     with pytest.raises(UnsafeSettings, match="QCP_KEYCLOAK_URL"):
         ApiSettings(environment="production", keycloak_url=None, session_secret=secret)
-    assert ApiSettings(environment="production", keycloak_url="https://sso.example.cn/", session_secret=secret)
+    assert ApiSettings(
+        environment="production", keycloak_url="https://sso.example.cn/", session_secret=secret
+    )
 
 
 def test_settings_refuse_a_non_loopback_dev_issuer():

@@ -22,13 +22,17 @@ SYSTEM = Actor("m", frozenset({Role.HOSPITAL_SYSTEM}), province="330000", hospit
 
 def test_doc_table_matches_the_yaml():
     doc = (PROJECT_ROOT / "docs" / "roles.md").read_text(encoding="utf-8")
-    assert doc == render_markdown(), "docs/roles.md is stale: python -m services.identity.permissions > docs/roles.md"
+    assert doc == render_markdown(), (
+        "docs/roles.md is stale: python -m services.identity.permissions > docs/roles.md"
+    )
 
 
 def test_matrix_covers_every_role_and_action():
     m = matrix()
     assert set(m.roles) == {r.value for r in Role}
-    assert {"catalog.read", "submission.write", "review.decide", "tenant.onboard", "audit.read"} <= set(m.actions)
+    assert {"catalog.read", "submission.write", "review.decide", "tenant.onboard", "audit.read"} <= set(
+        m.actions
+    )
 
 
 def test_matrix_with_a_missing_cell_is_refused():
@@ -65,13 +69,17 @@ def test_can(actor, action, scope):
 
 
 def test_widest_scope_wins_for_several_roles():
-    both = Actor("x", frozenset({Role.PROVINCIAL_ANALYST, Role.SPECIALTY_QC}), province="330000", specialty="icu")
+    both = Actor(
+        "x", frozenset({Role.PROVINCIAL_ANALYST, Role.SPECIALTY_QC}), province="330000", specialty="icu"
+    )
     assert can(both, "benchmark.read") is Scope.PROVINCE
 
 
 def test_scope_without_its_anchor_fails_closed():
     assert can(Actor("p", frozenset({Role.PROVINCIAL_ADMIN})), "review.decide") is None
-    assert can(Actor("h", frozenset({Role.HOSPITAL_SUBMITTER}), province="330000"), "submission.write") is None
+    assert (
+        can(Actor("h", frozenset({Role.HOSPITAL_SUBMITTER}), province="330000"), "submission.write") is None
+    )
     assert can(Actor("s", frozenset({Role.SPECIALTY_QC})), "benchmark.read") is None
 
 
@@ -85,4 +93,6 @@ def test_require_raises_permission_denied_in_both_languages():
     with pytest.raises(PermissionDenied) as caught:
         require(VIEWER, "submission.write")
     assert caught.value.status == 403 and caught.value.extra == {"action": "submission.write"}
-    assert "无权上报季度数据" in caught.value.detail and "may not submit quarterly data" in caught.value.detail
+    assert (
+        "无权上报季度数据" in caught.value.detail and "may not submit quarterly data" in caught.value.detail
+    )

@@ -15,7 +15,9 @@ ATTRIBUTES = ("province", "hospital_id", "qc_center_id", "specialty")
 
 @pytest.fixture(scope="module")
 def realm() -> dict:
-    return json.loads((PROJECT_ROOT / "deploy" / "keycloak" / "realm-export.json").read_text(encoding="utf-8"))
+    return json.loads(
+        (PROJECT_ROOT / "deploy" / "keycloak" / "realm-export.json").read_text(encoding="utf-8")
+    )
 
 
 def _client(realm: dict, client_id: str) -> dict:
@@ -42,12 +44,18 @@ def test_user_profile_declares_the_scope_attributes_admin_editable_only(realm):
 
 def test_dashboard_maps_every_attribute_roles_and_audience_into_access_tokens(realm):
     dashboard = _client(realm, "qcp-dashboard")
-    attrs = {m["config"]["user.attribute"]: m["config"] for m in _mappers(dashboard, "oidc-usermodel-attribute-mapper")}
+    attrs = {
+        m["config"]["user.attribute"]: m["config"]
+        for m in _mappers(dashboard, "oidc-usermodel-attribute-mapper")
+    }
     assert set(attrs) == set(ATTRIBUTES)
     assert all(c["access.token.claim"] == "true" and c["claim.name"] in ATTRIBUTES for c in attrs.values())
     assert attrs["hospital_id"]["jsonType.label"] == "long"
     (aud,) = _mappers(dashboard, "oidc-audience-mapper")
-    assert aud["config"]["included.client.audience"] == "qcp-api" and aud["config"]["access.token.claim"] == "true"
+    assert (
+        aud["config"]["included.client.audience"] == "qcp-api"
+        and aud["config"]["access.token.claim"] == "true"
+    )
     (roles,) = _mappers(dashboard, "oidc-usermodel-realm-role-mapper")
     assert roles["config"]["claim.name"] == "realm_access.roles"
 
@@ -68,7 +76,10 @@ def test_hospital_system_client_uses_client_credentials_with_hardcoded_scope(rea
     system = _client(realm, "hosp-330000-1")
     assert system["serviceAccountsEnabled"] and not system["standardFlowEnabled"]
     assert not system["directAccessGrantsEnabled"] and not system["publicClient"]
-    claims = {m["config"]["claim.name"]: m["config"]["claim.value"] for m in _mappers(system, "oidc-hardcoded-claim-mapper")}
+    claims = {
+        m["config"]["claim.name"]: m["config"]["claim.value"]
+        for m in _mappers(system, "oidc-hardcoded-claim-mapper")
+    }
     assert claims == {"province": "330000", "hospital_id": "1"}
     assert _mappers(system, "oidc-audience-mapper")
     account = next(u for u in realm["users"] if u.get("serviceAccountClientId") == "hosp-330000-1")

@@ -49,7 +49,9 @@ def test_expiry_within_leeway_is_tolerated(dev_issuer):
 def test_nbf_within_leeway_is_tolerated_beyond_is_not(dev_issuer):
     now = int(time.time())
     assert _verifier(dev_issuer).verify(dev_issuer.sign(_claims(dev_issuer, nbf=now + 30)))
-    assert _code(_verifier(dev_issuer), dev_issuer.sign(_claims(dev_issuer, nbf=now + 120))) == "not_yet_valid"
+    assert (
+        _code(_verifier(dev_issuer), dev_issuer.sign(_claims(dev_issuer, nbf=now + 120))) == "not_yet_valid"
+    )
 
 
 def test_expiry_before_issue_is_malformed(dev_issuer):
@@ -116,7 +118,9 @@ def test_unreachable_issuer_is_reported_as_such():
 
 
 def test_from_settings_uses_the_configured_issuer_and_audience(dev_issuer):
-    settings = api_settings_for(dev_issuer.base_url.rstrip("/"), api_audience="urn:qcp-api", token_trusted_clients=["x"])
+    settings = api_settings_for(
+        dev_issuer.base_url.rstrip("/"), api_audience="urn:qcp-api", token_trusted_clients=["x"]
+    )
     verifier = TokenVerifier.from_settings(settings)
     assert verifier.issuer == dev_issuer.issuer
     assert verifier.audiences == {"urn:qcp-api"} and verifier.trusted_clients == {"x"}

@@ -44,7 +44,10 @@ def test_loads_the_requested_scale_once(national) -> None:  # noqa: ANN001
     assert result.loaded and result.counts["hospitals"] == 40
     per_province = dict(_owner_rows(urls, "SELECT province_code, count(*) FROM hospitals GROUP BY 1"))
     assert set(per_province) == {"110000", "330000"} and all(n > 0 for n in per_province.values())
-    assert _owner_rows(urls, "SELECT DISTINCT quarter FROM submissions ORDER BY 1") == [("2023Q3",), ("2023Q4",)]
+    assert _owner_rows(urls, "SELECT DISTINCT quarter FROM submissions ORDER BY 1") == [
+        ("2023Q3",),
+        ("2023Q4",),
+    ]
     again = load_national(urls.owner, SCALE, echo=lambda *_: None)
     assert not again.loaded and again.hospitals["H001"] == result.hospitals["H001"]
     assert _owner_rows(urls, "SELECT count(*) FROM hospitals")[0][0] == 40
@@ -61,8 +64,11 @@ def test_registry_rows_pass_credit_code_and_prefecture_validation(national) -> N
 
 def test_every_stored_submission_passes_count_and_nesting_rules(national) -> None:  # noqa: ANN001
     urls, _ = national
-    rows = _owner_rows(urls, "SELECT v.submission_id, i.code, i.kind, v.numerator, v.denominator FROM submission_values v"
-                             " JOIN indicators i ON i.id = v.indicator_id")
+    rows = _owner_rows(
+        urls,
+        "SELECT v.submission_id, i.code, i.kind, v.numerator, v.denominator FROM submission_values v"
+        " JOIN indicators i ON i.id = v.indicator_id",
+    )
     by_submission: dict[int, dict[str, Counts]] = {}
     for submission_id, code, kind, numerator, denominator in rows:
         assert check_counts(ValueIn(indicator=code, numerator=numerator, denominator=denominator), kind) == []
@@ -73,21 +79,41 @@ def test_every_stored_submission_passes_count_and_nesting_rules(national) -> Non
 
 def test_generated_payload_is_accepted_by_submit(national) -> None:  # noqa: ANN001
     urls, result = national
-    missing = _owner_rows(urls, "SELECT h.id, h.province_code, h.beds, h.type FROM hospitals h WHERE NOT EXISTS "
-                                "(SELECT 1 FROM submissions s WHERE s.hospital_id = h.id AND s.quarter = '2023Q4')"
-                                " ORDER BY h.id LIMIT 1")
+    missing = _owner_rows(
+        urls,
+        "SELECT h.id, h.province_code, h.beds, h.type FROM hospitals h WHERE NOT EXISTS "
+        "(SELECT 1 FROM submissions s WHERE s.hospital_id = h.id AND s.quarter = '2023Q4')"
+        " ORDER BY h.id LIMIT 1",
+    )
     hospital_id, province, beds, kind = missing[0]
-    specs = [IndicatorSpec(c, y, k, d, m) for c, y, k, d, m in _owner_rows(
-        urls, "SELECT code, year, kind, direction, multiplier FROM indicators WHERE year = 2023 ORDER BY id")]
+    specs = [
+        IndicatorSpec(c, y, k, d, m)
+        for c, y, k, d, m in _owner_rows(
+            urls,
+            "SELECT code, year, kind, direction, multiplier FROM indicators WHERE year = 2023 ORDER BY id",
+        )
+    ]
     values = quarter_values(hospital_arrays([beds], [kind]), specs, Q4, 7)
-    payload = [ValueIn(indicator=code, numerator=int(n[0]), denominator=int(d[0]))
-               for code, (n, d, m) in values.items() if m[0]]
-    actor = Actor(subject="his", roles=frozenset({Role.HOSPITAL_SYSTEM}), province=province, hospital_id=hospital_id)
+    payload = [
+        ValueIn(indicator=code, numerator=int(n[0]), denominator=int(d[0]))
+        for code, (n, d, m) in values.items()
+        if m[0]
+    ]
+    actor = Actor(
+        subject="his", roles=frozenset({Role.HOSPITAL_SYSTEM}), province=province, hospital_id=hospital_id
+    )
     database = Database.from_url(urls.app, pool_size=1)
     try:
         with database.unit_of_work(actor) as session:
-            preview = service.submit(session, actor, hospital_id=hospital_id, quarter=Q4, values=payload,
-                                     source="api", dry_run=True)
+            preview = service.submit(
+                session,
+                actor,
+                hospital_id=hospital_id,
+                quarter=Q4,
+                values=payload,
+                source="api",
+                dry_run=True,
+            )
     finally:
         database.dispose()
     assert preview.dry_run and len(preview.changed) == len(payload) > 10

@@ -37,8 +37,12 @@ def national() -> Actor:
 
 
 def viewer(hospital) -> Actor:  # noqa: ANN001
-    return Actor(subject=f"viewer-{hospital.id}", roles=frozenset({Role.HOSPITAL_VIEWER}),
-                 province=hospital.province_code, hospital_id=hospital.id)
+    return Actor(
+        subject=f"viewer-{hospital.id}",
+        roles=frozenset({Role.HOSPITAL_VIEWER}),
+        province=hospital.province_code,
+        hospital_id=hospital.id,
+    )
 
 
 def build_world(session: Session) -> World:
@@ -49,24 +53,34 @@ def build_world(session: Session) -> World:
     for i, h in enumerate(zj[:12]):
         laggard, tiny = i == 0, i == 11
         x23 = 30 if laggard else 68 + i % 5
-        add_values(session, h, "2023Q3", {
-            "NIT-2023-I.1": (0, 5) if tiny else (x23, 100),
-            "NIT-2023-V.1": (200 if laggard else 250, 10000),
-            "NIT-2023-IX.1": (80, 100),
-            "NIT-2023-VIII.1": (60 if laggard else 66, 100),
-            "NIT-2023-VIII.2": (80, 100),
-            "NIT-2023-X.1": (4, 100),
-            "NIT-2023-VI.1": (78, 100),
-        })
+        add_values(
+            session,
+            h,
+            "2023Q3",
+            {
+                "NIT-2023-I.1": (0, 5) if tiny else (x23, 100),
+                "NIT-2023-V.1": (200 if laggard else 250, 10000),
+                "NIT-2023-IX.1": (80, 100),
+                "NIT-2023-VIII.1": (60 if laggard else 66, 100),
+                "NIT-2023-VIII.2": (80, 100),
+                "NIT-2023-X.1": (4, 100),
+                "NIT-2023-VI.1": (78, 100),
+            },
+        )
         add_values(session, h, "2023Q2", {"NIT-2023-I.1": (0, 5) if tiny else (32 if laggard else 70, 100)})
-        add_values(session, h, "2022Q3", {
-            "NIT-2022-I.1": (0, 5) if tiny else (70, 100),
-            "NIT-2022-VII.1": (100 if laggard else 240, 10000),
-            "NIT-2022-V.1": (70, 100),
-            "NIT-2022-VI.1": (40, 100),
-            "NIT-2022-VI.2": (80 if laggard else 65, 100),
-            "NIT-2022-VIII.1": (1, 400),
-        })
+        add_values(
+            session,
+            h,
+            "2022Q3",
+            {
+                "NIT-2022-I.1": (0, 5) if tiny else (70, 100),
+                "NIT-2022-VII.1": (100 if laggard else 240, 10000),
+                "NIT-2022-V.1": (70, 100),
+                "NIT-2022-VI.1": (40, 100),
+                "NIT-2022-VI.2": (80 if laggard else 65, 100),
+                "NIT-2022-VIII.1": (1, 400),
+            },
+        )
     for h in gd:
         add_values(session, h, "2023Q3", {"NIT-2023-I.1": (90, 100)})
     return World(session, zj, gd)

@@ -32,7 +32,7 @@ def live():  # noqa: ANN201
         engine = create_engine(urls.owner)
         with Session(engine, expire_on_commit=False) as session:
             world = build_world(session)
-            evil = add_hospital(session, ZJ, "=HYPERLINK(\"http://x\")")
+            evil = add_hospital(session, ZJ, '=HYPERLINK("http://x")')
             from tests.benchmark.world import add_values
 
             add_values(session, evil, "2023Q3", {"NIT-2023-I.1": (70, 100)})
@@ -40,9 +40,14 @@ def live():  # noqa: ANN201
         database = Database.from_url(urls.app, pool_size=4, max_overflow=2)
         directory = DevDirectory(users=[], clients=[DevClient(client_id="qcp-dashboard", secret="s")])
         issuer = start_dev_issuer(directory, host="127.0.0.1", port=0, realm="qcp")
-        settings = ApiSettings(environment="test", dev_issuer=True, dev_issuer_port=urlparse(issuer.base_url).port)
-        app = create_app(database=database, settings=settings,
-                         verifier=TokenVerifier(server_url=issuer.base_url, realm="qcp"))
+        settings = ApiSettings(
+            environment="test", dev_issuer=True, dev_issuer_port=urlparse(issuer.base_url).port
+        )
+        app = create_app(
+            database=database,
+            settings=settings,
+            verifier=TokenVerifier(server_url=issuer.base_url, realm="qcp"),
+        )
         server = ServerThread(app).start()
         api = LiveApi(base_url=server.base_url, issuer=issuer, directory=directory)
         yield api, world
@@ -71,13 +76,18 @@ def test_other_province_gets_not_found(live):
     api, _ = live
     r = _get(api, analyst(GD), "/api/v1/benchmarks", quarter="2023Q3", scope=f"province:{ZJ}")
     assert r.status_code == 404 and r.json()["error"] == "not_found"
-    assert _get(api, analyst(GD), "/api/v1/laggards", quarter="2023Q3", scope=f"province:{ZJ}").status_code == 404
+    assert (
+        _get(api, analyst(GD), "/api/v1/laggards", quarter="2023Q3", scope=f"province:{ZJ}").status_code
+        == 404
+    )
     assert _get(api, analyst(GD), "/api/v1/benchmarks", quarter="2023Q3", scope="nation").status_code == 404
 
 
 def test_national_analyst_sees_the_nation(live):
     api, world = live
-    r = _get(api, national(), "/api/v1/benchmarks", quarter="2023Q3", indicator="NIT-2023-I.1", scope="nation")
+    r = _get(
+        api, national(), "/api/v1/benchmarks", quarter="2023Q3", indicator="NIT-2023-I.1", scope="nation"
+    )
     ids = {h["hospital_id"] for h in r.json()["indicators"][0]["hospitals"]}
     assert {world.laggard.id, world.guangdong[0].id} <= ids
 
@@ -88,7 +98,10 @@ def test_hospital_viewer_sees_only_its_own_hospital(live):
     r = _get(api, viewer(me), "/api/v1/benchmarks", quarter="2023Q3", indicator="NIT-2023-I.1")
     ind = r.json()["indicators"][0]
     assert [h["hospital_id"] for h in ind["hospitals"]] == [me.id] and ind["hospitals_reporting"] >= 12
-    assert _get(api, viewer(me), f"/api/v1/hospitals/{world.laggard.id}/yoy", quarter="2023Q3").status_code == 404
+    assert (
+        _get(api, viewer(me), f"/api/v1/hospitals/{world.laggard.id}/yoy", quarter="2023Q3").status_code
+        == 404
+    )
     assert _get(api, viewer(me), f"/api/v1/hospitals/{me.id}/yoy", quarter="2023Q3").status_code == 200
     flags = _get(api, viewer(world.laggard), "/api/v1/laggards", quarter="2023Q3").json()["flags"]
     assert flags and {f["hospital_id"] for f in flags} == {world.laggard.id}
@@ -97,10 +110,16 @@ def test_hospital_viewer_sees_only_its_own_hospital(live):
 
 def test_yoy_through_the_api_follows_lineage(live):
     api, world = live
-    rows = {r["indicator_code"]: r for r in
-            _get(api, analyst(), f"/api/v1/hospitals/{world.laggard.id}/yoy", quarter="2023Q3").json()["indicators"]}
+    rows = {
+        r["indicator_code"]: r
+        for r in _get(api, analyst(), f"/api/v1/hospitals/{world.laggard.id}/yoy", quarter="2023Q3").json()[
+            "indicators"
+        ]
+    }
     assert rows["NIT-2023-V.1"]["previous_indicator_code"] == "NIT-2022-VII.1"
-    assert rows["NIT-2023-IX.1"]["comparability_label"] == "不可比" and rows["NIT-2023-IX.1"]["change"] is None
+    assert (
+        rows["NIT-2023-IX.1"]["comparability_label"] == "不可比" and rows["NIT-2023-IX.1"]["change"] is None
+    )
 
 
 def test_freeze_needs_an_admin_and_the_snapshot_is_served(live):
@@ -120,12 +139,14 @@ def test_exports_neutralise_formulas(live):
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
     names = [row["hospital_name"] for row in rows]
-    assert "'=HYPERLINK(\"http://x\")" in names and not any(n.startswith("=") for n in names)
+    assert '\'=HYPERLINK("http://x")' in names and not any(n.startswith("=") for n in names)
     x = _get(api, analyst(), "/api/v1/laggards", quarter="2023Q3", format="xlsx")
     assert x.status_code == 200
     sheet = load_workbook(io.BytesIO(x.content)).active
     assert [c.value for c in sheet[1]][:3] == ["hospital_id", "hospital_name", "indicator_code"]
-    assert all(not str(c.value).startswith("=") for row in sheet.iter_rows() for c in row if c.value is not None)
+    assert all(
+        not str(c.value).startswith("=") for row in sheet.iter_rows() for c in row if c.value is not None
+    )
 
 
 def test_rollups_for_national_roles(live):

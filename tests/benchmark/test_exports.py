@@ -14,7 +14,14 @@ COLUMNS = ("name", "other", "at", "dash", "z", "ok")
 
 
 def test_neutralise_prefixes_formula_leads_only_in_text():
-    assert [neutralise(v) for v in ("=A1", "+1", "-1", "@x", "\t=x", "ok")] == ["'=A1", "'+1", "'-1", "'@x", "'\t=x", "ok"]
+    assert [neutralise(v) for v in ("=A1", "+1", "-1", "@x", "\t=x", "ok")] == [
+        "'=A1",
+        "'+1",
+        "'-1",
+        "'@x",
+        "'\t=x",
+        "ok",
+    ]
     assert neutralise(-3.2) == -3.2 and neutralise(None) is None
 
 

@@ -29,16 +29,34 @@ def _flags(world, actor=None, **kw):  # noqa: ANN001, ANN202
 
 
 def _kinds(flags, hospital_id, code=None):  # noqa: ANN001, ANN202
-    return {f.kind for f in flags if f.hospital_id == hospital_id and (code is None or (f.indicator and f.indicator.code == code))}
+    return {
+        f.kind
+        for f in flags
+        if f.hospital_id == hospital_id and (code is None or (f.indicator and f.indicator.code == code))
+    }
 
 
 def test_laggard_gets_alarm_decile_persistent_and_deteriorating_with_reasons(world):
     flags = _flags(world)
-    assert _kinds(flags, world.laggard.id, "NIT-2023-I.1") == {"alarm", "worst_decile", "persistent", "deteriorating"}
+    assert _kinds(flags, world.laggard.id, "NIT-2023-I.1") == {
+        "alarm",
+        "worst_decile",
+        "persistent",
+        "deteriorating",
+    }
     alarm = next(f for f in flags if f.hospital_id == world.laggard.id and f.kind == "alarm")
-    assert "99.8%" in alarm.reason and "低于" in alarm.reason and "below the 99.8% control limit" in alarm.reason_en
-    det = next(f for f in flags if f.hospital_id == world.laggard.id and f.kind == "deteriorating"
-               and f.indicator.code == "NIT-2023-I.1")
+    assert (
+        "99.8%" in alarm.reason
+        and "低于" in alarm.reason
+        and "below the 99.8% control limit" in alarm.reason_en
+    )
+    det = next(
+        f
+        for f in flags
+        if f.hospital_id == world.laggard.id
+        and f.kind == "deteriorating"
+        and f.indicator.code == "NIT-2023-I.1"
+    )
     assert "2022Q3" in det.reason and "百分点" in det.reason
     # the 3 h bundle follows the lineage to NIT-2022-VI.2 (80% → 60%)
     assert "deteriorating" in _kinds(flags, world.laggard.id, "NIT-2023-VIII.1")
@@ -53,10 +71,16 @@ def test_minimum_denominator_is_configurable_per_qc_center(world):
     center = QcCenter(province_code=ZJ, level="provincial", name="浙江省医疗质量控制中心")
     session.add(center)
     session.flush()
-    session.add(BenchmarkSetting(qc_center_id=center.id, province_code=ZJ, min_denominator=200, updated_by="t"))
+    session.add(
+        BenchmarkSetting(qc_center_id=center.id, province_code=ZJ, min_denominator=200, updated_by="t")
+    )
     session.flush()
     flags = _flags(world)
-    assert not [f for f in flags if f.kind in ("alarm", "alert", "worst_decile") and f.indicator.code == "NIT-2023-I.1"]
+    assert not [
+        f
+        for f in flags
+        if f.kind in ("alarm", "alert", "worst_decile") and f.indicator.code == "NIT-2023-I.1"
+    ]
     assert "worst_decile" in _kinds(flags, world.laggard.id, "NIT-2023-V.1")  # n = 10000 stays assessed
 
 
@@ -112,8 +136,13 @@ def test_only_admins_freeze_and_only_their_province(world):
 
 
 def test_locked_window_is_frozen_by_the_scheduler(world):
-    add_window(world.session, ZJ, "2023Q3", due=datetime(2023, 10, 15, tzinfo=UTC),
-               locks=datetime(2023, 10, 31, tzinfo=UTC))
+    add_window(
+        world.session,
+        ZJ,
+        "2023Q3",
+        due=datetime(2023, 10, 15, tzinfo=UTC),
+        locks=datetime(2023, 10, 31, tzinfo=UTC),
+    )
     act_as_app(world.session, admin())
     done = freeze_locked_windows(world.session, admin(), now=datetime(2023, 11, 1, tzinfo=UTC))
     assert (f"province:{ZJ}", "2023Q3", "window_lock") in [(s.scope, s.quarter, s.trigger) for s in done]
@@ -145,14 +174,19 @@ def test_laggards_for_one_hospital_live_and_frozen(world):
     session = world.session
     act_as_app(session, analyst())
     live = laggards(session, analyst(), quarter=Q3, scope=f"province:{ZJ}", hospital_id=world.laggard.id)
-    assert live["flags"] and {f["hospital_id"] for f in live["flags"]} == {world.laggard.id} and not live["frozen"]
+    assert (
+        live["flags"]
+        and {f["hospital_id"] for f in live["flags"]} == {world.laggard.id}
+        and not live["frozen"]
+    )
     act_as_app(session, admin())
     freeze(session, admin(), quarter=Q3, scope=f"province:{ZJ}")
     act_as_app(session, analyst())
     frozen = laggards(session, analyst(), quarter=Q3, scope=f"province:{ZJ}", hospital_id=world.laggard.id)
     assert frozen["frozen"]
-    assert sorted((f["kind"], f["indicator_code"], f["reason"]) for f in frozen["flags"]) == \
-        sorted((f["kind"], f["indicator_code"], f["reason"]) for f in live["flags"])
+    assert sorted((f["kind"], f["indicator_code"], f["reason"]) for f in frozen["flags"]) == sorted(
+        (f["kind"], f["indicator_code"], f["reason"]) for f in live["flags"]
+    )
 
 
 def test_hospital_user_asking_for_another_hospitals_flags_gets_none(world):
@@ -177,5 +211,6 @@ def test_laggards_are_most_severe_first_and_top_keeps_the_total(world):
     act_as_app(session, analyst())
     frozen = laggards(session, analyst(), quarter=Q3, scope=f"province:{ZJ}", top=5)
     assert frozen["frozen"] and frozen["total"] == every["total"]
-    assert [(f["hospital_id"], f["kind"], f["indicator_code"]) for f in frozen["flags"]] == \
-        [(f["hospital_id"], f["kind"], f["indicator_code"]) for f in top["flags"]]
+    assert [(f["hospital_id"], f["kind"], f["indicator_code"]) for f in frozen["flags"]] == [
+        (f["hospital_id"], f["kind"], f["indicator_code"]) for f in top["flags"]
+    ]

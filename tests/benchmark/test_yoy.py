@@ -25,7 +25,9 @@ def test_renumbered_goal_compares_with_its_predecessor(world):
     row = rows["NIT-2023-V.1"]
     assert row["comparability"] == "comparable"
     assert row["previous_indicator_code"] == "NIT-2022-VII.1" and row["previous_quarter"] == "2022Q3"
-    assert row["previous_rate"] == pytest.approx(1.0) and row["rate"] == pytest.approx(2.0)  # per 100 discharges
+    assert row["previous_rate"] == pytest.approx(1.0) and row["rate"] == pytest.approx(
+        2.0
+    )  # per 100 discharges
     assert row["change"] == pytest.approx(1.0) and row["verdict"] == "improved"  # higher is better
     assert row["change_low"] < 1.0 < row["change_high"]
 

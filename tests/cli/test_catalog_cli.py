@@ -21,6 +21,7 @@ runner = CliRunner()
 @pytest.fixture
 def cli_session(bare_owner_session, monkeypatch):
     owner_session = bare_owner_session
+
     @contextmanager
     def fake_owner_session():
         yield owner_session  # the test's transaction; rolled back after the test
@@ -46,8 +47,14 @@ def test_broken_file_exits_1_prints_every_problem_and_loads_nothing(cli_session,
     broken.write_text(broken_2023(), encoding="utf-8")
     result = runner.invoke(app, ["publish", str(broken), "--by", "tests"])
     assert result.exit_code == 1
-    for where in ("[NIT-2023-IV] code", "[NIT-2023-I.1] denominator", "[NIT-2023-II] lineage[0].from",
-                  "[NIT-2022-VIII] lineage", "[NIT-2023-III] direction", "[PIT-2023-01] owners"):
+    for where in (
+        "[NIT-2023-IV] code",
+        "[NIT-2023-I.1] denominator",
+        "[NIT-2023-II] lineage[0].from",
+        "[NIT-2022-VIII] lineage",
+        "[NIT-2023-III] direction",
+        "[PIT-2023-01] owners",
+    ):
         assert where in result.output
     assert cli_session.scalar(select(func.count()).select_from(Goal).where(Goal.year == 2023)) == 0
 

@@ -10,8 +10,10 @@ from typer.testing import CliRunner
 from platform_api.cli.stats import app
 from services.benchmark.stats import funnel
 
-COLUMNS = ("unit,numerator,denominator,rate,ci95_low,ci95_high,ci998_low,ci998_high,"
-           "limit95_low,limit95_high,limit998_low,limit998_high,z,signal")
+COLUMNS = (
+    "unit,numerator,denominator,rate,ci95_low,ci95_high,ci998_low,ci998_high,"
+    "limit95_low,limit95_high,limit998_low,limit998_high,z,signal"
+)
 runner = CliRunner()
 
 
@@ -41,11 +43,27 @@ def test_csv_output_has_exact_columns_and_one_row_per_unit(tmp_path):
 
 
 def test_cli_uses_the_same_numbers_as_the_service(tmp_path):
-    result = _run("--input", _write(tmp_path, GOOD), "--format", "json", "--direction", "lower",
-                  "--target", "0.2", "--min-denominator", "1")
+    result = _run(
+        "--input",
+        _write(tmp_path, GOOD),
+        "--format",
+        "json",
+        "--direction",
+        "lower",
+        "--target",
+        "0.2",
+        "--min-denominator",
+        "1",
+    )
     doc = json.loads(result.output)
-    expected = funnel(["甲医院", "乙医院", "丙医院", "丁医院", "戊医院"], [0, 5, 50, 10, 3], [0, 10, 100, 300, 3],
-                      target=0.2, direction="lower", min_denominator=1)
+    expected = funnel(
+        ["甲医院", "乙医院", "丙医院", "丁医院", "戊医院"],
+        [0, 5, 50, 10, 3],
+        [0, 10, 100, 300, 3],
+        target=0.2,
+        direction="lower",
+        min_denominator=1,
+    )
     assert doc["target"] == 0.2 and doc["phi"] == pytest.approx(expected.phi) and "tau2" in doc
     assert [u["signal"] for u in doc["units"]] == list(expected.signal)
     assert doc["units"][1]["z"] == pytest.approx(expected.z[1])
@@ -55,8 +73,13 @@ def test_cli_uses_the_same_numbers_as_the_service(tmp_path):
 
 def test_overdispersion_flag_is_passed_through(tmp_path):
     rows = "".join(f"u{i},{x},1000\n" for i, x in enumerate([50, 80, 120, 200, 260, 300, 90, 150, 40, 310]))
-    result = _run("--input", _write(tmp_path, "unit,numerator,denominator\n" + rows), "--overdispersion",
-                  "--format", "json")
+    result = _run(
+        "--input",
+        _write(tmp_path, "unit,numerator,denominator\n" + rows),
+        "--overdispersion",
+        "--format",
+        "json",
+    )
     doc = json.loads(result.output)
     assert doc["tau2"] > 0 and doc["overdispersion"] is True
 
@@ -72,7 +95,10 @@ def test_accepts_utf8_with_or_without_bom_and_gb18030(tmp_path, encoding):
     ("text", "expected"),
     [
         ("unit,numerator\nA,1\n", ["第 1 行", "denominator", "row 1"]),
-        ("unit,numerator,denominator\nA,1,10\nB,1.5,10\n", ["第 3 行 numerator 不是非负整数", "row 3: numerator"]),
+        (
+            "unit,numerator,denominator\nA,1,10\nB,1.5,10\n",
+            ["第 3 行 numerator 不是非负整数", "row 3: numerator"],
+        ),
         ("unit,numerator,denominator\nA,-1,10\n", ["第 2 行 numerator 不是非负整数", "row 2"]),
         ("unit,numerator,denominator\nA,1,\n", ["第 2 行 denominator", "row 2: denominator"]),
         ("unit,numerator,denominator\nA,11,10\n", ["第 2 行 numerator (11) 大于 denominator (10)", "row 2"]),

@@ -24,8 +24,16 @@ from tests.api_harness import ServerThread, free_port
 from tests.db import fresh_database
 
 CHROMIUM = "/usr/bin/chromium"
-BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage"]
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 # Workers share the cookie-signing key (QCP_SESSION_SECRET) as they share the session table.
 SESSION_SECRET = "test-dashboard-session-secret-0123456789abcdef"
@@ -57,8 +65,14 @@ def demo_db() -> Iterator[tuple]:
 def build_platform(database: Database, port: int, issuer_base: str):  # noqa: ANN201
     from platform_api.app import create_app
 
-    settings = ApiSettings(environment="test", dev_issuer=True, dev_issuer_port=urlparse(issuer_base).port,
-                           api_port=port, dashboard_client_secret=DASHBOARD_SECRET, session_secret=SESSION_SECRET)
+    settings = ApiSettings(
+        environment="test",
+        dev_issuer=True,
+        dev_issuer_port=urlparse(issuer_base).port,
+        api_port=port,
+        dashboard_client_secret=DASHBOARD_SECRET,
+        session_secret=SESSION_SECRET,
+    )
     verifier = TokenVerifier(server_url=issuer_base, realm="qcp")
     return create_app(database=database, settings=settings, verifier=verifier)  # mounts the dashboards
 

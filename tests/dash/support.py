@@ -10,7 +10,9 @@ import httpx
 
 
 def hidden_fields(html: str) -> dict[str, str]:
-    return {m[0]: unescape(m[1]) for m in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html)}
+    return {
+        m[0]: unescape(m[1]) for m in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html)
+    }
 
 
 def sign_in(base_url: str, username: str, password: str, *, next_path: str = "/dash/") -> httpx.Client:
@@ -38,8 +40,13 @@ def layout(client: httpx.Client) -> httpx.Response:
 
 def update(client: httpx.Client, output: str, inputs: list[dict], outputs=None, state=None) -> httpx.Response:  # noqa: ANN001
     """POST one callback request as the Dash renderer would (the browser can forge exactly this)."""
-    body = {"output": output, "outputs": outputs or _outputs(output), "inputs": inputs,
-            "changedPropIds": [f"{i['id']}.{i['property']}" for i in inputs], "state": state or []}
+    body = {
+        "output": output,
+        "outputs": outputs or _outputs(output),
+        "inputs": inputs,
+        "changedPropIds": [f"{i['id']}.{i['property']}" for i in inputs],
+        "state": state or [],
+    }
     return client.post("/dash/_dash-update-component", json=body)
 
 

@@ -17,7 +17,9 @@ def test_refuses_callbacks_and_layout_without_session(live_dash) -> None:  # noq
     with httpx.Client(base_url=live_dash.base_url) as client:
         assert client.get("/dash/_dash-layout").status_code == 401
         assert client.get("/dash/_dash-dependencies").status_code == 401
-        answer = update(client, "page.children", [{"id": "url", "property": "pathname", "value": "/dash/national"}])
+        answer = update(
+            client, "page.children", [{"id": "url", "property": "pathname", "value": "/dash/national"}]
+        )
         assert answer.status_code == 401
         assert answer.json()["error"] == "unauthenticated"
 

@@ -20,6 +20,8 @@ def assert_image_size(path, size: tuple[int, int] = (1366, 768)) -> None:  # noq
     """README screenshots are exactly one 1366×768 office screen (PNG header: width, height)."""
     header = path.read_bytes()[16:24]
     assert (int.from_bytes(header[:4], "big"), int.from_bytes(header[4:], "big")) == size
+
+
 Q = Quarter(2023, 4)
 ZJ_ANALYST = Actor(subject="t", roles=frozenset({Role.PROVINCIAL_ANALYST}), province="330000")
 NATIONAL = Actor(subject="t", roles=frozenset({Role.NATIONAL_ANALYST}))
@@ -75,11 +77,19 @@ def test_hospital_user_cannot_open_another_hospital(live_dash, page) -> None:  #
 def test_hospital_user_callback_request_for_another_hospital_gets_nothing(live_dash, page) -> None:  # noqa: ANN001
     browser_sign_in(page, live_dash, "h001.submitter")
     neighbour = live_dash.hospitals["H002"]
-    body = {"output": "hospital-trend.figure", "outputs": {"id": "hospital-trend", "property": "figure"},
-            "inputs": [{"id": "hospital-indicator", "property": "value", "value": "NIT-2023-I.1"}],
-            "state": [{"id": "hospital-view", "property": "data",
-                       "value": {"hospital_id": neighbour, "quarter": "2023Q3"}}],
-            "changedPropIds": ["hospital-indicator.value"]}
+    body = {
+        "output": "hospital-trend.figure",
+        "outputs": {"id": "hospital-trend", "property": "figure"},
+        "inputs": [{"id": "hospital-indicator", "property": "value", "value": "NIT-2023-I.1"}],
+        "state": [
+            {
+                "id": "hospital-view",
+                "property": "data",
+                "value": {"hospital_id": neighbour, "quarter": "2023Q3"},
+            }
+        ],
+        "changedPropIds": ["hospital-indicator.value"],
+    }
     answer = page.request.post(f"{live_dash.base_url}/dash/_dash-update-component", data=body)
     assert answer.status == 200
     figure = answer.json()["response"]["hospital-trend"]["figure"]

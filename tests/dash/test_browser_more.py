@@ -38,7 +38,9 @@ def test_admin_registers_a_hospital_and_sees_every_problem_inline(live_dash, pag
     browser_sign_in(page, live_dash, "zj.admin", "/dash/admin")
     page.wait_for_selector("#hospital-table")
     body = f"12330100{secrets.randbelow(10**9):09d}"
-    page.fill("#hosp-credit", body + "X" if check_character(body) != "X" else body + "0")  # a wrong check character
+    page.fill(
+        "#hosp-credit", body + "X" if check_character(body) != "X" else body + "0"
+    )  # a wrong check character
     page.fill("#hosp-name", "浏览器登记医院")
     page.fill("#hosp-prefecture", "440100")  # not in 浙江
     page.fill("#hosp-beds", "300")

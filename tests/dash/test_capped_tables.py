@@ -38,8 +38,20 @@ def _by_id(component, wanted: str):  # noqa: ANN001, ANN202
 
 
 def _hospital_rows(n: int) -> list[dict]:
-    return [{"hospital_id": k, "hospital_name": f"医院{k:03d}", "numerator": k, "denominator": 1000, "rate": k / 10,
-             "ci95_low": None, "ci95_high": None, "signal": "none", "percentile_rank": None} for k in range(n)]
+    return [
+        {
+            "hospital_id": k,
+            "hospital_name": f"医院{k:03d}",
+            "numerator": k,
+            "denominator": 1000,
+            "rate": k / 10,
+            "ci95_low": None,
+            "ci95_high": None,
+            "signal": "none",
+            "percentile_rank": None,
+        }
+        for k in range(n)
+    ]
 
 
 def test_benchmark_table_draws_the_top_rows_and_says_how_many_exist() -> None:
@@ -53,7 +65,9 @@ def test_benchmark_table_draws_the_top_rows_and_says_how_many_exist() -> None:
 
 def test_benchmark_table_puts_who_lags_first_and_unassessed_last() -> None:
     rows = _hospital_rows(6)
-    for r, signal in zip(rows, ("none", "worse_95", "insufficient", "better_95", "worse_998", "none"), strict=True):
+    for r, signal in zip(
+        rows, ("none", "worse_95", "insufficient", "better_95", "worse_998", "none"), strict=True
+    ):
         r["signal"] = signal
     rows[2]["rate"] = 0.0  # 0/1: the lowest rate, but too few cases to say anything
     order = [r["hospital_id"] for r in views.lagging_first(rows, "higher")]
@@ -70,15 +84,34 @@ def test_small_tables_are_whole_and_carry_no_note() -> None:
 
 
 def _flag(hospital: int, kind: str, z: float | None, code: str | None = "A.1") -> dict:
-    return {"hospital_id": hospital, "hospital_name": f"医院{hospital}", "indicator_code": code,
-            "indicator_name": "指标", "kind": kind, "kind_label": f"{kind} / {kind}", "numerator": 1,
-            "denominator": 10, "rate": 10.0, "z": z, "reason": f"原因{hospital}", "reason_en": f"reason {hospital}"}
+    return {
+        "hospital_id": hospital,
+        "hospital_name": f"医院{hospital}",
+        "indicator_code": code,
+        "indicator_name": "指标",
+        "kind": kind,
+        "kind_label": f"{kind} / {kind}",
+        "numerator": 1,
+        "denominator": 10,
+        "rate": 10.0,
+        "z": z,
+        "reason": f"原因{hospital}",
+        "reason_en": f"reason {hospital}",
+    }
 
 
 def test_laggards_most_severe_first() -> None:
-    flags = [_flag(1, "missing", None, None), _flag(2, "worst_decile", None), _flag(3, "alert", -2.1),
-             _flag(4, "alarm", -3.2), _flag(5, "alarm", -4.5), _flag(6, "persistent", None),
-             _flag(7, "deteriorating", None), _flag(8, "alert", 2.5), _flag(0, "alert", 2.5)]
+    flags = [
+        _flag(1, "missing", None, None),
+        _flag(2, "worst_decile", None),
+        _flag(3, "alert", -2.1),
+        _flag(4, "alarm", -3.2),
+        _flag(5, "alarm", -4.5),
+        _flag(6, "persistent", None),
+        _flag(7, "deteriorating", None),
+        _flag(8, "alert", 2.5),
+        _flag(0, "alert", 2.5),
+    ]
     order = [f["hospital_id"] for f in most_severe(flags)]
     assert order == [5, 4, 0, 8, 3, 2, 6, 7, 1]  # equal |z|: hospital id decides
 
@@ -96,14 +129,26 @@ def test_laggard_block_caps_the_table_and_offers_the_full_list() -> None:
 
 
 def _hospital(k: int, status: str, missing: list[str]) -> dict:
-    return {"hospital_id": k, "hospital_name": "=HYPERLINK(\"x\")" if k == 0 else f"医院{k}", "province_code": "330000",
-            "status": status, "timeliness": "missing" if status == "missing" else "on_time", "expected": 2,
-            "received": 2 - len(missing), "missing_indicators": missing, "not_applicable": {}}
+    return {
+        "hospital_id": k,
+        "hospital_name": '=HYPERLINK("x")' if k == 0 else f"医院{k}",
+        "province_code": "330000",
+        "status": status,
+        "timeliness": "missing" if status == "missing" else "on_time",
+        "expected": 2,
+        "received": 2 - len(missing),
+        "missing_indicators": missing,
+        "not_applicable": {},
+    }
 
 
 def test_completeness_export_holds_every_hospital_with_formulas_neutralised() -> None:
-    report = {"hospitals": [_hospital(k, "approved" if k % 3 else "missing", [] if k % 3 else ["A.1", "A.2"])
-                            for k in range(TABLE_ROWS + 20)]}
+    report = {
+        "hospitals": [
+            _hospital(k, "approved" if k % 3 else "missing", [] if k % 3 else ["A.1", "A.2"])
+            for k in range(TABLE_ROWS + 20)
+        ]
+    }
     rows = list(csv.DictReader(io.StringIO(province.completeness_csv(report).decode("utf-8-sig"))))
     assert len(rows) == TABLE_ROWS + 20
     assert rows[0]["hospital_name"].startswith("'=")  # no formula runs when the file is opened
@@ -111,10 +156,18 @@ def test_completeness_export_holds_every_hospital_with_formulas_neutralised() ->
 
 
 def test_completeness_block_heat_map_capped_bars_count_all() -> None:
-    hospitals = [_hospital(k, "approved", []) for k in range(TABLE_ROWS + 10)] + [_hospital(999, "missing", [])]
-    report = {"hospitals": hospitals, "indicators": [{"indicator": "A.1", "expected": 61, "received": 60,
-                                                      "approved": 60}],
-              "hospitals_expected": 61, "hospitals_received": 60, "hospitals_approved": 60, "late": 0, "missing": 1}
+    hospitals = [_hospital(k, "approved", []) for k in range(TABLE_ROWS + 10)] + [
+        _hospital(999, "missing", [])
+    ]
+    report = {
+        "hospitals": hospitals,
+        "indicators": [{"indicator": "A.1", "expected": 61, "received": 60, "approved": 60}],
+        "hospitals_expected": 61,
+        "hospitals_received": 60,
+        "hospitals_approved": 60,
+        "late": 0,
+        "missing": 1,
+    }
     block = province.completeness_block(report, "zh")
     heat = _by_id(block, "province-heatmap").figure.data[0]
     assert len(heat.y) == TABLE_ROWS and heat.y[0] == "医院999"  # the missing hospital comes first

@@ -14,14 +14,41 @@ ROWS_N = [100, 100, 120, 90, 110, 100, 95, 105]
 
 def _rows() -> tuple[list[dict], dict]:
     result = funnel(list(range(1, 9)), ROWS_X, ROWS_N, direction="higher")
-    rows = [{"hospital_id": int(u), "hospital_name": f"医院{u}", "numerator": int(x), "denominator": int(n),
-             "rate": float(r) * 100, "ci95_low": float(lo) * 100, "ci95_high": float(hi) * 100,
-             "limit95_low": float(l95) * 100, "limit95_high": float(h95) * 100, "signal": str(s)}
-            for u, x, n, r, lo, hi, l95, h95, s in zip(result.unit, result.numerator, result.denominator, result.rate,
-                                                      result.ci95_low, result.ci95_high, result.limit95_low,
-                                                      result.limit95_high, result.signal, strict=True)]
-    summary = {"pooled_rate": result.target * 100, "target": None, "multiplier": 100, "unit": "%",
-               "direction": "higher", "tau2": result.tau2, "overdispersion_applied": False}
+    rows = [
+        {
+            "hospital_id": int(u),
+            "hospital_name": f"医院{u}",
+            "numerator": int(x),
+            "denominator": int(n),
+            "rate": float(r) * 100,
+            "ci95_low": float(lo) * 100,
+            "ci95_high": float(hi) * 100,
+            "limit95_low": float(l95) * 100,
+            "limit95_high": float(h95) * 100,
+            "signal": str(s),
+        }
+        for u, x, n, r, lo, hi, l95, h95, s in zip(
+            result.unit,
+            result.numerator,
+            result.denominator,
+            result.rate,
+            result.ci95_low,
+            result.ci95_high,
+            result.limit95_low,
+            result.limit95_high,
+            result.signal,
+            strict=True,
+        )
+    ]
+    summary = {
+        "pooled_rate": result.target * 100,
+        "target": None,
+        "multiplier": 100,
+        "unit": "%",
+        "direction": "higher",
+        "tau2": result.tau2,
+        "overdispersion_applied": False,
+    }
     return rows, summary
 
 
@@ -41,12 +68,37 @@ def _many(n: int) -> tuple[list[dict], dict]:
     denominators = rng.integers(50, 500, n)
     numerators = rng.binomial(denominators, 0.7)
     result = funnel(list(range(1, n + 1)), numerators, denominators, direction="higher")
-    rows = [{"hospital_id": int(u), "hospital_name": f"医院{u}", "numerator": int(x), "denominator": int(d),
-             "rate": float(r) * 100, "ci95_low": float(lo) * 100, "ci95_high": float(hi) * 100, "signal": str(s)}
-            for u, x, d, r, lo, hi, s in zip(result.unit, result.numerator, result.denominator, result.rate,
-                                             result.ci95_low, result.ci95_high, result.signal, strict=True)]
-    return rows, {"pooled_rate": result.target * 100, "target": None, "multiplier": 100, "unit": "%",
-                  "direction": "higher", "tau2": result.tau2, "overdispersion_applied": False}
+    rows = [
+        {
+            "hospital_id": int(u),
+            "hospital_name": f"医院{u}",
+            "numerator": int(x),
+            "denominator": int(d),
+            "rate": float(r) * 100,
+            "ci95_low": float(lo) * 100,
+            "ci95_high": float(hi) * 100,
+            "signal": str(s),
+        }
+        for u, x, d, r, lo, hi, s in zip(
+            result.unit,
+            result.numerator,
+            result.denominator,
+            result.rate,
+            result.ci95_low,
+            result.ci95_high,
+            result.signal,
+            strict=True,
+        )
+    ]
+    return rows, {
+        "pooled_rate": result.target * 100,
+        "target": None,
+        "multiplier": 100,
+        "unit": "%",
+        "direction": "higher",
+        "tau2": result.tau2,
+        "overdispersion_applied": False,
+    }
 
 
 def test_large_scopes_draw_signalled_points_and_the_rest_as_density_without_webgl() -> None:
@@ -63,8 +115,13 @@ def test_large_scopes_draw_signalled_points_and_the_rest_as_density_without_webg
     assert z.sum() == len(rows) - len(signalled)  # every other hospital counted once
     # a cell holds the hospitals whose denominator and rate fall inside its edges
     i, j = np.unravel_index(np.argmax(z), z.shape)
-    inside = [r for r in rows if r["signal"] not in figures.SIGNALLED
-              and density.x[j] <= r["denominator"] < density.x[j + 1] and density.y[i] <= r["rate"] < density.y[i + 1]]
+    inside = [
+        r
+        for r in rows
+        if r["signal"] not in figures.SIGNALLED
+        and density.x[j] <= r["denominator"] < density.x[j + 1]
+        and density.y[i] <= r["rate"] < density.y[i + 1]
+    ]
     assert len(inside) == z[i, j]
     assert any(f"{len(rows) - len(signalled):,}" in a.text for a in fig.layout.annotations)
     small = figures.funnel_figure(*_rows())
@@ -129,36 +186,62 @@ def test_dot_plot_ranks_best_at_the_top_with_intervals() -> None:
     assert all(v >= 0 for v in trace.error_x.array)
 
 
-@pytest.mark.parametrize(("hospital", "status"), [
-    ({"status": "approved", "timeliness": "on_time", "missing_indicators": []}, "approved"),
-    ({"status": "submitted", "timeliness": "late", "missing_indicators": []}, "late"),
-    ({"status": "returned", "timeliness": "on_time", "missing_indicators": []}, "returned"),
-    ({"status": "approved", "timeliness": "on_time", "missing_indicators": ["A.1"]}, "missing"),
-    ({"status": "missing", "timeliness": "missing", "missing_indicators": []}, "missing"),
-])
+@pytest.mark.parametrize(
+    ("hospital", "status"),
+    [
+        ({"status": "approved", "timeliness": "on_time", "missing_indicators": []}, "approved"),
+        ({"status": "submitted", "timeliness": "late", "missing_indicators": []}, "late"),
+        ({"status": "returned", "timeliness": "on_time", "missing_indicators": []}, "returned"),
+        ({"status": "approved", "timeliness": "on_time", "missing_indicators": ["A.1"]}, "missing"),
+        ({"status": "missing", "timeliness": "missing", "missing_indicators": []}, "missing"),
+    ],
+)
 def test_cell_status(hospital: dict, status: str) -> None:
     assert figures.cell_status(hospital, "A.1") == status
 
 
 def test_completeness_heatmap_cells() -> None:
-    report = {"indicators": [{"indicator": "A.1"}, {"indicator": "A.2"}], "hospitals": [
-        {"hospital_name": "甲", "status": "approved", "timeliness": "on_time", "missing_indicators": ["A.2"],
-         "expected": 2},
-        {"hospital_name": "乙", "status": "missing", "timeliness": "missing", "missing_indicators": [], "expected": 2},
-    ]}
+    report = {
+        "indicators": [{"indicator": "A.1"}, {"indicator": "A.2"}],
+        "hospitals": [
+            {
+                "hospital_name": "甲",
+                "status": "approved",
+                "timeliness": "on_time",
+                "missing_indicators": ["A.2"],
+                "expected": 2,
+            },
+            {
+                "hospital_name": "乙",
+                "status": "missing",
+                "timeliness": "missing",
+                "missing_indicators": [],
+                "expected": 2,
+            },
+        ],
+    }
     heat = figures.completeness_heatmap(report, "en").data[0]
     order = figures.STATUS_ORDER
-    assert [list(r) for r in heat.z] == [[order.index("approved"), order.index("missing")],
-                                         [order.index("missing"), order.index("missing")]]
+    assert [list(r) for r in heat.z] == [
+        [order.index("approved"), order.index("missing")],
+        [order.index("missing"), order.index("missing")],
+    ]
     assert "missing" in heat.colorbar.ticktext
 
 
 def test_heatmap_limit_keeps_the_hospitals_needing_most_action() -> None:
     codes = ["A.1", "A.2", "A.3"]
-    hospitals = [{"hospital_name": f"好{k}", "status": "approved", "timeliness": "on_time", "missing_indicators": []}
-                 for k in range(5)]
+    hospitals = [
+        {"hospital_name": f"好{k}", "status": "approved", "timeliness": "on_time", "missing_indicators": []}
+        for k in range(5)
+    ]
     hospitals += [
-        {"hospital_name": "缺一", "status": "submitted", "timeliness": "on_time", "missing_indicators": ["A.1"]},
+        {
+            "hospital_name": "缺一",
+            "status": "submitted",
+            "timeliness": "on_time",
+            "missing_indicators": ["A.1"],
+        },
         {"hospital_name": "全缺", "status": "missing", "timeliness": "missing", "missing_indicators": []},
         {"hospital_name": "退回", "status": "returned", "timeliness": "on_time", "missing_indicators": []},
     ]
@@ -176,15 +259,44 @@ def test_completeness_bars_count_every_hospital() -> None:
 
 
 def test_sankey_links_follow_the_diff() -> None:
-    diff = {"from_year": 2022, "to_year": 2023, "changes": [
-        {"from_code": "G-2022-I", "to_code": "G-2023-I", "kinds": ["continued"], "to_title": "甲", "reason": "",
-         "reason_en": ""},
-        {"from_code": "G-2022-IX", "to_code": "G-2023-VI", "kinds": ["renumbered", "redefined"], "to_title": "乙",
-         "reason": "改", "reason_en": "changed"},
-        {"from_code": None, "to_code": "G-2023-X", "kinds": ["new"], "to_title": "丙", "reason": "", "reason_en": ""},
-        {"from_code": "G-2022-V", "to_code": None, "kinds": ["retired"], "from_title": "丁", "reason": "",
-         "reason_en": ""},
-    ]}
+    diff = {
+        "from_year": 2022,
+        "to_year": 2023,
+        "changes": [
+            {
+                "from_code": "G-2022-I",
+                "to_code": "G-2023-I",
+                "kinds": ["continued"],
+                "to_title": "甲",
+                "reason": "",
+                "reason_en": "",
+            },
+            {
+                "from_code": "G-2022-IX",
+                "to_code": "G-2023-VI",
+                "kinds": ["renumbered", "redefined"],
+                "to_title": "乙",
+                "reason": "改",
+                "reason_en": "changed",
+            },
+            {
+                "from_code": None,
+                "to_code": "G-2023-X",
+                "kinds": ["new"],
+                "to_title": "丙",
+                "reason": "",
+                "reason_en": "",
+            },
+            {
+                "from_code": "G-2022-V",
+                "to_code": None,
+                "kinds": ["retired"],
+                "from_title": "丁",
+                "reason": "",
+                "reason_en": "",
+            },
+        ],
+    }
     sankey = figures.sankey_figure([diff]).data[0]
     assert len(sankey.link.source) == 4
     assert sankey.link.color[1] == figures.KIND_COLORS["redefined"]
@@ -195,22 +307,30 @@ def test_sankey_links_follow_the_diff() -> None:
 
 
 def test_trend_figure_draws_band_pooled_and_hospital() -> None:
-    points = [{"quarter": "2023Q1", "rate": 70.0, "pooled": 72.0, "p25": 65.0, "p75": 78.0},
-              {"quarter": "2023Q2", "rate": 74.0, "pooled": 73.0, "p25": 66.0, "p75": 79.0}]
+    points = [
+        {"quarter": "2023Q1", "rate": 70.0, "pooled": 72.0, "p25": 65.0, "p75": 78.0},
+        {"quarter": "2023Q2", "rate": 74.0, "pooled": 73.0, "p25": 66.0, "p75": 79.0},
+    ]
     fig = figures.trend_figure(points, "zh")
     assert [t.name for t in fig.data][-3:] == ["P25–P75 区间", "合并率", "医院"]
     assert fig.data[1].fill == "tonexty"
 
 
 def test_province_funnel_not_applicable_is_empty() -> None:
-    fig = figures.province_funnel_figure({"province_funnel": {"applicable": False}, "provinces": []}, {},
-                                         multiplier=100)
+    fig = figures.province_funnel_figure(
+        {"province_funnel": {"applicable": False}, "provinces": []}, {}, multiplier=100
+    )
     assert len(fig.data) == 0
 
 
 def test_not_applicable_cell_has_its_own_status_and_reason() -> None:
-    hospital = {"hospital_name": "甲", "status": "missing", "timeliness": "missing", "missing_indicators": [],
-                "not_applicable": {"A.2": "无产科 / no obstetrics department"}}
+    hospital = {
+        "hospital_name": "甲",
+        "status": "missing",
+        "timeliness": "missing",
+        "missing_indicators": [],
+        "not_applicable": {"A.2": "无产科 / no obstetrics department"},
+    }
     assert figures.cell_status(hospital, "A.2") == "not_applicable"
     assert figures.cell_status(hospital, "A.1") == "missing"
     report = {"indicators": [{"indicator": "A.1"}, {"indicator": "A.2"}], "hospitals": [hospital]}
@@ -224,24 +344,39 @@ def test_not_applicable_cell_has_its_own_status_and_reason() -> None:
 
 
 def _span(segment_2023: int) -> list[dict]:
-    earlier = [{"quarter": f"2022Q{q}", "indicator_code": "X-2022.1", "segment": 0, "rate": 50.0 + q,
-                "pooled": 55.0} for q in range(1, 5)]
-    later = [{"quarter": f"2023Q{q}", "indicator_code": "X-2023.1", "segment": segment_2023, "rate": 60.0 + q,
-              "pooled": 62.0} for q in range(1, 5)]
+    earlier = [
+        {"quarter": f"2022Q{q}", "indicator_code": "X-2022.1", "segment": 0, "rate": 50.0 + q, "pooled": 55.0}
+        for q in range(1, 5)
+    ]
+    later = [
+        {
+            "quarter": f"2023Q{q}",
+            "indicator_code": "X-2023.1",
+            "segment": segment_2023,
+            "rate": 60.0 + q,
+            "pooled": 62.0,
+        }
+        for q in range(1, 5)
+    ]
     return earlier + later
 
 
 def test_trend_across_comparable_years_is_one_line() -> None:
     fig = figures.trend_figure(_span(0), "zh")
     hospital = [t for t in fig.data if t.name == "医院"]
-    assert len(hospital) == 1 and list(hospital[0].x) == [f"{y}Q{q}" for y in (2022, 2023) for q in range(1, 5)]
+    assert len(hospital) == 1 and list(hospital[0].x) == [
+        f"{y}Q{q}" for y in (2022, 2023) for q in range(1, 5)
+    ]
     assert list(hospital[0].text)[:1] == ["X-2022.1"] and not fig.layout.annotations
 
 
 def test_trend_breaks_the_line_where_the_definition_changed() -> None:
     fig = figures.trend_figure(_span(1), "zh", note="X-2022.1 → X-2023.1: 分子口径扩大")
     hospital = [t for t in fig.data if t.name == "医院"]
-    assert [list(t.x) for t in hospital] == [[f"2022Q{q}" for q in range(1, 5)], [f"2023Q{q}" for q in range(1, 5)]]
+    assert [list(t.x) for t in hospital] == [
+        [f"2022Q{q}" for q in range(1, 5)],
+        [f"2023Q{q}" for q in range(1, 5)],
+    ]
     assert [t.showlegend for t in hospital] == [True, False]
     (note,) = fig.layout.annotations
     assert note.text == "口径变化" and note.x == 3.5 and "分子口径扩大" in note.hovertext

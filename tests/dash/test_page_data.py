@@ -48,19 +48,40 @@ def test_new_indicator_trend_starts_with_its_year(demo_db) -> None:  # noqa: ANN
 def test_admin_creates_network_adds_member_and_refuses_overlap(demo_db) -> None:  # noqa: ANN001
     _, database, hospitals, _ = demo_db
     center = data_registry.qc_center_options(database, ZJ_ADMIN)[0]["value"]
-    made = data_registry.create_network(database, ZJ_ADMIN, qc_center_id=center, kind="sentinel", name="测试哨点网络")
+    made = data_registry.create_network(
+        database, ZJ_ADMIN, qc_center_id=center, kind="sentinel", name="测试哨点网络"
+    )
     network = made["ok"]["id"]
-    added = data_registry.add_member(database, ZJ_ADMIN, network_id=network, hospital_id=hospitals["H003"],
-                                     valid_from="2023-01-01", valid_to="")
+    added = data_registry.add_member(
+        database,
+        ZJ_ADMIN,
+        network_id=network,
+        hospital_id=hospitals["H003"],
+        valid_from="2023-01-01",
+        valid_to="",
+    )
     assert "ok" in added, added
-    overlap = data_registry.add_member(database, ZJ_ADMIN, network_id=network, hospital_id=hospitals["H003"],
-                                       valid_from="2023-06-01", valid_to="2023-09-01")
+    overlap = data_registry.add_member(
+        database,
+        ZJ_ADMIN,
+        network_id=network,
+        hospital_id=hospitals["H003"],
+        valid_from="2023-06-01",
+        valid_to="2023-09-01",
+    )
     assert "重叠" in overlap["detail"] and "overlapping" in overlap["detail"]
-    backwards = data_registry.end_membership(database, ZJ_ADMIN, network_id=network,
-                                             membership_id=added["ok"]["id"], valid_to="2022-12-01")
+    backwards = data_registry.end_membership(
+        database, ZJ_ADMIN, network_id=network, membership_id=added["ok"]["id"], valid_to="2022-12-01"
+    )
     assert backwards["problems"][0]["field"] == "valid_to"
-    ended = data_registry.end_membership(database, ZJ_ADMIN, network_id=network, membership_id=added["ok"]["id"],
-                                         valid_to="2023-07-01", reason="退出 / left")
+    ended = data_registry.end_membership(
+        database,
+        ZJ_ADMIN,
+        network_id=network,
+        membership_id=added["ok"]["id"],
+        valid_to="2023-07-01",
+        reason="退出 / left",
+    )
     assert ended["ok"]["valid_to"] == "2023-07-01"
     rows = data_registry.memberships(database, ZJ_ADMIN, network)
     assert [(r["valid_from"], r["valid_to"]) for r in rows] == [("2023-01-01", "2023-07-01")]
@@ -68,8 +89,14 @@ def test_admin_creates_network_adds_member_and_refuses_overlap(demo_db) -> None:
 
 def test_admin_form_errors_name_the_field(demo_db) -> None:  # noqa: ANN001
     _, database, hospitals, _ = demo_db
-    bad_date = data_registry.add_member(database, ZJ_ADMIN, network_id=1, hospital_id=hospitals["H003"],
-                                        valid_from="2023-13-45", valid_to=None)
+    bad_date = data_registry.add_member(
+        database,
+        ZJ_ADMIN,
+        network_id=1,
+        hospital_id=hospitals["H003"],
+        valid_from="2023-13-45",
+        valid_to=None,
+    )
     assert [p["field"] for p in bad_date["problems"]] == ["valid_from"]
     no_name = data_registry.create_network(database, ZJ_ADMIN, qc_center_id=1, kind="sentinel", name="")
     assert [p["field"] for p in no_name["problems"]] == ["name"]
@@ -77,8 +104,16 @@ def test_admin_form_errors_name_the_field(demo_db) -> None:  # noqa: ANN001
 
 def test_admin_cannot_add_another_provinces_hospital(demo_db) -> None:  # noqa: ANN001
     _, database, hospitals, _ = demo_db
-    zj_network = next(n["id"] for n in data_submission.networks(database, ZJ_ADMIN) if n["province_code"] == "330000")
+    zj_network = next(
+        n["id"] for n in data_submission.networks(database, ZJ_ADMIN) if n["province_code"] == "330000"
+    )
     assert zj_network not in {o["value"] for o in data_registry.network_options(database, GD_ADMIN)}
-    answer = data_registry.add_member(database, ZJ_ADMIN, network_id=zj_network, hospital_id=hospitals["H025"],
-                                      valid_from="2023-01-01", valid_to=None)
+    answer = data_registry.add_member(
+        database,
+        ZJ_ADMIN,
+        network_id=zj_network,
+        hospital_id=hospitals["H025"],
+        valid_from="2023-01-01",
+        valid_to=None,
+    )
     assert "ok" not in answer and "不存在" in answer["detail"]

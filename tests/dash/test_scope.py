@@ -18,7 +18,9 @@ Q = Quarter(2023, 3)
 
 
 def hospital_actor(hospital_id: int) -> Actor:
-    return Actor(subject="h", roles=frozenset({Role.HOSPITAL_VIEWER}), province="330000", hospital_id=hospital_id)
+    return Actor(
+        subject="h", roles=frozenset({Role.HOSPITAL_VIEWER}), province="330000", hospital_id=hospital_id
+    )
 
 
 def test_hospital_user_reaches_only_its_own_hospital(demo_db) -> None:  # noqa: ANN001
@@ -36,8 +38,9 @@ def test_hospital_user_reaches_only_its_own_hospital(demo_db) -> None:  # noqa: 
 
 def test_hospital_user_benchmark_shows_only_its_own_row(demo_db) -> None:  # noqa: ANN001
     _, database, hospitals, _ = demo_db
-    report = data.benchmark(database, hospital_actor(hospitals["H001"]), quarter=Q, scope=None,
-                            indicator="NIT-2023-I.1")
+    report = data.benchmark(
+        database, hospital_actor(hospitals["H001"]), quarter=Q, scope=None, indicator="NIT-2023-I.1"
+    )
     rows = report["indicators"][0]["hospitals"]
     assert [r["hospital_id"] for r in rows] == [hospitals["H001"]]
     assert report["indicators"][0]["hospitals_reporting"] > 1  # the distribution is still the province's
@@ -54,21 +57,34 @@ def test_provincial_scope_options_stay_in_the_province(demo_db) -> None:  # noqa
 def test_forged_router_request_for_another_hospital_answers_not_found(live_dash) -> None:  # noqa: ANN001
     client = sign_in(live_dash.base_url, "h001.submitter", live_dash.password)
     other = live_dash.hospitals["H002"]
-    answer = update(client, "page.children", [
-        {"id": "url", "property": "pathname", "value": f"/dash/hospital/{other}"},
-        {"id": "url", "property": "search", "value": ""}])
+    answer = update(
+        client,
+        "page.children",
+        [
+            {"id": "url", "property": "pathname", "value": f"/dash/hospital/{other}"},
+            {"id": "url", "property": "search", "value": ""},
+        ],
+    )
     assert answer.status_code == 200
     body = json.dumps(answer.json(), ensure_ascii=False)
     assert "不存在" in body
-    assert data.hospital(live_dash.database, Actor("n", frozenset({Role.NATIONAL_ANALYST})), other)["name"] not in body
+    assert (
+        data.hospital(live_dash.database, Actor("n", frozenset({Role.NATIONAL_ANALYST})), other)["name"]
+        not in body
+    )
     client.close()
 
 
 def test_forged_national_page_request_by_provincial_user_is_refused(live_dash) -> None:  # noqa: ANN001
     client = sign_in(live_dash.base_url, "zj.analyst", live_dash.password)
-    answer = update(client, "page.children", [
-        {"id": "url", "property": "pathname", "value": "/dash/national"},
-        {"id": "url", "property": "search", "value": ""}])
+    answer = update(
+        client,
+        "page.children",
+        [
+            {"id": "url", "property": "pathname", "value": "/dash/national"},
+            {"id": "url", "property": "search", "value": ""},
+        ],
+    )
     body = json.dumps(answer.json(), ensure_ascii=False)
     assert "无权" in body and "广东省" not in body
     client.close()
@@ -98,9 +114,13 @@ def test_page_export_has_the_pages_rows_order_and_signals(demo_db) -> None:  # n
     _, database, _, _ = demo_db
     actor = Actor(subject="a", roles=frozenset({Role.PROVINCIAL_ANALYST}), province="330000")
     for overdispersion in (False, True):
-        page = data.benchmark(database, actor, quarter=Q, scope=None, indicator="NIT-2023-I.1",
-                              overdispersion=overdispersion)["indicators"][0]
-        rows, _ = data.benchmark_table(database, actor, quarter=Q, scope=None, indicator="NIT-2023-I.1",
-                                       overdispersion=overdispersion)
+        page = data.benchmark(
+            database, actor, quarter=Q, scope=None, indicator="NIT-2023-I.1", overdispersion=overdispersion
+        )["indicators"][0]
+        rows, _ = data.benchmark_table(
+            database, actor, quarter=Q, scope=None, indicator="NIT-2023-I.1", overdispersion=overdispersion
+        )
         expected = views.lagging_first(page["hospitals"], page["direction"])
-        assert [(r["hospital_id"], r["signal"]) for r in rows] == [(r["hospital_id"], r["signal"]) for r in expected]
+        assert [(r["hospital_id"], r["signal"]) for r in rows] == [
+            (r["hospital_id"], r["signal"]) for r in expected
+        ]

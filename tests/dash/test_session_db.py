@@ -19,14 +19,26 @@ from tests.api_harness import ServerThread, free_port
 from tests.dash.conftest import build_platform
 from tests.dash.support import layout, sign_in
 
-ACTOR = Actor(subject="u-db", roles=frozenset({Role.HOSPITAL_SUBMITTER}), province="330000", hospital_id=7,
-              name="张三", extra={"preferred_username": "h.user"})
+ACTOR = Actor(
+    subject="u-db",
+    roles=frozenset({Role.HOSPITAL_SUBMITTER}),
+    province="330000",
+    hospital_id=7,
+    name="张三",
+    extra={"preferred_username": "h.user"},
+)
 
 
 def _row(database, sid: str):  # noqa: ANN001, ANN202
     with database.engine.connect() as conn:
-        return conn.execute(text("SELECT * FROM web_sessions WHERE key_hash = :h"),
-                            {"h": hashlib.sha256(sid.encode()).hexdigest()}).mappings().one_or_none()
+        return (
+            conn.execute(
+                text("SELECT * FROM web_sessions WHERE key_hash = :h"),
+                {"h": hashlib.sha256(sid.encode()).hexdigest()},
+            )
+            .mappings()
+            .one_or_none()
+        )
 
 
 def test_stores_the_sha256_of_the_session_id_never_the_id(demo_db) -> None:  # noqa: ANN001
@@ -87,9 +99,15 @@ def test_prune_deletes_only_expired_rows(demo_db) -> None:  # noqa: ANN001
 def test_app_role_may_read_write_and_delete_sessions_but_not_truncate(demo_db) -> None:  # noqa: ANN001
     engine = create_engine(demo_db[0].owner)
     with engine.connect() as conn:
-        privileges = {p: conn.execute(text("SELECT has_table_privilege('qcp_app', 'web_sessions', :p)"),
-                                      {"p": p}).scalar() for p in ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE")}
-        rls = conn.execute(text("SELECT relrowsecurity FROM pg_class WHERE relname = 'web_sessions'")).scalar()
+        privileges = {
+            p: conn.execute(
+                text("SELECT has_table_privilege('qcp_app', 'web_sessions', :p)"), {"p": p}
+            ).scalar()
+            for p in ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE")
+        }
+        rls = conn.execute(
+            text("SELECT relrowsecurity FROM pg_class WHERE relname = 'web_sessions'")
+        ).scalar()
     engine.dispose()
     assert privileges == {"SELECT": True, "INSERT": True, "UPDATE": True, "DELETE": True, "TRUNCATE": False}
     assert rls is False  # not tenant data: found only by the hash of a secret the browser holds
@@ -98,7 +116,9 @@ def test_app_role_may_read_write_and_delete_sessions_but_not_truncate(demo_db) -
 def test_two_app_instances_share_a_login(live_dash, second_worker) -> None:  # noqa: ANN001
     first = sign_in(live_dash.base_url, "zj.analyst", live_dash.password)  # through one worker
     cookie = first.cookies[SESSION_COOKIE]
-    with httpx.Client(base_url=second_worker, cookies={SESSION_COOKIE: cookie}, follow_redirects=False) as other:
+    with httpx.Client(
+        base_url=second_worker, cookies={SESSION_COOKIE: cookie}, follow_redirects=False
+    ) as other:
         page = other.get("/dash/province")
         assert page.status_code == 200, page.headers.get("location")
         shell = layout(other)
@@ -126,15 +146,19 @@ def test_a_fresh_worker_serves_the_page_scripts_to_concurrent_first_requests(liv
     def slow_walk(self) -> None:  # noqa: ANN001
         time.sleep(1.0)
         walk(self)
+
     monkeypatch.setattr(Dash, "_walk_assets_directory", slow_walk)
     port = free_port()
-    server = ServerThread(build_platform(live_dash.database, port, live_dash.issuer.base_url), port=port).start()
+    server = ServerThread(
+        build_platform(live_dash.database, port, live_dash.issuer.base_url), port=port
+    ).start()
     cookie = first.cookies[SESSION_COOKIE]
 
     def fetch(script: str) -> tuple[str, int, str]:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", cookies={SESSION_COOKIE: cookie}) as client:
             answer = client.get(script)
             return script, answer.status_code, answer.headers.get("content-type", "")
+
     try:
         with ThreadPoolExecutor(max_workers=len(scripts)) as pool:
             answers = list(pool.map(fetch, scripts))  # the instance's first requests, all at once

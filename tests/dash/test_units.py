@@ -47,7 +47,9 @@ def test_cookie_signature_refuses_tampering() -> None:
 
 
 def test_pkce_s256_matches_rfc7636_example() -> None:
-    assert s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk") == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    assert (
+        s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk") == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    )
     assert 43 <= len(new_verifier()) <= 128
 
 

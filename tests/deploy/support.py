@@ -18,7 +18,9 @@ ENV_EXAMPLE = DEPLOY / "env.example"
 REALM_EXPORT = DEPLOY / "keycloak" / "realm-export.json"
 
 # Names that carry credentials. Values of such variables must come from the environment.
-SECRET_NAME = re.compile(r"(?i)(password|passwd|secret|private_?key|api_?key|token(?!_issuer|_leeway|_trusted))")
+SECRET_NAME = re.compile(
+    r"(?i)(password|passwd|secret|private_?key|api_?key|token(?!_issuer|_leeway|_trusted))"
+)
 
 # docker compose interpolation: ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?err}, ${VAR?err}; $$ escapes.
 _VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")

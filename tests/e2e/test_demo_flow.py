@@ -15,12 +15,21 @@ QUARTER, CODE = "2023Q4", "NIT-2023-I.1"
 def actors(demo_ids):
     hospitals, centers = demo_ids["hospitals"], demo_ids["centers"]
     return {
-        "submitter": Actor("e2e-h001", frozenset({Role.HOSPITAL_SUBMITTER}), province="330000",
-                           hospital_id=hospitals["H001"]),
-        "admin": Actor("e2e-zj-admin", frozenset({Role.PROVINCIAL_ADMIN}), province="330000",
-                       qc_center_id=centers["330000"]),
-        "gd_admin": Actor("e2e-gd-admin", frozenset({Role.PROVINCIAL_ADMIN}), province="440000",
-                          qc_center_id=centers["440000"]),
+        "submitter": Actor(
+            "e2e-h001", frozenset({Role.HOSPITAL_SUBMITTER}), province="330000", hospital_id=hospitals["H001"]
+        ),
+        "admin": Actor(
+            "e2e-zj-admin",
+            frozenset({Role.PROVINCIAL_ADMIN}),
+            province="330000",
+            qc_center_id=centers["330000"],
+        ),
+        "gd_admin": Actor(
+            "e2e-gd-admin",
+            frozenset({Role.PROVINCIAL_ADMIN}),
+            province="440000",
+            qc_center_id=centers["440000"],
+        ),
         "hospital": hospitals["H001"],
     }
 
@@ -37,15 +46,20 @@ def test_corrected_and_approved_submission_appears_in_the_benchmark(demo_api, ac
     current = submitter.get(base)
     assert current.status_code == 200 and current.json()["status"] == "submitted"
     corrected = submitter.post(
-        base, json={"values": [{"indicator": CODE, "numerator": 101, "denominator": 117}],
-                    "reason": "补录 2 例转运 PCI / two transfer PCIs were missed"},
+        base,
+        json={
+            "values": [{"indicator": CODE, "numerator": 101, "denominator": 117}],
+            "reason": "补录 2 例转运 PCI / two transfer PCIs were missed",
+        },
         headers={"If-Match": current.headers["ETag"]},
     )
     assert corrected.status_code == 200, corrected.text
     assert corrected.json()["changed"] == [CODE]
     params = {"indicator": CODE, "quarter": QUARTER, "scope": "province:330000"}
     before = admin.get("/api/v1/benchmarks", params=params).json()
-    assert all(h["hospital_id"] != hospital for i in before["indicators"] for h in i["hospitals"])  # not approved yet
+    assert all(
+        h["hospital_id"] != hospital for i in before["indicators"] for h in i["hospitals"]
+    )  # not approved yet
     approved = admin.post(f"{base}/approve", json={"comment": "已核对 / checked"})
     assert approved.status_code == 200, approved.text
     row = _row(admin.get("/api/v1/benchmarks", params=params).json(), hospital)
@@ -59,15 +73,23 @@ def test_corrected_and_approved_submission_appears_in_the_benchmark(demo_api, ac
 def test_applicability_is_managed_by_the_province_and_read_by_the_hospital(demo_api, actors):
     hospital = actors["hospital"]
     admin, submitter = demo_api.client_for(actors["admin"]), demo_api.client_for(actors["submitter"])
-    put = admin.put(f"/api/v1/hospitals/{hospital}/applicability",
-                    json={"goal": "PIT-2023-39", "status": "not_applicable",
-                          "reason": "本院无重症医学科 / no intensive care unit"})
+    put = admin.put(
+        f"/api/v1/hospitals/{hospital}/applicability",
+        json={
+            "goal": "PIT-2023-39",
+            "status": "not_applicable",
+            "reason": "本院无重症医学科 / no intensive care unit",
+        },
+    )
     assert put.status_code == 200, put.text
     listed = submitter.get(f"/api/v1/hospitals/{hospital}/applicability").json()
     assert {"goal": "PIT-2023-39", "status": "not_applicable"}.items() <= next(
-        a for a in listed if a["goal"] == "PIT-2023-39").items()
-    refused = submitter.put(f"/api/v1/hospitals/{hospital}/applicability",
-                            json={"goal": "PIT-2023-15", "status": "not_applicable", "reason": "x"})
+        a for a in listed if a["goal"] == "PIT-2023-39"
+    ).items()
+    refused = submitter.put(
+        f"/api/v1/hospitals/{hospital}/applicability",
+        json={"goal": "PIT-2023-15", "status": "not_applicable", "reason": "x"},
+    )
     assert refused.status_code == 403
 
 
@@ -83,7 +105,9 @@ def test_cross_province_write_is_refused_like_a_missing_hospital_and_audited_as_
             return conn.execute(text("SELECT count(*) FROM audit_log WHERE outcome = 'denied'")).scalar()
 
     before = denied()
-    foreign = gd_admin.post(f"/api/v1/hospitals/{actors['hospital']}/submissions/{QUARTER}/approve", json=body)
+    foreign = gd_admin.post(
+        f"/api/v1/hospitals/{actors['hospital']}/submissions/{QUARTER}/approve", json=body
+    )
     missing = gd_admin.post(f"/api/v1/hospitals/999999/submissions/{QUARTER}/approve", json=body)
     after = denied()
     engine.dispose()
@@ -106,8 +130,9 @@ def test_provincial_min_denominator_and_target_change_the_benchmark(demo_api, ac
     assert indicator["min_denominator"] == 5000
     small = [h for h in indicator["hospitals"] if 0 < h["denominator"] < 5000]
     assert small and all(h["signal"] == "insufficient" for h in small)
-    foreign = admin.put(f"/api/v1/qc-centers/{demo_ids['centers']['440000']}/benchmark-settings",
-                        json={"min_denominator": 5})
+    foreign = admin.put(
+        f"/api/v1/qc-centers/{demo_ids['centers']['440000']}/benchmark-settings", json={"min_denominator": 5}
+    )
     missing = admin.put("/api/v1/qc-centers/999999/benchmark-settings", json={"min_denominator": 5})
     assert foreign.status_code == missing.status_code == 404
     admin.put(f"/api/v1/qc-centers/{center}/benchmark-settings", json={"min_denominator": 10})  # restore

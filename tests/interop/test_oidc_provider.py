@@ -24,8 +24,10 @@ def api(oidc_provider):
 
 def _client_token(provider, client: dict) -> str:
     oidc = KeycloakOpenID(
-        server_url=provider.base_url, realm_name="qcp",
-        client_id=client["client_id"], client_secret_key=client["client_secret"],
+        server_url=provider.base_url,
+        realm_name="qcp",
+        client_id=client["client_id"],
+        client_secret_key=client["client_secret"],
     )
     return oidc.token(grant_type="client_credentials")["access_token"]
 
@@ -39,7 +41,9 @@ def test_hospital_system_token_from_oidc_provider_is_accepted(oidc_provider, api
     me = response.json()
     assert me["roles"] == ["hospital_system"]
     assert (me["province"], me["hospital_id"], me["client_id"]) == (
-        client["province"], client["hospital_id"], client["client_id"]
+        client["province"],
+        client["hospital_id"],
+        client["client_id"],
     )
 
 

@@ -98,7 +98,9 @@ def test_reports_from_defaults_to_the_registration_quarter_and_can_be_set_or_mov
     assert backfilled["reports_from"] == "2022Q1"
     unexplained = zj.patch(f"/api/v1/hospitals/{made['id']}", json={"reports_from": "2023Q3"})
     assert unexplained.status_code == 422 and unexplained.json()["problems"][0]["field"] == "reason"
-    moved = zj.patch(f"/api/v1/hospitals/{made['id']}", json={"reports_from": "2023Q3", "reason": "补报 2023 年数据"})
+    moved = zj.patch(
+        f"/api/v1/hospitals/{made['id']}", json={"reports_from": "2023Q3", "reason": "补报 2023 年数据"}
+    )
     assert moved.status_code == 200 and moved.json()["reports_from"] == "2023Q3"
     bad = zj.post("/api/v1/hospitals", json={**_body(), "reports_from": "2023Q5"})
     assert bad.status_code == 422 and "reports_from" in bad.text

@@ -67,9 +67,16 @@ def test_analysts_cannot_define_networks(registry, centers):
 
 def test_specialty_qc_staff_define_networks_only_for_their_own_center(registry, centers):
     icu_staff = Actor(
-        "icu", frozenset({Role.SPECIALTY_QC}), province="330000", specialty="icu", qc_center_id=centers["zj_icu"].id
+        "icu",
+        frozenset({Role.SPECIALTY_QC}),
+        province="330000",
+        specialty="icu",
+        qc_center_id=centers["zj_icu"].id,
     )
-    assert _network(registry, icu_staff, centers["zj_icu"], name="浙江重症专科联盟").qc_center_id == centers["zj_icu"].id
+    assert (
+        _network(registry, icu_staff, centers["zj_icu"], name="浙江重症专科联盟").qc_center_id
+        == centers["zj_icu"].id
+    )
     with pytest.raises((PermissionDenied, NotFound)):
         _network(registry, icu_staff, centers["zj"], name="越权网络")
 

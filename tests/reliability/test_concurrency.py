@@ -44,8 +44,10 @@ def _submit(client: httpx.Client, q: Quarter, rng: random.Random) -> None:
         k = next(_numbers)
     codes = rng.sample(CODES, rng.randint(1, 3))
     values = {c: k for c in codes}
-    body = {"values": [{"indicator": c, "numerator": n, "denominator": 1_000_000} for c, n in values.items()],
-            "reason": f"并发更正 {k} / concurrent correction"}
+    body = {
+        "values": [{"indicator": c, "numerator": n, "denominator": 1_000_000} for c, n in values.items()],
+        "reason": f"并发更正 {k} / concurrent correction",
+    }
     headers = {}
     if rng.random() < 0.3:  # some clients correct what they last read: stale reads must be refused
         headers["If-Match"] = client.get(q.url).headers.get("ETag", '"0"')
@@ -91,8 +93,15 @@ def replay(accepted: list[Accepted]) -> tuple[str, dict[str, int], list[str]]:
             status = "approved" if op.action == "approve" else "returned"
         else:  # reopen: approved (or locked) → returned
             status = "returned" if status == "approved" else status
-        actions.append("correct" if op.action == "submit" and actions and actions[-1] in ("submit", "correct")
-                       and status == "submitted" and _was_submitted(actions) else op.action)
+        actions.append(
+            "correct"
+            if op.action == "submit"
+            and actions
+            and actions[-1] in ("submit", "correct")
+            and status == "submitted"
+            and _was_submitted(actions)
+            else op.action
+        )
     return status, values, actions
 
 
@@ -113,8 +122,9 @@ def _run_clients(rel_api, quarters: list[Quarter]) -> None:  # noqa: ANN001
     threads = []
     for n in range(SUBMITTERS):
         for q in quarters:  # a submitter belongs to one hospital
-            client = rel_api.client_for(actor(Role.HOSPITAL_SUBMITTER, f"cc-sub-{q.hospital_id}-{n}", "330000",
-                                              q.hospital_id))
+            client = rel_api.client_for(
+                actor(Role.HOSPITAL_SUBMITTER, f"cc-sub-{q.hospital_id}-{n}", "330000", q.hospital_id)
+            )
             threads.append(threading.Thread(target=_client_loop, args=(client, [q], _submit, n)))
     for n in range(REVIEWERS):
         client = rel_api.client_for(actor(Role.PROVINCIAL_ADMIN, f"cc-admin-{n}", "330000"))
@@ -134,12 +144,15 @@ def _check(rel_api, q: Quarter) -> int:  # noqa: ANN001
     assert current["version"] == versions[-1] and current["status"] == status
     assert {v["indicator"]: v["numerator"] for v in current["values"]} == values
     history = reader.get(q.url + "/history").json()
-    expected = [(c, n) for a in sorted(q.accepted, key=lambda a: a.version) for c, n in sorted(a.values.items())]
+    expected = [
+        (c, n) for a in sorted(q.accepted, key=lambda a: a.version) for c, n in sorted(a.values.items())
+    ]
     assert sorted((h["indicator"], h["numerator"]) for h in history) == sorted(expected)  # history complete
     events = reader.get(q.url + "/events").json()
     assert [e["submission_version"] for e in events] == versions
     assert [e["action"] for e in events if e["action"] in ("approve", "return", "reopen")] == [
-        a.action for a in sorted(q.accepted, key=lambda a: a.version) if a.action != "submit"]
+        a.action for a in sorted(q.accepted, key=lambda a: a.version) if a.action != "submit"
+    ]
     return len(history) + len(events)
 
 
@@ -149,8 +162,16 @@ def test_concurrent_writers_and_reviewers_equal_a_serial_replay(rel_api, world):
     rows = sum(_check(rel_api, q) for q in world)
     accepted = sum(len(q.accepted) for q in world)
     assert accepted > HOSPITALS * 5
-    write_artifact("concurrency", {
-        "clients": SUBMITTERS * HOSPITALS + REVIEWERS, "hospital_quarters": HOSPITALS,
-        "operations_sent": accepted + sum(q.refused for q in world), "accepted": accepted,
-        "refused": sum(q.refused for q in world), "rows_verified": rows, "duplicate_versions": 0,
-        "lost_updates": 0})
+    write_artifact(
+        "concurrency",
+        {
+            "clients": SUBMITTERS * HOSPITALS + REVIEWERS,
+            "hospital_quarters": HOSPITALS,
+            "operations_sent": accepted + sum(q.refused for q in world),
+            "accepted": accepted,
+            "refused": sum(q.refused for q in world),
+            "rows_verified": rows,
+            "duplicate_versions": 0,
+            "lost_updates": 0,
+        },
+    )

@@ -61,7 +61,9 @@ class FaultServer:
 @pytest.fixture(scope="module")
 def fault_db():
     if os.environ.get("QCP_TEST_DATABASE_URL"):
-        pytest.skip("fault injection stops its own embedded PostgreSQL; QCP_TEST_DATABASE_URL points elsewhere")
+        pytest.skip(
+            "fault injection stops its own embedded PostgreSQL; QCP_TEST_DATABASE_URL points elsewhere"
+        )
     server = FaultServer()
     try:
         embedded.ensure_database(server.admin, "qcp_fault")
@@ -119,16 +121,42 @@ def test_database_stopped_and_restarted_under_load(fault_db):
     finally:
         stop_api(live, api)
     assert [s for s in load.sent if s.outcome != "ok"] == []  # after retries with the same key: all stored
-    write_artifact("fault_database", {**figures, "statuses": dict(load.statuses), "retried": retried,
-                                      "after_outage": first, "after_retries": final})
+    write_artifact(
+        "fault_database",
+        {
+            **figures,
+            "statuses": dict(load.statuses),
+            "retried": retried,
+            "after_outage": first,
+            "after_retries": final,
+        },
+    )
 
 
 def _spawn(rel: RelDb, issuer: str, port: int) -> subprocess.Popen:
-    env = {**os.environ, "QCP_FAULT_APP_URL": rel.app_url, "QCP_FAULT_ISSUER": issuer,
-           "PYTHONPATH": str(PROJECT_ROOT)}
+    env = {
+        **os.environ,
+        "QCP_FAULT_APP_URL": rel.app_url,
+        "QCP_FAULT_ISSUER": issuer,
+        "PYTHONPATH": str(PROJECT_ROOT),
+    }
     return subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "tests.reliability.fault_app:create", "--factory", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning"], cwd=PROJECT_ROOT, env=env)
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "tests.reliability.fault_app:create",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+    )
 
 
 def test_api_worker_killed_under_load(fault_db):
@@ -162,6 +190,14 @@ def test_api_worker_killed_under_load(fault_db):
         stop_api(live, api)
     assert load.statuses[500] == 0
     assert all(s.outcome == "ok" for s in load.sent)
-    write_artifact("fault_worker", {"faults_injected": kills, "statuses": dict(load.statuses),
-                                    "connection_errors": errors,
-                                    "retried": retried, "after_kill": first, "after_retries": final})
+    write_artifact(
+        "fault_worker",
+        {
+            "faults_injected": kills,
+            "statuses": dict(load.statuses),
+            "connection_errors": errors,
+            "retried": retried,
+            "after_kill": first,
+            "after_retries": final,
+        },
+    )

@@ -70,8 +70,9 @@ def _with_pools(case, draw_from: dict[str, list], choice: int):  # noqa: ANN001,
 
 
 def _exercise(case, caller: fuzz_world.Caller, base_url: str, http: requests.Session, tally: Tally) -> None:  # noqa: ANN001
-    response = case.call(base_url=base_url, session=http, headers={"Authorization": f"Bearer {caller.token}"},
-                         timeout=30)
+    response = case.call(
+        base_url=base_url, session=http, headers={"Authorization": f"Bearer {caller.token}"}, timeout=30
+    )
     tally.requests += 1
     tally.statuses[response.status_code] += 1
     label = f"{caller.role} {case.operation.label}"
@@ -94,8 +95,14 @@ def _fuzz_operation(operation, caller, base_url: str, pools: dict, tally: Tally,
             continue
         cases = st.tuples(strategy, st.integers(0, 1000)).map(lambda t: _with_pools(t[0], pools, t[1]))
 
-        @settings(max_examples=examples, deadline=None, database=None, derandomize=not LONG,
-                  phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=examples,
+            deadline=None,
+            database=None,
+            derandomize=not LONG,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
         @given(case=cases)
         def run(case) -> None:  # noqa: ANN001
             _exercise(case, caller, base_url, http, tally)
@@ -125,14 +132,23 @@ def _fuzz_everything(live, h001: int, pools: fuzz_world.Pools) -> Tally:  # noqa
 
 
 def _report(tally: Tally, seconds: float) -> None:
-    write_artifact("fuzz", {
-        "requests": tally.requests, "operations": len(tally.operations), "roles": 8,
-        "examples_per_operation_role_mode": {str(k): v for k, v in EXAMPLES.items()},
-        "status_counts": {str(k): v for k, v in sorted(tally.statuses.items())},
-        "server_errors": sum(v for k, v in tally.statuses.items() if k >= 500),
-        "schema_failures": len(tally.failures), "leaks": len(tally.leaks), "seconds": round(seconds, 1),
-        "failures": tally.failures[:50], "leak_details": tally.leaks[:50], "not_generated": tally.not_generated,
-    })
+    write_artifact(
+        "fuzz",
+        {
+            "requests": tally.requests,
+            "operations": len(tally.operations),
+            "roles": 8,
+            "examples_per_operation_role_mode": {str(k): v for k, v in EXAMPLES.items()},
+            "status_counts": {str(k): v for k, v in sorted(tally.statuses.items())},
+            "server_errors": sum(v for k, v in tally.statuses.items() if k >= 500),
+            "schema_failures": len(tally.failures),
+            "leaks": len(tally.leaks),
+            "seconds": round(seconds, 1),
+            "failures": tally.failures[:50],
+            "leak_details": tally.leaks[:50],
+            "not_generated": tally.not_generated,
+        },
+    )
 
 
 def _run_and_check(world) -> None:  # noqa: ANN001

@@ -63,8 +63,9 @@ def test_deeply_nested_json_is_refused_with_400(rel, zj, depth):
     assert _counts(rel) == before
 
 
-@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e309", "-1e400",
-                                    str(2**63), str(-(2**70)), "9" * 5000])
+@pytest.mark.parametrize(
+    "number", ["NaN", "Infinity", "-Infinity", "1e309", "-1e400", str(2**63), str(-(2**70)), "9" * 5000]
+)
 def test_non_finite_and_huge_numbers_are_refused_with_422(rel, zj, number):
     _hospital, client, url = zj
     before = _counts(rel)
@@ -99,8 +100,9 @@ def test_sql_and_formula_strings_in_submission_text_are_stored_verbatim(rel, zj)
     _hospital, client, url = zj
     for text in attacks.SQL_STRINGS + attacks.FORMULAS:
         _round_trip(client, url, text)
-    assert rel.scalar("SELECT count(*) FROM pg_tables WHERE tablename = ANY(:t)", t=list(attacks.DATA_TABLES)) == len(
-        attacks.DATA_TABLES)
+    assert rel.scalar(
+        "SELECT count(*) FROM pg_tables WHERE tablename = ANY(:t)", t=list(attacks.DATA_TABLES)
+    ) == len(attacks.DATA_TABLES)
 
 
 def test_sql_strings_in_registry_and_review_text_are_stored_verbatim(rel, rel_api, zj):
@@ -108,16 +110,25 @@ def test_sql_strings_in_registry_and_review_text_are_stored_verbatim(rel, rel_ap
     admin = rel_api.client_for(actor(Role.PROVINCIAL_ADMIN, "atk-zj-admin", "330000"))
     national = rel_api.client_for(actor(Role.NATIONAL_ADMIN, "atk-nat-admin"))
     hospitals_before = rel.scalar("SELECT count(*) FROM hospitals")
-    center = national.post("/api/v1/qc-centers", json={"level": "provincial", "province_code": "330000",
-                                                         "name": attacks.SQL_STRINGS[1]})
+    center = national.post(
+        "/api/v1/qc-centers",
+        json={"level": "provincial", "province_code": "330000", "name": attacks.SQL_STRINGS[1]},
+    )
     assert center.status_code == 201, center.text[:300]
     assert center.json()["name"] == attacks.SQL_STRINGS[1]
     for n, text in enumerate(attacks.SQL_STRINGS):
         created = admin.post("/api/v1/hospitals", json=attacks.hospital_body(f"{text} {n}"))
         assert created.status_code == 201, created.text[:300]
         assert admin.get(f"/api/v1/hospitals/{created.json()['id']}").json()["name"] == f"{text} {n}"
-        network = national.post("/api/v1/networks", json={"qc_center_id": center.json()["id"], "kind": "custom",
-                                                            "name": f"{text} {n}", "description": text})
+        network = national.post(
+            "/api/v1/networks",
+            json={
+                "qc_center_id": center.json()["id"],
+                "kind": "custom",
+                "name": f"{text} {n}",
+                "description": text,
+            },
+        )
         assert network.status_code == 201, network.text[:300]
         assert national.get(f"/api/v1/networks/{network.json()['id']}").json()["description"] == text
         FIGURES["bad_inputs"] += 2
@@ -140,13 +151,17 @@ def test_formula_text_is_neutralised_in_csv_exports(rel, rel_api):
     url = f"/api/v1/hospitals/{hospital}/submissions/{QUARTER}"
     assert submitter.post(url, json=attacks.values_body("=1+1")).status_code == 200
     assert admin.post(url + "/approve", json={"comment": "@SUM(A1)"}).status_code == 200
-    export = admin.get("/api/v1/benchmarks", params={"quarter": QUARTER, "scope": "province:330000",
-                                                     "format": "csv", "include_submitted": "true"})
+    export = admin.get(
+        "/api/v1/benchmarks",
+        params={"quarter": QUARTER, "scope": "province:330000", "format": "csv", "include_submitted": "true"},
+    )
     assert export.status_code == 200, export.text[:300]
     text = export.content.decode("utf-8-sig")
     FIGURES["bad_inputs"] += 1
     assert "'" + name.replace('"', '""') in text  # the hospital's row is there, neutralised
-    assert not any(line.startswith(tuple("=+-@")) or ",=" in line or ",@" in line for line in text.splitlines())
+    assert not any(
+        line.startswith(tuple("=+-@")) or ",=" in line or ",@" in line for line in text.splitlines()
+    )
     FIGURES["refused"] += 1
 
 

@@ -26,9 +26,13 @@ def test_busy_pool_answers_503_with_retry_after_then_recovers():
         database = Database.from_url(urls.app, pool_size=1, max_overflow=0, pool_timeout=0.3)
         directory = DevDirectory(users=[], clients=[DevClient(client_id="qcp-dashboard", secret="s")])
         issuer = start_dev_issuer(directory, realm="qcp")
-        app = create_app(database=database, verifier=TokenVerifier(server_url=issuer.base_url, realm="qcp"),
-                         settings=ApiSettings(environment="test", dev_issuer=True,
-                                              dev_issuer_port=urlparse(issuer.base_url).port))
+        app = create_app(
+            database=database,
+            verifier=TokenVerifier(server_url=issuer.base_url, realm="qcp"),
+            settings=ApiSettings(
+                environment="test", dev_issuer=True, dev_issuer_port=urlparse(issuer.base_url).port
+            ),
+        )
         server = ServerThread(app).start()
         live = LiveApi(base_url=server.base_url, issuer=issuer, directory=directory)
         try:

@@ -54,7 +54,9 @@ def test_oversized_file_is_refused_with_413(rel, hz):
 
 def test_gb18030_csv_is_read_and_stored_correctly(rel, hz):
     hospital, client, url = hz
-    data = attacks.csv_file([("TST-2009-I.1", 3, 100, "国标编码备注"), ("TST-2009-I.2", 1, 50, "")], "gb18030")
+    data = attacks.csv_file(
+        [("TST-2009-I.1", 3, 100, "国标编码备注"), ("TST-2009-I.2", 1, 50, "")], "gb18030"
+    )
     response = _upload(client, url, data)
     assert response.status_code == 200, response.text[:400]
     FIGURES["stored"] += 1
@@ -75,8 +77,10 @@ def test_utf8_and_gb18030_mixed_in_one_file_is_refused_naming_the_line(rel, hz):
 
 def test_csv_formulas_are_stored_as_text(rel, hz):
     _hospital, client, url = hz
-    rows = [("TST-2009-I.1", 7, 100, attacks.FORMULAS[0].replace(",", " ").replace('"', "")),
-            ("TST-2009-I.2", 2, 100, "@SUM(1+1)")]
+    rows = [
+        ("TST-2009-I.1", 7, 100, attacks.FORMULAS[0].replace(",", " ").replace('"', "")),
+        ("TST-2009-I.2", 2, 100, "@SUM(1+1)"),
+    ]
     response = _upload(client, url, attacks.csv_file(rows))
     assert response.status_code == 200, response.text[:400]
     values = {v["indicator"]: v["comment"] for v in client.get(url).json()["values"]}
@@ -110,15 +114,25 @@ def test_xlsx_external_entity_is_refused(rel, hz):
     with zipfile.ZipFile(io.BytesIO(template)) as zf:
         sheets = [n for n in zf.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")]
         replace = {name: attacks.xxe(zf.read(name)) for name in sheets}
-        replace["xl/sharedStrings.xml"] = attacks.xxe(zf.read("xl/sharedStrings.xml")) if (
-            "xl/sharedStrings.xml" in zf.namelist()) else b""
+        replace["xl/sharedStrings.xml"] = (
+            attacks.xxe(zf.read("xl/sharedStrings.xml")) if ("xl/sharedStrings.xml" in zf.namelist()) else b""
+        )
     body = _refused(_upload(client, url, attacks.rezip(template, replace), "xxe.xlsx", XLSX), (400, 415, 422))
     assert body["error"] == "unsafe_file" and "root:" not in str(body)
     assert _versions(rel, hospital) == before
 
 
-@pytest.mark.parametrize("name", ["../../etc/passwd", "..\\..\\windows\\win.ini", "a\x00.csv", "/dev/zero",
-                                  "CON.csv", "x" * 1000 + ".csv"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../../etc/passwd",
+        "..\\..\\windows\\win.ini",
+        "a\x00.csv",
+        "/dev/zero",
+        "CON.csv",
+        "x" * 1000 + ".csv",
+    ],
+)
 def test_path_tricks_in_file_names_are_harmless(rel, hz, name):
     _hospital, client, url = hz
     data = attacks.csv_file([("TST-2009-I.1", 9, 100, "文件名测试")])

@@ -31,18 +31,39 @@ ATTACKERS: dict[str, tuple[Role, str | None, str | None]] = {
 }
 
 BASE = {
-    "hospital": "H001", "network": "N1", "center": "C:330000", "membership": "M:N1", "province": "330000",
-    "prefecture": "330100", "credit": "CC:H001", "goal": "NIT-2023-VIII", "indicator": "NIT-2023-VIII.1",
+    "hospital": "H001",
+    "network": "N1",
+    "center": "C:330000",
+    "membership": "M:N1",
+    "province": "330000",
+    "prefecture": "330100",
+    "credit": "CC:H001",
+    "goal": "NIT-2023-VIII",
+    "indicator": "NIT-2023-VIII.1",
     "new_credit": "CC:NEW",
 }
 MISSING = {
-    "hospital": 999999, "network": 999999, "center": 999999, "membership": 999999, "province": "990000",
-    "prefecture": "990100", "credit": "CC:MISSING", "goal": "PIT-2099-99", "indicator": "PIT-2099-99.1",
+    "hospital": 999999,
+    "network": 999999,
+    "center": 999999,
+    "membership": 999999,
+    "province": "990000",
+    "prefecture": "990100",
+    "credit": "CC:MISSING",
+    "goal": "PIT-2099-99",
+    "indicator": "PIT-2099-99.1",
 }
 TARGETS = {
     # another province: 广东's hospital, network N3, QC center and a membership of N3
-    "province": {"hospital": "H025", "network": "N3", "center": "C:440000", "membership": "M:N3",
-                 "province": "440000", "prefecture": "440100", "credit": "CC:H025"},
+    "province": {
+        "hospital": "H025",
+        "network": "N3",
+        "center": "C:440000",
+        "membership": "M:N3",
+        "province": "440000",
+        "prefecture": "440100",
+        "credit": "CC:H025",
+    },
     "hospital": {"hospital": "H002", "credit": "CC:H002"},  # another hospital, same province
     "far_hospital": {"hospital": "H025", "credit": "CC:H025"},  # another hospital, another province
     "membership": {"membership": "M:N3"},  # N3's membership addressed through the caller's own N1
@@ -59,13 +80,25 @@ def _submission(p: dict) -> dict:
 
 
 def _hospital_create(p: dict) -> dict:
-    return {"province_code": p["province"], "credit_code": p["new_credit"], "name": "渗透测试医院",
-            "level": "三级", "grade": "甲等", "type": "综合", "prefecture_code": p["prefecture"], "beds": 500}
+    return {
+        "province_code": p["province"],
+        "credit_code": p["new_credit"],
+        "name": "渗透测试医院",
+        "level": "三级",
+        "grade": "甲等",
+        "type": "综合",
+        "prefecture_code": p["prefecture"],
+        "beds": 500,
+    }
 
 
 def _window(p: dict) -> dict:
-    return {"opens_at": "2024-01-01T00:00:00+08:00", "due_at": "2024-01-02T00:00:00+08:00",
-            "locks_at": "2024-01-03T00:00:00+08:00", "province_code": p["province"]}
+    return {
+        "opens_at": "2024-01-01T00:00:00+08:00",
+        "due_at": "2024-01-02T00:00:00+08:00",
+        "locks_at": "2024-01-03T00:00:00+08:00",
+        "province_code": p["province"],
+    }
 
 
 @dataclass(frozen=True)
@@ -91,8 +124,12 @@ REPORT = H + "/{hospital_id}/feedback-report/{filename}"
 # attacker>target
 ADMIN_P, ADMIN_FAR, ADMIN_M = "zj_admin>province", "zj_admin>far_hospital", "zj_admin>membership"
 ANALYST_P = "zj_analyst>province"
-ICU_P, ICU_S, ICU_SUB, ICU_GEN = ("zj_icu>province", "zj_icu>specialty", "zj_icu>specialty_submission",
-                                  "zj_icu>general_center")
+ICU_P, ICU_S, ICU_SUB, ICU_GEN = (
+    "zj_icu>province",
+    "zj_icu>specialty",
+    "zj_icu>specialty_submission",
+    "zj_icu>general_center",
+)
 VIEW_P, VIEW_H, VIEW_FAR = "h001_viewer>province", "h001_viewer>hospital", "h001_viewer>far_hospital"
 SUB_P, SUB_H, SUB_FAR = "h001_submitter>province", "h001_submitter>hospital", "h001_submitter>far_hospital"
 SYS_H, SYS_FAR = "h001_system>hospital", "h001_system>far_hospital"
@@ -108,86 +145,220 @@ def _text(reason: str) -> Callable[[dict], dict]:
 CASES: tuple[Case, ...] = (
     # ---- registry: hospitals
     Case("GET", H, H + "?prefecture_code={prefecture}", (ADMIN_P, VIEW_P), listing=True),
-    Case("POST", H, H, (ADMIN_P, SUB_P), body=_hospital_create,
-         note="422 'only in your own province' for 440000 and 990000 alike; hospital roles " + BY_ROLE),
+    Case(
+        "POST",
+        H,
+        H,
+        (ADMIN_P, SUB_P),
+        body=_hospital_create,
+        note="422 'only in your own province' for 440000 and 990000 alike; hospital roles " + BY_ROLE,
+    ),
     Case("GET", H + "/{hospital_id}", H + "/{hospital}", (ADMIN_P, ANALYST_P, ICU_P, VIEW_H, VIEW_FAR)),
-    Case("PATCH", H + "/{hospital_id}", H + "/{hospital}", (ADMIN_P, SUB_H, SUB_FAR), body=_text("test"),
-         note="hospital roles: " + BY_ROLE),
-    Case("POST", H + "/{hospital_id}/deactivate", H + "/{hospital}/deactivate", (ADMIN_P, SUB_H, SUB_FAR),
-         body=lambda p: {"reason": "cross-tenant test"}),
+    Case(
+        "PATCH",
+        H + "/{hospital_id}",
+        H + "/{hospital}",
+        (ADMIN_P, SUB_H, SUB_FAR),
+        body=_text("test"),
+        note="hospital roles: " + BY_ROLE,
+    ),
+    Case(
+        "POST",
+        H + "/{hospital_id}/deactivate",
+        H + "/{hospital}/deactivate",
+        (ADMIN_P, SUB_H, SUB_FAR),
+        body=lambda p: {"reason": "cross-tenant test"},
+    ),
     # ---- registry: networks and memberships
     Case("GET", N, N + "?qc_center_id={center}", (ADMIN_P, VIEW_P), listing=True),
-    Case("POST", N, N, (ADMIN_P, ICU_P, ICU_GEN, SUB_P),
-         body=lambda p: {"qc_center_id": p["center"], "kind": "custom", "name": "渗透测试网络"}),
+    Case(
+        "POST",
+        N,
+        N,
+        (ADMIN_P, ICU_P, ICU_GEN, SUB_P),
+        body=lambda p: {"qc_center_id": p["center"], "kind": "custom", "name": "渗透测试网络"},
+    ),
     Case("GET", N + "/{network_id}", N + "/{network}", (ADMIN_P, ANALYST_P, ICU_P, VIEW_P)),
-    Case("PATCH", N + "/{network_id}", N + "/{network}", (ADMIN_P, ICU_P, ICU_GEN, SUB_P),
-         body=lambda p: {"name": "篡改后的网络"}),
+    Case(
+        "PATCH",
+        N + "/{network_id}",
+        N + "/{network}",
+        (ADMIN_P, ICU_P, ICU_GEN, SUB_P),
+        body=lambda p: {"name": "篡改后的网络"},
+    ),
     Case("GET", N + "/{network_id}/members", N + "/{network}/members", (ADMIN_P, ICU_P, VIEW_P)),
-    Case("POST", N + "/{network_id}/members", N + "/{network}/members", (ADMIN_P, ADMIN_FAR, ICU_P, SUB_P),
-         body=lambda p: {"hospital_id": p["hospital"], "valid_from": "2024-01-01"}),
-    Case("PATCH", N + "/{network_id}/members/{membership_id}", N + "/{network}/members/{membership}",
-         (ADMIN_P, ADMIN_M, SUB_P), body=lambda p: {"valid_to": "2024-06-30", "reason": "cross-tenant test"}),
+    Case(
+        "POST",
+        N + "/{network_id}/members",
+        N + "/{network}/members",
+        (ADMIN_P, ADMIN_FAR, ICU_P, SUB_P),
+        body=lambda p: {"hospital_id": p["hospital"], "valid_from": "2024-01-01"},
+    ),
+    Case(
+        "PATCH",
+        N + "/{network_id}/members/{membership_id}",
+        N + "/{network}/members/{membership}",
+        (ADMIN_P, ADMIN_M, SUB_P),
+        body=lambda p: {"valid_to": "2024-06-30", "reason": "cross-tenant test"},
+    ),
     # ---- registry: QC centers and the audit log
     Case("GET", C, C + "?province_code={province}", (ADMIN_P, VIEW_P), listing=True),
-    Case("POST", C, C, (ADMIN_P,), note="national admins only: " + BY_ROLE,
-         body=lambda p: {"level": "provincial", "province_code": p["province"], "specialty_code": "icu",
-                         "name": "渗透测试质控中心"}),
+    Case(
+        "POST",
+        C,
+        C,
+        (ADMIN_P,),
+        note="national admins only: " + BY_ROLE,
+        body=lambda p: {
+            "level": "provincial",
+            "province_code": p["province"],
+            "specialty_code": "icu",
+            "name": "渗透测试质控中心",
+        },
+    ),
     Case("GET", C + "/{qc_center_id}", C + "/{center}", (ADMIN_P, ICU_P, VIEW_P)),
-    Case("PATCH", C + "/{qc_center_id}", C + "/{center}", (ADMIN_P,), body=_text("test"),
-         note="national admins only: " + BY_ROLE),
-    Case("GET", V1 + "/audit", V1 + "/audit?province_code={province}", (ADMIN_P, VIEW_P), listing=True,
-         note="hospital roles: " + BY_ROLE),
+    Case(
+        "PATCH",
+        C + "/{qc_center_id}",
+        C + "/{center}",
+        (ADMIN_P,),
+        body=_text("test"),
+        note="national admins only: " + BY_ROLE,
+    ),
+    Case(
+        "GET",
+        V1 + "/audit",
+        V1 + "/audit?province_code={province}",
+        (ADMIN_P, VIEW_P),
+        listing=True,
+        note="hospital roles: " + BY_ROLE,
+    ),
     # ---- submissions
-    Case("POST", HS, HQ, (SUB_H, SUB_FAR, SYS_H, ADMIN_P), body=_submission,
-         note="admins: " + BY_ROLE + " (no submission.write)"),
+    Case(
+        "POST",
+        HS,
+        HQ,
+        (SUB_H, SUB_FAR, SYS_H, ADMIN_P),
+        body=_submission,
+        note="admins: " + BY_ROLE + " (no submission.write)",
+    ),
     Case("GET", HS, HQ, (*READERS, ICU_S)),
     Case("GET", HS + "/history", HQ + "/history?indicator={indicator}", (*READERS, ICU_S)),
     Case("GET", HS + "/events", HQ + "/events", READERS[:3]),
-    Case("POST", HS + "/approve", HQ + "/approve", (ADMIN_P, ICU_P, ICU_SUB, SUB_H),
-         body=lambda p: {"comment": "cross-tenant test"}),
-    Case("POST", HS + "/return", HQ + "/return", (ADMIN_P, ICU_P, ICU_SUB, SUB_H),
-         body=lambda p: {"comment": "cross-tenant test"}),
-    Case("POST", HS + "/reopen", HQ + "/reopen", (ADMIN_P, ICU_P, SUB_H),
-         body=lambda p: {"reason": "cross-tenant test"}, note="only provincial admins reopen: " + BY_ROLE),
+    Case(
+        "POST",
+        HS + "/approve",
+        HQ + "/approve",
+        (ADMIN_P, ICU_P, ICU_SUB, SUB_H),
+        body=lambda p: {"comment": "cross-tenant test"},
+    ),
+    Case(
+        "POST",
+        HS + "/return",
+        HQ + "/return",
+        (ADMIN_P, ICU_P, ICU_SUB, SUB_H),
+        body=lambda p: {"comment": "cross-tenant test"},
+    ),
+    Case(
+        "POST",
+        HS + "/reopen",
+        HQ + "/reopen",
+        (ADMIN_P, ICU_P, SUB_H),
+        body=lambda p: {"reason": "cross-tenant test"},
+        note="only provincial admins reopen: " + BY_ROLE,
+    ),
     Case("GET", V1 + "/windows/{quarter}", f"{V1}/windows/{Q}?province_code={{province}}", (ADMIN_P, VIEW_P)),
     Case("PUT", V1 + "/windows/{quarter}", f"{V1}/windows/{Q}", (ADMIN_P, ANALYST_P), body=_window),
-    Case("GET", V1 + "/completeness", f"{V1}/completeness?quarter={Q}&province_code={{province}}",
-         (ANALYST_P, VIEW_P, ICU_S), listing=True),
+    Case(
+        "GET",
+        V1 + "/completeness",
+        f"{V1}/completeness?quarter={Q}&province_code={{province}}",
+        (ANALYST_P, VIEW_P, ICU_S),
+        listing=True,
+    ),
     Case("GET", H + "/{hospital_id}/applicability", H + "/{hospital}/applicability", (*READERS, ICU_S)),
-    Case("PUT", H + "/{hospital_id}/applicability", H + "/{hospital}/applicability",
-         (ADMIN_P, ICU_P, ICU_S, SUB_H),
-         body=lambda p: {"goal": p["goal"], "status": "not_applicable", "reason": "cross-tenant test"}),
+    Case(
+        "PUT",
+        H + "/{hospital_id}/applicability",
+        H + "/{hospital}/applicability",
+        (ADMIN_P, ICU_P, ICU_S, SUB_H),
+        body=lambda p: {"goal": p["goal"], "status": "not_applicable", "reason": "cross-tenant test"},
+    ),
     # ---- files and FHIR
     Case("GET", HS + "/template.xlsx", HQ + "/template.xlsx", READERS[:3]),
     Case("GET", HS + "/template.csv", HQ + "/template.csv", READERS[:3]),
     Case("POST", HS + "/upload", HQ + "/upload", (SUB_H, SUB_FAR, SYS_H, ADMIN_P), kind="csv"),
-    Case("POST", "/fhir/MeasureReport", "/fhir/MeasureReport", (SYS_H, SYS_FAR, SUB_H, ADMIN_P),
-         kind="fhir-report", note="the hospital is named by its credit code in reporter.identifier"),
+    Case(
+        "POST",
+        "/fhir/MeasureReport",
+        "/fhir/MeasureReport",
+        (SYS_H, SYS_FAR, SUB_H, ADMIN_P),
+        kind="fhir-report",
+        note="the hospital is named by its credit code in reporter.identifier",
+    ),
     Case("POST", "/fhir", "/fhir", (SYS_H, SYS_FAR, ADMIN_P), kind="fhir-bundle"),
     # ---- benchmarks
-    Case("GET", V1 + "/benchmarks", f"{V1}/benchmarks?quarter={DONE}&scope=province:{{province}}"
-         "&indicator={indicator}", (ANALYST_P, ICU_P, ICU_S, VIEW_P)),
-    Case("GET", V1 + "/benchmarks", f"{V1}/benchmarks?quarter={DONE}&scope=network:{{network}}",
-         (ANALYST_P, ICU_P, VIEW_P)),
-    Case("GET", V1 + "/laggards", f"{V1}/laggards?quarter={DONE}&scope=province:{{province}}",
-         (ANALYST_P, ICU_P, ICU_S, VIEW_P)),
-    Case("GET", V1 + "/laggards", f"{V1}/laggards?quarter={DONE}&live=true&scope=province:{{province}}",
-         (ICU_P, ICU_S)),
+    Case(
+        "GET",
+        V1 + "/benchmarks",
+        f"{V1}/benchmarks?quarter={DONE}&scope=province:{{province}}&indicator={{indicator}}",
+        (ANALYST_P, ICU_P, ICU_S, VIEW_P),
+    ),
+    Case(
+        "GET",
+        V1 + "/benchmarks",
+        f"{V1}/benchmarks?quarter={DONE}&scope=network:{{network}}",
+        (ANALYST_P, ICU_P, VIEW_P),
+    ),
+    Case(
+        "GET",
+        V1 + "/laggards",
+        f"{V1}/laggards?quarter={DONE}&scope=province:{{province}}",
+        (ANALYST_P, ICU_P, ICU_S, VIEW_P),
+    ),
+    Case(
+        "GET",
+        V1 + "/laggards",
+        f"{V1}/laggards?quarter={DONE}&live=true&scope=province:{{province}}",
+        (ICU_P, ICU_S),
+    ),
     Case("GET", H + "/{hospital_id}/yoy", H + "/{hospital}/yoy?quarter=" + DONE, (*READERS, ICU_S)),
-    Case("GET", V1 + "/yoy", f"{V1}/yoy?quarter={DONE}&scope=province:{{province}}",
-         (ANALYST_P, ICU_P, ICU_S, VIEW_P)),
-    Case("POST", V1 + "/flags/{quarter}/freeze", f"{V1}/flags/{Q}/freeze?scope=province:{{province}}",
-         (ADMIN_P, ANALYST_P, SUB_P)),
-    Case("GET", V1 + "/rollups", f"{V1}/rollups?quarter={DONE}&indicator={{indicator}}",
-         (ICU_S, "h001_viewer>specialty"), listing=True,
-         note="the scope is the caller's own; only the indicator names something (hospital roles: 403)"),
+    Case(
+        "GET",
+        V1 + "/yoy",
+        f"{V1}/yoy?quarter={DONE}&scope=province:{{province}}",
+        (ANALYST_P, ICU_P, ICU_S, VIEW_P),
+    ),
+    Case(
+        "POST",
+        V1 + "/flags/{quarter}/freeze",
+        f"{V1}/flags/{Q}/freeze?scope=province:{{province}}",
+        (ADMIN_P, ANALYST_P, SUB_P),
+    ),
+    Case(
+        "GET",
+        V1 + "/rollups",
+        f"{V1}/rollups?quarter={DONE}&indicator={{indicator}}",
+        (ICU_S, "h001_viewer>specialty"),
+        listing=True,
+        note="the scope is the caller's own; only the indicator names something (hospital roles: 403)",
+    ),
     Case("GET", REPORT, H + f"/{{hospital}}/feedback-report/{DONE}.html", (*READERS, ICU_S)),
     Case("GET", REPORT, H + f"/{{hospital}}/feedback-report/{DONE}.pdf", (ANALYST_P, VIEW_H)),
-    Case("PUT", C + "/{qc_center_id}/benchmark-settings", C + "/{center}/benchmark-settings",
-         (ADMIN_P, ICU_P, SUB_P),
-         body=lambda p: {"min_denominator": 7}),
-    Case("PUT", C + "/{qc_center_id}/targets/{indicator}", C + "/{center}/targets/NIT-2023-VIII.1",
-         (ADMIN_P, ICU_P, SUB_P), body=lambda p: {"target": "0.5", "note": "cross-tenant test"}),
+    Case(
+        "PUT",
+        C + "/{qc_center_id}/benchmark-settings",
+        C + "/{center}/benchmark-settings",
+        (ADMIN_P, ICU_P, SUB_P),
+        body=lambda p: {"min_denominator": 7},
+    ),
+    Case(
+        "PUT",
+        C + "/{qc_center_id}/targets/{indicator}",
+        C + "/{center}/targets/NIT-2023-VIII.1",
+        (ADMIN_P, ICU_P, SUB_P),
+        body=lambda p: {"target": "0.5", "note": "cross-tenant test"},
+    ),
 )
 
 EXEMPT: dict[tuple[str, str], str] = {

@@ -44,8 +44,11 @@ def app_routes() -> frozenset[tuple[str, str]]:
     ("MOUNT", prefix), so it too needs a case or an exemption). No database is touched."""
     database = Database.from_url("postgresql+psycopg://nobody:x@127.0.0.1:9/none")
     settings = ApiSettings(environment="test", dev_issuer=True, dev_issuer_port=9)
-    app = create_app(database=database, settings=settings,
-                     verifier=TokenVerifier(server_url="http://127.0.0.1:9", realm="qcp"))
+    app = create_app(
+        database=database,
+        settings=settings,
+        verifier=TokenVerifier(server_url="http://127.0.0.1:9", realm="qcp"),
+    )
     contexts = iter_route_contexts(app.routes)
     routes = {(m, r.path) for r in contexts for m in (r.methods or ("MOUNT",)) if m != "HEAD"}
     database.dispose()
@@ -57,7 +60,8 @@ def test_every_route_has_a_case_or_an_exemption():
     missing = sorted(app_routes() - covered)
     assert not missing, (
         f"routes without a cross-tenant case (add one to matrix_cases.CASES, "
-        f"or to EXEMPT with a reason): {missing}")
+        f"or to EXEMPT with a reason): {missing}"
+    )
 
 
 def test_cases_and_exemptions_name_existing_routes():
@@ -91,8 +95,10 @@ def demo_owner(demo_db_urls):
 @pytest.fixture(scope="module")
 def world(demo_ids, demo_owner) -> dict:
     """Symbol → value: hospital ids, their credit codes and names, networks, memberships, QC centers."""
-    symbols: dict = {"CC:MISSING": make_credit_code("330100", 9999),
-                     "CC:NEW": make_credit_code("440100", 9998)}
+    symbols: dict = {
+        "CC:MISSING": make_credit_code("330100", 9999),
+        "CC:NEW": make_credit_code("440100", 9998),
+    }
     names: dict = {}
     with demo_owner.connect() as conn:
         rows = {r.id: r for r in conn.execute(text("SELECT id, name, credit_code FROM hospitals"))}
@@ -118,9 +124,15 @@ def clients(demo_api, world):
     def client(name: str) -> httpx.Client:
         if name not in made:
             role, hospital, specialty = ATTACKERS[name]
-            actor = Actor(subject=f"matrix-{name}", roles=frozenset({role}), province="330000",
-                          hospital_id=world["symbols"][hospital] if hospital else None, specialty=specialty,
-                          qc_center_id=None if specialty else world["symbols"]["C:330000"], name=name)
+            actor = Actor(
+                subject=f"matrix-{name}",
+                roles=frozenset({role}),
+                province="330000",
+                hospital_id=world["symbols"][hospital] if hospital else None,
+                specialty=specialty,
+                qc_center_id=None if specialty else world["symbols"]["C:330000"],
+                name=name,
+            )
             made[name] = demo_api.client_for(actor)
         return made[name]
 
@@ -131,12 +143,19 @@ def tenant_checksum(engine) -> dict[str, tuple]:  # noqa: ANN001
     """Per table (the audit log excepted): row count and newest row version. Any insert or update writes a
     row whose xmin is a newer transaction id than every committed one; a delete lowers the count."""
     with engine.connect() as conn:
-        tables = [t for t in conn.execute(text(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
-            " AND table_type = 'BASE TABLE' ORDER BY 1")).scalars() if t not in NOT_AUDITED]
+        tables = [
+            t
+            for t in conn.execute(
+                text(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+                    " AND table_type = 'BASE TABLE' ORDER BY 1"
+                )
+            ).scalars()
+            if t not in NOT_AUDITED
+        ]
         query = " UNION ALL ".join(
-            f"SELECT '{t}', count(*), coalesce(max(xmin::text::bigint), 0) FROM \"{t}\""
-            for t in tables)
+            f"SELECT '{t}', count(*), coalesce(max(xmin::text::bigint), 0) FROM \"{t}\"" for t in tables
+        )
         return {name: (count, newest) for name, count, newest in conn.execute(text(query))}
 
 
@@ -153,14 +172,20 @@ def request_for(case: Case, p: dict) -> dict:
     """httpx.Client.request arguments for ``case`` with placeholders ``p``."""
     url = case.url.format(**p)
     if case.kind == "csv":
-        data = (f"\ufeff#QCP,hospital={p['hospital']},quarter=2023Q4,catalog=2023\r\n"
-                "指标编码,指标名称,分子定义,分母定义,单位,分子,分母,备注\r\nNIT-2023-IV.1,a,b,c,%,1,1200,\r\n")
+        data = (
+            f"\ufeff#QCP,hospital={p['hospital']},quarter=2023Q4,catalog=2023\r\n"
+            "指标编码,指标名称,分子定义,分母定义,单位,分子,分母,备注\r\nNIT-2023-IV.1,a,b,c,%,1,1200,\r\n"
+        )
         return {"method": "POST", "url": url, "files": {"file": ("q.csv", data.encode(), "text/csv")}}
     if case.kind.startswith("fhir"):
         one = report("NIT-2023-IV.1", 1, 1200, start="2023-10-01", end="2023-12-31", credit=p["credit"])
         doc = one if case.kind == "fhir-report" else bundle(one, kind="batch")
-        return {"method": "POST", "url": url, "content": json.dumps(doc),
-                "headers": {"Content-Type": "application/fhir+json"}}
+        return {
+            "method": "POST",
+            "url": url,
+            "content": json.dumps(doc),
+            "headers": {"Content-Type": "application/fhir+json"},
+        }
     return {"method": case.method, "url": url, "json": case.body(p) if case.body else None}
 
 
@@ -208,7 +233,8 @@ def test_cross_tenant_answers_like_a_missing_record(case, attack, world, clients
     assert_meaningful(answer)
     assert (answer.status_code, error_code(answer)) == (reference.status_code, error_code(reference)), (
         f"{attack}: target answered {answer.status_code} {answer.text[:300]}\n"
-        f"missing answered {reference.status_code} {reference.text[:300]}")
+        f"missing answered {reference.status_code} {reference.text[:300]}"
+    )
     names_nothing = attempt == twin  # e.g. zj_icu>specialty on a URL without {goal}/{indicator}
     assert case.listing or names_nothing or not answer.is_success, f"{attack}: {answer.text[:300]}"
     assert_no_target_data(answer, attacked, world, specialty=target_name == "specialty")

@@ -51,7 +51,9 @@ def test_province_bound_transaction_reads_only_its_rows(owner_session, two_provi
     # other suites may have committed hospitals of their own: what matters is that every row seen is 浙江's
     names = _names(owner_session)
     assert "浙江测试医院" in names and "广东测试医院" not in names
-    assert owner_session.execute(text("SELECT DISTINCT province_code FROM hospitals")).scalars().all() == ["330000"]
+    assert owner_session.execute(text("SELECT DISTINCT province_code FROM hospitals")).scalars().all() == [
+        "330000"
+    ]
     audit = owner_session.execute(text("SELECT DISTINCT province_code FROM audit_log")).scalars().all()
     assert audit == ["330000"]
 
@@ -76,10 +78,14 @@ def test_cannot_insert_into_another_province(owner_session, two_provinces):
 
 def test_cannot_update_another_provinces_rows(owner_session, two_provinces):
     act_as_app(owner_session, ZJ)
-    result = owner_session.execute(text("UPDATE hospitals SET name = 'hijacked' WHERE id = :id"), {"id": two_provinces["gd"]})
+    result = owner_session.execute(
+        text("UPDATE hospitals SET name = 'hijacked' WHERE id = :id"), {"id": two_provinces["gd"]}
+    )
     assert result.rowcount == 0
     act_as_owner(owner_session)
-    name = owner_session.execute(text("SELECT name FROM hospitals WHERE id = :id"), {"id": two_provinces["gd"]}).scalar()
+    name = owner_session.execute(
+        text("SELECT name FROM hospitals WHERE id = :id"), {"id": two_provinces["gd"]}
+    ).scalar()
     assert name == "广东测试医院"
 
 
@@ -100,10 +106,18 @@ def test_cannot_delete_any_rows(owner_session, two_provinces):
 
 def test_hospital_role_sees_only_its_own_hospital(owner_session, two_provinces):
     other = _hospital(owner_session, "330000", "12330000MB0000001X", "浙江另一家医院")
-    me = Actor(subject="h", roles=frozenset({Role.HOSPITAL_VIEWER}), province="330000", hospital_id=two_provinces["zj"])
+    me = Actor(
+        subject="h",
+        roles=frozenset({Role.HOSPITAL_VIEWER}),
+        province="330000",
+        hospital_id=two_provinces["zj"],
+    )
     act_as_app(owner_session, me)
     assert _names(owner_session) == {"浙江测试医院"}
-    assert owner_session.execute(text("SELECT count(*) FROM hospitals WHERE id = :id"), {"id": other}).scalar() == 0
+    assert (
+        owner_session.execute(text("SELECT count(*) FROM hospitals WHERE id = :id"), {"id": other}).scalar()
+        == 0
+    )
 
 
 def test_app_role_cannot_rewrite_audit_history(owner_session, two_provinces):
@@ -149,7 +163,9 @@ def test_app_role_owns_nothing_and_cannot_bypass_rls(owner_session):
     ).one()
     assert role == (False, False)
     owned = owner_session.execute(
-        text("SELECT count(*) FROM pg_class WHERE relowner = (SELECT oid FROM pg_roles WHERE rolname = 'qcp_app')")
+        text(
+            "SELECT count(*) FROM pg_class WHERE relowner = (SELECT oid FROM pg_roles WHERE rolname = 'qcp_app')"
+        )
     ).scalar()
     assert owned == 0
 
@@ -157,4 +173,6 @@ def test_app_role_owns_nothing_and_cannot_bypass_rls(owner_session):
 def test_public_catalog_tables_are_read_only_for_the_app(owner_session):
     act_as_app(owner_session, NATIONAL)
     with pytest.raises(ProgrammingError, match="permission denied"):
-        owner_session.execute(text("INSERT INTO specialties (code, seq, name, name_en) VALUES ('x', 99, 'x', 'x')"))
+        owner_session.execute(
+            text("INSERT INTO specialties (code, seq, name, name_en) VALUES ('x', 99, 'x', 'x')")
+        )

@@ -26,7 +26,9 @@ def _segments(header: dict, claims: dict) -> str:
 
 
 def _claims(dev_issuer, username="zj-admin", **overrides) -> dict:
-    claims = user_access_claims(dev_issuer.issuer, dev_issuer.state.directory.user(username), client_id="qcp-dashboard")
+    claims = user_access_claims(
+        dev_issuer.issuer, dev_issuer.state.directory.user(username), client_id="qcp-dashboard"
+    )
     claims.update(overrides)
     return claims
 
@@ -59,7 +61,8 @@ def test_missing_token_is_rejected_without_error_code(me_api):
 
 
 @pytest.mark.parametrize(
-    "header", ["Basic dXNlcjpwYXNz", "Bearer", "bearer\tx", "Bearer a b", "Bearer abc", "Bearer a.b", "Bearer !!!.x.y"]
+    "header",
+    ["Basic dXNlcjpwYXNz", "Bearer", "bearer\tx", "Bearer a b", "Bearer abc", "Bearer a.b", "Bearer !!!.x.y"],
 )
 def test_malformed_authorization_is_rejected(me_api, header):
     assert_rejected(_call(me_api, header=header), "malformed")
@@ -172,8 +175,13 @@ def test_other_algorithms_are_rejected(me_api, dev_issuer, alg):
 def test_opaque_refresh_token_is_not_a_bearer_token(me_api, dev_issuer):
     response = httpx.post(
         dev_issuer.issuer + "/protocol/openid-connect/token",
-        data={"grant_type": "password", "client_id": "qcp-dashboard", "client_secret": "qcp-dashboard-dev-secret",
-              "username": "zj-admin", "password": "qcp-demo"},
+        data={
+            "grant_type": "password",
+            "client_id": "qcp-dashboard",
+            "client_secret": "qcp-dashboard-dev-secret",
+            "username": "zj-admin",
+            "password": "qcp-demo",
+        },
     )
     assert_rejected(_call(me_api, response.json()["refresh_token"]), "malformed")
 
@@ -205,7 +213,10 @@ def test_good_token_of_each_role_is_accepted(me_api, dev_issuer, username):
     body = response.json()
     roles, province, hospital_id, specialty = EXPECTED[username]
     assert (body["roles"], body["province"], body["hospital_id"], body["specialty"]) == (
-        roles, province, hospital_id, specialty
+        roles,
+        province,
+        hospital_id,
+        specialty,
     )
     assert body["client_id"] == "qcp-dashboard"
 

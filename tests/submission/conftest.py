@@ -20,8 +20,11 @@ class World:
 @pytest.fixture
 def world(owner_session: Session) -> World:
     ensure_catalog(owner_session)
-    ids = World(zj=add_hospital(owner_session, ZJ, "浙江甲医院"), zj_other=add_hospital(owner_session, ZJ, "浙江乙医院"),
-                gd=add_hospital(owner_session, GD, "广东医院"))
+    ids = World(
+        zj=add_hospital(owner_session, ZJ, "浙江甲医院"),
+        zj_other=add_hospital(owner_session, ZJ, "浙江乙医院"),
+        gd=add_hospital(owner_session, GD, "广东医院"),
+    )
     for province in (ZJ, GD):
         set_window(owner_session, province, QUARTER)
     return ids

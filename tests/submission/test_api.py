@@ -31,9 +31,14 @@ def live(committed):
 
     directory = DevDirectory(users=[], clients=[DevClient(client_id="qcp-dashboard", secret="test-secret")])
     issuer = start_dev_issuer(directory, host="127.0.0.1", port=0, realm="qcp")
-    settings = ApiSettings(environment="test", dev_issuer=True, dev_issuer_port=urlparse(issuer.base_url).port)
-    app = create_app(database=app_database, settings=settings,
-                     verifier=TokenVerifier(server_url=issuer.base_url, realm="qcp"))
+    settings = ApiSettings(
+        environment="test", dev_issuer=True, dev_issuer_port=urlparse(issuer.base_url).port
+    )
+    app = create_app(
+        database=app_database,
+        settings=settings,
+        verifier=TokenVerifier(server_url=issuer.base_url, realm="qcp"),
+    )
     server = ServerThread(app).start()
     api = LiveApi(base_url=server.base_url, issuer=issuer, directory=directory)
     yield api
@@ -50,11 +55,19 @@ def hospitals(committed) -> dict[str, int]:
         ensure_year(session, YEAR, {"TST-2009-I": ("national", 1, [("1", "proportion")])})
         far = datetime.now(UTC) + timedelta(days=3650)
         for province in (ZJ, GD):
-            session.execute(text("INSERT INTO submission_windows (province_code, quarter, opens_at, due_at, locks_at,"
-                                 " set_by) VALUES (:p, :q, '2009-04-01', :f, :f, 'tests')"
-                                 " ON CONFLICT (province_code, quarter) DO NOTHING"), {"p": province, "q": QUARTER, "f": far})
-        return {"zj": add_hospital(session, ZJ, "接口测试医院"), "zj2": add_hospital(session, ZJ, "接口测试乙院"),
-                "gd": add_hospital(session, GD, "接口测试广东")}
+            session.execute(
+                text(
+                    "INSERT INTO submission_windows (province_code, quarter, opens_at, due_at, locks_at,"
+                    " set_by) VALUES (:p, :q, '2009-04-01', :f, :f, 'tests')"
+                    " ON CONFLICT (province_code, quarter) DO NOTHING"
+                ),
+                {"p": province, "q": QUARTER, "f": far},
+            )
+        return {
+            "zj": add_hospital(session, ZJ, "接口测试医院"),
+            "zj2": add_hospital(session, ZJ, "接口测试乙院"),
+            "gd": add_hospital(session, GD, "接口测试广东"),
+        }
 
 
 def url(hospital_id: int, suffix: str = "") -> str:
@@ -100,8 +113,15 @@ def test_bad_payloads_answer_422_with_every_problem(live, hospitals):
     client = live.client_for(submitter(h))
     shape = client.post(url(h), json={"values": [{"indicator": CODE, "numerator": "x", "denominator": 1}]})
     assert shape.status_code == 422 and shape.json()["error"] == "invalid_payload"
-    rules = client.post(url(h), json={"values": [{"indicator": CODE, "numerator": -1, "denominator": 1},
-                                                 {"indicator": "NOPE.1", "numerator": 1, "denominator": 1}]})
+    rules = client.post(
+        url(h),
+        json={
+            "values": [
+                {"indicator": CODE, "numerator": -1, "denominator": 1},
+                {"indicator": "NOPE.1", "numerator": 1, "denominator": 1},
+            ]
+        },
+    )
     assert rules.status_code == 422 and rules.json()["error"] == "validation_failed"
     assert sorted(p["code"] for p in rules.json()["problems"]) == ["negative_count", "unknown_indicator"]
     assert client.post(url(h).replace(QUARTER, "2009Q5"), json=body(1)).json()["error"] == "validation_failed"
@@ -148,9 +168,14 @@ def test_windows_and_completeness_over_http(live, hospitals):
     assert window.status_code == 200 and window.json()["is_default"] is False
     default = admin.get("/api/v1/windows/2023Q3").json()
     assert default["opens_at"].startswith("2023-10-01T00:00:00")
-    put = admin.put("/api/v1/windows/2008Q4", json={"opens_at": "2009-01-01T00:00:00+08:00",
-                                                     "due_at": "2009-01-31T00:00:00+08:00",
-                                                     "locks_at": "2009-02-15T00:00:00+08:00"})
+    put = admin.put(
+        "/api/v1/windows/2008Q4",
+        json={
+            "opens_at": "2009-01-01T00:00:00+08:00",
+            "due_at": "2009-01-31T00:00:00+08:00",
+            "locks_at": "2009-02-15T00:00:00+08:00",
+        },
+    )
     assert put.status_code == 200 and put.json()["is_default"] is False
     window_body = {k: put.json()[k] for k in ("opens_at", "due_at", "locks_at")}
     refused = live.client_for(submitter(hospitals["zj"])).put("/api/v1/windows/2008Q4", json=window_body)
@@ -160,5 +185,8 @@ def test_windows_and_completeness_over_http(live, hospitals):
     mine = {r["hospital_id"] for r in report.json()["hospitals"]}
     assert hospitals["zj"] in mine and hospitals["gd"] not in mine
     national = live.client_for(Actor(subject="nat", roles=frozenset({Role.NATIONAL_ANALYST})))
-    everyone = {r["hospital_id"] for r in national.get("/api/v1/completeness", params={"quarter": QUARTER}).json()["hospitals"]}
+    everyone = {
+        r["hospital_id"]
+        for r in national.get("/api/v1/completeness", params={"quarter": QUARTER}).json()["hospitals"]
+    }
     assert {hospitals["zj"], hospitals["gd"]} <= everyone

@@ -19,8 +19,11 @@ def val(code="NIT-2023-I.1", num=1, den=2, **extra):
     return {"indicator": code, "numerator": num, "denominator": den, **extra}
 
 
-IV = lambda a, b, c, d=(1000, 1000, 1000): [val("NIT-2023-IV.1", a, d[0]), val("NIT-2023-IV.2", b, d[1]),  # noqa: E731
-                                             val("NIT-2023-IV.3", c, d[2])]
+IV = lambda a, b, c, d=(1000, 1000, 1000): [  # noqa: E731
+    val("NIT-2023-IV.1", a, d[0]),
+    val("NIT-2023-IV.2", b, d[1]),
+    val("NIT-2023-IV.3", c, d[2]),
+]
 
 CASES = [
     ("values_missing", {}, "invalid_payload", ["missing"]),
@@ -38,28 +41,69 @@ CASES = [
     ("negative_numerator", {"values": [val(num=-1)]}, "validation_failed", ["negative_count"]),
     ("negative_denominator", {"values": [val(num=0, den=-5)]}, "validation_failed", ["negative_count"]),
     ("count_too_large", {"values": [val(num=1, den=2**31)]}, "validation_failed", ["count_too_large"]),
-    ("numerator_above_denominator", {"values": [val(num=3, den=2)]}, "validation_failed",
-     ["numerator_above_denominator"]),
-    ("numerator_without_cases", {"values": [val(num=3, den=0)]}, "validation_failed",
-     ["numerator_without_denominator"]),
+    (
+        "numerator_above_denominator",
+        {"values": [val(num=3, den=2)]},
+        "validation_failed",
+        ["numerator_above_denominator"],
+    ),
+    (
+        "numerator_without_cases",
+        {"values": [val(num=3, den=0)]},
+        "validation_failed",
+        ["numerator_without_denominator"],
+    ),
     ("unknown_indicator", {"values": [val(code="NIT-2099-I.1")]}, "validation_failed", ["unknown_indicator"]),
-    ("previous_year_code_renamed", {"values": [val(code="NIT-2022-VI.2")]}, "validation_failed",
-     ["indicator_renamed"]),
-    ("previous_year_code_retired", {"values": [val(code="NIT-2022-VI.1")]}, "validation_failed",
-     ["retired_indicator"]),
+    (
+        "previous_year_code_renamed",
+        {"values": [val(code="NIT-2022-VI.2")]},
+        "validation_failed",
+        ["indicator_renamed"],
+    ),
+    (
+        "previous_year_code_retired",
+        {"values": [val(code="NIT-2022-VI.1")]},
+        "validation_failed",
+        ["retired_indicator"],
+    ),
     ("duplicate_indicator", {"values": [val(), val(num=2)]}, "validation_failed", ["duplicate_indicator"]),
-    ("surgery_deaths_out_of_order", {"values": IV(3, 2, 1)}, "validation_failed",
-     ["cross_indicator_order", "cross_indicator_order"]),
-    ("surgery_denominators_differ", {"values": IV(1, 2, 3, (1000, 999, 1000))}, "validation_failed",
-     ["denominator_mismatch"]),
-    ("bundle_3h_above_6h", {"values": [val("NIT-2023-VIII.1", 8, 10), val("NIT-2023-VIII.2", 7, 10)]},
-     "validation_failed", ["cross_indicator_order"]),
-    ("not_applicable_indicator", {"values": [val("PIT-2023-90.1", 1, 100)]}, "validation_failed",
-     ["not_applicable"]),
-    ("every_problem_at_once", {"values": [val(num=-1), val("NIT-2099-I.1"), val("NIT-2023-VIII.1", 3, 2),
-                                          val("NIT-2023-VIII.1", 1, 2)]},
-     "validation_failed", ["duplicate_indicator", "negative_count", "numerator_above_denominator",
-                           "unknown_indicator"]),
+    (
+        "surgery_deaths_out_of_order",
+        {"values": IV(3, 2, 1)},
+        "validation_failed",
+        ["cross_indicator_order", "cross_indicator_order"],
+    ),
+    (
+        "surgery_denominators_differ",
+        {"values": IV(1, 2, 3, (1000, 999, 1000))},
+        "validation_failed",
+        ["denominator_mismatch"],
+    ),
+    (
+        "bundle_3h_above_6h",
+        {"values": [val("NIT-2023-VIII.1", 8, 10), val("NIT-2023-VIII.2", 7, 10)]},
+        "validation_failed",
+        ["cross_indicator_order"],
+    ),
+    (
+        "not_applicable_indicator",
+        {"values": [val("PIT-2023-90.1", 1, 100)]},
+        "validation_failed",
+        ["not_applicable"],
+    ),
+    (
+        "every_problem_at_once",
+        {
+            "values": [
+                val(num=-1),
+                val("NIT-2099-I.1"),
+                val("NIT-2023-VIII.1", 3, 2),
+                val("NIT-2023-VIII.1", 1, 2),
+            ]
+        },
+        "validation_failed",
+        ["duplicate_indicator", "negative_count", "numerator_above_denominator", "unknown_indicator"],
+    ),
 ]
 
 
@@ -69,8 +113,15 @@ def attempt(session, hospital_id, body) -> tuple[str, list[str]]:
     except ValidationError as exc:
         return "invalid_payload", [e["type"] for e in exc.errors()]
     try:
-        submit(session, submitter(hospital_id), hospital_id=hospital_id, quarter=Quarter.parse(QUARTER),
-               values=payload.values, reason=payload.reason, source="api")
+        submit(
+            session,
+            submitter(hospital_id),
+            hospital_id=hospital_id,
+            quarter=Quarter.parse(QUARTER),
+            values=payload.values,
+            reason=payload.reason,
+            source="api",
+        )
     except ValidationFailed as exc:
         return exc.code, sorted(p["code"] for p in exc.problems)
     return "accepted", []
@@ -79,9 +130,11 @@ def attempt(session, hospital_id, body) -> tuple[str, list[str]]:
 @pytest.mark.parametrize(("name", "body", "error", "problems"), CASES, ids=[c[0] for c in CASES])
 def test_bad_input_is_refused_and_nothing_is_written(owner_session, world, name, body, error, problems):
     owner_session.execute(
-        text("INSERT INTO indicator_applicability (province_code, hospital_id, goal_id, indicator_id, status,"
-             " reason, set_by) SELECT '330000', :h, goal_id, id, 'not_applicable', '本院无该专科', 'tests'"
-             " FROM indicators WHERE id = :i"),
+        text(
+            "INSERT INTO indicator_applicability (province_code, hospital_id, goal_id, indicator_id, status,"
+            " reason, set_by) SELECT '330000', :h, goal_id, id, 'not_applicable', '本院无该专科', 'tests'"
+            " FROM indicators WHERE id = :i"
+        ),
         {"h": world.zj, "i": indicator_id(owner_session, "PIT-2023-90.1")},
     )
     before = counts(owner_session, world.zj)
@@ -98,8 +151,14 @@ def test_the_table_has_at_least_twenty_cases():
 def test_problems_name_indicator_field_and_fix_in_both_languages(owner_session, world):
     as_app(owner_session, submitter(world.zj))
     with pytest.raises(ValidationFailed) as err:
-        submit(owner_session, submitter(world.zj), hospital_id=world.zj, quarter=Quarter.parse(QUARTER),
-               values=SubmissionIn.model_validate({"values": [val(num=3, den=2)]}).values, source="api")
+        submit(
+            owner_session,
+            submitter(world.zj),
+            hospital_id=world.zj,
+            quarter=Quarter.parse(QUARTER),
+            values=SubmissionIn.model_validate({"values": [val(num=3, den=2)]}).values,
+            source="api",
+        )
     [p] = err.value.problems
     assert p["indicator"] == "NIT-2023-I.1" and p["field"] == "numerator" and p["index"] == 0
     assert " / " in p["problem"] and " / " in p["fix"]

@@ -28,8 +28,14 @@ from tests.submission.support import (
 )
 
 Q = Quarter.parse(QUARTER)
-NATIONAL_2023 = ["NIT-2023-I.1", "NIT-2023-IV.1", "NIT-2023-IV.2", "NIT-2023-IV.3", "NIT-2023-VIII.1",
-                 "NIT-2023-VIII.2"]
+NATIONAL_2023 = [
+    "NIT-2023-I.1",
+    "NIT-2023-IV.1",
+    "NIT-2023-IV.2",
+    "NIT-2023-IV.3",
+    "NIT-2023-VIII.1",
+    "NIT-2023-VIII.2",
+]
 
 
 def _submit(session, hospital_id, values, province=ZJ):
@@ -49,15 +55,30 @@ def test_applicability_requires_a_reason_and_one_target():
         ApplicabilityIn(goal="NIT-2023-IV", indicator="NIT-2023-IV.1", status="required")
 
 
-def test_specialty_goal_is_expected_only_where_assigned_and_national_goal_can_be_exempted(owner_session, world):
+def test_specialty_goal_is_expected_only_where_assigned_and_national_goal_can_be_exempted(
+    owner_session, world
+):
     admin = provincial_admin()
     as_app(owner_session, admin)
-    set_applicability(owner_session, admin, hospital_id=world.zj, item=ApplicabilityIn(goal="PIT-2023-90",
-                                                                                       status="required"))
-    set_applicability(owner_session, admin, hospital_id=world.zj, item=ApplicabilityIn(
-        goal="NIT-2023-IV", status="not_applicable", reason="本院无手术科室 / no surgery"))
+    set_applicability(
+        owner_session,
+        admin,
+        hospital_id=world.zj,
+        item=ApplicabilityIn(goal="PIT-2023-90", status="required"),
+    )
+    set_applicability(
+        owner_session,
+        admin,
+        hospital_id=world.zj,
+        item=ApplicabilityIn(
+            goal="NIT-2023-IV", status="not_applicable", reason="本院无手术科室 / no surgery"
+        ),
+    )
     listed = list_applicability(owner_session, admin, hospital_id=world.zj)
-    assert [(r.goal, r.status) for r in listed] == [("NIT-2023-IV", "not_applicable"), ("PIT-2023-90", "required")]
+    assert [(r.goal, r.status) for r in listed] == [
+        ("NIT-2023-IV", "not_applicable"),
+        ("PIT-2023-90", "required"),
+    ]
     report = completeness(owner_session, admin, quarter=Q)
     mine = _mine(report, world.zj, world.zj_other)
     # the shared test database may hold the full published 2023 catalog: compare the two hospitals
@@ -70,8 +91,12 @@ def test_specialty_goal_is_expected_only_where_assigned_and_national_goal_can_be
 def test_hospital_cannot_set_applicability(owner_session, world):
     as_app(owner_session, submitter(world.zj))
     with pytest.raises(PermissionDenied):
-        set_applicability(owner_session, submitter(world.zj), hospital_id=world.zj,
-                          item=ApplicabilityIn(goal="PIT-2023-90", status="required"))
+        set_applicability(
+            owner_session,
+            submitter(world.zj),
+            hospital_id=world.zj,
+            item=ApplicabilityIn(goal="PIT-2023-90", status="required"),
+        )
 
 
 def test_completeness_counts_on_time_late_missing_and_approved(owner_session, world):
@@ -84,14 +109,20 @@ def test_completeness_counts_on_time_late_missing_and_approved(owner_session, wo
     report = completeness(owner_session, provincial_admin(), quarter=Q)
     mine = _mine(report, world.zj, world.zj_other, world.gd)
     assert set(mine) == {world.zj, world.zj_other}  # Guangdong is not visible to Zhejiang
-    assert (mine[world.zj].status, mine[world.zj].timeliness, mine[world.zj].received) == ("approved", "on_time", 1)
+    assert (mine[world.zj].status, mine[world.zj].timeliness, mine[world.zj].received) == (
+        "approved",
+        "on_time",
+        1,
+    )
     assert (mine[world.zj_other].status, mine[world.zj_other].timeliness) == ("submitted", "late")
     indicator = {i.indicator: i for i in report.indicators}["NIT-2023-I.1"]
     assert indicator.received >= 1 and indicator.approved >= 1
 
 
 def test_national_staff_see_every_province(owner_session, world):
-    _submit(owner_session, world.gd, [ValueIn(indicator="NIT-2023-I.1", numerator=1, denominator=2)], province=GD)
+    _submit(
+        owner_session, world.gd, [ValueIn(indicator="NIT-2023-I.1", numerator=1, denominator=2)], province=GD
+    )
     as_app(owner_session, NATIONAL_ANALYST)
     report = completeness(owner_session, NATIONAL_ANALYST, quarter=Q)
     mine = _mine(report, world.zj, world.gd)
@@ -100,8 +131,10 @@ def test_national_staff_see_every_province(owner_session, world):
 
 
 def _deactivate(session, hospital_id, at):
-    session.execute(text("UPDATE hospitals SET active = false, deactivated_at = :at WHERE id = :h"),
-                    {"at": at, "h": hospital_id})
+    session.execute(
+        text("UPDATE hospitals SET active = false, deactivated_at = :at WHERE id = :h"),
+        {"at": at, "h": hospital_id},
+    )
 
 
 def test_a_hospital_owes_quarters_from_reports_from_until_it_is_deactivated(owner_session, world):

@@ -31,9 +31,14 @@ def _setup(owner_engine) -> int:
         session.execute(text("SELECT pg_advisory_xact_lock(20091)"))  # parallel test runs set up one by one
         ensure_year(session, 2009, {"TST-2009-I": ("national", 1, [("1", "proportion")])})
         far = datetime.now(UTC) + timedelta(days=3650)
-        session.execute(text("INSERT INTO submission_windows (province_code, quarter, opens_at, due_at, locks_at,"
-                             " set_by) VALUES (:p, '2009Q1', '2009-04-01', :f, :f, 'tests')"
-                             " ON CONFLICT (province_code, quarter) DO NOTHING"), {"p": ZJ, "f": far})
+        session.execute(
+            text(
+                "INSERT INTO submission_windows (province_code, quarter, opens_at, due_at, locks_at,"
+                " set_by) VALUES (:p, '2009Q1', '2009-04-01', :f, :f, 'tests')"
+                " ON CONFLICT (province_code, quarter) DO NOTHING"
+            ),
+            {"p": ZJ, "f": far},
+        )
         return add_hospital(session, ZJ, "并发测试医院")
 
 
@@ -51,8 +56,15 @@ def test_concurrent_corrections_serialize_without_lost_updates(committed):
             numerator = n * ROUNDS + r + 1
             try:
                 with app_database.unit_of_work(actor) as session:
-                    submit(session, actor, hospital_id=hospital_id, quarter=Q, source="api", reason=f"w{n}r{r}",
-                           values=[ValueIn(indicator=CODE, numerator=numerator, denominator=1000)])
+                    submit(
+                        session,
+                        actor,
+                        hospital_id=hospital_id,
+                        quarter=Q,
+                        source="api",
+                        reason=f"w{n}r{r}",
+                        values=[ValueIn(indicator=CODE, numerator=numerator, denominator=1000)],
+                    )
                 accepted.append(numerator)
             except BaseException as exc:  # noqa: BLE001 - collected and asserted below
                 errors.append(exc)
@@ -79,8 +91,14 @@ def test_concurrent_stale_corrections_are_refused_except_one(committed):
     hospital_id = _setup(committed.owner_engine)
     actor = submitter(hospital_id)
     with app_database.unit_of_work(actor) as session:
-        first = submit(session, actor, hospital_id=hospital_id, quarter=Q, source="api",
-                       values=[ValueIn(indicator=CODE, numerator=1, denominator=10)])
+        first = submit(
+            session,
+            actor,
+            hospital_id=hospital_id,
+            quarter=Q,
+            source="api",
+            values=[ValueIn(indicator=CODE, numerator=1, denominator=10)],
+        )
     outcomes: list[str] = []
     barrier = threading.Barrier(8)
 
@@ -88,9 +106,16 @@ def test_concurrent_stale_corrections_are_refused_except_one(committed):
         barrier.wait()
         try:
             with app_database.unit_of_work(actor) as session:
-                submit(session, actor, hospital_id=hospital_id, quarter=Q, source="api", reason="fix",
-                       expected_version=first.version,
-                       values=[ValueIn(indicator=CODE, numerator=n + 2, denominator=10)])
+                submit(
+                    session,
+                    actor,
+                    hospital_id=hospital_id,
+                    quarter=Q,
+                    source="api",
+                    reason="fix",
+                    expected_version=first.version,
+                    values=[ValueIn(indicator=CODE, numerator=n + 2, denominator=10)],
+                )
             outcomes.append("ok")
         except Conflict:
             outcomes.append("conflict")

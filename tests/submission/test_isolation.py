@@ -22,8 +22,15 @@ def _fill(session, world):
     for hospital_id, province in ((world.zj, ZJ), (world.zj_other, ZJ), (world.gd, GD)):
         actor = submitter(hospital_id, province, subject=f"s{hospital_id}")
         as_app(session, actor)
-        submit(session, actor, hospital_id=hospital_id, quarter=Q, source="api",
-               values=[ValueIn(indicator="NIT-2023-I.1", numerator=1, denominator=2)], idempotency_key="k")
+        submit(
+            session,
+            actor,
+            hospital_id=hospital_id,
+            quarter=Q,
+            source="api",
+            values=[ValueIn(indicator="NIT-2023-I.1", numerator=1, denominator=2)],
+            idempotency_key="k",
+        )
 
 
 def _hospitals_seen(session, table, world=None):
@@ -70,14 +77,24 @@ def test_unbound_session_sees_no_submissions(owner_session, world):
 def test_cannot_write_into_another_provinces_hospital(owner_session, world):
     as_app(owner_session, provincial_admin(ZJ))
     with pytest.raises(ProgrammingError, match="row-level security"):
-        owner_session.execute(text("INSERT INTO submissions (province_code, hospital_id, quarter, catalog_year)"
-                                   " VALUES ('440000', :h, '2023Q2', 2023)"), {"h": world.gd})
+        owner_session.execute(
+            text(
+                "INSERT INTO submissions (province_code, hospital_id, quarter, catalog_year)"
+                " VALUES ('440000', :h, '2023Q2', 2023)"
+            ),
+            {"h": world.gd},
+        )
 
 
 def test_a_row_cannot_claim_another_provinces_hospital(owner_session, world):
     with pytest.raises(IntegrityError, match="fk_submissions_hospital"):
-        owner_session.execute(text("INSERT INTO submissions (province_code, hospital_id, quarter, catalog_year)"
-                                   " VALUES ('330000', :h, '2023Q2', 2023)"), {"h": world.gd})
+        owner_session.execute(
+            text(
+                "INSERT INTO submissions (province_code, hospital_id, quarter, catalog_year)"
+                " VALUES ('330000', :h, '2023Q2', 2023)"
+            ),
+            {"h": world.gd},
+        )
 
 
 def test_app_role_cannot_delete_submissions(owner_session, world):

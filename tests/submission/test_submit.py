@@ -49,11 +49,17 @@ def test_correction_creates_a_new_version_with_who_when_why(owner_session, world
     as_app(owner_session, submitter(world.zj))
     _submit(owner_session, world.zj, SURGERY)
     fixed = [v("NIT-2023-IV.1", 1, 1000), v("NIT-2023-IV.2", 2, 1000), v("NIT-2023-IV.3", 4, 1000)]
-    result = _submit(owner_session, world.zj, fixed, reason="漏报 1 例 / one death missed", expected_version=1)
+    result = _submit(
+        owner_session, world.zj, fixed, reason="漏报 1 例 / one death missed", expected_version=1
+    )
     assert result.changed == ["NIT-2023-IV.3"] and result.version == 2
-    history = value_history(owner_session, submitter(world.zj), hospital_id=world.zj, quarter=Q,
-                            indicator="NIT-2023-IV.3")
-    assert [(h.version, h.numerator, h.reason) for h in history] == [(1, 3, ""), (2, 4, "漏报 1 例 / one death missed")]
+    history = value_history(
+        owner_session, submitter(world.zj), hospital_id=world.zj, quarter=Q, indicator="NIT-2023-IV.3"
+    )
+    assert [(h.version, h.numerator, h.reason) for h in history] == [
+        (1, 3, ""),
+        (2, 4, "漏报 1 例 / one death missed"),
+    ]
     assert history[1].actor_subject == "zj-submitter" and history[1].actor_roles == ["hospital_submitter"]
     assert history[1].source == "api" and history[1].recorded_at is not None
     # the answer is what was stored: the same values and versions as a fresh read
@@ -61,7 +67,10 @@ def test_correction_creates_a_new_version_with_who_when_why(owner_session, world
     read = get_submission(owner_session, submitter(world.zj), hospital_id=world.zj, quarter=Q)
     assert result.values == read.values
     assert [(x.indicator, x.numerator, x.version) for x in read.values] == [
-        ("NIT-2023-IV.1", 1, 1), ("NIT-2023-IV.2", 2, 1), ("NIT-2023-IV.3", 4, 2)]
+        ("NIT-2023-IV.1", 1, 1),
+        ("NIT-2023-IV.2", 2, 1),
+        ("NIT-2023-IV.3", 4, 2),
+    ]
 
 
 def test_correcting_a_reported_value_needs_a_reason(owner_session, world):
@@ -141,8 +150,14 @@ def _seed_history(session, hospital_id, quarters, num, den):
     for q in quarters:
         set_window(session, "330000", q)
         as_app(session, submitter(hospital_id))
-        submit(session, submitter(hospital_id), hospital_id=hospital_id, quarter=Quarter.parse(q),
-               values=[v("NIT-2023-I.1", num, den)], source="api")
+        submit(
+            session,
+            submitter(hospital_id),
+            hospital_id=hospital_id,
+            quarter=Quarter.parse(q),
+            values=[v("NIT-2023-I.1", num, den)],
+            source="api",
+        )
         from tests.db import act_as_owner
 
         act_as_owner(session)

@@ -31,20 +31,29 @@ def v(code="NIT-2023-I.1", num=1, den=2):
 
 
 def info(code="NIT-2022-VI.2", year=2022, kind="proportion"):
-    return IndicatorInfo(id=1, code=code, year=year, goal_id=1, goal_code=code.split(".")[0], goal_list="national",
-                         kind=kind)
+    return IndicatorInfo(
+        id=1, code=code, year=year, goal_id=1, goal_code=code.split(".")[0], goal_list="national", kind=kind
+    )
 
 
 def codes(problems):
     return [p.code for p in problems]
 
 
-@pytest.mark.parametrize(("num", "den", "expected"), [
-    (0, 0, []), (3, 10, []), (10, 10, []),
-    (-1, 10, ["negative_count"]), (1, -10, ["negative_count"]), (-1, -1, ["negative_count", "negative_count"]),
-    (11, 10, ["numerator_above_denominator"]), (1, 0, ["numerator_without_denominator"]),
-    (2**31, 2**31, ["count_too_large", "count_too_large"]),
-])
+@pytest.mark.parametrize(
+    ("num", "den", "expected"),
+    [
+        (0, 0, []),
+        (3, 10, []),
+        (10, 10, []),
+        (-1, 10, ["negative_count"]),
+        (1, -10, ["negative_count"]),
+        (-1, -1, ["negative_count", "negative_count"]),
+        (11, 10, ["numerator_above_denominator"]),
+        (1, 0, ["numerator_without_denominator"]),
+        (2**31, 2**31, ["count_too_large", "count_too_large"]),
+    ],
+)
 def test_counts_of_a_proportion(num, den, expected):
     assert codes(check_counts(v(num=num, den=den), "proportion")) == expected
 
@@ -106,7 +115,11 @@ def test_correction_needs_a_reason():
     assert codes(check_reason(["A"], "  ")) == ["reason_required"]
 
 
-SURGERY_OK = {"NIT-2023-IV.1": Counts(1, 100), "NIT-2023-IV.2": Counts(2, 100), "NIT-2023-IV.3": Counts(2, 100)}
+SURGERY_OK = {
+    "NIT-2023-IV.1": Counts(1, 100),
+    "NIT-2023-IV.2": Counts(2, 100),
+    "NIT-2023-IV.3": Counts(2, 100),
+}
 
 
 def test_surgery_deaths_must_grow_with_the_horizon():
@@ -124,7 +137,8 @@ def test_surgery_deaths_share_one_denominator():
 def test_six_hour_bundle_at_least_the_three_hour_one():
     assert check_cross_rules({"NIT-2023-VIII.1": Counts(5, 10), "NIT-2023-VIII.2": Counts(7, 10)}) == []
     assert codes(check_cross_rules({"NIT-2023-VIII.1": Counts(8, 10), "NIT-2023-VIII.2": Counts(7, 10)})) == [
-        "cross_indicator_order"]
+        "cross_indicator_order"
+    ]
     # different denominators compare rates: 8/20 = 0.4 ≤ 7/10
     assert check_cross_rules({"NIT-2023-VIII.1": Counts(8, 20), "NIT-2023-VIII.2": Counts(7, 10)}) == []
 
@@ -132,7 +146,8 @@ def test_six_hour_bundle_at_least_the_three_hour_one():
 def test_2022_three_hour_bundle_at_least_the_one_hour_one():
     assert check_cross_rules({"NIT-2022-VI.1": Counts(3, 10), "NIT-2022-VI.2": Counts(3, 10)}) == []
     assert codes(check_cross_rules({"NIT-2022-VI.1": Counts(4, 10), "NIT-2022-VI.2": Counts(3, 10)})) == [
-        "cross_indicator_order"]
+        "cross_indicator_order"
+    ]
 
 
 def test_rules_skip_indicators_not_reported_and_no_cases():

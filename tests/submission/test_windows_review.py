@@ -24,8 +24,9 @@ VALUES = [ValueIn(indicator="NIT-2023-I.1", numerator=5, denominator=10)]
 
 def _submit(session, hospital_id, values=VALUES, **kw):
     as_app(session, submitter(hospital_id))
-    return submit(session, submitter(hospital_id), hospital_id=hospital_id, quarter=Q, values=values,
-                  source="api", **kw)
+    return submit(
+        session, submitter(hospital_id), hospital_id=hospital_id, quarter=Q, values=values, source="api", **kw
+    )
 
 
 def test_default_window_opens_after_the_quarter_due_30_lock_45_days():
@@ -42,7 +43,14 @@ def test_a_window_not_yet_open_refuses(owner_session, world):
 
 def test_after_lock_hospital_is_refused_until_the_provincial_admin_reopens(owner_session, world):
     _submit(owner_session, world.zj)
-    set_window(owner_session, ZJ, QUARTER, opened=timedelta(days=50), due=timedelta(days=-20), locks=timedelta(days=-1))
+    set_window(
+        owner_session,
+        ZJ,
+        QUARTER,
+        opened=timedelta(days=50),
+        due=timedelta(days=-20),
+        locks=timedelta(days=-1),
+    )
     fix = [ValueIn(indicator="NIT-2023-I.1", numerator=6, denominator=10)]
     with pytest.raises(WindowLocked):
         _submit(owner_session, world.zj, fix, reason="late fix")
@@ -51,13 +59,17 @@ def test_after_lock_hospital_is_refused_until_the_provincial_admin_reopens(owner
     as_app(owner_session, provincial_admin())
     with pytest.raises(ValidationFailed):
         review.reopen(owner_session, provincial_admin(), hospital_id=world.zj, quarter=Q, reason=" ")
-    reopened = review.reopen(owner_session, provincial_admin(), hospital_id=world.zj, quarter=Q, reason="数据核查")
+    reopened = review.reopen(
+        owner_session, provincial_admin(), hospital_id=world.zj, quarter=Q, reason="数据核查"
+    )
     assert reopened.reopened_at is not None
     assert _submit(owner_session, world.zj, fix, reason="late fix").version == 3
     with pytest.raises(WindowLocked):  # only that hospital was reopened
         _submit(owner_session, world.zj_other)
     owner_session.execute(text("RESET ROLE"))
-    audit = owner_session.execute(text("SELECT reason FROM audit_log WHERE action = 'submission.reopen'")).scalars()
+    audit = owner_session.execute(
+        text("SELECT reason FROM audit_log WHERE action = 'submission.reopen'")
+    ).scalars()
     assert list(audit) == ["数据核查"]
 
 
@@ -70,7 +82,9 @@ def test_set_window_is_provincial_and_audited(owner_session, world):
     with pytest.raises(PermissionDenied):
         windows.set_window(owner_session, submitter(world.zj), quarter=Quarter(2024, 1), window=w)
     with pytest.raises(ValidationFailed):
-        windows.set_window(owner_session, admin, quarter=Quarter(2024, 1), window=w.model_copy(update={"province_code": GD}))
+        windows.set_window(
+            owner_session, admin, quarter=Quarter(2024, 1), window=w.model_copy(update={"province_code": GD})
+        )
     with pytest.raises(ValueError):
         windows.WindowIn(opens_at=now, due_at=now - timedelta(days=1), locks_at=now)
 
@@ -78,12 +92,21 @@ def test_set_window_is_provincial_and_audited(owner_session, world):
 def test_approve_locks_the_quarter_for_the_hospital(owner_session, world):
     _submit(owner_session, world.zj)
     as_app(owner_session, provincial_admin())
-    assert [i.hospital_id for i in review.review_queue(owner_session, provincial_admin(), quarter=Q)] == [world.zj]
-    approved = review.approve(owner_session, provincial_admin(), hospital_id=world.zj, quarter=Q, comment="ok")
+    assert [i.hospital_id for i in review.review_queue(owner_session, provincial_admin(), quarter=Q)] == [
+        world.zj
+    ]
+    approved = review.approve(
+        owner_session, provincial_admin(), hospital_id=world.zj, quarter=Q, comment="ok"
+    )
     assert approved.status == "approved" and approved.reviewed_by == "admin-330000"
     assert review.review_queue(owner_session, provincial_admin(), quarter=Q) == []
     with pytest.raises(SubmissionLocked):
-        _submit(owner_session, world.zj, [ValueIn(indicator="NIT-2023-I.1", numerator=6, denominator=10)], reason="x")
+        _submit(
+            owner_session,
+            world.zj,
+            [ValueIn(indicator="NIT-2023-I.1", numerator=6, denominator=10)],
+            reason="x",
+        )
     as_app(owner_session, provincial_admin())
     with pytest.raises(InvalidTransition):
         review.approve(owner_session, provincial_admin(), hospital_id=world.zj, quarter=Q)
@@ -93,16 +116,31 @@ def test_returned_submission_is_corrected_and_resubmitted(owner_session, world):
     _submit(owner_session, world.zj)
     as_app(owner_session, provincial_admin())
     with pytest.raises(ValidationFailed):
-        review.return_submission(owner_session, provincial_admin(), hospital_id=world.zj, quarter=Q, comment="")
-    returned = review.return_submission(owner_session, provincial_admin(), hospital_id=world.zj, quarter=Q,
-                                        comment="分母偏小，请核对 / denominator looks low")
+        review.return_submission(
+            owner_session, provincial_admin(), hospital_id=world.zj, quarter=Q, comment=""
+        )
+    returned = review.return_submission(
+        owner_session,
+        provincial_admin(),
+        hospital_id=world.zj,
+        quarter=Q,
+        comment="分母偏小，请核对 / denominator looks low",
+    )
     assert returned.status == "returned" and returned.version == 2
-    again = _submit(owner_session, world.zj, [ValueIn(indicator="NIT-2023-I.1", numerator=5, denominator=12)],
-                    reason="按退回意见更正", expected_version=2)
+    again = _submit(
+        owner_session,
+        world.zj,
+        [ValueIn(indicator="NIT-2023-I.1", numerator=5, denominator=12)],
+        reason="按退回意见更正",
+        expected_version=2,
+    )
     assert (again.status, again.version) == ("submitted", 3)
     events = submission_events(owner_session, submitter(world.zj), hospital_id=world.zj, quarter=Q)
     assert [(e.action, e.from_status, e.to_status) for e in events] == [
-        ("submit", "draft", "submitted"), ("return", "submitted", "returned"), ("submit", "returned", "submitted")]
+        ("submit", "draft", "submitted"),
+        ("return", "submitted", "returned"),
+        ("submit", "returned", "submitted"),
+    ]
 
 
 def test_another_province_cannot_review_or_see(owner_session, world):
@@ -121,11 +159,19 @@ def test_hospital_roles_cannot_review(owner_session, world):
 
 
 def test_specialty_qc_reviews_only_submissions_with_its_goals(owner_session, world):
-    owner_session.execute(text("INSERT INTO specialties (code, seq, name, name_en) VALUES ('t-icu', 99, '测试重症', 't')"))
-    owner_session.execute(text("INSERT INTO goal_owners (goal_id, specialty_code) SELECT id, 't-icu' FROM goals"
-                               " WHERE code = 'PIT-2023-90'"))
+    owner_session.execute(
+        text("INSERT INTO specialties (code, seq, name, name_en) VALUES ('t-icu', 99, '测试重症', 't')")
+    )
+    owner_session.execute(
+        text(
+            "INSERT INTO goal_owners (goal_id, specialty_code) SELECT id, 't-icu' FROM goals"
+            " WHERE code = 'PIT-2023-90'"
+        )
+    )
     _submit(owner_session, world.zj)  # national goal only
-    _submit(owner_session, world.zj_other, [ValueIn(indicator="PIT-2023-90.1", numerator=3, denominator=1000)])
+    _submit(
+        owner_session, world.zj_other, [ValueIn(indicator="PIT-2023-90.1", numerator=3, denominator=1000)]
+    )
     icu = Actor(subject="icu", roles=frozenset({Role.SPECIALTY_QC}), province=ZJ, specialty="t-icu")
     as_app(owner_session, icu)
     assert [i.hospital_id for i in review.review_queue(owner_session, icu)] == [world.zj_other]
@@ -140,7 +186,14 @@ def test_future_quarter_and_inactive_hospital_are_refused(owner_session, world):
     as_app(owner_session, submitter(world.zj))
     future = Quarter.containing(datetime.now(UTC).date()).next()
     with pytest.raises(ValidationFailed) as err:
-        submit(owner_session, submitter(world.zj), hospital_id=world.zj, quarter=future, values=VALUES, source="api")
+        submit(
+            owner_session,
+            submitter(world.zj),
+            hospital_id=world.zj,
+            quarter=future,
+            values=VALUES,
+            source="api",
+        )
     assert "future_quarter" in [p["code"] for p in err.value.problems]
     owner_session.execute(text("RESET ROLE"))
     closed = add_hospital(owner_session, ZJ, "已停用医院", active=False)

@@ -199,7 +199,9 @@ def test_cli_prints_the_secret_once(owner_session, keycloak, monkeypatch):
     secret = next(c["secret"] for c in keycloak.state.clients.values())
     assert first.exit_code == 0, first.output
     assert secret in first.output and "shown ONCE" in first.output
-    registered = owner_session.execute(select(Hospital.reports_from).where(Hospital.credit_code == CODE)).scalar_one()
+    registered = owner_session.execute(
+        select(Hospital.reports_from).where(Hospital.credit_code == CODE)
+    ).scalar_one()
     assert registered == "2022Q1"
     second = runner.invoke(app, args, env=env)
     assert second.exit_code == 0 and secret not in second.output and "already" in second.output

@@ -63,8 +63,11 @@ PHE_SIGNIFICANCE = [
     ("Poole PCT", 35176.5102000, 39734, "High (0.001)"),
 ]
 PHE_TO_SIGNAL_HIGHER_IS_BETTER = {
-    "High (0.001)": "better_998", "High (0.025)": "better_95", "Not significant": "none",
-    "Low (0.025)": "worse_95", "Low (0.001)": "worse_998",
+    "High (0.001)": "better_998",
+    "High (0.025)": "better_95",
+    "Not significant": "none",
+    "Low (0.025)": "worse_95",
+    "Low (0.001)": "worse_998",
 }
 
 
@@ -86,8 +89,13 @@ def test_direction_lower_swaps_worse_and_better():
     units, x, n, expected = zip(*PHE_SIGNIFICANCE, strict=True)
     higher = funnel(units, x, n, target=PHE_BASELINE, direction="higher")
     lower = funnel(units, x, n, target=PHE_BASELINE, direction="lower")
-    swap = {"worse_998": "better_998", "worse_95": "better_95", "none": "none",
-            "better_95": "worse_95", "better_998": "worse_998"}
+    swap = {
+        "worse_998": "better_998",
+        "worse_95": "better_95",
+        "none": "none",
+        "better_95": "worse_95",
+        "better_998": "worse_998",
+    }
     assert list(lower.signal) == [swap[s] for s in higher.signal]
     assert "worse_998" in set(lower.signal) and "better_998" in set(lower.signal)
 
@@ -108,7 +116,9 @@ def test_unit_exactly_on_a_limit_is_not_outside_it(which):
     n = np.array([37.0, 250.0, 1009.0])
     limits = getattr(funnel(["a", "b", "c"], [0, 0, 0], n, target=0.3), which)
     on_limit = funnel(["a", "b", "c"], limits * n, n, target=0.3)
-    just_beyond = funnel(["a", "b", "c"], limits * n * (1 + 1e-6 if "high" in which else 1 - 1e-6), n, target=0.3)
+    just_beyond = funnel(
+        ["a", "b", "c"], limits * n * (1 + 1e-6 if "high" in which else 1 - 1e-6), n, target=0.3
+    )
     inner = "none" if "95" in which else ("better_95" if "high" in which else "worse_95")
     assert list(on_limit.signal) == [inner] * 3
     assert inner not in set(just_beyond.signal)
@@ -150,7 +160,9 @@ def _reference_dispersion(x, n):
     phi = sum(min(max(v, lz), uz) ** 2 for v in z) / len(z)
     w = [4 * ni for ni in n]  # 1 / s², s = 1 / (2√n)
     k = len(z)
-    tau2 = 0.0 if k * phi < k - 1 else max(0.0, (k * phi - (k - 1)) / (sum(w) - sum(v * v for v in w) / sum(w)))
+    tau2 = (
+        0.0 if k * phi < k - 1 else max(0.0, (k * phi - (k - 1)) / (sum(w) - sum(v * v for v in w) / sum(w)))
+    )
     return target, phi, tau2
 
 
@@ -164,7 +176,9 @@ def test_overdispersion_phi_and_tau2_follow_funnelplotr_on_phe_data():
     half = Z998 * np.sqrt(1 / (4 * np.asarray(n)) + tau2)
     assert result.limit998_high == pytest.approx(np.sin(target_t + half) ** 2, rel=1e-12)
     assert result.limit998_low == pytest.approx(np.sin(target_t - half) ** 2, rel=1e-12)
-    z = (np.arcsin(np.sqrt(np.asarray(x) / np.asarray(n))) - target_t) / np.sqrt(1 / (4 * np.asarray(n)) + tau2)
+    z = (np.arcsin(np.sqrt(np.asarray(x) / np.asarray(n))) - target_t) / np.sqrt(
+        1 / (4 * np.asarray(n)) + tau2
+    )
     assert result.z == pytest.approx(z, rel=1e-10)
 
 
@@ -194,7 +208,9 @@ def test_winsorisation_clamps_extreme_z_scores():
     _, phi, _ = _reference_dispersion(x, n)
     result = funnel([str(i) for i in range(10)], x, n)
     assert result.phi == pytest.approx(phi, rel=1e-12)
-    raw_phi = float(np.mean(((np.arcsin(np.sqrt(np.array(x) / 100)) - math.asin(math.sqrt(sum(x) / 1000))) * 20) ** 2))
+    raw_phi = float(
+        np.mean(((np.arcsin(np.sqrt(np.array(x) / 100)) - math.asin(math.sqrt(sum(x) / 1000))) * 20) ** 2)
+    )
     assert result.phi < raw_phi
 
 

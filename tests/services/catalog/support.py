@@ -47,7 +47,7 @@ def seed_table_columns() -> tuple[str, str]:
     Table cells wrap across rows, so a title or summary is contiguous only within its column.
     """
     text = SEED_2023.read_text(encoding="utf-8")
-    table = text[text.index("序号\t"):]
+    table = text[text.index("序号\t") :]
     titles, summaries = [], []
     for line in table.splitlines()[1:]:
         cells = line.split("\t")

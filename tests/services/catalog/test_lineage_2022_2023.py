@@ -35,7 +35,9 @@ def goal_edges():
 
 
 def indicator_edges():
-    return {e.from_: (i.code, e) for g in catalog_file(FILE_2023).goals for i in g.indicators for e in i.lineage}
+    return {
+        e.from_: (i.code, e) for g in catalog_file(FILE_2023).goals for i in g.indicators for e in i.lineage
+    }
 
 
 @pytest.mark.parametrize("source,target,kinds,comparability", GOALS)
@@ -80,13 +82,20 @@ def test_diff_2022_2023_groups_the_changes():
     assert diff.retired == ["NIT-2022-VIII"]
     assert diff.moved_to_specialty == ["NIT-2022-IV → PIT-2023-37"]
     assert diff.direction_changed == ["NIT-2022-IX → NIT-2023-VI"]
-    assert set(diff.redefined) == {"NIT-2022-V → NIT-2023-IX", "NIT-2022-VI → NIT-2023-VIII", "NIT-2022-IX → NIT-2023-VI"}
+    assert set(diff.redefined) == {
+        "NIT-2022-V → NIT-2023-IX",
+        "NIT-2022-VI → NIT-2023-VIII",
+        "NIT-2022-IX → NIT-2023-VI",
+    }
     assert set(diff.continued) == {f"NIT-2022-{r} → NIT-2023-{r}" for r in ("I", "II", "III", "X")}
     assert len(diff.added) == 2 + 38
     infusion = next(c for c in diff.changes if c.from_code == "NIT-2022-IX")
     assert {(i.from_code, i.to_code) for i in infusion.indicators} == {
-        ("NIT-2022-IX.1", "NIT-2023-VI.1"), ("NIT-2022-IX.2", None), ("NIT-2022-IX.3", "NIT-2023-VI.4"),
-        ("NIT-2022-IX.4", "NIT-2023-VI.3"), (None, "NIT-2023-VI.2"),
+        ("NIT-2022-IX.1", "NIT-2023-VI.1"),
+        ("NIT-2022-IX.2", None),
+        ("NIT-2022-IX.3", "NIT-2023-VI.4"),
+        ("NIT-2022-IX.4", "NIT-2023-VI.3"),
+        (None, "NIT-2023-VI.2"),
     }
     usage = next(i for i in infusion.indicators if i.from_code == "NIT-2022-IX.1")
     assert (usage.comparability, usage.direction_from, usage.direction_to) == ("comparable", "lower", "lower")

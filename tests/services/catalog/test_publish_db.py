@@ -55,8 +55,14 @@ def test_broken_file_loads_nothing_and_lists_every_problem(bare_owner_session):
     with pytest.raises(CatalogInvalid) as exc:
         publish_catalog(owner_session, path_or_text=broken_2023(), published_by="tests")
     codes = {p["code"] for p in exc.value.problems}
-    assert {"duplicate_goal_code", "shape_missing", "lineage_source_missing", "missing_outgoing",
-            "shape_literal_error", "unknown_owner"} <= codes
+    assert {
+        "duplicate_goal_code",
+        "shape_missing",
+        "lineage_source_missing",
+        "missing_outgoing",
+        "shape_literal_error",
+        "unknown_owner",
+    } <= codes
     assert counts(owner_session) == before
 
 
@@ -67,7 +73,12 @@ def test_catalog_of_a_year_has_goals_indicators_owners_and_lineage(published):
     viii = cat.goal("NIT-2023-VIII")
     assert viii.owners == ["icu"] and viii.lineage[0].from_code == "NIT-2022-VI"
     assert viii.lineage[0].comparability == "partial"
-    assert {e.from_code for e in cat.retired} == {"NIT-2022-VIII", "NIT-2022-VIII.1", "NIT-2022-VI.1", "NIT-2022-IX.2"}
+    assert {e.from_code for e in cat.retired} == {
+        "NIT-2022-VIII",
+        "NIT-2022-VIII.1",
+        "NIT-2022-VI.1",
+        "NIT-2022-IX.2",
+    }
     assert get_catalog(session, 2022).goal("NIT-2022-VI").code_as_published == "NIT-2022-Ⅵ"
 
 

@@ -52,7 +52,7 @@ def test_2023_has_ten_national_and_39_specialty_goals_and_40_centers():
 
 def test_specialty_names_are_verbatim_from_the_table():
     text = SEED_2023.read_text(encoding="utf-8")
-    table = text[text.index("序号\t"):]
+    table = text[text.index("序号\t") :]
     seed_centers = {}
     for line in table.splitlines():
         m = re.match(r"^(\d+)\t([^\t]+)\t", line)
@@ -137,9 +137,17 @@ def test_infusion_goal_2023_has_usage_rate_lower_and_three_per_bed_day_ratios():
     ind = {i.name: i for i in goals(FILE_2023)["NIT-2023-VI"].indicators}
     usage = ind["住院患者静脉输液使用率"]
     assert (usage.kind, usage.direction, usage.unit, usage.multiplier) == ("proportion", "lower", "%", 100)
-    for name, unit in [("每床日静脉输液使用频次", "次/床日"), ("每床日液体总量（毫升）", "毫升/床日"),
-                       ("每床日药品品种数量", "种/床日")]:
-        assert (ind[name].kind, ind[name].unit, ind[name].multiplier, ind[name].direction) == ("ratio", unit, 1, "lower")
+    for name, unit in [
+        ("每床日静脉输液使用频次", "次/床日"),
+        ("每床日液体总量（毫升）", "毫升/床日"),
+        ("每床日药品品种数量", "种/床日"),
+    ]:
+        assert (ind[name].kind, ind[name].unit, ind[name].multiplier, ind[name].direction) == (
+            "ratio",
+            unit,
+            1,
+            "lower",
+        )
 
 
 def test_infusion_goal_2022_models_usage_rate_plus_days_varieties_volume():
@@ -158,13 +166,23 @@ def test_reperfusion_definitions_carry_the_time_windows():
 def test_two_quantity_specialty_goals_get_one_indicator_each():
     g = goals(FILE_2023)
     assert [i.name for i in g["PIT-2023-05"].indicators] == ["川崎病患儿心脏事件发生率", "川崎病相关死亡率"]
-    assert [i.name for i in g["PIT-2023-10"].indicators] == ["呼吸道病原体核酸检测覆盖率", "呼吸道感染性疾病核酸检测百分比"]
-    assert [i.name for i in g["PIT-2023-13"].indicators] == ["全身骨扫描住院患者随访率", "¹⁸F-FDG PET/CT 住院患者随访率"]
+    assert [i.name for i in g["PIT-2023-10"].indicators] == [
+        "呼吸道病原体核酸检测覆盖率",
+        "呼吸道感染性疾病核酸检测百分比",
+    ]
+    assert [i.name for i in g["PIT-2023-13"].indicators] == [
+        "全身骨扫描住院患者随访率",
+        "¹⁸F-FDG PET/CT 住院患者随访率",
+    ]
 
 
 def test_catheter_infections_per_1000_catheter_days_and_ed_stay_is_a_mean():
     i = indicators(FILE_2023)
-    assert (i["PIT-2023-15.1"].kind, i["PIT-2023-15.1"].unit, i["PIT-2023-15.1"].multiplier) == ("rate", "每千导管日", 1000)
+    assert (i["PIT-2023-15.1"].kind, i["PIT-2023-15.1"].unit, i["PIT-2023-15.1"].multiplier) == (
+        "rate",
+        "每千导管日",
+        1000,
+    )
     stay = i["PIT-2023-18.1"]
     assert (stay.kind, stay.unit, stay.multiplier, stay.direction) == ("ratio", "小时", 1, "lower")
 
@@ -177,7 +195,7 @@ def test_postpartum_haemorrhage_is_a_new_indicator_of_goal_x():
 
 def test_rows_of_annex_2_that_point_at_national_goals_become_owners():
     text = SEED_2023.read_text(encoding="utf-8")
-    table = text[text.index("序号\t"):]
+    table = text[text.index("序号\t") :]
     seed_owners: dict[str, set[str]] = {}
     center = None
     for line in table.splitlines():
@@ -190,14 +208,17 @@ def test_rows_of_annex_2_that_point_at_national_goals_become_owners():
     # Six rows, six centers: 产科, 神经系统疾病, 心血管病, 药事管理, 肿瘤, 重症医学 (not seven).
     assert sum(len(v) for v in seed_owners.values()) == 6
     by_name = {s.code: s.name for s in catalog_file(FILE_2023).specialties}
-    cat_owners = {g.code: {by_name[o] for o in g.owners} for g in catalog_file(FILE_2023).goals
-                  if g.list == "national" and g.owners}
+    cat_owners = {
+        g.code: {by_name[o] for o in g.owners}
+        for g in catalog_file(FILE_2023).goals
+        if g.list == "national" and g.owners
+    }
     assert cat_owners == seed_owners
 
 
 def test_every_specialty_goal_is_owned_by_its_table_row():
     text = SEED_2023.read_text(encoding="utf-8")
-    table = text[text.index("序号\t"):]
+    table = text[text.index("序号\t") :]
     expected, center = {}, None
     for line in table.splitlines():
         cells = line.split("\t")
@@ -206,5 +227,7 @@ def test_every_specialty_goal_is_owned_by_its_table_row():
         for code in re.findall(r"PIT-2023-\d\d", line):
             expected[code] = {center}
     by_name = {s.code: s.name for s in catalog_file(FILE_2023).specialties}
-    actual = {g.code: {by_name[o] for o in g.owners} for g in catalog_file(FILE_2023).goals if g.list == "specialty"}
+    actual = {
+        g.code: {by_name[o] for o in g.owners} for g in catalog_file(FILE_2023).goals if g.list == "specialty"
+    }
     assert actual == expected

@@ -64,8 +64,9 @@ def test_direction_change_must_be_declared():
 def test_skip_year_edge_must_be_marked_reinstated():
     doc = yaml.safe_load(SYNTHETIC_2024.read_text(encoding="utf-8"))
     doc["goals"][1]["lineage"][0]["kinds"] = ["renumbered"]
-    report = validate_catalog(yaml.safe_dump(doc, allow_unicode=True),
-                              earlier=[catalog_file(FILE_2022), catalog_file(FILE_2023)])
+    report = validate_catalog(
+        yaml.safe_dump(doc, allow_unicode=True), earlier=[catalog_file(FILE_2022), catalog_file(FILE_2023)]
+    )
     assert ("skip_year_needs_reinstated", "NIT-2024-II") in {(p.code, p.where) for p in report.problems}
 
 
