@@ -14,7 +14,7 @@ from services.registry.networks import list_memberships, list_networks
 from services.registry.queries import load_hospital
 from services.submission import repository as repo
 from services.submission import review, windows
-from services.submission.io_service import detect_kind, submit_upload
+from services.submission.io_service import detect_kind, submit_upload, template_for
 from services.submission.schemas import ValueIn
 from services.submission.service import submit
 
@@ -91,6 +91,7 @@ def upload(
     content: bytes,
     filename: str,
     dry_run: bool,
+    reason: str | None = None,
 ) -> dict:
     def call():  # noqa: ANN202
         kind = detect_kind(None, filename, content[:8])
@@ -103,9 +104,16 @@ def upload(
                 data=content,
                 kind=kind,
                 dry_run=dry_run,
+                reason=reason or None,
             )
 
     return outcome(call)
+
+
+def template(db: Database, actor: Actor, *, hospital_id: int, quarter: Quarter, kind: str) -> bytes:
+    """The quarter's template with the values on record filled in (blank where nothing was sent)."""
+    with db.unit_of_work(actor) as session:
+        return template_for(session, actor, hospital_id=hospital_id, quarter=quarter, kind=kind, prefill=True)
 
 
 def queue(db: Database, actor: Actor, quarter: Quarter | None = None) -> list[dict]:

@@ -132,6 +132,20 @@ TEXT: dict[str, tuple[str, str]] = {
     "submit.title": ("数据上报", "Submit data"),
     "submit.entry": ("逐项填报", "Enter values"),
     "submit.upload": ("上传文件（CSV / XLSX）", "Upload a file (CSV / XLSX)"),
+    "submit.template_xlsx": (
+        "下载 XLSX 模板（含已报数据）",
+        "Download the XLSX template (with values on record)",
+    ),
+    "submit.template_csv": (
+        "下载 CSV 模板（含已报数据）",
+        "Download the CSV template (with values on record)",
+    ),
+    "submit.reason_example": ("例如：更正：漏报 3 例", "e.g. correction: 3 cases were missed"),
+    "submit.upload_check": ("仅校验，不保存", "Check only, do not save"),
+    "submit.reason": (
+        "更正原因：更正已提交的季度时必填，填写和上传文件都使用此原因",
+        "Correction reason: required to correct a submitted quarter, for entry and upload alike",
+    ),
     "submit.send": ("提交", "Submit"),
     "submit.check": ("仅校验", "Check only"),
     "submit.ok": ("已保存，等待审核", "Saved; awaiting review"),

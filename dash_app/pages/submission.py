@@ -71,9 +71,10 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
             section(
                 i18n.t("submit.entry", lang),
                 html.Div(entry_table(rows, names, lang), style={"maxHeight": "420px", "overflowY": "auto"}),
+                html.Label(i18n.t("submit.reason", lang), htmlFor="sub-reason"),
                 dcc.Textarea(
                     id="sub-reason",
-                    placeholder=i18n.t("common.reason", lang),
+                    placeholder=i18n.t("submit.reason_example", lang),
                     style={"width": "100%", "height": "48px"},
                 ),
                 html.Div(
@@ -87,6 +88,19 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
             html.Div(id="sub-result"),
             section(
                 i18n.t("submit.upload", lang),
+                html.Div(
+                    [
+                        html.Button(i18n.t("submit.template_xlsx", lang), id="sub-template-xlsx"),
+                        html.Button(i18n.t("submit.template_csv", lang), id="sub-template-csv"),
+                        dcc.Download(id="sub-template-dl"),
+                    ],
+                    style={"display": "flex", "gap": "8px", "marginBottom": "8px"},
+                ),
+                dcc.Checklist(
+                    id="sub-upload-dry",
+                    options=[{"label": " " + i18n.t("submit.upload_check", lang), "value": "dry"}],
+                    value=[],
+                ),
                 dcc.Upload(
                     id="sub-upload",
                     children=html.Div(i18n.t("submit.upload", lang)),
@@ -172,14 +186,17 @@ def register(app: Dash) -> None:
 
     @app.callback(
         Output("sub-upload-result", "children"),
+        Output("sub-upload", "contents"),
         Input("sub-upload", "contents"),
         State("sub-upload", "filename"),
+        State("sub-reason", "value"),
+        State("sub-upload-dry", "value"),
         State("sub-quarter", "data"),
         prevent_initial_call=True,
     )
-    def _upload(contents, filename, quarter):  # noqa: ANN001, ANN202
+    def _upload(contents, filename, reason, dry, quarter):  # noqa: ANN001, ANN202
         if not contents:
-            return no_update
+            return no_update, no_update
         actor = current_actor()
         raw = base64.b64decode(contents.split(",", 1)[-1])
         outcome = data_submission.upload(
@@ -189,6 +206,35 @@ def register(app: Dash) -> None:
             quarter=Quarter.parse(quarter),
             content=raw,
             filename=filename or "",
-            dry_run=False,
+            dry_run=bool(dry),
+            reason=reason,
         )
-        return outcome_view(outcome, current_lang(), False)
+        return outcome_view(outcome, current_lang(), bool(dry)), None
+
+    # The browser fires no change event when the same file is chosen again (after a check, or after
+    # writing the correction reason): empty the file input once a result is shown.
+    app.clientside_callback(
+        """function (result) {
+            const input = document.querySelector('#sub-upload input[type=file]');
+            if (input) { input.value = ''; }
+            return window.dash_clientside.no_update;
+        }""",
+        Output("sub-upload", "className"),
+        Input("sub-upload-result", "children"),
+        prevent_initial_call=True,
+    )
+
+    @app.callback(
+        Output("sub-template-dl", "data"),
+        Input("sub-template-xlsx", "n_clicks"),
+        Input("sub-template-csv", "n_clicks"),
+        State("sub-quarter", "data"),
+        prevent_initial_call=True,
+    )
+    def _template(_xlsx, _csv, quarter):  # noqa: ANN001, ANN202
+        actor = current_actor()
+        kind = "csv" if ctx.triggered_id == "sub-template-csv" else "xlsx"
+        content = data_submission.template(
+            database(), actor, hospital_id=actor.hospital_id, quarter=Quarter.parse(quarter), kind=kind
+        )
+        return dcc.send_bytes(content, f"qcp-{actor.hospital_id}-{quarter}.{kind}")

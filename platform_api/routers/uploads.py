@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -42,6 +42,10 @@ from services.submission.validation import parse_quarter
 
 router = APIRouter(prefix="/api/v1/hospitals/{hospital_id}/submissions/{quarter}", tags=["submissions"])
 MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the file itself
+PREFILL = (
+    "true：填入已报送的分子、分母、备注，便于更正 / true: fill in the values on record, to start a correction"
+)
+MAX_REASON = 2000  # characters of the correction reason sent beside the file
 UPLOAD_RESPONSES = {
     **WRITE_RESPONSES,
     **NOT_FOUND,
@@ -60,7 +64,13 @@ UPLOAD_BODY = {
                         "file": {
                             **BINARY,
                             "description": "下载的模板填写后上传 / the filled-in template (CSV or XLSX)",
-                        }
+                        },
+                        "reason": {
+                            "type": "string",
+                            "maxLength": MAX_REASON,
+                            "description": "更正原因：更正已提交的季度时必填 / correction reason: required "
+                            "when the upload changes a quarter that was already submitted",
+                        },
                     },
                 },
                 "encoding": {"file": {"contentType": f"text/csv, {XLSX}"}},
@@ -82,6 +92,7 @@ class Upload:
     data: bytes
     content_type: str | None
     filename: str | None
+    reason: str | None = None
 
 
 async def _capped(stream: AsyncIterator[bytes], cap: int) -> AsyncIterator[bytes]:
@@ -120,7 +131,19 @@ async def read_upload(request: Request, limit: int) -> Upload:
         data = await part.read(limit + 1)
         if len(data) > limit:
             raise too_large(len(data), limit)
-        return Upload(data, part.content_type, part.filename)
+        reason = form.get("reason")
+        if reason is not None and not isinstance(reason, str):
+            raise ValidationFailed(
+                "reason 须为文本字段，不能是文件 / 'reason' must be a text field, not a file",
+                problems=[{"field": "reason", "code": "not_text"}],
+            )
+        if reason is not None and len(reason) > MAX_REASON:
+            raise ValidationFailed(
+                f"更正原因过长（{len(reason)} 字），最多 {MAX_REASON} 字 / the reason has {len(reason)} "
+                f"characters; at most {MAX_REASON}",
+                problems=[{"field": "reason", "code": "too_long", "max": MAX_REASON}],
+            )
+        return Upload(data, part.content_type, part.filename, reason)
     finally:
         await form.close()
 
@@ -139,9 +162,15 @@ async def read_upload(request: Request, limit: int) -> Upload:
     "the template records hospital and quarter, and is refused elsewhere.",
 )
 def xlsx_template(
-    hospital_id: int, quarter: QuarterPath, session: DbSession, actor: CurrentActor
+    hospital_id: int,
+    quarter: QuarterPath,
+    session: DbSession,
+    actor: CurrentActor,
+    prefill: Annotated[bool, Query(description=PREFILL)] = False,
 ) -> Response:
-    data = io_service.template_for(session, actor, hospital_id=hospital_id, quarter=quarter, kind="xlsx")
+    data = io_service.template_for(
+        session, actor, hospital_id=hospital_id, quarter=quarter, kind="xlsx", prefill=prefill
+    )
     return _download(data, XLSX_MEDIA_TYPE, f"qcp-template-{hospital_id}-{quarter}.xlsx")
 
 
@@ -157,8 +186,16 @@ def xlsx_template(
     description="首行 #QCP 记录医院、季度与目录年度；填写 分子、分母、备注 列 / the #QCP line records hospital, "
     "quarter and catalog year; fill in the numerator, denominator and comment columns.",
 )
-def csv_template(hospital_id: int, quarter: QuarterPath, session: DbSession, actor: CurrentActor) -> Response:
-    data = io_service.template_for(session, actor, hospital_id=hospital_id, quarter=quarter, kind="csv")
+def csv_template(
+    hospital_id: int,
+    quarter: QuarterPath,
+    session: DbSession,
+    actor: CurrentActor,
+    prefill: Annotated[bool, Query(description=PREFILL)] = False,
+) -> Response:
+    data = io_service.template_for(
+        session, actor, hospital_id=hospital_id, quarter=quarter, kind="csv", prefill=prefill
+    )
     return _download(data, "text/csv; charset=utf-8", f"qcp-template-{hospital_id}-{quarter}.csv")
 
 
@@ -180,7 +217,9 @@ def _download(data: bytes, media_type: str, filename: str) -> Response:
     summary="上传 CSV / XLSX 季度数据 / upload a CSV or XLSX file",
     description="multipart/form-data，字段 file。全部接受或全部拒绝，问题注明行号与列 / "
     "all rows are accepted or none; problems name their row and column. "
-    "dry_run=true 只校验不保存 / checks without saving.",
+    "dry_run=true 只校验不保存 / checks without saving. "
+    "更正已提交的季度时，在表单字段 reason 中说明更正原因 / to correct a submitted quarter, give the "
+    "reason in the form field 'reason'.",
 )
 async def upload(  # noqa: ANN201
     hospital_id: int,
@@ -204,4 +243,5 @@ async def upload(  # noqa: ANN201
             kind=kind,
             dry_run=dry_run,
             idempotency_key=idempotency_key,
+            reason=upload.reason,
         )

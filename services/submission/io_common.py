@@ -95,6 +95,15 @@ class TemplateIndicator:
     numerator: str
     denominator: str
     unit: str
+    # the values on record (a prefilled template for corrections); None = blank cells
+    reported_numerator: int | None = None
+    reported_denominator: int | None = None
+    reported_comment: str | None = None
+
+    def reported_cells(self) -> list[object]:
+        """分子, 分母, 备注 as the template shows them ("" where nothing is on record)."""
+        values = (self.reported_numerator, self.reported_denominator, self.reported_comment)
+        return ["" if v is None else v for v in values]
 
 
 META_MARKER = "#QCP"  # first cell of the CSV template's metadata line

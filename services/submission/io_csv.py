@@ -131,6 +131,6 @@ def csv_template(meta: TemplateMeta, indicators: list[TemplateIndicator]) -> byt
     writer.writerow([META_MARKER, *(f"{k}={v}" for k, v in meta_pairs(meta))])
     writer.writerow(TEMPLATE_HEADERS)
     for item in indicators:
-        cells = [item.code, item.name, item.numerator, item.denominator, item.unit, "", "", ""]
+        cells = [item.code, item.name, item.numerator, item.denominator, item.unit, *item.reported_cells()]
         writer.writerow([spreadsheet_safe(cell) for cell in cells])
     return codecs.BOM_UTF8 + out.getvalue().encode("utf-8")

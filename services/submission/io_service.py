@@ -6,6 +6,7 @@ for hospital data; problems ``submit`` reports are mapped back to file rows or F
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
@@ -59,11 +60,36 @@ def _indicators(session: Session, hospital: Hospital, quarter: Quarter) -> list[
     ]
 
 
-def template_for(session: Session, actor: Actor, *, hospital_id: int, quarter: Quarter, kind: str) -> bytes:
-    """The ``kind`` ("xlsx" or "csv") template for one hospital and quarter."""
+def _with_values_on_record(
+    session: Session, actor: Actor, hospital_id: int, quarter: Quarter, indicators: list[TemplateIndicator]
+) -> list[TemplateIndicator]:
+    header = repo.load_header(session, actor, hospital_id, quarter)
+    if header is None:
+        return indicators
+    current = repo.current_values(session, header.id)
+    return [
+        replace(
+            item,
+            reported_numerator=current[item.code].numerator,
+            reported_denominator=current[item.code].denominator,
+            reported_comment=current[item.code].comment or None,
+        )
+        if item.code in current
+        else item
+        for item in indicators
+    ]
+
+
+def template_for(
+    session: Session, actor: Actor, *, hospital_id: int, quarter: Quarter, kind: str, prefill: bool = False
+) -> bytes:
+    """The ``kind`` ("xlsx" or "csv") template for one hospital and quarter; with ``prefill`` the
+    values on record fill 分子 / 分母 / 备注 (a correction starts from what was sent)."""
     hospital = hospital_for(session, actor, hospital_id, "submission.read")
     meta = TemplateMeta(hospital.id, quarter, quarter.year)
     indicators = _indicators(session, hospital, quarter)
+    if prefill:
+        indicators = _with_values_on_record(session, actor, hospital.id, quarter, indicators)
     if kind == "csv":
         return csv_template(meta, indicators)
     return xlsx_template(meta, indicators, hospital_name=hospital.name)
@@ -113,8 +139,12 @@ def submit_upload(
     kind: str,
     dry_run: bool = False,
     idempotency_key: str | None = None,
+    reason: str | None = None,
 ) -> SubmissionResult:
-    """Parse a CSV or XLSX upload and submit it; problems carry the file row they came from."""
+    """Parse a CSV or XLSX upload and submit it; problems carry the file row they came from.
+
+    ``reason`` is the correction reason (更正原因), required like on every channel when the upload
+    changes a quarter that was already submitted."""
     hospital = hospital_for(session, actor, hospital_id, "submission.write")
     rows = _parse_file(data, kind, TemplateMeta(hospital.id, quarter, quarter.year))
     values = to_values(rows)
@@ -128,6 +158,7 @@ def submit_upload(
             source=kind,
             dry_run=dry_run,
             idempotency_key=idempotency_key,
+            reason=(reason or "").strip() or None,
         )
     except ValidationFailed as exc:
         raise with_row_numbers(exc, rows) from None

@@ -79,9 +79,10 @@ def _indicator_rows(ws: Any, indicators: list[TemplateIndicator]) -> int:
         cells = (item.code, item.name, item.numerator, item.denominator, item.unit)
         for col, value in zip("ABCDE", cells, strict=True):
             _put(ws, f"{col}{row}", value).alignment = _WRAP
-        for col in INPUT_COLUMNS:
-            ws[f"{col}{row}"].protection = Protection(locked=False)
-            ws[f"{col}{row}"].fill = _INPUT_FILL
+        for col, value in zip(INPUT_COLUMNS, item.reported_cells(), strict=True):
+            cell = ws[f"{col}{row}"] if value == "" else _put(ws, f"{col}{row}", value)
+            cell.protection = Protection(locked=False)
+            cell.fill = _INPUT_FILL
     return row
 
 

@@ -136,6 +136,54 @@ def test_submission_errors_show_inline(live_dash, page) -> None:  # noqa: ANN001
     screenshot(page, "submission-errors")
 
 
+def _corrected_csv(path) -> tuple[bytes, str]:  # noqa: ANN001
+    """The downloaded, prefilled CSV with one denominator raised by one: (file, indicator code)."""
+    lines = path.read_bytes().decode("utf-8-sig").split("\r\n")
+    for i, line in enumerate(lines[2:], start=2):
+        cells = line.split(",")
+        if len(cells) >= 8 and cells[6].isdigit():
+            cells[6] = str(int(cells[6]) + 1)
+            lines[i] = ",".join(cells)
+            return ("\r\n".join(lines)).encode("utf-8-sig"), cells[0]
+    raise AssertionError("the prefilled template holds no values on record")
+
+
+def test_submitter_corrects_a_quarter_by_upload_with_a_reason(live_dash, page, tmp_path) -> None:  # noqa: ANN001
+    # runs before the approval test below (2023Q4 of H001 is still open for corrections)
+    browser_sign_in(page, live_dash, "h001.submitter", "/dash/submit?quarter=2023Q4")
+    with page.expect_download() as got:
+        page.click("#sub-template-csv")
+    template = tmp_path / "template.csv"
+    got.value.save_as(template)
+    corrected, code = _corrected_csv(template)
+    before = page.input_value(f"input[id*='sub-den'][id*='{code}']")
+    upload = tmp_path / "corrected.csv"
+    upload.write_bytes(corrected)
+
+    page.set_input_files("#sub-upload input[type=file]", str(upload))
+    page.wait_for_selector("#sub-upload-result :text('更正原因')")
+    screenshot(page, "submission-upload-needs-reason")
+
+    page.fill("#sub-reason", "更正：分母漏计 1 例 / correction: one case was left out of the denominator")
+    page.check("#sub-upload-dry input[type=checkbox]")
+    page.set_input_files("#sub-upload input[type=file]", str(upload))  # the same file again
+    page.wait_for_selector("#sub-upload-result #sub-ok")
+    assert "✓" in page.inner_text("#sub-upload-result")
+
+    page.reload()  # the check stored nothing
+    settle(page)
+    assert page.input_value(f"input[id*='sub-den'][id*='{code}']") == before
+
+    page.fill("#sub-reason", "更正：分母漏计 1 例 / correction: one case was left out of the denominator")
+    page.set_input_files("#sub-upload input[type=file]", str(upload))
+    page.wait_for_selector("#sub-upload-result #sub-ok:has-text('已提交')")
+    page.reload()
+    settle(page)
+    after = page.input_value(f"input[id*='sub-den'][id*='{code}']")
+    assert int(after) == int(before) + 1
+    screenshot(page, "submission-corrected-by-upload")
+
+
 def test_submission_appears_in_benchmark_after_approval(live_dash, browser) -> None:  # noqa: ANN001
     def tab():  # noqa: ANN202
         context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")

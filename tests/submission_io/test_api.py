@@ -116,6 +116,46 @@ def test_csv_template_and_dry_run_upload_write_nothing(live, hospital, owner_eng
     assert stored(owner_engine, hospital["id"]) == {}
 
 
+def _filled_csv(client, hospital_id: int, num: int, den: int) -> bytes:
+    template = client.get(url(hospital_id, "template.csv"))
+    assert template.status_code == 200, template.text
+    text_ = template.content.decode("utf-8-sig").replace(",%,,,", f",%,{num},{den},", 1)
+    return text_.encode("utf-8-sig")
+
+
+def test_a_submitted_quarter_is_corrected_by_upload_with_a_reason(live, hospital, owner_engine):
+    client = live.client_for(submitter(hospital["id"]))
+    first = client.post(
+        url(hospital["id"], "upload"),
+        files={"file": ("q.csv", _filled_csv(client, hospital["id"], 1, 2), "text/csv")},
+    )
+    assert first.status_code == 200, first.text
+    again = _filled_csv(client, hospital["id"], 2, 4)
+    refused = client.post(url(hospital["id"], "upload"), files={"file": ("q.csv", again, "text/csv")})
+    assert refused.status_code == 422, refused.text
+    assert "reason" in refused.text and "更正原因" in refused.text
+    assert stored(owner_engine, hospital["id"])[CODES[0]] == (1, 2)  # nothing changed by the refusal
+    reason = "更正：漏报 1 例 / correction: one case was missed"
+    sent = client.post(
+        url(hospital["id"], "upload"),
+        files={"file": ("q.csv", again, "text/csv")},
+        data={"reason": reason},
+    )
+    assert sent.status_code == 200, sent.text
+    assert sent.json()["changed"] == [CODES[0]] and sent.json()["version"] == 2
+    assert stored(owner_engine, hospital["id"])[CODES[0]] == (2, 4)
+    with owner_engine.connect() as conn:
+        kept = (
+            conn.execute(
+                text("SELECT reason FROM submission_value_versions WHERE hospital_id = :h ORDER BY id"),
+                {"h": hospital["id"]},
+            )
+            .scalars()
+            .all()
+        )
+    assert reason in kept
+
+
 def test_upload_problems_name_rows_and_nothing_is_written(live, hospital, owner_engine):
     client = live.client_for(submitter(hospital["id"]))
     data = f"indicator,numerator,denominator\n{CODES[0]},x,2\n{CODES[1]},5,2\n".encode()
