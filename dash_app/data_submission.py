@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pydantic import ValidationError as PydanticValidationError
+
 from services.core.actor import Actor
 from services.core.db import Database
 from services.core.errors import DomainError, ValidationFailed
-from services.core.quarter import Quarter
+from services.core.quarter import CHINA, Quarter
 from services.registry.networks import list_memberships, list_networks
 from services.registry.queries import load_hospital
 from services.submission import repository as repo
@@ -49,7 +51,10 @@ def outcome(call) -> dict:  # noqa: ANN001
         return {"detail": exc.detail, "problems": problems}
     except DomainError as exc:
         return {"detail": exc.detail, "problems": []}
-    except ValueError as exc:  # pydantic: a value of the wrong shape (e.g. a fraction as a count)
+    except PydanticValidationError as exc:  # a value of the wrong shape (e.g. a fraction as a count)
+        messages = [str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()]
+        return {"detail": "；".join(dict.fromkeys(messages)), "problems": []}
+    except ValueError as exc:
         return {"detail": str(exc).splitlines()[0], "problems": []}
 
 
@@ -153,11 +158,17 @@ def networks(db: Database, actor: Actor) -> list[dict]:
         ]
 
 
+def in_china_time(window: windows.WindowRead) -> windows.WindowRead:
+    """The window with its times in China Standard Time (the database answers in UTC): the page
+    shows and edits dates as people in China read them, so a save never moves a date."""
+    times = {k: getattr(window, k).astimezone(CHINA) for k in ("opens_at", "due_at", "locks_at")}
+    return window.model_copy(update=times)
+
+
 def window(db: Database, actor: Actor, quarter: Quarter, province: str | None = None) -> dict:
     with db.unit_of_work(actor) as session:
-        return windows.get_window(session, actor, quarter=quarter, province_code=province).model_dump(
-            mode="json"
-        )
+        found = windows.get_window(session, actor, quarter=quarter, province_code=province)
+        return in_china_time(found).model_dump(mode="json")
 
 
 def set_window(
@@ -172,15 +183,25 @@ def set_window(
 ) -> dict:
     def call():  # noqa: ANN202
         value = windows.WindowIn(
-            opens_at=_at(opens_at), due_at=_at(due_at), locks_at=_at(locks_at), province_code=province
+            opens_at=_at(opens_at, "opens_at", "开放"),
+            due_at=_at(due_at, "due_at", "截止"),
+            locks_at=_at(locks_at, "locks_at", "锁定"),
+            province_code=province,
         )
         with db.unit_of_work(actor) as session:
-            return windows.set_window(session, actor, quarter=quarter, window=value)
+            return in_china_time(windows.set_window(session, actor, quarter=quarter, window=value))
 
     return outcome(call)
 
 
-def _at(text: str) -> datetime:
+def _at(text: str, field: str, label: str) -> datetime:
     """A date (YYYY-MM-DD) or date-time from the form, in China time when no zone is given."""
-    value = datetime.fromisoformat(text.strip())
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValidationFailed(
+            f"{label}时间应为日期 YYYY-MM-DD（例如 2024-04-01），收到“{text}” / {field}: expected a date "
+            f"YYYY-MM-DD (e.g. 2024-04-01), got {text!r}",
+            problems=[{"field": field, "code": "bad_date"}],
+        ) from None
     return value if value.tzinfo else value.replace(tzinfo=windows.CHINA)

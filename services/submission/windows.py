@@ -49,7 +49,10 @@ class WindowIn(StrictModel):
         if any(t.tzinfo is None for t in (self.opens_at, self.due_at, self.locks_at)):
             raise ValueError("时间必须带时区 / timestamps need a time zone, e.g. +08:00")
         if not (self.opens_at <= self.due_at <= self.locks_at):
-            raise ValueError("须满足 opens_at ≤ due_at ≤ locks_at / need opens_at ≤ due_at ≤ locks_at")
+            raise ValueError(
+                "须满足 开放时间 ≤ 截止时间 ≤ 锁定时间（opens_at ≤ due_at ≤ locks_at）/ "
+                "the window must open before it is due and be due before it locks (opens_at ≤ due_at ≤ locks_at)"
+            )
         return self
 
 

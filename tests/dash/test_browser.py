@@ -217,3 +217,34 @@ def test_admin_page_shows_window_and_networks(live_dash, page) -> None:  # noqa:
     page.wait_for_selector("#network-table")
     assert "杭州城市医疗集团" in page.inner_text("#network-table")
     screenshot(page, "admin")
+
+
+def _window_fields(tab) -> list[str]:  # noqa: ANN001
+    return [tab.input_value(f"#win-{k}") for k in ("opens", "due", "locks")]
+
+
+def test_admin_saves_a_window_twice_and_reads_it_back_unchanged(live_dash, page) -> None:  # noqa: ANN001
+    # 2023Q1 is long approved everywhere in the demo: a window there changes no other test's flags
+    browser_sign_in(page, live_dash, "zj.admin", "/dash/admin?quarter=2023Q1")
+    page.fill("#win-due", "2023-04-01")
+    page.fill("#win-opens", "2023-04-20")
+    page.click("#win-save")
+    alert = page.wait_for_selector("#win-result [role=alert]")
+    assert "开放时间 ≤ 截止时间 ≤ 锁定时间" in alert.inner_text()  # not "1 validation error for WindowIn"
+    page.fill("#win-opens", "2023/04/01")
+    page.click("#win-save")
+    page.wait_for_selector("#win-result [role=alert]:has-text('YYYY-MM-DD')")
+
+    wanted = ["2023-04-01", "2023-04-30", "2023-05-15"]
+    for _ in range(2):
+        for key, value in zip(("opens", "due", "locks"), wanted, strict=True):
+            page.fill(f"#win-{key}", value)
+        page.click("#win-save")
+        page.wait_for_selector("#win-ok")
+        shown = page.inner_text("#window-table")
+        assert all(day in shown for day in wanted), shown
+        page.reload()
+        settle(page)
+        assert _window_fields(page) == wanted  # China dates: no eight-hour drift on a round trip
+        assert "2023-04-01 00:00" in page.inner_text("#window-table")
+    screenshot(page, "admin-window-saved")
