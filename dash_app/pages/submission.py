@@ -5,6 +5,7 @@ always the session's own: nothing on the page names it."""
 from __future__ import annotations
 
 import base64
+import re
 
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
@@ -18,11 +19,12 @@ ERROR = {"color": "#b2182b", "fontSize": "12px"}
 
 
 def _input(kind: str, code: str, value: object) -> dcc.Input:
+    # Text, not type=number: the browser hands Dash no value for −5 or 1.5 in a number box, so
+    # the page would drop what the user typed without a word. The page checks what was typed.
     return dcc.Input(
         id={"type": f"sub-{kind}", "index": code},
-        type="number",
-        min=0,
-        step=1,
+        type="text",
+        inputMode="numeric",
         value=value,
         style={"width": "90px"},
     )
@@ -149,13 +151,33 @@ def inline_problems(outcome: dict, codes: list[str], lang: str) -> list[str]:
     return ["；".join(by_code.get(code, [])) for code in codes]
 
 
-def collect(ids: list[dict], numerators: list, denominators: list) -> list[dict]:
-    """Rows the user filled in (both counts given); counts stay as typed so the service judges them."""
-    return [
-        {"indicator": i["index"], "numerator": n, "denominator": d}
-        for i, n, d in zip(ids, numerators, denominators, strict=True)
-        if n is not None and d is not None
-    ]
+COUNT = re.compile(r"\s*\d+\s*")
+COUNT_NAMES = {"numerator": ("分子", "numerator"), "denominator": ("分母", "denominator")}
+
+
+def _typed_problem(code: str, field: str, typed: object) -> dict:
+    zh, en = COUNT_NAMES[field]
+    if typed in (None, ""):
+        problem = f"填写了另一项但{zh}为空 / the {en} is empty while the other count is filled in"
+    else:
+        problem = f"{zh}“{typed}”不是非负整数 / the {en} {str(typed)!r} is not a non-negative whole number"
+    return {"indicator": code, "field": field, "problem": problem}
+
+
+def collect(ids: list[dict], numerators: list, denominators: list) -> tuple[list[dict], list[dict]]:
+    """(rows to send, problems): rows whose two counts are whole numbers; a row with one count
+    missing, a negative, a fraction or text is a problem named by its indicator, never dropped."""
+    rows, problems = [], []
+    for i, n, d in zip(ids, numerators, denominators, strict=True):
+        typed = {"numerator": n, "denominator": d}
+        if all(v in (None, "") or (isinstance(v, str) and not v.strip()) for v in typed.values()):
+            continue  # not filled in: the service reports it if the indicator is required
+        bad = [f for f, v in typed.items() if not (isinstance(v, int) or COUNT.fullmatch(str(v or "")))]
+        if bad:
+            problems += [_typed_problem(i["index"], f, typed[f]) for f in bad]
+        else:
+            rows.append({"indicator": i["index"], "numerator": int(n), "denominator": int(d)})
+    return rows, problems
 
 
 def register(app: Dash) -> None:
@@ -173,6 +195,16 @@ def register(app: Dash) -> None:
     )
     def _submit(_check, _send, numerators, denominators, ids, reason, quarter):  # noqa: ANN001, ANN202
         actor, lang, dry_run = current_actor(), current_lang(), ctx.triggered_id == "sub-check"
+        values, typed_problems = collect(ids, numerators, denominators)
+        if typed_problems:  # nothing is sent while a typed count is not a count
+            outcome = {
+                "detail": f"{len(typed_problems)} 处填写有误，未保存任何数据 / {len(typed_problems)} "
+                "entries are not counts; nothing was saved",
+                "problems": typed_problems,
+            }
+            return outcome_view(outcome, lang, dry_run), inline_problems(
+                outcome, [i["index"] for i in ids], lang
+            )
         outcome = data_submission.submit_values(
             database(),
             actor,
@@ -180,7 +212,7 @@ def register(app: Dash) -> None:
             quarter=Quarter.parse(quarter),
             reason=reason,
             dry_run=dry_run,
-            values=collect(ids, numerators, denominators),
+            values=values,
         )
         return outcome_view(outcome, lang, dry_run), inline_problems(outcome, [i["index"] for i in ids], lang)
 

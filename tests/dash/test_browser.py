@@ -136,6 +136,19 @@ def test_submission_errors_show_inline(live_dash, page) -> None:  # noqa: ANN001
     screenshot(page, "submission-errors")
 
 
+def test_entry_form_reports_negative_and_fractional_counts(live_dash, page) -> None:  # noqa: ANN001
+    browser_sign_in(page, live_dash, "h001.submitter", "/dash/submit?quarter=2023Q4")
+    page.fill("input[id*='sub-num'][id*='NIT-2023-II.1']", "-5")
+    page.fill("input[id*='sub-den'][id*='NIT-2023-III.1']", "1.5")
+    page.click("#sub-check")
+    errors = page.wait_for_selector("#sub-errors")
+    assert "未保存任何数据" in errors.inner_text() and page.locator("#sub-ok").count() == 0
+    num = page.locator("td[id*='sub-problem'][id*='NIT-2023-II.1']").inner_text()
+    den = page.locator("td[id*='sub-problem'][id*='NIT-2023-III.1']").inner_text()
+    assert "分子“-5”不是非负整数" in num and "分母“1.5”不是非负整数" in den
+    screenshot(page, "submission-typed-errors")
+
+
 def _corrected_csv(path) -> tuple[bytes, str]:  # noqa: ANN001
     """The downloaded, prefilled CSV with one denominator raised by one: (file, indicator code)."""
     lines = path.read_bytes().decode("utf-8-sig").split("\r\n")
