@@ -101,6 +101,16 @@ def _security_headers(response: Response, csp: str, secure: bool) -> Response:
     return response
 
 
+class QcpDash(Dash):
+    """Dash whose page names its language (screen readers and translators read <html lang>):
+    zh-CN, or en after the language switch."""
+
+    def interpolate_index(self, **kwargs: object) -> str:
+        page = super().interpolate_index(**kwargs)
+        lang = "en" if auth.current_lang() == "en" else "zh-CN"
+        return page.replace("<html>", f'<html lang="{lang}">', 1)
+
+
 def build_dash(ctx: DashContext) -> Dash:
     from dash_app import shell
 
@@ -108,7 +118,7 @@ def build_dash(ctx: DashContext) -> Dash:
     server.config["QCP"] = ctx
     server.config["MAX_CONTENT_LENGTH"] = ctx.settings.max_request_bytes
     auth.install(server, ctx.auth)
-    dash_app = Dash(
+    dash_app = QcpDash(
         __name__,
         server=server,
         requests_pathname_prefix=f"{PREFIX}/",
@@ -125,7 +135,21 @@ def build_dash(ctx: DashContext) -> Dash:
     _register_component_files(dash_app)
     csp, secure = _csp(dash_app), ctx.auth.secure_cookies
     server.after_request(lambda response: _security_headers(response, csp, secure))
+    server.register_error_handler(404, _not_found)
     return dash_app
+
+
+NOT_FOUND_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<title>未找到 / Not found · QCP</title><link rel="stylesheet" href="{root}/assets/qcp.css"></head>
+<body><main style="max-width:640px;margin:48px auto;font-family:sans-serif">
+<h1>未找到该页面或您无权查看</h1><p>Not found, or not yours to see.</p>
+<p><a href="{root}/">返回首页 / back to the dashboards</a></p></main></body></html>"""
+
+
+def _not_found(_error: Exception) -> Response:
+    """One bilingual answer for a missing page and for one the session may not see (the same
+    answer for both, so a URL does not tell whether another hospital's report exists)."""
+    return Response(NOT_FOUND_PAGE.format(root=PREFIX), status=404, mimetype="text/html")
 
 
 def _register_component_files(dash_app: Dash) -> None:

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import APIRouter, Request
+from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy import text
 
@@ -29,3 +32,14 @@ def health(request: Request) -> dict:
     with request.app.state.database.engine.connect() as conn:
         conn.execute(text("SELECT 1"))
     return {"status": "ok", "database": "ok"}
+
+
+FAVICON = Path(__file__).resolve().parents[2] / "dash_app" / "assets" / "favicon.ico"
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> Response:
+    """Browsers ask every origin for /favicon.ico (the sign-in pages have no icon link of their own)."""
+    return Response(
+        FAVICON.read_bytes(), media_type="image/x-icon", headers={"Cache-Control": "public, max-age=86400"}
+    )

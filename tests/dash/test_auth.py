@@ -85,3 +85,29 @@ def test_login_next_never_leaves_the_dashboards(live_dash) -> None:  # noqa: ANN
     answer = client.get("/dash/lang/en?next=//evil.example/x")
     assert answer.headers["location"] == "/dash/"
     client.close()
+
+
+def test_another_hospitals_report_answers_a_bilingual_not_found(live_dash) -> None:  # noqa: ANN001
+    client = sign_in(live_dash.base_url, "h001.viewer", live_dash.password)
+    neighbour = live_dash.hospitals["H002"]
+    answer = client.get(f"/dash/report/{neighbour}/2023Q4")
+    assert answer.status_code == 404
+    assert "未找到该页面或您无权查看" in answer.text and "Not found" in answer.text
+    missing = client.get(f"/dash/report/{10**9}/2023Q4")  # the same answer for one that does not exist
+    assert missing.status_code == 404 and missing.text == answer.text
+    own = client.get(f"/dash/report/{live_dash.hospitals['H001']}/2023Q4")
+    assert own.status_code == 200 and "杭州市第一人民医院" in own.text
+    client.close()
+
+
+def test_favicon_is_served_at_the_origin_and_in_the_dashboards(live_dash) -> None:  # noqa: ANN001
+    with httpx.Client(base_url=live_dash.base_url) as client:
+        icon = client.get("/favicon.ico")
+        assert icon.status_code == 200 and icon.headers["content-type"] == "image/x-icon"
+        assert icon.content[:4] == b"\x00\x00\x01\x00"  # an ICO header
+    signed_in = sign_in(live_dash.base_url, "zj.analyst", live_dash.password)
+    page = signed_in.get("/dash/")
+    assert '<html lang="zh-CN">' in page.text
+    assert '<link rel="icon" type="image/x-icon" href="/dash/assets/favicon.ico' in page.text
+    assert signed_in.get("/dash/assets/favicon.ico").content == icon.content
+    signed_in.close()

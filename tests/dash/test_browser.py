@@ -118,10 +118,15 @@ def test_catalog_page_shows_goals_diff_and_sankey(live_dash, page) -> None:  # n
 
 def test_language_switch_to_english(live_dash, page) -> None:  # noqa: ANN001
     browser_sign_in(page, live_dash, "zj.analyst", "/dash/catalog")
+    assert page.get_attribute("html", "lang") == "zh-CN"
     page.click("#lang-link")
     page.wait_for_selector("text=Goal catalog and changes")
     settle(page)
     assert "Sign out" in page.inner_text("header")
+    assert page.get_attribute("html", "lang") == "en"
+    page.goto(live_dash.base_url + "/dash/lang/zh")  # back to Chinese for the tests that follow
+    settle(page)
+    assert page.get_attribute("html", "lang") == "zh-CN"
 
 
 def test_submission_errors_show_inline(live_dash, page) -> None:  # noqa: ANN001
