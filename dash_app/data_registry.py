@@ -15,6 +15,7 @@ from sqlalchemy import func
 from sqlalchemy.orm import Session
 
 from dash_app.data_submission import outcome
+from dash_app.form_errors import problems_of
 from services.core.actor import Actor
 from services.core.db import Database
 from services.models import Hospital, QcCenter
@@ -37,10 +38,7 @@ INVALID = "输入无效，请检查标出的字段 / the input is invalid: check
 
 def invalid(exc: ValidationError) -> dict:
     """A pydantic error as the same shape the services' ValidationFailed gives."""
-    problems = [
-        {"field": ".".join(str(p) for p in e["loc"]) or "—", "problem": e["msg"]} for e in exc.errors()
-    ]
-    return {"detail": INVALID, "problems": problems}
+    return {"detail": INVALID, "problems": problems_of(exc)}
 
 
 def saved(db: Database, actor: Actor, read: type[BaseModel], change: Callable[[Session], object]) -> dict:
@@ -162,11 +160,18 @@ def hospital_choices(db: Database, actor: Actor, province: str | None) -> list[d
 HOSPITAL_FIELDS = ("credit_code", "name", "level", "grade", "type", "prefecture_code", "beds", "reports_from")
 
 
+def _whole_number(typed: object) -> object:
+    """Typed digits (with an optional sign) as an int, so the schema judges the number (−5 → "不能小于
+    0"); anything else goes on as typed and the schema names the problem."""
+    text = str(typed).strip().replace("−", "-")
+    return int(text) if text.lstrip("+-").isdigit() else typed
+
+
 def register_hospital(db: Database, actor: Actor, *, province: str | None, form: dict) -> dict:
     """Register a hospital from the admin page's form (``HOSPITAL_FIELDS``; empty ones left out, so
     the schema names what is missing and ``reports_from`` takes its default)."""
     values = {k: form[k].strip() if isinstance(form.get(k), str) else form.get(k) for k in HOSPITAL_FIELDS}
-    values = {k: v for k, v in values.items() if v not in (None, "")}
+    values = {k: _whole_number(v) if k == "beds" else v for k, v in values.items() if v not in (None, "")}
     try:
         payload = HospitalCreate(province_code=province if actor.is_national else None, **values)
     except ValidationError as exc:

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from pydantic import ValidationError as PydanticValidationError
 
+from dash_app.form_errors import problems_of
 from services.core.actor import Actor
 from services.core.db import Database
 from services.core.errors import DomainError, ValidationFailed
@@ -52,8 +53,8 @@ def outcome(call) -> dict:  # noqa: ANN001
     except DomainError as exc:
         return {"detail": exc.detail, "problems": []}
     except PydanticValidationError as exc:  # a value of the wrong shape (e.g. a fraction as a count)
-        messages = [str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()]
-        return {"detail": "；".join(dict.fromkeys(messages)), "problems": []}
+        problems = problems_of(exc)
+        return {"detail": "；".join(dict.fromkeys(p["problem"] for p in problems)), "problems": []}
     except ValueError as exc:
         return {"detail": str(exc).splitlines()[0], "problems": []}
 

@@ -58,7 +58,7 @@ def register_form(lang: str) -> html.Div:
                     _choice("hosp-grade", GRADES),
                     _choice("hosp-type", TYPES, 130),
                     _input("hosp-prefecture", i18n.t("admin.prefecture", lang), 80, placeholder="330100"),
-                    _input("hosp-beds", i18n.t("admin.beds", lang), 80, type="number", min=0),
+                    _input("hosp-beds", i18n.t("admin.beds", lang), 80, type="text", inputMode="numeric"),
                 ],
                 style=ROW,
             ),

@@ -43,6 +43,10 @@ def test_admin_registers_a_hospital_and_sees_every_problem_inline(live_dash, pag
     )  # a wrong check character
     page.fill("#hosp-name", "浏览器登记医院")
     page.fill("#hosp-prefecture", "440100")  # not in 浙江
+    page.fill("#hosp-beds", "-5")
+    page.click("#hosp-register")
+    refused = page.wait_for_selector("#hosp-result-error").inner_text()
+    assert "床位数：不能小于 0" in refused and "Field required" not in refused  # not pydantic's English
     page.fill("#hosp-beds", "300")
     page.click("#hosp-register")
     page.wait_for_selector("#hosp-result-error")
