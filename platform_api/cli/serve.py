@@ -87,6 +87,7 @@ def demo(
     )
     if scale not in ("demo", "national"):
         raise typer.BadParameter("--scale must be demo or national")
+    runtime.stop_embedded_at_exit()  # Ctrl-C (or --no-serve finishing) stops the embedded PostgreSQL
     owner, app_url = _demo_database(scale, reset)
     typer.echo("[demo] 升级数据库结构 / migrating the schema …")
     runtime.upgrade(owner)

@@ -14,8 +14,19 @@ from services.core.config import APP_ROLE, PROJECT_ROOT, database_settings
 DB_NAME = "qcp"
 
 
+_STOP_EMBEDDED_AT_EXIT = False
+
+
+def stop_embedded_at_exit() -> None:
+    """The embedded server this process starts or joins stops when the process ends (``qcp demo``:
+    Ctrl-C must not leave PostgreSQL running). Call before the first ``embedded_admin_uri()``."""
+    global _STOP_EMBEDDED_AT_EXIT
+    _STOP_EMBEDDED_AT_EXIT = True
+
+
 def embedded_admin_uri() -> str:
-    return embedded.start_embedded(database_settings().data_dir / "pgdata")
+    pgdata = database_settings().data_dir / "pgdata"
+    return embedded.start_embedded(pgdata, keep_running=not _STOP_EMBEDDED_AT_EXIT)
 
 
 def owner_url() -> str:
