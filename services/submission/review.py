@@ -20,6 +20,7 @@ from services.submission.access import hospital_for, specialty_goal_ids
 from services.submission.errors import InvalidTransition
 from services.submission.events import transition
 from services.submission.reads import submission_read
+from services.submission.review_changes import LatestWrite, latest_writes
 from services.submission.schemas import SubmissionRead
 from services.submission.service import check_version, new_header
 from services.submission.windows import effective_window, now
@@ -33,6 +34,7 @@ class QueueItem(BaseModel):
     version: int
     late: bool
     submitted_at: str | None
+    latest: LatestWrite | None = None  # the values of the latest write, before → after, and its reason
 
 
 def _locked_header(
@@ -232,6 +234,7 @@ def review_queue(session: Session, actor: Actor, *, quarter: Quarter | None = No
         )
         stmt = stmt.where(Submission.id.in_(carries))
     rows = session.execute(stmt.order_by(Submission.submitted_at, Submission.id)).all()
+    latest = latest_writes(session, [s.id for s, _ in rows], goal_ids)
     return [
         QueueItem(
             hospital_id=s.hospital_id,
@@ -241,6 +244,7 @@ def review_queue(session: Session, actor: Actor, *, quarter: Quarter | None = No
             version=s.version,
             late=s.late,
             submitted_at=s.submitted_at.isoformat() if s.submitted_at else None,
+            latest=latest.get(s.id),
         )
         for s, name in rows
     ]

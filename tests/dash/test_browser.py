@@ -220,9 +220,25 @@ def test_submission_appears_in_benchmark_after_approval(live_dash, browser) -> N
     reviewer = tab()
     browser_sign_in(reviewer, live_dash, "zj.admin", "/dash/review")
     row = f"#rv-row-{live_dash.hospitals['H001']}-2023Q4"
-    reviewer.click(f"{row} button:has-text('通过')")
-    reviewer.wait_for_selector("#rv-ok")
+    count_before = int("".join(ch for ch in reviewer.inner_text("#rv-count") if ch.isdigit()))
+    reviewer.click(f"{row} summary")  # what the hospital changed, and why
+    seen = reviewer.inner_text(row)
+    assert "更正" in seen and "→ 71/97" in seen and "更正：漏报病例" in seen
     screenshot(reviewer, "review-queue")
+    reviewer.click(f"{row} button:has-text('通过')")
+    done = reviewer.wait_for_selector("#rv-ok").inner_text()
+    assert "杭州市第一人民医院 2023Q4：已通过" in done  # the confirmation names the hospital
+    assert f"待审核 {count_before - 1} 份" in reviewer.inner_text("#rv-count")
+    picks = reviewer.locator("#rv-table input[type=checkbox]")
+    assert picks.count() >= 2  # the demo leaves several 浙江 quarters awaiting review
+    rows = reviewer.locator("#rv-table tbody tr")
+    names = [rows.nth(i).locator("td").nth(1).inner_text() for i in (0, 1)]
+    picks.nth(0).check()  # approve several at once
+    picks.nth(1).check()
+    reviewer.click("#rv-approve-picked")
+    both = reviewer.wait_for_selector(f"#rv-ok:has-text('{names[1]}')").inner_text()
+    assert all(f"{n} 2023Q4：已通过" in both for n in names), both
+    assert f"待审核 {count_before - 3} 份" in reviewer.inner_text("#rv-count")
     analyst = tab()
     browser_sign_in(analyst, live_dash, "zj.analyst", "/dash/benchmark?indicator=NIT-2023-I.1&quarter=2023Q4")
     analyst.wait_for_selector("#bm-rows")

@@ -206,3 +206,41 @@ def test_get_before_any_submission_is_an_empty_draft(owner_session, world):
     as_app(owner_session, submitter(world.zj))
     read = get_submission(owner_session, submitter(world.zj), hospital_id=world.zj, quarter=Q)
     assert (read.status, read.version, read.values) == ("draft", 0, [])
+
+
+def test_the_queue_shows_what_the_latest_write_changed_and_why(owner_session, world):
+    _submit(
+        owner_session,
+        world.zj,
+        [
+            ValueIn(indicator="NIT-2023-I.1", numerator=5, denominator=10),
+            ValueIn(indicator="NIT-2023-II.1", numerator=1, denominator=4),
+        ],
+    )
+    as_app(owner_session, provincial_admin())
+    [first] = review.review_queue(owner_session, provincial_admin(), quarter=Q)
+    assert first.latest.correction is False and first.latest.values == 2
+    # one transaction holds the whole test, so every write shares now(): date the first one back as
+    # its own request would have been
+    owner_session.execute(text("RESET ROLE"))
+    owner_session.execute(text("ALTER TABLE submission_value_versions DISABLE TRIGGER USER"))  # rolled back
+    owner_session.execute(
+        text("UPDATE submission_value_versions SET recorded_at = recorded_at - interval '1 hour'")
+    )
+    owner_session.execute(text("ALTER TABLE submission_value_versions ENABLE TRIGGER USER"))
+    fix = [ValueIn(indicator="NIT-2023-I.1", numerator=6, denominator=10)]
+    _submit(owner_session, world.zj, fix, reason="漏报 1 例")
+    as_app(owner_session, provincial_admin())
+    [item] = review.review_queue(owner_session, provincial_admin(), quarter=Q)
+    latest = item.latest
+    assert (latest.correction, latest.written, latest.values, latest.reason) == (True, 1, 2, "漏报 1 例")
+    [change] = latest.changes
+    assert (change.indicator, change.previous_numerator, change.previous_denominator) == (
+        "NIT-2023-I.1",
+        5,
+        10,
+    )
+    assert (change.numerator, change.denominator) == (6, 10)
+    gd_admin = Actor(subject="gd", roles=frozenset({Role.PROVINCIAL_ADMIN}), province=GD)
+    as_app(owner_session, gd_admin)
+    assert review.review_queue(owner_session, gd_admin) == []  # another province sees none of it
