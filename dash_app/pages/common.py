@@ -104,7 +104,8 @@ def shown_of(total: int, shown: int, lang: str, id: str | None = None) -> html.D
 
 
 def scroll(child, height: int = 380) -> html.Div:
-    return html.Div(child, style={"maxHeight": f"{height}px", "overflowY": "auto"})
+    """A scroll box the keyboard can reach (tabindex 0: arrow keys scroll it; WCAG 2.1.1)."""
+    return html.Div(child, style={"maxHeight": f"{height}px", "overflowY": "auto"}, tabIndex="0")
 
 
 def error_box(exc: Exception, lang: str) -> html.Div:

@@ -12,21 +12,27 @@ from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash_app import data, data_submission, i18n
 from dash_app.app import database
 from dash_app.auth import current_actor, current_lang
-from dash_app.pages.common import CARD, CELL, TABLE, quarter_param, section, title
+from dash_app.pages.common import CARD, CELL, TABLE, quarter_param, scroll, section, title
 from services.core.quarter import Quarter
 
 ERROR = {"color": "#b2182b", "fontSize": "12px"}
 
 
-def _input(kind: str, code: str, value: object) -> dcc.Input:
+def _input(kind: str, code: str, value: object, label: str) -> html.Label:
     # Text, not type=number: the browser hands Dash no value for −5 or 1.5 in a number box, so
     # the page would drop what the user typed without a word. The page checks what was typed.
-    return dcc.Input(
-        id={"type": f"sub-{kind}", "index": code},
-        type="text",
-        inputMode="numeric",
-        value=value,
-        style={"width": "90px"},
+    # The label (read by screen readers, not shown) names the box: "NIT-2023-I.1 分子".
+    return html.Label(
+        [
+            html.Span(f"{code} {label}", className="qcp-sr-only"),
+            dcc.Input(
+                id={"type": f"sub-{kind}", "index": code},
+                type="text",
+                inputMode="numeric",
+                value=value,
+                style={"width": "90px"},
+            ),
+        ]
     )
 
 
@@ -48,8 +54,14 @@ def entry_table(rows: list[dict], names: dict[str, str], lang: str) -> html.Tabl
             [
                 html.Td(r["indicator"], style=CELL),
                 html.Td(names.get(r["indicator"], ""), style=CELL),
-                html.Td(_input("num", r["indicator"], r["numerator"]), style=CELL),
-                html.Td(_input("den", r["indicator"], r["denominator"]), style=CELL),
+                html.Td(
+                    _input("num", r["indicator"], r["numerator"], i18n.t("common.numerator", lang)),
+                    style=CELL,
+                ),
+                html.Td(
+                    _input("den", r["indicator"], r["denominator"], i18n.t("common.denominator", lang)),
+                    style=CELL,
+                ),
                 html.Td(id={"type": "sub-problem", "index": r["indicator"]}, style={**CELL, **ERROR}),
             ]
         )
@@ -72,7 +84,7 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
             dcc.Store(id="sub-quarter", data=str(quarter)),
             section(
                 i18n.t("submit.entry", lang),
-                html.Div(entry_table(rows, names, lang), style={"maxHeight": "420px", "overflowY": "auto"}),
+                scroll(entry_table(rows, names, lang), 420),
                 html.Label(i18n.t("submit.reason", lang), htmlFor="sub-reason"),
                 dcc.Textarea(
                     id="sub-reason",
