@@ -90,9 +90,10 @@ def test_worst_decile_never_fires_when_p90_is_zero():
 def test_worst_decile_never_fires_on_one_event_of_a_rare_indicator():
     x = np.array([1, 1, 2, 3, 0])
     n = np.array([20, 50, 60, 80, 500])  # 1/20 = 5% against a cut of 0.2%
-    mask = worst_decile_mask(x, n, 0.002, direction="lower", eligible=np.ones(5, bool))
+    mask = worst_decile_mask(x, n, 0.002, direction="lower", eligible=np.ones(5, bool), min_events=3)
     assert list(mask) == [False, False, False, True, False]  # only 3 events whose interval clears the cut
-    assert DEFAULT_DECILE_MIN_EVENTS == 3
+    assert DEFAULT_DECILE_MIN_EVENTS == 5  # the simulation's choice (docs/methods.md §9)
+    assert not worst_decile_mask(x, n, 0.002, direction="lower", eligible=np.ones(5, bool)).any()
 
 
 def test_worst_decile_needs_the_whole_interval_beyond_the_cut():
@@ -107,7 +108,13 @@ def test_worst_decile_needs_the_whole_interval_beyond_the_cut():
 
 def test_worst_decile_for_rates_uses_poisson_intervals():
     mask = worst_decile_mask(
-        [12, 3], [2000, 100], 0.002, direction="lower", eligible=np.ones(2, bool), measure="rate"
+        [12, 3],
+        [2000, 100],
+        0.002,
+        direction="lower",
+        eligible=np.ones(2, bool),
+        measure="rate",
+        min_events=3,
     )  # 12 in 2000: Byar lower 95% 3.1‰ > 2‰; 3 in 100: exact lower 6.2‰ > 2‰
     assert list(mask) == [True, True]
 
