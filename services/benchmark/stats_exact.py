@@ -123,7 +123,7 @@ def binomial_limits(target: float, denominators, p: float) -> tuple[np.ndarray, 
 
 def poisson_count_limits(expected, p: float) -> tuple[np.ndarray, np.ndarray]:
     """Exact (interpolated) lower and upper p limits for a count under Poisson(expected); the lower
-    limit is clipped at 0. expected = 0 gives NaN (no exposure, no funnel)."""
+    limit is clipped at 0. expected = 0 (a target of 0) gives limits of 0; NaN stays NaN."""
     mu = np.asarray(expected, dtype=float)
     ok = mu > 0
     safe = np.where(ok, mu, 1.0)
@@ -135,7 +135,8 @@ def poisson_count_limits(expected, p: float) -> tuple[np.ndarray, np.ndarray]:
     args = (safe, sd, 1 / sd, np.inf)
     low = np.clip(_interpolated_quantile(cdf, 1.0 - p, *args, shift=0), 0.0, None)
     high = _interpolated_quantile(cdf, p, *args, shift=1)
-    return np.where(ok, low, np.nan), np.where(ok, high, np.nan)
+    degenerate = np.where(mu == 0, 0.0, np.nan)  # a target of 0: the funnel is the target itself
+    return np.where(ok, low, degenerate), np.where(ok, high, degenerate)
 
 
 def gamma_count_limits(expected, p: float) -> tuple[np.ndarray, np.ndarray]:

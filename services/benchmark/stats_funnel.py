@@ -199,7 +199,8 @@ def control_limits(
                 low, high = (target * v for v in sqrt_limits(mu, z, tau2))
             else:
                 count_limits = gamma_count_limits if limits == "normal" else poisson_count_limits
-                low, high = (c / n for c in count_limits(mu, p))
+                with np.errstate(divide="ignore", invalid="ignore"):  # n = 0 is masked below
+                    low, high = (c / n for c in count_limits(mu, p))
         empty = ~(n > 0)
         out[f"limit{level}_low"] = np.where(empty, np.nan, low)
         out[f"limit{level}_high"] = np.where(empty, np.nan, high)
