@@ -2,6 +2,7 @@
 
 Used by the SQL-fed benchmark services and by the analyst CLI (`qcp stats`). The implementation
 lives in stats_intervals (intervals), stats_exact (exact binomial / Poisson tails and limits),
+stats_signals (what a funnel decides: signals, p- and q-values, φ, τ²),
 stats_funnel (funnel plots), stats_dispersion (over-dispersion), stats_fdr (q-values), stats_decile
 (the worst-decile rule), stats_rank (percentiles) and stats_defaults (platform defaults); methods,
 conventions and references are in docs/methods.md.
