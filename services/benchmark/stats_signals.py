@@ -170,7 +170,12 @@ def assess(
     z0, weights = _unadjusted_z(measure, x, n, rate, centre)
     phi, tau2 = dispersion_from(z0[eligible], weights[eligible])
     beyond = overdispersion_detected(phi, int(eligible.sum()))
-    adjusted = bool((overdispersion is True or (overdispersion == "auto" and beyond)) and tau2 > 0)
+    if isinstance(overdispersion, str) and overdispersion != "auto":
+        raise ValueError(
+            f"overdispersion 必须是 True、False 或 'auto' / must be True, False or 'auto', got {overdispersion!r}"
+        )
+    wanted = beyond if overdispersion == "auto" else bool(overdispersion)
+    adjusted = bool(wanted and tau2 > 0)
     z, p_upper, p_lower, method = _tests(measure, limits, x, n, rate, centre, tau2 if adjusted else None)
     z = np.where(n > 0, z, np.nan)
     if measure != "proportion" and limits == "normal" and not adjusted:

@@ -152,3 +152,12 @@ def test_change_for_proportions_still_uses_newcombe():
     result = change("proportion", [56], [70], [48], [80], direction="higher")
     assert result.method == "newcombe_hybrid_score" and result.ratio is None
     assert result.low[0] == pytest.approx(0.0524, abs=5e-5)  # Newcombe 1998 Table II (methods.md §6)
+
+
+def test_overdispersion_option_accepts_true_false_auto_and_numpy_booleans():
+    x, n = [50, 80, 120, 200, 260, 300, 90, 150, 40, 310], [1000] * 10
+    assert funnel(range(10), x, n, overdispersion=np.bool_(True)).overdispersion
+    assert funnel(range(10), x, n, overdispersion="auto").overdispersion  # k·φ far beyond χ²
+    assert not funnel(range(10), x, n, overdispersion=False).overdispersion
+    with pytest.raises(ValueError, match="auto"):
+        funnel(range(10), x, n, overdispersion="sometimes")
