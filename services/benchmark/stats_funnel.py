@@ -1,8 +1,14 @@
-"""Funnel plots for proportions (Spiegelhalter 2005) with optional over-dispersion adjustment.
+"""Funnel plots (Spiegelhalter 2005, Stat Med 24:1185) for proportions, rates per exposure and O/E.
 
-Unadjusted limits: target ± z·sqrt(target(1−target)/n), clipped to [0, 1] (PHEindicatormethods
-phe_funnels / phe_funnel_significance). Over-dispersion: arcsine-square-root scale, 10% winsorised
-z-scores, φ and DerSimonian–Laird τ² exactly as FunnelPlotR does for data_type = "PR".
+measure = "proportion": x of n. limits = "exact" (default): exact binomial tail test with the
+  interpolated limits of stats_exact; limits = "normal": target ± z·sqrt(target(1−target)/n),
+  clipped to [0, 1] (PHEindicatormethods phe_funnels / assign_funnel_significance).
+measure = "rate": x events over exposure n, compared with Poisson(target × n).
+measure = "ratio": O observed over E expected, compared with Poisson(target × E), target 1 by default.
+  For both: limits = "exact": exact Poisson tail test, interpolated limits; limits = "normal": PHE's
+  own-interval significance (exact Poisson below 10 events, Byar from 10) with FunnelPlotR's limits.
+Over-dispersion: stats_dispersion (arcsine scale for proportions, square-root scale for counts).
+False-alarm control: one-sided p-values towards worse, Benjamini–Hochberg q-values (stats_fdr).
 """
 
 from __future__ import annotations
@@ -11,19 +17,49 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from services.benchmark.stats_intervals import (
-    Z95,
-    Z998,
-    Direction,
-    as_counts,
-    check_direction,
-    wilson_interval,
+from services.benchmark.stats_dispersion import (
+    WINSORISE_BY,
+    arcsine_limits,
+    arcsine_z,
+    dispersion,
+    sqrt_limits,
+    winsorise,
+)
+from services.benchmark.stats_exact import binomial_limits, gamma_count_limits, poisson_count_limits
+from services.benchmark.stats_intervals import Z95, Z998, Direction, count_interval, wilson_interval
+from services.benchmark.stats_signals import (
+    MEASURES,
+    SIGNALS,
+    Z_TOLERANCE,
+    Assessment,
+    assess,
+    classify,
+    normal_z,
+    pooled_target,
 )
 
-SIGNALS = ("worse_998", "worse_95", "none", "better_95", "better_998", "insufficient")
-WINSORISE_BY = 0.1  # FunnelPlotR trim_by default: 10% in each tail
-# A unit exactly on a limit is not outside it; this absorbs float rounding on the z scale.
-Z_TOLERANCE = 1e-9
+__all__ = [  # names other modules import from here (some live in stats_signals / stats_dispersion)
+    "MEASURES",
+    "SIGNALS",
+    "UNIT_COLUMNS",
+    "WINSORISE_BY",
+    "Z_TOLERANCE",
+    "Assessment",
+    "FunnelResult",
+    "arcsine_limits",
+    "arcsine_z",
+    "assess",
+    "classify",
+    "control_limits",
+    "dispersion",
+    "funnel",
+    "normal_limits",
+    "normal_z",
+    "pooled_target",
+    "winsorise",
+]
+
+P95, P998 = 0.975, 0.999  # one-sided levels of the 95% and 99.8% limits
 
 UNIT_COLUMNS = (
     "unit",
@@ -67,6 +103,14 @@ class FunnelResult:
     overdispersion: bool  # True only when adjusted limits were actually applied (requested and τ² > 0)
     direction: str
     min_denominator: float
+    measure: str
+    limits_method: str  # exact_binomial | normal | poisson_exact | poisson_exact_byar | *_overdispersed
+    p_worse: np.ndarray  # one-sided p towards worse under the (adjusted) null; NaN where not eligible
+    q_worse: np.ndarray  # Benjamini–Hochberg q-values of p_worse across the eligible units
+    signal_fdr: np.ndarray  # SIGNALS decided by q-values (stats_fdr.classify_q)
+    p_better: np.ndarray
+    q_better: np.ndarray
+    dispersion_beyond_chance: bool  # k·φ > χ²₀.₉₅(k − 1) over the eligible units
 
     def rows(self) -> list[dict]:
         """One dict per unit with the UNIT_COLUMNS keys; NaN stays NaN for the caller to render."""
@@ -78,13 +122,6 @@ def _scalar(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-def pooled_target(numerators, denominators) -> float:
-    """sum(x) / sum(n) over units with n > 0; NaN when there is no denominator at all."""
-    x, n = as_counts(numerators, denominators)
-    total = float(n[n > 0].sum())
-    return float(x[n > 0].sum()) / total if total > 0 else float("nan")
-
-
 def normal_limits(target: float, denominators, z: float) -> tuple[np.ndarray, np.ndarray]:
     """target ± z·sqrt(target(1−target)/n), clipped to [0, 1]; n = 0 gives NaN."""
     n = np.asarray(denominators, dtype=float)
@@ -93,66 +130,47 @@ def normal_limits(target: float, denominators, z: float) -> tuple[np.ndarray, np
     return np.clip(target - z * se, 0.0, 1.0), np.clip(target + z * se, 0.0, 1.0)
 
 
-def normal_z(rate, target: float, denominators) -> np.ndarray:
-    """(p − target) / sqrt(target(1−target)/n); ±inf when the target is 0 or 1 and p differs."""
+def control_limits(
+    denominators,
+    *,
+    target: float,
+    measure: str = "proportion",
+    limits: str = "exact",
+    tau2: float | None = None,
+) -> dict[str, np.ndarray]:
+    """The four funnel limits (limit95_low … limit998_high) at the given denominators, on the scale
+    of `rate` (x/n, events per unit exposure, or O/E). tau2 not None draws over-dispersed limits.
+    The same function draws the plotted funnel and decides nothing else, so plot and signals agree."""
     n = np.asarray(denominators, dtype=float)
+    out = {}
+    for level, p, z in (("95", P95, Z95), ("998", P998, Z998)):
+        if measure == "proportion":
+            if tau2 is not None:
+                low, high = arcsine_limits(target, n, z, tau2)
+            elif limits == "normal":
+                low, high = normal_limits(target, n, z)
+            else:
+                low, high = binomial_limits(target, n, p)
+        else:
+            mu = target * n
+            if tau2 is not None:
+                low, high = (target * v for v in sqrt_limits(mu, z, tau2))
+            else:
+                count_limits = gamma_count_limits if limits == "normal" else poisson_count_limits
+                with np.errstate(divide="ignore", invalid="ignore"):  # n = 0 is masked below
+                    low, high = (c / n for c in count_limits(mu, p))
+        empty = ~(n > 0)
+        out[f"limit{level}_low"] = np.where(empty, np.nan, low)
+        out[f"limit{level}_high"] = np.where(empty, np.nan, high)
+    return out
+
+
+def _intervals(measure: str, x, n) -> list[np.ndarray]:
+    if measure == "proportion":
+        return [*wilson_interval(x, n, 0.95), *wilson_interval(x, n, 0.998)]
     with np.errstate(divide="ignore", invalid="ignore"):
-        se = np.sqrt(target * (1 - target) / n)
-        z = (rate - target) / se
-    return np.where(rate == target, 0.0, z)
-
-
-def arcsine_z(rate, target: float, denominators, tau2: float = 0.0) -> np.ndarray:
-    """FunnelPlotR PR z-score: (asin√p − asin√target) / sqrt(s² + τ²), s = 1 / (2√n)."""
-    n = np.asarray(denominators, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        s2 = 1 / (4 * n)
-        return (np.arcsin(np.sqrt(rate)) - np.arcsin(np.sqrt(target))) / np.sqrt(s2 + tau2)
-
-
-def winsorise(values: np.ndarray, by: float = WINSORISE_BY) -> np.ndarray:
-    """Clamp to the by / 1−by quantiles (R quantile type 7 = numpy 'linear'), as FunnelPlotR."""
-    if values.size == 0:
-        return values
-    low, high = np.quantile(values, [by, 1 - by])
-    return np.clip(values, low, high)
-
-
-def dispersion(z_unadjusted: np.ndarray, denominators: np.ndarray) -> tuple[float, float]:
-    """φ = mean of squared winsorised z; τ² by DerSimonian–Laird with w = 1/s² = 4n (FunnelPlotR)."""
-    k = z_unadjusted.size
-    if k == 0:
-        return float("nan"), 0.0
-    phi = float(np.mean(winsorise(z_unadjusted) ** 2))
-    w = 4 * np.asarray(denominators, dtype=float)
-    spread = float(w.sum() - (w**2).sum() / w.sum())
-    if k * phi < k - 1 or spread <= 0:
-        return phi, 0.0
-    return phi, max(0.0, (k * phi - (k - 1)) / spread)
-
-
-def arcsine_limits(target: float, denominators, z: float, tau2: float) -> tuple[np.ndarray, np.ndarray]:
-    """sin²(asin√target ± z·sqrt(s² + τ²)); the angle is kept in [0, π/2] so limits stay monotone."""
-    n = np.asarray(denominators, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        half = z * np.sqrt(1 / (4 * n) + tau2)
-    centre = np.arcsin(np.sqrt(target))
-    low = np.sin(np.clip(centre - half, 0.0, np.pi / 2)) ** 2
-    high = np.sin(np.clip(centre + half, 0.0, np.pi / 2)) ** 2
-    return low, high
-
-
-def classify(z: np.ndarray, eligible: np.ndarray, direction: Direction) -> np.ndarray:
-    """Direction-aware signal; strict inequality with a tiny tolerance, so on-the-limit is 'none'."""
-    worse_sign = -1.0 if direction == "higher" else 1.0
-    towards_worse = worse_sign * z
-    signal = np.full(z.shape, "none", dtype=object)
-    signal[towards_worse > Z95 + Z_TOLERANCE] = "worse_95"
-    signal[towards_worse > Z998 + Z_TOLERANCE] = "worse_998"
-    signal[-towards_worse > Z95 + Z_TOLERANCE] = "better_95"
-    signal[-towards_worse > Z998 + Z_TOLERANCE] = "better_998"
-    signal[~eligible] = "insufficient"
-    return signal
+        scale = np.where(n > 0, 1.0 / n, np.nan)
+    return [v * scale for level in (0.95, 0.998) for v in count_interval(x, level)]
 
 
 def funnel(
@@ -160,60 +178,54 @@ def funnel(
     numerators,
     denominators,
     *,
+    measure: str = "proportion",
     target: float | None = None,
     direction: Direction = "higher",
-    overdispersion: bool = False,
+    overdispersion: bool | str = False,
     min_denominator: float = 1,
+    limits: str = "exact",
 ) -> FunnelResult:
-    """Funnel plot of proportions around `target` (default: pooled rate over units with n > 0).
+    """Funnel plot around `target` (default: pooled x/n for proportions and rates, 1 for ratios).
 
     Units with n = 0 (无病例 / no cases) or n < min_denominator are shown with signal 'insufficient'
-    and take no part in φ / τ². φ and τ² are always computed; adjusted limits and z-scores are used
-    only when `overdispersion` is requested and τ² > 0 (FunnelPlotR falls back the same way).
+    and take no part in φ, τ², p- or q-values. φ and τ² are always computed; adjusted limits are used
+    when `overdispersion` is True (or "auto" and k·φ > χ²₀.₉₅(k − 1)) and τ² > 0.
     """
-    check_direction(direction)
-    x, n = as_counts(numerators, denominators)
+    a = assess(
+        numerators,
+        denominators,
+        measure=measure,
+        target=target,
+        direction=direction,
+        overdispersion=overdispersion,
+        min_denominator=min_denominator,
+        limits=limits,
+    )
     unit = np.asarray(list(units), dtype=object)
-    if unit.shape != x.shape:
+    if unit.shape != a.x.shape:
         raise ValueError("单位数与分子数不一致 / units and numerators differ in length")
-    centre = pooled_target(x, n) if target is None else float(target)
-    if not 0.0 <= centre <= 1.0:
-        raise ValueError(f"目标值必须在 0 与 1 之间 / target must be within [0, 1], got {target}")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rate = np.where(n > 0, x / n, np.nan)
-    eligible = (n > 0) & (n >= min_denominator)
-    phi, tau2 = dispersion(arcsine_z(rate[eligible], centre, n[eligible]), n[eligible])
-    adjusted = bool(overdispersion and tau2 > 0)
-    limits, z = _limits_and_z(rate, centre, n, tau2 if adjusted else None)
+    tau2 = a.tau2 if a.adjusted else None
     return FunnelResult(
         unit,
-        x,
-        n,
-        rate,
-        *wilson_interval(x, n, 0.95),
-        *wilson_interval(x, n, 0.998),
-        *limits,
-        z=z,
-        signal=classify(z, eligible, direction),
-        target=centre,
-        phi=phi,
-        tau2=tau2,
-        overdispersion=adjusted,
+        a.x,
+        a.n,
+        a.rate,
+        *_intervals(measure, a.x, a.n),
+        **control_limits(a.n, target=a.target, measure=measure, limits=limits, tau2=tau2),
+        z=a.z,
+        signal=a.signal,
+        target=a.target,
+        phi=a.phi,
+        tau2=a.tau2,
+        overdispersion=a.adjusted,
         direction=direction,
         min_denominator=min_denominator,
+        measure=measure,
+        limits_method=a.method,
+        p_worse=a.p_worse,
+        q_worse=a.q_worse,
+        signal_fdr=a.signal_fdr,
+        p_better=a.p_better,
+        q_better=a.q_better,
+        dispersion_beyond_chance=a.beyond,
     )
-
-
-def _limits_and_z(rate, target: float, n, tau2: float | None):
-    """Unadjusted (normal) limits and z when tau2 is None, else arcsine limits with τ² inflation."""
-    if tau2 is None:
-        low95, high95 = normal_limits(target, n, Z95)
-        low998, high998 = normal_limits(target, n, Z998)
-        z = normal_z(rate, target, n)
-    else:
-        low95, high95 = arcsine_limits(target, n, Z95, tau2)
-        low998, high998 = arcsine_limits(target, n, Z998, tau2)
-        z = arcsine_z(rate, target, n, tau2)
-    empty = n == 0
-    limits = [np.where(empty, np.nan, a) for a in (low95, high95, low998, high998)]
-    return limits, np.where(empty, np.nan, z)
