@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from services.core.errors import DomainError
+
+log = logging.getLogger("qcp.api")
 
 
 def _json(status: int, code: str, detail: str, /, headers: dict | None = None, **extra) -> JSONResponse:
@@ -68,4 +73,35 @@ def install_error_handlers(app: FastAPI) -> None:
             "database_unavailable",
             "数据库暂时不可用，请稍后重试 / the database is unavailable, retry shortly",
             headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def _conflict(request: Request, exc: IntegrityError) -> JSONResponse:
+        # A unique or foreign-key check the services did not see coming: two requests raced for the
+        # same key. Nothing was stored (the transaction rolled back); say which rule, not the SQL.
+        constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None) or "unknown"
+        log.warning("integrity conflict on %s: %s %s", constraint, request.method, request.url.path)
+        return _json(
+            409,
+            "conflict",
+            f"与同时进行的另一请求冲突（{constraint}），未保存任何内容；请重新读取后重试 / the request "
+            f"collided with another one made at the same time ({constraint}); nothing was stored: read "
+            "again and retry",
+            constraint=constraint,
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Never a plain-text 500: the house error body, with an id that is also in the log line.
+        request_id = uuid.uuid4().hex[:16]
+        log.error(
+            "unexpected error request_id=%s %s %s", request_id, request.method, request.url.path, exc_info=exc
+        )
+        return _json(
+            500,
+            "internal_error",
+            f"服务器内部错误，请联系管理员并提供编号 {request_id} / internal error: give the administrator "
+            f"the request id {request_id}",
+            headers={"X-Request-ID": request_id},
+            request_id=request_id,
         )

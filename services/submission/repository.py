@@ -57,6 +57,16 @@ def lock_hospital_quarter(session: Session, hospital_id: int, quarter: Quarter) 
     )
 
 
+def lock_idempotency_key(session: Session, province: str, subject: str, key: str) -> None:
+    """Serialise requests that carry the same caller's Idempotency-Key (two quarters sent at once
+    with one key: the second waits, then finds the key used and answers 409 instead of a unique
+    violation)."""
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+        {"k": f"qcp.idempotency:{province}:{subject}:{key}"},
+    )
+
+
 def load_header(
     session: Session, actor: Actor, hospital_id: int, quarter: Quarter, *, for_update: bool = False
 ) -> Submission | None:

@@ -113,6 +113,10 @@ def submit(
         plan = make_plan(session, hospital, quarter, values, reason, header)
         return plan.preview(hospital, quarter, header)
     repo.lock_hospital_quarter(session, hospital.id, quarter)
+    if (
+        idempotency_key
+    ):  # one caller's key is checked and stored by one request at a time, whatever the quarter
+        repo.lock_idempotency_key(session, hospital.province_code, actor.subject, idempotency_key)
     fingerprint = request_hash or request_fingerprint(hospital.id, quarter, values, reason, source)
     if idempotency_key and (replayed := _replay(session, actor, hospital, idempotency_key, fingerprint)):
         return replayed

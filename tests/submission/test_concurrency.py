@@ -126,3 +126,60 @@ def test_concurrent_stale_corrections_are_refused_except_one(committed):
     for t in threads:
         t.join(timeout=60)
     assert sorted(outcomes) == ["conflict"] * 7 + ["ok"]
+
+
+def _keyed_write(
+    app_database, actor, hospital_id: int, quarter: Quarter, pair: int, barrier, outcomes
+) -> None:  # noqa: ANN001
+    barrier.wait()
+    try:
+        with app_database.unit_of_work(actor) as session:
+            submit(
+                session,
+                actor,
+                hospital_id=hospital_id,
+                quarter=quarter,
+                source="api",
+                reason="race",
+                idempotency_key=f"race-{pair}",
+                values=[ValueIn(indicator=CODE, numerator=pair, denominator=1000)],
+            )
+        outcomes.append("ok")
+    except Conflict:
+        outcomes.append("conflict")
+    except BaseException as exc:  # noqa: BLE001 - an unhandled error is what the test is about
+        outcomes.append(type(exc).__name__)
+
+
+def test_one_idempotency_key_sent_for_two_quarters_at_once_answers_a_named_conflict(committed):
+    """The race found outside: the same Idempotency-Key at the same instant for two quarters of one
+    hospital gave one success and an unhandled unique violation (a plain-text 500). Each of 24 pairs
+    must give one stored write and one named Conflict, never anything else."""
+    app_database = committed.database
+    hospital_id = _setup(committed.owner_engine)
+    with Session(committed.owner_engine) as session, session.begin():
+        session.info["raw"] = True
+        far = datetime.now(UTC) + timedelta(days=3650)
+        session.execute(
+            text(
+                "INSERT INTO submission_windows (province_code, quarter, opens_at, due_at, locks_at,"
+                " set_by) VALUES (:p, '2009Q2', '2009-07-01', :f, :f, 'tests')"
+                " ON CONFLICT (province_code, quarter) DO NOTHING"
+            ),
+            {"p": ZJ, "f": far},
+        )
+    actor = submitter(hospital_id)
+    for pair in range(24):
+        outcomes: list[str] = []
+        barrier = threading.Barrier(2)
+        threads = [
+            threading.Thread(
+                target=_keyed_write, args=(app_database, actor, hospital_id, q, pair, barrier, outcomes)
+            )
+            for q in (Q, Quarter(2009, 2))
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert sorted(outcomes) == ["conflict", "ok"], (pair, outcomes)
