@@ -244,6 +244,20 @@ def _constant(name: str) -> None:
     )
 
 
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise _Refused(
+                422,
+                "duplicate_key",
+                f"JSON 对象中键 {key[:40]!r} 出现了两次，请只保留一个 / the key {key[:40]!r} appears twice in "
+                "one JSON object: send it once (a second value is never silently preferred)",
+            )
+        seen.add(key)
+    return dict(pairs)
+
+
 def check_json(body: bytes, max_depth: int) -> None:
     """Raise :class:`_Refused` for a JSON body we will not hand to the application."""
     try:
@@ -262,7 +276,13 @@ def check_json(body: bytes, max_depth: int) -> None:
             f"JSON 嵌套超过 {max_depth} 层 / the JSON body nests deeper than {max_depth} levels",
         )
     try:
-        json.loads(text, parse_constant=_constant, parse_float=_finite, parse_int=_int64)
+        json.loads(
+            text,
+            parse_constant=_constant,
+            parse_float=_finite,
+            parse_int=_int64,
+            object_pairs_hook=_unique_keys,
+        )
     except _Refused:
         raise
     except json.JSONDecodeError:

@@ -150,6 +150,22 @@ def reopen(
                     "version": 1,
                     "late": False,
                     "submitted_at": "2023-07-10T09:00:00+08:00",
+                    "latest": {
+                        "values": 26,
+                        "written": 1,
+                        "correction": True,
+                        "reason": "更正：漏报 3 例 / correction: 3 cases were missed",
+                        "changes": [
+                            {
+                                "indicator": "NIT-2023-I.1",
+                                "numerator": 15,
+                                "denominator": 20,
+                                "previous_numerator": 12,
+                                "previous_denominator": 20,
+                                "comment": None,
+                            }
+                        ],
+                    },
                 }
             ]
         ),

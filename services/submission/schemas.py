@@ -23,10 +23,15 @@ class ValueIn(StrictModel):
 
     @field_validator("numerator", "denominator", mode="before")
     @classmethod
-    def _no_booleans(cls, value: Any) -> Any:
-        # JSON true/false would otherwise become 1/0 silently
-        if isinstance(value, bool):
-            raise ValueError("计数必须是整数，不能是 true/false / counts must be integers, not booleans")
+    def _json_integer(cls, value: Any) -> Any:
+        # One contract on every channel: a count is a JSON integer. "45", " 12 ", 1e3, 3.0 and true
+        # would otherwise become 45, 12, 1000, 3 and 1 silently (CSV and XLSX cells are read as whole
+        # numbers by their parsers, which name the row, before they get here).
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(
+                f"计数必须是 JSON 整数（不加引号，不用小数点或指数），收到 {value!r} / counts must be JSON "
+                f"integers (no quotes, no decimal point, no exponent), got {value!r}"
+            )
         return value
 
 

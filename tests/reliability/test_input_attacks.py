@@ -75,6 +75,35 @@ def test_non_finite_and_huge_numbers_are_refused_with_422(rel, zj, number):
     assert _counts(rel) == before
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"values": [{"indicator": "TST-2009-I.1", "numerator": 1, "numerator": 9, "denominator": 100}]}',
+        '{"values": [{"indicator": "TST-2009-I.1", "numerator": 1, "denominator": 100}], "values": []}',
+        '{"values": [{"indicator": "TST-2009-I.1", "numerator": 1, "denominator": 100, "comment": "a",'
+        ' "comment": "b"}]}',
+    ],
+    ids=["count", "top_level", "comment"],
+)
+def test_a_duplicated_json_key_is_refused_not_resolved_last_one_wins(rel, zj, body):
+    _hospital, client, url = zj
+    before = _counts(rel)
+    detail = _refused(client.post(url, content=body, headers=JSON), 422, "duplicate_key")["detail"]
+    assert "twice" in detail and "两次" in detail
+    assert _counts(rel) == before
+
+
+@pytest.mark.parametrize("count", ['"45"', '" 12 "', "1e3", "3.0", "1.5", "true"])
+def test_a_count_that_is_not_a_json_integer_is_refused_naming_the_field(rel, zj, count):
+    _hospital, client, url = zj
+    before = _counts(rel)
+    body = '{"values": [{"indicator": "TST-2009-I.1", "numerator": ' + count + ', "denominator": 100}]}'
+    answer = _refused(client.post(url, content=body, headers=JSON), 422, "invalid_payload")
+    [problem] = answer["problems"]
+    assert problem["field"] == "values.0.numerator" and "JSON 整数" in problem["problem"]
+    assert _counts(rel) == before
+
+
 def test_invalid_utf8_body_is_refused_with_400(rel, zj):
     _hospital, client, url = zj
     before = _counts(rel)

@@ -367,6 +367,7 @@ EXEMPT: dict[tuple[str, str], str] = {
     ("GET", "/docs/oauth2-redirect"): "documentation page's OAuth redirect helper",
     ("GET", "/redoc"): "public API documentation page",
     ("GET", "/health"): "public liveness check, no tenant data",
+    ("GET", "/favicon.ico"): "the platform's icon, no tenant data",
     ("GET", "/api/v1/me"): "echoes the caller's own token claims; names nobody else",
     ("GET", "/api/v1/catalog/diff"): "public goal catalog",
     ("GET", "/api/v1/catalog/{year}"): "public goal catalog",

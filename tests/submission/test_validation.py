@@ -70,7 +70,9 @@ def test_schema_refuses_booleans_fractions_and_unknown_fields():
         ValueIn(indicator="X", numerator=1.5, denominator=2)
     with pytest.raises(ValidationError):
         ValueIn.model_validate({"indicator": "X", "numerator": 1, "denominator": 2, "rate": 0.5})
-    assert ValueIn(indicator="X", numerator="3", denominator=4).numerator == 3
+    with pytest.raises(ValidationError):  # digits in quotes are text, not a count
+        ValueIn(indicator="X", numerator="3", denominator=4)
+    assert ValueIn(indicator="X", numerator=3, denominator=4).numerator == 3
 
 
 def test_duplicates_in_one_batch():
