@@ -845,6 +845,15 @@ FLAG_SNAPSHOT = {
     "data_hash": "2d04de84ec3cf6997292f19df92afed9eb49fe6c49fb3597ee23b174bcb8d939",
     "values_used": 117,
     "min_denominator": 10,
+    "rules": {
+        "flag_rule": "limits",
+        "flag_rule_source": "default",
+        "overdispersion": "auto",
+        "overdispersion_source": "default",
+        "min_denominator_by_unit": {"%": 10, "每千导管日": 1000},
+        "settings_source": "default",
+        "limits": {"proportion": "exact_binomial", "rate": "poisson_exact_byar"},
+    },
     "trigger": "manual",
     "created_by": "8651b61c-1b56-5502-b2f3-b8b9ef4f55e4",
 }
@@ -906,11 +915,6 @@ FEEDBACK_HTML = (
     '<table class="meta"><tr><td>医院 / Hospital</td><td>杭州市第一人民医院（三级综合）</td></tr>\n'
     "<tr><td>季度 / Quarter</td><td>2023Q3</td></tr>\n…"
 )
-MIN_DENOMINATOR = {
-    "qc_center_id": 2,
-    "min_denominator": 20,
-    "updated_by": "8651b61c-1b56-5502-b2f3-b8b9ef4f55e4",
-}
 TARGET = {
     "qc_center_id": 2,
     "indicator": "NIT-2023-I.1",
