@@ -1,9 +1,11 @@
 """Direction-aware change between two periods, per indicator kind (pure, vectorised).
 
-* proportion: Newcombe's hybrid score interval (``stats.year_over_year``);
-* rate per N (events may exceed the denominator): difference of two Poisson rates with the
-  normal (Wald) interval d ± z·sqrt(x₁/n₁² + x₂/n₂²) — adequate for the event counts hospitals
-  report (tens and more); flagged for the statistics layer to adopt (docs/benchmarking.md);
+* proportion: Newcombe's hybrid score interval for the difference (``stats.year_over_year``);
+* rate per N (events may exceed the denominator): the ratio of the two rates with the exact
+  conditional (binomial) interval (``stats.rate_ratio_interval``; Breslow & Day 1987, R's
+  poisson.test); the verdict comes from that interval against 1. The difference is reported too,
+  with the ratio interval shown on the difference scale at the earlier rate, r₀·(RR − 1), so the
+  displayed interval and the verdict never disagree (docs/methods.md §6b);
 * mean/ratio: the difference only; no spread is reported, so no test (verdict ``not_tested``).
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from services.benchmark import stats
-from services.benchmark.stats_intervals import as_counts, z_for
+from services.benchmark.stats_intervals import as_counts
 
 VERDICT_LABELS = {
     "improved": ("改善", "improved"),
@@ -29,17 +31,30 @@ def _verdict(diff, low, high, direction: str) -> np.ndarray:
     return np.where(np.isnan(diff), "insufficient", verdict).astype(object)
 
 
-def rate_change(x1, n1, x2, n2, *, direction: str, confidence: float = 0.95) -> stats.ChangeResult:
+def rate_change(x1, n1, x0, n0, *, direction: str, confidence: float = 0.95) -> stats.ChangeResult:
+    """Current (x1 events over exposure n1) against earlier (x0 over n0)."""
     x1, n1 = as_counts(x1, n1, proportion=False)
-    x2, n2 = as_counts(x2, n2, proportion=False)
-    z = z_for(confidence)
+    x0, n0 = as_counts(x0, n0, proportion=False)
+    ratio, low, high = stats.rate_ratio_interval(x1, n1, x0, n0, confidence)
     with np.errstate(divide="ignore", invalid="ignore"):
         r1 = np.where(n1 > 0, x1 / n1, np.nan)
-        r2 = np.where(n2 > 0, x2 / n2, np.nan)
-        half = z * np.sqrt(x1 / n1**2 + x2 / n2**2)
-    diff = r1 - r2
+        r0 = np.where(n0 > 0, x0 / n0, np.nan)
+        diff = r1 - r0
+        # the ratio interval on the difference scale; undefined when the earlier rate is 0
+        d_low = np.where(r0 > 0, r0 * (low - 1), np.nan)
+        d_high = np.where(r0 > 0, r0 * (high - 1), np.nan)
+    up, down = ("improved", "worsened") if direction == "higher" else ("worsened", "improved")
+    verdict = np.where(low > 1, up, np.where(high < 1, down, "no_significant_change"))
+    verdict = np.where(np.isnan(diff) | np.isnan(ratio), "insufficient", verdict).astype(object)
     return stats.ChangeResult(
-        diff, diff - half, diff + half, _verdict(diff, diff - half, diff + half, direction)
+        diff,
+        d_low,
+        d_high,
+        verdict,
+        method="rate_ratio_exact_conditional",
+        ratio=ratio,
+        ratio_low=low,
+        ratio_high=high,
     )
 
 
@@ -48,7 +63,8 @@ def ratio_change(x1, n1, x2, n2) -> stats.ChangeResult:
     with np.errstate(divide="ignore", invalid="ignore"):
         diff = np.where((n1 > 0) & (n2 > 0), x1 / n1 - x2 / n2, np.nan)
     verdict = np.where(np.isnan(diff), "insufficient", "not_tested").astype(object)
-    return stats.ChangeResult(diff, np.full(diff.shape, np.nan), np.full(diff.shape, np.nan), verdict)
+    nan = np.full(diff.shape, np.nan)
+    return stats.ChangeResult(diff, nan, nan.copy(), verdict, method="not_tested")
 
 
 def change(

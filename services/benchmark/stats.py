@@ -1,16 +1,30 @@
 """Pure statistics layer for benchmarking (numpy / scipy only; no database).
 
 Used by the SQL-fed benchmark services and by the analyst CLI (`qcp stats`). The implementation
-lives in stats_intervals (intervals), stats_funnel (funnel plots) and stats_rank (percentiles);
-methods, conventions and references are in docs/methods.md.
+lives in stats_intervals (intervals), stats_exact (exact binomial / Poisson tails and limits),
+stats_funnel (funnel plots), stats_dispersion (over-dispersion), stats_fdr (q-values), stats_decile
+(the worst-decile rule), stats_rank (percentiles) and stats_defaults (platform defaults); methods,
+conventions and references are in docs/methods.md.
 """
 
+from services.benchmark.stats_decile import DEFAULT_DECILE_MIN_EVENTS, worst_decile_mask
+from services.benchmark.stats_defaults import (
+    DEFAULT_FLAG_RULE,
+    DEFAULT_LIMITS,
+    DEFAULT_MIN_DENOMINATOR,
+    DEFAULT_MIN_DENOMINATOR_BY_UNIT,
+    DEFAULT_OVERDISPERSION,
+    default_min_denominator,
+)
+from services.benchmark.stats_dispersion import WINSORISE_BY, overdispersion_detected
+from services.benchmark.stats_fdr import FDR_Q95, FDR_Q998, benjamini_hochberg
 from services.benchmark.stats_funnel import (
+    MEASURES,
     SIGNALS,
     UNIT_COLUMNS,
-    WINSORISE_BY,
     Z_TOLERANCE,
     FunnelResult,
+    control_limits,
     funnel,
     pooled_target,
 )
@@ -26,19 +40,24 @@ from services.benchmark.stats_intervals import (
     newcombe_difference,
     poisson_exact_interval,
     rate_interval,
+    rate_ratio_interval,
     ratio_interval,
     wilson_interval,
     year_over_year,
 )
 from services.benchmark.stats_rank import PERCENTILES, percentile_rank, rate_percentiles
 
-# Platform default for the minimum denominator below which a unit is shown but not flagged;
-# each QC center may configure its own value (docs/methods.md).
-DEFAULT_MIN_DENOMINATOR = 10
-
 __all__ = [
     "BYARS_MIN_COUNT",
+    "DEFAULT_DECILE_MIN_EVENTS",
+    "DEFAULT_FLAG_RULE",
+    "DEFAULT_LIMITS",
     "DEFAULT_MIN_DENOMINATOR",
+    "DEFAULT_MIN_DENOMINATOR_BY_UNIT",
+    "DEFAULT_OVERDISPERSION",
+    "FDR_Q95",
+    "FDR_Q998",
+    "MEASURES",
     "PERCENTILES",
     "SIGNALS",
     "UNIT_COLUMNS",
@@ -49,17 +68,23 @@ __all__ = [
     "ChangeResult",
     "Direction",
     "FunnelResult",
+    "benjamini_hochberg",
     "byars_interval",
+    "control_limits",
     "count_interval",
+    "default_min_denominator",
     "funnel",
     "mean_interval",
     "newcombe_difference",
+    "overdispersion_detected",
     "percentile_rank",
     "poisson_exact_interval",
     "pooled_target",
     "rate_interval",
     "rate_percentiles",
+    "rate_ratio_interval",
     "ratio_interval",
     "wilson_interval",
+    "worst_decile_mask",
     "year_over_year",
 ]

@@ -1,8 +1,14 @@
-"""Funnel plots for proportions (Spiegelhalter 2005) with optional over-dispersion adjustment.
+"""Funnel plots (Spiegelhalter 2005, Stat Med 24:1185) for proportions, rates per exposure and O/E.
 
-Unadjusted limits: target ± z·sqrt(target(1−target)/n), clipped to [0, 1] (PHEindicatormethods
-phe_funnels / phe_funnel_significance). Over-dispersion: arcsine-square-root scale, 10% winsorised
-z-scores, φ and DerSimonian–Laird τ² exactly as FunnelPlotR does for data_type = "PR".
+measure = "proportion": x of n. limits = "exact" (default): exact binomial tail test with the
+  interpolated limits of stats_exact; limits = "normal": target ± z·sqrt(target(1−target)/n),
+  clipped to [0, 1] (PHEindicatormethods phe_funnels / assign_funnel_significance).
+measure = "rate": x events over exposure n, compared with Poisson(target × n).
+measure = "ratio": O observed over E expected, compared with Poisson(target × E), target 1 by default.
+  For both: limits = "exact": exact Poisson tail test, interpolated limits; limits = "normal": PHE's
+  own-interval significance (exact Poisson below 10 events, Byar from 10) with FunnelPlotR's limits.
+Over-dispersion: stats_dispersion (arcsine scale for proportions, square-root scale for counts).
+False-alarm control: one-sided p-values towards worse, Benjamini–Hochberg q-values (stats_fdr).
 """
 
 from __future__ import annotations
@@ -10,20 +16,62 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 import numpy as np
+from scipy import stats as sps
 
+from services.benchmark.stats_dispersion import (
+    WINSORISE_BY,
+    arcsine_limits,
+    arcsine_z,
+    dispersion,
+    dispersion_from,
+    overdispersion_detected,
+    sqrt_limits,
+    sqrt_z,
+    winsorise,
+)
+from services.benchmark.stats_exact import (
+    binomial_limits,
+    binomial_tails,
+    gamma_count_limits,
+    poisson_count_limits,
+    poisson_tails,
+    tail_z,
+)
+from services.benchmark.stats_fdr import benjamini_hochberg, classify_q
 from services.benchmark.stats_intervals import (
     Z95,
     Z998,
     Direction,
     as_counts,
     check_direction,
+    count_interval,
     wilson_interval,
 )
 
+__all__ = [  # names other modules import from here
+    "MEASURES",
+    "SIGNALS",
+    "UNIT_COLUMNS",
+    "WINSORISE_BY",
+    "Z_TOLERANCE",
+    "FunnelResult",
+    "arcsine_limits",
+    "arcsine_z",
+    "control_limits",
+    "dispersion",
+    "funnel",
+    "normal_limits",
+    "normal_z",
+    "pooled_target",
+    "winsorise",
+]
+
 SIGNALS = ("worse_998", "worse_95", "none", "better_95", "better_998", "insufficient")
-WINSORISE_BY = 0.1  # FunnelPlotR trim_by default: 10% in each tail
+MEASURES = ("proportion", "rate", "ratio")
+LIMITS = ("exact", "normal")
 # A unit exactly on a limit is not outside it; this absorbs float rounding on the z scale.
 Z_TOLERANCE = 1e-9
+P95, P998 = 0.975, 0.999  # one-sided levels of the 95% and 99.8% limits
 
 UNIT_COLUMNS = (
     "unit",
@@ -67,6 +115,14 @@ class FunnelResult:
     overdispersion: bool  # True only when adjusted limits were actually applied (requested and τ² > 0)
     direction: str
     min_denominator: float
+    measure: str
+    limits_method: str  # exact_binomial | normal | poisson_exact | poisson_exact_byar | *_overdispersed
+    p_worse: np.ndarray  # one-sided p towards worse under the (adjusted) null; NaN where not eligible
+    q_worse: np.ndarray  # Benjamini–Hochberg q-values of p_worse across the eligible units
+    signal_fdr: np.ndarray  # SIGNALS decided by q-values (stats_fdr.classify_q)
+    p_better: np.ndarray
+    q_better: np.ndarray
+    dispersion_beyond_chance: bool  # k·φ > χ²₀.₉₅(k − 1) over the eligible units
 
     def rows(self) -> list[dict]:
         """One dict per unit with the UNIT_COLUMNS keys; NaN stays NaN for the caller to render."""
@@ -80,7 +136,7 @@ def _scalar(value):
 
 def pooled_target(numerators, denominators) -> float:
     """sum(x) / sum(n) over units with n > 0; NaN when there is no denominator at all."""
-    x, n = as_counts(numerators, denominators)
+    x, n = as_counts(numerators, denominators, proportion=False)
     total = float(n[n > 0].sum())
     return float(x[n > 0].sum()) / total if total > 0 else float("nan")
 
@@ -102,46 +158,6 @@ def normal_z(rate, target: float, denominators) -> np.ndarray:
     return np.where(rate == target, 0.0, z)
 
 
-def arcsine_z(rate, target: float, denominators, tau2: float = 0.0) -> np.ndarray:
-    """FunnelPlotR PR z-score: (asin√p − asin√target) / sqrt(s² + τ²), s = 1 / (2√n)."""
-    n = np.asarray(denominators, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        s2 = 1 / (4 * n)
-        return (np.arcsin(np.sqrt(rate)) - np.arcsin(np.sqrt(target))) / np.sqrt(s2 + tau2)
-
-
-def winsorise(values: np.ndarray, by: float = WINSORISE_BY) -> np.ndarray:
-    """Clamp to the by / 1−by quantiles (R quantile type 7 = numpy 'linear'), as FunnelPlotR."""
-    if values.size == 0:
-        return values
-    low, high = np.quantile(values, [by, 1 - by])
-    return np.clip(values, low, high)
-
-
-def dispersion(z_unadjusted: np.ndarray, denominators: np.ndarray) -> tuple[float, float]:
-    """φ = mean of squared winsorised z; τ² by DerSimonian–Laird with w = 1/s² = 4n (FunnelPlotR)."""
-    k = z_unadjusted.size
-    if k == 0:
-        return float("nan"), 0.0
-    phi = float(np.mean(winsorise(z_unadjusted) ** 2))
-    w = 4 * np.asarray(denominators, dtype=float)
-    spread = float(w.sum() - (w**2).sum() / w.sum())
-    if k * phi < k - 1 or spread <= 0:
-        return phi, 0.0
-    return phi, max(0.0, (k * phi - (k - 1)) / spread)
-
-
-def arcsine_limits(target: float, denominators, z: float, tau2: float) -> tuple[np.ndarray, np.ndarray]:
-    """sin²(asin√target ± z·sqrt(s² + τ²)); the angle is kept in [0, π/2] so limits stay monotone."""
-    n = np.asarray(denominators, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        half = z * np.sqrt(1 / (4 * n) + tau2)
-    centre = np.arcsin(np.sqrt(target))
-    low = np.sin(np.clip(centre - half, 0.0, np.pi / 2)) ** 2
-    high = np.sin(np.clip(centre + half, 0.0, np.pi / 2)) ** 2
-    return low, high
-
-
 def classify(z: np.ndarray, eligible: np.ndarray, direction: Direction) -> np.ndarray:
     """Direction-aware signal; strict inequality with a tiny tolerance, so on-the-limit is 'none'."""
     worse_sign = -1.0 if direction == "higher" else 1.0
@@ -155,65 +171,179 @@ def classify(z: np.ndarray, eligible: np.ndarray, direction: Direction) -> np.nd
     return signal
 
 
+def control_limits(
+    denominators,
+    *,
+    target: float,
+    measure: str = "proportion",
+    limits: str = "exact",
+    tau2: float | None = None,
+) -> dict[str, np.ndarray]:
+    """The four funnel limits (limit95_low … limit998_high) at the given denominators, on the scale
+    of `rate` (x/n, events per unit exposure, or O/E). tau2 not None draws over-dispersed limits.
+    The same function draws the plotted funnel and decides nothing else, so plot and signals agree."""
+    n = np.asarray(denominators, dtype=float)
+    out = {}
+    for level, p, z in (("95", P95, Z95), ("998", P998, Z998)):
+        if measure == "proportion":
+            if tau2 is not None:
+                low, high = arcsine_limits(target, n, z, tau2)
+            elif limits == "normal":
+                low, high = normal_limits(target, n, z)
+            else:
+                low, high = binomial_limits(target, n, p)
+        else:
+            mu = target * n
+            if tau2 is not None:
+                low, high = (target * v for v in sqrt_limits(mu, z, tau2))
+            else:
+                count_limits = gamma_count_limits if limits == "normal" else poisson_count_limits
+                low, high = (c / n for c in count_limits(mu, p))
+        empty = ~(n > 0)
+        out[f"limit{level}_low"] = np.where(empty, np.nan, low)
+        out[f"limit{level}_high"] = np.where(empty, np.nan, high)
+    return out
+
+
+def _check_options(measure: str, limits: str, direction: str) -> None:
+    check_direction(direction)
+    if measure not in MEASURES:
+        raise ValueError(f"measure 必须是 {'/'.join(MEASURES)} / measure must be one of {MEASURES}")
+    if limits not in LIMITS:
+        raise ValueError(
+            f"limits 必须是 exact 或 normal / limits must be 'exact' or 'normal', got {limits!r}"
+        )
+
+
+def _inputs(measure: str, numerators, denominators, target):
+    """(x, n, centre) validated for the measure; counts for rate/ratio must be whole numbers."""
+    x, n = as_counts(numerators, denominators, proportion=measure == "proportion")
+    if measure != "proportion" and np.any(x != np.round(x)):
+        item = int(np.argmax(x != np.round(x))) + 1
+        raise ValueError(f"第 {item} 项: 事件数必须是整数 / item {item}: event count must be a whole number")
+    if target is not None:
+        centre = float(target)
+    else:
+        centre = 1.0 if measure == "ratio" else pooled_target(x, n)
+    if measure == "proportion" and not 0.0 <= centre <= 1.0:
+        raise ValueError(f"目标值必须在 0 与 1 之间 / target must be within [0, 1], got {target}")
+    if measure != "proportion" and not centre >= 0.0:
+        raise ValueError(f"目标值必须为非负数 / target must be non-negative, got {target}")
+    return x, n, centre
+
+
+def _intervals(measure: str, x, n) -> list[np.ndarray]:
+    if measure == "proportion":
+        return [*wilson_interval(x, n, 0.95), *wilson_interval(x, n, 0.998)]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(n > 0, 1.0 / n, np.nan)
+    return [v * scale for level in (0.95, 0.998) for v in count_interval(x, level)]
+
+
+def _unadjusted_z(measure: str, x, n, rate, centre: float) -> tuple[np.ndarray, np.ndarray]:
+    """(z used for φ/τ², its weights 1/s²) on the over-dispersion scale of the measure."""
+    if measure == "proportion":
+        return arcsine_z(rate, centre, n), 4 * n
+    return sqrt_z(x, centre * n), 4 * centre * n
+
+
+def _phe_signal(x, n, centre: float, eligible, direction: str) -> np.ndarray:
+    """PHEindicatormethods assign_funnel_significance for rates/ratios: the unit's own interval
+    (exact below 10 events, Byar from 10; lower limit 0 when O = 0) against the target."""
+    high_side = np.full(x.shape, "none", dtype=object)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for level, tag in ((0.95, "95"), (0.998, "998")):
+            low, high = count_interval(x, level)
+            high_side[centre * n < low] = f"high_{tag}"
+            high_side[centre * n > high] = f"low_{tag}"
+    up, down = ("better", "worse") if direction == "higher" else ("worse", "better")
+    names = {"high_95": f"{up}_95", "high_998": f"{up}_998", "low_95": f"{down}_95", "low_998": f"{down}_998"}
+    signal = np.array([names.get(s, "none") for s in high_side], dtype=object)
+    signal[~eligible] = "insufficient"
+    return signal
+
+
+def _tests(measure, limits, x, n, rate, centre, tau2):
+    """(z, p_upper, p_lower, limits_method): the test statistic and one-sided p-values."""
+    if tau2 is not None:
+        z = arcsine_z(rate, centre, n, tau2) if measure == "proportion" else sqrt_z(x, centre * n, tau2)
+        method = "arcsine_overdispersed" if measure == "proportion" else "sqrt_overdispersed"
+        return z, sps.norm.sf(z), sps.norm.cdf(z), method
+    if measure == "proportion" and limits == "normal":
+        z = normal_z(rate, centre, n)
+        return z, sps.norm.sf(z), sps.norm.cdf(z), "normal"
+    if measure == "proportion":
+        upper, lower = binomial_tails(x, n, centre)
+        method = "exact_binomial"
+    else:
+        upper, lower = poisson_tails(x, centre * n)
+        method = "poisson_exact_byar" if limits == "normal" else "poisson_exact"
+    return tail_z(upper, lower), upper, lower, method
+
+
 def funnel(
     units,
     numerators,
     denominators,
     *,
+    measure: str = "proportion",
     target: float | None = None,
     direction: Direction = "higher",
-    overdispersion: bool = False,
+    overdispersion: bool | str = False,
     min_denominator: float = 1,
+    limits: str = "exact",
 ) -> FunnelResult:
-    """Funnel plot of proportions around `target` (default: pooled rate over units with n > 0).
+    """Funnel plot around `target` (default: pooled x/n for proportions and rates, 1 for ratios).
 
     Units with n = 0 (无病例 / no cases) or n < min_denominator are shown with signal 'insufficient'
-    and take no part in φ / τ². φ and τ² are always computed; adjusted limits and z-scores are used
-    only when `overdispersion` is requested and τ² > 0 (FunnelPlotR falls back the same way).
+    and take no part in φ, τ², p- or q-values. φ and τ² are always computed; adjusted limits are used
+    when `overdispersion` is True (or "auto" and k·φ > χ²₀.₉₅(k − 1)) and τ² > 0.
     """
-    check_direction(direction)
-    x, n = as_counts(numerators, denominators)
+    _check_options(measure, limits, direction)
+    x, n, centre = _inputs(measure, numerators, denominators, target)
     unit = np.asarray(list(units), dtype=object)
     if unit.shape != x.shape:
         raise ValueError("单位数与分子数不一致 / units and numerators differ in length")
-    centre = pooled_target(x, n) if target is None else float(target)
-    if not 0.0 <= centre <= 1.0:
-        raise ValueError(f"目标值必须在 0 与 1 之间 / target must be within [0, 1], got {target}")
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = np.where(n > 0, x / n, np.nan)
     eligible = (n > 0) & (n >= min_denominator)
-    phi, tau2 = dispersion(arcsine_z(rate[eligible], centre, n[eligible]), n[eligible])
-    adjusted = bool(overdispersion and tau2 > 0)
-    limits, z = _limits_and_z(rate, centre, n, tau2 if adjusted else None)
+    z0, weights = _unadjusted_z(measure, x, n, rate, centre)
+    phi, tau2 = dispersion_from(z0[eligible], weights[eligible])
+    beyond = overdispersion_detected(phi, int(eligible.sum()))
+    adjusted = bool((overdispersion is True or (overdispersion == "auto" and beyond)) and tau2 > 0)
+    z, p_upper, p_lower, method = _tests(measure, limits, x, n, rate, centre, tau2 if adjusted else None)
+    empty = ~(n > 0)
+    z = np.where(empty, np.nan, z)
+    if measure != "proportion" and limits == "normal" and not adjusted:
+        signal = _phe_signal(x, n, centre, eligible, direction)
+    else:
+        signal = classify(z, eligible, direction)
+    p_worse, p_better = (p_lower, p_upper) if direction == "higher" else (p_upper, p_lower)
+    p_worse = np.where(eligible, p_worse, np.nan)
+    p_better = np.where(eligible, p_better, np.nan)
+    q_worse, q_better = benjamini_hochberg(p_worse), benjamini_hochberg(p_better)
+    lims = control_limits(n, target=centre, measure=measure, limits=limits, tau2=tau2 if adjusted else None)
     return FunnelResult(
         unit,
         x,
         n,
         rate,
-        *wilson_interval(x, n, 0.95),
-        *wilson_interval(x, n, 0.998),
-        *limits,
+        *_intervals(measure, x, n),
+        **lims,
         z=z,
-        signal=classify(z, eligible, direction),
+        signal=signal,
         target=centre,
         phi=phi,
         tau2=tau2,
         overdispersion=adjusted,
         direction=direction,
         min_denominator=min_denominator,
+        measure=measure,
+        limits_method=method,
+        p_worse=p_worse,
+        q_worse=q_worse,
+        signal_fdr=classify_q(q_worse, q_better, eligible),
+        p_better=p_better,
+        q_better=q_better,
+        dispersion_beyond_chance=beyond,
     )
-
-
-def _limits_and_z(rate, target: float, n, tau2: float | None):
-    """Unadjusted (normal) limits and z when tau2 is None, else arcsine limits with τ² inflation."""
-    if tau2 is None:
-        low95, high95 = normal_limits(target, n, Z95)
-        low998, high998 = normal_limits(target, n, Z998)
-        z = normal_z(rate, target, n)
-    else:
-        low95, high95 = arcsine_limits(target, n, Z95, tau2)
-        low998, high998 = arcsine_limits(target, n, Z998, tau2)
-        z = arcsine_z(rate, target, n, tau2)
-    empty = n == 0
-    limits = [np.where(empty, np.nan, a) for a in (low95, high95, low998, high998)]
-    return limits, np.where(empty, np.nan, z)

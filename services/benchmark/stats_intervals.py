@@ -151,12 +151,17 @@ def ratio_interval(totals, counts, *, sum_squares=None, multiplier: float = 1.0,
 
 @dataclass(frozen=True)
 class ChangeResult:
-    """Difference current − previous of two independent proportions, per unit."""
+    """Change current vs previous, per unit: the difference (as fractions) with its interval; for
+    rates also the rate ratio with its exact interval, which decides the verdict."""
 
     difference: np.ndarray
     low: np.ndarray
     high: np.ndarray
-    verdict: np.ndarray  # "improved" | "worsened" | "no_significant_change" | "insufficient"
+    verdict: np.ndarray  # "improved" | "worsened" | "no_significant_change" | "insufficient" | …
+    method: str = "newcombe_hybrid_score"
+    ratio: np.ndarray | None = None  # rates only: (x1/t1) / (x0/t0)
+    ratio_low: np.ndarray | None = None
+    ratio_high: np.ndarray | None = None
 
 
 def newcombe_difference(x1, n1, x2, n2, confidence: float = 0.95):
@@ -184,6 +189,30 @@ def year_over_year(
     verdict = np.where(low > 0, up, np.where(high < 0, down, "no_significant_change"))
     verdict = np.where(np.isnan(diff), "insufficient", verdict).astype(object)
     return ChangeResult(difference=diff, low=low, high=high, verdict=verdict)
+
+
+def rate_ratio_interval(x1, t1, x0, t0, confidence: float = 0.95):
+    """Ratio of two Poisson rates (x1/t1) / (x0/t0) with the exact conditional interval.
+
+    Given x1 + x0 = N, x1 ~ Binomial(N, π) with π = t1·R / (t1·R + t0); the Clopper–Pearson limits
+    (πL, πU) of π give R = π/(1 − π) · t0/t1 (Breslow & Day 1987, Vol. II §2.4; the interval of R's
+    poisson.test for two samples). Returns (ratio, low, high): x1 = 0 gives low 0, x0 = 0 gives
+    ratio and high +inf; no events at all or an exposure of 0 gives NaN.
+    """
+    x1, t1 = as_counts(x1, t1, proportion=False)
+    x0, t0 = as_counts(x0, t0, proportion=False)
+    a = _alpha(confidence)
+    total = x1 + x0
+    ok = (t1 > 0) & (t0 > 0) & (total > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pi_low = np.where(x1 > 0, sps.beta.ppf(a / 2, np.maximum(x1, 1e-300), x0 + 1), 0.0)
+        pi_high = np.where(x0 > 0, sps.beta.ppf(1 - a / 2, x1 + 1, np.maximum(x0, 1e-300)), 1.0)
+        scale = t0 / t1
+        ratio = np.where(x0 > 0, (x1 / t1) / (x0 / t0), np.inf)
+        low = pi_low / (1 - pi_low) * scale
+        high = np.where(pi_high < 1, pi_high / (1 - pi_high) * scale, np.inf)
+    nan = np.full(ok.shape, np.nan)
+    return np.where(ok, ratio, nan), np.where(ok, low, nan), np.where(ok, high, nan)
 
 
 def check_direction(direction: str) -> None:

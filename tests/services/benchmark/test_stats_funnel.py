@@ -73,7 +73,7 @@ PHE_TO_SIGNAL_HIGHER_IS_BETTER = {
 
 def test_limits_match_phe_funnels_reference_including_clipping():
     pops = [row[0] for row in PHE_LIMITS]
-    result = funnel([str(p) for p in pops], [0] * len(pops), pops, target=PHE_BASELINE)
+    result = funnel([str(p) for p in pops], [0] * len(pops), pops, target=PHE_BASELINE, limits="normal")
     for i, (_, low95, high95, low998, high998) in enumerate(PHE_LIMITS):
         got = [result.limit95_low[i], result.limit95_high[i], result.limit998_low[i], result.limit998_high[i]]
         assert got == pytest.approx([low95 / 100, high95 / 100, low998 / 100, high998 / 100], abs=2e-8)
@@ -81,14 +81,14 @@ def test_limits_match_phe_funnels_reference_including_clipping():
 
 def test_signals_match_phe_funnel_significance():
     units, x, n, expected = zip(*PHE_SIGNIFICANCE, strict=True)
-    result = funnel(units, x, n, target=PHE_BASELINE, direction="higher")
+    result = funnel(units, x, n, target=PHE_BASELINE, direction="higher", limits="normal")
     assert list(result.signal) == [PHE_TO_SIGNAL_HIGHER_IS_BETTER[s] for s in expected]
 
 
 def test_direction_lower_swaps_worse_and_better():
     units, x, n, expected = zip(*PHE_SIGNIFICANCE, strict=True)
-    higher = funnel(units, x, n, target=PHE_BASELINE, direction="higher")
-    lower = funnel(units, x, n, target=PHE_BASELINE, direction="lower")
+    higher = funnel(units, x, n, target=PHE_BASELINE, direction="higher", limits="normal")
+    lower = funnel(units, x, n, target=PHE_BASELINE, direction="lower", limits="normal")
     swap = {
         "worse_998": "better_998",
         "worse_95": "better_95",
@@ -101,23 +101,27 @@ def test_direction_lower_swaps_worse_and_better():
 
 
 def test_default_target_is_pooled_over_units_with_cases():
-    result = funnel(["a", "b", "c"], [3, 0, 7], [10, 0, 40])
+    result = funnel(["a", "b", "c"], [3, 0, 7], [10, 0, 40], limits="normal")
     assert result.target == pytest.approx(10 / 50)
     assert pooled_target([3, 0, 7], [10, 0, 40]) == pytest.approx(0.2)
 
 
 def test_z_score_is_normal_approximation_around_target():
-    result = funnel(["a"], [30], [100], target=0.2)
+    result = funnel(["a"], [30], [100], target=0.2, limits="normal")
     assert result.z[0] == pytest.approx((0.3 - 0.2) / math.sqrt(0.2 * 0.8 / 100))
 
 
 @pytest.mark.parametrize("which", ["limit95_high", "limit95_low", "limit998_high", "limit998_low"])
 def test_unit_exactly_on_a_limit_is_not_outside_it(which):
     n = np.array([37.0, 250.0, 1009.0])
-    limits = getattr(funnel(["a", "b", "c"], [0, 0, 0], n, target=0.3), which)
-    on_limit = funnel(["a", "b", "c"], limits * n, n, target=0.3)
+    limits = getattr(funnel(["a", "b", "c"], [0, 0, 0], n, target=0.3, limits="normal"), which)
+    on_limit = funnel(["a", "b", "c"], limits * n, n, target=0.3, limits="normal")
     just_beyond = funnel(
-        ["a", "b", "c"], limits * n * (1 + 1e-6 if "high" in which else 1 - 1e-6), n, target=0.3
+        ["a", "b", "c"],
+        limits * n * (1 + 1e-6 if "high" in which else 1 - 1e-6),
+        n,
+        target=0.3,
+        limits="normal",
     )
     inner = "none" if "95" in which else ("better_95" if "high" in which else "worse_95")
     assert list(on_limit.signal) == [inner] * 3
@@ -125,14 +129,14 @@ def test_unit_exactly_on_a_limit_is_not_outside_it(which):
 
 
 def test_zero_numerators_and_numerator_equal_denominator():
-    result = funnel(["zero", "all", "mid"], [0, 50, 400], [50, 50, 1000], target=0.4)
+    result = funnel(["zero", "all", "mid"], [0, 50, 400], [50, 50, 1000], target=0.4, limits="normal")
     assert result.rate[0] == 0.0 and result.ci95_low[0] == 0.0
     assert result.rate[1] == 1.0 and result.ci95_high[1] == 1.0
     assert list(result.signal[:2]) == ["worse_998", "better_998"]
 
 
 def test_denominator_zero_is_insufficient_and_never_a_rate_of_zero():
-    result = funnel(["none", "one"], [0, 1], [0, 1], target=0.5, min_denominator=1)
+    result = funnel(["none", "one"], [0, 1], [0, 1], target=0.5, min_denominator=1, limits="normal")
     assert np.isnan(result.rate[0]) and np.isnan(result.z[0]) and np.isnan(result.limit95_low[0])
     assert result.signal[0] == "insufficient"
     assert result.signal[1] == "none"  # n = 1 is eligible when min_denominator is 1
@@ -140,7 +144,7 @@ def test_denominator_zero_is_insufficient_and_never_a_rate_of_zero():
 
 
 def test_small_denominators_are_shown_but_not_flagged():
-    result = funnel(["tiny", "big"], [0, 10], [3, 1000], target=0.5, min_denominator=10)
+    result = funnel(["tiny", "big"], [0, 10], [3, 1000], target=0.5, min_denominator=10, limits="normal")
     assert list(result.signal) == ["insufficient", "worse_998"]
     assert result.rate[0] == 0.0 and not np.isnan(result.limit95_low[0])
 
@@ -169,7 +173,7 @@ def _reference_dispersion(x, n):
 def test_overdispersion_phi_and_tau2_follow_funnelplotr_on_phe_data():
     units, x, n, _ = zip(*PHE_SIGNIFICANCE, strict=True)
     target_t, phi, tau2 = _reference_dispersion(x, n)
-    result = funnel(units, x, n, overdispersion=True)
+    result = funnel(units, x, n, overdispersion=True, limits="normal")
     assert result.phi == pytest.approx(phi, rel=1e-10)
     assert result.tau2 == pytest.approx(tau2, rel=1e-10)
     assert phi > 2 and result.overdispersion  # these PCTs are heavily over-dispersed
@@ -184,8 +188,8 @@ def test_overdispersion_phi_and_tau2_follow_funnelplotr_on_phe_data():
 
 def test_overdispersion_widens_limits_and_removes_most_flags():
     units, x, n, _ = zip(*PHE_SIGNIFICANCE, strict=True)
-    plain = funnel(units, x, n)
-    adjusted = funnel(units, x, n, overdispersion=True)
+    plain = funnel(units, x, n, limits="normal")
+    adjusted = funnel(units, x, n, overdispersion=True, limits="normal")
     assert np.all(adjusted.limit95_high > plain.limit95_high)
     assert sum(s != "none" for s in adjusted.signal) < sum(s != "none" for s in plain.signal)
     assert plain.phi == adjusted.phi and plain.tau2 == adjusted.tau2  # always reported
@@ -195,8 +199,8 @@ def test_overdispersion_widens_limits_and_removes_most_flags():
 def test_overdispersion_falls_back_to_plain_limits_when_tau2_is_zero():
     x, n = [20, 21, 19, 20, 22, 18], [100, 100, 100, 100, 100, 100]  # under-dispersed: φ < (k−1)/k
     _, phi, tau2 = _reference_dispersion(x, n)
-    result = funnel(list("abcdef"), x, n, overdispersion=True)
-    plain = funnel(list("abcdef"), x, n)
+    result = funnel(list("abcdef"), x, n, overdispersion=True, limits="normal")
+    plain = funnel(list("abcdef"), x, n, limits="normal")
     assert tau2 == 0.0 and result.tau2 == 0.0 and result.phi == pytest.approx(phi)
     assert not result.overdispersion
     assert list(result.limit95_low) == list(plain.limit95_low)
@@ -206,7 +210,7 @@ def test_winsorisation_clamps_extreme_z_scores():
     x = [1, 10, 11, 12, 10, 11, 9, 10, 12, 90]
     n = [100] * 10
     _, phi, _ = _reference_dispersion(x, n)
-    result = funnel([str(i) for i in range(10)], x, n)
+    result = funnel([str(i) for i in range(10)], x, n, limits="normal")
     assert result.phi == pytest.approx(phi, rel=1e-12)
     raw_phi = float(
         np.mean(((np.arcsin(np.sqrt(np.array(x) / 100)) - math.asin(math.sqrt(sum(x) / 1000))) * 20) ** 2)
