@@ -139,6 +139,7 @@ def _nan(size: int) -> np.ndarray:
 
 
 MEASURES = {"proportion": "proportion", "rate": "rate"}  # catalog kind → funnel measure
+OVERDISPERSION_ARGUMENT = {"auto": "auto", "on": True, "off": False}  # mode → stats.funnel's argument
 
 
 def _funnel(
@@ -156,11 +157,7 @@ def _funnel(
         )
     args = (values.hospital_id, values.numerator, values.denominator)
     kw = dict(measure=MEASURES[info.kind], target=target, direction=info.direction, min_denominator=minimum)
-    result = stats.funnel(*args, **kw, overdispersion=overdispersion == "on")
-    k = int(((values.denominator > 0) & (values.denominator >= minimum)).sum())
-    detected = bool(k > 1 and np.isfinite(result.phi) and stats.overdispersion_detected(result.phi, k))
-    if overdispersion == "auto" and detected:
-        result = stats.funnel(*args, **kw, overdispersion=True)
+    result = stats.funnel(*args, **kw, overdispersion=OVERDISPERSION_ARGUMENT[overdispersion])
     rule = settings.flag_rule
     return dict(
         units={name: getattr(result, name) for name in (*UNIT_FIELDS, "z")},
@@ -173,7 +170,7 @@ def _funnel(
         phi=result.phi,
         tau2=result.tau2,
         overdispersion_applied=result.overdispersion,
-        overdispersion_recommended=detected,
+        overdispersion_recommended=bool(result.dispersion_beyond_chance),
         measure=result.measure,
         limits_method=result.limits_method,
     )

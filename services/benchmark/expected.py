@@ -385,9 +385,8 @@ def observed_expected(
     if ok.any():
         kw = dict(measure="ratio", direction=info.direction, min_denominator=0)
         args = (values.hospital_id[ok], values.numerator[ok], expected[ok])
-        result = stats.funnel(*args, **kw, overdispersion=False)
-        if overdispersion == "auto" and stats.overdispersion_detected(result.phi, int(ok.sum())):
-            result = stats.funnel(*args, **kw, overdispersion=True)
+        mode = {"auto": "auto", "on": True}.get(overdispersion, False)
+        result = stats.funnel(*args, **kw, overdispersion=mode)
         for name in OE_FIELDS:
             units[name][ok] = getattr(result, name)
         signal[ok] = result.signal

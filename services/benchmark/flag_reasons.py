@@ -62,6 +62,19 @@ def fmt_change(value: float, info: IndicatorInfo) -> tuple[str, str]:
     return f"{shown:+.2f} {info.unit}", f"{shown:+.2f} {info.unit}"
 
 
+def q_words(q: float | None, threshold: float) -> str:
+    """ "= 0.012 < 0.05", "< 0.0001 < 0.002": never a q that reads like its threshold."""
+    if q is None or q != q:
+        return f"< {threshold:g}"
+    if q < 0.0001:
+        return f"< 0.0001 < {threshold:g}"
+    for d in range(2, 8):
+        text = f"{q:.{d}g}"
+        if float(text) < threshold:
+            return f"= {text} < {threshold:g}"
+    return f"= {q:.8f} < {threshold:g}"
+
+
 def limit_reason(
     kind: str,
     info: IndicatorInfo,
@@ -80,13 +93,13 @@ def limit_reason(
     r, lim, centre = fmt(rate, info, d), fmt(limit, info, d), fmt(target, info, d)
     rule_zh, rule_en = RULE_WORDS[rule]
     if rule == "fdr":
-        threshold = "0.002" if kind == "alarm" else "0.05"
-        q_text = "—" if q is None else f"{q:.2g}"
+        threshold = 0.002 if kind == "alarm" else 0.05
+        q_text = q_words(q, threshold)
         return (
-            f"{info.code} {info.name}：{r}（中心值 {centre}，分母 {n}，{level} 控制限 {lim}），"
-            f"q = {q_text} < {threshold}，{word_zh}。判定规则：{rule_zh}。",
-            f"{info.code} {info.name_en}: {r} (centre {centre}, n = {n}, {level} control limit {lim}), "
-            f"q = {q_text} < {threshold}: {word_en}. Rule: {rule_en}.",
+            f"{info.code} {info.name}：{r}，{side_zh}中心值 {centre}（分母 {n}，{level} 控制限 {lim}），"
+            f"q {q_text}，{word_zh}。判定规则：{rule_zh}。",
+            f"{info.code} {info.name_en}: {r} is {side_en} the centre {centre} (n = {n}, {level} control "
+            f"limit {lim}), q {q_text}: {word_en}. Rule: {rule_en}.",
         )
     return (
         f"{info.code} {info.name}：{r}，{side_zh} {level} 控制限 {lim}"

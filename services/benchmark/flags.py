@@ -5,8 +5,9 @@
   for rates per N); ``fdr`` = Benjamini–Hochberg q-value towards the bad side below 0.002 / 0.05
   across the funnel's hospitals. The flag's evidence and words name the rule;
 * worst_decile — beyond P10 (higher is better) or P90 (lower is better) by
-  ``stats.worst_decile_mask`` (never on one event of a rare indicator, P90 = 0 is no cut), when
-  ≥ 10 hospitals are assessed;
+  ``stats.worst_decile_mask``: the hospital's 95% interval lies wholly on the bad side of the cut,
+  with at least ``stats.DEFAULT_DECILE_MIN_EVENTS`` bad events (never on one event of a rare
+  indicator; P90 = 0 is no cut); means (no interval) by their value; when ≥ 10 hospitals are assessed;
 * persistent — alarm/alert/worst decile this quarter and the quarter before (frozen flags of the
   earlier quarter when it was frozen, else recomputed; across a year boundary via the lineage);
 * deteriorating — significantly worse than the same quarter a year earlier (``change.py``,
@@ -134,8 +135,12 @@ def _worst_decile(b: IndicatorBenchmark) -> tuple[np.ndarray, np.ndarray, float 
     if assessed < MIN_FOR_DECILE:
         return np.zeros(len(rate), dtype=bool), rate, None, assessed
     cut = b.percentiles[10] if b.indicator.direction == "higher" else b.percentiles[90]
+    if b.measure is None:  # a mean: no interval and no events; its value beyond the cut (as before)
+        with np.errstate(invalid="ignore"):
+            beyond = (rate < cut) if b.indicator.direction == "higher" else (rate > cut)
+        return eligible & beyond, rate, cut, assessed
     worst = stats.worst_decile_mask(
-        b.numerator, b.denominator, cut, direction=b.indicator.direction, eligible=eligible
+        b.numerator, b.denominator, cut, direction=b.indicator.direction, eligible=eligible, measure=b.measure
     )
     return np.asarray(worst, dtype=bool), rate, cut, assessed
 

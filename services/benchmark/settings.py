@@ -9,7 +9,8 @@ province's value, else the national center's, else the platform default:
   ``stats.DEFAULT_MIN_DENOMINATOR_BY_UNIT`` (then ``DEFAULT_MIN_DENOMINATOR``);
 * flag rule: ``limits`` (outside the funnel's control limits) or ``fdr`` (Benjamini–Hochberg
   q-values across the funnel's hospitals); platform default ``stats.DEFAULT_FLAG_RULE``;
-* over-dispersion: ``auto`` (adjust when ``stats.overdispersion_detected``) or ``off``; default auto;
+* over-dispersion: ``auto`` (adjust when ``stats.overdispersion_detected``) or ``off``; platform
+  default ``stats.DEFAULT_OVERDISPERSION`` (auto);
 * targets per indicator (the funnel centre instead of the pooled rate).
 """
 
@@ -58,7 +59,7 @@ class EffectiveSettings:
                 return int(layer.by_unit[unit])
             if layer.min_denominator is not None:
                 return layer.min_denominator
-        return int(stats.DEFAULT_MIN_DENOMINATOR_BY_UNIT.get(unit, stats.DEFAULT_MIN_DENOMINATOR))
+        return stats.default_min_denominator(unit)
 
     @property
     def min_denominator(self) -> int:
@@ -72,7 +73,7 @@ class EffectiveSettings:
 
     @property
     def overdispersion(self) -> str:
-        return self._first("overdispersion")[0] or "auto"
+        return self._first("overdispersion")[0] or stats.DEFAULT_OVERDISPERSION
 
     @property
     def source(self) -> str:
