@@ -57,6 +57,7 @@ __all__ = [  # names other modules import from here
     "FunnelResult",
     "arcsine_limits",
     "arcsine_z",
+    "assess",
     "control_limits",
     "dispersion",
     "funnel",
@@ -281,6 +282,66 @@ def _tests(measure, limits, x, n, rate, centre, tau2):
     return tail_z(upper, lower), upper, lower, method
 
 
+@dataclass(frozen=True)
+class Assessment:
+    """What funnel() decides, without the intervals and limits it draws (the simulation's core)."""
+
+    x: np.ndarray
+    n: np.ndarray
+    rate: np.ndarray
+    eligible: np.ndarray
+    target: float
+    z: np.ndarray
+    signal: np.ndarray
+    p_worse: np.ndarray
+    p_better: np.ndarray
+    q_worse: np.ndarray
+    q_better: np.ndarray
+    signal_fdr: np.ndarray
+    phi: float
+    tau2: float
+    adjusted: bool
+    beyond: bool
+    method: str
+
+
+def assess(
+    numerators,
+    denominators,
+    *,
+    measure: str = "proportion",
+    target: float | None = None,
+    direction: Direction = "higher",
+    overdispersion: bool | str = False,
+    min_denominator: float = 1,
+    limits: str = "exact",
+) -> Assessment:
+    """Signals, p- and q-values, φ and τ² of a funnel (see funnel())."""
+    _check_options(measure, limits, direction)
+    x, n, centre = _inputs(measure, numerators, denominators, target)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(n > 0, x / n, np.nan)
+    eligible = (n > 0) & (n >= min_denominator)
+    z0, weights = _unadjusted_z(measure, x, n, rate, centre)
+    phi, tau2 = dispersion_from(z0[eligible], weights[eligible])
+    beyond = overdispersion_detected(phi, int(eligible.sum()))
+    adjusted = bool((overdispersion is True or (overdispersion == "auto" and beyond)) and tau2 > 0)
+    z, p_upper, p_lower, method = _tests(measure, limits, x, n, rate, centre, tau2 if adjusted else None)
+    z = np.where(n > 0, z, np.nan)
+    if measure != "proportion" and limits == "normal" and not adjusted:
+        signal = _phe_signal(x, n, centre, eligible, direction)
+    else:
+        signal = classify(z, eligible, direction)
+    p_worse, p_better = (p_lower, p_upper) if direction == "higher" else (p_upper, p_lower)
+    p_worse = np.where(eligible, p_worse, np.nan)
+    p_better = np.where(eligible, p_better, np.nan)
+    q_worse, q_better = benjamini_hochberg(p_worse), benjamini_hochberg(p_better)
+    return Assessment(
+        x, n, rate, eligible, centre, z, signal, p_worse, p_better, q_worse, q_better,
+        classify_q(q_worse, q_better, eligible), phi, tau2, adjusted, beyond, method,
+    )  # fmt: skip
+
+
 def funnel(
     units,
     numerators,
@@ -299,51 +360,41 @@ def funnel(
     and take no part in φ, τ², p- or q-values. φ and τ² are always computed; adjusted limits are used
     when `overdispersion` is True (or "auto" and k·φ > χ²₀.₉₅(k − 1)) and τ² > 0.
     """
-    _check_options(measure, limits, direction)
-    x, n, centre = _inputs(measure, numerators, denominators, target)
+    a = assess(
+        numerators,
+        denominators,
+        measure=measure,
+        target=target,
+        direction=direction,
+        overdispersion=overdispersion,
+        min_denominator=min_denominator,
+        limits=limits,
+    )
     unit = np.asarray(list(units), dtype=object)
-    if unit.shape != x.shape:
+    if unit.shape != a.x.shape:
         raise ValueError("单位数与分子数不一致 / units and numerators differ in length")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rate = np.where(n > 0, x / n, np.nan)
-    eligible = (n > 0) & (n >= min_denominator)
-    z0, weights = _unadjusted_z(measure, x, n, rate, centre)
-    phi, tau2 = dispersion_from(z0[eligible], weights[eligible])
-    beyond = overdispersion_detected(phi, int(eligible.sum()))
-    adjusted = bool((overdispersion is True or (overdispersion == "auto" and beyond)) and tau2 > 0)
-    z, p_upper, p_lower, method = _tests(measure, limits, x, n, rate, centre, tau2 if adjusted else None)
-    empty = ~(n > 0)
-    z = np.where(empty, np.nan, z)
-    if measure != "proportion" and limits == "normal" and not adjusted:
-        signal = _phe_signal(x, n, centre, eligible, direction)
-    else:
-        signal = classify(z, eligible, direction)
-    p_worse, p_better = (p_lower, p_upper) if direction == "higher" else (p_upper, p_lower)
-    p_worse = np.where(eligible, p_worse, np.nan)
-    p_better = np.where(eligible, p_better, np.nan)
-    q_worse, q_better = benjamini_hochberg(p_worse), benjamini_hochberg(p_better)
-    lims = control_limits(n, target=centre, measure=measure, limits=limits, tau2=tau2 if adjusted else None)
+    tau2 = a.tau2 if a.adjusted else None
     return FunnelResult(
         unit,
-        x,
-        n,
-        rate,
-        *_intervals(measure, x, n),
-        **lims,
-        z=z,
-        signal=signal,
-        target=centre,
-        phi=phi,
-        tau2=tau2,
-        overdispersion=adjusted,
+        a.x,
+        a.n,
+        a.rate,
+        *_intervals(measure, a.x, a.n),
+        **control_limits(a.n, target=a.target, measure=measure, limits=limits, tau2=tau2),
+        z=a.z,
+        signal=a.signal,
+        target=a.target,
+        phi=a.phi,
+        tau2=a.tau2,
+        overdispersion=a.adjusted,
         direction=direction,
         min_denominator=min_denominator,
         measure=measure,
-        limits_method=method,
-        p_worse=p_worse,
-        q_worse=q_worse,
-        signal_fdr=classify_q(q_worse, q_better, eligible),
-        p_better=p_better,
-        q_better=q_better,
-        dispersion_beyond_chance=beyond,
+        limits_method=a.method,
+        p_worse=a.p_worse,
+        q_worse=a.q_worse,
+        signal_fdr=a.signal_fdr,
+        p_better=a.p_better,
+        q_better=a.q_better,
+        dispersion_beyond_chance=a.beyond,
     )
