@@ -134,11 +134,27 @@ def persistent_reason(
 
 
 def deteriorating_reason(
-    info: IndicatorInfo, *, previous: str, previous_code: str, diff: float, low: float, high: float
+    info: IndicatorInfo,
+    *,
+    previous: str,
+    previous_code: str,
+    diff: float,
+    low: float,
+    high: float,
+    ratio: tuple[float, float, float] | None = None,
 ) -> tuple[str, str]:
+    """``ratio``: rates per N, the rate ratio with its exact conditional interval (it decides)."""
     d_zh, d_en = fmt_change(diff, info)
     lo_zh, lo_en = fmt_change(low, info)
     hi_zh, hi_en = fmt_change(high, info)
+    if ratio is not None and all(v == v for v in ratio):  # no NaN
+        r, r_low, r_high = ratio
+        return (
+            f"{info.code} {info.name}：较 {previous}（{previous_code}）变化 {d_zh}，率比 {r:.2f}"
+            f"（95% 区间 {r_low:.2f} 至 {r_high:.2f}，精确条件法），显著恶化。",
+            f"{info.code} {info.name_en}: changed by {d_en} since {previous} ({previous_code}), rate ratio "
+            f"{r:.2f} (95% interval {r_low:.2f} to {r_high:.2f}, exact conditional): significantly worse.",
+        )
     return (
         f"{info.code} {info.name}：较 {previous}（{previous_code}）变化 {d_zh}（95% 区间 {lo_zh} 至 {hi_zh}），显著恶化。",
         f"{info.code} {info.name_en}: changed by {d_en} since {previous} ({previous_code}) "

@@ -225,6 +225,7 @@ def _deteriorating(
                 diff=result.difference[j],
                 low=result.low[j],
                 high=result.high[j],
+                ratio=_ratio(result, j),
             )
             out.append(
                 Flag(
@@ -242,10 +243,18 @@ def _deteriorating(
                         "previous_numerator": int(x0[ok][j]),
                         "previous_denominator": int(n0[ok][j]),
                         "change": float(result.difference[j]),
+                        "rate_ratio": _ratio(result, j),
                     },
                 )
             )
     return out
+
+
+def _ratio(result, j: int) -> tuple[float, float, float] | None:  # noqa: ANN001
+    """Rates per N: (rate ratio, low, high) of unit ``j``; None for proportions."""
+    if getattr(result, "ratio", None) is None:
+        return None
+    return float(result.ratio[j]), float(result.ratio_low[j]), float(result.ratio_high[j])
 
 
 PreviousLookup = Callable[[Quarter], set[tuple[int, int]] | None]

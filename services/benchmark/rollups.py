@@ -1,8 +1,8 @@
 """National rollups: provinces side by side, provinces on a funnel, the national trend by quarter.
 
 Per province and indicator: hospitals expected and reporting (completeness), pooled rate, median
-hospital rate and the number of laggards (hospitals worse than the province's own funnel at 95% or
-99.8%). Provinces are then compared as units on a funnel around the national pooled rate.
+hospital rate and the number of laggards (hospitals flagged alarm or alert in the province's own
+funnel under the province's flag rule, limits or fdr). Provinces are then compared as units on a funnel around the national pooled rate.
 National roles see every province; provincial roles only their own province's rows.
 """
 
@@ -91,7 +91,7 @@ def _province_rows(
                 "denominator": int(b.denominator.sum()),
                 "pooled_rate": scaled(b.pooled, info.multiplier),
                 "median": scaled(b.percentiles[50], info.multiplier),
-                "laggards": int(np.isin(b.signal, ("worse_95", "worse_998")).sum()),
+                "laggards": int(np.isin(b.flag_signal, ("worse_95", "worse_998")).sum()),
             }
         )
     return rows

@@ -198,6 +198,25 @@ def test_only_admins_change_settings_and_another_province_cannot_read_or_change_
         )
 
 
+def test_a_rate_that_fell_is_deteriorating_by_its_exact_rate_ratio(owner_session):
+    # adverse-event reporting per 100 discharges (higher is better): 3.0 → 1.0 per 100
+    hospitals = province_world(owner_session, [{"NIT-2023-V.1": (250, 10000)} for _ in range(10)])
+    for i, h in enumerate(hospitals):
+        add_values(owner_session, h, "2022Q3", {"NIT-2022-VII.1": (300 if i == 0 else 250, 10000)})
+    act_as_owner(owner_session)
+    first = owner_session.scalars(
+        select(SubmissionValue).where(
+            SubmissionValue.hospital_id == hospitals[0].id, SubmissionValue.numerator == 250
+        )
+    ).one()
+    first.numerator = 100
+    owner_session.flush()
+    flags = flags_of(owner_session, analyst(JS))
+    det = next(f for f in flags if f.hospital_id == hospitals[0].id and f.kind == "deteriorating")
+    assert det.evidence["method"] == "rate_ratio_exact_conditional" and det.evidence["rate_ratio"][0] < 0.5
+    assert "率比 0.33" in det.reason and "精确条件法" in det.reason and "exact conditional" in det.reason_en
+
+
 # ---------------------------------------------------------------- O/E by peer profile
 
 
