@@ -16,7 +16,7 @@ from platform_api.auth.deps import CurrentActor
 from platform_api.deps import DbSession
 from platform_api.openapi_examples import TARGET, body_examples, ok
 from platform_api.routers.registry import FORBIDDEN, NOT_FOUND, WRITE_RESPONSES, denials
-from services.benchmark import expected as baselines
+from services.benchmark import baselines
 from services.benchmark import settings as benchmark_settings
 from services.core.schemas import StrictModel
 

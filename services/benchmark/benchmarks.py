@@ -9,7 +9,8 @@ The QC center's settings decide the minimum denominator (per indicator unit), th
 (``limits`` | ``fdr``: which signal flags use, ``flag_signal``) and over-dispersion (``auto``:
 adjusted limits when ``stats.overdispersion_detected`` says the data show it; ``off``). Where the
 center turned O/E on for an indicator, the benchmark also carries observed / expected by peer
-profile (``expected.py``). Every kind gets pooled rate, percentiles and a direction-aware rank.
+profile (``baselines.py``, ``expected.py``). Every kind gets pooled rate, percentiles and a
+direction-aware rank.
 """
 
 from __future__ import annotations
@@ -20,13 +21,8 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from services.benchmark import stats
-from services.benchmark.expected import (
-    Baseline,
-    ObservedExpected,
-    effective_baselines,
-    hospital_profiles,
-    observed_expected,
-)
+from services.benchmark.baselines import Baseline, effective_baselines
+from services.benchmark.expected import ObservedExpected, hospital_profiles, observed_expected
 from services.benchmark.queries import (
     IndicatorInfo,
     ValueArrays,

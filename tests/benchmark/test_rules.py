@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from services.benchmark import expected as baselines
+from services.benchmark import baselines
 from services.benchmark import settings as benchmark_settings
 from services.benchmark.benchmarks import benchmark
 from services.benchmark.flags import compute_flags
