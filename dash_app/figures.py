@@ -295,6 +295,8 @@ def province_funnel_figure(
         "target": funnel["target"],
         "multiplier": multiplier,
         "unit": rollup_indicator.get("unit", ""),
+        "measure": funnel.get("measure"),
+        "limits_method": funnel.get("limits_method"),
         "tau2": funnel.get("tau2"),
         "overdispersion_applied": False,
     }

@@ -362,3 +362,16 @@ def test_a_frozen_snapshot_records_the_rules_that_raised_its_flags(owner_session
     assert frozen["frozen"] and frozen["rules"]["flag_rule"] == "limits"
     alarm = next(f for f in frozen["flags"] if f["hospital_id"] == hospitals[-1].id and f["kind"] == "alarm")
     assert alarm["rule"] == "limits" and "判定规则：控制限 limits" in alarm["reason"]
+
+
+def test_rollups_put_provinces_on_a_rate_funnel_and_count_laggards_by_the_flag_rule(owner_session):
+    from services.benchmark.rollups import rollup
+    from tests.benchmark.conftest import national
+
+    values = [{CLABSI: (2 + i % 3, 2000)} for i in range(20)] + [{CLABSI: (20, 2000)}]
+    province_world(owner_session, values)
+    act_as_app(owner_session, national())
+    ind = rollup(owner_session, national(), quarter=Q3, indicator=CLABSI)["indicators"][0]
+    assert ind["province_funnel"]["applicable"] and ind["province_funnel"]["measure"] == "rate"
+    js = next(p for p in ind["provinces"] if p["province_code"] == JS)
+    assert js["laggards"] == 1  # the 10‰ hospital, under the default rule
