@@ -30,8 +30,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from services.benchmark.stats_decile import raw_worst_decile_mask, worst_decile_mask  # noqa: E402
-from services.benchmark.stats_funnel import assess  # noqa: E402
 from services.benchmark.stats_rank import rate_percentiles  # noqa: E402
+from services.benchmark.stats_signals import assess  # noqa: E402
 
 OD_SD = 0.3  # between-hospital SD of the true rate (logit scale for proportions, log scale for rates)
 PLANTED_SHARE = 0.02

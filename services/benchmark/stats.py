@@ -2,8 +2,10 @@
 
 Used by the SQL-fed benchmark services and by the analyst CLI (`qcp stats`). The implementation
 lives in stats_intervals (intervals), stats_exact (exact binomial / Poisson tails and limits),
+stats_signals (what a funnel decides: signals, p- and q-values, φ, τ²),
 stats_funnel (funnel plots), stats_dispersion (over-dispersion), stats_fdr (q-values), stats_decile
-(the worst-decile rule), stats_rank (percentiles) and stats_defaults (platform defaults); methods,
+(the worst-decile rule), stats_rank (percentiles), stats_standardise (expected counts by peer profile)
+and stats_defaults (platform defaults); methods,
 conventions and references are in docs/methods.md.
 """
 
@@ -46,6 +48,7 @@ from services.benchmark.stats_intervals import (
     year_over_year,
 )
 from services.benchmark.stats_rank import PERCENTILES, percentile_rank, rate_percentiles
+from services.benchmark.stats_standardise import baseline_rates, expected_counts
 
 __all__ = [
     "BYARS_MIN_COUNT",
@@ -68,11 +71,13 @@ __all__ = [
     "ChangeResult",
     "Direction",
     "FunnelResult",
+    "baseline_rates",
     "benjamini_hochberg",
     "byars_interval",
     "control_limits",
     "count_interval",
     "default_min_denominator",
+    "expected_counts",
     "funnel",
     "mean_interval",
     "newcombe_difference",

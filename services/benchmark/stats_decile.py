@@ -23,8 +23,8 @@ from services.benchmark.stats_intervals import (
     wilson_interval,
 )
 
-# The simulation's choice (docs/methods.md §9): 3 events on the bad side.
-DEFAULT_DECILE_MIN_EVENTS = 3
+# The simulation's choice (docs/methods.md §9): 5 events on the bad side.
+DEFAULT_DECILE_MIN_EVENTS = 5
 
 
 def worst_decile_mask(

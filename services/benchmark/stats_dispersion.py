@@ -35,8 +35,9 @@ def dispersion_from(z_unadjusted: np.ndarray, weights: np.ndarray) -> tuple[floa
         return float("nan"), 0.0
     phi = float(np.mean(winsorise(z_unadjusted) ** 2))
     w = np.asarray(weights, dtype=float)
-    spread = float(w.sum() - (w**2).sum() / w.sum())
-    if k * phi < k - 1 or spread <= 0:
+    with np.errstate(divide="ignore", invalid="ignore"):  # a target of 0 gives weights 0
+        spread = float(w.sum() - (w**2).sum() / w.sum())
+    if not np.isfinite(phi) or k * phi < k - 1 or not spread > 0:
         return phi, 0.0
     return phi, max(0.0, (k * phi - (k - 1)) / spread)
 

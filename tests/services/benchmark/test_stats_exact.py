@@ -190,3 +190,25 @@ def test_exact_z_is_the_normal_equivalent_of_the_exact_tail():
     assert result.z[1] == pytest.approx(sps.norm.ppf(lower[1]))
     assert upper[2] > 0.5 and lower[2] > 0.5 and result.z[2] == 0.0  # x = mean: neither tail below ½
     assert result.limits_method == "exact_binomial"
+
+
+@pytest.mark.parametrize("measure", ["proportion", "rate"])
+def test_exact_funnel_signals_are_the_one_sided_tail_test_on_random_data(measure):
+    rng = np.random.default_rng(13)
+    n = rng.integers(1, 3000, 500)
+    target = 0.02
+    x = (
+        rng.binomial(n, rng.uniform(0.005, 0.06, 500))
+        if measure == "proportion"
+        else rng.poisson(n * target * 2)
+    )
+    result = funnel(range(500), x, n, measure=measure, target=target, direction="lower")
+    tails = binomial_tails(x, n, target) if measure == "proportion" else poisson_tails(x, n * target)
+    upper, lower = tails
+    expected = np.full(500, "none", dtype=object)
+    expected[lower < 0.025], expected[lower < 0.001] = "better_95", "better_998"
+    expected[upper < 0.025], expected[upper < 0.001] = "worse_95", "worse_998"
+    assert list(result.signal) == list(expected)
+    assert np.allclose(result.p_worse, upper) and np.allclose(result.p_better, lower)
+    beyond = (result.rate > result.limit95_high) | (result.rate < result.limit95_low)
+    assert np.array_equal(beyond, result.signal != "none")  # drawn limits and signals agree
