@@ -64,15 +64,9 @@ class Baseline:
     source: str  # which center set it: national | province:330000
 
     @property
-    def overall(self) -> float:
-        x = sum(v[0] for v in self.rates.values())
-        n = sum(v[1] for v in self.rates.values())
-        return x / n if n else float("nan")
-
-    def rate_of(self, key: str) -> tuple[float, bool]:
-        """(baseline rate, True when the profile had its own data)."""
-        x, n = self.rates.get(key, (0, 0))
-        return (x / n, True) if n > 0 else (self.overall, False)
+    def rate_by_profile(self) -> dict[str, float]:
+        """Profile key → baseline rate Σx / Σn (profiles with a denominator only)."""
+        return {k: x / n for k, (x, n) in self.rates.items() if n > 0}
 
     def describe(self) -> dict:
         scope_zh, scope_en = SCOPE_LABELS[self.scope]

@@ -1,7 +1,8 @@
 """Observed / expected by peer profile (indirect standardisation, as NHSN's SIR and the UK's SHMI).
 
-For a hospital this quarter: E = the baseline rate of its profile × its denominator (a profile the
-baseline has no data for uses the baseline's overall rate, and says so); O = its numerator; O/E with
+For a hospital this quarter: E = the baseline rate of its profile × its denominator
+(``stats.expected_counts``; a hospital whose profile has no baseline data gets no E and its O/E is
+not assessed, ``oe_own_profile`` false); O = its numerator; O/E with
 its interval and a funnel around 1 from ``stats.funnel(measure="ratio")`` (over-dispersion as the
 QC center's setting says). The baselines themselves: ``baselines.py``.
 """
@@ -25,7 +26,7 @@ class ObservedExpected:
 
     baseline: Baseline
     expected: np.ndarray
-    own_profile: np.ndarray  # bool: the hospital's profile had baseline data of its own
+    own_profile: np.ndarray  # bool: the hospital's profile has a baseline rate (else no E)
     units: dict[str, np.ndarray]  # rate (= O/E), ci95/998, limit95/998 around 1, z
     signal: np.ndarray
     phi: float | None
@@ -70,12 +71,11 @@ def observed_expected(
 ) -> ObservedExpected:
     """Pure: E, O/E and its funnel for one indicator's values."""
     size = values.hospital_id.size
-    rates, own = np.full(size, np.nan), np.zeros(size, dtype=bool)
-    for k, h in enumerate(values.hospital_id.tolist()):
-        key = profiles.get(int(h))
-        rates[k], own[k] = baseline.rate_of(key) if key else (baseline.overall, False)
-    expected = rates * values.denominator
-    ok = (values.denominator > 0) & (values.denominator >= min_denominator) & (expected > 0)
+    keys = [profiles.get(int(h)) for h in values.hospital_id.tolist()]
+    expected = stats.expected_counts(values.denominator, keys, baseline.rate_by_profile)
+    own = np.isfinite(expected)
+    with np.errstate(invalid="ignore"):
+        ok = own & (values.denominator > 0) & (values.denominator >= min_denominator) & (expected > 0)
     units = {name: np.full(size, np.nan) for name in OE_FIELDS}
     signal = np.full(size, "insufficient", dtype=object)
     phi = tau2 = None

@@ -136,7 +136,7 @@ def oe_summary(b: IndicatorBenchmark) -> dict | None:
         "overdispersion_applied": oe.overdispersion_applied,
         "observed": int(b.numerator[b.denominator > 0].sum()),
         "expected": clean(round(float(np.nansum(oe.expected)), 4)),
-        "hospitals_without_own_profile": int((~oe.own_profile & (b.denominator > 0)).sum()),
+        "hospitals_without_baseline": int((~oe.own_profile & (b.denominator > 0)).sum()),
         "signals": _counts(oe.signal),
     }
 

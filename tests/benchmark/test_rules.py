@@ -239,6 +239,8 @@ def _baseline_world(session):  # noqa: ANN001
 
 def test_oe_by_peer_profile_names_its_baseline_for_the_province_that_turned_it_on_only(owner_session):
     tertiary, secondary, _ = _baseline_world(owner_session)
+    specialist = add_hospital(owner_session, ZJ, "浙江专科医院", kind="专科")  # a profile without baseline
+    add_values(owner_session, specialist, "2023Q3", {BUNDLE: (60, 100)})
     zj = center(owner_session, ZJ)
     act_as_app(owner_session, admin())
     baselines.set_baseline(
@@ -255,6 +257,9 @@ def test_oe_by_peer_profile_names_its_baseline_for_the_province_that_turned_it_o
     assert low["expected"] == pytest.approx(50) and low["oe"] == pytest.approx(1.0)
     assert low["oe_signal"] == "none" and low["oe_ci95_low"] < 1 < low["oe_ci95_high"]
     assert rows[tertiary[0].id]["expected"] == pytest.approx(70) and rows[tertiary[0].id]["oe_own_profile"]
+    alone = rows[specialist.id]  # no baseline for 三级专科: no expected count, not assessed
+    assert alone["expected"] is None and alone["oe"] is None and alone["oe_signal"] == "insufficient"
+    assert not alone["oe_own_profile"] and oe["hospitals_without_baseline"] == 1
     # 广东 did not turn it on: no ratio there
     assert one(owner_session, analyst(GD), BUNDLE, GD)["oe"] is None
 
