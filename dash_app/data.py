@@ -146,7 +146,7 @@ def benchmark(
     quarter: Quarter,
     scope: str | None,
     indicator: str | None,
-    overdispersion: bool = False,
+    overdispersion: bool | None = None,
 ) -> dict:
     """views.report_json of one indicator (or all): summary + visible hospital rows."""
     with db.unit_of_work(actor) as session:
@@ -163,7 +163,7 @@ def benchmark_table(
     quarter: Quarter,
     scope: str | None,
     indicator: str | None,
-    overdispersion: bool = False,
+    overdispersion: bool | None = None,
 ) -> tuple[list[dict], tuple[str, ...]]:
     """The page's export: every row of the table, as the page orders it (who lags first) and with
     the page's over-dispersion setting, so its signals are the ones on screen."""
@@ -172,7 +172,7 @@ def benchmark_table(
             session, actor, quarter=quarter, scope=scope, indicator=indicator, overdispersion=overdispersion
         )
         rows = [
-            r
+            {**r, **views.indicator_columns(b)}
             for b in report.indicators
             for r in views.lagging_first(views.indicator_rows(report, b), b.indicator.direction)
         ]

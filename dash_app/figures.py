@@ -1,8 +1,9 @@
 """Pure figure builders: plain rows in, plotly figures out (no database, no Flask, no Dash).
 
 Rows are those of ``services.benchmark.views`` (rates already in the indicator's unit: % for
-proportions). Funnel limits are redrawn as smooth curves from the same formulas the benchmark
-used (``services.benchmark.stats_funnel``), so the plot agrees with each hospital's signal.
+proportions). Funnel limits are redrawn as smooth curves by ``stats.control_limits``, the function
+the benchmark's limits come from (exact binomial or Poisson, or over-dispersed), so the plot agrees
+with each hospital's signal. An O/E funnel is the same figure with E on x and O/E on y, around 1.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from dash_app import i18n
-from services.benchmark.stats_funnel import arcsine_limits, normal_limits
-from services.benchmark.stats_intervals import Z95, Z998
+from services.benchmark.stats import control_limits
 from services.benchmark.views import SIGNAL_LABELS
 
 FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
@@ -64,21 +64,29 @@ def hover_text(row: dict, unit: str, lang: str) -> str:
     )
 
 
+# limits_method → the ``limits`` argument that produced it (over-dispersed limits come from tau2)
+NORMAL_METHODS = ("normal", "poisson_exact_byar")
+
+
 def funnel_limits(summary: dict, denominators: np.ndarray) -> dict[str, np.ndarray]:
     """95% and 99.8% limits (in display units) along ``denominators``, around the funnel's centre."""
     m = summary.get("multiplier") or 1
     centre = summary.get("target") if summary.get("target") is not None else summary.get("pooled_rate")
     if centre is None:
         return {}
-    t, tau2 = centre / m, summary.get("tau2") or 0.0
-    out = {}
-    for name, z in (("95", Z95), ("998", Z998)):
-        if summary.get("overdispersion_applied"):
-            low, high = arcsine_limits(t, denominators, z, tau2)
-        else:
-            low, high = normal_limits(t, denominators, z)
-        out[f"low{name}"], out[f"high{name}"] = low * m, high * m
-    return out
+    tau2 = summary.get("tau2") if summary.get("overdispersion_applied") else None
+    limits = control_limits(
+        np.asarray(denominators, dtype=float),
+        target=centre / m,
+        measure=summary.get("measure") or "proportion",
+        limits="normal" if summary.get("limits_method") in NORMAL_METHODS else "exact",
+        tau2=tau2,
+    )
+    return {
+        f"{side}{level}": limits[f"limit{level}_{side}"] * m
+        for level in ("95", "998")
+        for side in ("low", "high")
+    }
 
 
 def _limit_traces(summary: dict, rows: list[dict], lang: str) -> list[go.Scatter]:
@@ -176,7 +184,15 @@ def _density_note(shown: int, dense: int, lang: str) -> dict:
     }
 
 
-def funnel_figure(rows: list[dict], summary: dict, lang: str = "zh", *, title: str = "") -> go.Figure:
+def funnel_figure(
+    rows: list[dict],
+    summary: dict,
+    lang: str = "zh",
+    *,
+    title: str = "",
+    x_title: str | None = None,
+    centre_label: str | None = None,
+) -> go.Figure:
     """Rate against denominator with 95% / 99.8% limits; ``customdata`` carries the hospital id.
     One trace per signal, named by it, so the hover names hospital, numbers and signal."""
     fig = go.Figure(_limit_traces(summary, rows, lang))
@@ -185,7 +201,7 @@ def funnel_figure(rows: list[dict], summary: dict, lang: str = "zh", *, title: s
         fig.add_hline(
             y=centre,
             line={"color": "#1f77b4", "width": 1},
-            annotation_text=f"{i18n.t('common.pooled', lang)} {_num(centre)}",
+            annotation_text=f"{centre_label or i18n.t('common.pooled', lang)} {_num(centre)}",
         )
     unit = summary.get("unit", "")
     drawn = [r for r in rows if r["denominator"] > 0 and r.get("rate") is not None]
@@ -222,9 +238,39 @@ def funnel_figure(rows: list[dict], summary: dict, lang: str = "zh", *, title: s
                 hovertemplate=_hover_template(lang, unit, "y"),
             )
         )
-    fig.update_xaxes(title=i18n.t("common.denominator", lang), type="log")
+    fig.update_xaxes(title=x_title or i18n.t("common.denominator", lang), type="log")
     fig.update_yaxes(title=f"{i18n.t('common.rate', lang)} ({unit})")
     return _layout(fig, title=title)
+
+
+def oe_funnel_figure(rows: list[dict], summary: dict, lang: str = "zh", *, title: str = "") -> go.Figure:
+    """Observed / expected against the expected count, with limits around 1 (``summary["oe"]``);
+    the title names the baseline."""
+    oe = summary.get("oe") or {}
+    shown = [
+        {**r, "denominator": r["expected"], "rate": r["oe"], "signal": r.get("oe_signal")}
+        for r in rows
+        if r.get("expected") and r.get("oe") is not None
+    ]
+    oe_summary = {
+        "target": 1.0,
+        "multiplier": 1,
+        "unit": "O/E",
+        "measure": "ratio",
+        "limits_method": oe.get("limits_method"),
+        "tau2": oe.get("tau2"),
+        "overdispersion_applied": oe.get("overdispersion_applied"),
+    }
+    baseline = oe.get("baseline") or {}
+    named = f"{title} · {i18n.pick(baseline.get('label'), baseline.get('label_en'), lang)}"
+    return funnel_figure(
+        shown,
+        oe_summary,
+        lang,
+        title=named,
+        x_title=i18n.pick("期望数 E", "expected count E", lang),
+        centre_label="O/E",
+    )
 
 
 def province_funnel_figure(
@@ -249,6 +295,8 @@ def province_funnel_figure(
         "target": funnel["target"],
         "multiplier": multiplier,
         "unit": rollup_indicator.get("unit", ""),
+        "measure": funnel.get("measure"),
+        "limits_method": funnel.get("limits_method"),
         "tau2": funnel.get("tau2"),
         "overdispersion_applied": False,
     }

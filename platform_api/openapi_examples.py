@@ -649,8 +649,17 @@ BENCHMARK = {
     "statuses": ["approved"],
     "data_note": "仅含审核通过的数据 / approved data only",
     "include_submitted": False,
-    "overdispersion": False,
-    "settings_source": "default",
+    "overdispersion": "auto",
+    "settings_source": "province:330000",
+    "rules": {
+        "flag_rule": "limits",
+        "flag_rule_source": "province:330000",
+        "overdispersion": "auto",
+        "overdispersion_source": "default",
+        "min_denominator_by_unit": {"%": 10},
+        "settings_source": "province:330000",
+        "limits": {"proportion": "exact_binomial"},
+    },
     "own_hospital_only": False,
     "visibility": "显示范围内全部医院 / every hospital in the scope",
     "indicators": [
@@ -680,7 +689,12 @@ BENCHMARK = {
             "tau2": 0.004166051921833764,
             "overdispersion_applied": False,
             "overdispersion_recommended": True,
+            "measure": "proportion",
+            "limits_method": "exact_binomial",
+            "flag_rule": "limits",
             "signals": {"worse_998": 2, "none": 14, "better_95": 3},
+            "flag_signals": {"worse_998": 2, "none": 14, "better_95": 3},
+            "oe": None,
             "hospitals": [
                 {
                     "indicator_code": "NIT-2023-I.1",
@@ -694,12 +708,14 @@ BENCHMARK = {
                     "ci95_high": 82.152171,
                     "ci998_low": 59.829919,
                     "ci998_high": 85.483462,
-                    "limit95_low": 63.212332,
-                    "limit95_high": 80.57465,
-                    "limit998_low": 58.206098,
-                    "limit998_high": 85.580885,
-                    "z": 0.6466,
+                    "limit95_low": 62.502549,
+                    "limit95_high": 80.874796,
+                    "limit998_low": 57.203118,
+                    "limit998_high": 85.364735,
+                    "z": 0.5251,
                     "signal": "none",
+                    "q": 0.773082,
+                    "flag_signal": "none",
                     "percentile_rank": 66.7,
                 }
             ],
@@ -708,16 +724,20 @@ BENCHMARK = {
 }
 BENCHMARK_CSV = (
     "indicator_code,hospital_id,hospital_name,numerator,denominator,no_cases,rate,ci95_low,ci95_high,ci998_low,"
-    "ci998_high,limit95_low,limit95_high,limit998_low,limit998_high,z,signal,percentile_rank\n"
-    "NIT-2023-I.1,1,杭州市第一人民医院,77,103,False,74.757282,65.582108,82.152171,59.829919,85.483462,63.212332,"
-    "80.57465,58.206098,85.580885,0.6466,none,66.7\n"
+    "ci998_high,limit95_low,limit95_high,limit998_low,limit998_high,z,signal,q,flag_signal,percentile_rank,expected,"
+    "oe,oe_ci95_low,oe_ci95_high,oe_limit95_low,oe_limit95_high,oe_limit998_low,oe_limit998_high,oe_signal,"
+    "oe_own_profile,flag_rule,limits_method,overdispersion_applied,phi,tau2,oe_baseline\n"
+    "NIT-2023-I.1,1,杭州市第一人民医院,77,103,False,74.757282,65.582108,82.152171,59.829919,85.483462,62.502549,"
+    "80.874796,57.203118,85.364735,0.5251,none,0.773082,none,66.7,,,,,,,,,,,limits,exact_binomial,false,"
+    "1.7764841122193509,0.004166051921833764,\n"
 )
 _FLAG_REASON = (
-    "NIT-2023-IV.2 住院患者术后 24 小时内死亡率：0.2%，高于 95% 控制限 0.2%（中心值 0.1%，分母 5077），警示。"
+    "NIT-2023-IV.2 住院患者术后 24 小时内死亡率：0.24%，高于 95% 控制限 0.21%（中心值 0.10%，分母 5077），警示。"
+    "判定规则：控制限 limits。"
 )
 _FLAG_REASON_EN = (
-    "NIT-2023-IV.2 Inpatient mortality within 24 h after surgery: 0.2% is above the 95% control limit "
-    "0.2% (centre 0.1%, n = 5077): alert."
+    "NIT-2023-IV.2 Inpatient mortality within 24 h after surgery: 0.24% is above the 95% control limit "
+    "0.21% (centre 0.10%, n = 5077): alert. Rule: the funnel's control limits (limits)."
 )
 LAGGARDS = {
     "quarter": "2023Q3",
@@ -732,6 +752,15 @@ LAGGARDS = {
     "frozen_by": "system:demo",
     "trigger": "window_lock",
     "min_denominator": 10,
+    "rules": {
+        "flag_rule": "limits",
+        "flag_rule_source": "province:330000",
+        "overdispersion": "auto",
+        "overdispersion_source": "default",
+        "min_denominator_by_unit": {"%": 10},
+        "settings_source": "province:330000",
+        "limits": {"proportion": "exact_binomial"},
+    },
     "total": 1,
     "flags": [
         {
@@ -741,20 +770,21 @@ LAGGARDS = {
             "indicator_name": "住院患者术后 24 小时内死亡率",
             "kind": "alert",
             "kind_label": "警示（超出 95% 控制限） / alert (outside the 95% limit)",
-            "numerator": 9,
+            "rule": "limits",
+            "numerator": 12,
             "denominator": 5077,
-            "rate": 0.1773,
-            "z": 1.9615782775275008,
+            "rate": 0.2364,
+            "z": 2.5068293,
             "reason": _FLAG_REASON,
             "reason_en": _FLAG_REASON_EN,
         }
     ],
 }
 LAGGARDS_CSV = (
-    "hospital_id,hospital_name,indicator_code,indicator_name,kind,kind_label,numerator,denominator,rate,z,reason,"
-    "reason_en\n"
+    "hospital_id,hospital_name,indicator_code,indicator_name,kind,kind_label,rule,numerator,denominator,rate,z,"
+    "reason,reason_en\n"
     f"1,杭州市第一人民医院,NIT-2023-IV.2,住院患者术后 24 小时内死亡率,alert,警示（超出 95% 控制限） / alert (outside the 95% "
-    f'limit),9,5077,0.1773,1.9615782775275008,{_FLAG_REASON},"{_FLAG_REASON_EN}"\n'
+    f'limit),limits,12,5077,0.2364,2.5068293,{_FLAG_REASON},"{_FLAG_REASON_EN}"\n'
 )
 _YOY = {
     **_STEMI,
@@ -845,6 +875,15 @@ FLAG_SNAPSHOT = {
     "data_hash": "2d04de84ec3cf6997292f19df92afed9eb49fe6c49fb3597ee23b174bcb8d939",
     "values_used": 117,
     "min_denominator": 10,
+    "rules": {
+        "flag_rule": "limits",
+        "flag_rule_source": "default",
+        "overdispersion": "auto",
+        "overdispersion_source": "default",
+        "min_denominator_by_unit": {"%": 10, "每千导管日": 1000},
+        "settings_source": "default",
+        "limits": {"proportion": "exact_binomial", "rate": "poisson_exact_byar"},
+    },
     "trigger": "manual",
     "created_by": "8651b61c-1b56-5502-b2f3-b8b9ef4f55e4",
 }
@@ -906,11 +945,6 @@ FEEDBACK_HTML = (
     '<table class="meta"><tr><td>医院 / Hospital</td><td>杭州市第一人民医院（三级综合）</td></tr>\n'
     "<tr><td>季度 / Quarter</td><td>2023Q3</td></tr>\n…"
 )
-MIN_DENOMINATOR = {
-    "qc_center_id": 2,
-    "min_denominator": 20,
-    "updated_by": "8651b61c-1b56-5502-b2f3-b8b9ef4f55e4",
-}
 TARGET = {
     "qc_center_id": 2,
     "indicator": "NIT-2023-I.1",

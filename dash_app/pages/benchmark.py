@@ -1,6 +1,9 @@
-"""Indicator benchmark: funnel plot (95% / 99.8% limits, over-dispersion toggle showing φ), ranked
-dot plot, filters for quarter / scope (province, network, peer group), CSV export; clicking a
-hospital opens its page. Hospital users see the distribution and only their own row."""
+"""Indicator benchmark: funnel plot (95% / 99.8% limits: exact binomial for proportions, Poisson for
+rates per N), ranked dot plot, filters for quarter / scope (province, network, peer group), the
+over-dispersion choice (the QC center's setting, on or off; φ and τ² always shown), the flag rule in
+force with each hospital's q-value, O/E beside the crude rate with its baseline named where the QC
+center turned it on, CSV export; clicking a hospital opens its page. Hospital users see the
+distribution and only their own row."""
 
 from __future__ import annotations
 
@@ -29,6 +32,21 @@ from services.core.errors import DomainError
 from services.core.quarter import Quarter
 
 CONTROL = {"display": "flex", "gap": "10px", "alignItems": "center", "flexWrap": "wrap"}
+# the over-dispersion choice: the QC center's setting (auto unless it turned it off), or forced
+OD_CHOICES = {
+    "setting": ("过度离散：按质控中心设置", "Over-dispersion: the QC center's setting"),
+    "on": ("校正", "adjust"),
+    "off": ("不校正", "do not adjust"),
+}
+RULE_WORDS = {
+    "limits": ("标记规则：控制限", "flag rule: control limits"),
+    "fdr": ("标记规则：错误发现率（BH q 值）", "flag rule: false discovery rate (BH q-values)"),
+}
+
+
+def od_argument(choice: str | None) -> bool | None:
+    """The page's over-dispersion choice → ``benchmark(overdispersion=…)`` (None: the setting)."""
+    return {"on": True, "off": False}.get(choice or "setting")
 
 
 def _controls(actor, lang: str, params: dict, quarter: Quarter) -> tuple[html.Div, str | None, str]:  # noqa: ANN001
@@ -52,10 +70,14 @@ def _controls(actor, lang: str, params: dict, quarter: Quarter) -> tuple[html.Di
                 dcc.Dropdown(
                     id="bm-scope", options=scopes, value=scope, clearable=False, style={"width": "300px"}
                 ),
-                dcc.Checklist(
+                dcc.RadioItems(
                     id="bm-overdispersion",
-                    options=[{"value": "on", "label": i18n.t("benchmark.overdispersion", lang)}],
-                    value=[],
+                    options=[
+                        {"value": value, "label": i18n.pick(zh, en, lang)}
+                        for value, (zh, en) in OD_CHOICES.items()
+                    ],
+                    value="setting",
+                    inline=True,
                 ),
                 html.Button(i18n.t("common.export", lang), id="bm-export"),
                 dcc.Download(id="bm-download"),
@@ -72,7 +94,7 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
     when a filter changes (one round trip less before the page is usable)."""
     quarter = quarter_param(params, data.default_quarter(database(), actor))
     controls, indicator, scope = _controls(actor, lang, params, quarter)
-    summary, funnel, dots, rows = benchmark_view(str(quarter), scope, indicator, False)
+    summary, funnel, dots, rows = benchmark_view(str(quarter), scope, indicator, None)
     return html.Div(
         [
             title(i18n.t("benchmark.title", lang), i18n.t("benchmark.click_hint", lang)),
@@ -97,23 +119,52 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
 
 
 def summary_line(s: dict, meta: dict, lang: str) -> html.Div:
-    phi = s.get("phi")
+    phi, tau2 = s.get("phi"), s.get("tau2")
+    applied = s.get("overdispersion_applied")
+    rule = RULE_WORDS.get(s.get("flag_rule") or "") if s.get("measure") else None
     parts = [
         f"{i18n.pick(meta['scope_label'], meta['scope_label_en'], lang)} · {meta['quarter']}",
         f"{i18n.t('common.pooled', lang)} {fmt(s.get('pooled_rate'), s['unit'])}",
-        f"{i18n.t('benchmark.phi', lang)} = {fmt(phi)}" if phi is not None else "",
-        f"({i18n.t('benchmark.recommended', lang)})" if s.get("overdispersion_recommended") else "",
+        f"{i18n.t('benchmark.phi', lang)} = {fmt(phi)}, τ² = {fmt(tau2, digits=5)}"
+        if phi is not None
+        else "",
+        i18n.pick("已校正", "adjusted", lang)
+        if applied
+        else (f"({i18n.t('benchmark.recommended', lang)})" if s.get("overdispersion_recommended") else ""),
+        i18n.pick(*rule, lang) if rule else "",
+        f"{i18n.pick('控制限', 'limits', lang)}: {s['limits_method']}" if s.get("limits_method") else "",
+        f"{i18n.pick('最小分母', 'minimum denominator', lang)} {s.get('min_denominator')}",
         i18n.pair(meta["data_note"], lang),
         i18n.t("benchmark.own_only", lang) if meta["own_hospital_only"] else "",
     ]
-    return html.Div(" · ".join(p for p in parts if p), id="bm-summary-text")
+    lines = [html.Div(" · ".join(p for p in parts if p), id="bm-summary-text")]
+    oe = s.get("oe")
+    if oe:
+        base = oe["baseline"]
+        lines.append(
+            html.Div(
+                f"O/E · {i18n.pick(base['label'], base['label_en'], lang)} · "
+                f"{i18n.t('benchmark.phi', lang)} = {fmt(oe.get('phi'))}, τ² = {fmt(oe.get('tau2'), digits=5)}"
+                + (f" · {i18n.pick('已校正', 'adjusted', lang)}" if oe.get("overdispersion_applied") else ""),
+                id="bm-oe-baseline",
+            )
+        )
+    return html.Div(lines)
 
 
 def row_table(rows: list[dict], s: dict, quarter: str, lang: str) -> html.Div:
     """The hospitals lagging first (``lagging_first``), the first TABLE_ROWS of them (the export holds
     every row)."""
     ranked = views.lagging_first(rows, s.get("direction", "higher"))
-    shown = [{**r, "signal": figures.signal_label(r["signal"], lang)} for r in ranked[:TABLE_ROWS]]
+    shown = [
+        {
+            **r,
+            "signal": figures.signal_label(r["signal"], lang),
+            "flag_signal": figures.signal_label(r.get("flag_signal"), lang),
+            "oe_signal": figures.signal_label(r.get("oe_signal"), lang) if r.get("oe_signal") else None,
+        }
+        for r in ranked[:TABLE_ROWS]
+    ]
     columns = [
         ("hospital_name", i18n.t("common.hospital", lang)),
         ("numerator", i18n.t("common.numerator", lang)),
@@ -122,8 +173,18 @@ def row_table(rows: list[dict], s: dict, quarter: str, lang: str) -> html.Div:
         ("ci95_low", "95% CI −"),
         ("ci95_high", "95% CI +"),
         ("signal", i18n.t("common.signal", lang)),
-        ("percentile_rank", "P"),
     ]
+    if s.get("measure"):
+        columns += [("q", "q"), ("flag_signal", i18n.pick("标记依据", "flagged by the rule", lang))]
+    if s.get("oe"):
+        columns += [
+            ("expected", i18n.pick("期望数 E", "expected E", lang)),
+            ("oe", "O/E"),
+            ("oe_ci95_low", "O/E 95% CI −"),
+            ("oe_ci95_high", "O/E 95% CI +"),
+            ("oe_signal", i18n.pick("O/E 信号", "O/E signal", lang)),
+        ]
+    columns.append(("percentile_rank", "P"))
     return html.Div(
         [
             html.Div(i18n.t("benchmark.table_order", lang), style={"color": "#555", "fontSize": "12px"}),
@@ -138,7 +199,7 @@ def row_table(rows: list[dict], s: dict, quarter: str, lang: str) -> html.Div:
     )
 
 
-def benchmark_view(quarter: str, scope: str, indicator: str, overdispersion: bool) -> tuple:
+def benchmark_view(quarter: str, scope: str, indicator: str, overdispersion: bool | None) -> tuple:
     actor, lang = current_actor(), current_lang()
     try:
         report = data.benchmark(
@@ -156,15 +217,18 @@ def benchmark_view(quarter: str, scope: str, indicator: str, overdispersion: boo
     name = i18n.pick(s["indicator_name"], s["indicator_name_en"], lang)
     funnel = (
         figures.funnel_figure(rows, s, lang, title=name)
-        if s["kind"] == "proportion"
-        else figures.dot_plot([], s, lang, title=i18n.t("benchmark.no_funnel", lang))
+        if s.get("measure")
+        else figures.dot_plot(
+            [], s, lang, title=i18n.pick("均值类指标，不作漏斗图", "A mean: no funnel", lang)
+        )
     )
-    return (
-        summary_line(s, report, lang),
-        funnel,
-        figures.dot_plot(rows, s, lang, title=name),
-        row_table(rows, s, quarter, lang),
+    # where the QC center turned O/E on, its funnel takes the place of the dot plot (the table keeps both)
+    second = (
+        figures.oe_funnel_figure(rows, s, lang, title=f"O/E · {name}")
+        if s.get("oe")
+        else figures.dot_plot(rows, s, lang, title=name)
     )
+    return summary_line(s, report, lang), funnel, second, row_table(rows, s, quarter, lang)
 
 
 def register(app: Dash) -> None:
@@ -180,7 +244,7 @@ def register(app: Dash) -> None:
         prevent_initial_call=True,
     )
     def _view(scope, indicator, overdispersion, quarter):  # noqa: ANN001, ANN202
-        return benchmark_view(quarter, scope, indicator, "on" in (overdispersion or []))
+        return benchmark_view(quarter, scope, indicator, od_argument(overdispersion))
 
     @app.callback(
         Output("url", "search", allow_duplicate=True),
@@ -225,6 +289,6 @@ def register(app: Dash) -> None:
             quarter=Quarter.parse(quarter),
             scope=scope,
             indicator=indicator,
-            overdispersion="on" in (overdispersion or []),
+            overdispersion=od_argument(overdispersion),
         )
         return dcc.send_bytes(to_csv(rows, columns), f"benchmark-{quarter}-{indicator}.csv")

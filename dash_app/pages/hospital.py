@@ -66,6 +66,7 @@ def flag_rows(flags: list[dict], lang: str) -> list[dict]:
         {
             "indicator": f["indicator_code"] or "—",
             "kind": i18n.pair(f["kind_label"], lang),
+            "rule": f.get("rule") or "—",
             "reason": i18n.pick(f["reason"], f["reason_en"], lang),
         }
         for f in flags
@@ -149,6 +150,7 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
                             [
                                 ("indicator", i18n.t("common.indicator", lang)),
                                 ("kind", i18n.t("common.signal", lang)),
+                                ("rule", i18n.pick("规则", "rule", lang)),
                                 ("reason", i18n.t("common.reason", lang)),
                             ],
                             id="hospital-flags",

@@ -72,6 +72,7 @@ class FlagSnapshotRead(BaseModel):
     data_hash: str
     values_used: int
     min_denominator: int
+    rules: dict
     trigger: str
     created_by: str
 
@@ -107,7 +108,14 @@ def get_benchmarks(
     scope: ScopeParam = None,
     indicator: Annotated[str | None, Query(examples=["NIT-2023-I.1"])] = None,
     include_submitted: bool = False,
-    overdispersion: bool = False,
+    overdispersion: Annotated[
+        bool | None,
+        Query(
+            description="过度离散校正：不填 = 质控中心设置（默认数据显示过度离散时校正）；true / false = 强制 / "
+            "over-dispersion: unset = the QC center's setting (by default adjusted when the data show it); "
+            "true / false = adjust / do not"
+        ),
+    ] = None,
     format: Format = "json",
 ):
     q = parse_quarter(quarter)
@@ -226,6 +234,7 @@ def freeze_flags(
         "data_hash": snap.data_hash,
         "values_used": snap.values_used,
         "min_denominator": snap.min_denominator,
+        "rules": snap.rules,
         "trigger": snap.trigger,
         "created_by": snap.created_by,
     }

@@ -1,22 +1,28 @@
 """Benchmarks: per indicator × quarter × scope, the distribution and every hospital's place in it.
 
-Proportions get the full funnel (Wilson intervals at 95% / 99.8%, control limits around the pooled
-rate or the QC center's target, z, signal, φ/τ²). Rates per N get Poisson intervals; means/ratios
-only their value: neither has a funnel here, so their signal is ``not_applicable`` (see
-docs/benchmarking.md). Every kind gets pooled rate, percentiles and a direction-aware rank.
+Proportions and rates per N (kind ``rate``: events per discharge, per catheter-day …) get the full
+funnel from ``stats.funnel`` (proportions: exact binomial limits; rates: Poisson limits; intervals at
+95% / 99.8%, z, the signal by the limits and by Benjamini–Hochberg q-values, φ/τ²). Means (kind
+``ratio``) get only their value: no funnel, signal ``not_applicable`` (docs/benchmarking.md).
+
+The QC center's settings decide the minimum denominator (per indicator unit), the flag rule
+(``limits`` | ``fdr``: which signal flags use, ``flag_signal``) and over-dispersion (``auto``:
+adjusted limits when ``stats.overdispersion_detected`` says the data show it; ``off``). Where the
+center turned O/E on for an indicator, the benchmark also carries observed / expected by peer
+profile (``baselines.py``, ``expected.py``). Every kind gets pooled rate, percentiles and a
+direction-aware rank.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
-from scipy import stats as sps
 from sqlalchemy.orm import Session
 
 from services.benchmark import stats
+from services.benchmark.baselines import Baseline, effective_baselines
+from services.benchmark.expected import ObservedExpected, hospital_profiles, observed_expected
 from services.benchmark.queries import (
     IndicatorInfo,
     ValueArrays,
@@ -68,6 +74,16 @@ class IndicatorBenchmark:
     tau2: float | None = None
     overdispersion_applied: bool = False
     overdispersion_recommended: bool = False
+    measure: str | None = None  # proportion | rate; None: no funnel (means)
+    limits_method: str | None = None
+    flag_rule: str = "limits"
+    flag_signal: np.ndarray | None = None  # the signal flags use (by the limits or by q-values)
+    q: np.ndarray | None = None  # Benjamini–Hochberg q-value towards the worse side
+    oe: ObservedExpected | None = None
+
+    def __post_init__(self) -> None:
+        if self.flag_signal is None:
+            self.flag_signal = self.signal
 
     @property
     def reporting(self) -> int:
@@ -92,7 +108,7 @@ class BenchmarkReport:
     scope: BenchmarkScope
     statuses: tuple[str, ...]
     settings: EffectiveSettings
-    overdispersion: bool
+    overdispersion: str  # auto | off (the QC center's setting) | on (asked for)
     indicators: list[IndicatorBenchmark] = field(default_factory=list)
     labels: dict[int, dict] = field(default_factory=dict)
 
@@ -102,65 +118,68 @@ class BenchmarkReport:
             return "含已提交但尚未审核通过的数据 / includes submitted data not yet approved"
         return "仅含审核通过的数据 / approved data only"
 
+    @property
+    def rules(self) -> dict:
+        """The rules in force for these indicators (answers and frozen snapshots state them)."""
+        described = self.settings.describe([b.indicator.unit for b in self.indicators])
+        return {**described, "overdispersion": self.overdispersion, "limits": self.limits_methods}
 
-@lru_cache(maxsize=512)
-def _chi2_95(df: int) -> float:
-    """95th percentile of chi-squared with ``df`` degrees of freedom (the over-dispersion test)."""
-    return float(sps.chi2.ppf(0.95, df))
+    @property
+    def limits_methods(self) -> dict[str, str]:
+        """Measure → the limits used (e.g. proportion: exact_binomial, rate: poisson_exact_byar)."""
+        return {b.measure: b.limits_method for b in self.indicators if b.measure and b.limits_method}
 
 
 def _nan(size: int) -> np.ndarray:
     return np.full(size, np.nan)
 
 
-def _proportion(
-    info: IndicatorInfo, values: ValueArrays, settings: EffectiveSettings, overdispersion: bool
+MEASURES = {"proportion": "proportion", "rate": "rate"}  # catalog kind → funnel measure
+OVERDISPERSION_ARGUMENT = {"auto": "auto", "on": True, "off": False}  # mode → stats.funnel's argument
+
+
+def _funnel(
+    info: IndicatorInfo, values: ValueArrays, settings: EffectiveSettings, overdispersion: str, minimum: int
 ) -> dict:
+    """Funnel of a proportion or a rate per N under the QC center's rules."""
     target = settings.targets.get(info.id)
+    size = values.numerator.size
     if target is None and not (values.denominator > 0).any():  # nothing to centre a funnel on
-        size = values.numerator.size
         return dict(
             units={name: _nan(size) for name in (*UNIT_FIELDS, "z")},
             signal=np.full(size, "insufficient", dtype=object),
+            q=_nan(size),
+            flag_rule=settings.flag_rule,
         )
-    result = stats.funnel(
-        values.hospital_id,
-        values.numerator,
-        values.denominator,
-        target=target,
-        direction=info.direction,
-        overdispersion=overdispersion,
-        min_denominator=settings.min_denominator,
-    )
-    units = {name: getattr(result, name) for name in (*UNIT_FIELDS, "z")}
-    k = int(((values.denominator > 0) & (values.denominator >= settings.min_denominator)).sum())
-    recommended = bool(k > 1 and not math.isnan(result.phi) and k * result.phi > _chi2_95(k - 1))
+    args = (values.hospital_id, values.numerator, values.denominator)
+    kw = dict(measure=MEASURES[info.kind], target=target, direction=info.direction, min_denominator=minimum)
+    result = stats.funnel(*args, **kw, overdispersion=OVERDISPERSION_ARGUMENT[overdispersion])
+    rule = settings.flag_rule
     return dict(
-        units=units,
+        units={name: getattr(result, name) for name in (*UNIT_FIELDS, "z")},
         signal=result.signal,
+        flag_signal=result.signal_fdr if rule == "fdr" else result.signal,
+        flag_rule=rule,
+        q=result.q_worse,
         target=result.target,
         target_source="qc_center" if target is not None else "pooled",
         phi=result.phi,
         tau2=result.tau2,
         overdispersion_applied=result.overdispersion,
-        overdispersion_recommended=recommended,
+        overdispersion_recommended=bool(result.dispersion_beyond_chance),
+        measure=result.measure,
+        limits_method=result.limits_method,
     )
 
 
-def _rate_or_ratio(info: IndicatorInfo, values: ValueArrays, settings: EffectiveSettings) -> dict:
+def _mean(values: ValueArrays, minimum: int, rule: str) -> dict:
+    """A mean without its spread: its value only, no honest interval (docs/methods.md §3)."""
     x, n = values.numerator, values.denominator
-    size = x.size
-    units = {name: _nan(size) for name in (*UNIT_FIELDS, "z")}
-    if info.kind == "rate":
-        units["rate"], units["ci95_low"], units["ci95_high"] = stats.rate_interval(x, n, confidence=0.95)
-        _, units["ci998_low"], units["ci998_high"] = stats.rate_interval(x, n, confidence=0.998)
-    else:  # a mean without its spread: no honest interval (docs/methods.md §3)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            units["rate"] = np.where(n > 0, x / n, np.nan)
-    signal = np.where((n > 0) & (n >= settings.min_denominator), "not_applicable", "insufficient").astype(
-        object
-    )
-    return dict(units=units, signal=signal)
+    units = {name: _nan(x.size) for name in (*UNIT_FIELDS, "z")}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        units["rate"] = np.where(n > 0, x / n, np.nan)
+    signal = np.where((n > 0) & (n >= minimum), "not_applicable", "insufficient").astype(object)
+    return dict(units=units, signal=signal, flag_rule=rule)
 
 
 def compute_indicator(
@@ -170,24 +189,36 @@ def compute_indicator(
     *,
     expected: int = 0,
     not_applicable: int = 0,
-    overdispersion: bool = False,
+    overdispersion: bool | None = None,
+    baseline: Baseline | None = None,
+    profiles: dict[int, str] | None = None,
 ) -> IndicatorBenchmark:
-    """Pure: the benchmark of one indicator from its value arrays (no database)."""
+    """Pure: the benchmark of one indicator from its value arrays (no database).
+
+    ``overdispersion``: None follows the QC center's setting (``auto`` | ``off``); True / False
+    asks for the adjustment or for none. ``baseline``: O/E by peer profile (``profiles``: hospital
+    id → profile key)."""
     x, n = values.numerator, values.denominator
+    mode = overdispersion_mode(settings, overdispersion)
+    minimum = settings.min_denominator_for(info.unit)
     parts = (
-        _proportion(info, values, settings, overdispersion)
-        if info.kind == "proportion"
-        else _rate_or_ratio(info, values, settings)
+        _funnel(info, values, settings, mode, minimum)
+        if info.kind in MEASURES
+        else _mean(values, minimum, settings.flag_rule)
     )
-    rank = stats.percentile_rank(x, n, direction=info.direction, min_denominator=settings.min_denominator)
-    percentiles = stats.rate_percentiles(x, n, min_denominator=settings.min_denominator)
+    if baseline is not None and info.kind in MEASURES:
+        parts["oe"] = observed_expected(
+            info, values, baseline, profiles or {}, min_denominator=minimum, overdispersion=mode
+        )
+    rank = stats.percentile_rank(x, n, direction=info.direction, min_denominator=minimum)
+    percentiles = stats.rate_percentiles(x, n, min_denominator=minimum)
     total = float(n[n > 0].sum())
     pooled = float(x[n > 0].sum()) / total if total > 0 else float("nan")
     return IndicatorBenchmark(
         indicator=info,
         hospitals_expected=max(expected, x.size),
         not_applicable=not_applicable,
-        min_denominator=settings.min_denominator,
+        min_denominator=minimum,
         hospital_id=values.hospital_id,
         numerator=x,
         denominator=n,
@@ -196,6 +227,13 @@ def compute_indicator(
         percentiles=percentiles,
         **parts,
     )
+
+
+def overdispersion_mode(settings: EffectiveSettings, asked: bool | None) -> str:
+    """``auto`` | ``off`` from the QC center's setting, or ``on`` / ``off`` when asked explicitly."""
+    if asked is None:
+        return settings.overdispersion
+    return "on" if asked else "off"
 
 
 def _empty(size: int = 0) -> ValueArrays:
@@ -212,10 +250,11 @@ def compute_scope(
     quarter: Quarter,
     indicators: list[IndicatorInfo],
     include_submitted: bool = False,
-    overdispersion: bool = False,
+    overdispersion: bool | None = None,
 ) -> BenchmarkReport:
     """Benchmarks of ``indicators`` in an already resolved scope (flags and reports reuse this)."""
     settings = effective_settings(session, province=scope.province)
+    baselines = effective_baselines(session, province=scope.province)
     ids = [i.id for i in indicators]
     with distribution_view(session, actor, scope):
         arrays = value_arrays(
@@ -224,7 +263,9 @@ def compute_scope(
         expected, not_applicable = expected_hospitals(
             session, actor, scope, quarter=quarter, indicator_ids=ids
         )
-    report = BenchmarkReport(quarter, scope, statuses(include_submitted), settings, overdispersion)
+        profiles = _profiles(session, arrays, {i: baselines[i] for i in ids if i in baselines})
+    mode = overdispersion_mode(settings, overdispersion)
+    report = BenchmarkReport(quarter, scope, statuses(include_submitted), settings, mode)
     for info in indicators:
         report.indicators.append(
             compute_indicator(
@@ -234,9 +275,23 @@ def compute_scope(
                 expected=expected,
                 not_applicable=not_applicable.get(info.id, 0),
                 overdispersion=overdispersion,
+                baseline=baselines.get(info.id),
+                profiles=profiles.get(baselines[info.id].profile) if info.id in baselines else None,
             )
         )
     return report
+
+
+def _profiles(session: Session, arrays: dict, baselines: dict[int, Baseline]) -> dict[str, dict[int, str]]:
+    """Profile definition → hospital id → profile key, for the hospitals of indicators with O/E."""
+    out: dict[str, dict[int, str]] = {}
+    for ind, base in baselines.items():
+        if ind in arrays:
+            ids = [int(h) for h in arrays[ind].hospital_id]
+            known = out.setdefault(base.profile, {})
+            missing = [h for h in ids if h not in known]
+            known.update(hospital_profiles(session, missing, base.profile))
+    return out
 
 
 def benchmark(
@@ -247,7 +302,7 @@ def benchmark(
     scope: str | None = None,
     indicator: str | None = None,
     include_submitted: bool = False,
-    overdispersion: bool = False,
+    overdispersion: bool | None = None,
     with_labels: bool = True,
 ) -> BenchmarkReport:
     """The benchmark of one indicator (code or id) or of every indicator of the quarter's catalog year."""

@@ -1,4 +1,9 @@
-"""The words of every laggard flag, Chinese first, English second (one function per kind)."""
+"""The words of every laggard flag, Chinese first, English second (one function per kind).
+
+Every alarm / alert names the rule that raised it (``limits``: outside the funnel's control limit;
+``fdr``: Benjamini–Hochberg q-value below 0.05 / 0.002). Numbers compared in one sentence are shown
+with as many decimals as it takes for them to differ (never "0.2%, above the limit 0.2%").
+"""
 
 from __future__ import annotations
 
@@ -14,11 +19,40 @@ KIND_LABELS = {
 }
 
 
-def fmt(value: float | None, info: IndicatorInfo) -> str:
-    if value is None:
+RULE_WORDS = {
+    "limits": ("控制限 limits", "the funnel's control limits (limits)"),
+    "fdr": (
+        "错误发现率 fdr（Benjamini–Hochberg q 值）",
+        "false discovery rate (fdr, Benjamini–Hochberg q-values)",
+    ),
+}
+MAX_EXTRA_DIGITS = 5
+
+
+def _digits(info: IndicatorInfo) -> int:
+    return 1 if info.unit == "%" else 2
+
+
+def fmt(value: float | None, info: IndicatorInfo, digits: int | None = None) -> str:
+    if value is None or value != value:  # None or NaN
         return "—"
     shown = value * info.multiplier
-    return f"{shown:.1f}%" if info.unit == "%" else f"{shown:.2f} {info.unit}"
+    d = _digits(info) if digits is None else digits
+    return f"{shown:.{d}f}%" if info.unit == "%" else f"{shown:.{d}f} {info.unit}"
+
+
+def digits_to_differ(info: IndicatorInfo, *values: float | None) -> int:
+    """The fewest decimals (from the unit's usual number) at which the values that differ also
+    read differently (a rate of 0.24% against a limit of 0.16% reads "0.2%" twice at one decimal)."""
+    base = _digits(info)
+    real = [v for v in values if v is not None and v == v]
+    for d in range(base, base + MAX_EXTRA_DIGITS + 1):
+        shown = [fmt(v, info, d) for v in real]
+        if all(
+            a != b for i, a in enumerate(shown) for j, b in enumerate(shown) if i < j and real[i] != real[j]
+        ):
+            return d
+    return base + MAX_EXTRA_DIGITS
 
 
 def fmt_change(value: float, info: IndicatorInfo) -> tuple[str, str]:
@@ -28,27 +62,61 @@ def fmt_change(value: float, info: IndicatorInfo) -> tuple[str, str]:
     return f"{shown:+.2f} {info.unit}", f"{shown:+.2f} {info.unit}"
 
 
+def q_words(q: float | None, threshold: float) -> str:
+    """ "= 0.012 < 0.05", "< 0.0001 < 0.002": never a q that reads like its threshold."""
+    if q is None or q != q:
+        return f"< {threshold:g}"
+    if q < 0.0001:
+        return f"< 0.0001 < {threshold:g}"
+    for d in range(2, 8):
+        text = f"{q:.{d}g}"
+        if float(text) < threshold:
+            return f"= {text} < {threshold:g}"
+    return f"= {q:.8f} < {threshold:g}"
+
+
 def limit_reason(
-    kind: str, info: IndicatorInfo, *, rate: float, limit: float, target: float, n: int
+    kind: str,
+    info: IndicatorInfo,
+    *,
+    rate: float,
+    limit: float,
+    target: float,
+    n: int,
+    rule: str = "limits",
+    q: float | None = None,
 ) -> tuple[str, str]:
     level = "99.8%" if kind == "alarm" else "95%"
     side_zh, side_en = ("低于", "below") if info.direction == "higher" else ("高于", "above")
     word_zh, word_en = ("警报", "alarm") if kind == "alarm" else ("警示", "alert")
+    d = digits_to_differ(info, rate, limit, target)
+    r, lim, centre = fmt(rate, info, d), fmt(limit, info, d), fmt(target, info, d)
+    rule_zh, rule_en = RULE_WORDS[rule]
+    if rule == "fdr":
+        threshold = 0.002 if kind == "alarm" else 0.05
+        q_text = q_words(q, threshold)
+        return (
+            f"{info.code} {info.name}：{r}，{side_zh}中心值 {centre}（分母 {n}，{level} 控制限 {lim}），"
+            f"q {q_text}，{word_zh}。判定规则：{rule_zh}。",
+            f"{info.code} {info.name_en}: {r} is {side_en} the centre {centre} (n = {n}, {level} control "
+            f"limit {lim}), q {q_text}: {word_en}. Rule: {rule_en}.",
+        )
     return (
-        f"{info.code} {info.name}：{fmt(rate, info)}，{side_zh} {level} 控制限 {fmt(limit, info)}"
-        f"（中心值 {fmt(target, info)}，分母 {n}），{word_zh}。",
-        f"{info.code} {info.name_en}: {fmt(rate, info)} is {side_en} the {level} control limit {fmt(limit, info)} "
-        f"(centre {fmt(target, info)}, n = {n}): {word_en}.",
+        f"{info.code} {info.name}：{r}，{side_zh} {level} 控制限 {lim}"
+        f"（中心值 {centre}，分母 {n}），{word_zh}。判定规则：{rule_zh}。",
+        f"{info.code} {info.name_en}: {r} is {side_en} the {level} control limit {lim} "
+        f"(centre {centre}, n = {n}): {word_en}. Rule: {rule_en}.",
     )
 
 
 def decile_reason(info: IndicatorInfo, *, rate: float, cut: float, assessed: int) -> tuple[str, str]:
     name = "P10" if info.direction == "higher" else "P90"
     side_zh, side_en = ("低于", "below") if info.direction == "higher" else ("高于", "above")
+    d = digits_to_differ(info, rate, cut)
     return (
-        f"{info.code} {info.name}：{fmt(rate, info)}，{side_zh} {name}（{fmt(cut, info)}），"
+        f"{info.code} {info.name}：{fmt(rate, info, d)}，{side_zh} {name}（{fmt(cut, info, d)}），"
         f"处于参与比较的 {assessed} 家医院中最差的 10%。",
-        f"{info.code} {info.name_en}: {fmt(rate, info)} is {side_en} {name} ({fmt(cut, info)}), "
+        f"{info.code} {info.name_en}: {fmt(rate, info, d)} is {side_en} {name} ({fmt(cut, info, d)}), "
         f"in the worst decile of the {assessed} hospitals assessed.",
     )
 
@@ -66,11 +134,27 @@ def persistent_reason(
 
 
 def deteriorating_reason(
-    info: IndicatorInfo, *, previous: str, previous_code: str, diff: float, low: float, high: float
+    info: IndicatorInfo,
+    *,
+    previous: str,
+    previous_code: str,
+    diff: float,
+    low: float,
+    high: float,
+    ratio: tuple[float, float, float] | None = None,
 ) -> tuple[str, str]:
+    """``ratio``: rates per N, the rate ratio with its exact conditional interval (it decides)."""
     d_zh, d_en = fmt_change(diff, info)
     lo_zh, lo_en = fmt_change(low, info)
     hi_zh, hi_en = fmt_change(high, info)
+    if ratio is not None and all(v == v for v in ratio):  # no NaN
+        r, r_low, r_high = ratio
+        return (
+            f"{info.code} {info.name}：较 {previous}（{previous_code}）变化 {d_zh}，率比 {r:.2f}"
+            f"（95% 区间 {r_low:.2f} 至 {r_high:.2f}，精确条件法），显著恶化。",
+            f"{info.code} {info.name_en}: changed by {d_en} since {previous} ({previous_code}), rate ratio "
+            f"{r:.2f} (95% interval {r_low:.2f} to {r_high:.2f}, exact conditional): significantly worse.",
+        )
     return (
         f"{info.code} {info.name}：较 {previous}（{previous_code}）变化 {d_zh}（95% 区间 {lo_zh} 至 {hi_zh}），显著恶化。",
         f"{info.code} {info.name_en}: changed by {d_en} since {previous} ({previous_code}) "

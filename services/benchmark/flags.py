@@ -1,8 +1,13 @@
 """Laggard flags of a scope × quarter, each with its reason (Chinese, English).
 
-* alarm — outside the 99.8% funnel limit on the bad side; alert — outside 95% (not also alarm);
-* worst_decile — beyond P10 (higher is better) or P90 (lower is better), when ≥ 10 hospitals are
-  assessed;
+* alarm / alert — by the QC center's flag rule (``settings.flag_rule``): ``limits`` = outside the
+  99.8% / 95% funnel limit on the bad side (exact binomial limits for proportions, Poisson limits
+  for rates per N); ``fdr`` = Benjamini–Hochberg q-value towards the bad side below 0.002 / 0.05
+  across the funnel's hospitals. The flag's evidence and words name the rule;
+* worst_decile — beyond P10 (higher is better) or P90 (lower is better) by
+  ``stats.worst_decile_mask``: the hospital's 95% interval lies wholly on the bad side of the cut,
+  with at least ``stats.DEFAULT_DECILE_MIN_EVENTS`` bad events (never on one event of a rare
+  indicator; P90 = 0 is no cut); means (no interval) by their value; when ≥ 10 hospitals are assessed;
 * persistent — alarm/alert/worst decile this quarter and the quarter before (frozen flags of the
   earlier quarter when it was frozen, else recomputed; across a year boundary via the lineage);
 * deteriorating — significantly worse than the same quarter a year earlier (``change.py``,
@@ -22,6 +27,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from services.benchmark import flag_reasons as words
+from services.benchmark import stats
 from services.benchmark.benchmarks import BenchmarkReport, IndicatorBenchmark, compute_scope
 from services.benchmark.change import change
 from services.benchmark.lineage import predecessors
@@ -72,12 +78,28 @@ def _only(b: IndicatorBenchmark, hospital: int | None) -> np.ndarray | bool:
     return True if hospital is None else b.hospital_id == hospital
 
 
+def _limit_evidence(b: IndicatorBenchmark, i: int, limit: float) -> dict:
+    return {
+        "rule": b.flag_rule,
+        "limit": _finite(limit),
+        "target": b.target,
+        "q": _finite(b.q[i]) if b.q is not None else None,
+        "measure": b.measure,
+        "limits_method": b.limits_method,
+        "overdispersion_applied": b.overdispersion_applied,
+        "phi": _finite(b.phi) if b.phi is not None else None,
+        "tau2": _finite(b.tau2) if b.tau2 is not None else None,
+        "min_denominator": b.min_denominator,
+    }
+
+
 def _limit_flags(b: IndicatorBenchmark, hospital: int | None = None) -> list[Flag]:
     info, out = b.indicator, []
     bad_low = info.direction == "higher"
     for kind, signal, col in (("alarm", "worse_998", "limit998"), ("alert", "worse_95", "limit95")):
-        for i in np.flatnonzero((b.signal == signal) & _only(b, hospital)):
+        for i in np.flatnonzero((b.flag_signal == signal) & _only(b, hospital)):
             limit = b.units[f"{col}_low" if bad_low else f"{col}_high"][i]
+            evidence = _limit_evidence(b, i, limit)
             reason = partial(
                 words.limit_reason,
                 kind,
@@ -86,6 +108,8 @@ def _limit_flags(b: IndicatorBenchmark, hospital: int | None = None) -> list[Fla
                 limit=limit,
                 target=b.target,
                 n=int(b.denominator[i]),
+                rule=b.flag_rule,
+                q=evidence["q"],
             )
             out.append(
                 Flag(
@@ -96,7 +120,7 @@ def _limit_flags(b: IndicatorBenchmark, hospital: int | None = None) -> list[Fla
                     int(b.numerator[i]),
                     int(b.denominator[i]),
                     _finite(b.units["z"][i]),
-                    {"limit": _finite(limit), "target": b.target},
+                    evidence,
                 )
             )
     return out
@@ -111,8 +135,14 @@ def _worst_decile(b: IndicatorBenchmark) -> tuple[np.ndarray, np.ndarray, float 
     if assessed < MIN_FOR_DECILE:
         return np.zeros(len(rate), dtype=bool), rate, None, assessed
     cut = b.percentiles[10] if b.indicator.direction == "higher" else b.percentiles[90]
-    worst = eligible & ((rate < cut) if b.indicator.direction == "higher" else (rate > cut))
-    return worst, rate, cut, assessed
+    if b.measure is None:  # a mean: no interval and no events; its value beyond the cut (as before)
+        with np.errstate(invalid="ignore"):
+            beyond = (rate < cut) if b.indicator.direction == "higher" else (rate > cut)
+        return eligible & beyond, rate, cut, assessed
+    worst = stats.worst_decile_mask(
+        b.numerator, b.denominator, cut, direction=b.indicator.direction, eligible=eligible, measure=b.measure
+    )
+    return np.asarray(worst, dtype=bool), rate, cut, assessed
 
 
 def _decile_flags(b: IndicatorBenchmark, hospital: int | None = None) -> list[Flag]:
@@ -130,7 +160,7 @@ def _decile_flags(b: IndicatorBenchmark, hospital: int | None = None) -> list[Fl
                 int(b.numerator[i]),
                 int(b.denominator[i]),
                 None,
-                {"cut": cut, "assessed": assessed},
+                {"rule": "decile", "cut": cut, "assessed": assessed, "min_denominator": b.min_denominator},
             )
         )
     return out
@@ -144,7 +174,7 @@ def flagged_pairs(report: BenchmarkReport, hospital: int | None = None) -> set[t
     """(hospital, indicator id) of every alarm / alert / worst decile: base_flags without the reasons."""
     out = set()
     for b in report.indicators:
-        hit = (np.isin(b.signal, ("worse_998", "worse_95")) | _worst_decile(b)[0]) & _only(b, hospital)
+        hit = (np.isin(b.flag_signal, ("worse_998", "worse_95")) | _worst_decile(b)[0]) & _only(b, hospital)
         out.update((int(h), b.indicator.id) for h in b.hospital_id[hit])
     return out
 
@@ -195,6 +225,7 @@ def _deteriorating(
                 diff=result.difference[j],
                 low=result.low[j],
                 high=result.high[j],
+                ratio=_ratio(result, j),
             )
             out.append(
                 Flag(
@@ -206,14 +237,24 @@ def _deteriorating(
                     int(n1[ok][j]),
                     None,
                     {
+                        "rule": "yoy",
+                        "method": getattr(result, "method", None),
                         "previous_quarter": str(q),
                         "previous_numerator": int(x0[ok][j]),
                         "previous_denominator": int(n0[ok][j]),
                         "change": float(result.difference[j]),
+                        "rate_ratio": _ratio(result, j),
                     },
                 )
             )
     return out
+
+
+def _ratio(result, j: int) -> tuple[float, float, float] | None:  # noqa: ANN001
+    """Rates per N: (rate ratio, low, high) of unit ``j``; None for proportions."""
+    if getattr(result, "ratio", None) is None:
+        return None
+    return float(result.ratio[j]), float(result.ratio_low[j]), float(result.ratio_high[j])
 
 
 PreviousLookup = Callable[[Quarter], set[tuple[int, int]] | None]
@@ -268,7 +309,13 @@ def _persistent(flags: list[Flag], prev: Quarter, quarter: Quarter, flagged_befo
                 words.persistent_reason, infos[ind], quarter=str(quarter), previous=str(prev), kinds=ks
             )
             out.append(
-                Flag(hospital, "persistent", reason, infos[ind], evidence={"previous_quarter": str(prev)})
+                Flag(
+                    hospital,
+                    "persistent",
+                    reason,
+                    infos[ind],
+                    evidence={"rule": "persistent", "previous_quarter": str(prev), "kinds": ks},
+                )
             )
     return out
 
@@ -282,7 +329,14 @@ def _missing(
             continue
         due = row["due_at"].date().isoformat() if row["due_at"] else None
         reason = partial(words.missing_reason, quarter=str(quarter), due=due)
-        out.append(Flag(row["id"], "missing", reason, evidence={"status": row["status"], "due": due}))
+        out.append(
+            Flag(
+                row["id"],
+                "missing",
+                reason,
+                evidence={"rule": "missing", "status": row["status"], "due": due},
+            )
+        )
     return out
 
 

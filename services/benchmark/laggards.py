@@ -19,6 +19,7 @@ LAGGARD_COLUMNS = (
     "indicator_name",
     "kind",
     "kind_label",
+    "rule",
     "numerator",
     "denominator",
     "rate",
@@ -42,7 +43,9 @@ def most_severe(rows: list[dict]) -> list[dict]:
     return sorted(rows, key=lambda r: severity_key(r["kind"], r["z"], r["hospital_id"], r["indicator_code"]))
 
 
-def _row(hospital_id: int, kind: str, info, x, n, z, reason: str, reason_en: str, labels: dict) -> dict:  # noqa: ANN001
+def _row(  # noqa: ANN001
+    hospital_id: int, kind: str, info, x, n, z, reason: str, reason_en: str, labels: dict, rule: str | None
+) -> dict:
     zh, en = KIND_LABELS[kind]
     rate = None
     if info is not None and n:
@@ -54,6 +57,7 @@ def _row(hospital_id: int, kind: str, info, x, n, z, reason: str, reason_en: str
         "indicator_name": info.name if info else None,
         "kind": kind,
         "kind_label": f"{zh} / {en}",
+        "rule": rule,
         "numerator": x,
         "denominator": n,
         "rate": rate,
@@ -66,7 +70,16 @@ def _row(hospital_id: int, kind: str, info, x, n, z, reason: str, reason_en: str
 def _from_flags(flags: list[Flag], labels: dict) -> list[dict]:
     return [
         _row(
-            f.hospital_id, f.kind, f.indicator, f.numerator, f.denominator, f.z, f.reason, f.reason_en, labels
+            f.hospital_id,
+            f.kind,
+            f.indicator,
+            f.numerator,
+            f.denominator,
+            f.z,
+            f.reason,
+            f.reason_en,
+            labels,
+            (f.evidence or {}).get("rule"),
         )
         for f in flags
     ]
@@ -130,6 +143,7 @@ def laggards(
                 e.reason,
                 e.reason_en,
                 labels,
+                e.rule,
             )
             for e in entries
         ]
@@ -142,9 +156,10 @@ def laggards(
             "frozen_by": snapshot.created_by,
             "trigger": snapshot.trigger,
             "min_denominator": snapshot.min_denominator,
+            "rules": snapshot.rules,
         }
     else:
-        _, flags = compute_flags(
+        report, flags = compute_flags(
             session,
             actor,
             resolved,
@@ -160,7 +175,11 @@ def laggards(
         total, flags = len(flags), flags[:top] if top is not None else flags
         labels = hospital_labels(session, sorted({f.hospital_id for f in flags}))
         rows = _from_flags(flags, labels)
-        meta = {"frozen": False, "note": "实时计算，尚未冻结 / computed live, not frozen"}
+        meta = {
+            "frozen": False,
+            "note": "实时计算，尚未冻结 / computed live, not frozen",
+            "rules": report.rules,
+        }
     return {
         "quarter": str(quarter),
         "scope": resolved.key,

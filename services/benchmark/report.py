@@ -3,7 +3,9 @@
 The report compares the hospital with its province (the hospital's own row and the province's
 distribution only, so it may be handed to the hospital): per indicator its value, the provincial
 pooled rate and median, its percentile rank, its funnel position and signal, the change on a year
-earlier (following the lineage) and its flags with reasons (frozen when the quarter is frozen).
+earlier (following the lineage) and its flags with reasons and the rule that raised each (frozen
+when the quarter is frozen); the rules in force (flag rule, limits, over-dispersion, minimum
+denominators) and, where the QC center turned it on, O/E with its baseline named.
 HTML is self-contained (inline CSS and SVG, no external resources); PDF is printed by headless
 Chromium (``/usr/bin/chromium``); without it ``ChromiumMissing`` is raised (503 in the API).
 """
@@ -40,7 +42,8 @@ class ChromiumMissing(DomainError):
 
 def _indicator_entries(
     session: Session, actor: Actor, hospital_id: int, quarter: Quarter, scope
-) -> list[dict]:  # noqa: ANN001
+) -> tuple[list[dict], dict]:  # noqa: ANN001
+    """The hospital's row of every indicator (with O/E where turned on) and the rules in force."""
     infos = indicators_of_year(session, quarter.year, specialty=actor.specialty)
     report = compute_scope(session, actor, scope, quarter=quarter, indicators=infos)
     entries = []
@@ -50,8 +53,9 @@ def _indicator_entries(
             continue
         row = unit_row(b, index[0], {})
         row["signal_label"], row["signal_label_en"] = SIGNAL_LABELS[row["signal"]]
+        row["flag_label"], row["flag_label_en"] = SIGNAL_LABELS[row["flag_signal"]]
         entries.append({"summary": summary(b), "row": row})
-    return entries
+    return entries, report.rules
 
 
 def feedback_context(session: Session, actor: Actor, *, hospital_id: int, quarter: Quarter) -> dict:
@@ -61,6 +65,7 @@ def feedback_context(session: Session, actor: Actor, *, hospital_id: int, quarte
     scope = resolve_scope(session, actor, scope_key, quarter=quarter)
     yoy = hospital_yoy(session, actor, hospital_id=hospital_id, quarter=quarter)
     flags = laggards(session, actor, quarter=quarter, scope=scope_key, hospital_id=hospital_id)
+    entries, rules = _indicator_entries(session, actor, hospital_id, quarter, scope)
     return {
         "hospital": {
             "id": hospital.id,
@@ -72,7 +77,9 @@ def feedback_context(session: Session, actor: Actor, *, hospital_id: int, quarte
         "quarter": str(quarter),
         "scope_label": scope.label,
         "scope_label_en": scope.label_en,
-        "indicators": _indicator_entries(session, actor, hospital_id, quarter, scope),
+        "indicators": entries,
+        "rules": rules,  # the live benchmark's; a frozen quarter's flags carry their own (flag_rules)
+        "flag_rules": flags.get("rules"),
         "yoy": {r["indicator_code"]: r for r in yoy["indicators"]},
         "retired": yoy["retired"],
         "flags": flags["flags"],

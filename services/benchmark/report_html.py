@@ -61,6 +61,51 @@ def _position_svg(row: dict, s: dict) -> str:
     return "".join(parts)
 
 
+def _oe_cell(r: dict, s: dict) -> str:
+    """O/E beside the crude rate, with the baseline it was computed from."""
+    oe = s.get("oe")
+    if not oe or r.get("oe") is None:
+        return ""
+    base = oe["baseline"]
+    return (
+        f"<div>O/E {_num(r['oe'], 2)}（95% {_num(r.get('oe_ci95_low'), 2)}–{_num(r.get('oe_ci95_high'), 2)}，"
+        f"E = {_num(r.get('expected'), 1)}）</div><div class='en'>{_e(base['label'])} / {_e(base['label_en'])}</div>"
+    )
+
+
+def _rule_cell(r: dict, s: dict) -> str:
+    if not s.get("measure"):
+        return ""
+    q = f"，q = {r['q']:.3g}" if r.get("q") is not None else ""
+    return (
+        f"<div class='en'>按规则 {_e(s.get('flag_rule'))}：{_e(r.get('flag_label'))}{q} / "
+        f"by the rule {_e(s.get('flag_rule'))}: {_e(r.get('flag_label_en'))}</div>"
+    )
+
+
+RULE_TEXT = {
+    "limits": ("控制限（超出 95% / 99.8% 控制限）", "control limits (outside the 95% / 99.8% limits)"),
+    "fdr": (
+        "错误发现率（Benjamini–Hochberg q < 0.05 / 0.002）",
+        "false discovery rate (Benjamini–Hochberg q < 0.05 / 0.002)",
+    ),
+}
+
+
+def _rules(rules: dict | None) -> str:
+    """One line naming the rules the flags used (frozen flags: the snapshot's own)."""
+    if not rules:  # a snapshot frozen before the rules were recorded
+        return "冻结时未记录 / not recorded when frozen"
+    zh, en = RULE_TEXT.get(rules.get("flag_rule"), (rules.get("flag_rule"), rules.get("flag_rule")))
+    limits = "、".join(f"{k}: {v}" for k, v in (rules.get("limits") or {}).items())
+    minimum = "、".join(f"{k} {v}" for k, v in (rules.get("min_denominator_by_unit") or {}).items())
+    return (
+        f"标记规则：{_e(zh)}；控制限：{_e(limits)}；过度离散：{_e(rules.get('overdispersion'))}；"
+        f"最小分母：{_e(minimum)}<div class='en'>Flag rule: {_e(en)}; limits: {_e(limits)}; "
+        f"over-dispersion: {_e(rules.get('overdispersion'))}; minimum denominators: {_e(minimum)}</div>"
+    )
+
+
 def _indicator_rows(ctx: dict) -> str:
     out = []
     for entry in ctx["indicators"]:
@@ -81,9 +126,10 @@ def _indicator_rows(ctx: dict) -> str:
         out.append(
             f"<tr><td>{_e(s['indicator_code'])}<br>{_e(s['indicator_name'])}<div class='en'>{_e(s['indicator_name_en'])}"
             f"</div></td><td class='num'>{_num(r['rate'])} {_e(s['unit'])}<div class='en'>{r['numerator']}/"
-            f"{r['denominator']}</div></td><td class='num'>{_num(s['pooled_rate'])}</td><td class='num'>"
+            f"{r['denominator']}</div>{_oe_cell(r, s)}</td><td class='num'>{_num(s['pooled_rate'])}</td><td class='num'>"
             f"{_num(s['p50'])}</td><td class='num'>{_num(r['percentile_rank'], 0)}</td><td>{_position_svg(r, s)}"
-            f"</td><td class='{css}'>{_e(r['signal_label'])}<div class='en'>{_e(r['signal_label_en'])}</div></td>"
+            f"</td><td class='{css}'>{_e(r['signal_label'])}<div class='en'>{_e(r['signal_label_en'])}</div>"
+            f"{_rule_cell(r, s)}</td>"
             f"<td>{change}<div class='en'>{_e(y.get('comparability_label_en'))}</div></td></tr>"
         )
     return (
@@ -94,10 +140,11 @@ def _indicator_rows(ctx: dict) -> str:
 
 def _flag_rows(ctx: dict) -> str:
     rows = [
-        f"<tr><td>{_e(f['kind_label'])}</td><td>{_e(f['reason'])}<div class='en'>{_e(f['reason_en'])}</div></td></tr>"
+        f"<tr><td>{_e(f['kind_label'])}</td><td>{_e(f.get('rule'))}</td><td>{_e(f['reason'])}"
+        f"<div class='en'>{_e(f['reason_en'])}</div></td></tr>"
         for f in ctx["flags"]
     ]
-    return "\n".join(rows) or "<tr><td colspan='2'>无 / none</td></tr>"
+    return "\n".join(rows) or "<tr><td colspan='3'>无 / none</td></tr>"
 
 
 def _not_comparable(ctx: dict) -> str:
@@ -130,6 +177,7 @@ def render_html(ctx: dict) -> str:
 <tr><td>季度 / Quarter</td><td>{ctx["quarter"]}</td></tr>
 <tr><td>对标范围 / Compared with</td><td>{_e(ctx["scope_label"])} / {_e(ctx["scope_label_en"])}</td></tr>
 <tr><td>数据 / Data</td><td>仅含审核通过的数据 / approved data only；{status}</td></tr>
+<tr><td>规则 / Rules</td><td>{_rules(ctx.get("flag_rules") if ctx["frozen"] else ctx.get("rules"))}</td></tr>
 <tr><td>生成时间 / Generated</td><td>{ctx["generated_at"]}</td></tr></table>
 <h2>指标对标 <span class="en">Indicators against the province</span></h2>
 <table><tr><th>指标 / Indicator</th><th>本院 / Hospital</th><th>全省合并率 / Pooled</th><th>中位数 / Median</th>
@@ -139,7 +187,7 @@ def render_html(ctx: dict) -> str:
 <p class="en">漏斗位置：灰带为全省 P10–P90，竖线为按本院分母计算的 95% 控制限，圆点为本院。/ Funnel position: grey band =
 provincial P10–P90, lines = 95% limits at this hospital's denominator, dot = this hospital.</p>
 <h2>落后标记 <span class="en">Flags</span></h2>
-<table><tr><th>类型 / Kind</th><th>原因 / Reason</th></tr>{_flag_rows(ctx)}</table>
+<table><tr><th>类型 / Kind</th><th>规则 / Rule</th><th>原因 / Reason</th></tr>{_flag_rows(ctx)}</table>
 <h2>不可比与停用指标 <span class="en">Not comparable or retired</span></h2>
 <table><tr><th>指标 / Indicator</th><th>状态 / Status</th><th>谱系说明 / Lineage</th></tr>{_not_comparable(ctx)}</table>
 </body></html>"""

@@ -1,8 +1,9 @@
 """National rollups: provinces side by side, provinces on a funnel, the national trend by quarter.
 
 Per province and indicator: hospitals expected and reporting (completeness), pooled rate, median
-hospital rate and the number of laggards (hospitals worse than the province's own funnel at 95% or
-99.8%). Provinces are then compared as units on a funnel around the national pooled rate.
+hospital rate and the number of laggards (hospitals flagged alarm or alert in the province's own
+funnel under the province's flag rule, limits or fdr). Provinces are then compared as units on a funnel around the national pooled rate (proportions and
+rates per N, with the same exact limits as hospitals).
 National roles see every province; provincial roles only their own province's rows.
 """
 
@@ -13,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from services.benchmark import stats
-from services.benchmark.benchmarks import compute_indicator
+from services.benchmark.benchmarks import MEASURES, compute_indicator
 from services.benchmark.lineage import predecessors
 from services.benchmark.queries import (
     IndicatorInfo,
@@ -91,7 +92,7 @@ def _province_rows(
                 "denominator": int(b.denominator.sum()),
                 "pooled_rate": scaled(b.pooled, info.multiplier),
                 "median": scaled(b.percentiles[50], info.multiplier),
-                "laggards": int(np.isin(b.signal, ("worse_95", "worse_998")).sum()),
+                "laggards": int(np.isin(b.flag_signal, ("worse_95", "worse_998")).sum()),
             }
         )
     return rows
@@ -99,17 +100,20 @@ def _province_rows(
 
 def _province_funnel(info: IndicatorInfo, rows: list[dict]) -> dict:
     units = [r for r in rows if r["denominator"] > 0]
-    if info.kind != "proportion" or not units:
+    if info.kind not in MEASURES or not units:
         return {"applicable": False}
     f = stats.funnel(
         [r["province_code"] for r in units],
         [r["numerator"] for r in units],
         [r["denominator"] for r in units],
+        measure=MEASURES[info.kind],
         direction=info.direction,
     )
     m = info.multiplier
     return {
         "applicable": True,
+        "measure": f.measure,
+        "limits_method": f.limits_method,
         "target": scaled(f.target, m),
         "phi": clean(f.phi),
         "tau2": clean(f.tau2),

@@ -3,7 +3,8 @@
 A snapshot is taken (approved data only) when the province's submission window for the quarter
 locks — ``freeze_locked_windows`` is run by the scheduler (``qcp flags freeze-locked``, every few
 minutes) — or earlier/explicitly by a provincial admin (``POST /api/v1/flags/{quarter}/freeze``).
-It stores the highest value-version id and a hash of every value it read. A second freeze of
+It stores the highest value-version id, a hash of every value it read and the rules that raised
+the flags (flag rule, limits, over-dispersion, minimum denominators per unit). A second freeze of
 the same scope × quarter is refused; corrections made later change the live flags only.
 """
 
@@ -18,7 +19,6 @@ from sqlalchemy.orm import Session
 from services.benchmark.flags import BASE_KINDS, Flag, compute_flags
 from services.benchmark.queries import data_version
 from services.benchmark.scope import BenchmarkScope, resolve_scope
-from services.benchmark.settings import effective_settings
 from services.core.actor import Actor, Role
 from services.core.errors import Conflict, PermissionDenied, ValidationFailed
 from services.core.quarter import Quarter
@@ -38,8 +38,12 @@ def find_snapshot(session: Session, scope: BenchmarkScope, quarter: Quarter) -> 
 
 
 # The frozen flags as read-only rows (attribute access like the entity, 4× faster than ORM objects
-# for a province's ~10,000), without ``evidence``: its JSON is never shown.
-_ENTRY_COLUMNS = [c for c in FlagSnapshotEntry.__table__.columns if c.name != "evidence"]
+# for a province's ~10,000), without the whole ``evidence``: only its rule is shown.
+# The rule that raised each flag is read out of the evidence (limits | fdr | decile | …).
+_ENTRY_COLUMNS = [
+    *(c for c in FlagSnapshotEntry.__table__.columns if c.name != "evidence"),
+    FlagSnapshotEntry.evidence["rule"].astext.label("rule"),
+]
 
 
 def _of(snapshot: FlagSnapshot, hospital_id: int | None = None) -> list:
@@ -135,7 +139,12 @@ def _entry(snapshot: FlagSnapshot, flag: Flag) -> dict:
 
 
 def _jsonable(evidence: dict) -> dict:
-    return {k: (float(v) if hasattr(v, "item") else v) for k, v in evidence.items()}
+    """numpy scalars → Python, NaN → None (JSON has no NaN)."""
+    out = {}
+    for k, v in evidence.items():
+        v = v.item() if hasattr(v, "item") else v
+        out[k] = None if isinstance(v, float) and v != v else v
+    return out
 
 
 def freeze_scope(
@@ -150,7 +159,9 @@ def freeze_scope(
             quarter=str(quarter),
         )
     version, digest, count = data_version(session, actor, scope, quarter=quarter)
-    _, flags = compute_flags(session, actor, scope, quarter=quarter, frozen=frozen_lookup(session, scope))
+    report, flags = compute_flags(
+        session, actor, scope, quarter=quarter, frozen=frozen_lookup(session, scope)
+    )
     snapshot = FlagSnapshot(
         province_code=scope.province,
         scope=scope.key,
@@ -159,7 +170,8 @@ def freeze_scope(
         data_version=version,
         data_hash=digest,
         values_used=count,
-        min_denominator=effective_settings(session, province=scope.province).min_denominator,
+        min_denominator=report.settings.min_denominator,
+        rules=report.rules,
         trigger=trigger,
         created_by=actor.subject,
     )

@@ -3,6 +3,11 @@
 Rates are shown in the indicator's unit (fraction × multiplier: % for proportions, per 100
 discharges for the adverse-event rate…). NaN becomes None. Hospital callers get the summary and
 their own row only; QC staff get every row with the hospital's name.
+
+Each indicator states the rules used: the flag rule (``limits`` | ``fdr``) with each hospital's
+q-value and the signal flags use (``flag_signal``), the limits (``limits_method``), φ and τ² whether
+or not the over-dispersion adjustment was applied, and — where the QC center turned O/E on — the
+observed / expected ratio beside the crude rate with the baseline named (``oe.baseline``).
 """
 
 from __future__ import annotations
@@ -20,8 +25,23 @@ SIGNAL_LABELS = {
     "better_95": ("优于 95% 控制限", "better at 95%"),
     "better_998": ("优于 99.8% 控制限", "better at 99.8%"),
     "insufficient": ("分母不足，不判定", "denominator too small: not assessed"),
-    "not_applicable": ("非比例指标，不作漏斗图", "not a proportion: no funnel"),
+    "not_applicable": ("均值类指标，不作漏斗图", "a mean: no funnel"),
 }
+
+OE_COLUMNS = (
+    "expected",
+    "oe",
+    "oe_ci95_low",
+    "oe_ci95_high",
+    "oe_limit95_low",
+    "oe_limit95_high",
+    "oe_limit998_low",
+    "oe_limit998_high",
+    "oe_signal",
+    "oe_own_profile",
+)
+# per indicator, repeated on every exported row (a CSV has no other place for them)
+INDICATOR_COLUMNS = ("flag_rule", "limits_method", "overdispersion_applied", "phi", "tau2", "oe_baseline")
 
 ROW_COLUMNS = (
     "indicator_code",
@@ -41,7 +61,11 @@ ROW_COLUMNS = (
     "limit998_high",
     "z",
     "signal",
+    "q",
+    "flag_signal",
     "percentile_rank",
+    *OE_COLUMNS,
+    *INDICATOR_COLUMNS,
 )
 
 
@@ -85,7 +109,35 @@ def summary(b: IndicatorBenchmark) -> dict:
         "tau2": clean(b.tau2),
         "overdispersion_applied": b.overdispersion_applied,
         "overdispersion_recommended": b.overdispersion_recommended,
-        "signals": {s: int((b.signal == s).sum()) for s in SIGNAL_LABELS if (b.signal == s).any()},
+        "measure": b.measure,
+        "limits_method": b.limits_method,
+        "flag_rule": b.flag_rule,
+        "signals": _counts(b.signal),
+        "flag_signals": _counts(b.flag_signal),
+        "oe": oe_summary(b),
+    }
+
+
+def _counts(signal: np.ndarray) -> dict[str, int]:
+    return {s: int((signal == s).sum()) for s in SIGNAL_LABELS if (signal == s).any()}
+
+
+def oe_summary(b: IndicatorBenchmark) -> dict | None:
+    """O/E of the indicator where the QC center turned it on: the baseline named, φ and τ²."""
+    if b.oe is None:
+        return None
+    oe = b.oe
+    return {
+        "baseline": oe.baseline.describe(),
+        "target": 1.0,
+        "limits_method": oe.limits_method,
+        "phi": clean(oe.phi),
+        "tau2": clean(oe.tau2),
+        "overdispersion_applied": oe.overdispersion_applied,
+        "observed": int(b.numerator[b.denominator > 0].sum()),
+        "expected": clean(round(float(np.nansum(oe.expected)), 4)),
+        "hospitals_without_baseline": int((~oe.own_profile & (b.denominator > 0)).sum()),
+        "signals": _counts(oe.signal),
     }
 
 
@@ -101,6 +153,30 @@ def visible_indices(report: BenchmarkReport, b: IndicatorBenchmark) -> np.ndarra
 
 def indicator_rows(report: BenchmarkReport, b: IndicatorBenchmark) -> list[dict]:
     return rows_at(b, visible_indices(report, b), report.labels)
+
+
+def _oe_columns(b: IndicatorBenchmark, idx: np.ndarray) -> list[dict]:
+    oe = b.oe
+    if oe is None:
+        return [{} for _ in idx]
+    cols = {
+        "expected": _finite_list(oe.expected[idx], 4),
+        "oe": _finite_list(oe.units["rate"][idx], 4),
+        **{
+            f"oe_{name}": _finite_list(oe.units[name][idx], 4)
+            for name in (
+                "ci95_low",
+                "ci95_high",
+                "limit95_low",
+                "limit95_high",
+                "limit998_low",
+                "limit998_high",
+            )
+        },
+        "oe_signal": [str(v) for v in oe.signal[idx].tolist()],
+        "oe_own_profile": [bool(v) for v in oe.own_profile[idx].tolist()],
+    }
+    return [{name: values[k] for name, values in cols.items()} for k in range(len(idx))]
 
 
 def _finite_list(values: np.ndarray, digits: int, multiplier: int = 1) -> list[float | None]:
@@ -121,8 +197,11 @@ def rows_at(b: IndicatorBenchmark, idx: np.ndarray, labels: dict[int, dict]) -> 
     denominators = [int(v) for v in b.denominator[idx].tolist()]
     units = {name: _finite_list(b.units[name][idx], 6, m) for name in UNIT_FIELDS}
     z = _finite_list(b.units["z"][idx], 4)
+    q = _finite_list(b.q[idx], 6) if b.q is not None else [None] * len(ids)
     rank = _finite_list(b.rank[idx], 1)
     signals = [str(v) for v in b.signal[idx].tolist()]
+    flag_signals = [str(v) for v in b.flag_signal[idx].tolist()]
+    oe = _oe_columns(b, idx)
     return [
         {
             "indicator_code": code,
@@ -134,7 +213,10 @@ def rows_at(b: IndicatorBenchmark, idx: np.ndarray, labels: dict[int, dict]) -> 
             **{name: units[name][k] for name in UNIT_FIELDS},
             "z": z[k],
             "signal": signals[k],
+            "q": q[k],
+            "flag_signal": flag_signals[k],
             "percentile_rank": rank[k],
+            **oe[k],
         }
         for k, h in enumerate(ids)
     ]
@@ -152,6 +234,7 @@ def report_meta(report: BenchmarkReport) -> dict:
         "include_submitted": "submitted" in report.statuses,
         "overdispersion": report.overdispersion,
         "settings_source": report.settings.source,
+        "rules": report.rules,
         "own_hospital_only": scope.own_hospital_only,
         "visibility": (
             "仅显示本院数据与全省分布 / your hospital's row and the distribution only"
@@ -168,9 +251,27 @@ def report_json(report: BenchmarkReport) -> dict:
     }
 
 
+def indicator_columns(b: IndicatorBenchmark) -> dict:
+    """The indicator's rules, φ/τ² and O/E baseline, for every exported row of it."""
+    return {
+        "flag_rule": b.flag_rule if b.measure else None,
+        "limits_method": b.limits_method,
+        "overdispersion_applied": b.overdispersion_applied,
+        "phi": clean(b.phi),
+        "tau2": clean(b.tau2),
+        "oe_baseline": b.oe.baseline.describe()["label"] + " / " + b.oe.baseline.describe()["label_en"]
+        if b.oe is not None
+        else None,
+    }
+
+
 def table_rows(report: BenchmarkReport) -> list[dict]:
     """One flat row per visible hospital × indicator (exports)."""
-    return [row for b in report.indicators for row in indicator_rows(report, b)]
+    out = []
+    for b in report.indicators:
+        extra = indicator_columns(b)
+        out.extend({**row, **extra} for row in indicator_rows(report, b))
+    return out
 
 
 SIGNAL_ORDER = (

@@ -6,7 +6,9 @@ and a hash of every value read), so later corrections can never rewrite what was
 Snapshots and their entries are append-only.
 
 Settings belong to a QC center: the minimum denominator below which a hospital is shown but not
-flagged, and optional targets per indicator that replace the pooled rate as the funnel centre.
+flagged (one for all units and/or one per indicator unit), the flag rule (funnel limits or false
+discovery rate), the over-dispersion choice, optional targets per indicator that replace the pooled
+rate as the funnel centre, and O/E baselines (indirect standardisation by peer profile).
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ class FlagSnapshot(Base):
     data_hash: Mapped[str] = mapped_column(String(64))  # sha256 of every (hospital, indicator, x, n, version)
     values_used: Mapped[int] = mapped_column(Integer)
     min_denominator: Mapped[int] = mapped_column(Integer)
+    # the rules that raised the flags: flag rule, limits, over-dispersion, minimum denominators
+    rules: Mapped[dict] = mapped_column(JSONB, server_default="{}")
     trigger: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     created_by: Mapped[str] = mapped_column(String(256))
@@ -110,11 +114,20 @@ class BenchmarkSetting(Base):
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     qc_center_id: Mapped[int] = mapped_column(ForeignKey("qc_centers.id"), unique=True)
     province_code: Mapped[str | None] = mapped_column(String(6), index=True)
-    min_denominator: Mapped[int] = mapped_column(Integer, server_default="10")
+    min_denominator: Mapped[int | None] = mapped_column(Integer)  # NULL: the platform default per unit
+    min_denominator_by_unit: Mapped[dict] = mapped_column(JSONB, server_default="{}")  # unit → minimum
+    flag_rule: Mapped[str | None] = mapped_column(String(8))  # limits | fdr; NULL: platform default
+    overdispersion: Mapped[str | None] = mapped_column(String(8))  # auto | off; NULL: auto
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_by: Mapped[str] = mapped_column(String(256))
 
-    __table_args__ = (CheckConstraint("min_denominator >= 1", name="min_denominator_positive"),)
+    __table_args__ = (
+        CheckConstraint("min_denominator >= 1", name="min_denominator_positive"),
+        CheckConstraint("flag_rule IS NULL OR flag_rule IN ('limits', 'fdr')", name="known_flag_rule"),
+        CheckConstraint(
+            "overdispersion IS NULL OR overdispersion IN ('auto', 'off')", name="known_overdispersion"
+        ),
+    )
 
 
 class BenchmarkTarget(Base):
@@ -134,4 +147,29 @@ class BenchmarkTarget(Base):
     __table_args__ = (
         CheckConstraint("target >= 0 AND target <= 1", name="target_is_proportion"),
         UniqueConstraint("qc_center_id", "indicator_id", name="uq_benchmark_targets_center_indicator"),
+    )
+
+
+class BenchmarkBaseline(Base):
+    """A QC center's O/E baseline for one indicator: the rates of an earlier year (national or the
+    province's) by peer profile, stored as ``{profile: [numerator, denominator]}`` when it was set."""
+
+    __tablename__ = "benchmark_baselines"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    qc_center_id: Mapped[int] = mapped_column(ForeignKey("qc_centers.id"))
+    province_code: Mapped[str | None] = mapped_column(String(6), index=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicators.id"), index=True)
+    baseline_indicator_id: Mapped[int] = mapped_column(ForeignKey("indicators.id"))  # the earlier year's
+    baseline_year: Mapped[int] = mapped_column(Integer)
+    baseline_scope: Mapped[str] = mapped_column(String(8))  # national | province
+    profile: Mapped[str] = mapped_column(String(16))  # level_type | level_type_beds
+    rates: Mapped[dict] = mapped_column(JSONB)
+    set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    set_by: Mapped[str] = mapped_column(String(256))
+
+    __table_args__ = (
+        CheckConstraint("baseline_scope IN ('national', 'province')", name="known_scope"),
+        CheckConstraint("profile IN ('level_type', 'level_type_beds')", name="known_profile"),
+        UniqueConstraint("qc_center_id", "indicator_id", name="uq_benchmark_baselines_center_indicator"),
     )

@@ -83,13 +83,22 @@ def test_hospital_viewer_sees_distribution_and_only_its_own_row(world):
         _one(world, viewer(me), scope=f"province:{GD}")
 
 
-def test_rate_indicator_has_poisson_interval_and_no_funnel(world):
+def test_rate_indicator_has_poisson_interval_and_a_funnel(world):
+    # issue 13: rates per N get Poisson control limits (they had intervals but no funnel before)
     act_as_app(world.session, analyst())
     data = report_json(benchmark(world.session, analyst(), quarter=Q3, indicator="NIT-2023-V.1"))
     ind = data["indicators"][0]
     row = ind["hospitals"][0]
-    assert ind["kind"] == "rate" and row["signal"] == "not_applicable"
+    assert ind["kind"] == "rate" and ind["measure"] == "rate" and ind["limits_method"].startswith("poisson")
+    assert row["signal"] != "not_applicable" and row["limit95_low"] < row["limit95_high"]
     assert row["ci95_low"] < row["rate"] < row["ci95_high"]
+
+
+def test_mean_indicator_keeps_no_funnel(world):
+    act_as_app(world.session, analyst())
+    data = report_json(benchmark(world.session, analyst(), quarter=Q3, indicator="NIT-2023-VI.3"))
+    ind = data["indicators"][0]
+    assert ind["kind"] == "ratio" and ind["measure"] is None and ind["oe"] is None
 
 
 def test_unknown_indicator_is_not_found(world):

@@ -45,11 +45,14 @@ def test_laggard_gets_alarm_decile_persistent_and_deteriorating_with_reasons(wor
         "deteriorating",
     }
     alarm = next(f for f in flags if f.hospital_id == world.laggard.id and f.kind == "alarm")
+    # the platform's default flag rule (stats.DEFAULT_FLAG_RULE) is fdr since issue 13: the words say so
+    assert alarm.evidence["rule"] == "fdr" and "q < 0.0001 < 0.002" in alarm.reason
     assert (
-        "99.8%" in alarm.reason
+        "99.8% 控制限" in alarm.reason
         and "低于" in alarm.reason
-        and "below the 99.8% control limit" in alarm.reason_en
+        and "判定规则：错误发现率 fdr" in alarm.reason
     )
+    assert "below the centre" in alarm.reason_en and "99.8% control limit" in alarm.reason_en
     det = next(
         f
         for f in flags

@@ -353,6 +353,26 @@ CASES: tuple[Case, ...] = (
         body=lambda p: {"min_denominator": 7},
     ),
     Case(
+        "GET",
+        C + "/{qc_center_id}/benchmark-settings",
+        C + "/{center}/benchmark-settings",
+        (ADMIN_P, ANALYST_P, VIEW_P),
+    ),
+    Case("GET", C + "/{qc_center_id}/baselines", C + "/{center}/baselines", (ADMIN_P, ANALYST_P, VIEW_P)),
+    Case(
+        "PUT",
+        C + "/{qc_center_id}/baselines/{indicator}",
+        C + "/{center}/baselines/NIT-2023-I.1",
+        (ADMIN_P, ICU_P, SUB_P),
+        body=lambda p: {"year": 2022, "scope": "province", "profile": "level_type"},
+    ),
+    Case(
+        "DELETE",
+        C + "/{qc_center_id}/baselines/{indicator}",
+        C + "/{center}/baselines/NIT-2023-I.1",
+        (ADMIN_P, ICU_P, SUB_P),
+    ),
+    Case(
         "PUT",
         C + "/{qc_center_id}/targets/{indicator}",
         C + "/{center}/targets/NIT-2023-VIII.1",

@@ -1,0 +1,60 @@
+"""Reasons in words stay accurate: numbers compared in one sentence never read alike (pure)."""
+
+from __future__ import annotations
+
+from services.benchmark.flag_reasons import digits_to_differ, limit_reason, q_words
+from services.benchmark.queries import IndicatorInfo
+
+RARE = IndicatorInfo(
+    1,
+    "NIT-2023-IV.1",
+    "住院患者手术当日死亡率",
+    "Same-day surgical mortality",
+    "proportion",
+    "%",
+    100,
+    "lower",
+    1,
+    "NIT-2023-IV",
+    2023,
+)
+CLABSI = IndicatorInfo(
+    2,
+    "PIT-2023-15.1",
+    "导管相关血流感染发生率",
+    "CLABSI rate",
+    "rate",
+    "每千导管日",
+    1000,
+    "lower",
+    2,
+    "PIT-2023-15",
+    2023,
+)
+
+
+def test_a_rare_rate_and_its_limit_are_shown_with_digits_enough_to_differ():
+    zh, en = limit_reason("alert", RARE, rate=0.0024, limit=0.0016, target=0.0005, n=1250, rule="limits")
+    assert "0.2%，高于 95% 控制限 0.2%" not in zh
+    assert "0.24%，高于 95% 控制限 0.16%" in zh and "0.05%" in zh
+    assert "0.24% is above the 95% control limit 0.16%" in en
+
+
+def test_usual_digits_stay_when_they_already_differ():
+    zh, _ = limit_reason("alarm", RARE, rate=0.30, limit=0.12, target=0.05, n=100)
+    assert "30.0%，高于 99.8% 控制限 12.0%" in zh
+    assert digits_to_differ(CLABSI, 0.010, 0.0042) == 2  # 10.00 vs 4.20 每千导管日
+
+
+def test_a_q_value_never_reads_like_its_threshold():
+    assert q_words(0.0499, 0.05) == "= 0.0499 < 0.05"
+    assert q_words(0.00001, 0.002) == "< 0.0001 < 0.002"
+    assert q_words(0.012, 0.05) == "= 0.012 < 0.05"
+
+
+def test_fdr_words_name_the_rule_and_the_side():
+    zh, en = limit_reason(
+        "alert", CLABSI, rate=0.010, limit=0.0042, target=0.0015, n=2000, rule="fdr", q=0.004
+    )
+    assert "高于中心值 1.50 每千导管日" in zh and "q = 0.004 < 0.05" in zh and "错误发现率 fdr" in zh
+    assert "above the centre" in en and "Rule: false discovery rate (fdr" in en
