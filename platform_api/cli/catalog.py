@@ -62,6 +62,52 @@ def _fail(exc: DomainError) -> None:
     raise typer.Exit(code=1)
 
 
+def _print_checks(checks) -> int:  # noqa: ANN001
+    """Print every file's verdict and problems; the number of problems."""
+    total = 0
+    for check in checks:
+        problems = check.report.problems
+        total += len(problems)
+        verdict = "通过 / ok" if not problems else f"{len(problems)} 个问题 / problem(s)"
+        typer.echo(f"{check.source}: {verdict}")
+        for p in problems:
+            typer.echo(f"  - {p}")
+    return total
+
+
+@app.command("check")
+def check(
+    files: list[Path] = typer.Argument(
+        None,
+        exists=True,
+        dir_okay=False,
+        readable=True,
+        help="目录文件（同一步骤）/ catalog files (one step)",
+    ),
+    shipped: bool = typer.Option(
+        False, "--shipped", help="按 shipped.yaml 逐步校验全部随附文件 / check every step of shipped.yaml"
+    ),
+) -> None:
+    """只校验、不写数据库 / validate catalog files without a database.
+
+    FILE...: one step, checked in (year, revision) order, each against the files before it.
+    --shipped: every step of services/catalog/data/shipped.yaml in order, from the files alone.
+    """
+    from services.catalog.steps import ManifestInvalid, check_manifest, check_step
+
+    if shipped == bool(files):
+        typer.echo("请给出文件或 --shipped（二选一）/ give files or --shipped (one of them)", err=True)
+        raise typer.Exit(code=2)
+    try:
+        steps = check_manifest() if shipped else [check_step(files)]
+    except ManifestInvalid as exc:
+        typer.echo(f"错误 / error: {exc}", err=True)
+        raise typer.Exit(code=1) from exc
+    total = sum(_print_checks(step) for step in steps)
+    if total:
+        raise typer.Exit(code=1)
+
+
 @app.command("publish")
 def publish(
     file: Path = typer.Argument(

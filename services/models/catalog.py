@@ -38,6 +38,8 @@ RELATION_KINDS = (
     "reinstated",
 )
 COMPARABILITY = ("comparable", "partial", "not_comparable")
+VERIFICATION = ("verified", "inferred", "unverified")
+SPECIALTY_LISTS = ("loaded", "pending")
 
 
 class CatalogYear(Base):
