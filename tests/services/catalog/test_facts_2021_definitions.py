@@ -195,3 +195,25 @@ def test_every_indicator_is_cited_or_marked_and_cites_a_file_that_exists(path):
     for sid, s in d["sources"].items():
         if "file" in s:
             assert (DATA_DIR / s["file"]).is_file(), sid
+
+
+# ---------------------------------------------------------------- the shipped steps publish (database)
+
+
+def test_shipped_steps_publish_2021_behind_2022_and_the_revisions(bare_owner_session):
+    from services.catalog.publish import load_builtin_catalogs
+    from services.catalog.queries import successor_of
+
+    session = bare_owner_session
+    results = load_builtin_catalogs(session, published_by="tests")
+    assert [(r.year, r.revision, r.status) for r in results][:5] == [
+        (2022, 1, "published"),
+        (2023, 1, "published"),
+        (2021, 1, "published"),
+        (2022, 2, "published"),
+        (2023, 2, "published"),
+    ]
+    assert successor_of(session, "NIT-2021-VIII.1", 2022) == ["NIT-2022-IX.1"]
+    assert successor_of(session, "NIT-2022-VI.2", 2023) == ["NIT-2023-VIII.1"]
+    assert successor_of(session, "NIT-2022-IV.3", 2023) == ["PIT-2023-37.4"]
+    assert successor_of(session, "NIT-2022-V.2", 2023) == ["NIT-2023-IX.2"]
