@@ -85,6 +85,9 @@ def test_publish_shipped_twice_says_nothing_changed(cli_session):
     first = runner.invoke(app, ["publish", "--shipped", "--by", "tests"])
     assert first.exit_code == 0, first.output
     assert "2022: 已发布 / published" in first.output and "2023: 已发布 / published" in first.output
+    assert (
+        "2022 第 2 版 / r2: 已发布 / published" in first.output and "2026: 已发布 / published" in first.output
+    )
     again = runner.invoke(app, ["publish", "--shipped", "--by", "tests"])
     assert again.exit_code == 0, again.output
     assert "未作任何改动 / every shipped catalog is already published: nothing changed" in again.output
@@ -96,8 +99,13 @@ def test_publish_needs_files_or_shipped(cli_session):
     assert runner.invoke(app, ["publish", str(FILE_2022), "--shipped"]).exit_code == 2
 
 
+def publish_r1() -> None:
+    """Revision 1 of 2022 and 2023 only: the synthetic fixtures build on them."""
+    assert runner.invoke(app, ["publish", str(FILE_2022), str(FILE_2023), "--by", "tests"]).exit_code == 0
+
+
 def test_earlier_year_alone_is_refused_with_the_command_then_published_together(cli_session):
-    runner.invoke(app, ["publish", "--shipped", "--by", "tests"])
+    publish_r1()
     alone = runner.invoke(app, ["publish", str(V2 / "catalog-2021.yaml")])
     assert alone.exit_code == 1
     assert "qcp catalog publish catalog-2021.yaml catalog-2022.r2.yaml" in alone.output
@@ -111,7 +119,7 @@ def test_earlier_year_alone_is_refused_with_the_command_then_published_together(
 
 
 def test_unknown_destination_prints_in_chinese_first(cli_session):
-    runner.invoke(app, ["publish", "--shipped", "--by", "tests"])
+    publish_r1()
     result = runner.invoke(app, ["publish", str(V2 / "catalog-2024.yaml")])
     assert result.exit_code == 0, result.output
     assert (

@@ -3,15 +3,16 @@ submission check refuses it, naming its successor, and it leaves the year's expe
 
 from __future__ import annotations
 
-from services.catalog.publish import load_builtin_catalogs, publish_step
+from services.catalog.publish import publish_step
 from services.submission import repository as submission_repo
 from services.submission.validation import check_indicator
+from tests.services.catalog.test_revisions_db import publish_r1
 from tests.services.catalog.v2_support import V2
 
 
 def test_submission_refuses_a_withdrawn_indicator_naming_its_successor(bare_owner_session):
     session = bare_owner_session
-    load_builtin_catalogs(session, published_by="tests")
+    publish_r1(session)
     before = submission_repo.indicators_by_code(session, ["NIT-2022-IX.4"])["NIT-2022-IX.4"]
     assert check_indicator("NIT-2022-IX.4", before, 2022, None) == []
     publish_step(session, sources=[V2 / "catalog-2021.yaml", V2 / "catalog-2022.r2.yaml"], published_by="t")
