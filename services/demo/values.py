@@ -69,6 +69,17 @@ PROFILE: dict[str, tuple[float, float]] = {
     "PIT-2023-37.3": (0.80, 10),
     "PIT-2023-39.1": (0.35, 1),
 }
+# The shape the hand-set values were drawn with, where a catalog revision later changed the kind
+# (counts per bed-day were "ratio" in revision 1 and are rates since): the counts a hospital
+# reports are the same either way, and drawing them as before keeps every demo value unchanged.
+DRAWN_AS = {
+    "NIT-2022-IX.2": "ratio",
+    "NIT-2022-IX.3": "ratio",
+    "NIT-2022-IX.4": "ratio",
+    "NIT-2023-VI.2": "ratio",
+    "NIT-2023-VI.3": "ratio",
+    "NIT-2023-VI.4": "ratio",
+}
 # (smaller, larger) pairs sharing a denominator: the larger count includes the smaller.
 NESTED = {
     "NIT-2023-IV.2": "NIT-2023-IV.3",
@@ -143,9 +154,10 @@ def _value(
     base, volume = profile
     denominator = _poisson(rng, volume * beds / 100)
     sign = 1 if spec.direction == "higher" else -1
-    if spec.kind == "proportion":
+    kind = DRAWN_AS.get(spec.code, spec.kind)
+    if kind == "proportion":
         numerator = min(denominator, max(0, _proportion(rng, denominator, base, sign * quality)))
-    elif spec.kind == "rate":
+    elif kind == "rate":
         numerator = _poisson(rng, base / spec.multiplier * denominator * math.exp(sign * quality * 0.5))
     else:
         numerator = max(
