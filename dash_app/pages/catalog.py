@@ -207,7 +207,7 @@ def _year_picker(id: str, years: list[int], value: int, labels: dict[int, str] |
         options=[{"value": y, "label": (labels or {}).get(y, str(y))} for y in years],
         value=value,
         clearable=False,
-        style={"width": "150px", "display": "inline-block"},
+        style={"width": "180px", "display": "inline-block"},
     )
 
 
