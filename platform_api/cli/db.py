@@ -19,7 +19,9 @@ def upgrade(revision: str = typer.Argument("head", help="target revision")) -> N
     """
     runtime.upgrade(runtime.owner_url(), revision)
     typer.echo(f"schema at {revision}")
-    typer.echo("下一步 / next: qcp catalog publish --shipped（发布随附目标目录 / publish the shipped catalogs）")
+    typer.echo(
+        "下一步 / next: qcp catalog publish --shipped（发布随附目标目录 / publish the shipped catalogs）"
+    )
 
 
 @app.command()
