@@ -137,3 +137,10 @@ def test_check_validates_files_without_a_database(tmp_path):
     bad = runner.invoke(app, ["check", str(FILE_2022), str(broken)])
     assert bad.exit_code == 1 and "[NIT-2023-IV] code" in bad.output
     assert runner.invoke(app, ["check", "--shipped"]).exit_code == 0
+
+
+def test_db_upgrade_help_says_to_publish_the_shipped_catalogs():
+    from platform_api.cli.db import app as db_app
+
+    result = runner.invoke(db_app, ["upgrade", "--help"])
+    assert result.exit_code == 0 and "qcp catalog publish --shipped" in result.output
