@@ -50,6 +50,18 @@ class SourceRead(Read):
     note: str = ""
 
 
+class YearRead(Read):
+    """A published year and its current revision."""
+
+    year: int = Field(examples=[2023])
+    revision: int = Field(examples=[2])
+    title: str
+    format: str = Field(examples=["qcp-catalog/2"])
+    specialty_list: str = Field(examples=["loaded"])
+    published_at: datetime | None = None
+    revised_at: datetime | None = None
+
+
 class RevisionRead(Read):
     """One published file of a year (revision 1 and each correction)."""
 
