@@ -110,6 +110,16 @@ def catalog_years(db: Database, actor: Actor) -> list[int]:
         return list(published_years(session))
 
 
+def catalog_year_labels(db: Database, actor: Actor, lang: str) -> dict[int, str]:
+    """Year → "2022（第 2 版）" / "2022 (rev. 2)": the current revision of each published year."""
+    with db.unit_of_work(actor) as session:
+        years = catalog_queries.list_years(session)
+    en = lang == "en"
+    return {
+        y.year: f"{y.year} (rev. {y.revision})" if en else f"{y.year}（第 {y.revision} 版）" for y in years
+    }
+
+
 def catalog(db: Database, actor: Actor, year: int) -> dict:
     with db.unit_of_work(actor) as session:
         return catalog_queries.get_catalog(session, year).model_dump(mode="json")

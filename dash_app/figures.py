@@ -674,7 +674,7 @@ def sankey_figure(diffs: list[dict], lang: str = "zh", *, title: str = "") -> go
             colors.append(KIND_COLORS[link_kind(c)])
             title_text = i18n.pick(c.get("to_title") or c.get("from_title"), None, lang)
             hover.append(
-                f"{title_text}<br>{', '.join(c.get('kinds') or [])}<br>"
+                f"{title_text}<br>{i18n.lineage_kinds(c.get('kinds') or [], lang)}<br>"
                 f"{i18n.pick(c.get('reason'), c.get('reason_en'), lang)[:160]}"
             )
     fig = go.Figure(

@@ -7,6 +7,8 @@ here: they come verbatim from the catalog (``name`` / ``name_en``).
 
 from __future__ import annotations
 
+from services.catalog import labels as _catalog_labels
+
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
 
@@ -129,6 +131,27 @@ TEXT: dict[str, tuple[str, str]] = {
     "catalog.diff": ("年度差异", "Changes between years"),
     "catalog.lineage": ("目标沿革（桑基图）", "Goal lineage (Sankey)"),
     "catalog.definition": ("定义", "Definition"),
+    "catalog.revision": ("第 {revision} 版", "revision {revision}"),
+    "catalog.revisions": ("版本记录", "Revisions"),
+    "catalog.revision_reason": ("修订原因", "Reason for the revision"),
+    "catalog.core_strategies": ("核心策略", "Core strategies"),
+    "catalog.sources": ("来源", "Sources"),
+    "catalog.source_documents": ("引用文件", "Cited documents"),
+    "catalog.verification": ("核实", "Verification"),
+    "catalog.code_inferred": ("代码为推断（原文未印编号）", "code inferred (the document prints none)"),
+    "catalog.withdrawn": ("已撤销的指标", "Withdrawn indicators"),
+    "catalog.withdrawn_by": ("第 {revision} 版撤销", "withdrawn by revision {revision}"),
+    "catalog.replaced_by": ("改用", "replaced by"),
+    "catalog.pending": (
+        "上一年度专业目标待定（本年度专业目标尚未载入）",
+        "Previous year's specialty goals pending (this year's specialty list not loaded yet)",
+    ),
+    "catalog.moved_unknown": (
+        "调至专业目标（去向待定）",
+        "Moved to a specialty list (destination not yet known)",
+    ),
+    "catalog.change": ("变化", "Change"),
+    "catalog.comparability": ("可比性", "Comparability"),
     "submit.title": ("数据上报", "Submit data"),
     "submit.entry": ("逐项填报", "Enter values"),
     "submit.upload": ("上传文件（CSV / XLSX）", "Upload a file (CSV / XLSX)"),
@@ -201,6 +224,33 @@ TEXT: dict[str, tuple[str, str]] = {
     "signed_out": ("您已退出。", "You are signed out."),
     "sign_in_again": ("重新登录", "Sign in again"),
 }
+
+
+# Lineage kinds, comparability and verification marks: one vocabulary with the CLI
+# (services.catalog.labels), so none of them shows in English in the Chinese interface.
+for _group, _words in (
+    ("kind", _catalog_labels.KINDS),
+    ("comparability", _catalog_labels.COMPARABILITY),
+    ("verification", _catalog_labels.VERIFICATION),
+):
+    for _value, _pair in _words.items():
+        TEXT[f"lineage.{_group}.{_value}"] = _pair
+
+
+def lineage_kinds(kinds: list[str], lang: str | None = DEFAULT_LANG) -> str:
+    """ "调整序号、重新定义" (zh) / "renumbered, redefined" (en); unknown kinds as they are."""
+    sep = ", " if norm(lang) == "en" else "、"
+    return sep.join(t(f"lineage.kind.{k}", lang) if f"lineage.kind.{k}" in TEXT else k for k in kinds)
+
+
+def comparability(value: str | None, lang: str | None = DEFAULT_LANG) -> str:
+    key = f"lineage.comparability.{value}"
+    return t(key, lang) if key in TEXT else (value or "—")
+
+
+def verification(value: str | None, lang: str | None = DEFAULT_LANG) -> str:
+    key = f"lineage.verification.{value}"
+    return t(key, lang) if key in TEXT else (value or "—")
 
 
 def norm(lang: str | None) -> str:

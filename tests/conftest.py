@@ -1,7 +1,8 @@
 """Shared fixtures. Every database test runs on real PostgreSQL built by ``alembic upgrade head``.
 
-- ``db_urls``: one migrated database for the whole run (owner and app-role URLs), with the
-  2022 and 2023 goal catalogs published. ``bare_db_urls`` / ``bare_owner_session``: no catalog.
+- ``db_urls``: one migrated database for the whole run (owner and app-role URLs), with the shipped
+  goal catalogs published (services/catalog/data/shipped.yaml, as ``qcp catalog publish --shipped``).
+  ``bare_db_urls`` / ``bare_owner_session``: no catalog.
 - ``owner_session``: a Session on that database as the owner, rolled back after the test.
   Use ``tests.db.act_as_app(session, actor)`` to switch, inside the same transaction, to the
   restricted app role bound to an actor's scope (row-level security then applies).
@@ -29,7 +30,7 @@ pytest_plugins = ["tests.auth.fixtures"]
 
 @pytest.fixture(scope="session")
 def db_urls() -> Iterator[ServerUrls]:
-    """The shared test database: migrated, with the 2022 and 2023 catalogs published (committed)."""
+    """The shared test database: migrated, with the shipped catalogs published (committed)."""
     with fresh_database() as urls:
         _publish_builtin_catalogs(urls.owner)
         yield urls
@@ -110,7 +111,8 @@ def api(app_database: Database):
 
 @pytest.fixture(scope="session")
 def demo_db_urls() -> Iterator[ServerUrls]:
-    """A separate database holding the full demo data set (catalogs, registry, 2022Q1–2023Q4 values)."""
+    """A separate database holding the full demo data set (shipped catalogs, registry, values of
+    2022Q1–2023Q4 and of the third quarter of each later published year)."""
     from services.demo.load import load_demo
 
     with fresh_database("qcp_demo") as urls:

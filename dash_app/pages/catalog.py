@@ -1,5 +1,8 @@
-"""Goal catalog and changes: a year's goals and indicators with definitions, the diff between two
-years, and a Sankey diagram of how goals moved across every published year."""
+"""Goal catalog and changes: a year's goals and indicators with definitions (as of the year's current
+revision, with its reason and history), core strategies, verification marks and sources; withdrawn
+indicators, pending specialty goals and moves with an unknown destination; the diff between two
+years, and a Sankey diagram of how goals moved across every published year. Lineage kinds and
+comparability are shown in the session's language (``dash_app.i18n``)."""
 
 from __future__ import annotations
 
@@ -11,65 +14,169 @@ from dash_app.auth import current_actor, current_lang
 from dash_app.pages.common import CARD, error_box, section, table, title
 from services.core.errors import DomainError
 
-KIND_WORDS = {
-    "continued": ("延续", "continued"),
-    "renumbered": ("重新编号", "renumbered"),
-    "redefined": ("重新定义", "redefined"),
-    "split": ("拆分", "split"),
-    "merged": ("合并", "merged"),
-    "new": ("新增", "new"),
-    "reinstated": ("恢复", "reinstated"),
-    "moved_to_specialty": ("移入专业目标", "moved to specialty"),
-    "moved_to_national": ("移入国家目标", "moved to national"),
-}
+MUTED = {"color": "#666", "fontSize": "12px"}
+
+
+def _colon(lang: str) -> str:
+    return ": " if lang == "en" else "："
+
+
+def _marks(item: dict, lang: str) -> str:
+    """ "核实：已核实 · 来源：nhc-2024 (指标 6)" — empty for a /1 item that says nothing."""
+    parts = []
+    if item.get("verification"):
+        parts.append(
+            f"{i18n.t('catalog.verification', lang)}{_colon(lang)}{i18n.verification(item['verification'], lang)}"
+        )
+    if item.get("sources"):
+        note = f"（{item['source_note']}）" if item.get("source_note") else ""
+        parts.append(f"{i18n.t('catalog.sources', lang)}{_colon(lang)}{', '.join(item['sources'])}{note}")
+    return " · ".join(parts)
 
 
 def _indicator(ind: dict, lang: str) -> html.Li:
     direction = i18n.t(f"common.direction.{ind['direction']}", lang)
+    marks = _marks(ind, lang)
     return html.Li(
         [
             html.Strong(f"{ind['code']} {i18n.pick(ind['name'], ind['name_en'], lang)}"),
-            html.Div(f"{i18n.t('common.numerator', lang)}：{ind['numerator']}", style={"color": "#444"}),
-            html.Div(f"{i18n.t('common.denominator', lang)}：{ind['denominator']}", style={"color": "#444"}),
             html.Div(
-                f"{ind['unit']} · {direction}" + (f" · {ind['note']}" if ind.get("note") else ""),
-                style={"color": "#666", "fontSize": "12px"},
+                f"{i18n.t('common.numerator', lang)}{_colon(lang)}{ind['numerator']}", style={"color": "#444"}
             ),
+            html.Div(
+                f"{i18n.t('common.denominator', lang)}{_colon(lang)}{ind['denominator']}",
+                style={"color": "#444"},
+            ),
+            html.Div(
+                f"{ind['unit']} · {direction}" + (f" · {ind['note']}" if ind.get("note") else ""), style=MUTED
+            ),
+            *([html.Div(marks, style=MUTED, className="qcp-marks")] if marks else []),
         ],
         style={"marginBottom": "6px"},
     )
 
 
-def goals_view(catalog: dict, lang: str) -> html.Div:
-    items = []
-    for goal in catalog["goals"]:
-        heading = f"{goal['code_as_published']}  {i18n.pick(goal['title'], goal['title_en'], lang)}"
-        items.append(
-            html.Details(
+def _goal(goal: dict, lang: str) -> html.Details:
+    heading = f"{goal['code_as_published']}  {i18n.pick(goal['title'], goal['title_en'], lang)}"
+    marks = _marks(goal, lang)
+    if goal.get("code_inferred"):
+        marks = " · ".join(
+            x for x in (marks, f"{goal['code']}{_colon(lang)}{i18n.t('catalog.code_inferred', lang)}") if x
+        )
+    strategies = goal.get("core_strategies") or []
+    return html.Details(
+        [
+            html.Summary(heading, style={"cursor": "pointer", "fontWeight": "bold"}),
+            html.P(goal.get("summary") or "", style={"color": "#444"}),
+            *([html.Div(marks, style=MUTED, className="qcp-marks")] if marks else []),
+            *(
                 [
-                    html.Summary(heading, style={"cursor": "pointer", "fontWeight": "bold"}),
-                    html.P(goal.get("summary") or "", style={"color": "#444"}),
-                    html.Ul([_indicator(i, lang) for i in goal["indicators"]]),
-                ],
-                className="qcp-goal",
-                style={**CARD, "margin": "6px 0"},
+                    html.Div(i18n.t("catalog.core_strategies", lang), style={"fontWeight": "bold"}),
+                    html.Ol([html.Li(x) for x in strategies], className="qcp-core-strategies"),
+                ]
+                if strategies
+                else []
+            ),
+            html.Ul([_indicator(i, lang) for i in goal["indicators"]]),
+        ],
+        className="qcp-goal",
+        style={**CARD, "margin": "6px 0"},
+    )
+
+
+def _header(catalog: dict, lang: str) -> list:
+    revision = i18n.t("catalog.revision", lang).format(revision=catalog.get("revision", 1))
+    out = [html.Div(f"{catalog['title']} · {catalog['source']} · {revision}", style={"color": "#555"})]
+    if catalog.get("revision", 1) > 1:
+        reason = i18n.pick(catalog.get("revision_reason"), catalog.get("revision_reason_en"), lang)
+        out.append(html.Div(f"{i18n.t('catalog.revision_reason', lang)}{_colon(lang)}{reason}", style=MUTED))
+    history = [
+        f"{i18n.t('catalog.revision', lang).format(revision=r['revision'])} "
+        f"{(r.get('published_at') or '')[:10]} {i18n.pick(r.get('reason'), r.get('reason_en'), lang)}".strip()
+        for r in catalog.get("revisions") or []
+    ]
+    if len(history) > 1:
+        out.append(
+            html.Details(
+                [html.Summary(i18n.t("catalog.revisions", lang)), html.Ul([html.Li(h) for h in history])]
             )
         )
-    return html.Div([html.Div(f"{catalog['title']} · {catalog['source']}", style={"color": "#555"}), *items])
+    return out
+
+
+def _notes(catalog: dict, lang: str) -> list:
+    """Pending specialty goals, moves with an unknown destination, withdrawn indicators, sources."""
+    out = []
+    if catalog.get("pending"):
+        out.append(
+            html.Div(
+                f"{i18n.t('catalog.pending', lang)}{_colon(lang)}{'、'.join(catalog['pending'])}", style=MUTED
+            )
+        )
+    moved = [
+        e
+        for e in catalog.get("retired") or []
+        if e.get("to_code") is None and "moved_to_specialty" in e["kinds"]
+    ]
+    if moved:
+        codes = "、".join(
+            e["from_code"] + (f" → {e['destination']}" if e.get("destination") else "") for e in moved
+        )
+        out.append(html.Div(f"{i18n.t('catalog.moved_unknown', lang)}{_colon(lang)}{codes}", style=MUTED))
+    withdrawn = catalog.get("withdrawn") or []
+    if withdrawn:
+        items = []
+        for i in withdrawn:
+            text = f"{i['code']} {i18n.pick(i['name'], i['name_en'], lang)} · " + i18n.t(
+                "catalog.withdrawn_by", lang
+            ).format(revision=i["withdrawn_revision"])
+            if i.get("replaced_by"):
+                text += f" · {i18n.t('catalog.replaced_by', lang)} {', '.join(i['replaced_by'])}"
+            reason = i18n.pick(i.get("withdrawn_reason"), i.get("withdrawn_reason_en"), lang)
+            items.append(html.Li(f"{text}{_colon(lang)}{reason}" if reason else text))
+        out.append(html.Details([html.Summary(i18n.t("catalog.withdrawn", lang)), html.Ul(items)], open=True))
+    sources = catalog.get("sources") or []
+    if sources:
+        out.append(
+            html.Details(
+                [
+                    html.Summary(i18n.t("catalog.source_documents", lang)),
+                    html.Ul(
+                        [
+                            html.Li(
+                                [
+                                    f"{s['id']}：{s['title']}（{s['issuer']}{'，' + s['date'] if s.get('date') else ''}） ",
+                                    html.A(s["url"], href=s["url"]),
+                                ]
+                            )
+                            for s in sources
+                        ]
+                    ),
+                ],
+                className="qcp-sources",
+            )
+        )
+    return out
+
+
+def goals_view(catalog: dict, lang: str) -> html.Div:
+    return html.Div(
+        [*_header(catalog, lang), *_notes(catalog, lang), *[_goal(g, lang) for g in catalog["goals"]]]
+    )
 
 
 def kinds_text(kinds: list[str], lang: str) -> str:
-    return "、".join(i18n.pick(*KIND_WORDS.get(k, (k, k)), lang) for k in kinds)
+    return i18n.lineage_kinds(kinds, lang)
 
 
 def diff_rows(diff: dict, lang: str) -> list[dict]:
     return [
         {
             "from": c["from_code"] or "—",
-            "to": c["to_code"] or "—",
+            "to": c["to_code"] or ("?" if "moved_to_specialty" in c["kinds"] else "—"),
             "title": c["to_title"] or c["from_title"] or "",
             "kinds": kinds_text(c["kinds"], lang),
-            "comparability": c.get("comparability") or "—",
+            "comparability": i18n.comparability(c.get("comparability"), lang),
             "reason": i18n.pick(c["reason"], c["reason_en"], lang),
         }
         for c in diff["changes"]
@@ -81,8 +188,8 @@ def diff_view(diff: dict, lang: str) -> html.Div:
         ("from", str(diff["from_year"])),
         ("to", str(diff["to_year"])),
         ("title", i18n.t("common.goal", lang)),
-        ("kinds", "变化 / change" if lang == "zh" else "change"),
-        ("comparability", "可比性 / comparable" if lang == "zh" else "comparability"),
+        ("kinds", i18n.t("catalog.change", lang)),
+        ("comparability", i18n.t("catalog.comparability", lang)),
         ("reason", i18n.t("common.reason", lang)),
     ]
     return table(diff_rows(diff, lang), columns, id="catalog-diff-table")
@@ -94,13 +201,13 @@ def sankey_for(years: list[int], lang: str):  # noqa: ANN201
     return figures.sankey_figure(diffs, lang, title=i18n.t("catalog.lineage", lang))
 
 
-def _year_picker(id: str, years: list[int], value: int) -> dcc.Dropdown:  # noqa: A002
+def _year_picker(id: str, years: list[int], value: int, labels: dict[int, str] | None = None) -> dcc.Dropdown:  # noqa: A002
     return dcc.Dropdown(
         id=id,
-        options=[{"value": y, "label": str(y)} for y in years],
+        options=[{"value": y, "label": (labels or {}).get(y, str(y))} for y in years],
         value=value,
         clearable=False,
-        style={"width": "110px", "display": "inline-block"},
+        style={"width": "180px", "display": "inline-block"},
     )
 
 
@@ -118,7 +225,9 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
             title(i18n.t("catalog.title", lang)),
             section(
                 i18n.t("catalog.year", lang),
-                _year_picker("catalog-year", years, latest),
+                _year_picker(
+                    "catalog-year", years, latest, data.catalog_year_labels(database(), actor, lang)
+                ),
                 html.Div(goals_view(data.catalog(database(), actor, latest), lang), id="catalog-goals"),
             ),
             section(i18n.t("catalog.diff", lang), diff_controls, html.Div(id="catalog-diff")),

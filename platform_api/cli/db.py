@@ -11,9 +11,17 @@ app = typer.Typer(help="数据库 / database schema (Alembic)", no_args_is_help=
 
 @app.command()
 def upgrade(revision: str = typer.Argument("head", help="target revision")) -> None:
-    """升级数据库结构 / upgrade the schema (runs as the owner role)."""
+    """升级数据库结构 / upgrade the schema (runs as the owner role).
+
+    迁移只改结构，不发布目标目录；随后运行 `qcp catalog publish --shipped` 依次发布随平台附带的各年度目录及其
+    修订版（可重复运行，已发布的不变）/ Migrations change the schema only: then run `qcp catalog publish
+    --shipped` to publish every shipped catalog year and revision in order (idempotent).
+    """
     runtime.upgrade(runtime.owner_url(), revision)
     typer.echo(f"schema at {revision}")
+    typer.echo(
+        "下一步 / next: qcp catalog publish --shipped（发布随附目标目录 / publish the shipped catalogs）"
+    )
 
 
 @app.command()

@@ -1,4 +1,5 @@
-"""``/api/v1/catalog``: the public goal catalog (no login) — a year, and the diff between years."""
+"""``/api/v1/catalog``: the public goal catalog (no login) — the published years with their current
+revision, a year, a year's revisions (with reasons and diffs), and the diff between years."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from platform_api.openapi_examples import (
     ok,
 )
 from services.catalog import queries
-from services.catalog.schemas import CatalogDiff, CatalogRead
+from services.catalog.schemas import CatalogDiff, CatalogRead, RevisionRead, YearRead
 
 router = APIRouter(prefix="/api/v1/catalog", tags=["catalog"])
 
@@ -30,6 +31,15 @@ ERRORS = {
     ),
 }
 Year = Annotated[int, Path(ge=2000, le=2100, examples=[2023], description="目录年度 / catalog year")]
+
+
+@router.get(
+    "",
+    response_model=list[YearRead],
+    summary="已发布年度及其当前版本 / published years and their current revision",
+)
+def catalog_years(session: PublicSession) -> list[YearRead]:
+    return queries.list_years(session)
 
 
 # Declared before /{year} so "diff" is never read as a year.
@@ -55,8 +65,23 @@ def catalog_diff(
     response_model=CatalogRead,
     responses={200: ok(CATALOG_YEAR), **ERRORS},
     summary="一个年度的目标目录 / the goal catalog of one year",
-    description="目标、指标（分子、分母、单位、方向）、负责专业、来源谱系与退出条目 / goals, indicators "
-    "(numerator, denominator, unit, direction), owning specialties, incoming lineage and retirements.",
+    description="当前版本的目标（核心策略、核实标记、来源）、指标（分子、分母、单位、方向、来源）、负责专业、"
+    "来源谱系、退出与去向待定条目、待定的专业目标、已撤销指标和版本记录 / the current revision: goals (core "
+    "strategies, verification marks, sources), indicators (numerator, denominator, unit, direction, sources), "
+    "owning specialties, incoming lineage, retirements and moves with an unknown destination, pending "
+    "specialty goals, withdrawn indicators and the revision history.",
 )
 def catalog_of_year(year: Year, session: PublicSession) -> CatalogRead:
     return queries.get_catalog(session, year)
+
+
+@router.get(
+    "/{year}/revisions",
+    response_model=list[RevisionRead],
+    responses={404: ERRORS[404]},
+    summary="一个年度的全部版本 / every revision of a year",
+    description="每一版的文件 sha256、修订原因及与上一版的差异（新增/修改/撤销的目标与指标、谱系变化、"
+    "需复核的后续年度谱系）/ each revision's file sha256, reason and diff against the revision before.",
+)
+def catalog_revisions(year: Year, session: PublicSession) -> list[RevisionRead]:
+    return queries.revisions_of(session, year)

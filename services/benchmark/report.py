@@ -25,11 +25,13 @@ from services.benchmark.laggards import laggards
 from services.benchmark.queries import indicators_of_year
 from services.benchmark.report_html import render_html
 from services.benchmark.scope import resolve_scope
+from services.benchmark.snapshots import catalog_revision
 from services.benchmark.views import SIGNAL_LABELS, summary, unit_row
 from services.benchmark.yoy import hospital_yoy
 from services.core.actor import Actor
 from services.core.errors import DomainError
 from services.core.quarter import Quarter
+from services.models import FlagSnapshot
 from services.registry.queries import load_hospital
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
@@ -56,6 +58,15 @@ def _indicator_entries(
         row["flag_label"], row["flag_label_en"] = SIGNAL_LABELS[row["flag_signal"]]
         entries.append({"summary": summary(b), "row": row})
     return entries, report.rules
+
+
+def _catalog_revision(session: Session, quarter: Quarter, flags: dict) -> int:
+    """The catalog revision the report's flags used: the frozen snapshot's, else the current one."""
+    if flags.get("frozen") and flags.get("snapshot_id"):
+        frozen = session.get(FlagSnapshot, flags["snapshot_id"])
+        if frozen is not None:
+            return frozen.catalog_revision
+    return catalog_revision(session, quarter.year)
 
 
 def feedback_context(session: Session, actor: Actor, *, hospital_id: int, quarter: Quarter) -> dict:
@@ -85,6 +96,8 @@ def feedback_context(session: Session, actor: Actor, *, hospital_id: int, quarte
         "flags": flags["flags"],
         "frozen": flags["frozen"],
         "data_version": flags.get("data_version"),
+        "catalog_year": quarter.year,
+        "catalog_revision": _catalog_revision(session, quarter, flags),
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
 

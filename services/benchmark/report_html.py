@@ -175,6 +175,7 @@ def render_html(ctx: dict) -> str:
 <h1>质控反馈报告 <span class="en">Quality-control feedback report</span></h1>
 <table class="meta"><tr><td>医院 / Hospital</td><td>{_e(h["name"])}（{_e(h["level"])}{_e(h["type"])}）</td></tr>
 <tr><td>季度 / Quarter</td><td>{ctx["quarter"]}</td></tr>
+<tr><td>目标目录 / Catalog</td><td>{ctx["catalog_year"]} 年第 {ctx["catalog_revision"]} 版 / {ctx["catalog_year"]} revision {ctx["catalog_revision"]}</td></tr>
 <tr><td>对标范围 / Compared with</td><td>{_e(ctx["scope_label"])} / {_e(ctx["scope_label_en"])}</td></tr>
 <tr><td>数据 / Data</td><td>仅含审核通过的数据 / approved data only；{status}</td></tr>
 <tr><td>规则 / Rules</td><td>{_rules(ctx.get("flag_rules") if ctx["frozen"] else ctx.get("rules"))}</td></tr>

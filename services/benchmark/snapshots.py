@@ -174,12 +174,18 @@ def freeze_scope(
         rules=report.rules,
         trigger=trigger,
         created_by=actor.subject,
+        catalog_revision=catalog_revision(session, quarter.year),
     )
     session.add(snapshot)
     session.flush()
     if flags:  # one multi-row INSERT per batch, not one ORM object per flag (10 s → < 1 s a province)
         session.execute(insert(FlagSnapshotEntry), [_entry(snapshot, f) for f in flags])
     return snapshot
+
+
+def catalog_revision(session: Session, year: int) -> int:
+    """The current revision of ``year``'s catalog: what a snapshot frozen now was computed with."""
+    return session.scalar(select(CatalogYear.revision).where(CatalogYear.year == year)) or 1
 
 
 def freeze(

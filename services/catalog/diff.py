@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from services.catalog.lineage import Composite, compose, follow, outgoing_index
+from services.catalog.rules import code_sort_key
 from services.catalog.schemas import CatalogDiff, CatalogRead, EdgeRead, GoalChange, IndicatorChange
 
 GROUPS = ("renumbered", "redefined", "moved_to_specialty", "moved_to_national", "split", "merged")
@@ -33,7 +34,7 @@ def _relations(old_codes: list[str], new_codes: set[str], edges: list[EdgeRead],
         ended = [p for p in paths if p[-1].to_code is None]
         found += [compose(p) for p in (live or ended[:1])]
     reached = {c.to_code for c in found}
-    for code in sorted(new_codes - reached):
+    for code in sorted(new_codes - reached, key=code_sort_key):
         found += _unreached(code, [e for e in edges if e.to_code == code], old_year)
     return found
 
@@ -81,7 +82,17 @@ def diff_catalogs(old: CatalogRead, new: CatalogRead, between: Sequence[CatalogR
             _indicator_change(r, old_inds, new_inds) for r in inds if _belongs(r, change, old_inds, new_inds)
         ]
         changes.append(change)
-    return _grouped(old.year, new.year, changes)
+    changes.sort(key=_change_key)
+    diff = _grouped(old.year, new.year, changes)
+    diff.pending = list(new.pending) if not between else []
+    return diff
+
+
+def _change_key(change: GoalChange) -> tuple:
+    """Catalog order: by the old goal (list, then number), new goals after, by their own order."""
+    if change.from_code:
+        return (0, code_sort_key(change.from_code), code_sort_key(change.to_code))
+    return (1, code_sort_key(change.to_code), ())
 
 
 def _belongs(rel: Composite, change: GoalChange, old_inds: dict, new_inds: dict) -> bool:
@@ -117,7 +128,10 @@ def _grouped(from_year: int, to_year: int, changes: list[GoalChange]) -> Catalog
     diff = CatalogDiff(from_year=from_year, to_year=to_year, changes=changes)
     for c in changes:
         kinds = set(c.kinds)
-        if c.to_code is None:
+        if c.to_code is None and "moved_to_specialty" in kinds:
+            diff.destination_unknown.append(c.from_code or "")
+            diff.moved_to_specialty.append(f"{c.from_code} → ?")
+        elif c.to_code is None:
             diff.retired.append(c.from_code or "")
         elif "new" in kinds:
             diff.added.append(c.to_code)

@@ -72,6 +72,6 @@ def successors(paths: list[list[EdgeRead]], to_year: int) -> list[str] | str:
     reached = sorted({p[-1].to_code for p in paths if p[-1].to_code and p[-1].to_year == to_year})
     if reached:
         return reached
-    if any(p[-1].to_code is None for p in paths):
+    if any(p[-1].to_code is None and "retired" in p[-1].kinds for p in paths):
         return "retired"
-    return []
+    return []  # unknown: not published yet, or moved to a specialty goal not known yet

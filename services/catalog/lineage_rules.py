@@ -36,8 +36,9 @@ def check(catalog: CatalogFile, known: KnownCatalog) -> Iterator[Problem]:
         )
     targets = list(_targets(catalog))
     goal_sources = {(t.code, e.from_) for t in targets if t.level == "goal" for e in t.edges if e.from_}
+    file_codes = {t.code for t in targets if t.code}
     for t in targets:
-        yield from _incoming(t, catalog.year, known, goal_sources)
+        yield from _incoming(t, catalog.year, known, goal_sources, file_codes)
     yield from _fan(targets)
     yield from _outgoing(catalog, known, targets)
 
@@ -49,7 +50,9 @@ def _targets(catalog: CatalogFile) -> Iterator[Target]:
             yield Target("indicator", i.code, i.direction, g.code, g.list, g.number, i.lineage or [])
 
 
-def _incoming(t: Target, year: int, known: KnownCatalog, goal_sources: set) -> Iterator[Problem]:
+def _incoming(
+    t: Target, year: int, known: KnownCatalog, goal_sources: set, file_codes: set
+) -> Iterator[Problem]:
     if not t.edges:
         yield problem(
             "missing_incoming",
@@ -91,7 +94,7 @@ def _incoming(t: Target, year: int, known: KnownCatalog, goal_sources: set) -> I
                 f"source {edge.from_} listed twice",
             )
         seen.add(edge.from_)
-        yield from _sourced_edge(t, edge, field, year, known, goal_sources)
+        yield from _sourced_edge(t, edge, field, year, known, goal_sources, file_codes)
 
 
 def _new_edge(t: Target, edge: EdgeSpec, field: str) -> Iterator[Problem]:
@@ -105,9 +108,27 @@ def _new_edge(t: Target, edge: EdgeSpec, field: str) -> Iterator[Problem]:
         )
 
 
-def _sourced_edge(t: Target, edge: EdgeSpec, field: str, year: int, known: KnownCatalog, goal_sources: set):
+def _cycle(t: Target, edge: EdgeSpec, field: str, year: int, source_year: int) -> Problem:
+    """An edge from the same year or a later one would make lineage run in a circle."""
+    return problem(
+        "lineage_cycle",
+        t.code,
+        f"{field}.from",
+        f"谱系来源 {edge.from_} 属于 {source_year} 年，不早于 {year} 年：谱系只能指向更早年度，"
+        "同年或更晚的来源会形成环；请改为上一年度的代码，或注明 kinds: [new]",
+        f"lineage source {edge.from_} is of {source_year}, not earlier than {year}: lineage points to "
+        "earlier years only (a same-year or later source makes a cycle); use an earlier code or kinds: [new]",
+    )
+
+
+def _sourced_edge(
+    t: Target, edge: EdgeSpec, field: str, year: int, known: KnownCatalog, goal_sources: set, file_codes: set
+):
     source = (known.goals if t.level == "goal" else known.indicators).get(edge.from_)
-    if source is None or source.year >= year:
+    if edge.from_ in file_codes or (source is not None and source.year >= year):
+        yield _cycle(t, edge, field, year, source.year if source is not None else year)
+        return
+    if source is None:
         label = "目标" if t.level == "goal" else "指标"
         yield problem(
             "lineage_source_missing",
@@ -169,7 +190,7 @@ def _gap(t: Target, edge: EdgeSpec, field: str, source_year: int, previous: int 
                 f"{edge.from_} 从未被标记为 retired，不能 reinstated",
                 f"{edge.from_} was never retired, so it cannot be reinstated",
             )
-    elif previous is not None and source_year != previous:
+    elif previous is not None and source_year != previous and not known.awaiting(edge.from_):
         yield problem(
             "skip_year_needs_reinstated",
             t.code,
@@ -247,7 +268,10 @@ def _outgoing(catalog: CatalogFile, known: KnownCatalog, targets: list[Target]) 
     yield from _retired_entries(catalog, known, previous, used)
     if previous is None:
         return
+    pending = catalog.specialty_list == "pending"
     for g in known.goals_of(previous):
+        if pending and g.list == "specialty":
+            continue  # this year's specialty list is not loaded yet: the goal is pending, not retired
         if ("goal", g.code) not in used and g.code not in retired_goals:
             yield problem(
                 "missing_outgoing",
@@ -257,7 +281,10 @@ def _outgoing(catalog: CatalogFile, known: KnownCatalog, targets: list[Target]) 
                 f"{previous} goal {g.code} has no outgoing relation in {catalog.year}: reference it in a "
                 "goal's lineage or list it under retired.goals",
             )
+    pending_goals = {g.code for g in known.goals_of(previous) if pending and g.list == "specialty"}
     for i in known.indicators_of(previous):
+        if i.goal_code in pending_goals:
+            continue
         if (
             ("indicator", i.code) not in used
             and i.code not in retired_inds

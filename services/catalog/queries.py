@@ -11,14 +11,33 @@ from sqlalchemy.orm import Session
 from services.catalog.diff import diff_catalogs
 from services.catalog.lineage import follow, outgoing_index, successors
 from services.catalog.repository import goal_edges, indicator_edges, load_catalog, published_years
-from services.catalog.schemas import CatalogDiff, CatalogRead, EdgeRead
+from services.catalog.schemas import CatalogDiff, CatalogRead, EdgeRead, RevisionRead, YearRead
 from services.core.errors import NotFound, ValidationFailed
-from services.models.catalog import Indicator
+from services.models.catalog import CatalogRevision, CatalogYear, Indicator
 
 
 def get_catalog(session: Session, year: int) -> CatalogRead:
     """One year's goals, indicators, owners, specialties, incoming lineage and retirements."""
     return load_catalog(session, year)
+
+
+def list_years(session: Session) -> list[YearRead]:
+    """Every published year with its current revision, oldest first."""
+    return [
+        YearRead.model_validate(y) for y in session.scalars(select(CatalogYear).order_by(CatalogYear.year))
+    ]
+
+
+def revisions_of(session: Session, year: int) -> list[RevisionRead]:
+    """Every published revision of ``year`` with its reason and its diff against the one before."""
+    rows = list(
+        session.scalars(
+            select(CatalogRevision).where(CatalogRevision.year == year).order_by(CatalogRevision.revision)
+        )
+    )
+    if not rows:
+        raise NotFound(f"{year} 年目录尚未发布 / no catalog published for {year}", year=year)
+    return [RevisionRead.model_validate(r) for r in rows]
 
 
 def diff_years(session: Session, from_year: int, to_year: int) -> CatalogDiff:

@@ -25,6 +25,27 @@ def roman(number: int) -> str:
     return out
 
 
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50}
+_CODE = re.compile(r"^(NIT|PIT)-(\d{4})-([IVXL]+|\d+)(?:\.(\d+))?$")
+
+
+def roman_value(letters: str) -> int:
+    values = [_ROMAN_VALUES[c] for c in letters]
+    return sum(-v if i + 1 < len(values) and v < values[i + 1] else v for i, v in enumerate(values))
+
+
+def code_sort_key(code: str | None) -> tuple:
+    """Catalog order of a goal or indicator code: year, national before specialty, then the goal's
+    number (NIT-2024-V before NIT-2024-IX, which text order gets wrong), then the indicator's seq.
+    Codes of another shape sort after, by text."""
+    match = _CODE.match(code or "")
+    if match is None:
+        return (9999, 2, 0, 0, code or "")
+    prefix, year, number, seq = match.groups()
+    value = roman_value(number) if prefix == "NIT" else int(number)
+    return (int(year), 0 if prefix == "NIT" else 1, value, int(seq or 0), "")
+
+
 def expected_goal_code(year: int, goal_list: str | None, number: int | None) -> str | None:
     if not isinstance(number, int) or number < 1 or number > 39:
         return None

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from services.catalog import lineage_rules, rules
+from services.catalog import lineage_rules, revision_rules, rules, rules_v2
 from services.catalog.fileformat import (
     CatalogFile,
     EdgeSpec,
@@ -23,10 +23,13 @@ from services.catalog.fileformat import (
     IndicatorSpec,
     RetiredSection,
     RetiredSpec,
+    SourceSpec,
     SpecialtySpec,
+    WithdrawnSpec,
 )
 from services.catalog.known import KnownCatalog
 from services.catalog.problems import Problem, problem
+from services.catalog.revision_rules import PreviousRevision
 from services.catalog.shape import shape_problems
 
 
@@ -44,12 +47,21 @@ class ValidationReport:
 
 
 def read_source(path_or_text: str | Path) -> str:
-    """A path to a file, or the file's text itself (anything with a newline is treated as text)."""
+    """A path to a file, or the file's text itself (YAML or JSON).
+
+    A ``Path`` is always read. A string is text when it has a newline or starts with ``{`` (a
+    single-line JSON document); otherwise it is read as a path when such a file exists (a string
+    too long to be a file name is text, not a crash).
+    """
     if isinstance(path_or_text, Path):
         return path_or_text.read_text(encoding="utf-8")
-    if "\n" not in path_or_text and Path(path_or_text).is_file():
-        return Path(path_or_text).read_text(encoding="utf-8")
-    return path_or_text
+    if "\n" in path_or_text or path_or_text.lstrip().startswith("{"):
+        return path_or_text
+    try:
+        is_file = Path(path_or_text).is_file()
+    except (OSError, ValueError):  # e.g. "File name too long", NUL bytes
+        return path_or_text
+    return Path(path_or_text).read_text(encoding="utf-8") if is_file else path_or_text
 
 
 def load_yaml(text: str) -> tuple[Any, list[Problem]]:
@@ -83,7 +95,11 @@ def validate_catalog(
     known: KnownCatalog | None = None,
     earlier: Sequence[CatalogFile] = (),
 ) -> ValidationReport:
-    """Validate one year's file against what is known of earlier years (DB and/or earlier files)."""
+    """Validate one file against what is known of other years (DB and/or other files).
+
+    When ``known`` (with ``earlier``) already holds the file's year, the file is a revision of it:
+    it is checked against the other years plus the revision rules (``revision_rules``).
+    """
     raw, problems = load_yaml(read_source(path_or_text))
     if raw is None:
         return ValidationReport(None, problems)
@@ -95,8 +111,16 @@ def validate_catalog(
         problems.extend(shape_problems(exc, raw))
         catalog = _salvage(raw)
         valid_shape = False
-    if catalog.year is not None:
+    if isinstance(catalog.year, int):
+        base = Path(path_or_text).parent if isinstance(path_or_text, Path) else None
+        problems.extend(rules_v2.check(catalog, base_dir=base))
         problems.extend(rules.check(catalog, context))
+        if catalog.year in context.revisions:
+            previous = PreviousRevision.of(context, catalog.year)
+            problems.extend(revision_rules.check(catalog, previous))
+            context = context.without_year(catalog.year)
+        elif (catalog.revision or 1) > 1:
+            problems.extend(revision_rules.check(catalog, None))
         problems.extend(lineage_rules.check(catalog, context))
     return ValidationReport(catalog if valid_shape else None, _unique(problems))
 
@@ -125,36 +149,51 @@ def _items(raw: Any, key: str) -> list:
     return value if isinstance(value, list) else []
 
 
+def _strings(raw: Any, key: str) -> list[str]:
+    return [x for x in _items(raw, key) if isinstance(x, str)]
+
+
+def _marked(model: type, raw: Any, **nested: Any) -> Any:
+    """A salvaged item that has verification marks: ``sources`` always a list of strings."""
+    return _pick(model, raw, sources=_strings(raw, "sources"), **nested)
+
+
 def _salvage_edges(raw: Any) -> list[EdgeSpec]:
-    edges = []
-    for e in _items(raw, "lineage"):
-        kinds = e.get("kinds") if isinstance(e, dict) else None
-        edges.append(
-            _pick(
-                EdgeSpec, e, kinds=[k for k in kinds if isinstance(k, str)] if isinstance(kinds, list) else []
-            )
-        )
-    return edges
+    return [_marked(EdgeSpec, e, kinds=_strings(e, "kinds")) for e in _items(raw, "lineage")]
 
 
 def _salvage_goal(raw: Any) -> GoalSpec:
-    indicators = [_pick(IndicatorSpec, i, lineage=_salvage_edges(i)) for i in _items(raw, "indicators")]
-    owners = [o for o in _items(raw, "owners") if isinstance(o, str)]
-    return _pick(GoalSpec, raw, indicators=indicators, lineage=_salvage_edges(raw), owners=owners)
+    indicators = [_marked(IndicatorSpec, i, lineage=_salvage_edges(i)) for i in _items(raw, "indicators")]
+    return _marked(
+        GoalSpec,
+        raw,
+        indicators=indicators,
+        lineage=_salvage_edges(raw),
+        owners=_strings(raw, "owners"),
+        core_strategies=_strings(raw, "core_strategies"),
+    )
 
 
 def _salvage(raw: dict) -> CatalogFile:
     retired_raw = raw.get("retired") if isinstance(raw.get("retired"), dict) else {}
     retired = RetiredSection.model_construct(
-        goals=[_pick(RetiredSpec, r) for r in _items(retired_raw, "goals")],
-        indicators=[_pick(RetiredSpec, r) for r in _items(retired_raw, "indicators")],
+        goals=[_marked(RetiredSpec, r) for r in _items(retired_raw, "goals")],
+        indicators=[_marked(RetiredSpec, r) for r in _items(retired_raw, "indicators")],
     )
     year = raw.get("year") if isinstance(raw.get("year"), int) else None
+    revision = raw.get("revision") if isinstance(raw.get("revision"), int) else 1
+    sources_raw = raw.get("sources") if isinstance(raw.get("sources"), dict) else {}
     return _pick(
         CatalogFile,
         raw,
         year=year,
+        revision=revision,
+        sources={k: _pick(SourceSpec, v) for k, v in sources_raw.items() if isinstance(k, str)},
+        specialty_list=raw.get("specialty_list") if raw.get("specialty_list") == "pending" else "loaded",
         specialties=[_pick(SpecialtySpec, s) for s in _items(raw, "specialties")],
         goals=[_salvage_goal(g) for g in _items(raw, "goals")],
         retired=retired,
+        withdrawn=[
+            _pick(WithdrawnSpec, w, replaced_by=_strings(w, "replaced_by")) for w in _items(raw, "withdrawn")
+        ],
     )

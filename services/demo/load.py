@@ -1,9 +1,14 @@
-"""Load the deterministic demo data set (idempotent) and describe the demo logins."""
+"""Load the deterministic demo data set (idempotent) and describe the demo logins.
+
+The catalogs are published like a deployment does (``qcp catalog publish --shipped``). Values:
+2022Q1–2023Q4 and the third quarter of every later published year; 2023Q4 and every quarter of the
+published years after 2023 stay open for submission (windows set relative to the load time).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
@@ -105,8 +110,11 @@ def load_demo(
     engine = create_engine(owner_url)
     try:
         with Session(bind=engine, info={"actor": system_actor("demo")}) as session, session.begin():
-            echo("[demo] 载入 2022、2023 年目标目录 / loading the 2022 and 2023 goal catalogs …")
-            load_builtin_catalogs(session, published_by="system:demo")
+            echo(
+                "[demo] 发布随附目标目录 / publishing the shipped goal catalogs (qcp catalog publish --shipped) …"
+            )
+            results = load_builtin_catalogs(session, published_by="system:demo")
+            echo(f"[demo] 目录 / catalogs: {', '.join(r.label for r in results)}")
             echo(
                 "[demo] 载入省份、质控中心、医院与网络 / loading provinces, QC centers, hospitals, networks …"
             )
@@ -119,29 +127,47 @@ def load_demo(
         engine.dispose()
 
 
+def open_quarters(session: Session) -> list[Quarter]:
+    """The quarters a demo hospital can submit: 2023Q4 and every quarter of the published catalog
+    years after 2023 that has started (2024Q1–2026Q4 with the shipped catalogs, late 2026)."""
+    from services.models.catalog import CatalogYear
+    from services.submission.windows import today_in_china
+
+    years = [y for y in session.scalars(select(CatalogYear.year)) if y > CURRENT_QUARTER.year]
+    today = today_in_china()
+    later = [Quarter(y, q) for y in sorted(years) for q in (1, 2, 3, 4) if Quarter(y, q).start <= today]
+    return [CURRENT_QUARTER, *later]
+
+
 def _open_current_quarter(session: Session) -> None:
-    """The demo's 'current' quarter (2023Q4) stays open for submission and review: its window is
-    set relative to the moment the demo is loaded, so a newcomer can submit and approve."""
+    """The demo's open quarters stay open for submission and review: their windows are set relative
+    to the moment the demo is loaded, so a newcomer can submit and approve."""
     from services.models.submission import SubmissionWindow
 
     now = datetime.now(UTC)
-    for province in DEMO_PROVINCES:
-        exists = session.scalar(
-            select(SubmissionWindow.id).where(
-                SubmissionWindow.province_code == province, SubmissionWindow.quarter == str(CURRENT_QUARTER)
+    for quarter in open_quarters(session):
+        opens = datetime(2024, 1, 1, tzinfo=UTC)
+        if quarter != CURRENT_QUARTER:  # a quarter still running opens now
+            opens = min(
+                datetime.combine(quarter.end + timedelta(days=1), time(0), UTC), now - timedelta(minutes=1)
             )
-        )
-        if exists is None:
-            session.add(
-                SubmissionWindow(
-                    province_code=province,
-                    quarter=str(CURRENT_QUARTER),
-                    opens_at=datetime(2024, 1, 1, tzinfo=UTC),
-                    due_at=now + timedelta(days=60),
-                    locks_at=now + timedelta(days=90),
-                    set_by="system:demo",
+        for province in DEMO_PROVINCES:
+            exists = session.scalar(
+                select(SubmissionWindow.id).where(
+                    SubmissionWindow.province_code == province, SubmissionWindow.quarter == str(quarter)
                 )
             )
+            if exists is None:
+                session.add(
+                    SubmissionWindow(
+                        province_code=province,
+                        quarter=str(quarter),
+                        opens_at=opens,
+                        due_at=now + timedelta(days=60),
+                        locks_at=now + timedelta(days=90),
+                        set_by="system:demo",
+                    )
+                )
     session.flush()
 
 

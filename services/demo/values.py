@@ -1,6 +1,11 @@
-"""Deterministic synthetic quarterly values for the demo (2022Q1–2023Q4).
+"""Deterministic synthetic quarterly values for the demo: every quarter 2022Q1–2023Q4, and the
+third quarter of every later published catalog year (2024Q3, 2025Q3, 2026Q3 with the shipped
+catalogs), so year-over-year follows the lineage from 2022 to the latest year.
 
-Each hospital has a quality effect (some clearly lagging, some improving over time) and volumes
+Indicators of 2022/2023 have hand-set profiles (``PROFILE``); an indicator of a later year (or one a
+revision added) inherits the profile of its predecessor along the catalog lineage, else a generic
+one by kind and direction, and draws from its own random stream, so the 2022/2023 values never
+change when catalogs are added. Each hospital has a quality effect (some clearly lagging, some improving over time) and volumes
 scaled by its beds; each indicator has a plausible base value. Nested indicators keep their
 order (deaths within 48 h ≥ within 24 h ≥ on the day; 6 h bundles ≥ 3 h ≥ 1 h), so the data pass
 the platform's own validation rules. Synthetic: not real hospital data.
@@ -16,6 +21,7 @@ from services.core.quarter import Quarter, quarter_range
 from services.demo.registry_data import DemoHospital
 
 FIRST, LAST = Quarter(2022, 1), Quarter(2023, 4)
+LATER_QUARTER = 3  # the quarter with values in each year after LAST's year
 SPECIALTY_GOALS = ("PIT-2023-15", "PIT-2023-16", "PIT-2023-18", "PIT-2023-24", "PIT-2023-37", "PIT-2023-39")
 
 # indicator code → (base value, denominator volume per 100 beds per quarter). Base is a proportion,
@@ -62,6 +68,17 @@ PROFILE: dict[str, tuple[float, float]] = {
     "PIT-2023-37.2": (0.75, 20),
     "PIT-2023-37.3": (0.80, 10),
     "PIT-2023-39.1": (0.35, 1),
+}
+# The shape the hand-set values were drawn with, where a catalog revision later changed the kind
+# (counts per bed-day were "ratio" in revision 1 and are rates since): the counts a hospital
+# reports are the same either way, and drawing them as before keeps every demo value unchanged.
+DRAWN_AS = {
+    "NIT-2022-IX.2": "ratio",
+    "NIT-2022-IX.3": "ratio",
+    "NIT-2022-IX.4": "ratio",
+    "NIT-2023-VI.2": "ratio",
+    "NIT-2023-VI.3": "ratio",
+    "NIT-2023-VI.4": "ratio",
 }
 # (smaller, larger) pairs sharing a denominator: the larger count includes the smaller.
 NESTED = {
@@ -131,13 +148,16 @@ def _poisson(rng: random.Random, mean: float) -> int:
     return k
 
 
-def _value(rng: random.Random, spec: IndicatorSpec, beds: int, quality: float) -> tuple[int, int]:
-    base, volume = PROFILE[spec.code]
+def _value(
+    rng: random.Random, spec: IndicatorSpec, beds: int, quality: float, profile: tuple[float, float]
+) -> tuple[int, int]:
+    base, volume = profile
     denominator = _poisson(rng, volume * beds / 100)
     sign = 1 if spec.direction == "higher" else -1
-    if spec.kind == "proportion":
+    kind = DRAWN_AS.get(spec.code, spec.kind)
+    if kind == "proportion":
         numerator = min(denominator, max(0, _proportion(rng, denominator, base, sign * quality)))
-    elif spec.kind == "rate":
+    elif kind == "rate":
         numerator = _poisson(rng, base / spec.multiplier * denominator * math.exp(sign * quality * 0.5))
     else:
         numerator = max(
@@ -146,41 +166,84 @@ def _value(rng: random.Random, spec: IndicatorSpec, beds: int, quality: float) -
     return numerator, denominator
 
 
+# generic profiles by (kind, direction) for indicators with no profiled predecessor
+GENERIC: dict[tuple[str, str], tuple[float, float]] = {
+    ("proportion", "higher"): (0.75, 40),
+    ("proportion", "lower"): (0.05, 60),
+    ("rate", "higher"): (3.0, 900),
+    ("rate", "lower"): (1.5, 900),
+    ("ratio", "higher"): (6.0, 200),
+    ("ratio", "lower"): (3.0, 200),
+}
+
+
+def demo_quarters(years: list[int]) -> list[Quarter]:
+    """2022Q1–2023Q4, then the third quarter of every later year in ``years``."""
+    later = [Quarter(y, LATER_QUARTER) for y in sorted(years) if y > LAST.year]
+    return [*quarter_range(FIRST, LAST), *later]
+
+
 def generate_values(
-    hospitals: list[DemoHospital], indicators: list[IndicatorSpec], seed: int = 11
+    hospitals: list[DemoHospital],
+    indicators: list[IndicatorSpec],
+    seed: int = 11,
+    *,
+    quarters: list[Quarter] | None = None,
+    profiles: dict[str, tuple[float, float]] | None = None,
+    nested: dict[str, str] | None = None,
 ) -> list[DemoValue]:
+    """Values of every hospital × quarter × profiled indicator of the quarter's year. ``profiles``
+    and ``nested`` extend ``PROFILE`` and ``NESTED`` (indicators of later years)."""
     rng = random.Random(seed)
     effects = hospital_effects(hospitals)
-    by_year = {y: [s for s in indicators if s.year == y and s.code in PROFILE] for y in (2022, 2023)}
+    profiles = {**(profiles or {}), **PROFILE}
+    nested = {**NESTED, **(nested or {})}
+    quarters = quarters or list(quarter_range(FIRST, LAST))
+    by_year = {
+        y: [s for s in indicators if s.year == y and s.code in profiles] for y in {q.year for q in quarters}
+    }
     out: list[DemoValue] = []
-    for t, quarter in enumerate(quarter_range(FIRST, LAST)):
+    for t, quarter in enumerate(quarters):
         for h in hospitals:
             effect, trend = effects[h.key]
             quality = effect + trend * t
             values = {}
             for spec in by_year[quarter.year]:
-                if reports(h, spec.code):
-                    values[spec.code] = _value(rng, spec, h.beds, quality)
-            _nest(values, rng)
+                if not reports(h, spec.code):
+                    continue
+                # hand-profiled indicators share the main stream (their values stay as they were);
+                # every other one has its own, so adding catalogs never shifts the others
+                own = rng if spec.code in PROFILE else random.Random(f"{seed}:{h.key}:{quarter}:{spec.code}")
+                values[spec.code] = _value(own, spec, h.beds, quality, profiles[spec.code])
+            _nest(values, nested)
             out.extend(DemoValue(h.key, quarter, code, n, d) for code, (n, d) in values.items())
     return out
 
 
-def _nest(values: dict[str, tuple[int, int]], rng: random.Random) -> None:
-    """Make nested counts consistent: the smaller window counts a subset of the larger one."""
-    for small in ("NIT-2023-IV.2", "NIT-2023-IV.1", "NIT-2023-VIII.1", "NIT-2022-VI.1"):
-        large = NESTED[small]
+def _nest(values: dict[str, tuple[int, int]], nested: dict[str, str]) -> None:
+    """Make nested counts consistent: the smaller window counts a subset of the larger one
+    (widest pairs first, so a chain IV.1 ⊂ IV.2 ⊂ IV.3 holds)."""
+    order = sorted(nested, key=lambda small: _depth(small, nested))
+    for small in order:
+        large = nested[small]
         if small in values and large in values:
             big_n, denominator = values[large]
             small_n = min(values[small][0], big_n)
             values[small] = (small_n, denominator)
 
 
+def _depth(code: str, nested: dict[str, str]) -> int:
+    depth = 0
+    while code in nested and depth < 10:
+        code, depth = nested[code], depth + 1
+    return depth
+
+
 def status_for(index: int, quarter: Quarter) -> str | None:
     """Review status of a hospital's quarter; None = nothing submitted (missing)."""
     if quarter == Quarter(2023, 2) and index % 13 == 5:
         return None
-    if quarter < LAST:
+    if quarter < LAST or quarter.year > LAST.year:
         return "approved"
     if index % 10 == 6:
         return None

@@ -12,11 +12,22 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
+from services.catalog.rules import code_sort_key
 from services.demo.registry_data import DemoHospital, demo_hospitals
-from services.demo.values import SPECIALTY_GOALS, IndicatorSpec, generate_values, reports, status_for
-from services.models import Goal, Indicator
+from services.demo.values import (
+    GENERIC,
+    NESTED,
+    PROFILE,
+    SPECIALTY_GOALS,
+    IndicatorSpec,
+    demo_quarters,
+    generate_values,
+    reports,
+    status_for,
+)
+from services.models import CatalogYear, Goal, GoalLineage, Indicator, IndicatorLineage
 from services.models.submission import (
     IndicatorApplicability,
     Submission,
@@ -31,6 +42,8 @@ REVIEWER_ROLES = ["provincial_admin"]
 
 
 def _indicators(session: Session) -> dict[str, tuple[int, int, IndicatorSpec]]:
+    """Every indicator (catalog order), withdrawn ones only where they have a hand-set profile
+    (their historical values); a withdrawn indicator takes no new values."""
     rows = session.execute(
         select(
             Indicator.code,
@@ -40,21 +53,108 @@ def _indicators(session: Session) -> dict[str, tuple[int, int, IndicatorSpec]]:
             Indicator.kind,
             Indicator.direction,
             Indicator.multiplier,
+            Indicator.withdrawn_revision,
         )
     ).all()
+    rows = sorted(rows, key=lambda r: code_sort_key(r.code))
     return {
         r.code: (r.id, r.goal_id, IndicatorSpec(r.code, r.year, r.kind, r.direction, r.multiplier))
         for r in rows
+        if r.withdrawn_revision is None or r.code in PROFILE
     }
+
+
+def _predecessors(session: Session, model: type, table: type, from_col, to_col) -> dict[str, str]:  # noqa: ANN001
+    """target code → one source code, for lineage edges that carry a comparable-enough quantity."""
+    src, dst = aliased(table), aliased(table)
+    rows = session.execute(
+        select(dst.code, src.code, model.comparability)
+        .select_from(model)
+        .join(src, from_col == src.id)
+        .join(dst, to_col == dst.id)
+        .order_by(model.id)
+    ).all()
+    out: dict[str, str] = {}
+    for target, source, _ in rows:
+        out.setdefault(target, source)
+    return out
+
+
+def _derived(indicators: dict, session: Session) -> tuple[dict, dict]:
+    """Profiles and nesting of indicators without a hand-set profile: the predecessor's along the
+    lineage (so a trend continues across years), else a generic one by kind and direction."""
+    pred = _predecessors(
+        session,
+        IndicatorLineage,
+        Indicator,
+        IndicatorLineage.from_indicator_id,
+        IndicatorLineage.to_indicator_id,
+    )
+    profiles: dict[str, tuple[float, float]] = {}
+
+    def profile(code: str, depth: int = 0) -> tuple[float, float] | None:
+        if code in PROFILE:
+            return PROFILE[code]
+        if code in profiles:
+            return profiles[code]
+        source = pred.get(code)
+        return profile(source, depth + 1) if source and depth < 10 else None
+
+    for code, (_, _, spec) in indicators.items():
+        if code not in PROFILE:
+            found = profile(code)
+            if found is not None and _kind(indicators, pred.get(code)) not in (None, spec.kind):
+                found = None  # the quantity changed kind: its old profile means something else
+            profiles[code] = found or GENERIC[(spec.kind, spec.direction)]
+    by_source = {}
+    for code in indicators:
+        root = code
+        for _ in range(10):
+            if root in NESTED or root in NESTED.values() or root not in pred:
+                break
+            root = pred[root]
+        by_source[code] = root
+    nested = {}
+    for small, large in NESTED.items():
+        for code, root in by_source.items():
+            if root == small and code != small:
+                twin = [
+                    c for c, r in by_source.items() if r == large and c.split(".")[0] == code.split(".")[0]
+                ]
+                if twin:
+                    nested[code] = twin[0]
+    return profiles, nested
+
+
+def _kind(indicators: dict, code: str | None) -> str | None:
+    return indicators[code][2].kind if code in indicators else None
+
+
+def _specialty_goals(session: Session) -> list[str]:
+    """The demo's specialty goals (2023) and their successors in later years, along the lineage."""
+    src, dst = aliased(Goal), aliased(Goal)
+    edges = session.execute(
+        select(src.code, dst.code)
+        .select_from(GoalLineage)
+        .join(src, GoalLineage.from_goal_id == src.id)
+        .join(dst, GoalLineage.to_goal_id == dst.id)
+    ).all()
+    found, frontier = set(SPECIALTY_GOALS), set(SPECIALTY_GOALS)
+    while frontier:
+        frontier = {b for a, b in edges if a in frontier} - found
+        found |= frontier
+    specialty = set(session.scalars(select(Goal.code).where(Goal.list == "specialty")))
+    return sorted(found & specialty, key=code_sort_key)
 
 
 def _applicability(session: Session, hospitals: list[DemoHospital], ids: dict[str, int]) -> None:
     goals = dict(session.execute(select(Goal.code, Goal.id)).all())
     national = session.execute(select(Goal.code, Goal.id).where(Goal.list == "national")).all()
+    specialty = _specialty_goals(session)
     rows = []
     for h in hospitals:
         base = {"province_code": h.province, "hospital_id": ids[h.key], "indicator_id": None}
-        for code in SPECIALTY_GOALS:
+        for code in specialty:
             applies = reports(h, f"{code}.")
             rows.append(
                 {
@@ -171,7 +271,19 @@ def load_submissions(session: Session, ids: dict[str, int]) -> int:
     if session.scalar(select(Submission.id).where(Submission.hospital_id == first).limit(1)) is not None:
         return 0
     indicators = _indicators(session)
-    values = generate_values(hospitals, [spec for _, _, spec in indicators.values()])
+    profiles, nested = _derived(indicators, session)
+    specialty = set(_specialty_goals(session))
+    goal_codes = dict(session.execute(select(Goal.id, Goal.code)).all())
+    goal_lists = dict(session.execute(select(Goal.code, Goal.list)).all())
+    specs = [
+        spec
+        for _, goal_id, spec in indicators.values()
+        if goal_lists[goal_codes[goal_id]] == "national" or goal_codes[goal_id] in specialty
+    ]
+    years = list(session.scalars(select(CatalogYear.year)))
+    values = generate_values(
+        hospitals, specs, quarters=demo_quarters(years), profiles=profiles, nested=nested
+    )
     quarters = sorted({v.quarter for v in values})
     _applicability(session, hospitals, ids)
     headers = _headers(session, hospitals, ids, quarters)

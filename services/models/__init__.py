@@ -3,6 +3,7 @@
 from services.models.audit import AuditEntry
 from services.models.benchmark import BenchmarkSetting, BenchmarkTarget, FlagSnapshot, FlagSnapshotEntry
 from services.models.catalog import (
+    CatalogRevision,
     CatalogYear,
     Goal,
     GoalLineage,
@@ -27,6 +28,7 @@ __all__ = [
     "AuditEntry",
     "BenchmarkSetting",
     "BenchmarkTarget",
+    "CatalogRevision",
     "CatalogYear",
     "FlagSnapshot",
     "FlagSnapshotEntry",

@@ -61,6 +61,7 @@ class FlagSnapshot(Base):
     trigger: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     created_by: Mapped[str] = mapped_column(String(256))
+    catalog_revision: Mapped[int] = mapped_column(Integer, server_default="1")  # of the quarter's year
 
     __table_args__ = (
         CheckConstraint("quarter ~ '^[0-9]{4}Q[1-4]$'", name="quarter_format"),

@@ -35,6 +35,8 @@ _INFO_COLUMNS = (
     Goal.code,
     Goal.list,
     Indicator.kind,
+    Indicator.withdrawn_revision,
+    Indicator.replaced_by,
 )
 
 
@@ -83,7 +85,7 @@ def catalog_published(session: Session, year: int) -> bool:
 
 
 def _infos(session: Session, stmt: Select) -> dict[str, IndicatorInfo]:
-    return {row[1]: IndicatorInfo(*row) for row in session.execute(stmt).all()}
+    return {row[1]: IndicatorInfo(*row[:-1], tuple(row[-1] or ())) for row in session.execute(stmt).all()}
 
 
 def indicators_by_code(session: Session, codes: Iterable[str]) -> dict[str, IndicatorInfo]:
@@ -96,7 +98,11 @@ def indicators_by_code(session: Session, codes: Iterable[str]) -> dict[str, Indi
 
 
 def year_indicators(session: Session, year: int) -> dict[str, IndicatorInfo]:
-    stmt = select(*_INFO_COLUMNS).join(Goal, Goal.id == Indicator.goal_id).where(Indicator.year == year)
+    stmt = (
+        select(*_INFO_COLUMNS)
+        .join(Goal, Goal.id == Indicator.goal_id)
+        .where(Indicator.year == year, Indicator.withdrawn_revision.is_(None))  # withdrawn: no new values
+    )
     return _infos(session, stmt.order_by(Goal.list, Goal.number, Indicator.seq))
 
 

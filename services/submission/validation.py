@@ -30,6 +30,8 @@ class IndicatorInfo:
     goal_code: str
     goal_list: str  # national | specialty
     kind: str  # proportion | rate | ratio
+    withdrawn_revision: int | None = None  # withdrawn by that catalog revision: no new values
+    replaced_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -191,6 +193,8 @@ def check_indicator(
                 index=index,
             )
         ]
+    if info.year == catalog_year and info.withdrawn_revision is not None:
+        return [_withdrawn(code, info, index)]
     if info.year == catalog_year:
         return []
     if successor == RETIRED:
@@ -223,6 +227,23 @@ def check_indicator(
             index=index,
         )
     ]
+
+
+def _withdrawn(code: str, info: IndicatorInfo, index: int | None) -> Problem:
+    successors = ", ".join(info.replaced_by)
+    return problem(
+        "withdrawn_indicator",
+        "indicator",
+        f"指标 {code} 已在 {info.year} 年目录第 {info.withdrawn_revision} 版中撤销，不再接收新数据",
+        f"indicator {code} was withdrawn by revision {info.withdrawn_revision} of the {info.year} catalog "
+        "and takes no new values",
+        f"请改用 {successors}" if successors else f"请使用 {info.year} 年目录当前版本中的指标",
+        f"use its successor {successors}"
+        if successors
+        else f"use an indicator of the current {info.year} catalog",
+        indicator=code,
+        index=index,
+    )
 
 
 def check_applicable(code: str, not_applicable_reason: str | None, index: int | None = None) -> list[Problem]:

@@ -12,11 +12,11 @@ from services.catalog.known import KnownCatalog
 from services.catalog.publish import DATA_DIR
 from services.catalog.schemas import CatalogRead
 from services.catalog.validate import validate_catalog
-from services.core.config import PROJECT_ROOT
 
-SEEDS = PROJECT_ROOT.parent / "shared" / "seeds"
-SEED_2022 = SEEDS / "000_81c3603200bbeb54.txt"
-SEED_2023 = SEEDS / "002_70ba792b539616aa.txt"
+# The NHC documents the catalogs are transcribed from, kept in the repository (see README-seeds.md there).
+SEEDS = DATA_DIR / "sources"
+SEED_2022 = SEEDS / "seed-2022-nit.txt"
+SEED_2023 = SEEDS / "seed-2023-nit-pit.txt"
 FILE_2022 = DATA_DIR / "catalog-2022.yaml"
 FILE_2023 = DATA_DIR / "catalog-2023.yaml"
 SYNTHETIC_2024 = Path(__file__).parent / "data" / "catalog-2024-synthetic.yaml"
