@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql
 from migrations import rls
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
