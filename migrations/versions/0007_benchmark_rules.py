@@ -12,7 +12,7 @@
 * ``flag_snapshots.rules``: which rules and settings raised the frozen flags.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 """
 
 import sqlalchemy as sa
