@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.catalog.schemas import CatalogDiff, CatalogRead, RevisionRead, YearRead
 from services.submission.io_template import XLSX_MEDIA_TYPE
 
 FHIR_JSON = "application/fhir+json"
@@ -163,7 +164,7 @@ ME = {
     "client_id": "qcp-dashboard",
 }
 _LINEAGE = {"kinds": ["continued"], "comparability": "comparable"}
-CATALOG_DIFF = {
+_CATALOG_DIFF = {
     "from_year": 2022,
     "to_year": 2023,
     "changes": [
@@ -202,7 +203,7 @@ CATALOG_DIFF = {
     "merged": [],
     "direction_changed": ["NIT-2022-IX → NIT-2023-VI"],
 }
-CATALOG_YEAR = {
+_CATALOG_YEAR = {
     "format": "qcp-catalog-export/1",
     "year": 2023,
     "title": "2023 年国家医疗质量安全改进目标；2023 年各专业质控工作改进目标",
@@ -277,6 +278,36 @@ CATALOG_YEAR = {
         }
     ],
 }
+
+# Every field of the answer, defaults included: the hand-written examples above run through the
+# response models, so a field added to a model appears in its example at once.
+CATALOG_DIFF = CatalogDiff.model_validate(_CATALOG_DIFF).model_dump(mode="json")
+CATALOG_YEAR = CatalogRead.model_validate(
+    {**_CATALOG_YEAR, "format": "qcp-catalog-export/2", "revision": 2}
+).model_dump(mode="json")
+CATALOG_YEARS = [
+    YearRead(
+        year=2023,
+        revision=2,
+        title="2023 年国家医疗质量安全改进目标；2023 年各专业质控工作改进目标",
+        format="qcp-catalog/2",
+        specialty_list="loaded",
+        published_at="2026-11-25T04:01:14Z",
+        revised_at="2026-12-04T08:00:00Z",
+    ).model_dump(mode="json")
+]
+CATALOG_REVISIONS = [
+    RevisionRead(
+        revision=2,
+        format="qcp-catalog/2",
+        file_sha256="9f2c" + "0" * 60,
+        reason="指标定义按国家质控指标文件更正（逐项注明出处）",
+        reason_en="Indicator definitions corrected from the national QC indicator documents (cited per indicator)",
+        published_at="2026-12-04T08:00:00Z",
+        published_by="system:shipped",
+        diff={"year": 2023, "from_revision": 1, "to_revision": 2, "indicators_added": ["NIT-2023-IX.2"]},
+    ).model_dump(mode="json")
+]
 
 # -- registry ---------------------------------------------------------------------------------------
 

@@ -10,7 +10,9 @@ from fastapi import APIRouter, Path, Query
 from platform_api.deps import PublicSession
 from platform_api.openapi_examples import (
     CATALOG_DIFF,
+    CATALOG_REVISIONS,
     CATALOG_YEAR,
+    CATALOG_YEARS,
     E404_CATALOG,
     E422_CATALOG,
     E422_PARAMS,
@@ -36,6 +38,7 @@ Year = Annotated[int, Path(ge=2000, le=2100, examples=[2023], description="目�
 @router.get(
     "",
     response_model=list[YearRead],
+    responses={200: ok(CATALOG_YEARS)},
     summary="已发布年度及其当前版本 / published years and their current revision",
 )
 def catalog_years(session: PublicSession) -> list[YearRead]:
@@ -78,7 +81,7 @@ def catalog_of_year(year: Year, session: PublicSession) -> CatalogRead:
 @router.get(
     "/{year}/revisions",
     response_model=list[RevisionRead],
-    responses={404: ERRORS[404]},
+    responses={200: ok(CATALOG_REVISIONS), 404: ERRORS[404]},
     summary="一个年度的全部版本 / every revision of a year",
     description="每一版的文件 sha256、修订原因及与上一版的差异（新增/修改/撤销的目标与指标、谱系变化、"
     "需复核的后续年度谱系）/ each revision's file sha256, reason and diff against the revision before.",
