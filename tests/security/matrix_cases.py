@@ -391,6 +391,8 @@ EXEMPT: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/me"): "echoes the caller's own token claims; names nobody else",
     ("GET", "/api/v1/catalog/diff"): "public goal catalog",
     ("GET", "/api/v1/catalog/{year}"): "public goal catalog",
+    ("GET", "/api/v1/catalog"): "public goal catalog: the published years",
+    ("GET", "/api/v1/catalog/{year}/revisions"): "public goal catalog: a year's revisions",
     ("GET", "/fhir/Measure/{code}"): "public catalog indicator as a FHIR Measure",
     ("GET", "/api/v1/review-queue"): "no tenant-bearing parameter: lists the caller's own scope only",
     ("MOUNT", "/dash"): "Dash dashboards: session-bound scope, forged callbacks in tests/dash/test_scope.py",
