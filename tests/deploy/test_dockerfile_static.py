@@ -106,8 +106,19 @@ def test_copies_every_package_the_project_installs():
     copied = " ".join(args for kw, args in build if kw == "COPY")
     for package in packages:
         assert re.search(rf"\b{package}\b", copied), f"the image would be missing package {package}"
-    assert pyproject["project"]["readme"] in copied, "pip install . needs the README that pyproject names"
-    assert any(kw == "RUN" and "pip install ." in args for kw, args in build)
+    assert pyproject["project"]["readme"] in copied, "the wheel build needs the README pyproject names"
+
+
+def test_installs_only_from_the_lock_file_with_hashes():
+    build = stages()[0]
+    copied = " ".join(args for kw, args in build if kw == "COPY")
+    runs = [args for kw, args in build if kw == "RUN"]
+    assert re.search(r"\buv\.lock\b", copied), "the build stage does not copy uv.lock"
+    syncs = [r for r in runs if "uv sync" in r]
+    assert syncs and all("--locked" in r and "--no-dev" in r for r in syncs), syncs
+    assert not any(re.search(r"pip install (-e )?\.", r) for r in runs), "an install that bypasses uv.lock"
+    # uv itself comes from PyPI checked against the hashes recorded in uv.lock.
+    assert any("uv-requirement" in r and "--require-hashes" in r for r in runs)
 
 
 def test_dockerignore_keeps_secrets_and_local_state_out_of_the_build_context():
