@@ -11,6 +11,8 @@
 (function () {
     function repair(root) {
         root.querySelectorAll('.dash-options-list[role="listbox"]').forEach(function (list) {
+            // a dropdown's open menu is a real listbox (arrow keys move through its options): keep it
+            if (list.closest('.dash-dropdown-content, .dash-dropdown-options')) { return; }
             if (list.querySelector('input[type="checkbox"], input[type="radio"]')) {
                 list.setAttribute('role', 'group');
                 list.querySelectorAll('.dash-options-list-option[role="option"]').forEach(function (option) {

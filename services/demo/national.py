@@ -172,7 +172,8 @@ def _open_current_quarter(conn: psycopg.Connection, provinces: list[str]) -> Non
 
 def _specs(conn: psycopg.Connection) -> tuple[dict[int, list[IndicatorSpec]], dict[str, int]]:
     rows = conn.execute(
-        "SELECT id, code, year, kind, direction, multiplier FROM indicators ORDER BY year, id"
+        "SELECT id, code, year, kind, direction, multiplier FROM indicators"
+        " WHERE withdrawn_revision IS NULL ORDER BY year, id"  # a withdrawn indicator takes no new values
     ).fetchall()
     by_year: dict[int, list[IndicatorSpec]] = {}
     for _, code, year, kind, direction, multiplier in rows:

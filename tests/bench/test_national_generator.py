@@ -90,7 +90,8 @@ def test_generated_payload_is_accepted_by_submit(national) -> None:  # noqa: ANN
         IndicatorSpec(c, y, k, d, m)
         for c, y, k, d, m in _owner_rows(
             urls,
-            "SELECT code, year, kind, direction, multiplier FROM indicators WHERE year = 2023 ORDER BY id",
+            "SELECT code, year, kind, direction, multiplier FROM indicators WHERE year = 2023"
+            " AND withdrawn_revision IS NULL ORDER BY id",
         )
     ]
     values = quarter_values(hospital_arrays([beds], [kind]), specs, Q4, 7)
