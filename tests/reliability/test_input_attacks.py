@@ -194,6 +194,53 @@ def test_formula_text_is_neutralised_in_csv_exports(rel, rel_api):
     FIGURES["refused"] += 1
 
 
+CSV_HEAD = "指标编码,分子,分母,备注\r\n"
+
+
+def _upload(client, url: str, data: bytes, name: str, media: str):  # noqa: ANN001, ANN202
+    return client.post(url + "/upload", files={"file": (name, data, media)})
+
+
+@pytest.mark.parametrize(
+    ("data", "code", "line"),
+    [
+        ((CSV_HEAD + "TST-2009-I.1,5,100,备注,多出的一列\r\n").encode(), "too_many_fields", 2),
+        (
+            (CSV_HEAD + "TST-2009-I.2,1,10,ok\r\nTST-2009-I.1,5,100,50,60\r\n").encode() + b"x,y\r\n",
+            "too_many_fields",
+            3,
+        ),
+        (
+            (CSV_HEAD + 'TST-2009-I.1,5,100,"never closed\r\nTST-2009-I.2,1,10,\r\n').encode(),
+            "unterminated_quote",
+            2,
+        ),
+        ((CSV_HEAD + 'TST-2009-I.1,5,100,"a"b\r\n').encode(), "malformed_csv", 2),
+        (b"\xef\xbb\xbf" + CSV_HEAD.encode("gb18030"), "undecodable", 1),
+        (
+            b"\xef\xbb\xbf" + CSV_HEAD.encode() + "TST-2009-I.1,5,100,国标备注\r\n".encode("gb18030"),
+            "undecodable",
+            2,
+        ),
+    ],
+    ids=[
+        "extra-field",
+        "extra-fields-line-3",
+        "unterminated-quote",
+        "text-after-quote",
+        "bom-gb-header",
+        "bom-gb-row",
+    ],
+)
+def test_a_damaged_csv_is_refused_naming_the_line_and_nothing_is_stored(rel, zj, data, code, line):
+    _hospital, client, url = zj
+    before, values = _counts(rel), client.get(url).json()["values"]
+    answer = _refused(_upload(client, url, data, "data.csv", "text/csv"), 422, "file_unreadable")
+    assert [(p["code"], p["line"]) for p in answer["problems"]][:1] == [(code, line)]
+    assert f"line {line}" in answer["detail"] or f"line(s) {line}" in answer["detail"]
+    assert _counts(rel) == before and client.get(url).json()["values"] == values
+
+
 def test_zz_write_input_attack_figures():
     write_artifact("input_attacks_json", dict(FIGURES))
     assert FIGURES["bad_inputs"] > 0
