@@ -9,6 +9,7 @@ from services.core.actor import Role
 from tests.reliability import attacks
 from tests.reliability.conftest import QUARTER
 from tests.reliability.support import actor, write_artifact
+from tests.submission_io import builders
 
 FIGURES = {"bad_inputs": 0, "refused": 0, "stored_verbatim": 0}
 JSON = {"Content-Type": "application/json"}
@@ -238,6 +239,53 @@ def test_a_damaged_csv_is_refused_naming_the_line_and_nothing_is_stored(rel, zj,
     answer = _refused(_upload(client, url, data, "data.csv", "text/csv"), 422, "file_unreadable")
     assert [(p["code"], p["line"]) for p in answer["problems"]][:1] == [(code, line)]
     assert f"line {line}" in answer["detail"] or f"line(s) {line}" in answer["detail"]
+    assert _counts(rel) == before and client.get(url).json()["values"] == values
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+BAD_WORKBOOKS = {
+    "bad-crc": (lambda wb: builders.flip_byte(wb, builders.SHEET), "file_unreadable", "damaged"),
+    "size-smaller": (
+        lambda wb: builders.lie_about_sizes(wb, builders.SHEET, file_size=100),
+        "file_unreadable",
+        "damaged",
+    ),
+    "size-larger": (
+        lambda wb: builders.lie_about_sizes(wb, builders.SHEET, file_size=len(wb) * 3),
+        "file_unreadable",
+        "declares",
+    ),
+    "size-huge": (
+        lambda wb: builders.lie_about_sizes(wb, builders.SHEET, file_size=4_000_000_000),
+        "unsafe_file",
+        "declares 4000000000 bytes",
+    ),
+    "nan": (lambda wb: builders.with_number_cell(wb, "F4", "NaN"), "file_unreadable", "F4 = NaN"),
+    "infinity": (
+        lambda wb: builders.with_number_cell(wb, "G4", "Infinity"),
+        "file_unreadable",
+        "G4 = Infinity",
+    ),
+    "minus-inf": (
+        lambda wb: builders.with_number_cell(wb, "F4", "-Infinity"),
+        "file_unreadable",
+        "not finite",
+    ),
+    "encrypted": (lambda wb: builders.encrypted_workbook(wb), "file_unreadable", "password-protected"),
+}
+
+
+@pytest.mark.parametrize("kind", list(BAD_WORKBOOKS))
+def test_a_damaged_or_locked_xlsx_answers_a_fitting_4xx_and_nothing_is_stored(rel, zj, kind):
+    _hospital, client, url = zj
+    template = client.get(url + "/template.xlsx")
+    assert template.status_code == 200, template.text[:300]
+    workbook = builders.filled({"F4": 5, "G4": 100}, data=template.content)
+    build, code, says = BAD_WORKBOOKS[kind]
+    before, values = _counts(rel), client.get(url).json()["values"]
+    answer = _refused(_upload(client, url, build(workbook), "data.xlsx", XLSX), 422, code)
+    assert says in answer["detail"]
+    assert "zip bomb" not in answer["detail"] and "legacy" not in answer["detail"]
     assert _counts(rel) == before and client.get(url).json()["values"] == values
 
 
