@@ -3,6 +3,8 @@ harmlessly, and nothing already stored is lost (row counts before and after)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from services.core.actor import Role
@@ -287,6 +289,50 @@ def test_a_damaged_or_locked_xlsx_answers_a_fitting_4xx_and_nothing_is_stored(re
     assert says in answer["detail"]
     assert "zip bomb" not in answer["detail"] and "legacy" not in answer["detail"]
     assert _counts(rel) == before and client.get(url).json()["values"] == values
+
+
+VALUES_JSON = '{"values": [{"indicator": "TST-2009-I.1", "numerator": 9, "denominator": 100}]}'
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        "text/plain; charset=utf-8",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/xml",
+        "text/json",
+        None,
+    ],
+)
+def test_a_json_body_with_a_wrong_content_type_answers_415(rel, zj, content_type):
+    _hospital, client, url = zj
+    before, values = _counts(rel), client.get(url).json()["values"]
+    headers = {"Content-Type": content_type} if content_type else {}
+    answer = _refused(client.post(url, content=VALUES_JSON, headers=headers), 415, "unsupported_media_type")
+    assert set(answer) == {"error", "detail", "content_type"}
+    assert "application/json" in answer["detail"] and "须为 JSON" in answer["detail"]
+    assert _counts(rel) == before and client.get(url).json()["values"] == values
+
+
+def test_415_holds_on_other_json_operations_and_json_still_passes(rel, rel_api, zj):
+    _hospital, client, url = zj
+    admin = rel_api.client_for(actor(Role.PROVINCIAL_ADMIN, "atk-ct-admin", "330000"))
+    before = _counts(rel)
+    plain = {"Content-Type": "text/plain"}
+    hospital = json.dumps(attacks.hospital_body("内容类型测试医院"), ensure_ascii=False)
+    _refused(admin.post("/api/v1/hospitals", content=hospital, headers=plain), 415, "unsupported_media_type")
+    _refused(
+        admin.post(url + "/return", content='{"comment": "x"}', headers=plain), 415, "unsupported_media_type"
+    )
+    _refused(client.post(url, data={"values": "[]"}), 415, "unsupported_media_type")  # an HTML form
+    assert _counts(rel) == before
+    sent = client.post(url, content=VALUES_JSON, headers={"Content-Type": "application/json; charset=utf-8"})
+    assert sent.status_code in (200, 422), sent.text[:300]  # JSON is read (a correction may need a reason)
+    assert sent.json()["error"] != "unsupported_media_type" if sent.status_code != 200 else True
+    paths = admin.get("/openapi.json").json()["paths"]
+    assert "415" in paths["/api/v1/hospitals"]["post"]["responses"]
 
 
 def test_zz_write_input_attack_figures():
