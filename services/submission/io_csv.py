@@ -84,12 +84,16 @@ def decode_csv(data: bytes) -> str:
 
 
 def _malformed(line: int, row: int, exc: csv.Error) -> FileUnreadable:
+    quotes = "，请检查该行的双引号", ": check the double quotes on that line"
     if "end of data" in str(exc):  # an opening quote never closed: the rest of the file is one cell
         zh, en, code = "引号没有闭合", "has a quote that is never closed", "unterminated_quote"
+    elif "larger than field limit" in str(exc):
+        zh, en, code = "有一个单元格过长", "has a cell that is too long", "cell_too_long"
+        quotes = "", ""
     else:
         zh, en, code = f"CSV 格式错误（{exc}）", f"is not valid CSV ({exc})", "malformed_csv"
     return FileUnreadable(
-        f"第 {line} 行{zh}，请检查该行的双引号 / line {line} {en}: check the double quotes on that line",
+        f"第 {line} 行{zh}{quotes[0]} / line {line} {en}{quotes[1]}",
         problems=[{"code": code, "line": line, "row": row}],
     )
 

@@ -208,3 +208,11 @@ def test_a_file_mixing_utf8_and_gb18030_is_refused_naming_line_and_byte(data: by
     assert (problem["code"], problem["line"], problem["encoding"]) == ("undecodable", line, "UTF-8")
     assert data[problem["offset"]] >= 0x80 and f"0x{data[problem['offset']]:02X}" in err.value.detail
     assert err.value.status == 422 and f"line {line}" in err.value.detail
+
+
+def test_a_cell_over_the_csv_field_limit_is_refused_naming_the_line() -> None:
+    data = b"indicator,numerator,denominator,comment\nA,1,2,ok\nB,1,2," + b"x" * 200_000 + b"\n"
+    with pytest.raises(FileUnreadable) as err:
+        parse_csv(data, max_bytes=1_000_000)
+    assert err.value.problems == [{"code": "cell_too_long", "line": 3, "row": 3}]
+    assert err.value.detail == "第 3 行有一个单元格过长 / line 3 has a cell that is too long"
