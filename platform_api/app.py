@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from platform_api.auth.deps import install_auth
 from platform_api.auth.verify import TokenVerifier
+from platform_api.content_type import require_json_body
 from platform_api.errors import install_error_handlers
 from platform_api.settings import ApiSettings, api_settings
 from services.core.db import Database
@@ -20,6 +21,7 @@ def create_app(
         version="0.1.0",
         description="国家医疗质量安全改进目标的上报、对标与追踪 / submission, benchmarking and tracking "
         "of the national healthcare quality and safety improvement goals.",
+        dependencies=[Depends(require_json_body)],  # 415 for a non-JSON body on a JSON operation
     )
     app.state.database = database
     app.state.settings = settings

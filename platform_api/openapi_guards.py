@@ -1,5 +1,6 @@
 """The OpenAPI document says what the middleware guards and the error renderer really answer:
-every operation may get 400 / 413 / 429 from ``platform_api.middleware``, and error bodies are the
+every operation may get 400 / 413 / 429 from ``platform_api.middleware`` (and one that takes JSON 415
+from ``platform_api.content_type``), and error bodies are the
 house ``{"error", "detail", "problems"}`` shape (``platform_api/errors.py``)."""
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ GUARD_RESPONSES = {
     "413": "请求体过大 / the request body is too large",
     "429": "请求过于频繁，见 Retry-After / too many requests: see Retry-After",
 }
+UNSUPPORTED_MEDIA_TYPE = (
+    "请求体不是 JSON（Content-Type 须为 application/json）/ the body is not sent as application/json"
+)
 
 
 def document_guard_responses(app: FastAPI) -> None:
@@ -45,6 +49,8 @@ def document_guard_responses(app: FastAPI) -> None:
                 responses = operation.setdefault("responses", {})
                 for code, description in GUARD_RESPONSES.items():
                     responses.setdefault(code, {"description": description, "content": ref})
+                if "application/json" in operation.get("requestBody", {}).get("content", {}):
+                    responses.setdefault("415", {"description": UNSUPPORTED_MEDIA_TYPE, "content": ref})
         schema["x-qcp-guards"] = True
         return schema
 

@@ -232,7 +232,7 @@ async def upload(  # noqa: ANN201
 ):
     with denials(request, actor, "submission.upload", "submission", f"{hospital_id}/{quarter}"):
         upload = await read_upload(request, upload_settings().max_bytes)
-        kind = io_service.detect_kind(upload.content_type, upload.filename, upload.data[:8])
+        kind = io_service.detect_kind(upload.content_type, upload.filename, upload.data)
         return await run_in_threadpool(
             io_service.submit_upload,
             session,

@@ -31,6 +31,7 @@ ENTITY_LABELS = {
     "qc_center": "质控中心 / QC center",
     "network": "网络 / network",
     "membership": "网络成员 / network membership",
+    "province": "省份 / province",
 }
 
 

@@ -10,8 +10,15 @@ from sqlalchemy.orm import Session
 
 from services.core.actor import Actor
 from services.core.quarter import Quarter
-from services.models import Hospital, Indicator, IndicatorApplicability, Submission, SubmissionValue
-from services.registry.queries import hospitals_stmt, owes_quarter
+from services.models import (
+    Hospital,
+    Indicator,
+    IndicatorApplicability,
+    Province,
+    Submission,
+    SubmissionValue,
+)
+from services.registry.queries import hospitals_stmt, not_found, owes_quarter
 from services.submission import ports
 from services.submission import repository as repo
 from services.submission.access import specialty_goal_ids
@@ -92,10 +99,21 @@ def _loaded(session: Session, actor: Actor, quarter: Quarter, province_code: str
     return hospitals, headers, received, rules
 
 
+def _check_province(session: Session, actor: Actor, province_code: str | None) -> None:
+    """Another province (or one that does not exist) answers 404, like every out-of-scope read:
+    an empty report ("0 hospitals expected") would pass for a real answer about that province."""
+    if province_code is None:
+        return
+    mine = actor.is_national or province_code == actor.province
+    if not mine or session.get(Province, province_code) is None:
+        raise not_found("province", province_code)
+
+
 def completeness(
     session: Session, actor: Actor, *, quarter: Quarter, province_code: str | None = None
 ) -> CompletenessReport:
     ports.require(actor, "submission.read")
+    _check_province(session, actor, province_code)
     hospitals, headers, received, rules = _loaded(session, actor, quarter, province_code)
     infos = list(repo.year_indicators(session, quarter.year).values())
     mine = specialty_goal_ids(session, actor, "submission.read")

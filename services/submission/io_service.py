@@ -24,6 +24,7 @@ from services.submission.fhir import parse_fhir
 from services.submission.fhir_common import FhirInvalid, FhirSubmission, issue
 from services.submission.fhir_resources import measure_resource, outcome_for
 from services.submission.io_common import (
+    FileUnreadable,
     ParsedRow,
     TemplateIndicator,
     TemplateMeta,
@@ -95,14 +96,33 @@ def template_for(
     return xlsx_template(meta, indicators, hospital_name=hospital.name)
 
 
-def detect_kind(content_type: str | None, filename: str | None, head: bytes) -> str:
-    """ "csv" or "xlsx" from the declared type and the first bytes; the file name is only a hint."""
-    declared = (content_type or "").split(";", 1)[0].strip().lower()
-    is_zip = head.startswith(b"PK\x03\x04")
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise UnsupportedFileType(
-            "不支持旧版 .xls 文件，请另存为 .xlsx / legacy .xls is not supported: save as .xlsx"
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # compound file: legacy .xls, or an encrypted .xlsx
+# An .xlsx saved with a password is not a zip: Office wraps it in a compound file whose directory
+# names these two streams (MS-OFFCRYPTO); their UTF-16 names are what tells it from a legacy .xls.
+ENCRYPTED_STREAMS = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".encode("utf-16-le"))
+
+
+def _refuse_compound_file(data: bytes) -> None:
+    if all(name in data for name in ENCRYPTED_STREAMS):
+        raise FileUnreadable(
+            "工作簿设置了打开密码（已加密），无法读取；请在 Excel 中取消密码（文件 → 信息 → 保护工作簿 → "
+            "用密码进行加密，清空密码）后另存为 .xlsx 再上传 / the workbook is password-protected (encrypted) "
+            "and cannot be read: remove the password in Excel (File → Info → Protect Workbook → Encrypt "
+            "with Password, clear it), save as .xlsx and upload again",
+            problems=[{"code": "password_protected"}],
         )
+    raise UnsupportedFileType(
+        "不支持旧版 .xls 文件，请另存为 .xlsx / legacy .xls is not supported: save as .xlsx"
+    )
+
+
+def detect_kind(content_type: str | None, filename: str | None, data: bytes) -> str:
+    """ "csv" or "xlsx" from the declared type and the bytes; the file name is only a hint."""
+    declared = (content_type or "").split(";", 1)[0].strip().lower()
+    head = data[:8]
+    is_zip = head.startswith(b"PK\x03\x04")
+    if head.startswith(OLE_SIGNATURE[:4]):
+        _refuse_compound_file(data)
     hint = (filename or "").rsplit(".", 1)[-1].lower() if "." in (filename or "") else ""
     if declared in XLSX_TYPES or (declared in GENERIC_TYPES and (is_zip or hint == "xlsx")):
         if not is_zip:

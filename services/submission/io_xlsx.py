@@ -3,6 +3,9 @@
 The zip is inspected before openpyxl touches it: only the member names a workbook needs, no
 encryption, a total unpacked size limit and a per-member compression ratio limit (zip bombs), and
 every XML member parsed with defusedxml with DTDs forbidden (external entities, billion laughs).
+Every member is read and checked before openpyxl opens the file: a damaged archive (bad CRC, sizes
+that do not match the content, truncated data) is refused as damaged, and a number cell must hold a
+finite decimal number (openpyxl would otherwise fail on ``NaN`` or ``Infinity`` mid-read).
 Formulas are refused cell by cell: a submission is numbers typed by a person or exported by a
 system, and a cached formula result is whatever the last program to save the file computed.
 """
@@ -10,8 +13,10 @@ system, and a cached formula result is whatever the last program to save the fil
 from __future__ import annotations
 
 import io
+import math
 import re
 import zipfile
+import zlib
 from posixpath import dirname, normpath
 from typing import Any
 
@@ -20,6 +25,7 @@ from defusedxml.ElementTree import ParseError, fromstring, iterparse
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
+from services.core.errors import DomainError
 from services.submission.io_common import (
     FileUnreadable,
     ParsedRow,
@@ -78,6 +84,14 @@ def _check_members(zf: zipfile.ZipFile, limits: UploadSettings) -> list[zipfile.
             )
         if info.flag_bits & 0x1:
             raise _unsafe("encrypted", "工作簿已加密", "the workbook is encrypted", member=info.filename)
+        if info.file_size > limits.max_uncompressed_bytes:  # a lie or a bomb: either way, unread
+            raise _unsafe(
+                "unpacked_too_large",
+                f"部件 {info.filename} 声明解压后 {info.file_size} 字节，超过上限 {limits.max_uncompressed_bytes}",
+                f"member {info.filename} declares {info.file_size} bytes unpacked, more than the limit "
+                f"{limits.max_uncompressed_bytes} (unpacked size)",
+                member=info.filename,
+            )
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > limits.ratio_floor_bytes and ratio > limits.max_member_ratio:
             raise _unsafe(
@@ -96,9 +110,24 @@ def _check_members(zf: zipfile.ZipFile, limits: UploadSettings) -> list[zipfile.
     return infos
 
 
+def _damaged(name: str, zh: str, en: str) -> FileUnreadable:
+    return FileUnreadable(
+        f"工作簿文件已损坏：部件 {name} {zh}；请在 Excel 中重新保存后上传 / the workbook file is damaged: "
+        f"member {name} {en}: save it again in Excel and upload it",
+        problems=[{"code": "damaged_archive", "member": name, "problem": f"{zh} / {en}"}],
+    )
+
+
 def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> bytes:
-    with zf.open(info) as stream:
-        data = stream.read(budget + 1)
+    try:
+        with zf.open(info) as stream:
+            data = stream.read(budget + 1)
+    except zipfile.BadZipFile as exc:  # bad CRC-32, bad local header, sizes that lie
+        raise _damaged(info.filename, f"校验失败（{exc}）", f"fails its integrity check ({exc})") from None
+    except (zlib.error, EOFError, NotImplementedError, ValueError, OSError) as exc:
+        raise _damaged(
+            info.filename, f"无法解压（{type(exc).__name__}）", f"cannot be unpacked ({type(exc).__name__})"
+        ) from None
     if len(data) > budget:
         raise _unsafe(
             "unpacked_too_large",
@@ -106,18 +135,44 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> byt
             "unpacked size exceeds the limit",
             member=info.filename,
         )
+    if len(data) != info.file_size:
+        raise _damaged(
+            info.filename,
+            f"声明大小 {info.file_size} 字节，实际 {len(data)} 字节",
+            f"declares {info.file_size} bytes but holds {len(data)}",
+        )
     return data
 
 
-def _parse_xml(name: str, data: bytes, formulas: dict[str, list[str]]) -> Any:
-    """Parse one XML member (DTDs forbidden); note formula cells of worksheets."""
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def _bad_number(elem: Any) -> str | None:
+    """The text of a number cell that is not a finite decimal number (NaN, Infinity, 1E999 …)."""
+    if elem.get("t", "n") != "n":
+        return None
+    value = elem.find(f"{_NS_MAIN}v")
+    text = (value.text or "").strip() if value is not None else ""
+    if not text or (_NUMBER.fullmatch(text) and math.isfinite(float(text))):
+        return None
+    return text[:40]
+
+
+def _scan_sheet(name: str, data: bytes, formulas: dict[str, list[str]], numbers: list[tuple]) -> None:
+    for _, elem in iterparse(io.BytesIO(data), forbid_dtd=True):
+        if elem.tag == f"{_NS_MAIN}c":
+            if elem.find(f"{_NS_MAIN}f") is not None:
+                formulas.setdefault(name, []).append(elem.get("r") or "?")
+            if (bad := _bad_number(elem)) is not None:
+                numbers.append((name, elem.get("r") or "?", bad))
+            elem.clear()
+
+
+def _parse_xml(name: str, data: bytes, formulas: dict[str, list[str]], numbers: list[tuple]) -> Any:
+    """Parse one XML member (DTDs forbidden); note formula cells and non-finite numbers of sheets."""
     try:
         if name.startswith("xl/worksheets/sheet"):
-            for _, elem in iterparse(io.BytesIO(data), forbid_dtd=True):
-                if elem.tag == f"{_NS_MAIN}c":
-                    if elem.find(f"{_NS_MAIN}f") is not None:
-                        formulas.setdefault(name, []).append(elem.get("r") or "?")
-                    elem.clear()
+            _scan_sheet(name, data, formulas, numbers)
             return None
         return fromstring(data, forbid_dtd=True)
     except DefusedXmlException:
@@ -165,7 +220,7 @@ def inspect_xlsx(data: bytes, limits: UploadSettings | None = None) -> None:
     limits = limits or upload_settings()
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError):
+    except (zipfile.BadZipFile, ValueError, EOFError, OSError, NotImplementedError):
         raise FileUnreadable(
             "文件不是有效的 XLSX 工作簿 / the file is not a valid XLSX workbook",
             problems=[{"code": "not_a_workbook"}],
@@ -173,19 +228,22 @@ def inspect_xlsx(data: bytes, limits: UploadSettings | None = None) -> None:
     with zf:
         budget = limits.max_uncompressed_bytes
         formulas: dict[str, list[str]] = {}
+        numbers: list[tuple[str, str, str]] = []
         parsed: dict[str, Any] = {}
         for info in _check_members(zf, limits):
             name = info.filename
+            member = _read_member(zf, info, budget)  # every member: a damaged one is refused here
+            budget -= len(member)
             if not name.endswith((".xml", ".rels", ".vml")):
                 continue
-            member = _read_member(zf, info, budget)
-            budget -= len(member)
             if name.endswith(".vml"):
                 _scan_vml(name, member)
             else:
-                parsed[name] = _parse_xml(name, member, formulas)
+                parsed[name] = _parse_xml(name, member, formulas, numbers)
+    names = _sheet_names(parsed.get("xl/workbook.xml"), parsed.get("xl/_rels/workbook.xml.rels"))
+    if numbers:
+        raise _not_finite(numbers, names)
     if formulas:
-        names = _sheet_names(parsed.get("xl/workbook.xml"), parsed.get("xl/_rels/workbook.xml.rels"))
         cells = [f"{names.get(path, dirname(path))}!{ref}" for path, refs in formulas.items() for ref in refs]
         shown = ", ".join(cells[:10]) + (" …" if len(cells) > 10 else "")
         raise FileUnreadable(
@@ -200,6 +258,24 @@ def inspect_xlsx(data: bytes, limits: UploadSettings | None = None) -> None:
                 for cell in cells
             ],
         )
+
+
+def _not_finite(numbers: list[tuple[str, str, str]], names: dict[str, str]) -> FileUnreadable:
+    cells = [(f"{names.get(path, dirname(path))}!{ref}", text) for path, ref, text in numbers]
+    shown = ", ".join(f"{cell} = {text}" for cell, text in cells[:10]) + (" …" if len(cells) > 10 else "")
+    return FileUnreadable(
+        f"单元格中的数值不是有效的有限数字：{shown}；请填写非负整数 / cells hold values that are not finite "
+        f"numbers: {shown}: enter non-negative integers",
+        problems=[
+            {
+                "code": "not_a_finite_number",
+                "cell": cell,
+                "value": text,
+                "problem": f"单元格 {cell} 的值 {text} 不是有限数字 / cell {cell} holds {text}, not a finite number",
+            }
+            for cell, text in cells
+        ],
+    )
 
 
 def _open(data: bytes) -> Any:
@@ -275,6 +351,13 @@ def parse_xlsx(
         if meta is not None:
             check_meta(meta, expected)
         raws = _raw_rows(_data_sheet(wb), limits.max_rows)
+    except DomainError:
+        raise
+    except Exception as exc:  # openpyxl reads lazily: whatever it trips on is a damaged file, not a 500
+        raise FileUnreadable(
+            f"无法读取工作簿：{type(exc).__name__} / the workbook cannot be read: {type(exc).__name__}",
+            problems=[{"code": "not_a_workbook"}],
+        ) from None
     finally:
         wb.close()
     return check_rows(raws, max_rows=limits.max_rows)

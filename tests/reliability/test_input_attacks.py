@@ -3,12 +3,15 @@ harmlessly, and nothing already stored is lost (row counts before and after)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from services.core.actor import Role
 from tests.reliability import attacks
 from tests.reliability.conftest import QUARTER
 from tests.reliability.support import actor, write_artifact
+from tests.submission_io import builders
 
 FIGURES = {"bad_inputs": 0, "refused": 0, "stored_verbatim": 0}
 JSON = {"Content-Type": "application/json"}
@@ -192,6 +195,144 @@ def test_formula_text_is_neutralised_in_csv_exports(rel, rel_api):
         line.startswith(tuple("=+-@")) or ",=" in line or ",@" in line for line in text.splitlines()
     )
     FIGURES["refused"] += 1
+
+
+CSV_HEAD = "指标编码,分子,分母,备注\r\n"
+
+
+def _upload(client, url: str, data: bytes, name: str, media: str):  # noqa: ANN001, ANN202
+    return client.post(url + "/upload", files={"file": (name, data, media)})
+
+
+@pytest.mark.parametrize(
+    ("data", "code", "line"),
+    [
+        ((CSV_HEAD + "TST-2009-I.1,5,100,备注,多出的一列\r\n").encode(), "too_many_fields", 2),
+        (
+            (CSV_HEAD + "TST-2009-I.2,1,10,ok\r\nTST-2009-I.1,5,100,50,60\r\n").encode() + b"x,y\r\n",
+            "too_many_fields",
+            3,
+        ),
+        (
+            (CSV_HEAD + 'TST-2009-I.1,5,100,"never closed\r\nTST-2009-I.2,1,10,\r\n').encode(),
+            "unterminated_quote",
+            2,
+        ),
+        ((CSV_HEAD + 'TST-2009-I.1,5,100,"a"b\r\n').encode(), "malformed_csv", 2),
+        (b"\xef\xbb\xbf" + CSV_HEAD.encode("gb18030"), "undecodable", 1),
+        (
+            b"\xef\xbb\xbf" + CSV_HEAD.encode() + "TST-2009-I.1,5,100,国标备注\r\n".encode("gb18030"),
+            "undecodable",
+            2,
+        ),
+    ],
+    ids=[
+        "extra-field",
+        "extra-fields-line-3",
+        "unterminated-quote",
+        "text-after-quote",
+        "bom-gb-header",
+        "bom-gb-row",
+    ],
+)
+def test_a_damaged_csv_is_refused_naming_the_line_and_nothing_is_stored(rel, zj, data, code, line):
+    _hospital, client, url = zj
+    before, values = _counts(rel), client.get(url).json()["values"]
+    answer = _refused(_upload(client, url, data, "data.csv", "text/csv"), 422, "file_unreadable")
+    assert [(p["code"], p["line"]) for p in answer["problems"]][:1] == [(code, line)]
+    assert f"line {line}" in answer["detail"] or f"line(s) {line}" in answer["detail"]
+    assert _counts(rel) == before and client.get(url).json()["values"] == values
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+BAD_WORKBOOKS = {
+    "bad-crc": (lambda wb: builders.flip_byte(wb, builders.SHEET), "file_unreadable", "damaged"),
+    "size-smaller": (
+        lambda wb: builders.lie_about_sizes(wb, builders.SHEET, file_size=100),
+        "file_unreadable",
+        "damaged",
+    ),
+    "size-larger": (
+        lambda wb: builders.lie_about_sizes(wb, builders.SHEET, file_size=len(wb) * 3),
+        "file_unreadable",
+        "declares",
+    ),
+    "size-huge": (
+        lambda wb: builders.lie_about_sizes(wb, builders.SHEET, file_size=4_000_000_000),
+        "unsafe_file",
+        "declares 4000000000 bytes",
+    ),
+    "nan": (lambda wb: builders.with_number_cell(wb, "F4", "NaN"), "file_unreadable", "F4 = NaN"),
+    "infinity": (
+        lambda wb: builders.with_number_cell(wb, "G4", "Infinity"),
+        "file_unreadable",
+        "G4 = Infinity",
+    ),
+    "minus-inf": (
+        lambda wb: builders.with_number_cell(wb, "F4", "-Infinity"),
+        "file_unreadable",
+        "not finite",
+    ),
+    "encrypted": (lambda wb: builders.encrypted_workbook(wb), "file_unreadable", "password-protected"),
+}
+
+
+@pytest.mark.parametrize("kind", list(BAD_WORKBOOKS))
+def test_a_damaged_or_locked_xlsx_answers_a_fitting_4xx_and_nothing_is_stored(rel, zj, kind):
+    _hospital, client, url = zj
+    template = client.get(url + "/template.xlsx")
+    assert template.status_code == 200, template.text[:300]
+    workbook = builders.filled({"F4": 5, "G4": 100}, data=template.content)
+    build, code, says = BAD_WORKBOOKS[kind]
+    before, values = _counts(rel), client.get(url).json()["values"]
+    answer = _refused(_upload(client, url, build(workbook), "data.xlsx", XLSX), 422, code)
+    assert says in answer["detail"]
+    assert "zip bomb" not in answer["detail"] and "legacy" not in answer["detail"]
+    assert _counts(rel) == before and client.get(url).json()["values"] == values
+
+
+VALUES_JSON = '{"values": [{"indicator": "TST-2009-I.1", "numerator": 9, "denominator": 100}]}'
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        "text/plain; charset=utf-8",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/xml",
+        "text/json",
+        None,
+    ],
+)
+def test_a_json_body_with_a_wrong_content_type_answers_415(rel, zj, content_type):
+    _hospital, client, url = zj
+    before, values = _counts(rel), client.get(url).json()["values"]
+    headers = {"Content-Type": content_type} if content_type else {}
+    answer = _refused(client.post(url, content=VALUES_JSON, headers=headers), 415, "unsupported_media_type")
+    assert set(answer) == {"error", "detail", "content_type"}
+    assert "application/json" in answer["detail"] and "须为 JSON" in answer["detail"]
+    assert _counts(rel) == before and client.get(url).json()["values"] == values
+
+
+def test_415_holds_on_other_json_operations_and_json_still_passes(rel, rel_api, zj):
+    _hospital, client, url = zj
+    admin = rel_api.client_for(actor(Role.PROVINCIAL_ADMIN, "atk-ct-admin", "330000"))
+    before = _counts(rel)
+    plain = {"Content-Type": "text/plain"}
+    hospital = json.dumps(attacks.hospital_body("内容类型测试医院"), ensure_ascii=False)
+    _refused(admin.post("/api/v1/hospitals", content=hospital, headers=plain), 415, "unsupported_media_type")
+    _refused(
+        admin.post(url + "/return", content='{"comment": "x"}', headers=plain), 415, "unsupported_media_type"
+    )
+    _refused(client.post(url, data={"values": "[]"}), 415, "unsupported_media_type")  # an HTML form
+    assert _counts(rel) == before
+    sent = client.post(url, content=VALUES_JSON, headers={"Content-Type": "application/json; charset=utf-8"})
+    assert sent.status_code in (200, 422), sent.text[:300]  # JSON is read (a correction may need a reason)
+    assert sent.json()["error"] != "unsupported_media_type" if sent.status_code != 200 else True
+    paths = admin.get("/openapi.json").json()["paths"]
+    assert "415" in paths["/api/v1/hospitals"]["post"]["responses"]
 
 
 def test_zz_write_input_attack_figures():

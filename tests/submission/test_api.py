@@ -190,3 +190,35 @@ def test_windows_and_completeness_over_http(live, hospitals):
         for r in national.get("/api/v1/completeness", params={"quarter": QUARTER}).json()["hospitals"]
     }
     assert {hospitals["zj"], hospitals["gd"]} <= everyone
+
+
+@pytest.mark.parametrize(
+    ("caller", "province"),
+    [
+        (provincial_admin(GD), ZJ),  # another province's admin
+        (provincial_admin(ZJ), GD),
+        (provincial_admin(ZJ), "990000"),  # a province that does not exist answers the same
+        (Actor(subject="nat", roles=frozenset({Role.NATIONAL_ANALYST})), "990000"),
+    ],
+    ids=["gd-admin-asks-zj", "zj-admin-asks-gd", "zj-admin-asks-missing", "national-asks-missing"],
+)
+def test_completeness_of_a_province_out_of_scope_answers_404(live, hospitals, caller, province):
+    client = live.client_for(caller)
+    answer = client.get("/api/v1/completeness", params={"quarter": QUARTER, "province_code": province})
+    assert answer.status_code == 404, answer.text
+    body = answer.json()
+    assert body["error"] == "not_found" and body["detail"] == (
+        f"省份 {province} 不存在 / province {province} does not exist"
+    )
+    assert "hospitals_expected" not in body
+
+
+def test_completeness_of_own_province_by_code_still_answers(live, hospitals):
+    own = live.client_for(provincial_admin(GD)).get(
+        "/api/v1/completeness", params={"quarter": QUARTER, "province_code": GD}
+    )
+    assert own.status_code == 200, own.text
+    assert hospitals["gd"] in {r["hospital_id"] for r in own.json()["hospitals"]}
+    national = live.client_for(Actor(subject="nat", roles=frozenset({Role.NATIONAL_ANALYST})))
+    zj = national.get("/api/v1/completeness", params={"quarter": QUARTER, "province_code": ZJ})
+    assert zj.status_code == 200 and {r["province_code"] for r in zj.json()["hospitals"]} == {ZJ}

@@ -135,3 +135,84 @@ def test_refuses_a_csv_template_made_for_another_hospital() -> None:
     with pytest.raises(TemplateMismatch) as err:
         parse_csv(data, expected=other)
     assert err.value.problems[0]["problem"] == "模板医院为 7，应为 8 / template hospital is 7, expected 8"
+
+
+@pytest.mark.parametrize(
+    ("data", "lines"),
+    [
+        (b"indicator,numerator,denominator\nA,1,2,99\n", [2]),  # a count shifted out of its column
+        ("指标编码,分子,分母,备注\nA,1,2,备注,多出\nB,3,4,\n".encode(), [2]),
+        (b"indicator,numerator,denominator,comment\nA,1,2,ok\nB,1,2,a,b\nC,1,2,c,d,e\n", [3, 4]),
+        # an unquoted comma inside a comment: the text after it would be lost
+        (b"indicator,numerator,denominator,comment\nA,1,2,first, second\n", [2]),
+    ],
+    ids=["count", "zh-comment", "two-rows", "unquoted-comma"],
+)
+def test_refuses_a_row_with_more_fields_than_the_header_naming_the_line(data: bytes, lines: list) -> None:
+    with pytest.raises(FileUnreadable) as err:
+        parse_csv(data)
+    assert [(p["code"], p["line"]) for p in err.value.problems] == [("too_many_fields", n) for n in lines]
+    assert f"第 {lines[0]}" in err.value.detail and f"line(s) {lines[0]}" in err.value.detail
+
+
+def test_blank_cells_past_the_header_are_spreadsheet_padding_not_data() -> None:
+    data = b"indicator,numerator,denominator\nA,1,2,,\nB,3,4, \n"
+    assert parse_csv(data) == [ParsedRow(2, "A", 1, 2, None), ParsedRow(3, "B", 3, 4, None)]
+
+
+@pytest.mark.parametrize(
+    ("data", "line"),
+    [
+        (b'indicator,numerator,denominator,comment\nA,1,2,"never closed\nB,3,4,x\nC,5,6,y\n', 2),
+        (b'indicator,numerator,denominator\nA,1,2\nB,3,"4\n', 3),
+        ('指标编码,分子,分母,备注\nA,1,2,ok\nB,1,2,"备注\r\n'.encode("gb18030"), 3),
+        (b'indicator,numerator,denominator,comment\nA,1,2,"closed"junk\n', 2),
+    ],
+    ids=["swallows-rows", "last-cell", "gb18030", "text-after-quote"],
+)
+def test_refuses_a_broken_quote_naming_the_line(data: bytes, line: int) -> None:
+    with pytest.raises(FileUnreadable) as err:
+        parse_csv(data)
+    [problem] = err.value.problems
+    assert problem["line"] == line and problem["code"] in ("unterminated_quote", "malformed_csv")
+    assert f"第 {line} 行" in err.value.detail and f"line {line}" in err.value.detail
+
+
+def test_a_quoted_multi_line_comment_is_still_accepted() -> None:
+    data = b'indicator,numerator,denominator,comment\nA,1,2,"two\nlines"\nB,3,4,\n'
+    assert parse_csv(data) == [ParsedRow(2, "A", 1, 2, "two\nlines"), ParsedRow(3, "B", 3, 4, None)]
+
+
+@pytest.mark.parametrize(
+    ("data", "line"),
+    [
+        (codecs.BOM_UTF8 + "指标编码,分子,分母,备注\n".encode("gb18030"), 1),
+        (
+            codecs.BOM_UTF8 + b"indicator,numerator,denominator,comment\n" + "A,1,2,国标\n".encode("gb18030"),
+            2,
+        ),
+        (
+            codecs.BOM_UTF8
+            + "指标编码,分子,分母,备注\nA,1,2,中文\n".encode()
+            + "B,1,2,国标编码\n".encode("gb18030"),
+            3,
+        ),
+        ("指标编码,分子,分母,备注\n".encode() + "A,1,2,国标编码\n".encode("gb18030"), 2),
+    ],
+    ids=["bom-then-gb-header", "bom-then-gb-comment", "bom-utf8-then-gb-line", "utf8-then-gb"],
+)
+def test_a_file_mixing_utf8_and_gb18030_is_refused_naming_line_and_byte(data: bytes, line: int) -> None:
+    with pytest.raises(FileUnreadable) as err:
+        parse_csv(data)
+    [problem] = err.value.problems
+    assert (problem["code"], problem["line"], problem["encoding"]) == ("undecodable", line, "UTF-8")
+    assert data[problem["offset"]] >= 0x80 and f"0x{data[problem['offset']]:02X}" in err.value.detail
+    assert err.value.status == 422 and f"line {line}" in err.value.detail
+
+
+def test_a_cell_over_the_csv_field_limit_is_refused_naming_the_line() -> None:
+    data = b"indicator,numerator,denominator,comment\nA,1,2,ok\nB,1,2," + b"x" * 200_000 + b"\n"
+    with pytest.raises(FileUnreadable) as err:
+        parse_csv(data, max_bytes=1_000_000)
+    assert err.value.problems == [{"code": "cell_too_long", "line": 3, "row": 3}]
+    assert err.value.detail == "第 3 行有一个单元格过长 / line 3 has a cell that is too long"

@@ -17,11 +17,24 @@ from services.submission.io_common import (
     TemplateMeta,
     TemplateMismatch,
     UnsafeFile,
+    UnsupportedFileType,
     UploadSettings,
     to_values,
 )
+from services.submission.io_service import detect_kind
 from services.submission.io_xlsx import parse_xlsx
-from tests.submission_io.builders import META, filled, member, rezip, template
+from tests.submission_io.builders import (
+    META,
+    SHEET,
+    encrypted_workbook,
+    filled,
+    flip_byte,
+    lie_about_sizes,
+    member,
+    rezip,
+    template,
+    with_number_cell,
+)
 
 XXE = (
     b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
@@ -159,3 +172,118 @@ def test_reads_a_plain_workbook_without_template_metadata() -> None:
     wb.save(out)
     assert parse_xlsx(out.getvalue(), expected=META) == [ParsedRow(2, "NIT-2023-I.1", 4, 9, None)]
     assert zipfile.is_zipfile(io.BytesIO(out.getvalue()))
+
+
+GOOD = {"F4": 3, "G4": 10}
+
+
+@pytest.mark.parametrize(
+    ("name", "needle"),
+    [(SHEET, b"<sheetData"), ("xl/styles.xml", b"<fonts"), ("docProps/app.xml", b"Application")],
+    ids=["sheet", "styles", "doc-props"],
+)
+def test_refuses_a_member_with_a_bad_crc_as_a_damaged_workbook(name: str, needle: bytes) -> None:
+    data = flip_byte(filled(GOOD), name, needle)
+    with pytest.raises(FileUnreadable) as err:
+        parse_xlsx(data)
+    assert err.value.problems[0]["code"] == "damaged_archive" and err.value.problems[0]["member"] == name
+    assert "damaged" in err.value.detail and "损坏" in err.value.detail and "CRC" in err.value.detail
+
+
+@pytest.mark.parametrize(
+    "compression", [zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED], ids=["deflated", "stored"]
+)
+@pytest.mark.parametrize(
+    "sizes",
+    [
+        lambda real: {"file_size": 100},  # smaller than the content
+        lambda real: {"file_size": real + 5000},  # larger, within every limit
+        lambda real: {"compress_size": 50},  # the packed size cut short
+    ],
+    ids=["smaller", "larger", "packed-smaller"],
+)
+def test_refuses_a_member_whose_declared_sizes_lie_as_damaged(compression: int, sizes) -> None:
+    data = rezip(filled(GOOD), compression=compression)
+    lied = lie_about_sizes(data, SHEET, **sizes(len(member(data, SHEET))))
+    with pytest.raises(FileUnreadable) as err:
+        parse_xlsx(lied)
+    assert err.value.problems[0]["code"] == "damaged_archive" and SHEET in err.value.detail
+    assert "zip bomb" not in err.value.detail and "legacy" not in err.value.detail
+
+
+def test_a_member_declaring_gigabytes_is_refused_unread_for_its_declared_size() -> None:
+    lied = lie_about_sizes(filled(GOOD), SHEET, file_size=3_000_000_000)
+    with pytest.raises(UnsafeFile) as err:
+        parse_xlsx(lied)
+    assert err.value.problems[0]["code"] == "unpacked_too_large"
+    assert "declares 3000000000 bytes" in err.value.detail and "zip bomb" not in err.value.detail
+
+
+@pytest.mark.parametrize("text", ["NaN", "nan", "Infinity", "-Infinity", "inf", "1E400", "#N/A"])
+def test_refuses_a_number_cell_holding_nan_or_infinity_naming_the_cell(text: str) -> None:
+    data = with_number_cell(filled(GOOD), "F4", text)
+    with pytest.raises(FileUnreadable) as err:
+        parse_xlsx(data)
+    [problem] = err.value.problems
+    assert (problem["code"], problem["cell"], problem["value"]) == (
+        "not_a_finite_number",
+        "上报数据!F4",
+        text,
+    )
+    assert "上报数据!F4" in err.value.detail and "not finite" in err.value.detail
+
+
+def test_lists_every_non_finite_cell_at_once() -> None:
+    data = with_number_cell(with_number_cell(filled(GOOD), "F4", "NaN"), "G4", "Infinity")
+    with pytest.raises(FileUnreadable) as err:
+        parse_xlsx(data)
+    assert [p["cell"] for p in err.value.problems] == ["上报数据!F4", "上报数据!G4"]
+
+
+def test_a_long_comment_is_not_mistaken_for_a_zip_bomb() -> None:
+    text = "备注很长" * 200_000  # 2.4 MB that packs about 500:1
+    comments = (
+        '<?xml version="1.0"?><comments xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<authors><author>a</author></authors><commentList><comment ref="H4" authorId="0"><text><t>'
+        f"{text}</t></text></comment></commentList></comments>"
+    ).encode()
+    data = rezip(filled(GOOD), add={"xl/comments1.xml": comments})
+    assert parse_xlsx(data) == [ParsedRow(4, "NIT-2023-I.1", 3, 10, None)]
+    assert parse_xlsx(filled({**GOOD, "H4": "很长的备注" * 6000}))[0].comment == "很长的备注" * 6000
+
+
+def test_a_zip_archive_comment_is_harmless() -> None:
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(filled(GOOD))) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info.filename))
+        dst.comment = b"x" * 65535
+    assert parse_xlsx(out.getvalue()) == [ParsedRow(4, "NIT-2023-I.1", 3, 10, None)]
+
+
+@pytest.mark.parametrize(
+    ("media", "name"),
+    [
+        ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "data.xlsx"),
+        ("application/octet-stream", "data.xlsx"),
+        ("application/vnd.ms-excel", "data.xls"),
+    ],
+)
+def test_a_password_protected_workbook_is_refused_as_encrypted_not_as_legacy_xls(
+    media: str, name: str
+) -> None:
+    with pytest.raises(FileUnreadable) as err:
+        detect_kind(media, name, encrypted_workbook())
+    assert err.value.problems == [{"code": "password_protected"}] and err.value.status == 422
+    assert "password" in err.value.detail and "密码" in err.value.detail and "legacy" not in err.value.detail
+
+
+def test_a_legacy_xls_is_still_refused_as_legacy() -> None:
+    legacy = encrypted_workbook().replace(
+        "EncryptedPackage".encode("utf-16-le"), "Workbook".encode("utf-16-le").ljust(32, b"\0")
+    )
+    with pytest.raises(UnsupportedFileType, match="legacy .xls"):
+        detect_kind("application/vnd.ms-excel", "a.xls", legacy)
