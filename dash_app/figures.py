@@ -132,6 +132,12 @@ def short_hover(rows: list[dict]) -> np.ndarray:
     )
 
 
+def hospital_ids(rows: list[dict]) -> list:
+    """The points' ``customdata``: a plain list, not a numpy array. Plotly encodes an array as typed
+    binary (``bdata``) that dcc.Graph does not decode into ``clickData``, so a click named no hospital."""
+    return [r["hospital_id"] for r in rows]
+
+
 def _hover_template(lang: str, unit: str, value: str) -> str:
     return (
         f"%{{text}} ({i18n.t('common.numerator', lang)}/{i18n.t('common.denominator', lang)})<br>"
@@ -233,7 +239,7 @@ def funnel_figure(
                     "size": 6 if many else 9,
                     "line": {"width": 0.5, "color": "white"},
                 },
-                customdata=np.array([r["hospital_id"] for r in picked]),
+                customdata=hospital_ids(picked),
                 text=short_hover(picked),
                 hovertemplate=_hover_template(lang, unit, "y"),
             )
@@ -329,7 +335,7 @@ def dot_plot(rows: list[dict], summary: dict, lang: str = "zh", *, title: str = 
             mode="markers",
             marker={"color": [SIGNAL_COLORS.get(r.get("signal"), "#7f7f7f") for r in shown], "size": 8},
             error_x=_errors(shown),
-            customdata=[r["hospital_id"] for r in shown],
+            customdata=hospital_ids(shown),
             text=[hover_text(r, unit, lang) for r in shown],
             hovertemplate="%{text}<extra></extra>",
             showlegend=False,
@@ -381,7 +387,7 @@ def _caterpillar(
                 mode="lines",
                 line={"color": "#7f7f7f", "width": 1.5},
                 name=i18n.t("benchmark.all_ranked", lang),
-                customdata=np.array([r["hospital_id"] for r in shown]),
+                customdata=hospital_ids(shown),
                 hovertemplate=f"{i18n.t('benchmark.rank_short', lang)} %{{x}} · {i18n.t('common.rate', lang)} "
                 f"%{{y:.2f}} {unit}<extra></extra>",
             )
@@ -398,7 +404,7 @@ def _caterpillar(
                 name=signal_label(signal, lang),
                 marker={"color": SIGNAL_COLORS[signal], "size": 5},
                 error_y={**_errors(picked), "color": SIGNAL_COLORS[signal]},
-                customdata=np.array([r["hospital_id"] for r in picked]),
+                customdata=hospital_ids(picked),
                 text=short_hover(picked),
                 hovertemplate=_hover_template(lang, unit, "y"),
             )

@@ -7,7 +7,7 @@ distribution and only their own row."""
 
 from __future__ import annotations
 
-from dash import Dash, Input, Output, State, dcc, html, no_update
+from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from dash_app import data, figures, i18n
 from dash_app.app import database
@@ -199,6 +199,20 @@ def row_table(rows: list[dict], s: dict, quarter: str, lang: str) -> html.Div:
     )
 
 
+def clicked_hospital(click: dict | None, actor) -> int | None:  # noqa: ANN001
+    """The hospital id a click on the funnel or dot plot names (``customdata``), or None: a limit
+    line, the density layer, or, for a hospital user, any hospital but its own (the hospital page
+    refuses those too; the figures carry no other hospital's id for them)."""
+    points = (click or {}).get("points") or []
+    raw = points[0].get("customdata") if points else None
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str) or not str(raw).isdigit():
+        return None
+    hospital_id = int(raw)
+    if actor.hospital_id is not None and hospital_id != actor.hospital_id:
+        return None
+    return hospital_id
+
+
 def benchmark_view(quarter: str, scope: str, indicator: str, overdispersion: bool | None) -> tuple:
     actor, lang = current_actor(), current_lang()
     try:
@@ -267,11 +281,12 @@ def register(app: Dash) -> None:
         prevent_initial_call=True,
     )
     def _open_hospital(funnel_click, dot_click, quarter):  # noqa: ANN001, ANN202
-        click = funnel_click or dot_click
-        points = (click or {}).get("points") or []
-        if not points or points[0].get("customdata") is None:
+        click = dot_click if ctx.triggered_id == "bm-dots" else funnel_click
+        hospital_id = clicked_hospital(click, current_actor())
+        if hospital_id is None:
             return no_update, no_update
-        return f"/dash/hospital/{int(points[0]['customdata'])}", f"?quarter={quarter}"
+        path, _, search = hospital_href(hospital_id, quarter).partition("?")
+        return path, f"?{search}" if search else ""
 
     @app.callback(
         Output("bm-download", "data"),

@@ -1,0 +1,40 @@
+"""Real-browser tests of issue 23's remaining tasks: from the funnel to a hospital, the hospital page's
+year-over-year columns, empty charts that say why, the hospital viewer's report print and CSV export."""
+
+from __future__ import annotations
+
+import pytest
+
+from dash_app import data
+from services.core.actor import Actor, Role
+from tests.dash.browser_support import browser_sign_in, settle
+from tests.dash.conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+NATIONAL = Actor(subject="t", roles=frozenset({Role.NATIONAL_ANALYST}))
+
+
+def click_first_point(tab, graph: str) -> None:  # noqa: ANN001
+    """Move the mouse onto the first hospital point of ``graph`` and click it, as a person would."""
+    tab.wait_for_selector(f"#{graph} .scatterlayer .point")
+    box = tab.locator(f"#{graph} .scatterlayer .trace .point").last.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    tab.mouse.move(x, y)
+    tab.wait_for_selector(f"#{graph} .hoverlayer .hovertext")
+    tab.mouse.click(x, y)
+
+
+@pytest.mark.parametrize("graph", ["bm-funnel", "bm-dots"])
+def test_analyst_clicks_a_hospital_on_the_benchmark_and_lands_on_its_page(live_dash, page, graph) -> None:  # noqa: ANN001
+    browser_sign_in(page, live_dash, "zj.analyst", "/dash/benchmark?indicator=NIT-2023-I.1&quarter=2023Q3")
+    page.wait_for_selector(f"#{graph} .main-svg")
+    click_first_point(page, graph)
+    page.wait_for_url("**/dash/hospital/**")
+    settle(page)
+    hospital_id = int(page.url.split("/dash/hospital/")[1].split("?")[0])
+    assert page.url.endswith("?quarter=2023Q3")
+    name = data.hospital(live_dash.database, NATIONAL, hospital_id)["name"]
+    page.wait_for_selector(f"#page h2:has-text('{name}')")
+    page.wait_for_selector("#hospital-yoy")
+    screenshot(page, f"benchmark-click-{graph}")
