@@ -21,44 +21,76 @@ from dash_app.pages.common import (
     table,
     title,
 )
+from services.benchmark.change import VERDICT_LABELS
 from services.core.errors import DomainError
 from services.core.quarter import Quarter
 
-ARROWS = {
-    "improved": "▲",
-    "worsened": "▼",
-    "no_significant_change": "＝",
-    "insufficient": "·",
-    "not_tested": "·",
-}
+SIGNIFICANT = ("improved", "worsened")
+ASSESSMENTS = {"improved": ("改善", "improved"), "worsened": ("恶化", "worsened")}
+
+
+def signed(value: float, digits: int = 2) -> str:
+    """+3.28 / −3.28 (a true minus sign), 0.00 without a sign."""
+    text = f"{abs(value):.{digits}f}"
+    return text if text == f"{0:.{digits}f}" else ("+" if value > 0 else "−") + text
+
+
+def yoy_change(change: float | None, unit: str, direction: str, verdict: str | None, lang: str) -> dict:
+    """The 同比变化 cell (the arrow agrees with the sign of the change: ▲ a rise, ▼ a fall) and the
+    评价 cell: 改善 / 恶化 by the indicator's direction where the change is significant, else the
+    service's verdict (无显著变化, 数据不足, 均值类不检验)."""
+    if change is None:
+        return {"change": "—", "assessment": i18n.pick(*VERDICT_LABELS.get(verdict or "insufficient"), lang)}
+    arrow = "▲" if change > 0 else "▼" if change < 0 else "＝"
+    change_unit = i18n.pair("百分点 / pp", lang) if unit == "%" else unit
+    text = f"{arrow} {signed(change)} {change_unit}".strip()
+    if verdict in SIGNIFICANT and change != 0:
+        better = (change > 0) == (direction == "higher")
+        assessment = i18n.pick(*ASSESSMENTS["improved" if better else "worsened"], lang)
+    else:
+        assessment = i18n.pick(*VERDICT_LABELS.get(verdict or "insufficient"), lang)
+    return {"change": text, "assessment": assessment}
 
 
 def yoy_rows(yoy: dict, lang: str) -> list[dict]:
+    """One row per indicator: this quarter's rate, the same quarter a year earlier (去年同期), the
+    change and its assessment; or, where the lineage says so, why the two do not compare."""
     rows = []
     for r in yoy["indicators"]:
         if r["rate"] is None and r["previous_rate"] is None and r["comparability"] == "new":
             continue  # nothing to compare and nothing to say beyond "new"
         if r["comparability"] in ("comparable", "partial") and r.get("verdict"):
-            verdict = r["verdict"]
-            change = (
-                f"{ARROWS.get(verdict, '')} {fmt(r['change'])} "
-                f"{i18n.pick(r['verdict_label'], r['verdict_label_en'], lang)}"
-            )
+            cells = yoy_change(r["change"], r["unit"], r["direction"], r["verdict"], lang)
         else:
-            change = (
-                f"{i18n.pick(r['comparability_label'], r['comparability_label_en'], lang)}: "
-                f"{i18n.pick(r['reason'], r['reason_en'], lang)[:80]}"
-            )
+            why = i18n.pick(r["reason"], r["reason_en"], lang)[:80]
+            cells = {
+                "change": "—",
+                "assessment": f"{i18n.pick(r['comparability_label'], r['comparability_label_en'], lang)}: {why}",
+            }
         rows.append(
             {
                 "code": r["indicator_code"],
                 "name": i18n.pick(r["indicator_name"], r["indicator_name_en"], lang),
                 "rate": fmt(r["rate"], r["unit"]),
-                "previous": fmt(r["previous_rate"], r["unit"]),
-                "change": change,
+                "previous": fmt(r["previous_rate"], r["unit"])
+                + (
+                    f" ({r['previous_quarter']})" if r.get("across_gap") and r.get("previous_quarter") else ""
+                ),
+                **cells,
             }
         )
     return rows
+
+
+def yoy_columns(quarter: Quarter, lang: str) -> list[tuple[str, str]]:
+    return [
+        ("code", i18n.t("common.indicator", lang)),
+        ("name", ""),
+        ("rate", f"{i18n.pick('本季度', 'this quarter', lang)} {quarter}"),
+        ("previous", i18n.pick("去年同期", "a year earlier", lang)),
+        ("change", i18n.pick("同比变化", "change", lang)),
+        ("assessment", i18n.pick("评价", "assessment", lang)),
+    ]
 
 
 def flag_rows(flags: list[dict], lang: str) -> list[dict]:
@@ -163,13 +195,7 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
                 i18n.t("hospital.yoy", lang),
                 table(
                     yoy_rows(yoy, lang),
-                    [
-                        ("code", i18n.t("common.indicator", lang)),
-                        ("name", ""),
-                        ("rate", str(quarter)),
-                        ("previous", i18n.t("hospital.yoy", lang)),
-                        ("change", ""),
-                    ],
+                    yoy_columns(quarter, lang),
                     id="hospital-yoy",
                 ),
             ),

@@ -38,3 +38,16 @@ def test_analyst_clicks_a_hospital_on_the_benchmark_and_lands_on_its_page(live_d
     page.wait_for_selector(f"#page h2:has-text('{name}')")
     page.wait_for_selector("#hospital-yoy")
     screenshot(page, f"benchmark-click-{graph}")
+
+
+def test_hospital_page_shows_last_years_rate_and_the_change_under_their_own_headings(live_dash, page) -> None:  # noqa: ANN001
+    browser_sign_in(page, live_dash, "h001.viewer", "/dash/?quarter=2023Q3")
+    page.wait_for_selector("#hospital-yoy")
+    headings = page.locator("#hospital-yoy thead th").all_inner_texts()
+    assert headings[2:] == ["本季度 2023Q3", "去年同期", "同比变化", "评价"]
+    changes = [row.locator("td").nth(4).inner_text() for row in page.locator("#hospital-yoy tbody tr").all()]
+    assert any(c.startswith(("▲", "▼")) for c in changes)
+    for change in changes:  # the arrow agrees with the sign
+        assert not change.startswith("▲") or "+" in change, change
+        assert not change.startswith("▼") or "−" in change, change
+    screenshot(page, "hospital-yoy-columns")

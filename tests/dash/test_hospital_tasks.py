@@ -6,10 +6,13 @@ from __future__ import annotations
 import json
 
 import plotly.io as pio
+import pytest
 
 from dash_app import figures
 from dash_app.pages.benchmark import clicked_hospital
+from dash_app.pages.hospital import yoy_change, yoy_columns, yoy_rows
 from services.core.actor import Actor, Role
+from services.core.quarter import Quarter
 from tests.dash.test_figures import _rows
 
 ANALYST = Actor(subject="t", roles=frozenset({Role.PROVINCIAL_ANALYST}), province="330000")
@@ -41,3 +44,45 @@ def test_a_click_on_a_limit_line_or_nothing_opens_nothing() -> None:
 def test_a_hospital_user_opens_only_its_own_hospital() -> None:
     assert clicked_hospital(_click(7), VIEWER) == 7
     assert clicked_hospital(_click(8), VIEWER) is None
+
+
+@pytest.mark.parametrize(
+    ("change", "direction", "verdict", "arrow", "assessment"),
+    [
+        (3.28, "higher", "improved", "▲ +3.28 百分点", "改善"),  # a rise where higher is better
+        (-3.28, "higher", "worsened", "▼ −3.28 百分点", "恶化"),  # a fall where higher is better
+        (3.28, "lower", "worsened", "▲ +3.28 百分点", "恶化"),  # a rise where lower is better
+        (-2.79, "lower", "improved", "▼ −2.79 百分点", "改善"),  # a fall where lower is better
+        (-2.71, "higher", "no_significant_change", "▼ −2.71 百分点", "无显著变化"),
+    ],
+)
+def test_yoy_arrow_follows_the_sign_and_assessment_the_direction(
+    change: float, direction: str, verdict: str, arrow: str, assessment: str
+) -> None:
+    assert yoy_change(change, "%", direction, verdict, "zh") == {"change": arrow, "assessment": assessment}
+
+
+def test_yoy_change_in_english_and_in_the_indicators_unit() -> None:
+    cells = yoy_change(-0.23, "种/床日", "lower", "improved", "en")
+    assert cells == {"change": "▼ −0.23 种/床日", "assessment": "improved"}
+    assert yoy_change(None, "%", "higher", "insufficient", "zh") == {"change": "—", "assessment": "数据不足"}
+
+
+def test_yoy_rows_show_last_years_rate_apart_from_the_change() -> None:
+    row = {
+        "indicator_code": "NIT-2023-VI.1",
+        "indicator_name": "住院患者静脉输液使用率",
+        "indicator_name_en": "IV infusion rate",
+        "unit": "%",
+        "direction": "lower",
+        "rate": 80.87,
+        "previous_rate": 83.66,
+        "change": -2.79,
+        "verdict": "improved",
+        "comparability": "comparable",
+    }
+    (shown,) = yoy_rows({"indicators": [row]}, "zh")
+    assert shown["rate"] == "80.87%" and shown["previous"] == "83.66%"
+    assert shown["change"] == "▼ −2.79 百分点" and shown["assessment"] == "改善"
+    headings = [h for _, h in yoy_columns(Quarter(2023, 3), "zh")]
+    assert headings[2:] == ["本季度 2023Q3", "去年同期", "同比变化", "评价"]
