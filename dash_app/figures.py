@@ -46,6 +46,29 @@ def _layout(fig: go.Figure, *, title: str = "", height: int = 420) -> go.Figure:
     return fig
 
 
+def message_figure(text: str, *, title: str = "", height: int = 300) -> go.Figure:
+    """A chart with nothing to draw says why, in words where the axes would be (no empty axes)."""
+    fig = go.Figure()
+    fig.add_annotation(
+        text=text,
+        name="empty-reason",
+        xref="paper",
+        yref="paper",
+        x=0.5,
+        y=0.5,
+        showarrow=False,
+        font={"size": 14, "color": "#555555"},
+    )
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _layout(fig, title=title, height=height)
+
+
+def drawable(rows: list[dict]) -> list[dict]:
+    """The rows a funnel or dot plot can draw: a denominator and a rate."""
+    return [r for r in rows if (r.get("denominator") or 0) > 0 and r.get("rate") is not None]
+
+
 def signal_label(signal: str | None, lang: str) -> str:
     zh, en = SIGNAL_LABELS.get(signal or "", (signal or "—", signal or "—"))
     return i18n.pick(zh, en, lang)

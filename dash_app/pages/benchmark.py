@@ -213,6 +213,32 @@ def clicked_hospital(click: dict | None, actor) -> int | None:  # noqa: ANN001
     return hospital_id
 
 
+def charts(rows: list[dict], s: dict, name: str, lang: str, *, own_only: bool) -> tuple:
+    """The funnel and the dot plot (or the O/E funnel); a chart with nothing to draw says why."""
+    if not figures.drawable(rows):
+        why = figures.message_figure(
+            i18n.t("benchmark.no_own_data" if own_only else "benchmark.no_data", lang), title=name
+        )
+        return why, why
+    funnel = (
+        figures.funnel_figure(rows, s, lang, title=name)
+        if s.get("measure")
+        else figures.message_figure(
+            i18n.pick(
+                "均值类指标，不作漏斗图；见排序点图", "A mean: no funnel; see the ranked dot plot", lang
+            ),
+            title=name,
+        )
+    )
+    # where the QC center turned O/E on, its funnel takes the place of the dot plot (the table keeps both)
+    second = (
+        figures.oe_funnel_figure(rows, s, lang, title=f"O/E · {name}")
+        if s.get("oe")
+        else figures.dot_plot(rows, s, lang, title=name)
+    )
+    return funnel, second
+
+
 def benchmark_view(quarter: str, scope: str, indicator: str, overdispersion: bool | None) -> tuple:
     actor, lang = current_actor(), current_lang()
     try:
@@ -229,19 +255,7 @@ def benchmark_view(quarter: str, scope: str, indicator: str, overdispersion: boo
     s = report["indicators"][0]
     rows = s.pop("hospitals")
     name = i18n.pick(s["indicator_name"], s["indicator_name_en"], lang)
-    funnel = (
-        figures.funnel_figure(rows, s, lang, title=name)
-        if s.get("measure")
-        else figures.dot_plot(
-            [], s, lang, title=i18n.pick("均值类指标，不作漏斗图", "A mean: no funnel", lang)
-        )
-    )
-    # where the QC center turned O/E on, its funnel takes the place of the dot plot (the table keeps both)
-    second = (
-        figures.oe_funnel_figure(rows, s, lang, title=f"O/E · {name}")
-        if s.get("oe")
-        else figures.dot_plot(rows, s, lang, title=name)
-    )
+    funnel, second = charts(rows, s, name, lang, own_only=report["own_hospital_only"])
     return summary_line(s, report, lang), funnel, second, row_table(rows, s, quarter, lang)
 
 

@@ -232,8 +232,11 @@ def trend(indicator: str | None, view: dict):  # noqa: ANN201
             database(), actor, int(view["hospital_id"]), Quarter.parse(view["quarter"]), indicator
         )
     except (DomainError, ValueError, KeyError, TypeError):
-        return figures.trend_figure([], lang, title=i18n.t("error.not_found", lang))
+        return figures.message_figure(i18n.t("error.not_found", lang), title=i18n.t("error.not_found", lang))
     name = i18n.pick(series.get("indicator_name"), series.get("indicator_name_en"), lang)
+    if not any(p.get("rate") is not None or p.get("pooled") is not None for p in series["points"]):
+        no_data = i18n.pick("该指标各季度均暂无数据", "No data for this indicator in any quarter", lang)
+        return figures.message_figure(no_data, title=f"{indicator} {name}", height=260)
     cut = series.get("break")
     note = (
         f"{cut['from_code']} → {indicator}: {i18n.pick(cut['reason'], cut['reason_en'], lang)}" if cut else ""

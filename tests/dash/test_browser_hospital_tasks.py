@@ -51,3 +51,22 @@ def test_hospital_page_shows_last_years_rate_and_the_change_under_their_own_head
         assert not change.startswith("▲") or "+" in change, change
         assert not change.startswith("▼") or "−" in change, change
     screenshot(page, "hospital-yoy-columns")
+
+
+@pytest.mark.parametrize(
+    ("login", "reason"),
+    [("h001.viewer", "本院本季度该指标暂无数据"), ("zj.analyst", "本季度该指标暂无数据")],
+)
+def test_a_benchmark_without_data_says_why_instead_of_empty_axes(live_dash, page, login, reason) -> None:  # noqa: ANN001
+    # no hospital of the demo's 浙江 reports the specialty goal PIT-2023-01.1
+    browser_sign_in(page, live_dash, login, "/dash/benchmark?indicator=PIT-2023-01.1&quarter=2023Q3")
+    for graph in ("bm-funnel", "bm-dots"):
+        page.wait_for_selector(f"#{graph} .main-svg")
+        shown = page.inner_text(f"#{graph}")
+        assert reason in shown, shown
+        assert page.locator(f"#{graph} .xtick").count() == 0  # no empty axes
+    if login == "h001.viewer":
+        assert "“医院”页面" in page.inner_text("#bm-funnel")  # what a hospital user can see instead
+    else:
+        assert "本院" not in page.inner_text("#bm-funnel")
+    screenshot(page, f"benchmark-no-data-{login}")

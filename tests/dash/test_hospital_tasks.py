@@ -9,7 +9,7 @@ import plotly.io as pio
 import pytest
 
 from dash_app import figures
-from dash_app.pages.benchmark import clicked_hospital
+from dash_app.pages.benchmark import charts, clicked_hospital
 from dash_app.pages.hospital import yoy_change, yoy_columns, yoy_rows
 from services.core.actor import Actor, Role
 from services.core.quarter import Quarter
@@ -86,3 +86,33 @@ def test_yoy_rows_show_last_years_rate_apart_from_the_change() -> None:
     assert shown["change"] == "▼ −2.79 百分点" and shown["assessment"] == "改善"
     headings = [h for _, h in yoy_columns(Quarter(2023, 3), "zh")]
     assert headings[2:] == ["本季度 2023Q3", "去年同期", "同比变化", "评价"]
+
+
+def _texts(fig) -> list[str]:  # noqa: ANN001
+    return [a.text for a in fig.layout.annotations]
+
+
+def test_charts_without_rows_say_why_in_words_not_empty_axes() -> None:
+    _, summary = _rows()
+    funnel, dots = charts([], summary, "指标", "zh", own_only=False)
+    assert _texts(funnel) == ["本季度该指标暂无数据"] and _texts(dots) == ["本季度该指标暂无数据"]
+    assert funnel.layout.xaxis.visible is False and funnel.layout.yaxis.visible is False
+    assert not funnel.data
+
+
+def test_hospital_users_are_told_what_they_can_see_instead() -> None:
+    _, summary = _rows()
+    funnel, _ = charts(
+        [{"hospital_id": 7, "denominator": 0, "rate": None}], summary, "指标", "en", own_only=True
+    )
+    (text,) = _texts(funnel)
+    assert (
+        text.startswith("Your hospital has no data for this indicator this quarter")
+        and "Hospital page" in text
+    )
+
+
+def test_charts_with_rows_draw_the_funnel_and_the_dots() -> None:
+    rows, summary = _rows()
+    funnel, dots = charts(rows, {**summary, "measure": "proportion"}, "指标", "zh", own_only=False)
+    assert funnel.data and dots.data and "本季度该指标暂无数据" not in _texts(funnel)
