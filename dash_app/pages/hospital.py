@@ -5,15 +5,16 @@ hospital: the id in the URL is re-checked against the session's actor by ``data`
 
 from __future__ import annotations
 
-from dash import Dash, Input, Output, State, dcc, html
+from dash import Dash, Input, Output, State, dcc, html, no_update
 from flask import Response, abort
 
 from dash_app import data, figures, i18n
-from dash_app.app import database
+from dash_app.app import PREFIX, database
 from dash_app.auth import current_actor, current_lang
 from dash_app.pages.common import (
     GRID2,
     fmt,
+    hospital_href,
     quarter_dropdown,
     quarter_param,
     quarter_search,
@@ -22,6 +23,7 @@ from dash_app.pages.common import (
     title,
 )
 from services.benchmark.change import VERDICT_LABELS
+from services.benchmark.exports import to_csv
 from services.core.errors import DomainError
 from services.core.quarter import Quarter
 
@@ -193,6 +195,13 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
             ),
             section(
                 i18n.t("hospital.yoy", lang),
+                html.Div(
+                    [
+                        html.Button(i18n.t("common.export", lang), id="hospital-export"),
+                        dcc.Download(id="hospital-download"),
+                    ],
+                    style={"margin": "0 0 6px"},
+                ),
                 table(
                     yoy_rows(yoy, lang),
                     yoy_columns(quarter, lang),
@@ -246,12 +255,73 @@ def trend(indicator: str | None, view: dict):  # noqa: ANN201
     )
 
 
+REPORT_TOOLBAR = """<div class="qcp-no-print" style="margin:0 0 12px;display:flex;gap:12px;align-items:center">
+<button type="button" id="report-print" data-qcp-print>打印 / 另存为 PDF · Print / save as PDF</button>
+<a href="{back}">返回医院页面 / back to the hospital page</a></div>
+<style>@media print {{ .qcp-no-print {{ display: none !important; }} }}</style>
+<script src="{prefix}/assets/print.js"></script>"""
+
+
+def with_toolbar(report_html: str, hospital_id: int, quarter: str) -> str:
+    """The report with a print button (the browser's dialog also saves a PDF) and a way back; the
+    toolbar does not print. The button's script is a file of ours: the CSP refuses inline scripts."""
+    toolbar = REPORT_TOOLBAR.format(back=hospital_href(hospital_id, quarter), prefix=PREFIX)
+    return report_html.replace("<body>", f"<body>\n{toolbar}", 1)
+
+
+CSV_COLUMNS = (
+    "hospital_id",
+    "hospital_name",
+    "quarter",
+    "indicator_code",
+    "indicator_name",
+    "unit",
+    "numerator",
+    "denominator",
+    "rate",
+    "previous_quarter",
+    "previous_indicator_code",
+    "previous_numerator",
+    "previous_denominator",
+    "previous_rate",
+    "change",
+    "change_low",
+    "change_high",
+    "verdict",
+    "comparability",
+)
+
+
+def hospital_csv(view: dict) -> dict | None:
+    """The hospital page's table as CSV (dcc.Download data): one row per indicator of the quarter,
+    this quarter's and last year's values and the change. ``data`` re-checks the hospital against
+    the session's actor: another hospital's id gives nothing."""
+    db, actor = database(), current_actor()
+    try:
+        hospital_id, quarter = int(view["hospital_id"]), Quarter.parse(view["quarter"])
+        info = data.hospital(db, actor, hospital_id)
+        yoy = data.hospital_yoy(db, actor, hospital_id, quarter)
+    except (DomainError, ValueError, KeyError, TypeError):
+        return None
+    rows = [
+        {
+            **r,
+            "hospital_id": hospital_id,
+            "hospital_name": info["name"],
+            "verdict": r.get("verdict_label"),
+            "comparability": r.get("comparability_label"),
+        }
+        for r in yoy["indicators"]
+    ]
+    return dcc.send_bytes(to_csv(rows, CSV_COLUMNS), f"hospital-{hospital_id}-{quarter}.csv")
+
+
 def feedback_report(hospital_id: int, quarter: str) -> Response:
     try:
         html_text = data.feedback_html(database(), current_actor(), hospital_id, Quarter.parse(quarter))
     except (DomainError, ValueError):
         abort(404)
-    return Response(html_text, mimetype="text/html")
+    return Response(with_toolbar(html_text, hospital_id, quarter), mimetype="text/html")
 
 
 def register(app: Dash) -> None:
@@ -265,6 +335,15 @@ def register(app: Dash) -> None:
     )
     def _trend(indicator, view):  # noqa: ANN001, ANN202
         return trend(indicator, view)
+
+    @app.callback(
+        Output("hospital-download", "data"),
+        Input("hospital-export", "n_clicks"),
+        State("hospital-view", "data"),
+        prevent_initial_call=True,
+    )
+    def _export(_, view):  # noqa: ANN001, ANN202
+        return hospital_csv(view) or no_update
 
     @app.callback(
         Output("url", "search", allow_duplicate=True),

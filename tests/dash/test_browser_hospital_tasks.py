@@ -3,6 +3,9 @@ year-over-year columns, empty charts that say why, the hospital viewer's report 
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 
 from dash_app import data
@@ -70,3 +73,53 @@ def test_a_benchmark_without_data_says_why_instead_of_empty_axes(live_dash, page
     else:
         assert "本院" not in page.inner_text("#bm-funnel")
     screenshot(page, f"benchmark-no-data-{login}")
+
+
+def test_hospital_viewer_exports_its_own_rows_as_csv(live_dash, page, tmp_path) -> None:  # noqa: ANN001
+    own = live_dash.hospitals["H001"]
+    browser_sign_in(page, live_dash, "h001.viewer", "/dash/?quarter=2023Q3")
+    page.wait_for_selector("#hospital-yoy")
+    with page.expect_download() as got:
+        page.click("#hospital-export")
+    assert got.value.suggested_filename == f"hospital-{own}-2023Q3.csv"
+    saved = tmp_path / "hospital.csv"
+    got.value.save_as(saved)
+    rows = list(csv.DictReader(io.StringIO(saved.read_bytes().decode("utf-8-sig"))))
+    assert len(rows) >= page.locator("#hospital-yoy tbody tr").count() > 0  # every indicator of the quarter
+    assert {(r["hospital_id"], r["hospital_name"]) for r in rows} == {(str(own), "杭州市第一人民医院")}
+    assert {r["quarter"] for r in rows} == {"2023Q3"}
+    first = next(r for r in rows if r["indicator_code"] == "NIT-2023-I.1")
+    assert first["numerator"].isdigit() and first["previous_rate"]
+
+    neighbour = live_dash.hospitals["H002"]  # the same callback asked for another hospital: nothing
+    body = {
+        "output": "hospital-download.data",
+        "outputs": {"id": "hospital-download", "property": "data"},
+        "inputs": [{"id": "hospital-export", "property": "n_clicks", "value": 1}],
+        "state": [
+            {
+                "id": "hospital-view",
+                "property": "data",
+                "value": {"hospital_id": neighbour, "quarter": "2023Q3"},
+            }
+        ],
+        "changedPropIds": ["hospital-export.n_clicks"],
+    }
+    answer = page.request.post(f"{live_dash.base_url}/dash/_dash-update-component", data=body)
+    assert answer.status == 204 or "hospital-download" not in answer.text()
+
+
+def test_hospital_viewer_opens_the_feedback_report_and_prints_it(live_dash, page) -> None:  # noqa: ANN001
+    browser_sign_in(page, live_dash, "h001.viewer", "/dash/?quarter=2023Q3")
+    with page.context.expect_page() as opened:
+        page.click("#hospital-report-link")
+    report = opened.value
+    report.wait_for_load_state("networkidle")
+    assert "/dash/report/" in report.url and "杭州市第一人民医院" in report.inner_text("body")
+    report.evaluate("() => { window.printed = 0; window.print = () => { window.printed += 1; }; }")
+    report.click("text=打印 / 另存为 PDF")
+    assert report.evaluate("() => window.printed") == 1  # the script ran under the CSP
+    report.emulate_media(media="print")
+    assert not report.is_visible("#report-print")  # the toolbar does not print
+    report.emulate_media(media="screen")
+    screenshot(report, "feedback-report-print")

@@ -10,7 +10,7 @@ import pytest
 
 from dash_app import figures
 from dash_app.pages.benchmark import charts, clicked_hospital
-from dash_app.pages.hospital import yoy_change, yoy_columns, yoy_rows
+from dash_app.pages.hospital import with_toolbar, yoy_change, yoy_columns, yoy_rows
 from services.core.actor import Actor, Role
 from services.core.quarter import Quarter
 from tests.dash.test_figures import _rows
@@ -116,3 +116,11 @@ def test_charts_with_rows_draw_the_funnel_and_the_dots() -> None:
     rows, summary = _rows()
     funnel, dots = charts(rows, {**summary, "measure": "proportion"}, "指标", "zh", own_only=False)
     assert funnel.data and dots.data and "本季度该指标暂无数据" not in _texts(funnel)
+
+
+def test_the_report_gets_a_print_button_and_a_way_back_that_do_not_print() -> None:
+    page = with_toolbar("<html><head></head><body><h1>质控反馈报告</h1></body></html>", 7, "2023Q3")
+    assert page.index("data-qcp-print") < page.index("<h1>")
+    assert 'href="/dash/hospital/7?quarter=2023Q3"' in page
+    assert 'src="/dash/assets/print.js"' in page and "onclick" not in page  # the CSP refuses inline handlers
+    assert ".qcp-no-print { display: none !important; }" in page
