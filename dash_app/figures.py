@@ -46,6 +46,29 @@ def _layout(fig: go.Figure, *, title: str = "", height: int = 420) -> go.Figure:
     return fig
 
 
+def message_figure(text: str, *, title: str = "", height: int = 300) -> go.Figure:
+    """A chart with nothing to draw says why, in words where the axes would be (no empty axes)."""
+    fig = go.Figure()
+    fig.add_annotation(
+        text=text,
+        name="empty-reason",
+        xref="paper",
+        yref="paper",
+        x=0.5,
+        y=0.5,
+        showarrow=False,
+        font={"size": 14, "color": "#555555"},
+    )
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _layout(fig, title=title, height=height)
+
+
+def drawable(rows: list[dict]) -> list[dict]:
+    """The rows a funnel or dot plot can draw: a denominator and a rate."""
+    return [r for r in rows if (r.get("denominator") or 0) > 0 and r.get("rate") is not None]
+
+
 def signal_label(signal: str | None, lang: str) -> str:
     zh, en = SIGNAL_LABELS.get(signal or "", (signal or "—", signal or "—"))
     return i18n.pick(zh, en, lang)
@@ -130,6 +153,12 @@ def short_hover(rows: list[dict]) -> np.ndarray:
             for r in rows
         ]
     )
+
+
+def hospital_ids(rows: list[dict]) -> list:
+    """The points' ``customdata``: a plain list, not a numpy array. Plotly encodes an array as typed
+    binary (``bdata``) that dcc.Graph does not decode into ``clickData``, so a click named no hospital."""
+    return [r["hospital_id"] for r in rows]
 
 
 def _hover_template(lang: str, unit: str, value: str) -> str:
@@ -233,7 +262,7 @@ def funnel_figure(
                     "size": 6 if many else 9,
                     "line": {"width": 0.5, "color": "white"},
                 },
-                customdata=np.array([r["hospital_id"] for r in picked]),
+                customdata=hospital_ids(picked),
                 text=short_hover(picked),
                 hovertemplate=_hover_template(lang, unit, "y"),
             )
@@ -329,7 +358,7 @@ def dot_plot(rows: list[dict], summary: dict, lang: str = "zh", *, title: str = 
             mode="markers",
             marker={"color": [SIGNAL_COLORS.get(r.get("signal"), "#7f7f7f") for r in shown], "size": 8},
             error_x=_errors(shown),
-            customdata=[r["hospital_id"] for r in shown],
+            customdata=hospital_ids(shown),
             text=[hover_text(r, unit, lang) for r in shown],
             hovertemplate="%{text}<extra></extra>",
             showlegend=False,
@@ -381,7 +410,7 @@ def _caterpillar(
                 mode="lines",
                 line={"color": "#7f7f7f", "width": 1.5},
                 name=i18n.t("benchmark.all_ranked", lang),
-                customdata=np.array([r["hospital_id"] for r in shown]),
+                customdata=hospital_ids(shown),
                 hovertemplate=f"{i18n.t('benchmark.rank_short', lang)} %{{x}} · {i18n.t('common.rate', lang)} "
                 f"%{{y:.2f}} {unit}<extra></extra>",
             )
@@ -398,7 +427,7 @@ def _caterpillar(
                 name=signal_label(signal, lang),
                 marker={"color": SIGNAL_COLORS[signal], "size": 5},
                 error_y={**_errors(picked), "color": SIGNAL_COLORS[signal]},
-                customdata=np.array([r["hospital_id"] for r in picked]),
+                customdata=hospital_ids(picked),
                 text=short_hover(picked),
                 hovertemplate=_hover_template(lang, unit, "y"),
             )

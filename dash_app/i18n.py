@@ -96,6 +96,12 @@ TEXT: dict[str, tuple[str, str]] = {
         "Click a point in the funnel to open that hospital",
     ),
     "benchmark.own_only": ("仅显示本院数据与全省分布", "Your hospital's row and the distribution only"),
+    "benchmark.no_data": ("本季度该指标暂无数据", "No data for this indicator this quarter"),
+    "benchmark.no_own_data": (
+        "本院本季度该指标暂无数据。<br>医院用户只能看到本院的点与全省合并率；<br>本院各指标的趋势见“医院”页面",
+        "Your hospital has no data for this indicator this quarter.<br>Hospital users see only their own"
+        " point against the province's pooled rate;<br>the Hospital page shows your hospital's trends",
+    ),
     "benchmark.no_funnel": ("非比例指标，不作漏斗图", "Not a proportion: no funnel"),
     "benchmark.density_note": (
         "有信号的 {shown} 家医院逐点显示；其余 {dense} 家按密度显示（颜色越深医院越多），逐家数据见下表及导出",

@@ -7,7 +7,7 @@ distribution and only their own row."""
 
 from __future__ import annotations
 
-from dash import Dash, Input, Output, State, dcc, html, no_update
+from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from dash_app import data, figures, i18n
 from dash_app.app import database
@@ -199,6 +199,46 @@ def row_table(rows: list[dict], s: dict, quarter: str, lang: str) -> html.Div:
     )
 
 
+def clicked_hospital(click: dict | None, actor) -> int | None:  # noqa: ANN001
+    """The hospital id a click on the funnel or dot plot names (``customdata``), or None: a limit
+    line, the density layer, or, for a hospital user, any hospital but its own (the hospital page
+    refuses those too; the figures carry no other hospital's id for them)."""
+    points = (click or {}).get("points") or []
+    raw = points[0].get("customdata") if points else None
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str) or not str(raw).isdigit():
+        return None
+    hospital_id = int(raw)
+    if actor.hospital_id is not None and hospital_id != actor.hospital_id:
+        return None
+    return hospital_id
+
+
+def charts(rows: list[dict], s: dict, name: str, lang: str, *, own_only: bool) -> tuple:
+    """The funnel and the dot plot (or the O/E funnel); a chart with nothing to draw says why."""
+    if not figures.drawable(rows):
+        why = figures.message_figure(
+            i18n.t("benchmark.no_own_data" if own_only else "benchmark.no_data", lang), title=name
+        )
+        return why, why
+    funnel = (
+        figures.funnel_figure(rows, s, lang, title=name)
+        if s.get("measure")
+        else figures.message_figure(
+            i18n.pick(
+                "均值类指标，不作漏斗图；见排序点图", "A mean: no funnel; see the ranked dot plot", lang
+            ),
+            title=name,
+        )
+    )
+    # where the QC center turned O/E on, its funnel takes the place of the dot plot (the table keeps both)
+    second = (
+        figures.oe_funnel_figure(rows, s, lang, title=f"O/E · {name}")
+        if s.get("oe")
+        else figures.dot_plot(rows, s, lang, title=name)
+    )
+    return funnel, second
+
+
 def benchmark_view(quarter: str, scope: str, indicator: str, overdispersion: bool | None) -> tuple:
     actor, lang = current_actor(), current_lang()
     try:
@@ -215,19 +255,7 @@ def benchmark_view(quarter: str, scope: str, indicator: str, overdispersion: boo
     s = report["indicators"][0]
     rows = s.pop("hospitals")
     name = i18n.pick(s["indicator_name"], s["indicator_name_en"], lang)
-    funnel = (
-        figures.funnel_figure(rows, s, lang, title=name)
-        if s.get("measure")
-        else figures.dot_plot(
-            [], s, lang, title=i18n.pick("均值类指标，不作漏斗图", "A mean: no funnel", lang)
-        )
-    )
-    # where the QC center turned O/E on, its funnel takes the place of the dot plot (the table keeps both)
-    second = (
-        figures.oe_funnel_figure(rows, s, lang, title=f"O/E · {name}")
-        if s.get("oe")
-        else figures.dot_plot(rows, s, lang, title=name)
-    )
+    funnel, second = charts(rows, s, name, lang, own_only=report["own_hospital_only"])
     return summary_line(s, report, lang), funnel, second, row_table(rows, s, quarter, lang)
 
 
@@ -267,11 +295,12 @@ def register(app: Dash) -> None:
         prevent_initial_call=True,
     )
     def _open_hospital(funnel_click, dot_click, quarter):  # noqa: ANN001, ANN202
-        click = funnel_click or dot_click
-        points = (click or {}).get("points") or []
-        if not points or points[0].get("customdata") is None:
+        click = dot_click if ctx.triggered_id == "bm-dots" else funnel_click
+        hospital_id = clicked_hospital(click, current_actor())
+        if hospital_id is None:
             return no_update, no_update
-        return f"/dash/hospital/{int(points[0]['customdata'])}", f"?quarter={quarter}"
+        path, _, search = hospital_href(hospital_id, quarter).partition("?")
+        return path, f"?{search}" if search else ""
 
     @app.callback(
         Output("bm-download", "data"),

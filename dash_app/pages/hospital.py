@@ -5,15 +5,16 @@ hospital: the id in the URL is re-checked against the session's actor by ``data`
 
 from __future__ import annotations
 
-from dash import Dash, Input, Output, State, dcc, html
+from dash import Dash, Input, Output, State, dcc, html, no_update
 from flask import Response, abort
 
 from dash_app import data, figures, i18n
-from dash_app.app import database
+from dash_app.app import PREFIX, database
 from dash_app.auth import current_actor, current_lang
 from dash_app.pages.common import (
     GRID2,
     fmt,
+    hospital_href,
     quarter_dropdown,
     quarter_param,
     quarter_search,
@@ -21,44 +22,77 @@ from dash_app.pages.common import (
     table,
     title,
 )
+from services.benchmark.change import VERDICT_LABELS
+from services.benchmark.exports import to_csv
 from services.core.errors import DomainError
 from services.core.quarter import Quarter
 
-ARROWS = {
-    "improved": "▲",
-    "worsened": "▼",
-    "no_significant_change": "＝",
-    "insufficient": "·",
-    "not_tested": "·",
-}
+SIGNIFICANT = ("improved", "worsened")
+ASSESSMENTS = {"improved": ("改善", "improved"), "worsened": ("恶化", "worsened")}
+
+
+def signed(value: float, digits: int = 2) -> str:
+    """+3.28 / −3.28 (a true minus sign), 0.00 without a sign."""
+    text = f"{abs(value):.{digits}f}"
+    return text if text == f"{0:.{digits}f}" else ("+" if value > 0 else "−") + text
+
+
+def yoy_change(change: float | None, unit: str, direction: str, verdict: str | None, lang: str) -> dict:
+    """The 同比变化 cell (the arrow agrees with the sign of the change: ▲ a rise, ▼ a fall) and the
+    评价 cell: 改善 / 恶化 by the indicator's direction where the change is significant, else the
+    service's verdict (无显著变化, 数据不足, 均值类不检验)."""
+    if change is None:
+        return {"change": "—", "assessment": i18n.pick(*VERDICT_LABELS.get(verdict or "insufficient"), lang)}
+    arrow = "▲" if change > 0 else "▼" if change < 0 else "＝"
+    change_unit = i18n.pair("百分点 / pp", lang) if unit == "%" else unit
+    text = f"{arrow} {signed(change)} {change_unit}".strip()
+    if verdict in SIGNIFICANT and change != 0:
+        better = (change > 0) == (direction == "higher")
+        assessment = i18n.pick(*ASSESSMENTS["improved" if better else "worsened"], lang)
+    else:
+        assessment = i18n.pick(*VERDICT_LABELS.get(verdict or "insufficient"), lang)
+    return {"change": text, "assessment": assessment}
 
 
 def yoy_rows(yoy: dict, lang: str) -> list[dict]:
+    """One row per indicator: this quarter's rate, the same quarter a year earlier (去年同期), the
+    change and its assessment; or, where the lineage says so, why the two do not compare."""
     rows = []
     for r in yoy["indicators"]:
         if r["rate"] is None and r["previous_rate"] is None and r["comparability"] == "new":
             continue  # nothing to compare and nothing to say beyond "new"
         if r["comparability"] in ("comparable", "partial") and r.get("verdict"):
-            verdict = r["verdict"]
-            change = (
-                f"{ARROWS.get(verdict, '')} {fmt(r['change'])} "
-                f"{i18n.pick(r['verdict_label'], r['verdict_label_en'], lang)}"
-            )
+            cells = yoy_change(r["change"], r["unit"], r["direction"], r["verdict"], lang)
         else:
-            change = (
-                f"{i18n.pick(r['comparability_label'], r['comparability_label_en'], lang)}: "
-                f"{i18n.pick(r['reason'], r['reason_en'], lang)[:80]}"
-            )
+            why = i18n.pick(r["reason"], r["reason_en"], lang)[:80]
+            cells = {
+                "change": "—",
+                "assessment": f"{i18n.pick(r['comparability_label'], r['comparability_label_en'], lang)}: {why}",
+            }
         rows.append(
             {
                 "code": r["indicator_code"],
                 "name": i18n.pick(r["indicator_name"], r["indicator_name_en"], lang),
                 "rate": fmt(r["rate"], r["unit"]),
-                "previous": fmt(r["previous_rate"], r["unit"]),
-                "change": change,
+                "previous": fmt(r["previous_rate"], r["unit"])
+                + (
+                    f" ({r['previous_quarter']})" if r.get("across_gap") and r.get("previous_quarter") else ""
+                ),
+                **cells,
             }
         )
     return rows
+
+
+def yoy_columns(quarter: Quarter, lang: str) -> list[tuple[str, str]]:
+    return [
+        ("code", i18n.t("common.indicator", lang)),
+        ("name", ""),
+        ("rate", f"{i18n.pick('本季度', 'this quarter', lang)} {quarter}"),
+        ("previous", i18n.pick("去年同期", "a year earlier", lang)),
+        ("change", i18n.pick("同比变化", "change", lang)),
+        ("assessment", i18n.pick("评价", "assessment", lang)),
+    ]
 
 
 def flag_rows(flags: list[dict], lang: str) -> list[dict]:
@@ -161,15 +195,16 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
             ),
             section(
                 i18n.t("hospital.yoy", lang),
+                html.Div(
+                    [
+                        html.Button(i18n.t("common.export", lang), id="hospital-export"),
+                        dcc.Download(id="hospital-download"),
+                    ],
+                    style={"margin": "0 0 6px"},
+                ),
                 table(
                     yoy_rows(yoy, lang),
-                    [
-                        ("code", i18n.t("common.indicator", lang)),
-                        ("name", ""),
-                        ("rate", str(quarter)),
-                        ("previous", i18n.t("hospital.yoy", lang)),
-                        ("change", ""),
-                    ],
+                    yoy_columns(quarter, lang),
                     id="hospital-yoy",
                 ),
             ),
@@ -206,8 +241,11 @@ def trend(indicator: str | None, view: dict):  # noqa: ANN201
             database(), actor, int(view["hospital_id"]), Quarter.parse(view["quarter"]), indicator
         )
     except (DomainError, ValueError, KeyError, TypeError):
-        return figures.trend_figure([], lang, title=i18n.t("error.not_found", lang))
+        return figures.message_figure(i18n.t("error.not_found", lang), title=i18n.t("error.not_found", lang))
     name = i18n.pick(series.get("indicator_name"), series.get("indicator_name_en"), lang)
+    if not any(p.get("rate") is not None or p.get("pooled") is not None for p in series["points"]):
+        no_data = i18n.pick("该指标各季度均暂无数据", "No data for this indicator in any quarter", lang)
+        return figures.message_figure(no_data, title=f"{indicator} {name}", height=260)
     cut = series.get("break")
     note = (
         f"{cut['from_code']} → {indicator}: {i18n.pick(cut['reason'], cut['reason_en'], lang)}" if cut else ""
@@ -217,12 +255,73 @@ def trend(indicator: str | None, view: dict):  # noqa: ANN201
     )
 
 
+REPORT_TOOLBAR = """<div class="qcp-no-print" style="margin:0 0 12px;display:flex;gap:12px;align-items:center">
+<button type="button" id="report-print" data-qcp-print>打印 / 另存为 PDF · Print / save as PDF</button>
+<a href="{back}">返回医院页面 / back to the hospital page</a></div>
+<style>@media print {{ .qcp-no-print {{ display: none !important; }} }}</style>
+<script src="{prefix}/assets/print.js"></script>"""
+
+
+def with_toolbar(report_html: str, hospital_id: int, quarter: str) -> str:
+    """The report with a print button (the browser's dialog also saves a PDF) and a way back; the
+    toolbar does not print. The button's script is a file of ours: the CSP refuses inline scripts."""
+    toolbar = REPORT_TOOLBAR.format(back=hospital_href(hospital_id, quarter), prefix=PREFIX)
+    return report_html.replace("<body>", f"<body>\n{toolbar}", 1)
+
+
+CSV_COLUMNS = (
+    "hospital_id",
+    "hospital_name",
+    "quarter",
+    "indicator_code",
+    "indicator_name",
+    "unit",
+    "numerator",
+    "denominator",
+    "rate",
+    "previous_quarter",
+    "previous_indicator_code",
+    "previous_numerator",
+    "previous_denominator",
+    "previous_rate",
+    "change",
+    "change_low",
+    "change_high",
+    "verdict",
+    "comparability",
+)
+
+
+def hospital_csv(view: dict) -> dict | None:
+    """The hospital page's table as CSV (dcc.Download data): one row per indicator of the quarter,
+    this quarter's and last year's values and the change. ``data`` re-checks the hospital against
+    the session's actor: another hospital's id gives nothing."""
+    db, actor = database(), current_actor()
+    try:
+        hospital_id, quarter = int(view["hospital_id"]), Quarter.parse(view["quarter"])
+        info = data.hospital(db, actor, hospital_id)
+        yoy = data.hospital_yoy(db, actor, hospital_id, quarter)
+    except (DomainError, ValueError, KeyError, TypeError):
+        return None
+    rows = [
+        {
+            **r,
+            "hospital_id": hospital_id,
+            "hospital_name": info["name"],
+            "verdict": r.get("verdict_label"),
+            "comparability": r.get("comparability_label"),
+        }
+        for r in yoy["indicators"]
+    ]
+    return dcc.send_bytes(to_csv(rows, CSV_COLUMNS), f"hospital-{hospital_id}-{quarter}.csv")
+
+
 def feedback_report(hospital_id: int, quarter: str) -> Response:
     try:
         html_text = data.feedback_html(database(), current_actor(), hospital_id, Quarter.parse(quarter))
     except (DomainError, ValueError):
         abort(404)
-    return Response(html_text, mimetype="text/html")
+    return Response(with_toolbar(html_text, hospital_id, quarter), mimetype="text/html")
 
 
 def register(app: Dash) -> None:
@@ -236,6 +335,15 @@ def register(app: Dash) -> None:
     )
     def _trend(indicator, view):  # noqa: ANN001, ANN202
         return trend(indicator, view)
+
+    @app.callback(
+        Output("hospital-download", "data"),
+        Input("hospital-export", "n_clicks"),
+        State("hospital-view", "data"),
+        prevent_initial_call=True,
+    )
+    def _export(_, view):  # noqa: ANN001, ANN202
+        return hospital_csv(view) or no_update
 
     @app.callback(
         Output("url", "search", allow_duplicate=True),
