@@ -97,7 +97,11 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
     summary, funnel, dots, rows = benchmark_view(str(quarter), scope, indicator, None)
     return html.Div(
         [
-            title(i18n.t("benchmark.title", lang), i18n.t("benchmark.click_hint", lang)),
+            # hospital users' points open nothing but their own page: no promise of other hospitals
+            title(
+                i18n.t("benchmark.title", lang),
+                "" if actor.hospital_id else i18n.t("benchmark.click_hint", lang),
+            ),
             controls,
             html.Div(summary, id="bm-summary", style={"margin": "8px 0"}),
             html.Div(

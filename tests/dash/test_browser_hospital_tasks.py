@@ -70,8 +70,10 @@ def test_a_benchmark_without_data_says_why_instead_of_empty_axes(live_dash, page
         assert page.locator(f"#{graph} .xtick").count() == 0  # no empty axes
     if login == "h001.viewer":
         assert "“医院”页面" in page.inner_text("#bm-funnel")  # what a hospital user can see instead
+        assert "点击漏斗图中的点" not in page.inner_text("#page")  # no promise to open other hospitals
     else:
         assert "本院" not in page.inner_text("#bm-funnel")
+        assert "点击漏斗图中的点打开该医院页面" in page.inner_text("#page")
     screenshot(page, f"benchmark-no-data-{login}")
 
 
