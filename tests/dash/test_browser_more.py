@@ -49,7 +49,8 @@ def test_admin_registers_a_hospital_and_sees_every_problem_inline(live_dash, pag
     assert "床位数：不能小于 0" in refused and "Field required" not in refused  # not pydantic's English
     page.fill("#hosp-beds", "300")
     page.click("#hosp-register")
-    page.wait_for_selector("#hosp-result-error")
+    # the first refusal is still shown: wait for the answer to this click, not for any error box
+    page.wait_for_selector("#hosp-result-error:has-text('credit_code')")
     problems = page.inner_text("#hosp-result-error")
     assert "credit_code" in problems and "prefecture_code" in problems  # both at once
     assert "浏览器登记医院" not in page.inner_text("#hospital-table")  # nothing half-registered
