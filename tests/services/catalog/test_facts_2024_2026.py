@@ -1,6 +1,6 @@
 """The 2024–2026 catalogs say what the copied sources say, and mark what no source says.
 
-Reads only the repository's copies (services/catalog/data/sources/), never ../shared. The YAML is read
+Reads only the repository's copies (services/catalog/data/sources/), nothing outside the repository. The YAML is read
 as data here (not validated): validation of these files needs the 2022/2023 revisions before them and
 is covered by the shipped-manifest tests.
 """
