@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from services.core.db import Database
 from services.core.embedded import ServerUrls
-from tests.db import fresh_database
+from tests.db import demo_copy, fresh_database
 
 # The token tests' development issuer and /api/v1/me fixtures, shared by tests/auth and tests/security.
 pytest_plugins = ["tests.auth.fixtures"]
@@ -113,10 +113,7 @@ def api(app_database: Database):
 def demo_db_urls() -> Iterator[ServerUrls]:
     """A separate database holding the full demo data set (shipped catalogs, registry, values of
     2022Q1–2023Q4 and of the third quarter of each later published year)."""
-    from services.demo.load import load_demo
-
-    with fresh_database("qcp_demo") as urls:
-        hospitals, centers = load_demo(urls.owner, echo=lambda _msg: None)
+    with demo_copy("qcp_demo") as (urls, hospitals, centers):
         DEMO_IDS.update(hospitals=hospitals, centers=centers)
         yield urls
 

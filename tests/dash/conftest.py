@@ -1,5 +1,5 @@
 """A live platform with dashboards on the demo data: API + /dash/ on uvicorn, the development issuer
-with the demo logins, a fresh database loaded by ``load_demo`` (catalogs, registry, quarterly values).
+with the demo logins, a database of its own holding the demo data (``tests.db.demo_copy`` of ``load_demo``) (catalogs, registry, quarterly values).
 
 Browser tests drive it with headless Chromium (Debian's /usr/bin/chromium through playwright).
 """
@@ -19,9 +19,8 @@ from platform_api.auth.verify import TokenVerifier
 from platform_api.cli.demo_users import DASHBOARD_SECRET, DEMO_PASSWORD, demo_directory
 from platform_api.settings import ApiSettings
 from services.core.db import Database
-from services.demo.load import load_demo
 from tests.api_harness import ServerThread, free_port
-from tests.db import fresh_database
+from tests.db import demo_copy
 
 CHROMIUM = "/usr/bin/chromium"
 BROWSER_ARGS = [
@@ -55,8 +54,7 @@ class LiveDash:
 
 @pytest.fixture(scope="session")
 def demo_db() -> Iterator[tuple]:
-    with fresh_database("qcp_dash") as urls:
-        hospitals, centers = load_demo(urls.owner, echo=lambda *_: None)
+    with demo_copy("qcp_dash") as (urls, hospitals, centers):
         database = Database.from_url(urls.app, pool_size=5, max_overflow=10)
         yield urls, database, hospitals, centers
         database.dispose()
