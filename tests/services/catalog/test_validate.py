@@ -95,3 +95,21 @@ def test_indicator_successor_across_the_gap():
     assert successors(follow("NIT-2022-IX.1", 2023, index), 2023) == ["NIT-2023-VI.1"]
     assert successors(follow("NIT-2022-IX.1", 2024, index), 2024) == "retired"
     assert successors(follow("NIT-2022-I.1", 2024, index), 2024) == ["NIT-2024-I.1"]
+
+
+def test_parsed_yaml_is_cached_but_every_caller_gets_its_own_copy():
+    from services.catalog.validate import load_yaml
+
+    text = "format: 2\nyear: 2023\ngoals:\n  - code: NIT-2023-I\n"
+    first, _ = load_yaml(text)
+    first["goals"][0]["code"] = "changed by the first caller"
+    second, problems = load_yaml(text)
+    assert problems == [] and second["goals"][0]["code"] == "NIT-2023-I"
+
+
+def test_yaml_syntax_error_is_reported_with_its_line_after_caching():
+    from services.catalog.validate import load_yaml
+
+    raw, problems = load_yaml("year: 2023\ngoals: [unclosed\n")
+    assert raw is None and [p.code for p in problems] == ["yaml_syntax"]
+    assert "line 2" in problems[0].message
