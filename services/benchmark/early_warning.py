@@ -46,6 +46,7 @@ class Point:
     denominator: int
     expected_rate: float  # fraction (or events per unit exposure), the centre this quarter
     expected_source: str  # baseline | qc_center | pooled
+    inflation: float = 1.0  # variance inflation from the funnel's τ² when it adjusted for over-dispersion
 
 
 @dataclass
@@ -134,8 +135,9 @@ def _chart(series: Series, *, h: float, ratio: float) -> None:
     x = [p.numerator for p in pts]
     n = [p.denominator for p in pts]
     p = [p.expected_rate for p in pts]
+    inflation = [p.inflation for p in pts]
     kw = {"measure": measure, "direction": direction}
-    series.cusum = stats_cusum.cusum_path(x, n, p, ratio=ratio, h=h, **kw)  # type: ignore[arg-type]
+    series.cusum = stats_cusum.cusum_path(x, n, p, ratio=ratio, h=h, inflation=inflation, **kw)  # type: ignore[arg-type]
     series.ewma = stats_cusum.ewma(x, n, p, **kw)  # type: ignore[arg-type]
 
 
@@ -289,6 +291,7 @@ def series_read(s: Series) -> dict[str, object]:
                 "rate": round(p.numerator / p.denominator * m, 6),
                 "expected_rate": round(p.expected_rate * m, 6),
                 "expected_source": p.expected_source,
+                "inflation": round(p.inflation, 6),
                 "cusum": round(float(path.statistic[t]), 6),
                 "signal": bool(path.signal[t]),
                 "ewma": _finite(round(float(band.value[t]), 6)),

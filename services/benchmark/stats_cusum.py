@@ -41,7 +41,7 @@ from services.benchmark.stats_intervals import Direction, check_direction
 FloatArray = NDArray[np.float64]
 
 DEFAULT_RATIO = 2.0  # the alternative: odds ratio (proportions) or rate ratio (rates) of the bad outcome
-DEFAULT_H = 4.0  # control limit on the log-likelihood-ratio scale, chosen by bench/cusum_arl.py
+DEFAULT_H = 5.0  # control limit on the log-likelihood-ratio scale, chosen by bench/cusum_arl.py (methods §11)
 EWMA_LAMBDA = 0.2
 EWMA_L = 3.0
 MEASURES = ("proportion", "rate")
@@ -117,8 +117,10 @@ def cusum_weights(
     measure: str,
     direction: Direction,
     ratio: float = DEFAULT_RATIO,
+    inflation: ArrayLike = 1.0,
 ) -> FloatArray:
-    """Log-likelihood-ratio weight W_t of each quarter (0 where n = 0: no information)."""
+    """Log-likelihood-ratio weight W_t of each quarter (0 where n = 0: no information), divided by
+    the quarter's variance ``inflation`` under over-dispersion (quasi-likelihood; ``variance_inflation``)."""
     _check(measure, direction, ratio)
     xs, ns, ps = _arrays(x, n, p)
     if measure == "proportion":
@@ -129,7 +131,20 @@ def cusum_weights(
     else:
         rho = ratio if direction == "lower" else 1.0 / ratio
         w = xs * np.log(rho) - (rho - 1.0) * ps * ns
-    return np.where(ns > 0, w, 0.0)
+    factor = np.broadcast_to(np.asarray(inflation, dtype=float), w.shape)
+    if np.any(factor < 1.0):
+        raise ValueError("方差膨胀系数不能小于 1 / the variance inflation must be at least 1")
+    return np.where(ns > 0, w / factor, 0.0)
+
+
+def variance_inflation(n: ArrayLike, p: ArrayLike, tau2: float | None, *, measure: str) -> FloatArray:
+    """(s² + τ²) / s² of the funnel's over-dispersion model (docs/methods.md §5): 1 + 4 n τ² on the
+    arcsine scale of a proportion, 1 + 4 E τ² on the √(O/E) scale of a rate (E = p n); 1 without τ²."""
+    ns = np.asarray(n, dtype=float)
+    if not tau2 or tau2 <= 0:
+        return np.ones(ns.shape)
+    size = ns if measure == "proportion" else np.asarray(p, dtype=float) * ns
+    return 1.0 + 4.0 * size * float(tau2)
 
 
 def cusum(
@@ -158,9 +173,10 @@ def cusum_path(
     direction: Direction,
     ratio: float = DEFAULT_RATIO,
     h: float = DEFAULT_H,
+    inflation: ArrayLike = 1.0,
 ) -> CusumPath:
     """The risk-adjusted CUSUM of one hospital × indicator series (quarters oldest first)."""
-    w = cusum_weights(x, n, p, measure=measure, direction=direction, ratio=ratio)
+    w = cusum_weights(x, n, p, measure=measure, direction=direction, ratio=ratio, inflation=inflation)
     stat, hit = cusum(w, h=h)
     _, expected = bad_events(x, n, p, measure=measure, direction=direction)
     return CusumPath(w, stat, hit, expected, float(h), float(ratio))

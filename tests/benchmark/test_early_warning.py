@@ -24,8 +24,8 @@ Q4 = Quarter(2023, 4)
 N = 500
 # vaginal delivery complications (lower is better, NIT-2022-X.1 continues as NIT-2023-X.1), per quarter:
 STEADY = [10] * 8
-DRIFT = [11, 12, 13, 14, 15, 16, 16, 16]  # 2.2% → 3.2% against a 2% target: never outside a funnel limit
-EARLIER = [12, 14, 16, 17, 17, 15, 15, 15]  # signals in 2023Q1, restarts, quiet by 2023Q4
+DRIFT = [11, 12, 13, 14, 15, 16, 17, 17]  # 2.2% → 3.4% against a 2% target: never outside a funnel limit
+EARLIER = [12, 14, 16, 17, 18, 15, 15, 15]  # signals in 2023Q1, restarts, quiet by 2023Q4
 TARGET = 0.02  # the QC center's target for the indicator: the CUSUM's expected rate
 
 
@@ -93,17 +93,17 @@ def test_slow_drift_raises_an_early_warning_before_any_funnel_flag(series_world)
     warned = [f for f in flags if f.kind == "early_warning"]
     assert [(f.hospital_id, f.indicator.code) for f in warned] == [(drifting.id, "NIT-2023-X.1")]
     reason = warned[0]
-    assert "CUSUM" in reason.reason and "h = 4" in reason.reason and "早期预警" in reason.reason
+    assert "CUSUM" in reason.reason and "h = 5" in reason.reason and "早期预警" in reason.reason
     assert "odds ratio 2" in reason.reason_en and "restarts at 0" in reason.reason_en
     assert reason.evidence["rule"] == "cusum" and reason.evidence["since"] == "2022Q1"
-    assert reason.evidence["statistic"] > 4.0 and reason.evidence["quarters"] == 8
+    assert reason.evidence["statistic"] > 5.0 and reason.evidence["quarters"] == 8
 
 
 def test_cusum_restarts_after_a_signal(series_world):
     session, hospitals, _ = series_world
     s = _one(_series(session, analyst()), hospitals[1].id, "NIT-2023-X.1")
     assert [str(p.quarter) for p, hit in zip(s.points, s.cusum.signal, strict=True) if hit] == ["2023Q1"]
-    assert s.cusum.statistic[4] > 4.0 > 1.0 > s.cusum.statistic[5]  # 2023Q2 starts again from 0
+    assert s.cusum.statistic[4] > 5.0 > 1.0 > s.cusum.statistic[5]  # 2023Q2 starts again from 0
     assert {p.expected_source for p in s.points} == {"qc_center"}
     assert not s.signal_now
 
@@ -129,7 +129,7 @@ def test_freeze_keeps_the_early_warning_for_notifications(series_world):
     freeze(session, admin(), quarter=Q4, scope=f"province:{ZJ}")
     found = early_warnings_after_freeze(session, admin(), quarter=Q4, province=ZJ)
     assert [(w.hospital_id, w.indicator_code) for w in found] == [(hospitals[0].id, "NIT-2023-X.1")]
-    assert found[0].statistic > found[0].h == 4.0 and "早期预警" in found[0].reason
+    assert found[0].statistic > found[0].h == 5.0 and "早期预警" in found[0].reason
     assert early_warnings_after_freeze(session, admin(), quarter=Quarter(2023, 3), province=ZJ) == []
     act_as_app(session, admin(GD))  # another province cannot read 浙江's snapshot
     with pytest.raises(NotFound):

@@ -57,7 +57,7 @@ def test_poisson_arl_matches_simulation():
         runs.append(t)
     simulated = float(np.mean(runs))
     se = float(np.std(runs) / np.sqrt(len(runs)))
-    assert abs(simulated - llr_poisson_arl(expected, 2.0)) < 4 * se
+    assert abs(simulated - llr_poisson_arl(expected, 2.0, h=4.0)) < 4 * se
 
 
 def test_doubling_is_found_faster_than_a_false_alarm():
