@@ -32,6 +32,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from services.benchmark.stats_cusum import (  # noqa: E402
+    DEFAULT_H,
     DEFAULT_RATIO,
     cusum_weights,
     llr_poisson_arl,
@@ -162,8 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         f"alternative: odds ratio / rate ratio {DEFAULT_RATIO:g}; {series} series × {quarters} quarters; seed {args.seed}"
     )
     print(
-        f"| shape | E bad / quarter | ARL0 {hs} | ARL0 OD, unadjusted h=4 | ARL0 OD, adjusted {hs} "
-        f"| ARL1 (rate × 2) {hs} | ARL1 OD adjusted h=4 | Markov ARL0 / ARL1 h=4 |"
+        f"| shape | E bad / quarter | ARL0 {hs} | ARL0 OD, unadjusted h={DEFAULT_H:g} | ARL0 OD, adjusted {hs} "
+        f"| ARL1 (rate × 2) {hs} | ARL1 OD adjusted h={DEFAULT_H:g} | Markov ARL0 / ARL1 h={DEFAULT_H:g} |"
     )
     print("|---|---|" + "---|" * (3 * len(H_VALUES) + 3))
     for shape in shapes():
@@ -178,10 +179,10 @@ def main(argv: list[str] | None = None) -> int:
             markov = f"{_fmt(llr_poisson_arl(e, 1.0))} / {_fmt(llr_poisson_arl(e, 2.0))}"
         cells = [
             *(_fmt(a0[h]) for h in H_VALUES),
-            _fmt(raw[4.0]),
+            _fmt(raw[DEFAULT_H]),
             *(_fmt(adj[h]) for h in H_VALUES),
             *(_fmt(a1[h]) for h in H_VALUES),
-            _fmt(a1od[4.0]),
+            _fmt(a1od[DEFAULT_H]),
         ]
         print(f"| {shape.label} | {e:g} | " + " | ".join(cells) + f" | {markov} |")
     print(f"(ARL0 above {series * quarters:,} quarters cannot be told apart from 'no signal' at this size.)")

@@ -152,13 +152,17 @@ def compute_series(
     include_submitted: bool = False,
     h: float = stats_cusum.DEFAULT_H,
     ratio: float = stats_cusum.DEFAULT_RATIO,
+    indicator: str | None = None,
 ) -> list[Series]:
     """Every hospital × indicator series of a resolved scope ending at ``quarter`` (one hospital's
-    with ``hospital_id``; a hospital caller gets only its own whatever is asked)."""
+    with ``hospital_id``, one indicator's by code or id with ``indicator``; a hospital caller gets
+    only its own whatever is asked)."""
     if scope.own_hospital_only:
         hospital_id = scope.viewer_hospital_id
     infos = [
-        i for i in indicators_of_year(session, quarter.year, specialty=actor.specialty) if i.kind in MEASURES
+        i
+        for i in indicators_of_year(session, quarter.year, indicator=indicator, specialty=actor.specialty)
+        if i.kind in MEASURES
     ]
     quarters = _quarters(quarter, lookback)
     chain = _chain(session, infos, quarter, quarters[0])
@@ -311,6 +315,7 @@ def hospital_early_warning(
     quarter: Quarter,
     scope: str | None = None,
     include_submitted: bool = False,
+    indicator: str | None = None,
 ) -> dict[str, object]:
     """One hospital's CUSUM / EWMA series ending at ``quarter`` (another tenant's hospital: not found)."""
     from services.identity.permissions import require
