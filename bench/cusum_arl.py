@@ -38,6 +38,7 @@ from services.benchmark.stats_cusum import (  # noqa: E402
     llr_poisson_arl,
     variance_inflation,
 )
+from services.benchmark.stats_intervals import Direction  # noqa: E402
 
 OD_SD = 0.3
 H_VALUES = (3.0, 4.0, 5.0)
@@ -78,15 +79,17 @@ def _true_bad(rng: np.random.Generator, shape: Shape, count: int, factor: float,
         return np.full(count, base)
     if shape.measure == "proportion":
         logit = np.log(base / (1 - base)) + rng.normal(0, OD_SD, count)
-        return 1 / (1 + np.exp(-logit))
-    return base * rng.lognormal(-(OD_SD**2) / 2, OD_SD, count)
+        out: np.ndarray = 1 / (1 + np.exp(-logit))
+        return out
+    return np.asarray(base * rng.lognormal(-(OD_SD**2) / 2, OD_SD, count))
 
 
 def _draw(rng: np.random.Generator, shape: Shape, count: int, factor: float, od: bool) -> np.ndarray:
     """Numerators of one quarter for ``count`` series (compliant patients for 'higher')."""
     bad = _true_bad(rng, shape, count, factor, od)
     events = rng.binomial(shape.size, bad) if shape.measure == "proportion" else rng.poisson(bad * shape.size)
-    return shape.size - events if shape.direction == "higher" else events
+    out: np.ndarray = shape.size - events if shape.direction == "higher" else events
+    return out
 
 
 def tau2(shape: Shape) -> float:
@@ -99,13 +102,9 @@ def tau2(shape: Shape) -> float:
 def _weights(shape: Shape, x: np.ndarray, adjusted: bool = False) -> np.ndarray:
     n = np.full(x.size, shape.size)
     inflation = variance_inflation(n, _bad(shape), tau2(shape) if adjusted else None, measure=shape.measure)
+    direction: Direction = "higher" if shape.direction == "higher" else "lower"
     return cusum_weights(
-        x,
-        n,
-        shape.expected,
-        measure=shape.measure,
-        direction=shape.direction,
-        inflation=inflation,  # type: ignore[arg-type]
+        x, n, shape.expected, measure=shape.measure, direction=direction, inflation=inflation
     )
 
 

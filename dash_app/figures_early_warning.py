@@ -4,6 +4,8 @@ Kept out of figures.py, which is past the house's file size."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -14,7 +16,7 @@ LIMIT_COLOR = "#d73027"
 LINE_COLOR = "#1f77b4"
 
 
-def _labels(series: dict, lang: str) -> dict[str, str]:
+def _labels(series: dict[str, Any], lang: str) -> dict[str, str]:
     h = series["h"]
     return {
         "cusum": i18n.pick("CUSUM 累积和", "CUSUM", lang),
@@ -36,7 +38,9 @@ def _labels(series: dict, lang: str) -> dict[str, str]:
     }
 
 
-def early_warning_figure(series: dict, lang: str = "zh", *, title: str = "", height: int = 440) -> go.Figure:
+def early_warning_figure(
+    series: dict[str, Any], lang: str = "zh", *, title: str = "", height: int = 440
+) -> go.Figure:
     """CUSUM S_t with the line h and signals marked; EWMA of O/E with its limits and centre 1."""
     words, pts = _labels(series, lang), series["points"]
     quarters = [p["quarter"] for p in pts]

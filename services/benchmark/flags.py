@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -40,6 +41,9 @@ from services.benchmark.scope import BenchmarkScope, distribution_view, resolve_
 from services.benchmark.yoy import earlier_quarter
 from services.core.actor import Actor
 from services.core.quarter import Quarter
+
+if TYPE_CHECKING:
+    from services.benchmark.early_warning import Series
 
 BASE_KINDS = ("alarm", "alert", "worst_decile")
 MIN_FOR_DECILE = 10
@@ -334,7 +338,7 @@ def _early_warnings(
 ) -> list[Flag]:
     from services.benchmark.early_warning import early_warnings
 
-    out = []
+    out: list[Flag] = []
     for s in early_warnings(
         session, actor, scope, quarter=quarter, hospital_id=hospital, include_submitted=include_submitted
     ):
@@ -381,7 +385,7 @@ def _early_warnings(
     return out
 
 
-def _bad(series) -> float:  # noqa: ANN001
+def _bad(series: Series) -> float:
     """This quarter's bad events (failures for a higher-is-better proportion)."""
     last = series.points[-1]
     if series.indicator.kind == "proportion" and series.indicator.direction == "higher":
