@@ -352,7 +352,7 @@ def _early_warnings(
             "ratio": path.ratio,
             "since": since,
             "quarters": len(s.points),
-            "observed_bad": float(path.expected.size and _bad(s)),
+            "observed_bad": _bad(s),
             "expected_bad": float(path.expected[-1]),
             "expected_source": last.expected_source,
             "restart": s.restart_reason[1] if s.restart_reason else None,
