@@ -4,7 +4,8 @@ The series (docs/methods.md §11) ends at the asked quarter and reaches back ``L
 Each quarter's expected rate is the one the funnel of that quarter uses for the hospital: its peer
 profile's baseline rate where the QC center set an O/E baseline for the indicator (and the
 hospital's profile has one), else the QC center's target, else the scope's pooled rate. Values
-come from ``compute_scope`` (approved data only unless asked), so the series agrees with the funnels.
+come from ``compute_scope`` (approved data only unless asked), so the series agrees with the funnels;
+a quarter below the minimum denominator is left out of the series, as the funnel leaves it unflagged.
 
 Lineage (``lineage.py``): going back across a catalog year, an indicator continues on its
 predecessor when the lineage says comparable or partial and the predecessor is of the year just
@@ -90,7 +91,7 @@ def _chain(session: Session, infos: list[IndicatorInfo], quarter: Quarter, first
                 ids[year - 1][cur] = pred.from_indicator_id
             else:
                 starts[cur] = max(first, Quarter(year, 1))
-                if pred.status != "new" or pred.from_indicator_id is not None or pred.reason:
+                if pred.status != "new":  # a new indicator simply starts; a changed one restarts
                     reasons[cur] = (
                         f"序列自 {year}Q1 重新开始：{pred.reason}",
                         f"Series restarts in {year}Q1: {pred.reason_en}",
@@ -115,17 +116,24 @@ def _expected(b: IndicatorBenchmark, i: int) -> tuple[float, str] | None:
     return float(b.target), "qc_center" if b.target_source == "qc_center" else "pooled"
 
 
+def _tau2(b: IndicatorBenchmark, source: str) -> float | None:
+    """τ² of the funnel the quarter's flags used, when that funnel adjusted for over-dispersion."""
+    if source == "baseline" and b.oe is not None:
+        return b.oe.tau2 if b.oe.overdispersion_applied else None
+    return b.tau2 if b.overdispersion_applied else None
+
+
 def _points(b: IndicatorBenchmark, q: Quarter, hospital_id: int | None) -> Iterator[tuple[int, Point]]:
     rows = range(b.hospital_id.size) if hospital_id is None else np.flatnonzero(b.hospital_id == hospital_id)
     for i in rows:
-        if b.denominator[i] <= 0:
-            continue
-        centre = _expected(b, int(i))
+        x, n = int(b.numerator[i]), int(b.denominator[i])
+        # below the minimum denominator a quarter is shown but never assessed, as in the funnel
+        centre = _expected(b, int(i)) if n > 0 and n >= b.min_denominator else None
         if centre is None:
             continue
-        point = Point(
-            q, b.indicator.id, b.indicator.code, int(b.numerator[i]), int(b.denominator[i]), *centre
-        )
+        rate, source = centre
+        inflation = stats_cusum.variance_inflation(n, rate, _tau2(b, source), measure=b.indicator.kind)
+        point = Point(q, b.indicator.id, b.indicator.code, x, n, rate, source, float(inflation))
         yield int(b.hospital_id[i]), point
 
 

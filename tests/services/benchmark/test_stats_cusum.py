@@ -15,6 +15,7 @@ from services.benchmark.stats_cusum import (
     llr_poisson_arl,
     markov_arl,
     poisson_cusum_arl,
+    variance_inflation,
 )
 
 
@@ -137,3 +138,15 @@ def test_slow_drift_warns_before_any_funnel_alarm():
     alert = first_funnel_alarm(x, sizes, p0, measure="proportion", direction="lower", level="alert")
     alarm = first_funnel_alarm(x, sizes, p0, measure="proportion", direction="lower", level="alarm")
     assert (path.first_signal, alert, alarm) == (13, 16, None)
+
+
+def test_over_dispersion_divides_the_weight_by_the_funnels_variance_inflation():
+    # arcsine scale: s² = 1/(4n), so (s² + τ²)/s² = 1 + 4nτ²; √(O/E) scale: s² = 1/(4E)
+    assert variance_inflation([500], 0.02, 0.001, measure="proportion")[0] == pytest.approx(3.0)
+    assert variance_inflation([20000], 0.001, 0.0225, measure="rate")[0] == pytest.approx(2.8)
+    assert variance_inflation([500], 0.02, None, measure="proportion")[0] == 1.0
+    plain = cusum_weights([16], [500], [0.02], measure="proportion", direction="lower")
+    damped = cusum_weights([16], [500], [0.02], measure="proportion", direction="lower", inflation=3.0)
+    assert damped[0] == pytest.approx(plain[0] / 3)
+    with pytest.raises(ValueError, match="at least 1"):
+        cusum_weights([16], [500], [0.02], measure="proportion", direction="lower", inflation=0.5)
