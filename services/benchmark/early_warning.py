@@ -185,17 +185,22 @@ def compute_series(
         report = compute_scope(
             session, actor, q_scope, quarter=q, indicators=year_infos, include_submitted=include_submitted
         )
-        current_of = {ind: cur for cur, ind in wanted.items()}
+        current_of: dict[int, list[int]] = {}  # a split predecessor feeds every successor's series
+        for cur, ind in wanted.items():
+            current_of.setdefault(ind, []).append(cur)
         for b in report.indicators:
-            cur = current_of[b.indicator.id]
             for hospital, point in _points(b, q, hospital_id):
-                s = series.setdefault(
-                    (hospital, cur),
-                    Series(
-                        hospital, by_id[cur], starts=chain.starts[cur], restart_reason=chain.reasons.get(cur)
-                    ),
-                )
-                s.points.append(point)
+                for cur in current_of[b.indicator.id]:
+                    s = series.setdefault(
+                        (hospital, cur),
+                        Series(
+                            hospital,
+                            by_id[cur],
+                            starts=chain.starts[cur],
+                            restart_reason=chain.reasons.get(cur),
+                        ),
+                    )
+                    s.points.append(point)
     out = [s for s in series.values() if s.points]
     for s in out:
         _chart(s, h=h, ratio=ratio)
