@@ -11,8 +11,8 @@ from flask import g, has_request_context
 from sqlalchemy import select, text
 
 from services.benchmark import benchmarks as benchmark_service
+from services.benchmark import early_warning, report, rollups, views, yoy
 from services.benchmark import laggards as laggard_service
-from services.benchmark import report, rollups, views, yoy
 from services.benchmark.lineage import predecessors
 from services.benchmark.queries import indicators_of_year
 from services.benchmark.scope import resolve_scope
@@ -354,6 +354,19 @@ def hospital_yoy(db: Database, actor: Actor, hospital_id: int, quarter: Quarter)
     check_hospital_reach(actor, hospital_id)
     with db.unit_of_work(actor) as session:
         return yoy.hospital_yoy(session, actor, hospital_id=hospital_id, quarter=quarter)
+
+
+def hospital_early_warning(
+    db: Database, actor: Actor, hospital_id: int, quarter: Quarter, indicator: str
+) -> dict | None:
+    """One indicator's CUSUM / EWMA series for the hospital (None: a mean or no data)."""
+    check_hospital_reach(actor, hospital_id)
+    with db.unit_of_work(actor) as session:
+        found = early_warning.hospital_early_warning(
+            session, actor, hospital_id=hospital_id, quarter=quarter, indicator=indicator
+        )
+    series = found["series"]
+    return series[0] if series else None  # type: ignore[index]
 
 
 def hospital_flags(db: Database, actor: Actor, hospital_id: int, quarter: Quarter) -> list[dict]:

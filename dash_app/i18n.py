@@ -123,6 +123,10 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "hospital.yoy": ("同比变化", "Year over year"),
     "hospital.flags": ("当前标记", "Current flags"),
+    "hospital.early_warning": (
+        "早期预警：风险调整 CUSUM 与 EWMA（近 12 个季度）",
+        "Early warning: risk-adjusted CUSUM and EWMA (last 12 quarters)",
+    ),
     "hospital.submissions": ("上报状态与历史", "Submission status and history"),
     "hospital.report": ("反馈报告", "Feedback report"),
     "hospital.not_comparable": ("不可比", "not comparable"),

@@ -876,6 +876,49 @@ HOSPITAL_YOY = {
         }
     ],
 }
+HOSPITAL_EARLY_WARNING = {
+    "hospital_id": 1,
+    "hospital_name": "杭州市第一人民医院",
+    "quarter": "2023Q4",
+    "scope": "province:330000",
+    "lookback": 12,
+    "series": [
+        {
+            "indicator_id": 31,
+            "indicator_code": "NIT-2023-X.1",
+            "indicator_name": "阴道分娩并发症发生率",
+            "indicator_name_en": "Vaginal delivery complication rate",
+            "kind": "proportion",
+            "unit": "%",
+            "direction": "lower",
+            "h": 5.0,
+            "ratio": 2.0,
+            "ewma_lambda": 0.2,
+            "ewma_width": 3.0,
+            "starts": "2021Q1",
+            "restart_reason": None,
+            "restart_reason_en": None,
+            "signal_now": True,
+            "points": [
+                {
+                    "quarter": "2023Q4",
+                    "indicator_code": "NIT-2023-X.1",
+                    "numerator": 16,
+                    "denominator": 500,
+                    "rate": 3.2,
+                    "expected_rate": 2.1,
+                    "expected_source": "pooled",
+                    "inflation": 1.0,
+                    "cusum": 5.45,
+                    "signal": True,
+                    "ewma": 1.41,
+                    "ewma_lower": 0.53,
+                    "ewma_upper": 1.47,
+                }
+            ],
+        }
+    ],
+}
 SCOPE_YOY = {
     "scope": "province:330000",
     "scope_label": "浙江省",

@@ -1,5 +1,6 @@
 """Hospital page: indicators over the quarters against the province's pooled rate and percentile
-band, YoY arrows ("not comparable" where the lineage says so), current flags with reasons,
+band, the early-warning chart (CUSUM with its limit h, EWMA with its limits), YoY arrows ("not
+comparable" where the lineage says so), current flags with reasons,
 submission status and history, and the feedback report. Hospital users reach only their own
 hospital: the id in the URL is re-checked against the session's actor by ``data`` and the services."""
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 from dash import Dash, Input, Output, State, dcc, html, no_update
 from flask import Response, abort
 
-from dash_app import data, figures, i18n
+from dash_app import data, figures, figures_early_warning, i18n
 from dash_app.app import PREFIX, database
 from dash_app.auth import current_actor, current_lang
 from dash_app.pages.common import (
@@ -194,6 +195,10 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
                 style=GRID2,
             ),
             section(
+                i18n.t("hospital.early_warning", lang),
+                dcc.Graph(id="hospital-cusum", figure=cusum(first, view), config={"displaylogo": False}),
+            ),
+            section(
                 i18n.t("hospital.yoy", lang),
                 html.Div(
                     [
@@ -253,6 +258,28 @@ def trend(indicator: str | None, view: dict):  # noqa: ANN201
     return figures.trend_figure(
         series["points"], lang, unit=series.get("unit", ""), title=f"{indicator} {name}", note=note[:300]
     )
+
+
+def cusum(indicator: str | None, view: dict):  # noqa: ANN201
+    """The early-warning chart of the chosen indicator (a mean has none: said in words)."""
+    actor, lang = current_actor(), current_lang()
+    if not indicator:
+        return {}
+    try:
+        series = data.hospital_early_warning(
+            database(), actor, int(view["hospital_id"]), Quarter.parse(view["quarter"]), indicator
+        )
+    except (DomainError, ValueError, KeyError, TypeError):
+        return figures.message_figure(i18n.t("error.not_found", lang), title=i18n.t("error.not_found", lang))
+    if series is None:
+        text = i18n.pick(
+            "该指标无早期预警图（均值类指标或暂无数据）",
+            "No early-warning chart for this indicator (a mean, or no data)",
+            lang,
+        )
+        return figures.message_figure(text, title=indicator, height=200)
+    name = i18n.pick(series["indicator_name"], series["indicator_name_en"], lang)
+    return figures_early_warning.early_warning_figure(series, lang, title=f"{indicator} {name}")
 
 
 REPORT_TOOLBAR = """<div class="qcp-no-print" style="margin:0 0 12px;display:flex;gap:12px;align-items:center">
@@ -335,6 +362,15 @@ def register(app: Dash) -> None:
     )
     def _trend(indicator, view):  # noqa: ANN001, ANN202
         return trend(indicator, view)
+
+    @app.callback(
+        Output("hospital-cusum", "figure"),
+        Input("hospital-indicator", "value"),
+        State("hospital-view", "data"),
+        prevent_initial_call=True,
+    )
+    def _cusum(indicator, view):  # noqa: ANN001, ANN202
+        return cusum(indicator, view)
 
     @app.callback(
         Output("hospital-download", "data"),

@@ -1,4 +1,4 @@
-"""``/api/v1/benchmarks``, ``/laggards``, ``/hospitals/{id}/yoy``, ``/yoy`` and ``/flags/{quarter}/freeze``.
+"""``/api/v1/benchmarks``, ``/laggards``, ``/hospitals/{id}/yoy``, ``/hospitals/{id}/early-warning``, ``/yoy`` and ``/flags/{quarter}/freeze``.
 
 Thin: parse, call one service, render (JSON, or CSV / XLSX with ``format=``). Every answer is
 scoped by the caller's role; a scope or hospital outside it answers 404 like a missing one.
@@ -20,6 +20,7 @@ from platform_api.openapi_examples import (
     E409_FROZEN,
     FILE_NOTE,
     FLAG_SNAPSHOT,
+    HOSPITAL_EARLY_WARNING,
     HOSPITAL_YOY,
     LAGGARDS,
     LAGGARDS_CSV,
@@ -30,7 +31,7 @@ from platform_api.openapi_examples import (
 )
 from platform_api.routers.registry import BAD_PARAMETERS, FORBIDDEN, NOT_FOUND
 from services.benchmark import benchmarks as benchmark_service
-from services.benchmark import exports, laggards, snapshots, views, yoy
+from services.benchmark import early_warning, exports, laggards, snapshots, views, yoy
 from services.core.errors import ValidationFailed
 from services.core.quarter import Quarter
 
@@ -181,6 +182,30 @@ def get_hospital_yoy(
     include_submitted: bool = False,
 ) -> dict:
     return yoy.hospital_yoy(
+        session,
+        actor,
+        hospital_id=hospital_id,
+        quarter=parse_quarter(quarter),
+        include_submitted=include_submitted,
+    )
+
+
+@router.get(
+    "/hospitals/{hospital_id}/early-warning",
+    summary="医院早期预警序列 / a hospital's early-warning series (CUSUM, EWMA)",
+    description="每个指标最近 12 个季度的风险调整 CUSUM（控制限 h）与 O/E 的 EWMA（控制限），沿目录谱系；"
+    "另一租户的医院为 404 / each indicator's risk-adjusted CUSUM (limit h) and EWMA of O/E (limits) "
+    "over the last 12 quarters, following catalog lineage; another tenant's hospital is not found.",
+    responses={200: ok(HOSPITAL_EARLY_WARNING), **READ_ERRORS},
+)
+def get_hospital_early_warning(
+    session: DbSession,
+    actor: CurrentActor,
+    hospital_id: Annotated[int, Path()],
+    quarter: QuarterParam,
+    include_submitted: bool = False,
+) -> dict:
+    return early_warning.hospital_early_warning(
         session,
         actor,
         hospital_id=hospital_id,

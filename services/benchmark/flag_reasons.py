@@ -15,6 +15,7 @@ KIND_LABELS = {
     "worst_decile": ("处于最差 10%", "worst decile"),
     "persistent": ("持续落后", "persistent"),
     "deteriorating": ("同比恶化", "deteriorating"),
+    "early_warning": ("早期预警（CUSUM 越限）", "early warning (CUSUM above its limit)"),
     "missing": ("未按时上报", "missing"),
 }
 
@@ -172,3 +173,48 @@ def missing_reason(*, quarter: str, due: str | None) -> tuple[str, str]:
         f"未提交 {quarter} 季度数据（未设置上报窗口）。",
         f"Nothing submitted for {quarter} (no submission window set).",
     )
+
+
+def early_warning_reason(
+    info: IndicatorInfo,
+    *,
+    statistic: float,
+    h: float,
+    ratio: float,
+    since: str,
+    quarters: int,
+    observed: float,
+    expected: float,
+    source: str,
+    restart: tuple[str, str] | None = None,
+) -> tuple[str, str]:
+    """A CUSUM signal: the statistic against h, the alternative, the series and this quarter's
+    observed against expected bad events; the chart restarts at 0 after the signal."""
+    if info.kind == "proportion":
+        alt_zh, alt_en = f"不良结局比值比 {ratio:g}", f"odds ratio {ratio:g} of the bad outcome"
+    elif info.direction == "higher":
+        alt_zh, alt_en = f"率降至 1/{ratio:g}", f"rate ratio 1/{ratio:g}"
+    else:
+        alt_zh, alt_en = f"率比 {ratio:g}", f"rate ratio {ratio:g}"
+    src_zh, src_en = SOURCE_WORDS.get(source, (source, source))
+    zh = (
+        f"{info.code} {info.name}：风险调整 CUSUM 累积和 {statistic:.2f} 超过控制限 h = {h:g}"
+        f"（备择：{alt_zh}；自 {since} 起 {quarters} 个季度；本季度不良事件 {observed:g}，期望 {expected:.1f}，"
+        f"期望值依据{src_zh}），早期预警。预警后累积和归零重新累计。"
+    )
+    en = (
+        f"{info.code} {info.name_en}: risk-adjusted CUSUM {statistic:.2f} is above its limit h = {h:g} "
+        f"(alternative: {alt_en}; {quarters} quarters since {since}; this quarter {observed:g} bad events "
+        f"against {expected:.1f} expected, expected from {src_en}): early warning. The sum restarts at 0 "
+        f"after the warning."
+    )
+    if restart:
+        zh, en = f"{zh}{restart[0]}", f"{en} {restart[1]}"
+    return zh, en
+
+
+SOURCE_WORDS = {
+    "baseline": ("同类医院基线率（O/E）", "the peer-profile baseline rate (O/E)"),
+    "qc_center": ("质控中心目标值", "the QC center's target"),
+    "pooled": ("本范围合并率", "the scope's pooled rate"),
+}

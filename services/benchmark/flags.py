@@ -12,6 +12,10 @@
   earlier quarter when it was frozen, else recomputed; across a year boundary via the lineage);
 * deteriorating — significantly worse than the same quarter a year earlier (``change.py``,
   following the lineage);
+* early_warning — the hospital × indicator's risk-adjusted CUSUM over its quarterly series crossed
+  its control limit h this quarter (``early_warning.py``, ``stats_cusum``; following the lineage;
+  the CUSUM restarts at 0 after each signal). Computed on request (``early_warning=True``): frozen
+  snapshots and one hospital's page, not every live province list;
 * missing — nothing submitted by the due date.
 
 A hospital whose denominator is below the minimum is shown but never flagged on that indicator.
@@ -22,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -36,6 +41,9 @@ from services.benchmark.scope import BenchmarkScope, distribution_view, resolve_
 from services.benchmark.yoy import earlier_quarter
 from services.core.actor import Actor
 from services.core.quarter import Quarter
+
+if TYPE_CHECKING:
+    from services.benchmark.early_warning import Series
 
 BASE_KINDS = ("alarm", "alert", "worst_decile")
 MIN_FOR_DECILE = 10
@@ -320,6 +328,71 @@ def _persistent(flags: list[Flag], prev: Quarter, quarter: Quarter, flagged_befo
     return out
 
 
+def _early_warnings(
+    session: Session,
+    actor: Actor,
+    scope: BenchmarkScope,
+    quarter: Quarter,
+    include_submitted: bool,
+    hospital: int | None = None,
+) -> list[Flag]:
+    from services.benchmark.early_warning import early_warnings
+
+    out: list[Flag] = []
+    for s in early_warnings(
+        session, actor, scope, quarter=quarter, hospital_id=hospital, include_submitted=include_submitted
+    ):
+        path, last = s.cusum, s.points[-1]
+        assert path is not None
+        since = str(s.points[0].quarter)
+        evidence = {
+            "rule": "cusum",
+            "statistic": float(path.statistic[-1]),
+            "h": path.h,
+            "ratio": path.ratio,
+            "since": since,
+            "quarters": len(s.points),
+            "observed_bad": _bad(s),
+            "expected_bad": float(path.expected[-1]),
+            "expected_source": last.expected_source,
+            "restart": s.restart_reason[1] if s.restart_reason else None,
+        }
+        reason = partial(
+            words.early_warning_reason,
+            s.indicator,
+            statistic=evidence["statistic"],
+            h=path.h,
+            ratio=path.ratio,
+            since=since,
+            quarters=len(s.points),
+            observed=evidence["observed_bad"],
+            expected=evidence["expected_bad"],
+            source=last.expected_source,
+            restart=s.restart_reason,
+        )
+        out.append(
+            Flag(
+                s.hospital_id,
+                "early_warning",
+                reason,
+                s.indicator,
+                last.numerator,
+                last.denominator,
+                None,
+                evidence,
+            )
+        )
+    return out
+
+
+def _bad(series: Series) -> float:
+    """This quarter's bad events (failures for a higher-is-better proportion)."""
+    last = series.points[-1]
+    if series.indicator.kind == "proportion" and series.indicator.direction == "higher":
+        return float(last.denominator - last.numerator)
+    return float(last.numerator)
+
+
 def _missing(
     session: Session, actor: Actor, scope: BenchmarkScope, quarter: Quarter, hospital: int | None = None
 ) -> list[Flag]:
@@ -349,6 +422,7 @@ def compute_flags(
     include_submitted: bool = False,
     frozen: PreviousLookup | None = None,
     hospital_id: int | None = None,
+    early_warning: bool = False,
 ) -> tuple[BenchmarkReport, list[Flag]]:
     """Every flag of a resolved scope × quarter (live, from the current data). With ``hospital_id``
     only that hospital's flags (the scope's distribution still sets the limits); hospital users get
@@ -366,6 +440,8 @@ def compute_flags(
         )
         flags += _persistent(flags, prev, quarter, before)
         flags += _deteriorating(session, actor, scope, quarter, report, include_submitted, hospital_id)
+        if early_warning:
+            flags += _early_warnings(session, actor, scope, quarter, include_submitted, hospital_id)
         flags += _missing(session, actor, scope, quarter, hospital_id)
     if scope.own_hospital_only:
         flags = [f for f in flags if f.hospital_id == scope.viewer_hospital_id]

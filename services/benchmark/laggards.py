@@ -29,7 +29,7 @@ LAGGARD_COLUMNS = (
 )
 
 
-SEVERITY = tuple(KIND_LABELS)  # alarm, alert, worst decile, persistent, deteriorating, missing
+SEVERITY = tuple(KIND_LABELS)  # alarm, alert, worst decile, persistent, deteriorating, early warning, missing
 
 
 def severity_key(kind: str, z: float | None, hospital_id: int, indicator_code: str | None) -> tuple:
@@ -167,6 +167,7 @@ def laggards(
             include_submitted=include_submitted,
             frozen=frozen_lookup(session, resolved),
             hospital_id=viewer,
+            early_warning=viewer is not None,  # one hospital's list: cheap enough to follow its series
         )
         flags = [f for f in flags if viewer is None or f.hospital_id == viewer]
         flags.sort(

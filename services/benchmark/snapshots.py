@@ -160,7 +160,7 @@ def freeze_scope(
         )
     version, digest, count = data_version(session, actor, scope, quarter=quarter)
     report, flags = compute_flags(
-        session, actor, scope, quarter=quarter, frozen=frozen_lookup(session, scope)
+        session, actor, scope, quarter=quarter, frozen=frozen_lookup(session, scope), early_warning=True
     )
     snapshot = FlagSnapshot(
         province_code=scope.province,

@@ -4,9 +4,9 @@ Used by the SQL-fed benchmark services and by the analyst CLI (`qcp stats`). The
 lives in stats_intervals (intervals), stats_exact (exact binomial / Poisson tails and limits),
 stats_signals (what a funnel decides: signals, p- and q-values, φ, τ²),
 stats_funnel (funnel plots), stats_dispersion (over-dispersion), stats_fdr (q-values), stats_decile
-(the worst-decile rule), stats_rank (percentiles), stats_standardise (expected counts by peer profile)
-and stats_defaults (platform defaults); methods,
-conventions and references are in docs/methods.md.
+(the worst-decile rule), stats_rank (percentiles), stats_standardise (expected counts by peer profile),
+stats_defaults (platform defaults) and stats_cusum (early warning over quarters: CUSUM, EWMA, run
+lengths; docs/methods.md §11); methods, conventions and references are in docs/methods.md.
 """
 
 from services.benchmark.stats_decile import DEFAULT_DECILE_MIN_EVENTS, worst_decile_mask

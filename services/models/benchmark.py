@@ -38,7 +38,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from services.core.base import Base
 
-FLAG_KINDS = ("alarm", "alert", "worst_decile", "persistent", "deteriorating", "missing")
+FLAG_KINDS = ("alarm", "alert", "worst_decile", "persistent", "deteriorating", "early_warning", "missing")
 FREEZE_TRIGGERS = ("manual", "window_lock")
 
 
@@ -91,7 +91,8 @@ class FlagSnapshotEntry(Base):
 
     __table_args__ = (
         CheckConstraint(
-            "kind IN ('alarm', 'alert', 'worst_decile', 'persistent', 'deteriorating', 'missing')",
+            "kind IN ('alarm', 'alert', 'worst_decile', 'persistent', 'deteriorating', 'missing', "
+            "'early_warning')",
             name="known_kind",
         ),
         ForeignKeyConstraint(

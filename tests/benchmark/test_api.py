@@ -190,3 +190,26 @@ def test_specialty_is_limited_to_its_goals(live):
     assert r.status_code == 200, r.text
     codes = {i["indicator_code"] for i in r.json()["indicators"]}
     assert "NIT-2023-VIII.1" in codes and "NIT-2023-I.1" not in codes
+
+
+def test_early_warning_series_through_the_api_respects_tenancy(live):
+    api, world = live
+    me, other = world.hospitals[3], world.laggard
+    mine = _get(api, viewer(me), f"/api/v1/hospitals/{me.id}/early-warning", quarter="2023Q3")
+    assert mine.status_code == 200, mine.text
+    codes = {s["indicator_code"] for s in mine.json()["series"]}
+    assert "NIT-2023-I.1" in codes and all(s["h"] == 5.0 for s in mine.json()["series"])
+    # another hospital of the same province, and a hospital of another province: not found
+    assert (
+        _get(api, viewer(me), f"/api/v1/hospitals/{other.id}/early-warning", quarter="2023Q3").status_code
+        == 404
+    )
+    gd = world.guangdong[0]
+    assert (
+        _get(api, analyst(), f"/api/v1/hospitals/{gd.id}/early-warning", quarter="2023Q3").status_code == 404
+    )
+    # the analyst sees the laggard's series, which signals (30 of 100 reperfused against ~70%)
+    laggard = _get(api, analyst(), f"/api/v1/hospitals/{other.id}/early-warning", quarter="2023Q3").json()
+    series = next(s for s in laggard["series"] if s["indicator_code"] == "NIT-2023-I.1")
+    assert series["signal_now"] and series["points"][-1]["cusum"] > series["h"]
+    assert [p["quarter"] for p in series["points"]] == ["2022Q3", "2023Q2", "2023Q3"]

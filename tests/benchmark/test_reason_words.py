@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.benchmark.flag_reasons import digits_to_differ, limit_reason, q_words
+from services.benchmark.flag_reasons import digits_to_differ, early_warning_reason, limit_reason, q_words
 from services.benchmark.queries import IndicatorInfo
 
 RARE = IndicatorInfo(
@@ -58,3 +58,36 @@ def test_fdr_words_name_the_rule_and_the_side():
     )
     assert "高于中心值 1.50 每千导管日" in zh and "q = 0.004 < 0.05" in zh and "错误发现率 fdr" in zh
     assert "above the centre" in en and "Rule: false discovery rate (fdr" in en
+
+
+def test_early_warning_words_name_the_limit_the_alternative_and_the_restart():
+    zh, en = early_warning_reason(
+        CLABSI,
+        statistic=5.61,
+        h=5.0,
+        ratio=2.0,
+        since="2021Q1",
+        quarters=12,
+        observed=9,
+        expected=4.04,
+        source="baseline",
+        restart=None,
+    )
+    assert zh.startswith("PIT-2023-15.1 导管相关血流感染发生率：风险调整 CUSUM 累积和 5.61 超过控制限 h = 5")
+    assert "率比 2" in zh and "自 2021Q1 起 12 个季度" in zh and "期望 4.0" in zh and "同类医院基线率" in zh
+    assert "归零" in zh
+    assert "rate ratio 2" in en and "restarts at 0" in en and "peer-profile baseline" in en
+    zh2, en2 = early_warning_reason(
+        RARE,
+        statistic=5.2,
+        h=5.0,
+        ratio=2.0,
+        since="2023Q1",
+        quarters=4,
+        observed=3,
+        expected=0.6,
+        source="pooled",
+        restart=("序列自 2023Q1 重新开始：口径变化。", "Series restarts in 2023Q1: redefined."),
+    )
+    assert "不良结局比值比 2" in zh2 and zh2.endswith("序列自 2023Q1 重新开始：口径变化。")
+    assert "odds ratio 2 of the bad outcome" in en2 and en2.endswith("Series restarts in 2023Q1: redefined.")

@@ -61,6 +61,9 @@ def test_hospital_submitter_lands_on_own_hospital(live_dash, page) -> None:  # n
     assert "杭州市第一人民医院" in page.inner_text("#page")
     page.wait_for_selector("#hospital-yoy")
     page.wait_for_selector("#hospital-trend .main-svg")
+    page.wait_for_selector("#hospital-cusum .main-svg")  # the early-warning chart with its limit
+    chart = page.inner_text("#hospital-cusum")
+    assert "控制限 h = 5" in chart and "CUSUM" in chart
     screenshot(page, "hospital-page")
 
 
@@ -97,6 +100,29 @@ def test_hospital_user_callback_request_for_another_hospital_gets_nothing(live_d
     answer = page.request.post(f"{live_dash.base_url}/dash/_dash-update-component", data=body)
     assert answer.status == 200
     figure = answer.json()["response"]["hospital-trend"]["figure"]
+    assert all(not trace.get("y") or all(v is None for v in trace["y"]) for trace in figure["data"])
+    assert "不存在" in figure["layout"]["title"]["text"]
+
+
+def test_hospital_user_early_warning_callback_for_another_hospital_gets_nothing(live_dash, page) -> None:  # noqa: ANN001
+    browser_sign_in(page, live_dash, "h001.submitter")
+    neighbour = live_dash.hospitals["H002"]
+    body = {
+        "output": "hospital-cusum.figure",
+        "outputs": {"id": "hospital-cusum", "property": "figure"},
+        "inputs": [{"id": "hospital-indicator", "property": "value", "value": "NIT-2023-I.1"}],
+        "state": [
+            {
+                "id": "hospital-view",
+                "property": "data",
+                "value": {"hospital_id": neighbour, "quarter": "2023Q3"},
+            }
+        ],
+        "changedPropIds": ["hospital-indicator.value"],
+    }
+    answer = page.request.post(f"{live_dash.base_url}/dash/_dash-update-component", data=body)
+    assert answer.status == 200
+    figure = answer.json()["response"]["hospital-cusum"]["figure"]
     assert all(not trace.get("y") or all(v is None for v in trace["y"]) for trace in figure["data"])
     assert "不存在" in figure["layout"]["title"]["text"]
 

@@ -325,6 +325,12 @@ CASES: tuple[Case, ...] = (
     Case("GET", H + "/{hospital_id}/yoy", H + "/{hospital}/yoy?quarter=" + DONE, (*READERS, ICU_S)),
     Case(
         "GET",
+        H + "/{hospital_id}/early-warning",
+        H + "/{hospital}/early-warning?quarter=" + DONE,
+        (*READERS, ICU_S),
+    ),
+    Case(
+        "GET",
         V1 + "/yoy",
         f"{V1}/yoy?quarter={DONE}&scope=province:{{province}}",
         (ANALYST_P, ICU_P, ICU_S, VIEW_P),
