@@ -1,6 +1,7 @@
 """All ORM models, one module per aggregate. Importing this package registers every table."""
 
 from services.models.audit import AuditEntry
+from services.models.bulk import BulkUpload
 from services.models.benchmark import BenchmarkSetting, BenchmarkTarget, FlagSnapshot, FlagSnapshotEntry
 from services.models.catalog import (
     CatalogRevision,
@@ -27,6 +28,7 @@ from services.models.web_session import WebSession
 __all__ = [
     "AuditEntry",
     "BenchmarkSetting",
+    "BulkUpload",
     "BenchmarkTarget",
     "CatalogRevision",
     "CatalogYear",
