@@ -1,8 +1,8 @@
 """All ORM models, one module per aggregate. Importing this package registers every table."""
 
 from services.models.audit import AuditEntry
-from services.models.bulk import BulkUpload
 from services.models.benchmark import BenchmarkSetting, BenchmarkTarget, FlagSnapshot, FlagSnapshotEntry
+from services.models.bulk import BulkUpload
 from services.models.catalog import (
     CatalogRevision,
     CatalogYear,

@@ -56,14 +56,20 @@ class Hospitals:
 
 def credit(engine: Engine, hospital_id: int) -> str:
     with engine.connect() as conn:
-        return conn.execute(text("SELECT credit_code FROM hospitals WHERE id = :h"), {"h": hospital_id}).scalar_one()
+        return conn.execute(
+            text("SELECT credit_code FROM hospitals WHERE id = :h"), {"h": hospital_id}
+        ).scalar_one()
 
 
 @pytest.fixture
 def hospitals(bulk_db: BulkDb) -> Hospitals:
     with Session(bulk_db.owner) as session, session.begin():
         session.info["raw"] = True
-        zj, zj2, gd = add_hospital(session, ZJ, "批量甲院"), add_hospital(session, ZJ, "批量乙院"), add_hospital(session, GD)
+        zj, zj2, gd = (
+            add_hospital(session, ZJ, "批量甲院"),
+            add_hospital(session, ZJ, "批量乙院"),
+            add_hospital(session, GD),
+        )
     return Hospitals(zj, credit(bulk_db.owner, zj), zj2, gd, credit(bulk_db.owner, gd))
 
 
