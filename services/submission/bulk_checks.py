@@ -73,11 +73,11 @@ CREATE TEMP TABLE bulk_codes (
 """,
 ]
 
-# (code, field, SQL condition over r = bulk_rows [and c = bulk_codes], Chinese, English, fix) — per row
-_HOSPITAL_REF = "r.hospital_ref"
+# (field, SQL condition over r = bulk_rows, code, problem, fix) — per row; a row the reader could not
+# interpret (note_code: bad JSON, extra cells) gets that one problem only
 _ROW_RULES: list[tuple[str, str, str, str, str]] = [
     (
-        "file_row",
+        "row",
         "r.note_code IS NOT NULL",
         "r.note_code",
         "format('第 %s 行：%s', r.row_no, r.note)",
@@ -185,7 +185,7 @@ _ROW_RULES += [
 _INSERT_ROW_PROBLEM = """
 INSERT INTO bulk_problems (row_no, hospital, hospital_id, indicator, field, code, problem, fix)
 SELECT r.row_no, r.hospital_ref, r.hospital_id, nullif(r.code, ''), '{field}', {code}, {problem}, {fix}
-FROM bulk_rows r WHERE {where}
+FROM bulk_rows r WHERE ({where}) AND (r.note_code IS NULL OR '{field}' = 'row')
 """
 
 # Hospital-level problems: one per hospital (or unresolved reference), at its first row.
