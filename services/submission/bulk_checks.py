@@ -252,7 +252,8 @@ FROM bulk_rows r LEFT JOIN submissions s ON s.hospital_id = r.hospital_id AND s.
 WHERE r.hospital_id IS NOT NULL AND s.reopened_at IS NULL GROUP BY r.hospital_id
 """
 
-# Values of clean rows that differ from the values on record (new ones: version 1).
+# Values of clean rows that differ from the values on record (new ones: version 1). A hospital-level
+# problem sits on the hospital's first row but says nothing against that row's value.
 _CHANGES = """
 CREATE TEMP TABLE bulk_changes ON COMMIT DROP AS
 SELECT r.row_no, r.hospital_id, s.id AS submission_id, c.indicator_id, r.code, r.numerator, r.denominator,
@@ -262,7 +263,8 @@ JOIN bulk_codes c ON c.code = r.code AND c.problem_code IS NULL
 LEFT JOIN submissions s ON s.hospital_id = r.hospital_id AND s.quarter = CAST(:quarter AS text)
 LEFT JOIN submission_values v ON v.submission_id = s.id AND v.indicator_id = c.indicator_id
 WHERE r.hospital_id IS NOT NULL
-  AND NOT EXISTS (SELECT 1 FROM bulk_problems p WHERE p.row_no = r.row_no)
+  AND NOT EXISTS (SELECT 1 FROM bulk_problems p WHERE p.row_no = r.row_no
+                  AND p.code NOT IN ('hospital_inactive', 'submission_locked', 'window_locked'))
   AND (v.id IS NULL OR (v.numerator, v.denominator, v.comment)
        IS DISTINCT FROM (r.numerator, r.denominator, r.comment))
 """

@@ -229,7 +229,9 @@ def test_an_approved_quarter_is_locked_for_the_upload(bulk_db, hospitals):
         session.execute(
             text("UPDATE submissions SET status = 'approved' WHERE hospital_id = :h"), {"h": hospitals.zj}
         )
-    rows = [(hospitals.zj, QUARTER, "NIT-2023-I.1", 5, 10, None)]
+    # the lock sits on the hospital's first row, yet that row's value still counts for the other rules
+    # (else IV.1 on record, 1/100, would meet the new 2/500 and 3/500: a false denominator_mismatch)
+    rows = [(hospitals.zj, QUARTER, f"NIT-2023-IV.{i}", i, 500, None) for i in (1, 2, 3)]
     job = run_upload(bulk_db.database, ADMIN, csv_file(rows), reason="更正")
     assert codes(job) == [(2, "submission_locked")]
 
