@@ -68,12 +68,20 @@ def _prepare(admin: str, hospitals: int) -> embedded.ServerUrls:
             " reports_from) FROM STDIN"
         ) as copy:
             for i in range(hospitals):
-                copy.write_row((PROVINCE, f"B{i:017d}", f"医院{i}", "二级", "甲等", "综合", "330100", 300, "2000Q1"))
+                copy.write_row(
+                    (PROVINCE, f"B{i:017d}", f"医院{i}", "二级", "甲等", "综合", "330100", 300, "2000Q1")
+                )
         now = datetime.now(UTC)
         conn.execute(
             "INSERT INTO submission_windows (province_code, quarter, opens_at, due_at, locks_at, set_by)"
             " VALUES (%s, %s, %s, %s, %s, 'bench')",
-            (PROVINCE, str(QUARTER), now - timedelta(days=1), now + timedelta(days=30), now + timedelta(days=45)),
+            (
+                PROVINCE,
+                str(QUARTER),
+                now - timedelta(days=1),
+                now + timedelta(days=30),
+                now + timedelta(days=45),
+            ),
         )
         conn.execute("ANALYZE")
     return urls
@@ -108,7 +116,9 @@ def _write_file(path: str, hospitals: list[tuple[int, str]], indicators: list[tu
     return rows
 
 
-def _baseline(owner: str, hospitals: list[tuple[int, str]], indicators: list[tuple[int, str]]) -> dict[str, float]:
+def _baseline(
+    owner: str, hospitals: list[tuple[int, str]], indicators: list[tuple[int, str]]
+) -> dict[str, float]:
     """Runs after the upload, into the quarter before (the upload's quarter is taken): same rows."""
     quarter = QUARTER.previous()
     when = datetime.now(UTC).isoformat()
@@ -118,8 +128,17 @@ def _baseline(owner: str, hospitals: list[tuple[int, str]], indicators: list[tup
             "COPY submissions (province_code, hospital_id, quarter, catalog_year, status, version,"
             " first_submitted_at, submitted_at) FROM STDIN"
         ) as copy:
-            copy.write("".join(f"{PROVINCE}\t{h}\t{quarter}\t{quarter.year}\tsubmitted\t1\t{when}\t{when}\n" for h, _ in hospitals))
-        headers = dict(conn.execute("SELECT hospital_id, id FROM submissions WHERE quarter = %s", (str(quarter),)).fetchall())
+            copy.write(
+                "".join(
+                    f"{PROVINCE}\t{h}\t{quarter}\t{quarter.year}\tsubmitted\t1\t{when}\t{when}\n"
+                    for h, _ in hospitals
+                )
+            )
+        headers = dict(
+            conn.execute(
+                "SELECT hospital_id, id FROM submissions WHERE quarter = %s", (str(quarter),)
+            ).fetchall()
+        )
         lines = [
             f"{headers[h]}\t{PROVINCE}\t{h}\t{i}\t{_counts(code, h)[0]}\t{_counts(code, h)[1]}\t1\t{when}\tbench\n"
             for h, _ in hospitals
@@ -165,7 +184,9 @@ def _bulk(app: str, path: str) -> tuple[float, bulk.BulkUploadRead]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--hospitals", type=int, default=13_000)
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args(argv)
@@ -180,21 +201,34 @@ def main(argv: list[str] | None = None) -> int:
         os.close(fd)
         rows = _write_file(path, hospitals, indicators)
         size = os.path.getsize(path)
-        print(f"file: {rows} values, {len(hospitals)} hospitals × {len(indicators)} indicators, {size / 2**20:.1f} MiB")
+        print(
+            f"file: {rows} values, {len(hospitals)} hospitals × {len(indicators)} indicators, {size / 2**20:.1f} MiB"
+        )
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         seconds, job = _bulk(urls.app, path)
         rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         baseline = _baseline(urls.owner, hospitals, indicators)  # into the quarter before (same rows)
         copy_s = baseline["headers_s"] + baseline["values_s"]
-        print(f"job {job.id}: {job.status}, {job.problem_count} problems, result {({k: v for k, v in (job.result or {}).items() if k != 'per_hospital'})}")
+        print(
+            f"job {job.id}: {job.status}, {job.problem_count} problems, result { ({k: v for k, v in (job.result or {}).items() if k != 'per_hospital'}) }"
+        )
         if job.problems:
             print(f"  first problem: {job.problems[0]}")
-        print(f"baseline, same rows, same run, rolled back: COPY headers {baseline['headers_s']:.2f} s + values {baseline['values_s']:.2f} s = {copy_s:.2f} s")
-        print(f"bulk upload (stage + check + write, app role, RLS on): {seconds:.2f} s = {rows / seconds:.0f} values/s")
+        print(
+            f"baseline, same rows, same run, rolled back: COPY headers {baseline['headers_s']:.2f} s + values {baseline['values_s']:.2f} s = {copy_s:.2f} s"
+        )
+        print(
+            f"bulk upload (stage + check + write, app role, RLS on): {seconds:.2f} s = {rows / seconds:.0f} values/s"
+        )
         marks = _Timed.marks
-        print("  phases: " + ", ".join(f"{a} {t2 - t1:.2f} s" for (a, t1), (_b, t2) in zip(marks, marks[1:], strict=False)))
+        print(
+            "  phases: "
+            + ", ".join(f"{a} {t2 - t1:.2f} s" for (a, t1), (_b, t2) in zip(marks, marks[1:], strict=False))
+        )
         print(f"ratio bulk / raw COPY: {seconds / copy_s:.2f}×")
-        print(f"peak RSS of this process: {rss_before / 1024:.0f} MiB before the upload, {rss_after / 1024:.0f} MiB after")
+        print(
+            f"peak RSS of this process: {rss_before / 1024:.0f} MiB before the upload, {rss_after / 1024:.0f} MiB after"
+        )
         print(f"load average at end (1/5/15 min): {os.getloadavg()}")
     finally:
         if not args.keep:

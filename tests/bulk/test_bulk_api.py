@@ -42,7 +42,10 @@ def post(client: Any, content: bytes, name: str = "q.csv", ctype: str = "text/cs
 
 def test_an_upload_answers_202_and_the_job_ends_stored(live, hospitals):
     admin = live.client_for(provincial_admin(ZJ))
-    rows = [(hospitals.zj, QUARTER, "NIT-2023-I.1", 1, 10, None), (hospitals.zj2, QUARTER, "NIT-2023-I.1", 2, 10, None)]
+    rows = [
+        (hospitals.zj, QUARTER, "NIT-2023-I.1", 1, 10, None),
+        (hospitals.zj2, QUARTER, "NIT-2023-I.1", 2, 10, None),
+    ]
     answer = post(admin, csv_file(rows))
     assert answer.status_code == 202, answer.text
     assert answer.headers["Location"] == f"/api/v1/bulk-uploads/{answer.json()['id']}"
@@ -54,7 +57,10 @@ def test_an_upload_answers_202_and_the_job_ends_stored(live, hospitals):
 
 def test_a_foreign_hospital_is_refused_through_the_api(live, hospitals):
     admin = live.client_for(provincial_admin(ZJ))
-    rows = [(hospitals.zj, QUARTER, "NIT-2023-I.1", 1, 10, None), (hospitals.gd_code, QUARTER, "NIT-2023-I.1", 1, 10, None)]
+    rows = [
+        (hospitals.zj, QUARTER, "NIT-2023-I.1", 1, 10, None),
+        (hospitals.gd_code, QUARTER, "NIT-2023-I.1", 1, 10, None),
+    ]
     job = wait_for(admin, post(admin, csv_file(rows)).json()["id"])
     assert job["status"] == "refused"
     assert [(p["row"], p["code"]) for p in job["problems"]] == [(3, "hospital_not_found")]
@@ -62,7 +68,9 @@ def test_a_foreign_hospital_is_refused_through_the_api(live, hospitals):
 
 def test_hospital_users_are_refused_and_other_provinces_see_no_job(live, hospitals):
     admin = live.client_for(provincial_admin(ZJ))
-    job_id = post(admin, csv_file([(hospitals.zj, QUARTER, "NIT-2023-I.1", 1, 10, None)]), dry_run="true").json()["id"]
+    job_id = post(
+        admin, csv_file([(hospitals.zj, QUARTER, "NIT-2023-I.1", 1, 10, None)]), dry_run="true"
+    ).json()["id"]
     wait_for(admin, job_id)
     hospital = live.client_for(submitter(hospitals.zj))
     answer = post(hospital, csv_file([(hospitals.zj, QUARTER, "NIT-2023-I.1", 1, 10, None)]))
