@@ -202,6 +202,7 @@ def _stream(raw: IO[bytes], sink: bulk_read.RowSink, kind: str, progress: bulk_r
 def _stage(session: Session, path: str, kind: str, tracker: _Tracker) -> int:
     session.execute(text(STAGE_DDL))
     conn = session.connection().connection.driver_connection
+    assert conn is not None  # a live psycopg connection: the session has just used it
     columns = ", ".join(bulk_read.STAGE_COLUMNS)
     with open(path, "rb") as raw, conn.cursor().copy(f"COPY bulk_stage ({columns}) FROM STDIN") as copy:
         rows = _stream(raw, copy, kind, tracker.reading)

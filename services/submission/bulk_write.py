@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import CursorResult, text
 from sqlalchemy.orm import Session
 
 from services.core.errors import Conflict
@@ -139,17 +139,21 @@ def write(session: Session, ctx: WriteContext) -> dict[str, int]:
         "source": ctx.source,
         "job": ctx.job,
     }
-    run = lambda name: session.execute(text(_STATEMENTS[name]), params)  # noqa: E731
+
+    def run(name: str) -> int:
+        result: CursorResult[Any] = session.execute(text(_STATEMENTS[name]), params)  # type: ignore[assignment]
+        return result.rowcount
+
     run("drop_failed")
-    created = run("headers").rowcount
+    created = run("headers")
     run("header_ids")
     changes = session.execute(text("SELECT count(*) FROM bulk_changes")).scalar_one()
-    written = run("insert_values").rowcount + run("update_values").rowcount
+    written = run("insert_values") + run("update_values")
     if written != changes:  # under the lock this cannot happen; never let it pass silently either
         raise Conflict(CONCURRENT, expected=changes, written=written)
     run("versions")
     run("done_table")
-    submitted = run("submit_headers").rowcount
+    submitted = run("submit_headers")
     run("events")
     run("audit")
     return {"values_written": written, "headers_created": created, "hospitals_submitted": submitted}
