@@ -10,16 +10,35 @@ import pytest
 from tests.bulk.conftest import QUARTER, csv_file
 from tests.submission.support import GD, ZJ, provincial_admin, submitter
 
+SMALL_REQUESTS = 4096  # the API's request cap here: a bulk file may pass it, nothing else may
+
 
 @pytest.fixture(scope="module")
 def live(bulk_db):
-    from tests.api_harness import start_live_api
+    from urllib.parse import urlparse
 
-    api, server = start_live_api(bulk_db.database)
+    from platform_api.app import create_app
+    from platform_api.auth.dev_directory import DevClient, DevDirectory
+    from platform_api.auth.dev_issuer import start_dev_issuer
+    from platform_api.auth.verify import TokenVerifier
+    from platform_api.settings import ApiSettings
+    from tests.api_harness import LiveApi, ServerThread
+
+    directory = DevDirectory(users=[], clients=[DevClient(client_id="qcp-dashboard", secret="test-secret")])
+    issuer = start_dev_issuer(directory, host="127.0.0.1", port=0, realm="qcp")
+    settings = ApiSettings(
+        environment="test",
+        dev_issuer=True,
+        dev_issuer_port=urlparse(issuer.base_url).port,
+        max_request_bytes=SMALL_REQUESTS,
+    )
+    verifier = TokenVerifier(server_url=issuer.base_url, realm="qcp")
+    server = ServerThread(create_app(database=bulk_db.database, settings=settings, verifier=verifier)).start()
+    api = LiveApi(base_url=server.base_url, issuer=issuer, directory=directory)
     yield api
     api.close()
     server.stop()
-    api.issuer.stop()
+    issuer.stop()
 
 
 def wait_for(client: Any, job_id: int) -> dict:
@@ -89,3 +108,20 @@ def test_wrong_file_types_and_bad_quarters_are_refused_at_once(live, hospitals):
     )
     assert answer.status_code == 422 and answer.json()["problems"][0]["code"] == "bad_quarter"
     assert admin.post("/api/v1/bulk-uploads", json={}).status_code == 415
+
+
+def test_a_bulk_file_streams_past_the_request_cap_that_still_guards_other_routes(live, hospitals):
+    admin = live.client_for(provincial_admin(ZJ))
+    comment = "x" * 200
+    rows = [(hospitals.zj, QUARTER, "NIT-2023-I.1", 1, 10, comment)] + [
+        (hospitals.zj, QUARTER, f"NOPE-{i}", 1, 10, comment) for i in range(40)
+    ]
+    content = csv_file(rows)
+    assert len(content) > SMALL_REQUESTS
+    job = wait_for(admin, post(admin, content, dry_run="true").json()["id"])
+    assert job["problem_count"] == 40 and job["problems"][0]["code"] == "unknown_indicator"
+    big_json = {
+        "values": [{"indicator": "NIT-2023-I.1", "numerator": 1, "denominator": 10, "comment": comment * 30}]
+    }
+    answer = admin.post(f"/api/v1/hospitals/{hospitals.zj}/submissions/{QUARTER}", json=big_json)
+    assert answer.status_code == 413
