@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from services.core.errors import NotFound, PermissionDenied
+from services.core.quarter import Quarter
 from services.submission import bulk
 from services.submission.schemas import ValueIn
 from services.submission.service import submit
@@ -268,7 +269,7 @@ def test_the_same_rules_as_a_single_submission_after_a_bulk_upload(bulk_db, hosp
             session,
             actor,
             hospital_id=hospitals.zj,
-            quarter=bulk.Quarter.parse(QUARTER),
+            quarter=Quarter.parse(QUARTER),
             values=[ValueIn(indicator="NIT-2023-I.1", numerator=3, denominator=10, comment="含日间手术")],
             source="api",
         )
@@ -328,3 +329,30 @@ def test_another_province_cannot_see_the_job_even_past_the_service(bulk_db, hosp
         )
     with bulk_db.database.unit_of_work(submitter(hospitals.zj)) as session:  # a hospital role of the province
         assert session.execute(text("SELECT count(*) FROM bulk_uploads")).scalar() == 0
+
+
+def test_an_upload_waits_for_a_single_submission_in_flight_and_sees_its_values(bulk_db, hospitals):
+    """The province-quarter lock: a single writer holds it shared, the upload exclusively."""
+    import threading
+
+    actor = submitter(hospitals.zj)
+    outcome: dict[str, bulk.BulkUploadRead] = {}
+    rows = [(hospitals.zj, QUARTER, "NIT-2023-I.1", 7, 10, None)]
+    worker = threading.Thread(
+        target=lambda: outcome.setdefault("job", run_upload(bulk_db.database, ADMIN, csv_file(rows)))
+    )
+    with bulk_db.database.unit_of_work(actor) as session:
+        submit(
+            session,
+            actor,
+            hospital_id=hospitals.zj,
+            quarter=Quarter.parse(QUARTER),
+            values=[ValueIn(indicator="NIT-2023-I.1", numerator=3, denominator=10)],
+            source="api",
+        )
+        worker.start()
+        worker.join(timeout=1.5)
+        assert worker.is_alive(), "the upload did not wait for the submission in flight"
+    worker.join(timeout=60)
+    # it ran after the commit: 3/10 is on record, so 7/10 is a correction that needs a reason
+    assert codes(outcome["job"]) == [(2, "reason_required")]
