@@ -326,7 +326,7 @@ def _execute(
     bulk_write.choose_hospitals(session, quarter)
     result = _summary(session, rows, settings.max_hospitals_listed)
     if options.dry_run or result["hospitals_passed"] == 0:
-        status = "succeeded" if options.dry_run and not count else ("refused" if count else "succeeded")
+        status = "refused" if count and result["hospitals_passed"] == 0 else "succeeded"
         return _Outcome(
             status, quarter, count, listed, {**result, "dry_run": options.dry_run, "stored": False}
         )

@@ -186,6 +186,14 @@ def test_keep_passing_stores_the_clean_hospitals_and_lists_the_others(bulk_db, h
     assert stored(bulk_db, hospitals.zj2) == NOTHING
 
 
+def test_a_dry_run_that_keeps_passing_hospitals_says_which_would_be_stored(bulk_db, hospitals):
+    rows = [*good_rows(hospitals), (hospitals.zj2, QUARTER, "NIT-2023-IV.1", 9, 1, None)]
+    job = run_upload(bulk_db.database, ADMIN, csv_file(rows), keep_passing=True, dry_run=True)
+    assert job.status == "succeeded" and codes(job) == [(6, "numerator_above_denominator")]
+    assert job.result["hospitals_passed"] == 1 and job.result["stored"] is False
+    assert stored(bulk_db, hospitals.zj) == NOTHING
+
+
 def test_dry_run_stores_nothing_and_reports_what_would_change(bulk_db, hospitals):
     job = run_upload(bulk_db.database, ADMIN, csv_file(good_rows(hospitals)), dry_run=True)
     assert job.status == "succeeded" and job.dry_run
