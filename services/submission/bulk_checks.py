@@ -52,6 +52,7 @@ LEFT JOIN hospitals a ON r.ref ~ '^[0-9]{1,12}$' AND a.province_code = CAST(:pro
      AND a.id = CASE WHEN r.ref ~ '^[0-9]{1,12}$' THEN r.ref::bigint END
 LEFT JOIN hospitals b ON b.credit_code = upper(r.ref) AND b.province_code = CAST(:province AS text)
 """,
+    "ANALYZE bulk_hosp",
     f"""
 CREATE TEMP TABLE bulk_rows ON COMMIT DROP AS
 SELECT s.row_no, coalesce(btrim(s.hospital), '') AS hospital_ref, h.hospital_id, h.active,
@@ -379,6 +380,7 @@ def run_checks(session: Session, setting: Setting) -> None:
     for statement in _SETUP:
         session.execute(text(statement), params)
     _judge_codes(session, setting.quarter.year)
+    session.execute(text("ANALYZE bulk_codes"))
     for field, where, code, problem, fix in _ROW_RULES:
         sql = _INSERT_ROW_PROBLEM.format(field=field, code=code, problem=problem, fix=fix, where=where)
         session.execute(text(sql), params)
@@ -388,6 +390,7 @@ def run_checks(session: Session, setting: Setting) -> None:
         session.execute(text(_WINDOW_LOCKED), params)
     session.execute(text("ANALYZE bulk_problems"))
     session.execute(text(_CHANGES), params)
+    session.execute(text("ANALYZE bulk_changes"))
     if not setting.reason:
         session.execute(text(_REASON_REQUIRED), params)
     _cross_rule_problems(session, setting)
