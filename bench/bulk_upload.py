@@ -184,6 +184,10 @@ def _bulk(app: str, path: str) -> tuple[float, bulk.BulkUploadRead]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import logging
+
+    logging.basicConfig(level=logging.WARNING, format="  %(message)s")
+    logging.getLogger("services.submission.bulk_write").setLevel(logging.INFO)
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

@@ -8,6 +8,8 @@ hospitals to store: all of them, or those without problems when the caller keeps
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -105,6 +107,7 @@ LEFT JOIN (SELECT hospital_id, jsonb_agg(code ORDER BY code) AS codes FROM bulk_
 """,
 }
 
+log = logging.getLogger(__name__)
 CONCURRENT = "并发更正冲突，请重试 / a concurrent correction won: retry"
 
 
@@ -145,8 +148,12 @@ def write(session: Session, ctx: WriteContext) -> dict[str, int]:
         "job": ctx.job,
     }
 
+    seconds: dict[str, float] = {}
+
     def run(name: str) -> int:
+        start = time.perf_counter()
         result: CursorResult[Any] = session.execute(text(_STATEMENTS[name]), params)  # type: ignore[assignment]
+        seconds[name] = round(time.perf_counter() - start, 3)
         return result.rowcount
 
     created = run("headers")
@@ -163,4 +170,5 @@ def write(session: Session, ctx: WriteContext) -> dict[str, int]:
     submitted = run("submit_headers")
     run("events")
     run("audit")
+    log.info("bulk upload %s: seconds per statement %s", ctx.job, seconds)
     return {"values_written": written, "headers_created": created, "hospitals_submitted": submitted}
