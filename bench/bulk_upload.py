@@ -1,12 +1,13 @@
 """Provincial bulk upload of a whole quarter in one file, against raw COPY of the same rows.
 
 Builds a scratch database (dropped at the end): migrated, the shipped catalogs published,
-``--hospitals`` hospitals in one province (330000) and an open window for 2023Q4. Writes one CSV
+``--hospitals`` hospitals in one province (330000), their 2023Q3 already stored (a quarter end is
+never the first quarter) and an open window for 2023Q4. Writes one CSV
 with a hospital column (credit codes) and every 2023 indicator per hospital (61 values each at the
 default 13,000 hospitals: 793,000 values, the national quarter), then in the same run:
 
 * **baseline**: raw COPY of the same rows into ``submissions`` and ``submission_values`` as the
-  owner, in a transaction that is rolled back (as bench/surge.py);
+  owner (into 2023Q2, after the upload), in a transaction that is rolled back (as bench/surge.py);
 * **bulk**: ``services.submission.bulk.run_job`` as the restricted app role with a provincial QC
   admin's scope: COPY into the staging table, every check, headers, values, versions, events, audit.
 
@@ -83,8 +84,29 @@ def _prepare(admin: str, hospitals: int) -> embedded.ServerUrls:
                 now + timedelta(days=45),
             ),
         )
+        _previous_quarter(conn)
         conn.execute("ANALYZE")
     return urls
+
+
+def _previous_quarter(conn: psycopg.Connection) -> None:
+    """The quarter before, stored for every hospital: at a real quarter end the tables are not empty
+    (on empty tables PostgreSQL's plans for the foreign-key checks scan instead of using the index)."""
+    before = QUARTER.previous()
+    conn.execute(
+        "INSERT INTO submissions (province_code, hospital_id, quarter, catalog_year, status, version,"
+        " first_submitted_at, submitted_at) SELECT province_code, id, %s, %s, 'submitted', 1, now(), now()"
+        " FROM hospitals",
+        (str(before), before.year),
+    )
+    conn.execute("ANALYZE submissions")
+    conn.execute(
+        "INSERT INTO submission_values (submission_id, province_code, hospital_id, indicator_id, numerator,"
+        " denominator, version, updated_at, updated_by) SELECT s.id, s.province_code, s.hospital_id, i.id, 1, 10,"
+        " 1, now(), 'bench' FROM submissions s CROSS JOIN indicators i WHERE s.quarter = %s AND i.year = %s"
+        " AND i.withdrawn_revision IS NULL",
+        (str(before), before.year),
+    )
 
 
 def _indicators(owner: str) -> list[tuple[int, str]]:
@@ -119,8 +141,8 @@ def _write_file(path: str, hospitals: list[tuple[int, str]], indicators: list[tu
 def _baseline(
     owner: str, hospitals: list[tuple[int, str]], indicators: list[tuple[int, str]]
 ) -> dict[str, float]:
-    """Runs after the upload, into the quarter before (the upload's quarter is taken): same rows."""
-    quarter = QUARTER.previous()
+    """Runs after the upload, into the quarter two before (the upload's quarter is taken): same rows."""
+    quarter = QUARTER.previous().previous()
     when = datetime.now(UTC).isoformat()
     with psycopg.connect(libpq(owner)) as conn:
         start = time.perf_counter()
