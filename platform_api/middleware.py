@@ -16,6 +16,8 @@ cancellation). From the outside in:
    as ``Content-Length`` or the bytes received pass ``max_request_bytes``. JSON bodies must be UTF-8,
    nested at most ``max_json_depth`` deep, and hold only finite numbers and integers that fit in
    64 bits (Python's parser accepts ``NaN``, ``Infinity`` and turns ``1e309`` into infinity).
+   Routes in ``STREAMED`` (the bulk upload) read their multipart body themselves, capped by their
+   own setting.
 
 **Several workers**: each worker process keeps its own buckets in memory, so with N workers a
 client may get up to N × the limit, and a restart forgets the buckets. A shared store (Redis
@@ -306,6 +308,11 @@ def _too_large(limit: int) -> _Refused:
     )
 
 
+# Bodies the route streams itself, under a cap of its own: a provincial bulk upload (QCP_BULK_MAX_BYTES,
+# platform_api/routers/bulk_uploads.py) is spooled to disk as it arrives instead of held in memory here.
+STREAMED = frozenset({("POST", "/api/v1/bulk-uploads")})
+
+
 class BodyGuard:
     """Reads the body through a cap (413) and checks JSON before the application parses it."""
 
@@ -315,7 +322,7 @@ class BodyGuard:
         self.max_json_depth = max_json_depth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or (scope.get("method"), scope.get("path")) in STREAMED:
             await self.app(scope, receive, send)
             return
         try:

@@ -1,4 +1,4 @@
-"""Submission windows, networks and hospitals (provincial QC admins; national admins name the
+"""Submission windows, networks, hospitals and bulk uploads (provincial QC admins; national admins name the
 province); network forms live in ``admin_networks``, the hospital registry in ``admin_hospitals``."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from dash import Dash, Input, Output, State, dcc, html
 from dash_app import data, data_submission, i18n
 from dash_app.app import database
 from dash_app.auth import current_actor, current_lang
-from dash_app.pages import admin_hospitals, admin_networks
+from dash_app.pages import admin_bulk, admin_hospitals, admin_networks
 from dash_app.pages.common import GRID2, quarter_param, section, table, title
 from services.core.quarter import Quarter
 from services.identity.permissions import can
@@ -73,6 +73,7 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
             ),
             networks[1],
             admin_hospitals.block(lang, province) if can(actor, "registry.hospital.write") else None,
+            admin_bulk.block(lang, quarter) if can(actor, "submission.bulk_upload") else None,
         ]
     )
 
@@ -94,6 +95,7 @@ def save_window(target: dict, opens: str, due: str, locks: str) -> tuple:
 def register(app: Dash) -> None:
     admin_networks.register(app)
     admin_hospitals.register(app)
+    admin_bulk.register(app)
 
     @app.callback(
         Output("win-result", "children"),

@@ -7,8 +7,9 @@ from fastapi import FastAPI
 
 def register_routers(app: FastAPI) -> None:
     """``/api/v1/hospitals/{id}/submissions/{quarter}/template.{xlsx,csv}|upload`` and ``/fhir``."""
-    from platform_api.routers import fhir, uploads
+    from platform_api.routers import bulk_uploads, fhir, uploads
 
     app.include_router(uploads.router)
     app.include_router(fhir.router)
+    app.include_router(bulk_uploads.router)
     fhir.install_fhir_errors(app)

@@ -2,6 +2,7 @@
 
 from services.models.audit import AuditEntry
 from services.models.benchmark import BenchmarkSetting, BenchmarkTarget, FlagSnapshot, FlagSnapshotEntry
+from services.models.bulk import BulkUpload
 from services.models.catalog import (
     CatalogRevision,
     CatalogYear,
@@ -27,6 +28,7 @@ from services.models.web_session import WebSession
 __all__ = [
     "AuditEntry",
     "BenchmarkSetting",
+    "BulkUpload",
     "BenchmarkTarget",
     "CatalogRevision",
     "CatalogYear",

@@ -15,6 +15,7 @@ from services.core.quarter import Quarter
 from services.models import (
     CatalogYear,
     Goal,
+    Hospital,
     IdempotencyKey,
     Indicator,
     IndicatorApplicability,
@@ -47,15 +48,24 @@ def submissions_stmt(actor: Actor) -> Select[tuple[Submission]]:
     return stmt
 
 
-def lock_hospital_quarter(session: Session, hospital_id: int, quarter: Quarter) -> None:
+def bulk_lock_key(province_code: str, quarter: Quarter) -> str:
+    return f"qcp.bulk:{province_code}:{quarter}"
+
+
+def lock_hospital_quarter(session: Session, hospital: Hospital, quarter: Quarter) -> None:
     """Serialise every writer of one hospital-quarter, even before its header row exists.
 
     A transaction-level advisory lock writes nothing, so a refused request leaves no trace; the
-    header is additionally read ``FOR UPDATE`` by :func:`load_header`.
+    header is additionally read ``FOR UPDATE`` by :func:`load_header`. The province-quarter lock is
+    taken shared first: a bulk upload of the province's quarter (``services.submission.bulk``) holds
+    it exclusively, so single writers wait for it (and it for them) without one lock per hospital.
     """
     session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
-        {"k": f"qcp.submission:{hospital_id}:{quarter}"},
+        text(
+            "SELECT pg_advisory_xact_lock_shared(hashtextextended(:b, 0)),"
+            " pg_advisory_xact_lock(hashtextextended(:k, 0))"
+        ),
+        {"b": bulk_lock_key(hospital.province_code, quarter), "k": f"qcp.submission:{hospital.id}:{quarter}"},
     )
 
 

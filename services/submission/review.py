@@ -46,7 +46,7 @@ def _locked_header(
     expected_version: int | None,
 ) -> Submission:
     hospital = hospital_for(session, actor, hospital_id, action)
-    repo.lock_hospital_quarter(session, hospital.id, quarter)
+    repo.lock_hospital_quarter(session, hospital, quarter)
     header = repo.load_header(session, actor, hospital.id, quarter, for_update=True)
     if header is None:
         raise NotFound(
@@ -187,7 +187,7 @@ def reopen(
             ],
         )
     hospital: Hospital = hospital_for(session, actor, hospital_id, "window.manage")
-    repo.lock_hospital_quarter(session, hospital.id, quarter)
+    repo.lock_hospital_quarter(session, hospital, quarter)
     header = repo.load_header(session, actor, hospital.id, quarter, for_update=True)
     locked = now() >= effective_window(session, hospital.province_code, quarter).locks_at
     if not locked and (header is None or header.status != "approved"):

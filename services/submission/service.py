@@ -112,7 +112,7 @@ def submit(
         check_version(header, expected_version)
         plan = make_plan(session, hospital, quarter, values, reason, header)
         return plan.preview(hospital, quarter, header)
-    repo.lock_hospital_quarter(session, hospital.id, quarter)
+    repo.lock_hospital_quarter(session, hospital, quarter)
     if (
         idempotency_key
     ):  # one caller's key is checked and stored by one request at a time, whatever the quarter

@@ -15,6 +15,7 @@ SCRIPTS = [
     "national_benchmark.py",
     "sizes.py",
     "partition_history.py",
+    "bulk_upload.py",
 ]
 
 

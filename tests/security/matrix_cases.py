@@ -401,5 +401,14 @@ EXEMPT: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/catalog/{year}/revisions"): "public goal catalog: a year's revisions",
     ("GET", "/fhir/Measure/{code}"): "public catalog indicator as a FHIR Measure",
     ("GET", "/api/v1/review-queue"): "no tenant-bearing parameter: lists the caller's own scope only",
+    ("POST", "/api/v1/bulk-uploads"): "the tenant is the caller's own province; another province's hospital "
+    "in the file is refused naming its row (tests/bulk/test_bulk_api.py, test_bulk_service.py)",
+    ("GET", "/api/v1/bulk-uploads"): "lists the caller's own province only; checked against another province "
+    "in tests/bulk/test_bulk_api.py",
+    (
+        "GET",
+        "/api/v1/bulk-uploads/{job_id}",
+    ): "jobs exist only once uploaded: another province's admin (404) and "
+    "hospital users (403) are checked in tests/bulk/test_bulk_api.py, RLS alone in test_bulk_service.py",
     ("MOUNT", "/dash"): "Dash dashboards: session-bound scope, forged callbacks in tests/dash/test_scope.py",
 }
