@@ -5,12 +5,15 @@ hospital: the id in the URL is re-checked against the session's actor by ``data`
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlencode
+
 from dash import Dash, Input, Output, State, dcc, html, no_update
 from flask import Response, abort
 
 from dash_app import data, figures, i18n
 from dash_app.app import PREFIX, database
 from dash_app.auth import current_actor, current_lang
+from dash_app.numbers import signed
 from dash_app.pages.common import (
     GRID2,
     fmt,
@@ -29,12 +32,6 @@ from services.core.quarter import Quarter
 
 SIGNIFICANT = ("improved", "worsened")
 ASSESSMENTS = {"improved": ("改善", "improved"), "worsened": ("恶化", "worsened")}
-
-
-def signed(value: float, digits: int = 2) -> str:
-    """+3.28 / −3.28 (a true minus sign), 0.00 without a sign."""
-    text = f"{abs(value):.{digits}f}"
-    return text if text == f"{0:.{digits}f}" else ("+" if value > 0 else "−") + text
 
 
 def yoy_change(change: float | None, unit: str, direction: str, verdict: str | None, lang: str) -> dict:
@@ -115,15 +112,15 @@ def status_block(status: dict, lang: str) -> html.Div:
     events = [
         {
             "at": e["at"][:16].replace("T", " "),
-            "action": e["action"],
-            "to": e["to_status"],
+            "action": i18n.enum("action", e["action"], lang),
+            "to": i18n.enum("status", e["to_status"], lang),
             "comment": e["comment"],
         }
         for e in status["events"]
     ]
     columns = [
         ("at", "时间 / time" if lang == "zh" else "time"),
-        ("action", ""),
+        ("action", i18n.pick("操作", "action", lang)),
         ("to", i18n.t("common.status", lang)),
         ("comment", i18n.t("common.comment", lang)),
     ]
@@ -134,6 +131,39 @@ def status_block(status: dict, lang: str) -> html.Div:
             table(events, columns, id="hospital-events"),
         ]
     )
+
+
+BACK_KEYS = ("quarter", "scope", "indicator", "goals", "prefecture")
+
+
+def breadcrumb(params: dict, name: str, lang: str) -> html.Nav | None:
+    """指标对标 › 医院: the way back to the benchmark this page was opened from, with its filters
+    (``from`` holds them; only known filter names pass, and the link stays on the benchmark page)."""
+    if "from" not in params:
+        return None
+    back = {k: v[0] for k, v in parse_qs(params.get("from") or "").items() if k in BACK_KEYS and v}
+    href = "/dash/benchmark" + (f"?{urlencode(back)}" if back else "")
+    return html.Nav(
+        [
+            dcc.Link(f"← {i18n.t('benchmark.title', lang)}", href=href, id="hospital-back"),
+            html.Span(" › ", style={"color": "#888"}),
+            html.Span(name, **{"aria-current": "page"}),
+        ],
+        id="hospital-breadcrumb",
+        style={"fontSize": "13px", "margin": "2px 0 4px"},
+        **{"aria-label": i18n.pick("路径", "Breadcrumb", lang)},
+    )
+
+
+def indicator_choices(yoy: dict, lang: str) -> list[dict]:
+    """The trend's indicator picker: code and name (a code alone tells a reader little)."""
+    return [
+        {
+            "value": r["indicator_code"],
+            "label": f"{r['indicator_code']} {i18n.pick(r['indicator_name'], r['indicator_name_en'], lang)}",
+        }
+        for r in yoy["indicators"]
+    ]
 
 
 def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN001
@@ -150,6 +180,7 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
     view = {"hospital_id": hospital_id, "quarter": str(quarter)}  # the first trend is drawn here
     return html.Div(
         [
+            breadcrumb(params, info["name"], lang),
             html.Div(
                 [
                     title(
@@ -168,10 +199,10 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
                         i18n.t("hospital.trends", lang),
                         dcc.Dropdown(
                             id="hospital-indicator",
-                            options=codes,
+                            options=indicator_choices(yoy, lang),
                             value=first,
                             clearable=False,
-                            style={"width": "260px"},
+                            style={"width": "100%", "maxWidth": "560px"},
                         ),
                         dcc.Graph(
                             id="hospital-trend", figure=trend(first, view), config={"displaylogo": False}
