@@ -784,7 +784,7 @@ def sankey_figure(
             hover.append(
                 f"{c.get('from_code') or '—'} → {c.get('to_code') or '?'} {title_text}<br>"
                 f"{i18n.lineage_kinds(c.get('kinds') or [], lang)}<br>"
-                f"{i18n.pick(c.get('reason'), c.get('reason_en'), lang)[:160]}"
+                f"{i18n.public(i18n.pick(c.get('reason'), c.get('reason_en'), lang))[:160]}"
             )
     fig = go.Figure(
         go.Sankey(

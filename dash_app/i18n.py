@@ -7,6 +7,8 @@ here: they come verbatim from the catalog (``name`` / ``name_en``).
 
 from __future__ import annotations
 
+import re
+
 from services.catalog import labels as _catalog_labels
 
 LANGS = ("zh", "en")
@@ -78,6 +80,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "source.api": ("接口", "API"),
     "source.fhir": ("FHIR 接口", "FHIR"),
     "limits.exact_binomial": ("精确二项分布", "exact binomial"),
+    "limits.arcsine": ("反正弦变换", "arcsine transformation"),
+    "limits.sqrt": ("平方根变换", "square-root transformation"),
     "limits.normal": ("正态近似", "normal approximation"),
     "limits.poisson_exact": ("精确泊松分布", "exact Poisson"),
     "limits.poisson_exact_byar": ("泊松分布（Byar 近似）", "Poisson (Byar's approximation)"),
@@ -141,6 +145,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "cases or not applicable last",
     ),
     "hospital.title": ("医院详情", "Hospital"),
+    "hospital.choose": ("选择医院（可输入名称搜索）", "Choose a hospital (type to search)"),
     "hospital.trends": (
         "各指标季度趋势（对照合并率与百分位区间）",
         "Indicators by quarter (pooled rate, percentile band)",
@@ -328,7 +333,7 @@ def enum(group: str, value: str | None, lang: str | None = DEFAULT_LANG) -> str:
         return t(key, lang)
     if group == "limits" and value.endswith("_overdispersed"):  # "…, 校正过度离散"
         sep = ", " if norm(lang) == "en" else "，"
-        return f"{enum(group, value.removesuffix('_overdispersed'), lang)}{sep}{t('benchmark.overdispersion', lang)}"
+        return f"{enum(group, value.removesuffix('_overdispersed'), lang)}{sep}{pick('校正过度离散', 'over-dispersion adjusted', lang)}"
     if group == "comparability":
         return comparability(value, lang)
     return value
@@ -363,3 +368,24 @@ def pair(text: str, lang: str | None) -> str:
 
 def other(lang: str | None) -> str:
     return "zh" if norm(lang) == "en" else "en"
+
+
+# A file of the repository (sources/README.md, 000_81c3….txt): where a catalog's text names one, the
+# reader sees the citation around it, not the file (the documents are listed under 引用文件).
+FILE_NAME = re.compile(r"(?:见\s*|种子文件\s*)?(?:[\w.-]+/)*[\w.-]+\.(?:txt|md|ya?ml|csv|json|html?|pdf)\b")
+CLAUSE = re.compile(r"[；;，,]")
+
+
+def _without_files_inside(match: re.Match[str]) -> str:
+    open_, inner, close = match.group(1), match.group(2), match.group(3)
+    kept = [c.strip() for c in CLAUSE.split(inner) if c.strip() and not FILE_NAME.search(c)]
+    return f"{open_}{'；'.join(kept)}{close}" if kept else ""
+
+
+def public(text: str | None) -> str:
+    """``text`` without the repository's file names: a bracketed clause naming a file goes, the
+    other clauses of the bracket stay; a file named outside brackets goes too."""
+    if not text:
+        return ""
+    text = re.sub(r"([（(])([^（）()]*)([）)])", _without_files_inside, text)
+    return re.sub(r"\s{2,}", " ", FILE_NAME.sub("", text)).strip()

@@ -6,36 +6,16 @@ comparability are shown in the session's language (``dash_app.i18n``)."""
 
 from __future__ import annotations
 
-import re
-
 from dash import Dash, Input, Output, dcc, html
 
 from dash_app import data, figures, i18n
 from dash_app.app import database
 from dash_app.auth import current_actor, current_lang
+from dash_app.i18n import public
 from dash_app.pages.common import CARD, error_box, section, table, title
 from services.core.errors import DomainError
 
 MUTED = {"color": "#666", "fontSize": "12px"}
-# A file of the repository (sources/README.md, 000_81c3….txt): where a catalog's text names one, the
-# reader sees the citation around it, not the file (the documents are listed under 引用文件).
-FILE_NAME = re.compile(r"(?:见\s*|种子文件\s*)?(?:[\w.-]+/)*[\w.-]+\.(?:txt|md|ya?ml|csv|json|html?|pdf)\b")
-CLAUSE = re.compile(r"[；;，,]")
-
-
-def _without_files_inside(match: re.Match[str]) -> str:
-    open_, inner, close = match.group(1), match.group(2), match.group(3)
-    kept = [c.strip() for c in CLAUSE.split(inner) if c.strip() and not FILE_NAME.search(c)]
-    return f"{open_}{'；'.join(kept)}{close}" if kept else ""
-
-
-def public(text: str | None) -> str:
-    """``text`` without the repository's file names: a bracketed clause naming a file goes, the
-    other clauses of the bracket stay; a file named outside brackets goes too."""
-    if not text:
-        return ""
-    text = re.sub(r"([（(])([^（）()]*)([）)])", _without_files_inside, text)
-    return re.sub(r"\s{2,}", " ", FILE_NAME.sub("", text)).strip()
 
 
 def _colon(lang: str) -> str:
@@ -238,7 +218,7 @@ def diff_rows(diff: dict, lang: str) -> list[dict]:
             "title": c["to_title"] or c["from_title"] or "",
             "kinds": kinds_text(c["kinds"], lang),
             "comparability": i18n.comparability(c.get("comparability"), lang),
-            "reason": i18n.pick(c["reason"], c["reason_en"], lang),
+            "reason": public(i18n.pick(c["reason"], c["reason_en"], lang)),
         }
         for c in diff["changes"]
     ]

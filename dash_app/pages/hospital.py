@@ -61,7 +61,7 @@ def yoy_rows(yoy: dict, lang: str) -> list[dict]:
         if r["comparability"] in ("comparable", "partial") and r.get("verdict"):
             cells = yoy_change(r["change"], r["unit"], r["direction"], r["verdict"], lang)
         else:
-            why = i18n.pick(r["reason"], r["reason_en"], lang)[:80]
+            why = i18n.public(i18n.pick(r["reason"], r["reason_en"], lang))[:80]
             cells = {
                 "change": "—",
                 "assessment": f"{i18n.pick(r['comparability_label'], r['comparability_label_en'], lang)}: {why}",
@@ -166,7 +166,24 @@ def indicator_choices(yoy: dict, lang: str) -> list[dict]:
     ]
 
 
+def chooser(actor, lang: str, params: dict) -> html.Div:  # noqa: ANN001
+    """/hospital without an id, for staff: pick one of the hospitals in reach (type to search)."""
+    options = data.hospital_options(database(), actor)
+    return html.Div(
+        [
+            title(i18n.t("hospital.title", lang), i18n.t("hospital.choose", lang)),
+            html.Label(i18n.t("hospital.choose", lang), htmlFor="hospital-choose", className="qcp-sr-only"),
+            dcc.Dropdown(id="hospital-choose", options=options, searchable=True, style={"maxWidth": "560px"}),
+            dcc.Store(id="hospital-choose-quarter", data=params.get("quarter")),
+        ]
+    )
+
+
 def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN001
+    if not rest:  # a hospital user's own page; staff choose one
+        if actor.hospital_id is None:
+            return chooser(actor, lang, params)
+        rest = str(actor.hospital_id)
     if not rest.isdigit():
         raise DomainError("医院编号无效 / not a hospital id")
     db, hospital_id = database(), int(rest)
@@ -185,7 +202,8 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
                 [
                     title(
                         info["name"],
-                        f"{info['level']}{info['grade']} · {info['type']} · {info['province_code']} · "
+                        f"{info['level']}{info['grade']} · {info['type']} · "
+                        f"{data.province_names(db, actor).get(info['province_code'], info['province_code'])} · "
                         f"{i18n.t('admin.reports_from', lang)} {info['reports_from']}"
                         + ("" if info["active"] else f" · {i18n.t('admin.inactive', lang)}"),
                     ),
@@ -279,7 +297,9 @@ def trend(indicator: str | None, view: dict):  # noqa: ANN201
         return figures.message_figure(no_data, title=f"{indicator} {name}", height=260)
     cut = series.get("break")
     note = (
-        f"{cut['from_code']} → {indicator}: {i18n.pick(cut['reason'], cut['reason_en'], lang)}" if cut else ""
+        f"{cut['from_code']} → {indicator}: {i18n.public(i18n.pick(cut['reason'], cut['reason_en'], lang))}"
+        if cut
+        else ""
     )
     return figures.trend_figure(
         series["points"], lang, unit=series.get("unit", ""), title=f"{indicator} {name}", note=note[:300]
@@ -366,6 +386,19 @@ def register(app: Dash) -> None:
     )
     def _trend(indicator, view):  # noqa: ANN001, ANN202
         return trend(indicator, view)
+
+    @app.callback(
+        Output("url", "pathname", allow_duplicate=True),
+        Output("url", "search", allow_duplicate=True),
+        Input("hospital-choose", "value"),
+        State("hospital-choose-quarter", "data"),
+        prevent_initial_call=True,
+    )
+    def _choose(hospital_id, quarter):  # noqa: ANN001, ANN202
+        if hospital_id is None:
+            return no_update, no_update
+        path, _, search = hospital_href(hospital_id, quarter).partition("?")
+        return path, f"?{search}" if search else ""
 
     @app.callback(
         Output("hospital-download", "data"),

@@ -57,12 +57,13 @@ def test_national_analyst_reads_province_names_on_the_funnel(live_dash, page) ->
     page.wait_for_selector("#national-funnel .textpoint")
     labels = page.locator("#national-funnel .textpoint").all_text_contents()
     assert "浙江省" in labels
-    docs_screenshot(page, "national-rollup")
+    screenshot(page, "national-rollup")
 
 
 def test_analyst_searches_the_catalog_and_reads_the_lineage(live_dash, page) -> None:  # noqa: ANN001
     browser_sign_in(page, live_dash, "zj.analyst", "/dash/catalog")
-    assert "sources/" not in page.inner_text("#page") and ".txt" not in page.inner_text("#page")
+    shown = page.inner_text("#page")  # the header, notes and the 2021 → 2026 diff
+    assert not [name for name in ("sources/", ".txt", ".yaml", ".md") if name in shown]
     page.fill("#catalog-search", "静脉血栓")
     page.press("#catalog-search", "Enter")
     page.wait_for_selector("#catalog-found")
@@ -102,3 +103,26 @@ def test_submitter_picks_a_quarter_and_sees_what_a_correction_changes(live_dash,
     page.wait_for_selector("#hospital-events")
     events = page.inner_text("#hospital-events")
     assert "已通过" in events and "submitted" not in events and "approved" not in events  # in Chinese
+
+
+MAIN_PAGES = {  # persona → its main page and what shows the page is there
+    "nat.analyst": ("/dash/national?quarter=2023Q4", "#national-table"),
+    "zj.admin": ("/dash/review", "#rv-count"),
+    "zj.analyst": ("/dash/province?quarter=2023Q4", "#section-completeness"),
+    "zj.icu": ("/dash/benchmark?quarter=2023Q4", "#bm-rows"),
+    "h001.submitter": ("/dash/submit?quarter=2023Q4", "#sub-table"),
+    "h001.viewer": ("/dash/hospital", "#hospital-yoy"),  # no id: a hospital user's own page
+}
+# stored values and internal names that must not reach the Chinese interface as they are
+NOT_SHOWN = ("submitted", "approved", "returned", "comparable", "retired", "None", "NaN", "sources/", "_")
+
+
+@pytest.mark.parametrize("user", sorted(MAIN_PAGES))
+def test_each_personas_main_page_reads_in_chinese(live_dash, page, user) -> None:  # noqa: ANN001
+    path, ready = MAIN_PAGES[user]
+    browser_sign_in(page, live_dash, user, path)
+    page.wait_for_selector(ready)
+    text = page.inner_text("#page")
+    shown = [word for word in NOT_SHOWN if word in text]
+    assert not shown, f"{user} reads {shown} on {path}"
+    docs_screenshot(page, f"persona-{user.replace('.', '-')}")
