@@ -63,7 +63,7 @@ def _indicator(ind: dict, lang: str, docs: dict[str, dict]) -> html.Li:
     )
 
 
-def _goal(goal: dict, lang: str, docs: dict[str, dict]) -> html.Details:
+def _goal(goal: dict, lang: str, docs: dict[str, dict], *, opened: bool = False) -> html.Details:
     heading = f"{goal['code_as_published']}  {i18n.pick(goal['title'], goal['title_en'], lang)}"
     marks = _marks(goal, lang, docs)
     if goal.get("code_inferred"):
@@ -87,6 +87,7 @@ def _goal(goal: dict, lang: str, docs: dict[str, dict]) -> html.Details:
             html.Ul([_indicator(i, lang, docs) for i in goal["indicators"]]),
         ],
         className="qcp-goal",
+        open=opened,
         style={**CARD, "margin": "6px 0"},
     )
 
@@ -196,8 +197,9 @@ def search_goals(goals: list[dict], query: str | None) -> list[dict]:
 def goals_view(catalog: dict, lang: str, query: str | None = None) -> html.Div:
     docs = {d["id"]: d for d in catalog.get("sources") or []}
     goals = search_goals(catalog["goals"], query)
-    shown: list = [_goal(g, lang, docs) for g in goals]
-    if (query or "").strip():
+    searched = bool((query or "").strip())
+    shown: list = [_goal(g, lang, docs, opened=searched) for g in goals]  # a search opens what it found
+    if searched:
         count = i18n.t("catalog.found", lang).format(
             goals=len(goals), indicators=sum(len(g["indicators"]) for g in goals), query=query.strip()
         )

@@ -70,6 +70,7 @@ def test_analyst_searches_the_catalog_and_reads_the_lineage(live_dash, page) -> 
     settle(page)
     goals = page.locator("#catalog-goals .qcp-goal").all_inner_texts()
     assert goals and all("静脉血栓" in g for g in goals)
+    assert "分母" in goals[0]  # opened: the definitions show without another click
     docs_screenshot(page, "analyst-catalog")
     legend = page.inner_text("#catalog-sankey-legend")
     assert "调整序号" in legend and "退出或去向待定" in legend
