@@ -20,9 +20,9 @@ from services.catalog import queries as catalog_queries
 from services.catalog.repository import published_years
 from services.core.actor import Actor
 from services.core.db import Database
-from services.core.errors import NotFound
+from services.core.errors import DomainError, NotFound
 from services.core.quarter import Quarter, quarter_range
-from services.models import Hospital, IndicatorApplicability, Province
+from services.models import Goal, Hospital, IndicatorApplicability, Province
 from services.registry.networks import list_networks
 from services.registry.queries import hospitals_stmt, load_hospital
 from services.submission import reads
@@ -134,8 +134,13 @@ def catalog_diff(db: Database, actor: Actor, from_year: int, to_year: int) -> di
 
 
 def indicator_options(db: Database, actor: Actor, year: int) -> list[dict]:
+    """The year's indicators the actor benchmarks, each with its goal's list (``national`` for the
+    国家目标, ``specialty`` for the 专业目标) for the page's goal filter."""
     with db.unit_of_work(actor) as session:
         infos = indicators_of_year(session, year, specialty=actor.specialty)
+        lists = dict(
+            session.execute(select(Goal.id, Goal.list).where(Goal.id.in_([i.goal_id for i in infos]))).all()
+        )
         return [
             {
                 "value": i.code,
@@ -144,9 +149,19 @@ def indicator_options(db: Database, actor: Actor, year: int) -> list[dict]:
                 "kind": i.kind,
                 "multiplier": i.multiplier,
                 "unit": i.unit,
+                "name": i.name,
+                "name_en": i.name_en,
+                "list": lists.get(i.goal_id, "national"),
             }
             for i in infos
         ]
+
+
+def hospital_prefectures(db: Database, actor: Actor) -> dict[int, str]:
+    """Hospital id → its prefecture's code (地市), for the hospitals the actor can see."""
+    with db.unit_of_work(actor) as session:
+        stmt = hospitals_stmt(actor).with_only_columns(Hospital.id, Hospital.prefecture_code)
+        return {hospital_id: code for hospital_id, code in session.execute(stmt).all()}
 
 
 def benchmark(
@@ -164,6 +179,31 @@ def benchmark(
             session, actor, quarter=quarter, scope=scope, indicator=indicator, overdispersion=overdispersion
         )
         return views.report_json(report)
+
+
+def last_year(
+    db: Database, actor: Actor, *, quarter: Quarter, scope: str | None, indicator: str
+) -> dict | None:
+    """The same scope's rows a year earlier for the indicator's predecessor in the catalog lineage
+    (``{"quarter", "indicator_code", "rows"}``), or None where there is none or the lineage says the
+    two do not compare (a point then would mislead)."""
+    earlier = Quarter(quarter.year - 1, quarter.q)
+    with db.unit_of_work(actor) as session:
+        info = next(iter(indicators_of_year(session, quarter.year, indicator=indicator)), None)
+        if info is None:
+            return None
+        pred = predecessors(session, [info.id])[info.id]
+        if not pred.from_code or pred.from_year != earlier.year or not pred.compares:
+            return None
+        try:
+            report = benchmark_service.benchmark(
+                session, actor, quarter=earlier, scope=scope, indicator=pred.from_code
+            )
+        except (DomainError, ValueError):
+            return None
+        found = views.report_json(report)["indicators"]
+        rows = found[0]["hospitals"] if found else []
+        return {"quarter": str(earlier), "indicator_code": pred.from_code, "rows": rows}
 
 
 def benchmark_table(
@@ -238,6 +278,10 @@ def completeness(db: Database, actor: Actor, *, quarter: Quarter, province: str 
             rules.setdefault(row.hospital_id, []).append(row)
         for h in report["hospitals"]:
             h["not_applicable"] = not_applicable_cells(infos, rules.get(h["hospital_id"], []))
+        names = {i.code: i for i in indicators_of_year(session, quarter.year)}
+        for item in report["indicators"]:  # charts name an indicator, not only its code
+            found = names.get(item["indicator"])
+            item["name"], item["name_en"] = (found.name, found.name_en) if found else ("", "")
         return report
 
 

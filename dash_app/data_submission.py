@@ -17,13 +17,16 @@ from services.registry.networks import list_memberships, list_networks
 from services.registry.queries import load_hospital
 from services.submission import repository as repo
 from services.submission import review, windows
+from services.submission.applicability import expected_for
 from services.submission.io_service import detect_kind, submit_upload, template_for
 from services.submission.schemas import ValueIn
 from services.submission.service import submit
 
 
 def form_rows(db: Database, actor: Actor, hospital_id: int, quarter: Quarter) -> list[dict]:
-    """The quarter's indicators that apply to the hospital, with the values on record."""
+    """Every indicator of the quarter's catalog with the values on record and what it asks of the
+    hospital (``status``): ``required``; ``optional`` (a specialty goal the hospital was not asked
+    for: it may still report it); ``not_applicable`` with the QC center's ``reason``."""
     from dash_app.data import check_hospital_reach, submission_status
 
     check_hospital_reach(actor, hospital_id)
@@ -32,14 +35,22 @@ def form_rows(db: Database, actor: Actor, hospital_id: int, quarter: Quarter) ->
         hospital = load_hospital(session, actor, hospital_id)
         infos = repo.year_indicators(session, quarter.year)
         skipped = repo.not_applicable_reasons(session, hospital.id, infos.values())
+        required = {
+            i.code for i in expected_for(list(infos.values()), repo.applicability_rows(session, hospital.id))
+        }
         return [
             {
                 "indicator": code,
                 "numerator": current.get(code, {}).get("numerator"),
                 "denominator": current.get(code, {}).get("denominator"),
+                "status": "not_applicable"
+                if code in skipped
+                else "required"
+                if code in required
+                else "optional",
+                "reason": skipped.get(code),
             }
             for code in infos
-            if code not in skipped
         ]
 
 

@@ -8,12 +8,10 @@ with each hospital's signal. An O/E funnel is the same figure with E on x and O/
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import plotly.graph_objects as go
 
-from dash_app import i18n
+from dash_app import i18n, numbers
 from services.benchmark.stats import control_limits
 from services.benchmark.views import SIGNAL_LABELS
 
@@ -74,8 +72,8 @@ def signal_label(signal: str | None, lang: str) -> str:
     return i18n.pick(zh, en, lang)
 
 
-def _num(value: float | None, digits: int = 2) -> str:
-    return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
+def _num(value: float | None, digits: int = numbers.RATE_DIGITS) -> str:
+    return numbers.number(value, digits)
 
 
 def hover_text(row: dict, unit: str, lang: str) -> str:
@@ -163,8 +161,8 @@ def hospital_ids(rows: list[dict]) -> list:
 
 def _hover_template(lang: str, unit: str, value: str) -> str:
     return (
-        f"%{{text}} ({i18n.t('common.numerator', lang)}/{i18n.t('common.denominator', lang)})<br>"
-        f"{i18n.t('common.rate', lang)}: %{{{value}:.2f}} {unit}<br>"
+        f"%{{hovertext}} ({i18n.t('common.numerator', lang)}/{i18n.t('common.denominator', lang)})<br>"
+        f"{i18n.t('common.rate', lang)}: %{{{value}:{numbers.D3_RATE}}} {unit}<br>"
         f"{i18n.t('common.signal', lang)}: %{{fullData.name}}<extra></extra>"
     )
 
@@ -194,7 +192,7 @@ def density_layer(x: np.ndarray, y: np.ndarray, lang: str, unit: str) -> go.Heat
         colorscale=[[0, "#d9d9d9"], [1, "#252525"]],
         hovertemplate=(
             f"%{{z}} {i18n.t('benchmark.density_hover', lang)}<br>{i18n.t('common.denominator', lang)} "
-            f"≈ %{{x:.0f}} · {i18n.t('common.rate', lang)} ≈ %{{y:.1f}} {unit}<extra></extra>"
+            f"≈ %{{x:.0f}} · {i18n.t('common.rate', lang)} ≈ %{{y:{numbers.D3_RATE}}} {unit}<extra></extra>"
         ),
     )
 
@@ -220,10 +218,17 @@ def funnel_figure(
     *,
     title: str = "",
     x_title: str | None = None,
+    y_title: str | None = None,
     centre_label: str | None = None,
+    labelled: bool = False,
+    previous: list[dict] | None = None,
+    previous_label: str = "",
 ) -> go.Figure:
     """Rate against denominator with 95% / 99.8% limits; ``customdata`` carries the hospital id.
-    One trace per signal, named by it, so the hover names hospital, numbers and signal."""
+    One trace per signal, named by it, so the hover names hospital, numbers and signal.
+    ``labelled`` writes each unit's name beside its point (a few units: the provinces);
+    ``previous`` (rows of the same hospitals a year earlier) draws where each was then, faint, with
+    a line to where it is now (``previous_trail``)."""
     fig = go.Figure(_limit_traces(summary, rows, lang))
     centre = summary.get("target") if summary.get("target") is not None else summary.get("pooled_rate")
     if centre is not None:
@@ -247,6 +252,8 @@ def funnel_figure(
                 )
             )
         fig.add_annotation(**_density_note(len(drawn) - len(dense), len(dense), lang))
+    elif previous:
+        fig.add_traces(previous_trail(drawn, previous, lang, unit, previous_label))
     for signal in SIGNALLED if many else SIGNAL_COLORS:
         picked = [r for r in drawn if r.get("signal") == signal]
         if not picked:
@@ -255,7 +262,7 @@ def funnel_figure(
             go.Scatter(
                 x=np.array([r["denominator"] for r in picked]),
                 y=np.array([r["rate"] for r in picked]),
-                mode="markers",
+                mode="markers+text" if labelled else "markers",
                 name=signal_label(signal, lang),
                 marker={
                     "color": SIGNAL_COLORS[signal],
@@ -263,13 +270,55 @@ def funnel_figure(
                     "line": {"width": 0.5, "color": "white"},
                 },
                 customdata=hospital_ids(picked),
-                text=short_hover(picked),
+                hovertext=short_hover(picked),
+                text=[r.get("hospital_name") or "" for r in picked] if labelled else None,
+                textposition="top center",
+                textfont={"size": 11},
                 hovertemplate=_hover_template(lang, unit, "y"),
             )
         )
     fig.update_xaxes(title=x_title or i18n.t("common.denominator", lang), type="log")
-    fig.update_yaxes(title=f"{i18n.t('common.rate', lang)} ({unit})")
+    fig.update_yaxes(title=y_title or f"{i18n.t('common.rate', lang)} ({unit})")
     return _layout(fig, title=title)
+
+
+def previous_trail(
+    rows: list[dict], previous: list[dict], lang: str, unit: str, label: str
+) -> list[go.Scatter]:
+    """Each hospital's point a year earlier (hollow, faint) and a thin line from it to this year's
+    point; only hospitals drawn now and drawable then. The legend entry toggles both."""
+    before = {r["hospital_id"]: r for r in drawable(previous)}
+    pairs = [(before[r["hospital_id"]], r) for r in rows if r["hospital_id"] in before]
+    if not pairs:
+        return []
+    xs: list = []
+    ys: list = []
+    for old, new in pairs:
+        xs += [old["denominator"], new["denominator"], None]
+        ys += [old["rate"], new["rate"], None]
+    name = f"{i18n.t('benchmark.last_year', lang)}{f' ({label})' if label else ''}"
+    return [
+        go.Scatter(
+            x=xs,
+            y=ys,
+            mode="lines",
+            line={"color": "rgba(120,120,120,0.45)", "width": 1},
+            hoverinfo="skip",
+            legendgroup="previous",
+            showlegend=False,
+        ),
+        go.Scatter(
+            x=np.array([old["denominator"] for old, _ in pairs]),
+            y=np.array([old["rate"] for old, _ in pairs]),
+            mode="markers",
+            name=name,
+            legendgroup="previous",
+            marker={"symbol": "circle-open", "size": 8, "color": "rgba(90,90,90,0.6)"},
+            customdata=[new["hospital_id"] for _, new in pairs],
+            hovertext=short_hover([old for old, _ in pairs]),
+            hovertemplate=f"%{{hovertext}}<br>{name}: %{{y:{numbers.D3_RATE}}} {unit}<extra></extra>",
+        ),
+    ]
 
 
 def oe_funnel_figure(rows: list[dict], summary: dict, lang: str = "zh", *, title: str = "") -> go.Figure:
@@ -329,7 +378,7 @@ def province_funnel_figure(
         "tau2": funnel.get("tau2"),
         "overdispersion_applied": False,
     }
-    return funnel_figure(rows, summary, lang, title=title)
+    return funnel_figure(rows, summary, lang, title=title, labelled=True)
 
 
 def _errors(shown: list[dict]) -> dict:
@@ -412,7 +461,7 @@ def _caterpillar(
                 name=i18n.t("benchmark.all_ranked", lang),
                 customdata=hospital_ids(shown),
                 hovertemplate=f"{i18n.t('benchmark.rank_short', lang)} %{{x}} · {i18n.t('common.rate', lang)} "
-                f"%{{y:.2f}} {unit}<extra></extra>",
+                f"%{{y:{numbers.D3_RATE}}} {unit}<extra></extra>",
             )
         )
     for signal in SIGNALLED if many else SIGNAL_COLORS:
@@ -428,7 +477,7 @@ def _caterpillar(
                 marker={"color": SIGNAL_COLORS[signal], "size": 5},
                 error_y={**_errors(picked), "color": SIGNAL_COLORS[signal]},
                 customdata=hospital_ids(picked),
-                text=short_hover(picked),
+                hovertext=short_hover(picked),
                 hovertemplate=_hover_template(lang, unit, "y"),
             )
         )
@@ -486,6 +535,7 @@ def completeness_heatmap(
     hospitals = report.get("hospitals", [])
     if limit is not None and len(hospitals) > limit:
         hospitals = attention_order(hospitals, codes)[:limit]
+    names = indicator_names(report, lang)
     z, text = [], []
     for h in hospitals:
         statuses = row_statuses(h, codes)
@@ -499,8 +549,9 @@ def completeness_heatmap(
             x=codes,
             y=[h["hospital_name"] for h in hospitals],
             text=text,
+            customdata=[names for _ in hospitals],
             zmin=-0.5,
-            hovertemplate="%{y}<br>%{x}: %{text}<extra></extra>",
+            hovertemplate="%{y}<br>%{x} %{customdata}: %{text}<extra></extra>",
             zmax=k - 0.5,
             colorscale=scale,
             xgap=1,
@@ -516,9 +567,16 @@ def completeness_heatmap(
     return _layout(fig, title=title, height=max(320, 120 + 16 * len(hospitals)))
 
 
+def indicator_names(report: dict, lang: str) -> list[str]:
+    """The name of each of ``report["indicators"]`` in the session's language ("" where unknown)."""
+    return [i18n.pick(i.get("name"), i.get("name_en"), lang) for i in report.get("indicators", [])]
+
+
 def completeness_bars(report: dict, lang: str = "zh", *, title: str = "") -> go.Figure:
-    """Every hospital counted, per indicator: approved / received, not yet approved / missing."""
+    """Every hospital counted, per indicator: approved / received, not yet approved / missing; the
+    hover names the indicator (the axis has room for codes only)."""
     indicators = report.get("indicators", [])
+    names = indicator_names(report, lang)
     codes = [i["indicator"] for i in indicators]
     parts = (
         ("status.approved", [i["approved"] for i in indicators], STATUS_COLORS[0]),
@@ -532,7 +590,8 @@ def completeness_bars(report: dict, lang: str = "zh", *, title: str = "") -> go.
                 y=counts,
                 name=i18n.t(label, lang),
                 marker={"color": color},
-                hovertemplate="%{x}: %{y}<extra>%{fullData.name}</extra>",
+                customdata=names,
+                hovertemplate="%{x} %{customdata}: %{y}<extra>%{fullData.name}</extra>",
             )
             for label, counts, color in parts
         ]
@@ -558,7 +617,7 @@ def segments(points: list[dict]) -> list[list[dict]]:
     return out
 
 
-HOVER = "%{x} %{text}: %{y:.2f}<extra>%{fullData.name}</extra>"
+HOVER = "%{x} %{text}: %{y:" + numbers.D3_RATE + "}<extra>%{fullData.name}</extra>"
 
 
 def _segment_traces(seg: list[dict], lang: str, first: bool) -> list[go.Scatter]:
@@ -654,7 +713,7 @@ def trend_figure(
     return _layout(fig, title=title, height=height)
 
 
-def _sankey_nodes(diffs: list[dict]) -> tuple[dict[tuple, int], list[str]]:
+def _sankey_nodes(diffs: list[dict], lang: str) -> tuple[dict[tuple, int], list[str]]:
     index: dict[tuple, int] = {}
     labels: list[str] = []
 
@@ -664,10 +723,11 @@ def _sankey_nodes(diffs: list[dict]) -> tuple[dict[tuple, int], list[str]]:
             labels.append(label)
         return index[key]
 
+    new, gone = i18n.t("lineage.kind.new", lang), i18n.t("catalog.retired_node", lang)
     for d in diffs:
         for c in d["changes"]:
-            node((d["from_year"], c["from_code"] or "new"), c["from_code"] or f"{d['to_year']} 新增 new")
-            node((d["to_year"], c["to_code"] or "retired"), c["to_code"] or f"{d['to_year']} 撤销 retired")
+            node((d["from_year"], c["from_code"] or "new"), c["from_code"] or f"{d['to_year']} {new}")
+            node((d["to_year"], c["to_code"] or "retired"), c["to_code"] or f"{d['to_year']} {gone}")
     return index, labels
 
 
@@ -683,6 +743,8 @@ KIND_COLORS = {
 
 
 def link_kind(change: dict) -> str:
+    """The colour a move is drawn in: a move whose destination is not known yet (moved to a
+    specialty list not loaded) ends in the year's 'retired / destination unknown' node, in red."""
     kinds = change.get("kinds") or []
     if change.get("to_code") is None:
         return "retired"
@@ -692,19 +754,37 @@ def link_kind(change: dict) -> str:
     return "continued"
 
 
-def sankey_figure(diffs: list[dict], lang: str = "zh", *, title: str = "") -> go.Figure:
-    """How goals moved across years: one column per year, links coloured by kind of change."""
-    index, labels = _sankey_nodes(diffs)
+def new_goal_counts(diffs: list[dict]) -> dict[int, int]:
+    """Year → how many goals were new that year (the flows ``sankey_figure`` leaves out by default)."""
+    return {
+        d["to_year"]: n for d in diffs if (n := sum(1 for c in d["changes"] if c.get("from_code") is None))
+    }
+
+
+def without_new(diffs: list[dict]) -> list[dict]:
+    return [{**d, "changes": [c for c in d["changes"] if c.get("from_code") is not None]} for d in diffs]
+
+
+def sankey_figure(
+    diffs: list[dict], lang: str = "zh", *, title: str = "", show_new: bool = True
+) -> go.Figure:
+    """How goals moved across years: one column per year, links coloured by kind of change
+    (``KIND_COLORS``; the page draws the legend). ``show_new=False`` leaves out the flows of new goals
+    (one per new goal: they drown the real moves) and says how many there were under the title."""
+    counts = new_goal_counts(diffs)
+    drawn = diffs if show_new else without_new(diffs)
+    index, labels = _sankey_nodes(drawn, lang)
     src, dst, colors, hover = [], [], [], []
-    for d in diffs:
+    for d in drawn:
         for c in d["changes"]:
             src.append(index[(d["from_year"], c["from_code"] or "new")])
             dst.append(index[(d["to_year"], c["to_code"] or "retired")])
             colors.append(KIND_COLORS[link_kind(c)])
             title_text = i18n.pick(c.get("to_title") or c.get("from_title"), None, lang)
             hover.append(
-                f"{title_text}<br>{i18n.lineage_kinds(c.get('kinds') or [], lang)}<br>"
-                f"{i18n.pick(c.get('reason'), c.get('reason_en'), lang)[:160]}"
+                f"{c.get('from_code') or '—'} → {c.get('to_code') or '?'} {title_text}<br>"
+                f"{i18n.lineage_kinds(c.get('kinds') or [], lang)}<br>"
+                f"{i18n.public(i18n.pick(c.get('reason'), c.get('reason_en'), lang))[:160]}"
             )
     fig = go.Figure(
         go.Sankey(
@@ -720,4 +800,18 @@ def sankey_figure(diffs: list[dict], lang: str = "zh", *, title: str = "") -> go
             },
         )
     )
+    if counts and not show_new:
+        per_year = ("，" if lang != "en" else ", ").join(f"{y}: {n}" for y, n in sorted(counts.items()))
+        fig.add_annotation(
+            text=f"{i18n.t('catalog.new_collapsed', lang)} · {i18n.t('lineage.kind.new', lang)} {per_year}",
+            name="new-hidden",
+            xref="paper",
+            yref="paper",
+            x=0,
+            y=1.0,
+            xanchor="left",
+            yanchor="bottom",
+            showarrow=False,
+            font={"size": 11, "color": "#555555"},
+        )
     return _layout(fig, title=title, height=max(420, 22 * max(1, len(labels) // 2)))

@@ -7,6 +7,8 @@ here: they come verbatim from the catalog (``name`` / ``name_en``).
 
 from __future__ import annotations
 
+import re
+
 from services.catalog import labels as _catalog_labels
 
 LANGS = ("zh", "en")
@@ -67,6 +69,25 @@ TEXT: dict[str, tuple[str, str]] = {
     "status.missing": ("缺报", "missing"),
     "status.draft": ("草稿", "draft"),
     "status.not_applicable": ("不适用", "not applicable"),
+    "action.submit": ("提交", "submitted"),
+    "action.correct": ("更正", "corrected"),
+    "action.approve": ("通过", "approved"),
+    "action.return": ("退回", "returned"),
+    "action.reopen": ("重新开放", "reopened"),
+    "source.page": ("页面填报", "entered on the page"),
+    "source.csv": ("CSV 上传", "CSV upload"),
+    "source.xlsx": ("XLSX 上传", "XLSX upload"),
+    "source.api": ("接口", "API"),
+    "source.fhir": ("FHIR 接口", "FHIR"),
+    "limits.exact_binomial": ("精确二项分布", "exact binomial"),
+    "limits.arcsine": ("反正弦变换", "arcsine transformation"),
+    "limits.sqrt": ("平方根变换", "square-root transformation"),
+    "limits.normal": ("正态近似", "normal approximation"),
+    "limits.poisson_exact": ("精确泊松分布", "exact Poisson"),
+    "limits.poisson_exact_byar": ("泊松分布（Byar 近似）", "Poisson (Byar's approximation)"),
+    "goals.all": ("全部目标", "All goals"),
+    "goals.national": ("国家目标", "National goals"),
+    "goals.specialty": ("专业目标", "Specialty goals"),
     "province.title": ("省级概览", "Province overview"),
     "province.completeness": ("本季度上报完整性", "This quarter's completeness"),
     "province.laggards": ("落后医院及原因", "Laggards and reasons"),
@@ -102,6 +123,13 @@ TEXT: dict[str, tuple[str, str]] = {
         "Your hospital has no data for this indicator this quarter.<br>Hospital users see only their own"
         " point against the province's pooled rate;<br>the Hospital page shows your hospital's trends",
     ),
+    "benchmark.all_prefectures": ("全部地市", "All prefectures"),
+    "benchmark.prefecture_note": (
+        "仅显示{place}的 {n} 家医院；控制限与合并率仍按所选范围（全省）计算",
+        "Showing the {n} hospitals of {place} only; limits and pooled rate are still the chosen scope's",
+    ),
+    "benchmark.back": ("返回指标对标", "Back to the benchmark"),
+    "benchmark.last_year": ("去年同期位置", "Position a year earlier"),
     "benchmark.no_funnel": ("非比例指标，不作漏斗图", "Not a proportion: no funnel"),
     "benchmark.density_note": (
         "有信号的 {shown} 家医院逐点显示；其余 {dense} 家按密度显示（颜色越深医院越多），逐家数据见下表及导出",
@@ -117,6 +145,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "cases or not applicable last",
     ),
     "hospital.title": ("医院详情", "Hospital"),
+    "hospital.choose": ("选择医院（可输入名称搜索）", "Choose a hospital (type to search)"),
     "hospital.trends": (
         "各指标季度趋势（对照合并率与百分位区间）",
         "Indicators by quarter (pooled rate, percentile band)",
@@ -161,6 +190,23 @@ TEXT: dict[str, tuple[str, str]] = {
         "Moved to a specialty list (destination not yet known)",
     ),
     "catalog.change": ("变化", "Change"),
+    "catalog.search": ("搜索目标或指标", "Search goals and indicators"),
+    "catalog.search_hint": (
+        "搜索目标或指标：编号或名称，如 VTE、NIT-2023-II、静脉血栓",
+        "Search goals or indicators by code or name, e.g. VTE, NIT-2023-II",
+    ),
+    "catalog.found": (
+        "“{query}”：{goals} 个目标，{indicators} 个指标",
+        "“{query}”: {goals} goals, {indicators} indicators",
+    ),
+    "catalog.nothing_found": ("没有匹配的目标或指标", "No goal or indicator matches"),
+    "catalog.retired_node": ("退出或去向待定", "retired or destination unknown"),
+    "catalog.legend": ("连线颜色", "Flow colours"),
+    "catalog.show_new": ("显示新增目标的流向", "Show the flows of new goals"),
+    "catalog.new_collapsed": (
+        "新增目标的流向已隐藏（勾选上方可显示）",
+        "The flows of new goals are hidden (tick above to show them)",
+    ),
     "catalog.comparability": ("可比性", "Comparability"),
     "submit.title": ("数据上报", "Submit data"),
     "submit.entry": ("逐项填报", "Enter values"),
@@ -180,6 +226,24 @@ TEXT: dict[str, tuple[str, str]] = {
         "Correction reason: required to correct a submitted quarter, for entry and upload alike",
     ),
     "submit.send": ("提交", "Submit"),
+    "submit.locked": (
+        "本季度已审核通过：数值不能再改；如需更正，请联系省级质控中心重新开放",
+        "This quarter is approved: its values can no longer change; to correct it, ask the "
+        "provincial QC center to reopen it",
+    ),
+    "submit.optional": (
+        "专业目标指标 {n} 项：本院未被要求填报，可选填（点击展开）",
+        "{n} specialty indicators: not required of this hospital, may be reported (click to open)",
+    ),
+    "submit.not_applicable": ("不适用的指标 {n} 项（质控中心标记）", "{n} indicators marked not applicable"),
+    "submit.changes": (
+        "与已报版本 v{version} 相比，提交将更正 {n} 项：",
+        "Compared with v{version} on record, submitting would correct {n} values:",
+    ),
+    "submit.no_changes": (
+        "与已报版本 v{version} 相同，提交不会改变任何数值",
+        "Same as v{version} on record: submitting would change no value",
+    ),
     "submit.check": ("仅校验", "Check only"),
     "submit.ok": ("已保存，等待审核", "Saved; awaiting review"),
     "submit.errors": ("校验未通过，请修改以下问题", "Validation failed: fix the problems below"),
@@ -263,6 +327,22 @@ def verification(value: str | None, lang: str | None = DEFAULT_LANG) -> str:
     return t(key, lang) if key in TEXT else (value or "—")
 
 
+def enum(group: str, value: str | None, lang: str | None = DEFAULT_LANG) -> str:
+    """A stored enum value (status, action, source, comparability…) in the session's language;
+    an unknown value as it is, "—" for none: the Chinese interface never shows ``submitted``."""
+    if value is None or value == "":
+        return "—"
+    key = f"{group}.{value}"
+    if key in TEXT:
+        return t(key, lang)
+    if group == "limits" and value.endswith("_overdispersed"):  # "…, 校正过度离散"
+        sep = ", " if norm(lang) == "en" else "，"
+        return f"{enum(group, value.removesuffix('_overdispersed'), lang)}{sep}{pick('校正过度离散', 'over-dispersion adjusted', lang)}"
+    if group == "comparability":
+        return comparability(value, lang)
+    return value
+
+
 def norm(lang: str | None) -> str:
     return lang if lang in LANGS else DEFAULT_LANG
 
@@ -292,3 +372,24 @@ def pair(text: str, lang: str | None) -> str:
 
 def other(lang: str | None) -> str:
     return "zh" if norm(lang) == "en" else "en"
+
+
+# A file of the repository (sources/README.md, 000_81c3….txt): where a catalog's text names one, the
+# reader sees the citation around it, not the file (the documents are listed under 引用文件).
+FILE_NAME = re.compile(r"(?:见\s*|种子文件\s*)?(?:[\w.-]+/)*[\w.-]+\.(?:txt|md|ya?ml|csv|json|html?|pdf)\b")
+CLAUSE = re.compile(r"[；;，,]")
+
+
+def _without_files_inside(match: re.Match[str]) -> str:
+    open_, inner, close = match.group(1), match.group(2), match.group(3)
+    kept = [c.strip() for c in CLAUSE.split(inner) if c.strip() and not FILE_NAME.search(c)]
+    return f"{open_}{'；'.join(kept)}{close}" if kept else ""
+
+
+def public(text: str | None) -> str:
+    """``text`` without the repository's file names: a bracketed clause naming a file goes, the
+    other clauses of the bracket stay; a file named outside brackets goes too."""
+    if not text:
+        return ""
+    text = re.sub(r"([（(])([^（）()]*)([）)])", _without_files_inside, text)
+    return re.sub(r"\s{2,}", " ", FILE_NAME.sub("", text)).strip()

@@ -74,7 +74,7 @@ def find(path: str) -> tuple[Page | None, str]:
     for page in PAGES:
         if page.path.endswith("/") and path.startswith(page.path):
             return page, path.removeprefix(page.path).strip("/")
-        if path.rstrip("/") == page.path:
+        if path.rstrip("/") == page.path.rstrip("/"):  # "/hospital": the page without an id
             return page, ""
     return None, ""
 

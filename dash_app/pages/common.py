@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlencode
 
 from dash import dcc, html, no_update
 
-from dash_app import i18n
+from dash_app import i18n, numbers
 from services.core.errors import DomainError
 from services.core.quarter import Quarter
 
@@ -83,7 +83,7 @@ def table(
 
     def cell(row: dict, key: str):  # noqa: ANN202
         value = row.get(key)
-        shown = "—" if value is None else f"{value:.2f}" if isinstance(value, float) else str(value)
+        shown = numbers.number(value) if isinstance(value, float) or value is None else str(value)
         return html.Td(dcc.Link(shown, href=links[key](row)) if key in links else shown, style=CELL)
 
     body = html.Tbody([html.Tr([cell(r, k) for k, _ in columns]) for r in rows])
@@ -146,10 +146,9 @@ def quarter_dropdown(id: str, options: list[str], value: str) -> html.Div:  # no
     )
 
 
-def fmt(value: float | None, unit: str = "", digits: int = 2) -> str:
-    if value is None:
-        return "—"
-    return f"{value:.{digits}f}{' ' + unit if unit and unit != '%' else unit}"
+def fmt(value: float | None, unit: str = "", digits: int = numbers.RATE_DIGITS) -> str:
+    """A rate with its unit by the dashboards' one number rule (``dash_app.numbers``)."""
+    return numbers.rate(value, unit, digits)
 
 
 def search_with(search: str | None, **changes: object) -> str:

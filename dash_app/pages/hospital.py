@@ -6,12 +6,15 @@ hospital: the id in the URL is re-checked against the session's actor by ``data`
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlencode
+
 from dash import Dash, Input, Output, State, dcc, html, no_update
 from flask import Response, abort
 
 from dash_app import data, figures, figures_early_warning, i18n
 from dash_app.app import PREFIX, database
 from dash_app.auth import current_actor, current_lang
+from dash_app.numbers import signed
 from dash_app.pages.common import (
     GRID2,
     fmt,
@@ -30,12 +33,6 @@ from services.core.quarter import Quarter
 
 SIGNIFICANT = ("improved", "worsened")
 ASSESSMENTS = {"improved": ("改善", "improved"), "worsened": ("恶化", "worsened")}
-
-
-def signed(value: float, digits: int = 2) -> str:
-    """+3.28 / −3.28 (a true minus sign), 0.00 without a sign."""
-    text = f"{abs(value):.{digits}f}"
-    return text if text == f"{0:.{digits}f}" else ("+" if value > 0 else "−") + text
 
 
 def yoy_change(change: float | None, unit: str, direction: str, verdict: str | None, lang: str) -> dict:
@@ -65,7 +62,7 @@ def yoy_rows(yoy: dict, lang: str) -> list[dict]:
         if r["comparability"] in ("comparable", "partial") and r.get("verdict"):
             cells = yoy_change(r["change"], r["unit"], r["direction"], r["verdict"], lang)
         else:
-            why = i18n.pick(r["reason"], r["reason_en"], lang)[:80]
+            why = i18n.public(i18n.pick(r["reason"], r["reason_en"], lang))[:80]
             cells = {
                 "change": "—",
                 "assessment": f"{i18n.pick(r['comparability_label'], r['comparability_label_en'], lang)}: {why}",
@@ -116,15 +113,15 @@ def status_block(status: dict, lang: str) -> html.Div:
     events = [
         {
             "at": e["at"][:16].replace("T", " "),
-            "action": e["action"],
-            "to": e["to_status"],
+            "action": i18n.enum("action", e["action"], lang),
+            "to": i18n.enum("status", e["to_status"], lang),
             "comment": e["comment"],
         }
         for e in status["events"]
     ]
     columns = [
         ("at", "时间 / time" if lang == "zh" else "time"),
-        ("action", ""),
+        ("action", i18n.pick("操作", "action", lang)),
         ("to", i18n.t("common.status", lang)),
         ("comment", i18n.t("common.comment", lang)),
     ]
@@ -137,7 +134,57 @@ def status_block(status: dict, lang: str) -> html.Div:
     )
 
 
+BACK_KEYS = ("quarter", "scope", "indicator", "goals", "prefecture")
+
+
+def breadcrumb(params: dict, name: str, lang: str) -> html.Nav | None:
+    """指标对标 › 医院: the way back to the benchmark this page was opened from, with its filters
+    (``from`` holds them; only known filter names pass, and the link stays on the benchmark page)."""
+    if "from" not in params:
+        return None
+    back = {k: v[0] for k, v in parse_qs(params.get("from") or "").items() if k in BACK_KEYS and v}
+    href = "/dash/benchmark" + (f"?{urlencode(back)}" if back else "")
+    return html.Nav(
+        [
+            dcc.Link(f"← {i18n.t('benchmark.title', lang)}", href=href, id="hospital-back"),
+            html.Span(" › ", style={"color": "#888"}),
+            html.Span(name, **{"aria-current": "page"}),
+        ],
+        id="hospital-breadcrumb",
+        style={"fontSize": "13px", "margin": "2px 0 4px"},
+        **{"aria-label": i18n.pick("路径", "Breadcrumb", lang)},
+    )
+
+
+def indicator_choices(yoy: dict, lang: str) -> list[dict]:
+    """The trend's indicator picker: code and name (a code alone tells a reader little)."""
+    return [
+        {
+            "value": r["indicator_code"],
+            "label": f"{r['indicator_code']} {i18n.pick(r['indicator_name'], r['indicator_name_en'], lang)}",
+        }
+        for r in yoy["indicators"]
+    ]
+
+
+def chooser(actor, lang: str, params: dict) -> html.Div:  # noqa: ANN001
+    """/hospital without an id, for staff: pick one of the hospitals in reach (type to search)."""
+    options = data.hospital_options(database(), actor)
+    return html.Div(
+        [
+            title(i18n.t("hospital.title", lang), i18n.t("hospital.choose", lang)),
+            html.Label(i18n.t("hospital.choose", lang), htmlFor="hospital-choose", className="qcp-sr-only"),
+            dcc.Dropdown(id="hospital-choose", options=options, searchable=True, style={"maxWidth": "560px"}),
+            dcc.Store(id="hospital-choose-quarter", data=params.get("quarter")),
+        ]
+    )
+
+
 def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN001
+    if not rest:  # a hospital user's own page; staff choose one
+        if actor.hospital_id is None:
+            return chooser(actor, lang, params)
+        rest = str(actor.hospital_id)
     if not rest.isdigit():
         raise DomainError("医院编号无效 / not a hospital id")
     db, hospital_id = database(), int(rest)
@@ -151,11 +198,13 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
     view = {"hospital_id": hospital_id, "quarter": str(quarter)}  # the first trend is drawn here
     return html.Div(
         [
+            breadcrumb(params, info["name"], lang),
             html.Div(
                 [
                     title(
                         info["name"],
-                        f"{info['level']}{info['grade']} · {info['type']} · {info['province_code']} · "
+                        f"{info['level']}{info['grade']} · {info['type']} · "
+                        f"{data.province_names(db, actor).get(info['province_code'], info['province_code'])} · "
                         f"{i18n.t('admin.reports_from', lang)} {info['reports_from']}"
                         + ("" if info["active"] else f" · {i18n.t('admin.inactive', lang)}"),
                     ),
@@ -169,10 +218,10 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
                         i18n.t("hospital.trends", lang),
                         dcc.Dropdown(
                             id="hospital-indicator",
-                            options=codes,
+                            options=indicator_choices(yoy, lang),
                             value=first,
                             clearable=False,
-                            style={"width": "260px"},
+                            style={"width": "100%", "maxWidth": "560px"},
                         ),
                         dcc.Graph(
                             id="hospital-trend", figure=trend(first, view), config={"displaylogo": False}
@@ -253,7 +302,9 @@ def trend(indicator: str | None, view: dict):  # noqa: ANN201
         return figures.message_figure(no_data, title=f"{indicator} {name}", height=260)
     cut = series.get("break")
     note = (
-        f"{cut['from_code']} → {indicator}: {i18n.pick(cut['reason'], cut['reason_en'], lang)}" if cut else ""
+        f"{cut['from_code']} → {indicator}: {i18n.public(i18n.pick(cut['reason'], cut['reason_en'], lang))}"
+        if cut
+        else ""
     )
     return figures.trend_figure(
         series["points"], lang, unit=series.get("unit", ""), title=f"{indicator} {name}", note=note[:300]
@@ -371,6 +422,19 @@ def register(app: Dash) -> None:
     )
     def _cusum(indicator, view):  # noqa: ANN001, ANN202
         return cusum(indicator, view)
+
+    @app.callback(
+        Output("url", "pathname", allow_duplicate=True),
+        Output("url", "search", allow_duplicate=True),
+        Input("hospital-choose", "value"),
+        State("hospital-choose-quarter", "data"),
+        prevent_initial_call=True,
+    )
+    def _choose(hospital_id, quarter):  # noqa: ANN001, ANN202
+        if hospital_id is None:
+            return no_update, no_update
+        path, _, search = hospital_href(hospital_id, quarter).partition("?")
+        return path, f"?{search}" if search else ""
 
     @app.callback(
         Output("hospital-download", "data"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dash import Dash, Input, Output, State, dcc, html
 
-from dash_app import data, figures, i18n
+from dash_app import data, figures, i18n, numbers
 from dash_app.app import database
 from dash_app.auth import current_actor, current_lang
 from dash_app.pages.common import (
@@ -27,7 +27,7 @@ def province_rows(indicator: dict, names: dict[str, str]) -> list[dict]:
         {
             **p,
             "name": names.get(p["province_code"], p["province_code"]),
-            "completeness": None if p["completeness"] is None else f"{p['completeness'] * 100:.0f}%",
+            "completeness": numbers.share(p["completeness"]),
         }
         for p in indicator["provinces"]
     ]

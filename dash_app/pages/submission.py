@@ -6,14 +6,26 @@ from __future__ import annotations
 
 import base64
 import re
+from datetime import datetime
 
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from dash_app import data, data_submission, i18n
 from dash_app.app import database
 from dash_app.auth import current_actor, current_lang
-from dash_app.pages.common import CARD, CELL, TABLE, quarter_param, scroll, section, title
-from services.core.quarter import Quarter
+from dash_app.pages.common import (
+    CARD,
+    CELL,
+    TABLE,
+    quarter_dropdown,
+    quarter_param,
+    quarter_search,
+    scroll,
+    section,
+    table,
+    title,
+)
+from services.core.quarter import CHINA, Quarter
 
 ERROR = {"color": "#b2182b", "fontSize": "12px"}
 
@@ -36,52 +48,174 @@ def _input(kind: str, code: str, value: object, label: str) -> html.Label:
     )
 
 
-def entry_table(rows: list[dict], names: dict[str, str], lang: str) -> html.Table:
-    head = html.Tr(
+def _value_row(r: dict, names: dict[str, str], lang: str) -> html.Tr:
+    return html.Tr(
         [
-            html.Th(h, style=CELL)
-            for h in (
-                i18n.t("common.indicator", lang),
-                "",
-                i18n.t("common.numerator", lang),
-                i18n.t("common.denominator", lang),
-                "",
-            )
+            html.Td(r["indicator"], style=CELL),
+            html.Td(names.get(r["indicator"], ""), style=CELL),
+            html.Td(
+                _input("num", r["indicator"], r["numerator"], i18n.t("common.numerator", lang)), style=CELL
+            ),
+            html.Td(
+                _input("den", r["indicator"], r["denominator"], i18n.t("common.denominator", lang)),
+                style=CELL,
+            ),
+            html.Td(id={"type": "sub-problem", "index": r["indicator"]}, style={**CELL, **ERROR}),
         ]
     )
-    body = [
-        html.Tr(
-            [
-                html.Td(r["indicator"], style=CELL),
-                html.Td(names.get(r["indicator"], ""), style=CELL),
-                html.Td(
-                    _input("num", r["indicator"], r["numerator"], i18n.t("common.numerator", lang)),
-                    style=CELL,
-                ),
-                html.Td(
-                    _input("den", r["indicator"], r["denominator"], i18n.t("common.denominator", lang)),
-                    style=CELL,
-                ),
-                html.Td(id={"type": "sub-problem", "index": r["indicator"]}, style={**CELL, **ERROR}),
-            ]
+
+
+def _head(lang: str) -> html.Thead:
+    headings = (
+        i18n.t("common.indicator", lang),
+        i18n.pick("名称", "name", lang),
+        i18n.t("common.numerator", lang),
+        i18n.t("common.denominator", lang),
+        i18n.pick("问题", "problem", lang),
+    )
+    return html.Thead(html.Tr([html.Th(h, style=CELL) for h in headings]))
+
+
+def entry_table(rows: list[dict], names: dict[str, str], lang: str) -> html.Div:
+    """The indicators the hospital must report, each with its two boxes; below, folded, the
+    specialty indicators it may report (opened when one has a value on record), and the indicators
+    marked 不适用 with the QC center's reason and no boxes."""
+    required = [r for r in rows if r["status"] == "required"]
+    optional = [r for r in rows if r["status"] == "optional"]
+    skipped = [r for r in rows if r["status"] == "not_applicable"]
+    parts: list = [
+        html.Table(
+            [_head(lang), html.Tbody([_value_row(r, names, lang) for r in required])],
+            style=TABLE,
+            id="sub-table",
         )
-        for r in rows
     ]
-    return html.Table([html.Thead(head), html.Tbody(body)], style=TABLE, id="sub-table")
+    if optional:
+        on_record = any(r["numerator"] is not None for r in optional)
+        parts.append(
+            html.Details(
+                [
+                    html.Summary(i18n.t("submit.optional", lang).format(n=len(optional))),
+                    html.Table(
+                        [_head(lang), html.Tbody([_value_row(r, names, lang) for r in optional])],
+                        style=TABLE,
+                        id="sub-optional-table",
+                    ),
+                ],
+                open=on_record,
+                id="sub-optional",
+            )
+        )
+    if skipped:
+        parts.append(
+            html.Details(
+                [
+                    html.Summary(i18n.t("submit.not_applicable", lang).format(n=len(skipped))),
+                    html.Ul(
+                        [
+                            html.Li(
+                                f"{r['indicator']} {names.get(r['indicator'], '')} · "
+                                f"{i18n.t('status.not_applicable', lang)}{'：' if lang != 'en' else ': '}"
+                                f"{i18n.pair(r['reason'] or '', lang)}"
+                            )
+                            for r in skipped
+                        ]
+                    ),
+                ],
+                open=True,
+                id="sub-not-applicable",
+            )
+        )
+    return html.Div(parts)
+
+
+def on_record(rows: list[dict]) -> dict[str, list[int]]:
+    """Indicator → [numerator, denominator] of the version on record (the page's Store)."""
+    return {r["indicator"]: [r["numerator"], r["denominator"]] for r in rows if r["numerator"] is not None}
+
+
+def changes(recorded: dict[str, list[int]], values: list[dict]) -> list[dict]:
+    """What the form would change in the version on record: changed and added values (a value
+    left out of a correction stays as it was: the service keeps it)."""
+    out = []
+    for v in values:
+        before = recorded.get(v["indicator"])
+        after = [v["numerator"], v["denominator"]]
+        if before == after:
+            continue
+        out.append(
+            {
+                "indicator": v["indicator"],
+                "before": "—" if before is None else f"{before[0]}/{before[1]}",
+                "after": f"{after[0]}/{after[1]}",
+            }
+        )
+    return out
+
+
+def changes_view(found: list[dict], version: int | None, lang: str) -> html.Div | None:
+    """Shown after 仅校验 when a version is on record: the correction a 提交 would make."""
+    if not version:
+        return None
+    heading = i18n.t("submit.changes", lang).format(version=version, n=len(found))
+    if not found:
+        return html.Div(i18n.t("submit.no_changes", lang).format(version=version), id="sub-changes")
+    columns = [
+        ("indicator", i18n.t("common.indicator", lang)),
+        ("before", i18n.pick(f"v{version} 已报（分子/分母）", f"v{version} on record (num/den)", lang)),
+        ("after", i18n.pick("本次（分子/分母）", "this time (num/den)", lang)),
+    ]
+    return html.Div([html.Strong(heading), table(found, columns, id="sub-changes-table")], id="sub-changes")
+
+
+def quarter_choices(db, actor, quarter: Quarter) -> list[str]:  # noqa: ANN001
+    """Quarters with data on record, the quarter being reported now and the one shown; newest first."""
+    now = str(Quarter.containing(datetime.now(CHINA).date()).previous())
+    return sorted({*data.quarters(db, actor), now, str(quarter)}, reverse=True)
 
 
 def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN001
     db = database()
     quarter = quarter_param(params, data.default_quarter(db, actor))
     rows = data_submission.form_rows(db, actor, actor.hospital_id, quarter)
+    status = data.submission_status(db, actor, actor.hospital_id, quarter)
     names = {
         o["value"]: (o["label"] if lang == "zh" else o["label_en"]).split(" ", 1)[-1]
         for o in data.indicator_options(db, actor, quarter.year)
     }
+    version = status.get("version") or None
+    state = (
+        f"v{version} · {i18n.enum('status', status.get('status'), lang)}"
+        if version
+        else i18n.pick("尚未上报", "nothing submitted yet", lang)
+    )
     return html.Div(
         [
-            title(i18n.t("submit.title", lang), f"{quarter}"),
+            html.Div(
+                [
+                    title(i18n.t("submit.title", lang), f"{quarter} · {state}"),
+                    html.Div(
+                        [
+                            html.Label(i18n.t("common.quarter", lang), htmlFor="sub-quarter-pick"),
+                            quarter_dropdown(
+                                "sub-quarter-pick", quarter_choices(db, actor, quarter), str(quarter)
+                            ),
+                        ],
+                        style={"display": "flex", "gap": "6px", "alignItems": "center"},
+                    ),
+                ],
+                style={"display": "flex", "justifyContent": "space-between", "alignItems": "center"},
+            ),
+            html.Div(
+                i18n.t("submit.locked", lang),
+                id="sub-locked",
+                role="note",
+                style={**CARD, "background": "#fffbe6"},
+            )
+            if status.get("status") == "approved"
+            else None,
             dcc.Store(id="sub-quarter", data=str(quarter)),
+            dcc.Store(id="sub-on-record", data={"version": version, "values": on_record(rows)}),
             section(
                 i18n.t("submit.entry", lang),
                 scroll(entry_table(rows, names, lang), 420),
@@ -203,9 +337,10 @@ def register(app: Dash) -> None:
         State({"type": "sub-num", "index": ALL}, "id"),
         State("sub-reason", "value"),
         State("sub-quarter", "data"),
+        State("sub-on-record", "data"),
         prevent_initial_call=True,
     )
-    def _submit(_check, _send, numerators, denominators, ids, reason, quarter):  # noqa: ANN001, ANN202
+    def _submit(_check, _send, numerators, denominators, ids, reason, quarter, recorded):  # noqa: ANN001, ANN202
         actor, lang, dry_run = current_actor(), current_lang(), ctx.triggered_id == "sub-check"
         values, typed_problems = collect(ids, numerators, denominators)
         if typed_problems:  # nothing is sent while a typed count is not a count
@@ -226,7 +361,22 @@ def register(app: Dash) -> None:
             dry_run=dry_run,
             values=values,
         )
-        return outcome_view(outcome, lang, dry_run), inline_problems(outcome, [i["index"] for i in ids], lang)
+        shown = outcome_view(outcome, lang, dry_run)
+        if dry_run:  # before a correction: what it would change in the version on record (even if refused)
+            recorded = recorded or {}
+            diff = changes_view(changes(recorded.get("values") or {}, values), recorded.get("version"), lang)
+            shown = html.Div([shown, diff]) if diff else shown
+        return shown, inline_problems(outcome, [i["index"] for i in ids], lang)
+
+    @app.callback(
+        Output("url", "search", allow_duplicate=True),
+        Input("sub-quarter-pick", "value"),
+        State("sub-quarter-pick-shown", "data"),
+        State("url", "search"),
+        prevent_initial_call=True,
+    )
+    def _quarter(value, shown, search):  # noqa: ANN001, ANN202
+        return quarter_search(value, shown, search)
 
     @app.callback(
         Output("sub-upload-result", "children"),

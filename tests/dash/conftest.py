@@ -138,3 +138,16 @@ def screenshot(tab, name: str, *, full_page: bool = True) -> Path:  # noqa: ANN0
     path = SCREENSHOTS / f"{name}.png"
     tab.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+
+
+def docs_screenshot(tab, name: str) -> Path:  # noqa: ANN001
+    """One 1366×768 screen of ``name``; with QCP_DOC_SCREENSHOTS=1 also written to docs/img/ (the
+    images of docs/dashboards.md: regenerate them with that variable set, then look at them)."""
+    path = screenshot(tab, name, full_page=False)
+    if os.environ.get("QCP_DOC_SCREENSHOTS") == "1":
+        DOCS_IMG.mkdir(parents=True, exist_ok=True)
+        (DOCS_IMG / f"{name}.png").write_bytes(path.read_bytes())
+    return path

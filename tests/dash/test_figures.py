@@ -58,9 +58,9 @@ def test_funnel_hover_names_hospital_numbers_and_signal() -> None:
     markers = [t for t in fig.data if t.mode == "markers"]
     worse = next(t for t in markers if "差于" in t.name)
     assert list(worse.customdata) == [1]
-    assert "医院1" in worse.text[0] and "30/100" in worse.text[0]
+    assert "医院1" in worse.hovertext[0] and "30/100" in worse.hovertext[0]
     assert worse.name == "差于 99.8% 控制限" and "%{fullData.name}" in worse.hovertemplate  # the signal
-    assert "%{text}" in worse.hovertemplate and "%{y:.2f}" in worse.hovertemplate
+    assert "%{hovertext}" in worse.hovertemplate and "%{y:.2f}" in worse.hovertemplate
 
 
 def _many(n: int) -> tuple[list[dict], dict]:
@@ -109,7 +109,7 @@ def test_large_scopes_draw_signalled_points_and_the_rest_as_density_without_webg
     assert signalled and len(signalled) < len(rows)
     markers = [t for t in fig.data if getattr(t, "mode", None) == "markers"]
     assert sorted(h for t in markers for h in t.customdata) == sorted(r["hospital_id"] for r in signalled)
-    assert all(len(t.text) == len(t.x) for t in markers)  # each signalled point names its hospital
+    assert all(len(t.hovertext) == len(t.x) for t in markers)  # each signalled point names its hospital
     (density,) = [t for t in fig.data if t.type == "heatmap"]
     z = np.nan_to_num(np.asarray(density.z, dtype=float))
     assert z.sum() == len(rows) - len(signalled)  # every other hospital counted once
@@ -303,7 +303,27 @@ def test_sankey_links_follow_the_diff() -> None:
     assert sankey.link.color[2] == figures.KIND_COLORS["new"]
     assert sankey.link.color[3] == figures.KIND_COLORS["retired"]
     labels = list(sankey.node.label)
-    assert "G-2023-VI" in labels and any("retired" in str(label) for label in labels)
+    assert "G-2023-VI" in labels and "2023 退出或去向待定" in labels
+
+
+def test_sankey_can_leave_out_new_goals_and_says_how_many() -> None:
+    moves = [
+        {"from_code": "G-2022-I", "to_code": "G-2023-I", "kinds": ["continued"], "to_title": "甲"},
+        {"from_code": "G-2022-V", "to_code": None, "kinds": ["moved_to_specialty"], "from_title": "丁"},
+    ]
+    new = [
+        {"from_code": None, "to_code": f"G-2023-N{k}", "kinds": ["new"], "to_title": "新"} for k in range(5)
+    ]
+    diff = {"from_year": 2022, "to_year": 2023, "changes": moves + new}
+    fig = figures.sankey_figure([diff], "zh", show_new=False)
+    sankey = fig.data[0]
+    assert len(sankey.link.source) == 2  # the real moves only
+    assert not any("N0" in str(label) for label in sankey.node.label)
+    # a move with no known destination is drawn into the year's retired node, in red
+    assert sankey.link.color[1] == figures.KIND_COLORS["retired"]
+    assert sankey.node.label[sankey.link.target[1]] == "2023 退出或去向待定"
+    assert "新增 2023: 5" in fig.layout.annotations[0].text
+    assert len(figures.sankey_figure([diff], "zh", show_new=True).data[0].link.source) == 7
 
 
 def test_trend_figure_draws_band_pooled_and_hospital() -> None:
@@ -381,3 +401,45 @@ def test_trend_breaks_the_line_where_the_definition_changed() -> None:
     (note,) = fig.layout.annotations
     assert note.text == "口径变化" and note.x == 3.5 and "分子口径扩大" in note.hovertext
     assert figures.trend_figure(_span(1), "en").layout.annotations[0].text == "definition changed"
+
+
+def test_funnel_draws_last_years_position_of_the_same_hospitals() -> None:
+    rows, summary = _rows()
+    previous = [{**r, "rate": r["rate"] - 5} for r in rows[:3]] + [
+        {"hospital_id": 999, "hospital_name": "不在今年", "numerator": 1, "denominator": 10, "rate": 10.0}
+    ]
+    fig = figures.funnel_figure(rows, summary, "zh", previous=previous, previous_label="2022Q4 X-2022.1")
+    (old,) = [t for t in fig.data if t.name and t.name.startswith("去年同期位置")]
+    assert "2022Q4 X-2022.1" in old.name and old.marker.symbol == "circle-open"
+    assert sorted(old.customdata) == sorted(r["hospital_id"] for r in rows[:3])  # 999 is not drawn now
+    trail = next(t for t in fig.data if t.legendgroup == "previous" and t.mode == "lines")
+    first = rows[0]
+    assert list(trail.y[:2]) == [first["rate"] - 5, first["rate"]]  # from last year's point to this year's
+    assert not [t for t in figures.funnel_figure(rows, summary, "zh").data if t.legendgroup == "previous"]
+
+
+def test_province_funnel_writes_each_provinces_name() -> None:
+    units = [
+        {"province_code": "330000", "rate": 60.0, "signal": "none"},
+        {"province_code": "440000", "rate": 40.0, "signal": "worse_95"},
+    ]
+    indicator = {
+        "province_funnel": {"applicable": True, "units": units, "target": 50.0, "measure": "proportion"},
+        "provinces": [
+            {"province_code": "330000", "numerator": 60, "denominator": 100},
+            {"province_code": "440000", "numerator": 40, "denominator": 100},
+        ],
+        "unit": "%",
+    }
+    fig = figures.province_funnel_figure(indicator, {"330000": "浙江省", "440000": "广东省"}, multiplier=100)
+    points = [t for t in fig.data if t.mode == "markers+text"]
+    assert sorted(name for t in points for name in t.text) == ["广东省", "浙江省"]
+
+
+def test_completeness_charts_name_the_indicator_in_the_hover() -> None:
+    report = {
+        "indicators": [{"indicator": "A.1", "expected": 2, "received": 1, "approved": 1, "name": "甲率"}],
+        "hospitals": [],
+    }
+    bars = figures.completeness_bars(report, "zh").data
+    assert list(bars[0].customdata) == ["甲率"] and "%{customdata}" in bars[0].hovertemplate
