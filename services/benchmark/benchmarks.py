@@ -16,6 +16,7 @@ direction-aware rank.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -110,7 +111,7 @@ class BenchmarkReport:
     settings: EffectiveSettings
     overdispersion: str  # auto | off (the QC center's setting) | on (asked for)
     indicators: list[IndicatorBenchmark] = field(default_factory=list)
-    labels: dict[int, dict] = field(default_factory=dict)
+    labels: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def data_note(self) -> str:
@@ -119,7 +120,7 @@ class BenchmarkReport:
         return "仅含审核通过的数据 / approved data only"
 
     @property
-    def rules(self) -> dict:
+    def rules(self) -> dict[str, Any]:
         """The rules in force for these indicators (answers and frozen snapshots state them)."""
         described = self.settings.describe([b.indicator.unit for b in self.indicators])
         return {**described, "overdispersion": self.overdispersion, "limits": self.limits_methods}
@@ -140,7 +141,7 @@ OVERDISPERSION_ARGUMENT = {"auto": "auto", "on": True, "off": False}  # mode →
 
 def _funnel(
     info: IndicatorInfo, values: ValueArrays, settings: EffectiveSettings, overdispersion: str, minimum: int
-) -> dict:
+) -> dict[str, Any]:
     """Funnel of a proportion or a rate per N under the QC center's rules."""
     target = settings.targets.get(info.id)
     size = values.numerator.size
@@ -172,7 +173,7 @@ def _funnel(
     )
 
 
-def _mean(values: ValueArrays, minimum: int, rule: str) -> dict:
+def _mean(values: ValueArrays, minimum: int, rule: str) -> dict[str, Any]:
     """A mean without its spread: its value only, no honest interval (docs/methods.md §3)."""
     x, n = values.numerator, values.denominator
     units = {name: _nan(x.size) for name in (*UNIT_FIELDS, "z")}
@@ -282,7 +283,9 @@ def compute_scope(
     return report
 
 
-def _profiles(session: Session, arrays: dict, baselines: dict[int, Baseline]) -> dict[str, dict[int, str]]:
+def _profiles(
+    session: Session, arrays: dict[str, Any], baselines: dict[int, Baseline]
+) -> dict[str, dict[int, str]]:
     """Profile definition → hospital id → profile key, for the hospitals of indicators with O/E."""
     out: dict[str, dict[int, str]] = {}
     for ind, base in baselines.items():
@@ -328,7 +331,7 @@ def benchmark(
     return report
 
 
-def visible_labels(session: Session, report: BenchmarkReport) -> dict[int, dict]:
+def visible_labels(session: Session, report: BenchmarkReport) -> dict[int, dict[str, Any]]:
     """Hospital names for the rows the caller may see identified (hospital callers: their own)."""
     if report.scope.own_hospital_only:
         return hospital_labels(session, [report.scope.viewer_hospital_id])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from openpyxl import Workbook
 
@@ -25,12 +26,12 @@ def neutralise(value):  # noqa: ANN001, ANN201
     return value
 
 
-def _cells(rows: Iterable[dict], columns: Sequence[str]) -> Iterable[list]:
+def _cells(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> Iterable[list]:
     for row in rows:
         yield [neutralise(row.get(c)) for c in columns]
 
 
-def to_csv(rows: Iterable[dict], columns: Sequence[str]) -> bytes:
+def to_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> bytes:
     """UTF-8 with a byte-order mark, so spreadsheet programs read the Chinese text correctly."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -41,7 +42,11 @@ def to_csv(rows: Iterable[dict], columns: Sequence[str]) -> bytes:
 
 
 def to_xlsx(
-    rows: Iterable[dict], columns: Sequence[str], *, sheet: str = "benchmark", meta: dict | None = None
+    rows: Iterable[dict[str, Any]],
+    columns: Sequence[str],
+    *,
+    sheet: str = "benchmark",
+    meta: dict | None = None,
 ) -> bytes:
     workbook = Workbook()
     ws = workbook.active
@@ -66,7 +71,7 @@ def to_xlsx(
 
 
 def export(
-    rows: list[dict], columns: Sequence[str], fmt: str, *, sheet: str, meta: dict | None = None
+    rows: list[dict[str, Any]], columns: Sequence[str], fmt: str, *, sheet: str, meta: dict | None = None
 ) -> tuple[bytes, str]:
     if fmt == "csv":
         return to_csv(rows, columns), CSV_MEDIA_TYPE

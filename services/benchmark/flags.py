@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, partial
+from typing import Any
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -53,7 +54,7 @@ class Flag:
     numerator: int | None = None
     denominator: int | None = None
     z: float | None = None
-    evidence: dict | None = None
+    evidence: dict[str, Any] | None = None
 
     @cached_property
     def _reason(self) -> tuple[str, str]:
@@ -78,7 +79,7 @@ def _only(b: IndicatorBenchmark, hospital: int | None) -> np.ndarray | bool:
     return True if hospital is None else b.hospital_id == hospital
 
 
-def _limit_evidence(b: IndicatorBenchmark, i: int, limit: float) -> dict:
+def _limit_evidence(b: IndicatorBenchmark, i: int, limit: float) -> dict[str, Any]:
     return {
         "rule": b.flag_rule,
         "limit": _finite(limit),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from services.benchmark.flag_reasons import KIND_LABELS
@@ -38,14 +40,23 @@ def severity_key(kind: str, z: float | None, hospital_id: int, indicator_code: s
     return rank, -abs(z or 0.0), hospital_id, indicator_code or ""
 
 
-def most_severe(rows: list[dict]) -> list[dict]:
+def most_severe(rows: list[dict[str, Any]]) -> list[dict]:
     """Laggard rows (``laggards()["flags"]``) most severe first."""
     return sorted(rows, key=lambda r: severity_key(r["kind"], r["z"], r["hospital_id"], r["indicator_code"]))
 
 
 def _row(  # noqa: ANN001
-    hospital_id: int, kind: str, info, x, n, z, reason: str, reason_en: str, labels: dict, rule: str | None
-) -> dict:
+    hospital_id: int,
+    kind: str,
+    info,
+    x,
+    n,
+    z,
+    reason: str,
+    reason_en: str,
+    labels: dict[str, Any],
+    rule: str | None,
+) -> dict[str, Any]:
     zh, en = KIND_LABELS[kind]
     rate = None
     if info is not None and n:
@@ -67,7 +78,7 @@ def _row(  # noqa: ANN001
     }
 
 
-def _from_flags(flags: list[Flag], labels: dict) -> list[dict]:
+def _from_flags(flags: list[Flag], labels: dict[str, Any]) -> list[dict]:
     return [
         _row(
             f.hospital_id,
@@ -104,7 +115,7 @@ def laggards(
     include_submitted: bool = False,
     hospital_id: int | None = None,
     top: int | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Flags for the scope × quarter, most severe first. Frozen snapshot by default when it exists
     (``frozen`` true). ``hospital_id``: only that hospital's flags (a hospital user's scope already
     holds only its own; asking for another hospital then finds none). ``top``: only the ``top`` most

@@ -15,6 +15,7 @@ Rules (docs/benchmarking.md):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -105,7 +106,7 @@ ORDER BY i.code
 """
 
 
-def retired_before(session: Session, year: int) -> list[dict]:
+def retired_before(session: Session, year: int) -> list[dict[str, Any]]:
     """Indicators of the year before ``year`` that do not continue into it, with the reason."""
     rows = {r.id: dict(r._mapping) for r in session.execute(text(_RETIRED_GOALS), {"year": year})}
     for r in session.execute(text(_RETIRED), {"year": year}):

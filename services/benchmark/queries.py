@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sqlalchemy import text
@@ -55,7 +56,7 @@ class ValueArrays:
     denominator: np.ndarray
 
 
-def scope_where(scope: BenchmarkScope, actor: Actor, alias: str = "h") -> tuple[str, dict]:
+def scope_where(scope: BenchmarkScope, actor: Actor, alias: str = "h") -> tuple[str, dict[str, Any]]:
     """WHERE fragment over a hospitals alias for ``scope``, restated for the caller's province."""
     clauses, params = ["true"], {}
     if scope.provinces is not None and len(scope.provinces) == 1:
@@ -119,7 +120,7 @@ GROUP BY v.indicator_id
 _PARAM = re.compile(r"(?<![:\w]):(\w+)")
 
 
-def scope_filter(scope: BenchmarkScope, actor: Actor, alias: str) -> tuple[str, str, dict]:
+def scope_filter(scope: BenchmarkScope, actor: Actor, alias: str) -> tuple[str, str, dict[str, Any]]:
     """(JOIN, WHERE fragment, parameters) restricting rows of ``alias`` (a table with hospital_id and
     province_code) to the scope. The hospitals table is joined only for network members and peer
     groups: under row-level security the planner misjudges that join badly at national scale."""
@@ -153,7 +154,7 @@ def _set(session: Session, values: dict[str, str]) -> None:
     )
 
 
-def fetch_binary(session: Session, sql: str, params: dict) -> list[tuple]:
+def fetch_binary(session: Session, sql: str, params: dict[str, Any]) -> list[tuple]:
     """Run ``sql`` (``:name`` parameters) on the session's own connection and transaction (so the
     tenant binding and row-level security apply) with psycopg's binary protocol: large integer
     arrays then arrive without text parsing. Work memory is raised for this transaction only, so
@@ -237,7 +238,7 @@ ORDER BY h.id
 
 def hospitals_missing(
     session: Session, actor: Actor, scope: BenchmarkScope, *, quarter: Quarter
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Hospitals owing the quarter that had submitted nothing by the due date (the window's, or the
     default)."""
     from services.submission.windows import default_window
@@ -249,7 +250,7 @@ def hospitals_missing(
     return [dict(row._mapping) for row in rows]
 
 
-def hospital_labels(session: Session, ids: list[int]) -> dict[int, dict]:
+def hospital_labels(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
     """Name, province, level and type of hospitals (RLS limits what the caller may read)."""
     if not ids:
         return {}

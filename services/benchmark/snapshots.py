@@ -11,6 +11,7 @@ the same scope × quarter is refused; corrections made later change the live fla
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Row, Text, func, insert, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -122,7 +123,7 @@ def _check_freezer(actor: Actor, scope: BenchmarkScope) -> None:
         )
 
 
-def _entry(snapshot: FlagSnapshot, flag: Flag) -> dict:
+def _entry(snapshot: FlagSnapshot, flag: Flag) -> dict[str, Any]:
     return dict(
         snapshot_id=snapshot.id,
         province_code=snapshot.province_code,
@@ -138,7 +139,7 @@ def _entry(snapshot: FlagSnapshot, flag: Flag) -> dict:
     )
 
 
-def _jsonable(evidence: dict) -> dict:
+def _jsonable(evidence: dict[str, Any]) -> dict:
     """numpy scalars → Python, NaN → None (JSON has no NaN)."""
     out = {}
     for k, v in evidence.items():

@@ -14,6 +14,7 @@ False-alarm control: one-sided p-values towards worse, Benjamini–Hochberg q-va
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 
@@ -112,7 +113,7 @@ class FunnelResult:
     q_better: np.ndarray
     dispersion_beyond_chance: bool  # k·φ > χ²₀.₉₅(k − 1) over the eligible units
 
-    def rows(self) -> list[dict]:
+    def rows(self) -> list[dict[str, Any]]:
         """One dict per unit with the UNIT_COLUMNS keys; NaN stays NaN for the caller to render."""
         arrays = {f.name: getattr(self, f.name) for f in fields(self) if f.name in UNIT_COLUMNS}
         return [{col: _scalar(arrays[col][i]) for col in UNIT_COLUMNS} for i in range(len(self.unit))]

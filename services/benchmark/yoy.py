@@ -9,6 +9,8 @@ Scope-level YoY compares pooled rates the same way.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from services.benchmark.change import VERDICT_LABELS, change
@@ -39,7 +41,7 @@ def _rate(x: int | None, n: int | None, multiplier: int) -> float | None:
     return None if not n else round(x / n * multiplier, 6)
 
 
-def _comparison(info: IndicatorInfo, now: tuple | None, before: tuple | None) -> dict:
+def _comparison(info: IndicatorInfo, now: tuple | None, before: tuple | None) -> dict[str, Any]:
     m = info.multiplier
     if not now or not before or not now[1] or not before[1]:
         return {"change": None, "change_low": None, "change_high": None, "verdict": "insufficient"}
@@ -53,7 +55,7 @@ def _comparison(info: IndicatorInfo, now: tuple | None, before: tuple | None) ->
     }
 
 
-def _label(row: dict) -> dict:
+def _label(row: dict[str, Any]) -> dict:
     zh, en = STATUS_LABELS[row["comparability"]]
     row.update(comparability_label=zh, comparability_label_en=en)
     if row.get("verdict"):
@@ -68,7 +70,7 @@ def _row(
     now: tuple | None,
     before: tuple | None,
     note: tuple[str, str] | None,
-) -> dict:
+) -> dict[str, Any]:
     row = {
         "indicator_id": info.id,
         "indicator_code": info.code,
@@ -137,7 +139,7 @@ def _earlier_values(
 
 def hospital_yoy(
     session: Session, actor: Actor, *, hospital_id: int, quarter: Quarter, include_submitted: bool = False
-) -> dict:
+) -> dict[str, Any]:
     """Every indicator of one hospital for ``quarter`` against a year earlier, plus retired ones."""
     require(actor, "benchmark.read")
     hospital = load_hospital(session, actor, hospital_id)  # another tenant's hospital: not found
@@ -192,7 +194,7 @@ def scope_yoy(
     quarter: Quarter,
     scope: str | None = None,
     include_submitted: bool = False,
-) -> dict:
+) -> dict[str, Any]:
     """Pooled rate of each indicator in a scope against the same quarter a year earlier.
 
     The pooled rates are compared as if each were one sample (hospitals' clustering is ignored),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
@@ -80,7 +81,7 @@ def _predecessors(session: Session, model: type, table: type, from_col, to_col) 
     return out
 
 
-def _derived(indicators: dict, session: Session) -> tuple[dict, dict]:
+def _derived(indicators: dict[str, Any], session: Session) -> tuple[dict, dict]:
     """Profiles and nesting of indicators without a hand-set profile: the predecessor's along the
     lineage (so a trend continues across years), else a generic one by kind and direction."""
     pred = _predecessors(
@@ -126,7 +127,7 @@ def _derived(indicators: dict, session: Session) -> tuple[dict, dict]:
     return profiles, nested
 
 
-def _kind(indicators: dict, code: str | None) -> str | None:
+def _kind(indicators: dict[str, Any], code: str | None) -> str | None:
     return indicators[code][2].kind if code in indicators else None
 
 
@@ -179,7 +180,9 @@ def _applicability(session: Session, hospitals: list[DemoHospital], ids: dict[st
     session.execute(insert(IndicatorApplicability), rows)
 
 
-def _headers(session: Session, hospitals: list[DemoHospital], ids: dict[str, int], quarters) -> dict:  # noqa: ANN001
+def _headers(
+    session: Session, hospitals: list[DemoHospital], ids: dict[str, int], quarters
+) -> dict[str, Any]:  # noqa: ANN001
     rng = random.Random(5)
     rows = []
     for index, h in enumerate(hospitals):
@@ -226,7 +229,7 @@ def _headers(session: Session, hospitals: list[DemoHospital], ids: dict[str, int
     return {(r.hospital_id, r.quarter): r for r in result}
 
 
-def _events(session: Session, headers: dict) -> None:  # noqa: ANN001
+def _events(session: Session, headers: dict[str, Any]) -> None:  # noqa: ANN001
     rows = []
     for (hospital_id, _), h in headers.items():
         base = {

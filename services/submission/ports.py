@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 from sqlalchemy import select
@@ -32,7 +33,7 @@ except ImportError:  # pragma: no cover
 
 
 @lru_cache
-def _matrix() -> dict:
+def _matrix() -> dict[str, Any]:
     path = Path(__file__).resolve().parents[1] / "identity" / "permissions.yaml"
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 

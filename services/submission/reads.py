@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -104,7 +106,7 @@ def value_history(
     return [ValueVersionRead.model_validate({**_columns(v), "indicator": code}) for code, v in rows]
 
 
-def _columns(row: object) -> dict:
+def _columns(row: object) -> dict[str, Any]:
     names = (
         "version",
         "numerator",

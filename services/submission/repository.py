@@ -40,7 +40,7 @@ _INFO_COLUMNS = (
 )
 
 
-def submissions_stmt(actor: Actor) -> Select[tuple[Submission]]:
+def submissions_stmt(actor: Actor) -> Select[Submission]:
     stmt = select(Submission).where(province_scope(Submission.province_code, actor))
     if actor.hospital_id is not None:
         stmt = stmt.where(Submission.hospital_id == actor.hospital_id)
