@@ -46,9 +46,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _bad_value(request: Request, exc: DataError) -> JSONResponse:
         # The database refused a value the schemas let through (e.g. a NUL byte in text, a number out of
         # range): the request was wrong, nothing was stored (the transaction rolled back).
-        reason = str(getattr(exc.orig, "diag", None) and exc.orig.diag.message_primary or exc.orig).split(
-            "\n"
-        )[0]
+        diag = getattr(exc.orig, "diag", None)
+        reason = str(diag and diag.message_primary or exc.orig).split("\n")[0]
         return _json(
             422,
             "invalid_value",

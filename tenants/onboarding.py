@@ -90,7 +90,7 @@ def _general_center(session: Session, actor: Actor, province: Province, out: Out
         session, actor, level="provincial", province_code=province.code, specialty_code=None
     )
     created = center is None
-    if created:
+    if center is None:
         data = QcCenterCreate(
             level="provincial", province_code=province.code, name=f"{province.name}医疗质量控制中心"
         )
@@ -195,6 +195,7 @@ def offboard(
         )
         changed = directory.disable_hospital(hospital.province_code, hospital.id) if directory else None
     else:
+        assert province_code is not None  # exactly one of the two was given (checked above)
         province = _province(session, province_code)
         created = _mark(session, actor, province, "offboarded_at", "tenant.offboard")
         out.did(

@@ -107,9 +107,10 @@ def add_hospital(
             province_code=province,
             credit_code=credit_code,
             name=name,
-            level=level,
-            grade=grade,
-            type=type,
+            # The CLI passes strings; pydantic checks them against the Literal choices (ValidationError below).
+            level=level,  # type: ignore[arg-type]
+            grade=grade,  # type: ignore[arg-type]
+            type=type,  # type: ignore[arg-type]
             prefecture_code=prefecture,
             beds=beds,
             reports_from=reports_from,
