@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -16,7 +17,9 @@ from services.core.errors import DomainError
 log = logging.getLogger("qcp.api")
 
 
-def _json(status: int, code: str, detail: str, /, headers: dict | None = None, **extra) -> JSONResponse:
+def _json(
+    status: int, code: str, detail: str, /, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
     return JSONResponse({"error": code, "detail": detail, **extra}, status_code=status, headers=headers)
 
 

@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -186,14 +187,14 @@ def _rows(result: stats.FunnelResult, multiplier: float, fdr: bool) -> list[dict
     return rows
 
 
-def _number(value):
+def _number(value: Any) -> Any:
     """Whole numbers as int (counts, whole exposures), other floats as they are."""
     if isinstance(value, float) and math.isfinite(value) and value == int(value) and abs(value) < 2**53:
         return int(value)
     return value
 
 
-def _json_value(column: str, value):
+def _json_value(column: str, value: Any) -> Any:
     if column in ("numerator", "denominator"):
         return _number(float(value))
     if isinstance(value, float) and not math.isfinite(value):
@@ -201,7 +202,7 @@ def _json_value(column: str, value):
     return value
 
 
-def _csv_value(column: str, value) -> str:
+def _csv_value(column: str, value: Any) -> str:
     if column in ("numerator", "denominator"):
         return str(_number(float(value)))
     if isinstance(value, float):
