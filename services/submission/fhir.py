@@ -190,7 +190,7 @@ def _population_code(pop: dict[str, Any], where: str, ctx: _Context) -> str | No
             f"population {codes[0]} is not supported (only numerator and denominator)",
         )
         return None
-    return codes[0]
+    return str(codes[0])  # one of the accepted (string) codes by now
 
 
 def _populations(report: dict[str, Any], path: str, ctx: _Context) -> tuple[dict[str, int], dict[str, str]]:

@@ -49,7 +49,7 @@ class FhirInvalid(ValidationFailed):
 
 
 def issue(code: str, expression: str | None, zh: str, en: str) -> dict[str, Any]:
-    out = {"severity": "error", "code": code, "diagnostics": f"{zh} / {en}"}
+    out: dict[str, Any] = {"severity": "error", "code": code, "diagnostics": f"{zh} / {en}"}
     if expression:
         out["expression"] = [expression]
     return out

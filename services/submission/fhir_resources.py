@@ -30,11 +30,11 @@ _PROBLEM_ISSUE = {
 _FIELD_PATH = {"indicator": "measure", "quarter": "period", "hospital_id": "reporter"}
 
 
-def operation_outcome(issues: list[dict[str, Any]]) -> dict:
+def operation_outcome(issues: list[dict[str, Any]]) -> dict[str, Any]:
     return {"resourceType": "OperationOutcome", "issue": issues}
 
 
-def _problem_issue(problem: dict[str, Any], submission: FhirSubmission | None) -> dict:
+def _problem_issue(problem: dict[str, Any], submission: FhirSubmission | None) -> dict[str, Any]:
     report = None
     if submission is not None:
         index = problem.get("index")
@@ -42,7 +42,7 @@ def _problem_issue(problem: dict[str, Any], submission: FhirSubmission | None) -
         if isinstance(index, int) and 0 <= index < len(submission.reports):
             report = submission.reports[index]
         else:
-            report = by_code.get(problem.get("indicator"))
+            report = by_code.get(str(problem.get("indicator")))
     expression = None
     if report is not None:
         field = str(problem.get("field", ""))

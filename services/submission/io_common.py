@@ -254,9 +254,9 @@ def check_row(raw: RawRow) -> tuple[ParsedRow | None, list[dict[str, Any]]]:
         number, reason = parse_count(value)
         if reason:
             problems.append(cell_problem(raw, name, reason, code))
-        else:
+        elif number is not None:  # parse_count gives a number or a reason
             parsed[name] = number
-    if problems:
+    if problems or code is None:  # a missing code is one of the problems
         return None, problems
     text = comment if isinstance(comment, str) else _text(comment)
     text = text if text is None or text.strip() else None
