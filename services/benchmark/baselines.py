@@ -155,7 +155,7 @@ def _baseline_indicator(session: Session, indicator: Indicator, year: int) -> in
                 f"指标 {indicator.code} 在 {year} 年没有可比的前身指标",
                 f"indicator {indicator.code} has no comparable predecessor in {year}",
             )
-        current, current_year = pred.from_indicator_id, pred.from_year
+        current, current_year = pred.source_id, pred.from_year
     return current
 
 

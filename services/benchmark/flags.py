@@ -196,7 +196,7 @@ def _deteriorating(
     wanted: dict[Quarter, list[int]] = {}  # one read per earlier quarter, not one per indicator
     for b in compared:
         pred = preds[b.indicator.id]
-        wanted.setdefault(earlier_quarter(quarter, pred), []).append(pred.from_indicator_id)
+        wanted.setdefault(earlier_quarter(quarter, pred), []).append(pred.source_id)
     earlier = {
         q: value_arrays(
             session, actor, scope, quarter=q, indicator_ids=ids, include_submitted=include_submitted
@@ -207,7 +207,7 @@ def _deteriorating(
     for b in compared:
         pred = preds[b.indicator.id]
         q = earlier_quarter(quarter, pred)
-        before = earlier[q].get(pred.from_indicator_id)
+        before = earlier[q].get(pred.source_id)
         if before is None:
             continue
         common, now_i, before_i = np.intersect1d(b.hospital_id, before.hospital_id, return_indices=True)
@@ -277,9 +277,7 @@ def _previous_flagged(
         mapping = {i.id: i.id for i in infos}
     else:  # across the year boundary: the predecessor indicator, when comparable
         mapping = {
-            p.from_indicator_id: cur
-            for cur, p in predecessors(session, [i.id for i in infos]).items()
-            if p.compares
+            p.source_id: cur for cur, p in predecessors(session, [i.id for i in infos]).items() if p.compares
         }
     pairs = frozen(prev) if frozen else None
     if pairs is None:

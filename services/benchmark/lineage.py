@@ -38,6 +38,13 @@ class Predecessor:
         return self.status in COMPARE and self.from_indicator_id is not None
 
     @property
+    def source_id(self) -> int:
+        """``from_indicator_id`` of a predecessor that ``compares`` (callers check that first)."""
+        if self.from_indicator_id is None:
+            raise ValueError(f"没有可比的前序指标 / no earlier indicator to compare with ({self.status})")
+        return self.from_indicator_id
+
+    @property
     def across_gap(self) -> bool:
         return "reinstated" in self.kinds
 

@@ -201,7 +201,7 @@ def national_trend(
         span.insert(0, span[0].previous())
     preds = predecessors(session, [i.id for i in infos])
     source = {i.id: i.id for i in infos}
-    source.update({p.from_indicator_id: cur for cur, p in preds.items() if p.compares})
+    source.update({p.source_id: cur for cur, p in preds.items() if p.compares})
     join, where, params = scope_filter(scope, actor, "v")
     # Row-level security predicates make the planner estimate one row for each of these tables, so it
     # joins submissions to hospitals on province alone (55 M rows at national scale) or picks nested

@@ -122,7 +122,7 @@ def _earlier_values(
     by_quarter: dict[Quarter, dict[int, int]] = {}
     for current, pred in preds.items():
         if pred.compares:
-            by_quarter.setdefault(earlier_quarter(quarter, pred), {})[pred.from_indicator_id] = current
+            by_quarter.setdefault(earlier_quarter(quarter, pred), {})[pred.source_id] = current
     out: dict[int, tuple] = {}
     for q, mapping in by_quarter.items():
         values = hospital_values(
@@ -216,7 +216,7 @@ def scope_yoy(
         for info in infos:
             if preds[info.id].compares:
                 wanted.setdefault(earlier_quarter(quarter, preds[info.id]), []).append(
-                    preds[info.id].from_indicator_id
+                    preds[info.id].source_id
                 )
         past = {
             q: value_arrays(
@@ -230,7 +230,7 @@ def scope_yoy(
             for q, ids in wanted.items()
         }
         earlier: dict[int, tuple | None] = {
-            info.id: _pooled(past[earlier_quarter(quarter, preds[info.id])], preds[info.id].from_indicator_id)
+            info.id: _pooled(past[earlier_quarter(quarter, preds[info.id])], preds[info.id].source_id)
             for info in infos
             if preds[info.id].compares
         }
