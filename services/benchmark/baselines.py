@@ -302,6 +302,7 @@ def list_baselines(session: Session, actor: Actor, *, qc_center_id: int) -> list
     out = []
     for row, code in rows:
         base_code = session.scalar(select(Indicator.code).where(Indicator.id == row.baseline_indicator_id))
+        assert base_code is not None  # baseline_indicator_id is a foreign key to indicators
         described = _baseline(row, base_code, center.province_code).describe()
         out.append({"qc_center_id": center.id, "indicator": code, **described, "set_by_user": row.set_by})
     return out

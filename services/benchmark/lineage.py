@@ -61,7 +61,7 @@ NEW = Predecessor(
 )
 
 
-def _from_edges(edges: list) -> Predecessor:
+def _from_edges(edges: list[Any]) -> Predecessor:
     real = [e for e in edges if e.from_indicator_id is not None]
     if not real:
         first = edges[0] if edges else None
@@ -90,7 +90,7 @@ def _from_edges(edges: list) -> Predecessor:
 
 def predecessors(session: Session, indicator_ids: list[int]) -> dict[int, Predecessor]:
     """For each indicator, its predecessor for year-over-year comparison (``NEW`` when none)."""
-    by_target: dict[int, list] = {i: [] for i in indicator_ids}
+    by_target: dict[int, list[Any]] = {i: [] for i in indicator_ids}
     for row in session.execute(text(_EDGES), {"ids": indicator_ids}):
         by_target[row.to_indicator_id].append(row)
     return {i: _from_edges(edges) for i, edges in by_target.items()}

@@ -58,7 +58,7 @@ class ValueArrays:
 
 def scope_where(scope: BenchmarkScope, actor: Actor, alias: str = "h") -> tuple[str, dict[str, Any]]:
     """WHERE fragment over a hospitals alias for ``scope``, restated for the caller's province."""
-    clauses, params = ["true"], {}
+    clauses, params = ["true"], dict[str, Any]()
     if scope.provinces is not None and len(scope.provinces) == 1:
         # Plain equality, so the planner carries it across the province_code joins to submissions:
         # with ``= ANY`` national staff's province queries walked the whole nation (0.66 s vs 0.08 s).
@@ -91,7 +91,7 @@ def indicators_of_year(
     session: Session, year: int, *, indicator: str | None = None, specialty: str | None = None
 ) -> list[IndicatorInfo]:
     """The catalog's indicators for ``year`` (one by code or id; a specialty's goals only)."""
-    extra, params = "", {"year": year}
+    extra, params = "", dict[str, Any](year=year)
     if indicator:
         extra += " AND (i.code = :ind OR i.id::text = :ind)"
         params["ind"] = indicator
@@ -154,16 +154,18 @@ def _set(session: Session, values: dict[str, str]) -> None:
     )
 
 
-def fetch_binary(session: Session, sql: str, params: dict[str, Any]) -> list[tuple]:
+def fetch_binary(session: Session, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
     """Run ``sql`` (``:name`` parameters) on the session's own connection and transaction (so the
     tenant binding and row-level security apply) with psycopg's binary protocol: large integer
     arrays then arrive without text parsing. Work memory is raised for this transaction only, so
     the per-indicator aggregation does not spill to disk."""
     raw = session.connection().connection.driver_connection
     session.execute(text("SELECT set_config('work_mem', '64MB', true)"))
+    assert raw is not None  # an open session's connection has its psycopg connection
     with raw.cursor(binary=True) as cursor:
         cursor.execute(_PARAM.sub(r"%(\1)s", sql), params)
-        return cursor.fetchall()
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+        return rows
 
 
 def value_arrays(

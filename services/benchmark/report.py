@@ -25,7 +25,7 @@ from services.benchmark.benchmarks import compute_scope
 from services.benchmark.laggards import laggards
 from services.benchmark.queries import indicators_of_year
 from services.benchmark.report_html import render_html
-from services.benchmark.scope import resolve_scope
+from services.benchmark.scope import BenchmarkScope, resolve_scope
 from services.benchmark.snapshots import catalog_revision
 from services.benchmark.views import SIGNAL_LABELS, summary, unit_row
 from services.benchmark.yoy import hospital_yoy
@@ -44,8 +44,8 @@ class ChromiumMissing(DomainError):
 
 
 def _indicator_entries(
-    session: Session, actor: Actor, hospital_id: int, quarter: Quarter, scope
-) -> tuple[list[dict[str, Any]], dict]:  # noqa: ANN001
+    session: Session, actor: Actor, hospital_id: int, quarter: Quarter, scope: BenchmarkScope
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The hospital's row of every indicator (with O/E where turned on) and the rules in force."""
     infos = indicators_of_year(session, quarter.year, specialty=actor.specialty)
     report = compute_scope(session, actor, scope, quarter=quarter, indicators=infos)

@@ -9,7 +9,7 @@ National roles see every province; provincial roles only their own province's ro
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from sqlalchemy import text
@@ -56,7 +56,7 @@ def _rollup_scope(actor: Actor) -> BenchmarkScope:
     )
 
 
-def _provinces_by_hospital(session: Session, arrays: dict[str, Any]) -> dict[int, str]:
+def _provinces_by_hospital(session: Session, arrays: dict[int, ValueArrays]) -> dict[int, str]:
     """One query for every hospital in the arrays (not one per indicator)."""
     ids = sorted({int(i) for values in arrays.values() for i in values.hospital_id})
     return dict(
@@ -94,13 +94,13 @@ def _province_rows(
                 "denominator": int(b.denominator.sum()),
                 "pooled_rate": scaled(b.pooled, info.multiplier),
                 "median": scaled(b.percentiles[50], info.multiplier),
-                "laggards": int(np.isin(b.flag_signal, ("worse_95", "worse_998")).sum()),
+                "laggards": int(np.isin(b.flag_signals, ("worse_95", "worse_998")).sum()),
             }
         )
     return rows
 
 
-def _province_funnel(info: IndicatorInfo, rows: list[dict[str, Any]]) -> dict:
+def _province_funnel(info: IndicatorInfo, rows: list[dict[str, Any]]) -> dict[str, Any]:
     units = [r for r in rows if r["denominator"] > 0]
     if info.kind not in MEASURES or not units:
         return {"applicable": False}
@@ -109,7 +109,7 @@ def _province_funnel(info: IndicatorInfo, rows: list[dict[str, Any]]) -> dict:
         [r["numerator"] for r in units],
         [r["denominator"] for r in units],
         measure=MEASURES[info.kind],
-        direction=info.direction,
+        direction=cast(stats.Direction, info.direction),  # the catalog allows only higher | lower
     )
     m = info.multiplier
     return {

@@ -51,7 +51,7 @@ class EffectiveSettings:
     layers: tuple[Layer, ...] = ()  # the province's center first, then the national one
     targets: dict[int, float] = field(default_factory=dict)
 
-    def _first(self, name: str):  # noqa: ANN202
+    def _first(self, name: str) -> tuple[Any, str | None]:
         return next(((getattr(x, name), x.source) for x in self.layers if getattr(x, name)), (None, None))
 
     def min_denominator_for(self, unit: str) -> int:

@@ -13,7 +13,7 @@ False-alarm control: one-sided p-values towards worse, Benjamini–Hochberg q-va
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -177,7 +177,7 @@ def _intervals(measure: str, x: np.ndarray, n: np.ndarray) -> list[np.ndarray]:
 
 
 def funnel(
-    units: Sequence[str],
+    units: Iterable[Any],
     numerators: ArrayLike,
     denominators: ArrayLike,
     *,

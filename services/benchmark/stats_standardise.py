@@ -8,7 +8,8 @@ assessed with funnel(measure="ratio") around 1 (docs/methods.md §4b).
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -35,7 +36,7 @@ def baseline_rates(
 
 
 def expected_counts(
-    denominators: ArrayLike, profiles: Sequence[Hashable], baseline: dict[Hashable, float]
+    denominators: ArrayLike, profiles: Sequence[Hashable], baseline: Mapping[Any, float]
 ) -> np.ndarray:
     """E = baseline rate of the unit's profile × its denominator; NaN where the profile has no baseline.
     Several strata of one hospital: call per stratum and add the results."""
