@@ -59,7 +59,9 @@ def _controls(actor, lang: str, params: dict, quarter: Quarter) -> tuple[html.Di
     codes = [i["value"] for i in indicators]
     chosen = params.get("indicator") if params.get("indicator") in codes else (codes[0] if codes else None)
     scopes = data.scope_options(db, actor)
-    scope = params.get("scope") if params.get("scope") in [s["value"] for s in scopes] else scopes[0]["value"]
+    scope = str(
+        params.get("scope") if params.get("scope") in [s["value"] for s in scopes] else scopes[0]["value"]
+    )
     return (
         html.Div(
             [
@@ -243,7 +245,7 @@ def charts(rows: list[dict], s: dict, name: str, lang: str, *, own_only: bool) -
     return funnel, second
 
 
-def benchmark_view(quarter: str, scope: str, indicator: str, overdispersion: bool | None) -> tuple:
+def benchmark_view(quarter: str, scope: str, indicator: str | None, overdispersion: bool | None) -> tuple:
     actor, lang = current_actor(), current_lang()
     try:
         report = data.benchmark(

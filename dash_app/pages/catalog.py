@@ -7,6 +7,7 @@ comparability are shown in the session's language (``dash_app.i18n``)."""
 from __future__ import annotations
 
 from dash import Dash, Input, Output, dcc, html
+from dash.development.base_component import Component
 
 from dash_app import data, figures, i18n
 from dash_app.app import database
@@ -86,7 +87,9 @@ def _goal(goal: dict, lang: str) -> html.Details:
 
 def _header(catalog: dict, lang: str) -> list:
     revision = i18n.t("catalog.revision", lang).format(revision=catalog.get("revision", 1))
-    out = [html.Div(f"{catalog['title']} · {catalog['source']} · {revision}", style={"color": "#555"})]
+    out: list[Component] = [
+        html.Div(f"{catalog['title']} · {catalog['source']} · {revision}", style={"color": "#555"})
+    ]
     if catalog.get("revision", 1) > 1:
         reason = i18n.pick(catalog.get("revision_reason"), catalog.get("revision_reason_en"), lang)
         out.append(html.Div(f"{i18n.t('catalog.revision_reason', lang)}{_colon(lang)}{reason}", style=MUTED))
@@ -106,7 +109,7 @@ def _header(catalog: dict, lang: str) -> list:
 
 def _notes(catalog: dict, lang: str) -> list:
     """Pending specialty goals, moves with an unknown destination, withdrawn indicators, sources."""
-    out = []
+    out: list[Component] = []
     if catalog.get("pending"):
         out.append(
             html.Div(
@@ -183,7 +186,7 @@ def diff_rows(diff: dict, lang: str) -> list[dict]:
     ]
 
 
-def diff_view(diff: dict, lang: str) -> html.Div:
+def diff_view(diff: dict, lang: str) -> html.Table:
     columns = [
         ("from", str(diff["from_year"])),
         ("to", str(diff["to_year"])),

@@ -42,7 +42,7 @@ def yoy_change(change: float | None, unit: str, direction: str, verdict: str | N
     评价 cell: 改善 / 恶化 by the indicator's direction where the change is significant, else the
     service's verdict (无显著变化, 数据不足, 均值类不检验)."""
     if change is None:
-        return {"change": "—", "assessment": i18n.pick(*VERDICT_LABELS.get(verdict or "insufficient"), lang)}
+        return {"change": "—", "assessment": i18n.pick(*VERDICT_LABELS[verdict or "insufficient"], lang)}
     arrow = "▲" if change > 0 else "▼" if change < 0 else "＝"
     change_unit = i18n.pair("百分点 / pp", lang) if unit == "%" else unit
     text = f"{arrow} {signed(change)} {change_unit}".strip()
@@ -50,7 +50,7 @@ def yoy_change(change: float | None, unit: str, direction: str, verdict: str | N
         better = (change > 0) == (direction == "higher")
         assessment = i18n.pick(*ASSESSMENTS["improved" if better else "worsened"], lang)
     else:
-        assessment = i18n.pick(*VERDICT_LABELS.get(verdict or "insufficient"), lang)
+        assessment = i18n.pick(*VERDICT_LABELS[verdict or "insufficient"], lang)
     return {"change": text, "assessment": assessment}
 
 
