@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from a2wsgi import WSGIMiddleware
 from dash import Dash
@@ -105,8 +106,8 @@ class QcpDash(Dash):
     """Dash whose page names its language (screen readers and translators read <html lang>):
     zh-CN, or en after the language switch."""
 
-    def interpolate_index(self, **kwargs: object) -> str:
-        page = super().interpolate_index(**kwargs)
+    def interpolate_index(self, *args: Any, **kwargs: Any) -> str:
+        page = super().interpolate_index(*args, **kwargs)
         lang = "en" if auth.current_lang() == "en" else "zh-CN"
         return page.replace("<html>", f'<html lang="{lang}">', 1)
 
@@ -120,12 +121,12 @@ def build_dash(ctx: DashContext) -> Dash:
     auth.install(server, ctx.auth)
     dash_app = QcpDash(
         __name__,
-        server=server,
+        server=server,  # type: ignore[arg-type]  # a Flask app, as Dash documents; its annotation omits it
         requests_pathname_prefix=f"{PREFIX}/",
         routes_pathname_prefix="/",
         suppress_callback_exceptions=True,
         title="QCP 医疗质量控制平台",
-        update_title=None,
+        update_title=None,  # type: ignore[arg-type]  # None turns the "Updating..." title off (Dash docs)
         serve_locally=True,
         assets_folder="assets",
         hooks={"request_refresh_jwt": RELOGIN_HOOK},
@@ -178,5 +179,6 @@ def mount_dashboards(
     )
     dash_app = build_dash(ctx)
     app.state.dashboards = dash_app
-    app.mount(PREFIX, WSGIMiddleware(dash_app.server))
+    # a2wsgi types its ASGI interface with its own TypedDicts, Starlette with MutableMapping: the same protocol.
+    app.mount(PREFIX, WSGIMiddleware(dash_app.server))  # type: ignore[arg-type]
     return dash_app

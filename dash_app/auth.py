@@ -15,6 +15,7 @@ from html import escape
 from urllib.parse import quote
 
 from flask import Flask, Response, g, jsonify, redirect, request
+from werkzeug.wrappers import Response as BaseResponse  # what redirect() answers; flask.Response is one
 
 from dash_app import i18n
 from dash_app.oidc import LoginFailed, OidcClient, new_verifier
@@ -72,7 +73,7 @@ def _redirect_uri() -> str:
     return f"{request.host_url.rstrip('/')}{_root()}/callback"
 
 
-def _cookie(response: Response, name: str, value: str, max_age: int, ctx: AuthContext) -> None:
+def _cookie(response: BaseResponse, name: str, value: str, max_age: int, ctx: AuthContext) -> None:
     response.set_cookie(
         name,
         value,
@@ -84,7 +85,7 @@ def _cookie(response: Response, name: str, value: str, max_age: int, ctx: AuthCo
     )
 
 
-def _message_page(text: str, status: int) -> Response:
+def _message_page(text: str, status: int) -> BaseResponse:
     link = f'<a id="sign-in-again" href="{escape(_root())}/login">{i18n.both("sign_in_again")}</a>'
     body = (
         f"<!doctype html><html lang=zh-CN><meta charset=utf-8><title>QCP</title>"
@@ -93,7 +94,7 @@ def _message_page(text: str, status: int) -> Response:
     return Response(body, status=status, mimetype="text/html")
 
 
-def login(ctx: AuthContext) -> Response:
+def login(ctx: AuthContext) -> BaseResponse:
     state, verifier, browser = secrets.token_urlsafe(24), new_verifier(), secrets.token_urlsafe(24)
     ctx.store.add_pending(
         PendingLogin(state, verifier, browser, safe_next(request.args.get("next")), time.time())
@@ -107,7 +108,7 @@ def login(ctx: AuthContext) -> Response:
     return response
 
 
-def callback(ctx: AuthContext) -> Response:
+def callback(ctx: AuthContext) -> BaseResponse:
     if request.args.get("error"):
         return _message_page("登录被拒绝 / the sign-in was refused: " + request.args["error"][:100], 400)
     browser = ctx.signer.login_binding(request.cookies.get(LOGIN_COOKIE)) or ""
@@ -133,7 +134,7 @@ def callback(ctx: AuthContext) -> Response:
     return response
 
 
-def logout(ctx: AuthContext) -> Response:
+def logout(ctx: AuthContext) -> BaseResponse:
     session = ctx.store.drop(ctx.signer.session_id(request.cookies.get(SESSION_COOKIE)))
     if session is not None:
         ctx.oidc.logout(session.refresh_token)
@@ -142,11 +143,11 @@ def logout(ctx: AuthContext) -> Response:
     return response
 
 
-def signed_out() -> Response:
+def signed_out() -> BaseResponse:
     return _message_page(i18n.both("signed_out"), 200)
 
 
-def switch_language(ctx: AuthContext, lang: str) -> Response:
+def switch_language(ctx: AuthContext, lang: str) -> BaseResponse:
     session = current_session()
     session.lang = i18n.norm(lang)
     ctx.store.save(session)
@@ -180,7 +181,7 @@ def _renew(ctx: AuthContext, session: DashSession) -> bool:
     return True
 
 
-def _refuse() -> Response:
+def _refuse() -> BaseResponse:
     if request.method == "GET" and not request.path.startswith(("/_dash", "/assets", "/_favicon")):
         target = _root() + request.full_path.rstrip("?")
         return redirect(f"{_root()}/login?next={quote(target, safe='/')}", code=302)
@@ -196,7 +197,7 @@ def _refuse() -> Response:
     return response
 
 
-def guard(ctx: AuthContext) -> Response | None:
+def guard(ctx: AuthContext) -> BaseResponse | None:
     if request.path in PUBLIC_PATHS:
         return None
     session = ctx.store.get(ctx.signer.session_id(request.cookies.get(SESSION_COOKIE)))

@@ -76,14 +76,22 @@ def network_options(db: Database, actor: Actor) -> list[dict]:
 
 
 def create_network(
-    db: Database, actor: Actor, *, qc_center_id: object, kind: object, name: object, description: object = ""
+    db: Database,
+    actor: Actor,
+    *,
+    qc_center_id: int | str | None,
+    kind: str | None,
+    name: str | None,
+    description: str | None = "",
 ) -> dict:
-    try:
-        payload = NetworkCreate(
-            qc_center_id=qc_center_id or 0,
-            kind=kind,
-            name=(name or "").strip(),
-            description=(description or "").strip(),
+    try:  # the form's values as typed: the schema judges them
+        payload = NetworkCreate.model_validate(
+            {
+                "qc_center_id": qc_center_id or 0,
+                "kind": kind,
+                "name": (name or "").strip(),
+                "description": (description or "").strip(),
+            }
         )
     except ValidationError as exc:
         return invalid(exc)
@@ -102,11 +110,17 @@ def memberships(db: Database, actor: Actor, network_id: int) -> list[dict]:
 
 
 def add_member(
-    db: Database, actor: Actor, *, network_id: int, hospital_id: object, valid_from: object, valid_to: object
+    db: Database,
+    actor: Actor,
+    *,
+    network_id: int,
+    hospital_id: int | str | None,
+    valid_from: str | None,
+    valid_to: str | None,
 ) -> dict:
-    try:
-        payload = MembershipCreate(
-            hospital_id=hospital_id or 0, valid_from=valid_from or None, valid_to=valid_to or None
+    try:  # the form's values as typed: the schema judges them
+        payload = MembershipCreate.model_validate(
+            {"hospital_id": hospital_id or 0, "valid_from": valid_from or None, "valid_to": valid_to or None}
         )
     except ValidationError as exc:
         return invalid(exc)
@@ -123,9 +137,9 @@ def end_membership(
     actor: Actor,
     *,
     network_id: int,
-    membership_id: object,
-    valid_to: object,
-    reason: object = "",
+    membership_id: int | str | None,
+    valid_to: str | None,
+    reason: str | None = "",
 ) -> dict:
     if not membership_id:
         return {
@@ -133,7 +147,9 @@ def end_membership(
             "problems": [{"field": "membership_id", "problem": "required"}],
         }
     try:
-        payload = MembershipEnd(valid_to=valid_to or None, reason=(reason or "").strip())
+        payload = MembershipEnd.model_validate(
+            {"valid_to": valid_to or None, "reason": (reason or "").strip()}
+        )
     except ValidationError as exc:
         return invalid(exc)
     return saved(
@@ -173,7 +189,9 @@ def register_hospital(db: Database, actor: Actor, *, province: str | None, form:
     values = {k: form[k].strip() if isinstance(form.get(k), str) else form.get(k) for k in HOSPITAL_FIELDS}
     values = {k: _whole_number(v) if k == "beds" else v for k, v in values.items() if v not in (None, "")}
     try:
-        payload = HospitalCreate(province_code=province if actor.is_national else None, **values)
+        payload = HospitalCreate.model_validate(
+            {"province_code": province if actor.is_national else None, **values}
+        )
     except ValidationError as exc:
         return invalid(exc)
     return saved(
@@ -194,12 +212,12 @@ def newest_hospitals(db: Database, actor: Actor, province: str | None, limit: in
 
 
 def change_reports_from(
-    db: Database, actor: Actor, *, hospital_id: object, reports_from: object, reason: object
+    db: Database, actor: Actor, *, hospital_id: int | str | None, reports_from: str | None, reason: str | None
 ) -> dict:
     """Move a hospital's 起报季度 (audited with the reason, like any registry change)."""
     if not hospital_id:
         return _choose("hospital_id", "请选择医院 / choose a hospital")
-    if not (reports_from or "").strip():
+    if reports_from is None or not reports_from.strip():
         return _choose("reports_from", "YYYYQn, e.g. 2023Q1")
     try:
         payload = HospitalUpdate(reports_from=reports_from.strip(), reason=(reason or "").strip())
@@ -213,7 +231,9 @@ def change_reports_from(
     )
 
 
-def deactivate_hospital(db: Database, actor: Actor, *, hospital_id: object, reason: object) -> dict:
+def deactivate_hospital(
+    db: Database, actor: Actor, *, hospital_id: int | str | None, reason: str | None
+) -> dict:
     """Deactivate a hospital (kept with its history; it still owes the quarters that ended before)."""
     if not hospital_id:
         return _choose("hospital_id", "请选择医院 / choose a hospital")

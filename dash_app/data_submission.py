@@ -11,7 +11,7 @@ from pydantic import ValidationError as PydanticValidationError
 from dash_app.form_errors import problems_of
 from services.core.actor import Actor
 from services.core.db import Database
-from services.core.errors import DomainError, ValidationFailed
+from services.core.errors import DomainError, PermissionDenied, ValidationFailed
 from services.core.quarter import CHINA, Quarter
 from services.registry.networks import list_memberships, list_networks
 from services.registry.queries import load_hospital
@@ -54,6 +54,13 @@ def form_rows(db: Database, actor: Actor, hospital_id: int, quarter: Quarter) ->
         ]
 
 
+def _own(hospital_id: int | None) -> int:
+    """The signed-in user's hospital: the submission page's actions are a hospital user's only."""
+    if hospital_id is None:
+        raise PermissionDenied("只有医院用户可以填报 / only hospital users submit values")
+    return hospital_id
+
+
 def outcome(call) -> dict:  # noqa: ANN001
     """{"ok": result} or {"problems": [...], "detail": message} — never raises a domain error."""
     try:
@@ -74,7 +81,7 @@ def submit_values(
     db: Database,
     actor: Actor,
     *,
-    hospital_id: int,
+    hospital_id: int | None,
     quarter: Quarter,
     values: list[dict],
     reason: str | None,
@@ -86,7 +93,7 @@ def submit_values(
             return submit(
                 session,
                 actor,
-                hospital_id=hospital_id,
+                hospital_id=_own(hospital_id),
                 quarter=quarter,
                 values=parsed,
                 source="page",
@@ -103,7 +110,7 @@ def upload(
     db: Database,
     actor: Actor,
     *,
-    hospital_id: int,
+    hospital_id: int | None,
     quarter: Quarter,
     content: bytes,
     filename: str,
@@ -116,7 +123,7 @@ def upload(
             return submit_upload(
                 session,
                 actor,
-                hospital_id=hospital_id,
+                hospital_id=_own(hospital_id),
                 quarter=quarter,
                 data=content,
                 kind=kind,
@@ -127,10 +134,12 @@ def upload(
     return outcome(call)
 
 
-def template(db: Database, actor: Actor, *, hospital_id: int, quarter: Quarter, kind: str) -> bytes:
+def template(db: Database, actor: Actor, *, hospital_id: int | None, quarter: Quarter, kind: str) -> bytes:
     """The quarter's template with the values on record filled in (blank where nothing was sent)."""
     with db.unit_of_work(actor) as session:
-        return template_for(session, actor, hospital_id=hospital_id, quarter=quarter, kind=kind, prefill=True)
+        return template_for(
+            session, actor, hospital_id=_own(hospital_id), quarter=quarter, kind=kind, prefill=True
+        )
 
 
 def queue(db: Database, actor: Actor, quarter: Quarter | None = None) -> list[dict]:
@@ -216,4 +225,4 @@ def _at(text: str, field: str, label: str) -> datetime:
             f"YYYY-MM-DD (e.g. 2024-04-01), got {text!r}",
             problems=[{"field": field, "code": "bad_date"}],
         ) from None
-    return value if value.tzinfo else value.replace(tzinfo=windows.CHINA)
+    return value if value.tzinfo else value.replace(tzinfo=CHINA)

@@ -405,7 +405,7 @@ def dot_plot(rows: list[dict], summary: dict, lang: str = "zh", *, title: str = 
             x=[r["rate"] for r in shown],
             y=[r.get("hospital_name") or str(r["hospital_id"]) for r in shown],
             mode="markers",
-            marker={"color": [SIGNAL_COLORS.get(r.get("signal"), "#7f7f7f") for r in shown], "size": 8},
+            marker={"color": [SIGNAL_COLORS.get(str(r.get("signal")), "#7f7f7f") for r in shown], "size": 8},
             error_x=_errors(shown),
             customdata=hospital_ids(shown),
             text=[hover_text(r, unit, lang) for r in shown],

@@ -3,6 +3,7 @@ Chinese first, English second ("床位数：不能小于 0 / beds: must be ≥ 0
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -27,7 +28,7 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
 }
 
 
-def _problem(error: dict[str, Any]) -> tuple[str, str]:
+def _problem(error: Mapping[str, Any]) -> tuple[str, str]:
     kind, ctx = error["type"], error.get("ctx") or {}
     simple = {
         "missing": ("必填", "required"),

@@ -16,8 +16,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 
 from dash_app.sessions import IDLE_SECONDS, MAX_AGE_SECONDS, PENDING_SECONDS, DashSession, PendingLogin
 from services.core.actor import Actor, Role
@@ -91,6 +92,7 @@ class DbSessionStore:
 
     @staticmethod
     def _session(sid: str, row: WebSession) -> DashSession:
+        assert row.actor is not None and row.access_expires_at is not None  # what makes it a session row
         return DashSession(
             sid,
             actor_from_json(row.actor),
@@ -200,7 +202,9 @@ class DbSessionStore:
                 .where(WebSession.key_hash == key_hash(state), WebSession.kind == "pending")
                 .returning(WebSession)
             ).scalar_one_or_none()
-        if row is None or not secrets.compare_digest(row.login["browser"], key_hash(browser or "")):
+        if row is None or row.login is None:
+            return None
+        if not secrets.compare_digest(row.login["browser"], key_hash(browser or "")):
             return None
         if row.expires_at.timestamp() <= time.time():
             return None
@@ -213,7 +217,8 @@ class DbSessionStore:
     def prune(self) -> int:
         """Delete every expired session and login; returns how many."""
         with self.database.unit_of_work(None) as db:
-            return db.execute(delete(WebSession).where(WebSession.expires_at <= _at(time.time()))).rowcount
+            result = db.execute(delete(WebSession).where(WebSession.expires_at <= _at(time.time())))
+            return cast(CursorResult[*tuple[Any, ...]], result).rowcount  # a DELETE answers a CursorResult
 
     def _maybe_prune(self) -> None:
         now = time.time()

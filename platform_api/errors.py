@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -16,7 +17,9 @@ from services.core.errors import DomainError
 log = logging.getLogger("qcp.api")
 
 
-def _json(status: int, code: str, detail: str, /, headers: dict | None = None, **extra) -> JSONResponse:
+def _json(
+    status: int, code: str, detail: str, /, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
     return JSONResponse({"error": code, "detail": detail, **extra}, status_code=status, headers=headers)
 
 
@@ -46,9 +49,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _bad_value(request: Request, exc: DataError) -> JSONResponse:
         # The database refused a value the schemas let through (e.g. a NUL byte in text, a number out of
         # range): the request was wrong, nothing was stored (the transaction rolled back).
-        reason = str(getattr(exc.orig, "diag", None) and exc.orig.diag.message_primary or exc.orig).split(
-            "\n"
-        )[0]
+        diag = getattr(exc.orig, "diag", None)
+        reason = str(diag and diag.message_primary or exc.orig).split("\n")[0]
         return _json(
             422,
             "invalid_value",

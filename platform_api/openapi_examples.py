@@ -7,6 +7,7 @@ test_openapi.py checks that every operation has them, and that every error uses 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,13 +29,17 @@ class ApiError(BaseModel):
     detail: str = Field(description="说明（中文 / English）/ what was wrong and how to fix it")
 
 
-def ok(payload: Any, description: str = "成功 / OK", media_type: str = "application/json") -> dict:
+# What FastAPI's ``responses=`` takes: status code → OpenAPI response object.
+Responses = dict[int | str, dict[str, Any]]
+
+
+def ok(payload: Any, description: str = "成功 / OK", media_type: str = "application/json") -> dict[str, Any]:
     return {"description": description, "content": {media_type: {"example": payload}}}
 
 
-def error(description: str, *examples: dict) -> dict:
+def error(description: str, *examples: dict[str, Any]) -> dict[str, Any]:
     """A documented error: the ``ApiError`` schema and one example (or several, named by their code)."""
-    media: dict = (
+    media: dict[str, Any] = (
         {"example": examples[0]}
         if len(examples) == 1
         else {
@@ -292,8 +297,8 @@ CATALOG_YEARS = [
         title="2023 年国家医疗质量安全改进目标；2023 年各专业质控工作改进目标",
         format="qcp-catalog/2",
         specialty_list="loaded",
-        published_at="2026-11-25T04:01:14Z",
-        revised_at="2026-12-04T08:00:00Z",
+        published_at=datetime.fromisoformat("2026-11-25T04:01:14Z"),
+        revised_at=datetime.fromisoformat("2026-12-04T08:00:00Z"),
     ).model_dump(mode="json")
 ]
 CATALOG_REVISIONS = [
@@ -303,7 +308,7 @@ CATALOG_REVISIONS = [
         file_sha256="9f2c" + "0" * 60,
         reason="指标定义按国家质控指标文件更正（逐项注明出处）",
         reason_en="Indicator definitions corrected from the national QC indicator documents (cited per indicator)",
-        published_at="2026-12-04T08:00:00Z",
+        published_at=datetime.fromisoformat("2026-12-04T08:00:00Z"),
         published_by="system:shipped",
         diff={"year": 2023, "from_revision": 1, "to_revision": 2, "indicators_added": ["NIT-2023-IX.2"]},
     ).model_dump(mode="json")

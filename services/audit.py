@@ -24,7 +24,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import inspect, select
+from sqlalchemy import Select, inspect, select
 from sqlalchemy.orm import Session
 
 from services.core.actor import Actor
@@ -158,8 +158,8 @@ class AuditRead(ReadModel):
     entity_id: str | None
     outcome: str
     reason: str
-    before: dict | None
-    after: dict | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
 
 
 class AuditPage(ReadModel):
@@ -167,12 +167,12 @@ class AuditPage(ReadModel):
     next_cursor: str | None
 
 
-def audit_stmt(actor: Actor):  # noqa: ANN201
+def audit_stmt(actor: Actor) -> Select[AuditEntry]:
     """Audit rows in the caller's scope (the one place the tenant filter is written)."""
     return select(AuditEntry).where(province_scope(AuditEntry.province_code, actor))
 
 
-def _apply_filters(stmt, filters: AuditFilters):  # noqa: ANN001, ANN202
+def _apply_filters(stmt: Select[AuditEntry], filters: AuditFilters) -> Select[AuditEntry]:
     for name in ("action", "entity", "entity_id", "outcome", "actor_subject", "province_code"):
         value = getattr(filters, name)
         if value is not None:

@@ -140,6 +140,7 @@ class TenantDirectory:
             return Ensured(existing["id"], created=False)
         name = path.rstrip("/").rsplit("/", 1)[-1]
         group_id = self.admin.create_group({"name": name, "attributes": attributes}, parent=parent_id)
+        assert group_id is not None  # None only with skip_exists=True; without it an existing group raises
         return Ensured(group_id, created=True)
 
     def ensure_province_group(self, province_code: str) -> Ensured:
@@ -188,10 +189,13 @@ class TenantDirectory:
 
     def ensure_hospital_client(self, province_code: str, hospital_id: int, name: str) -> HospitalClient:
         client_id = hospital_client_id(province_code, hospital_id)
-        uuid = self.admin.get_client_id(client_id)
-        created = uuid is None
-        if created:
-            uuid = self.admin.create_client(self._client_payload(client_id, name, province_code, hospital_id))
+        existing = self.admin.get_client_id(client_id)
+        created = existing is None
+        uuid = (
+            existing
+            if existing is not None
+            else self.admin.create_client(self._client_payload(client_id, name, province_code, hospital_id))
+        )
         self._ensure_mappers(uuid, province_code, hospital_id)
         self._ensure_service_account_role(uuid)
         secret = self.admin.get_client_secrets(uuid).get("value") if created else None

@@ -20,7 +20,7 @@ from services import audit
 from services.core.actor import Actor, system_actor
 from services.core.db import tenant_settings
 from services.core.errors import NotFound, ValidationFailed
-from services.models import Province
+from services.models import Hospital, Province
 from services.registry import hospitals, qc_centers
 from services.registry.schemas import HospitalCreate, QcCenterCreate
 from tenants.keycloak_admin import TenantDirectory
@@ -90,7 +90,7 @@ def _general_center(session: Session, actor: Actor, province: Province, out: Out
         session, actor, level="provincial", province_code=province.code, specialty_code=None
     )
     created = center is None
-    if created:
+    if center is None:
         data = QcCenterCreate(
             level="provincial", province_code=province.code, name=f"{province.name}医疗质量控制中心"
         )
@@ -124,7 +124,7 @@ def onboard_province(
     return out
 
 
-def _existing_hospital(session: Session, actor: Actor, data: HospitalCreate):  # noqa: ANN202
+def _existing_hospital(session: Session, actor: Actor, data: HospitalCreate) -> Hospital | None:
     hospital = hospitals.find_by_credit_code(session, actor, credit_code=data.credit_code)
     if hospital is None:
         return None
@@ -151,7 +151,7 @@ def add_hospital(
         raise ValidationFailed("必须指定省份 / --province is required")
     hospital = _existing_hospital(session, actor, data)
     created = hospital is None
-    if created:
+    if hospital is None:
         hospital = hospitals.create_hospital(session, actor, data=data)
     out.hospital_id = hospital.id
     out.did(created, f"医院 {hospital.name}（id {hospital.id}）", f"hospital {hospital.id} registered")
@@ -195,6 +195,7 @@ def offboard(
         )
         changed = directory.disable_hospital(hospital.province_code, hospital.id) if directory else None
     else:
+        assert province_code is not None  # exactly one of the two was given (checked above)
         province = _province(session, province_code)
         created = _mark(session, actor, province, "offboarded_at", "tenant.offboard")
         out.did(

@@ -19,7 +19,7 @@ from dash import Dash, Input, Output, State, dcc, html
 from dash_app import i18n
 from dash_app.app import database
 from dash_app.auth import current_actor, current_lang
-from dash_app.pages.common import section, table
+from dash_app.pages.common import attrs, section, table
 from services.core.errors import DomainError
 from services.core.quarter import Quarter
 from services.submission import bulk
@@ -42,7 +42,7 @@ PHASE = {
 SHOWN_PROBLEMS = 50
 
 
-def block(lang: str, quarter: Quarter) -> html.Div:
+def block(lang: str, quarter: Quarter) -> html.Section:
     return section(
         i18n.pair("批量上传（全省多家医院，一个季度）/ Bulk upload (many hospitals, one quarter)", lang),
         html.Div(
@@ -85,7 +85,7 @@ def block(lang: str, quarter: Quarter) -> html.Div:
         ),
         dcc.Store(id="bulk-job"),
         dcc.Interval(id="bulk-poll", interval=500, disabled=True),
-        html.Div(id="bulk-status", **{"aria-live": "polite"}),
+        html.Div(id="bulk-status", **attrs({"aria-live": "polite"})),
     )
 
 

@@ -121,7 +121,7 @@ def hospital_table(province: str | None, lang: str) -> html.Div:
     )
 
 
-def block(lang: str, province: str | None) -> html.Div:
+def block(lang: str, province: str | None) -> html.Section:
     return section(
         i18n.t("admin.hospitals", lang),
         register_form(lang),
@@ -143,7 +143,11 @@ def register_hospital(province: str | None, form: dict) -> tuple:
 
 
 def change_hospital(
-    trigger: str | None, province: str | None, hospital_id: object, quarter: object, reason: object
+    trigger: str | None,
+    province: str | None,
+    hospital_id: int | str | None,
+    quarter: str | None,
+    reason: str | None,
 ) -> tuple:
     """Move the chosen hospital's 起报季度, or deactivate it; both need the reason."""
     actor, lang = current_actor(), current_lang()

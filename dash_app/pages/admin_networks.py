@@ -50,7 +50,7 @@ def network_table(lang: str) -> html.Table:
         ("members", i18n.t("admin.members", lang)),
     ]
     rows = [
-        {**n, "kind": i18n.pick(*KINDS.get(n["kind"], (n["kind"], n["kind"])), lang)}
+        {**n, "kind": i18n.pick(*KINDS.get(n["kind"], (str(n["kind"]), str(n["kind"]))), lang)}
         for n in data_submission.networks(database(), current_actor())
     ]
     return table(rows, columns, id="network-table")
@@ -161,7 +161,7 @@ def blocks(actor, lang: str, province: str | None) -> list:  # noqa: ANN001
     ]
 
 
-def create(center: object, kind: object, name: object) -> tuple:
+def create(center: int | str | None, kind: str | None, name: str | None) -> tuple:
     actor, lang = current_actor(), current_lang()
     result = data_registry.create_network(database(), actor, qc_center_id=center, kind=kind, name=name)
     if "ok" not in result:
@@ -173,7 +173,7 @@ def create(center: object, kind: object, name: object) -> tuple:
     )
 
 
-def change_member(trigger: str | None, network_id: object, form: dict) -> tuple:
+def change_member(trigger: str | None, network_id: int | None, form: dict) -> tuple:
     """Add or end a membership (or just show the chosen network's); then the fresh list."""
     actor, lang, db = current_actor(), current_lang(), database()
     result = None

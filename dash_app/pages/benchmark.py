@@ -90,7 +90,9 @@ def _controls(actor, lang: str, params: dict, quarter: Quarter) -> tuple[html.Di
     codes = [i["value"] for i in labels]
     chosen = params.get("indicator") if params.get("indicator") in codes else (codes[0] if codes else None)
     scopes = data.scope_options(db, actor)
-    scope = params.get("scope") if params.get("scope") in [s["value"] for s in scopes] else scopes[0]["value"]
+    scope = str(
+        params.get("scope") if params.get("scope") in [s["value"] for s in scopes] else scopes[0]["value"]
+    )
     prefectures = prefecture_options(actor, lang) if actor.hospital_id is None else []
     prefecture = (
         params.get("prefecture") if params.get("prefecture") in [p["value"] for p in prefectures] else "all"
@@ -330,7 +332,7 @@ def in_prefecture(rows: list[dict], prefecture: str | None, actor) -> list[dict]
 def benchmark_view(
     quarter: str,
     scope: str,
-    indicator: str,
+    indicator: str | None,
     overdispersion: bool | None,
     prefecture: str | None = None,
     goals: str | None = None,

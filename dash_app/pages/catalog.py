@@ -7,6 +7,7 @@ comparability are shown in the session's language (``dash_app.i18n``)."""
 from __future__ import annotations
 
 from dash import Dash, Input, Output, dcc, html
+from dash.development.base_component import Component
 
 from dash_app import data, figures, i18n
 from dash_app.app import database
@@ -94,7 +95,7 @@ def _goal(goal: dict, lang: str, docs: dict[str, dict], *, opened: bool = False)
 
 def _header(catalog: dict, lang: str) -> list:
     revision = i18n.t("catalog.revision", lang).format(revision=catalog.get("revision", 1))
-    out = [
+    out: list[Component] = [
         html.Div(
             f"{catalog['title']} · {public(catalog['source'])} · {revision}",
             style={"color": "#555"},
@@ -120,7 +121,7 @@ def _header(catalog: dict, lang: str) -> list:
 
 def _notes(catalog: dict, lang: str) -> list:
     """Pending specialty goals, moves with an unknown destination, withdrawn indicators, sources."""
-    out = []
+    out: list[Component] = []
     if catalog.get("pending"):
         out.append(
             html.Div(
@@ -197,11 +198,12 @@ def search_goals(goals: list[dict], query: str | None) -> list[dict]:
 def goals_view(catalog: dict, lang: str, query: str | None = None) -> html.Div:
     docs = {d["id"]: d for d in catalog.get("sources") or []}
     goals = search_goals(catalog["goals"], query)
-    searched = bool((query or "").strip())
+    query = (query or "").strip()
+    searched = bool(query)
     shown: list = [_goal(g, lang, docs, opened=searched) for g in goals]  # a search opens what it found
     if searched:
         count = i18n.t("catalog.found", lang).format(
-            goals=len(goals), indicators=sum(len(g["indicators"]) for g in goals), query=query.strip()
+            goals=len(goals), indicators=sum(len(g["indicators"]) for g in goals), query=query
         )
         note = html.Div(count, id="catalog-found", role="status", style={"margin": "6px 0"})
         shown = [note, *(shown or [html.Div(i18n.t("catalog.nothing_found", lang), style=MUTED)])]
@@ -226,7 +228,7 @@ def diff_rows(diff: dict, lang: str) -> list[dict]:
     ]
 
 
-def diff_view(diff: dict, lang: str) -> html.Div:
+def diff_view(diff: dict, lang: str) -> html.Table:
     columns = [
         ("from", str(diff["from_year"])),
         ("to", str(diff["to_year"])),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
+from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from dash import dcc, html, no_update
@@ -32,7 +33,7 @@ CELL = {"borderBottom": "1px solid #eee", "padding": "3px 6px", "textAlign": "le
 _READS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="qcp-page-read")
 
 
-def in_parallel(**reads: Callable[[], object]) -> dict[str, object]:
+def in_parallel(**reads: Callable[[], Any]) -> dict[str, Any]:
     """name → result of each read. Waits for all of them; then a failed read raises its error here."""
     futures = {name: _READS.submit(read) for name, read in reads.items()}
     wait(futures.values())
@@ -48,15 +49,21 @@ def title(text: str, sub: str = "") -> html.Div:
     )
 
 
+def attrs(props: dict[str, str]) -> dict[str, Any]:
+    """Hyphenated attributes (aria-*, data-*) for ``**`` into a Dash component: they are not keyword
+    parameters of its signature, so a type checker would match them against the others."""
+    return props
+
+
 def section(heading: str, *children, id: str | None = None) -> html.Section:  # noqa: A002
-    props = {"id": id} if id else {}
+    props: dict[str, Any] = {"id": id} if id else {}
     return html.Section(
         [html.H3(heading, style={"fontSize": "16px", "margin": "2px 0 8px"}), *children], style=CARD, **props
     )
 
 
 def kpi(label: str, value: object, id: str | None = None) -> html.Div:  # noqa: A002
-    props = {"id": id} if id else {}
+    props: dict[str, Any] = {"id": id} if id else {}
     return html.Div(
         [
             html.Div(str(value), style={"fontSize": "24px", "fontWeight": "bold"}, **props),
@@ -75,7 +82,7 @@ def table(
     columns: Sequence[tuple[str, str]],
     *,
     id: str | None = None,  # noqa: A002
-    links: dict[str, callable] | None = None,
+    links: dict[str, Callable[[dict[str, Any]], str]] | None = None,
 ) -> html.Table:
     """``columns``: (key, heading); ``links``: key → function(row) giving an href for that cell."""
     links = links or {}
@@ -87,7 +94,7 @@ def table(
         return html.Td(dcc.Link(shown, href=links[key](row)) if key in links else shown, style=CELL)
 
     body = html.Tbody([html.Tr([cell(r, k) for k, _ in columns]) for r in rows])
-    props = {"id": id} if id else {}
+    props: dict[str, Any] = {"id": id} if id else {}
     return html.Table([head, body], style=TABLE, **props)
 
 
@@ -95,7 +102,7 @@ def shown_of(total: int, shown: int, lang: str, id: str | None = None) -> html.D
     """The note under a capped table ("showing the first 50 of 483 rows"), None when nothing is hidden."""
     if total <= shown:
         return None
-    props = {"id": id} if id else {}
+    props: dict[str, Any] = {"id": id} if id else {}
     return html.Div(
         i18n.t("common.shown_of", lang).format(shown=shown, total=total),
         style={"color": "#666", "fontSize": "12px", "marginTop": "4px"},

@@ -17,6 +17,7 @@ from dash_app.auth import current_actor, current_lang
 from dash_app.numbers import signed
 from dash_app.pages.common import (
     GRID2,
+    attrs,
     fmt,
     hospital_href,
     quarter_dropdown,
@@ -40,7 +41,7 @@ def yoy_change(change: float | None, unit: str, direction: str, verdict: str | N
     评价 cell: 改善 / 恶化 by the indicator's direction where the change is significant, else the
     service's verdict (无显著变化, 数据不足, 均值类不检验)."""
     if change is None:
-        return {"change": "—", "assessment": i18n.pick(*VERDICT_LABELS.get(verdict or "insufficient"), lang)}
+        return {"change": "—", "assessment": i18n.pick(*VERDICT_LABELS[verdict or "insufficient"], lang)}
     arrow = "▲" if change > 0 else "▼" if change < 0 else "＝"
     change_unit = i18n.pair("百分点 / pp", lang) if unit == "%" else unit
     text = f"{arrow} {signed(change)} {change_unit}".strip()
@@ -48,7 +49,7 @@ def yoy_change(change: float | None, unit: str, direction: str, verdict: str | N
         better = (change > 0) == (direction == "higher")
         assessment = i18n.pick(*ASSESSMENTS["improved" if better else "worsened"], lang)
     else:
-        assessment = i18n.pick(*VERDICT_LABELS.get(verdict or "insufficient"), lang)
+        assessment = i18n.pick(*VERDICT_LABELS[verdict or "insufficient"], lang)
     return {"change": text, "assessment": assessment}
 
 
@@ -148,11 +149,11 @@ def breadcrumb(params: dict, name: str, lang: str) -> html.Nav | None:
         [
             dcc.Link(f"← {i18n.t('benchmark.title', lang)}", href=href, id="hospital-back"),
             html.Span(" › ", style={"color": "#888"}),
-            html.Span(name, **{"aria-current": "page"}),
+            html.Span(name, **attrs({"aria-current": "page"})),
         ],
         id="hospital-breadcrumb",
         style={"fontSize": "13px", "margin": "2px 0 4px"},
-        **{"aria-label": i18n.pick("路径", "Breadcrumb", lang)},
+        **attrs({"aria-label": i18n.pick("路径", "Breadcrumb", lang)}),
     )
 
 

@@ -3,6 +3,8 @@ completeness per province, the national trend; a province's row drills into its 
 
 from __future__ import annotations
 
+from typing import Any
+
 from dash import Dash, Input, Output, State, dcc, html
 
 from dash_app import data, figures, i18n, numbers
@@ -33,7 +35,7 @@ def province_rows(indicator: dict, names: dict[str, str]) -> list[dict]:
     ]
 
 
-def rollup_view(quarter: str, indicator: str) -> tuple:
+def rollup_view(quarter: str, indicator: str | None) -> tuple:
     actor, lang = current_actor(), current_lang()
     try:
         q = Quarter.parse(quarter)
@@ -65,7 +67,9 @@ def rollup_view(quarter: str, indicator: str) -> tuple:
         lang=lang,
         title=i18n.pick(ind["indicator_name"], ind["indicator_name_en"], lang),
     )
-    points = next((t["points"] for t in found["trend"] if t["indicator_code"] == indicator), [])
+    points: list[dict[str, Any]] = next(
+        (t["points"] for t in found["trend"] if t["indicator_code"] == indicator), []
+    )
     trend = figures.trend_figure(
         [{"quarter": p["quarter"], "pooled": p["pooled_rate"]} for p in points],
         lang,

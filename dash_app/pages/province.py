@@ -3,6 +3,8 @@ completeness heat map, laggards with reasons, goal-by-goal pooled rates with YoY
 
 from __future__ import annotations
 
+from typing import Any
+
 from dash import Dash, Input, Output, State, dcc, html
 
 from dash_app import data, figures, i18n
@@ -41,7 +43,7 @@ COMPLETENESS_COLUMNS = (
 )
 
 
-def _province(actor, params: dict) -> str | None:  # noqa: ANN001
+def _province(actor, params: dict) -> str:  # noqa: ANN001
     return actor.province or params.get("province") or "330000"
 
 
@@ -227,7 +229,7 @@ def trend_figure(indicator: str, view: dict, *, db=None, actor=None, lang: str |
     series = data.scope_trend(
         db, actor, quarter=Quarter.parse(view["quarter"]), scope=view["scope"], indicator=indicator
     )
-    points = next((s["points"] for s in series if s["indicator_code"] == indicator), [])
+    points: list[dict[str, Any]] = next((s["points"] for s in series if s["indicator_code"] == indicator), [])
     shown = [{"quarter": p["quarter"], "pooled": p["pooled_rate"]} for p in points]
     return figures.trend_figure(shown, lang, title=indicator)
 

@@ -29,7 +29,7 @@ def _counts(value: dict) -> str:
     return f"{value['indicator']}：{before}{value['numerator']}/{value['denominator']}"
 
 
-def what_changed(latest: dict | None, lang: str) -> html.Div | str:
+def what_changed(latest: dict | None, lang: str) -> html.Details | str:
     """'更正 2 项 / 共 60 项' with the changed values folded out; a first submission says so."""
     if not latest:
         return ""

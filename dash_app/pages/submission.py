@@ -30,7 +30,7 @@ from services.core.quarter import CHINA, Quarter
 ERROR = {"color": "#b2182b", "fontSize": "12px"}
 
 
-def _input(kind: str, code: str, value: object, label: str) -> html.Label:
+def _input(kind: str, code: str, value: int | str | None, label: str) -> html.Label:
     # Text, not type=number: the browser hands Dash no value for −5 or 1.5 in a number box, so
     # the page would drop what the user typed without a word. The page checks what was typed.
     # The label (read by screen readers, not shown) names the box: "NIT-2023-I.1 分子".

@@ -94,7 +94,14 @@ def _tier(roles: frozenset[Role], province: str | None) -> str:
     return tiers.pop()
 
 
-def _check_scope(tier: str, roles: frozenset[Role], province, hospital_id, specialty, client_id) -> None:  # noqa: ANN001
+def _check_scope(
+    tier: str,
+    roles: frozenset[Role],
+    province: str | None,
+    hospital_id: int | None,
+    specialty: str | None,
+    client_id: str | None,
+) -> None:
     if tier == "national" and (province or hospital_id):
         raise _bad("国家级角色不能带省份或医院 / national roles carry no province and no hospital_id")
     if tier == "provincial" and (not province or hospital_id):

@@ -66,7 +66,8 @@ async def _invalid_token(request: Request, exc: InvalidToken) -> JSONResponse:
 def install_auth(app: FastAPI, verifier: TokenVerifier) -> None:
     """Store the verifier and render :class:`InvalidToken` (called by ``create_app``)."""
     app.state.verifier = verifier
-    app.add_exception_handler(InvalidToken, _invalid_token)
+    # Starlette types a handler as taking any Exception; this one is registered for InvalidToken only.
+    app.add_exception_handler(InvalidToken, _invalid_token)  # type: ignore[arg-type]
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]

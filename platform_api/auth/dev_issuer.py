@@ -14,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
@@ -191,7 +192,7 @@ class DevIssuerHandle:
         """Sign arbitrary claims with the issuer's key (tests build hostile tokens with this)."""
         return self.state.keys.sign(claims, header)
 
-    def user_token(self, username: str, client_id: str = "qcp-dashboard", **overrides) -> str:
+    def user_token(self, username: str, client_id: str = "qcp-dashboard", **overrides: Any) -> str:
         user = self.state.directory.user(username)
         if user is None:
             raise KeyError(username)
@@ -200,7 +201,7 @@ class DevIssuerHandle:
         )
         return self.sign({**claims, **overrides})
 
-    def client_token(self, client_id: str, **overrides) -> str:
+    def client_token(self, client_id: str, **overrides: Any) -> str:
         client = self.state.directory.client(client_id)
         if client is None:
             raise KeyError(client_id)

@@ -8,6 +8,7 @@ import secrets
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from jwcrypto import jwk, jwt
@@ -102,8 +103,14 @@ def _base_claims(issuer: str, *, azp: str, scope: str, audience: list[str], life
     }
 
 
-def _scope_claims(roles, province, hospital_id, qc_center_id=None, specialty=None) -> dict:  # noqa: ANN001
-    claims: dict = {"realm_access": {"roles": [*roles, "default-roles-qcp", "offline_access"]}}
+def _scope_claims(
+    roles: tuple[str, ...],
+    province: str | None,
+    hospital_id: int | None,
+    qc_center_id: int | None = None,
+    specialty: str | None = None,
+) -> dict[str, Any]:
+    claims: dict[str, Any] = {"realm_access": {"roles": [*roles, "default-roles-qcp", "offline_access"]}}
     for name, value in (
         ("province", province),
         ("hospital_id", hospital_id),

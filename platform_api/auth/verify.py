@@ -131,7 +131,7 @@ class TokenVerifier:
     def _keys_for(self, kid: str) -> jwk.JWKSet:
         with self._lock:
             stale = self._jwks is None or time.monotonic() - self._fetched_at > self.jwks_ttl
-            if stale:
+            if self._jwks is None or stale:
                 self._jwks = self._fetch_jwks()
             if self._jwks.get_key(kid) is None and not stale:
                 if time.monotonic() - self._fetched_at >= self.refetch_interval:

@@ -8,12 +8,17 @@ import getpass
 import json
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from services.catalog import labels
 from services.catalog.schemas import CatalogDiff, RevisionDiff
 from services.core.errors import CatalogInvalid, DomainError
+
+if TYPE_CHECKING:
+    from services.catalog.publish import PublishResult
+    from services.catalog.steps import FileCheck
 
 app = typer.Typer(help="目标目录 / goal catalog", no_args_is_help=True)
 
@@ -96,7 +101,7 @@ def _fail(exc: DomainError) -> None:
     raise typer.Exit(code=1)
 
 
-def _print_checks(checks) -> int:  # noqa: ANN001
+def _print_checks(checks: list[FileCheck]) -> int:
     """Print every file's verdict and problems; the number of problems."""
     total = 0
     for check in checks:
@@ -196,7 +201,7 @@ def publish(
         )
 
 
-def _print_result(result, *, diff: bool) -> None:  # noqa: ANN001
+def _print_result(result: PublishResult, *, diff: bool) -> None:
     verb = (
         "已发布 / published"
         if result.status == "published"

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from platform_api.auth.dev_directory import DevClient, DevDirectory, DevUser
+
+if TYPE_CHECKING:
+    from platform_api.settings import ApiSettings
 
 DEMO_PASSWORD = "demo"
 DASHBOARD_SECRET = "demo-dashboard-secret"
@@ -12,7 +16,7 @@ ICU = "icu"  # 重症医学专业
 
 
 def demo_directory(hospitals: dict[str, int], centers: dict[str | None, int], api_base: str) -> DevDirectory:
-    def user(username: str, name: str, role: str, **claims) -> DevUser:
+    def user(username: str, name: str, role: str, **claims: Any) -> DevUser:
         return DevUser(username=username, password=DEMO_PASSWORD, name=name, roles=(role,), **claims)
 
     users = [
@@ -79,7 +83,7 @@ def demo_directory(hospitals: dict[str, int], centers: dict[str | None, int], ap
     return DevDirectory(users=users, clients=clients)
 
 
-def print_banner(directory: DevDirectory, settings, echo: Callable[[str], None] = print) -> None:  # noqa: ANN001
+def print_banner(directory: DevDirectory, settings: ApiSettings, echo: Callable[[str], None] = print) -> None:
     base = f"http://{settings.api_host}:{settings.api_port}"
     echo("")
     echo("QCP 演示已启动 / QCP demo is running")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import typer
 import uvicorn
@@ -10,8 +11,13 @@ import uvicorn
 from services.core import runtime
 from services.core.db import Database, assert_restricted_role
 
+if TYPE_CHECKING:  # imported where used: the CLI starts without loading the app
+    from fastapi import FastAPI
 
-def preflight(settings) -> None:  # noqa: ANN001
+    from platform_api.settings import ApiSettings
+
+
+def preflight(settings: ApiSettings) -> None:
     """Refuse to serve with an unsafe database set-up (checked again by every worker in asgi.py)."""
     from platform_api.settings import UnsafeSettings
     from services.core.config import database_settings
@@ -28,7 +34,7 @@ def preflight(settings) -> None:  # noqa: ANN001
         database.dispose()
 
 
-def _build_app(settings, database: Database):  # noqa: ANN001, ANN202
+def _build_app(settings: ApiSettings, database: Database) -> FastAPI:
     from platform_api.app import create_app
     from platform_api.auth.verify import TokenVerifier
 

@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -36,8 +37,10 @@ RATE_COLUMNS = (
 
 
 class DirectionOption(StrEnum):
-    higher = "higher"
-    lower = "lower"
+    # Upper-case names: a member called ``lower`` replaced str.lower, so ``.lower()`` on any member
+    # raised "'DirectionOption' object is not callable" (found by mypy).
+    HIGHER = "higher"
+    LOWER = "lower"
 
 
 class MeasureOption(StrEnum):
@@ -146,7 +149,7 @@ def parse_units(text: str, measure: str = "proportion") -> Units:
     header = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
     names = _columns(header, measure)
     reader.fieldnames = header
-    units, seen = Units([], [], []), {}
+    units, seen = Units([], [], []), dict[str, int]()
     for line, row in enumerate(reader, start=2):
         if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
             continue  # blank line
@@ -162,7 +165,9 @@ def parse_units(text: str, measure: str = "proportion") -> Units:
             )
         x, n = _values(row, line, measure, names)
         seen[unit] = line
-        units.names.append(unit), units.numerators.append(x), units.denominators.append(n)
+        units.names.append(unit)
+        units.numerators.append(x)
+        units.denominators.append(n)
     if not units.names:
         raise InputError("文件没有数据行 / the file has no data rows")
     return units
@@ -182,14 +187,14 @@ def _rows(result: stats.FunnelResult, multiplier: float, fdr: bool) -> list[dict
     return rows
 
 
-def _number(value):
+def _number(value: Any) -> Any:
     """Whole numbers as int (counts, whole exposures), other floats as they are."""
     if isinstance(value, float) and math.isfinite(value) and value == int(value) and abs(value) < 2**53:
         return int(value)
     return value
 
 
-def _json_value(column: str, value):
+def _json_value(column: str, value: Any) -> Any:
     if column in ("numerator", "denominator"):
         return _number(float(value))
     if isinstance(value, float) and not math.isfinite(value):
@@ -197,7 +202,7 @@ def _json_value(column: str, value):
     return value
 
 
-def _csv_value(column: str, value) -> str:
+def _csv_value(column: str, value: Any) -> str:
     if column in ("numerator", "denominator"):
         return str(_number(float(value)))
     if isinstance(value, float):
@@ -280,7 +285,7 @@ def funnel_command(
         1.0, "--multiplier", help="显示倍数，如 100（%）、1000（每千导管日）/ display multiplier, e.g. 1000"
     ),
     direction: DirectionOption = typer.Option(
-        DirectionOption.higher, "--direction", help="higher = 越高越好 / higher is better"
+        DirectionOption.HIGHER, "--direction", help="higher = 越高越好 / higher is better"
     ),
     overdispersion: bool = typer.Option(
         False,

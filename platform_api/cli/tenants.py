@@ -7,11 +7,16 @@ Without a URL the Keycloak steps are skipped (the demo's development issuer has 
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from services.core.errors import DomainError
+
+if TYPE_CHECKING:  # imported where used: the CLI starts without loading the onboarding code
+    from tenants.keycloak_admin import TenantDirectory
+    from tenants.onboarding import Outcome
 
 app = typer.Typer(help="租户管理 / tenant onboarding", no_args_is_help=True)
 
@@ -26,7 +31,9 @@ KcPassword = Annotated[
 KcUserRealm = Annotated[str, typer.Option("--keycloak-user-realm", envvar="QCP_KEYCLOAK_ADMIN_USER_REALM")]
 
 
-def _directory(url: str | None, realm: str, user: str, password: str, user_realm: str):  # noqa: ANN202
+def _directory(
+    url: str | None, realm: str, user: str, password: str, user_realm: str
+) -> TenantDirectory | None:
     if not url:
         return None
     from tenants.keycloak_admin import KeycloakAdminSettings, TenantDirectory
@@ -37,7 +44,7 @@ def _directory(url: str | None, realm: str, user: str, password: str, user_realm
     return TenantDirectory.connect(settings)
 
 
-def _run(step, *args, **kwargs) -> None:  # noqa: ANN001
+def _run(step: Callable[..., Outcome], *args: Any, **kwargs: Any) -> None:
     """Run one onboarding step in an owner transaction; print its lines (and a new secret) after commit."""
     from platform_api.cli.common import owner_session
 
@@ -107,9 +114,10 @@ def add_hospital(
             province_code=province,
             credit_code=credit_code,
             name=name,
-            level=level,
-            grade=grade,
-            type=type,
+            # The CLI passes strings; pydantic checks them against the Literal choices (ValidationError below).
+            level=level,  # type: ignore[arg-type]
+            grade=grade,  # type: ignore[arg-type]
+            type=type,  # type: ignore[arg-type]
             prefecture_code=prefecture,
             beds=beds,
             reports_from=reports_from,

@@ -26,6 +26,7 @@ from platform_api.openapi_examples import (
     LAGGARDS_CSV,
     SCOPE_YOY,
     XLSX,
+    Responses,
     error,
     ok,
 )
@@ -48,7 +49,7 @@ ScopeParam = Annotated[
 QuarterParam = Annotated[str, Query(examples=["2023Q3"], description="YYYYQn")]
 
 
-READ_ERRORS = {**NOT_FOUND, **FORBIDDEN, **BAD_PARAMETERS}
+READ_ERRORS: Responses = {**NOT_FOUND, **FORBIDDEN, **BAD_PARAMETERS}
 
 
 def table(example: dict, csv: str) -> dict:

@@ -16,6 +16,7 @@ from platform_api.openapi_examples import (
     E404_CATALOG,
     E422_CATALOG,
     E422_PARAMS,
+    Responses,
     error,
     ok,
 )
@@ -24,7 +25,7 @@ from services.catalog.schemas import CatalogDiff, CatalogRead, RevisionRead, Yea
 
 router = APIRouter(prefix="/api/v1/catalog", tags=["catalog"])
 
-ERRORS = {
+ERRORS: Responses = {
     404: error("年度未发布 / year not published", E404_CATALOG),
     422: error(
         "参数错误（如 from 不早于 to）/ bad parameters (e.g. `from` not before `to`)",

@@ -29,6 +29,7 @@ from platform_api.openapi_examples import (
     FHIR_DRY_RUN,
     FHIR_MEASURE,
     FHIR_REPORT_IN,
+    Responses,
     fhir_error,
 )
 from platform_api.routers.registry import denials
@@ -44,7 +45,7 @@ _OUTCOMES = {
     "accepted": {"summary": "已接收 / accepted", "value": FHIR_ACCEPTED},
     "dry_run": {"summary": "dry_run=true：只校验 / checked only", "value": FHIR_DRY_RUN},
 }
-_RESPONSES = {
+_RESPONSES: Responses = {
     403: fhir_error("报告的医院不是您账号所属的医院 / the report names another hospital", FHIR_403),
     413: fhir_error("请求体过大 / body too large", FHIR_413),
     415: fhir_error(f"Content-Type 须为 {FHIR_JSON} / Content-Type must be {FHIR_JSON}", FHIR_415),

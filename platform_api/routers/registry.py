@@ -8,19 +8,30 @@ from contextlib import contextmanager
 from fastapi import FastAPI, Request
 
 from platform_api.deps import get_database
-from platform_api.openapi_examples import E403, E404, E409, E422_PARAMS, E422_RULES, E422_SHAPE, error
+from platform_api.openapi_examples import (
+    E403,
+    E404,
+    E409,
+    E422_PARAMS,
+    E422_RULES,
+    E422_SHAPE,
+    Responses,
+    error,
+)
 from services import audit
 from services.core.actor import Actor
 
-NOT_FOUND = {404: error("不存在或不在您的范围内 / does not exist (or is outside your scope)", E404)}
-FORBIDDEN = {403: error("您的角色无权执行此操作 / your roles do not allow this action", E403)}
-BAD_PARAMETERS = {
+NOT_FOUND: Responses = {
+    404: error("不存在或不在您的范围内 / does not exist (or is outside your scope)", E404)
+}
+FORBIDDEN: Responses = {403: error("您的角色无权执行此操作 / your roles do not allow this action", E403)}
+BAD_PARAMETERS: Responses = {
     422: error(
         "参数格式错误，problems 列出每个问题 / invalid parameters; `problems` lists every problem",
         E422_PARAMS,
     )
 }
-WRITE_RESPONSES = {
+WRITE_RESPONSES: Responses = {
     **FORBIDDEN,
     409: error("与现有数据冲突 / conflicts with existing data", E409),
     422: error(

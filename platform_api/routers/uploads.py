@@ -8,7 +8,7 @@ used as a path, and never echoed back.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -28,6 +28,7 @@ from platform_api.openapi_examples import (
     TEMPLATE_CSV,
     UPLOAD_RESULT,
     XLSX,
+    Responses,
     error,
     ok,
 )
@@ -46,7 +47,7 @@ PREFILL = (
     "true：填入已报送的分子、分母、备注，便于更正 / true: fill in the values on record, to start a correction"
 )
 MAX_REASON = 2000  # characters of the correction reason sent beside the file
-UPLOAD_RESPONSES = {
+UPLOAD_RESPONSES: Responses = {
     **WRITE_RESPONSES,
     **NOT_FOUND,
     413: error("文件过大 / the file exceeds the size limit", E413),
@@ -95,7 +96,7 @@ class Upload:
     reason: str | None = None
 
 
-async def _capped(stream: AsyncIterator[bytes], cap: int) -> AsyncIterator[bytes]:
+async def _capped(stream: AsyncIterator[bytes], cap: int) -> AsyncGenerator[bytes, None]:
     size = 0
     async for chunk in stream:
         size += len(chunk)

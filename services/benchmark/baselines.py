@@ -15,6 +15,7 @@ province cannot read other provinces' data to pool them itself. The ratio itself
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -68,7 +69,7 @@ class Baseline:
         """Profile key → baseline rate Σx / Σn (profiles with a denominator only)."""
         return {k: x / n for k, (x, n) in self.rates.items() if n > 0}
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         scope_zh, scope_en = SCOPE_LABELS[self.scope]
         prof_zh, prof_en = PROFILE_LABELS[self.profile]
         return {
@@ -154,7 +155,7 @@ def _baseline_indicator(session: Session, indicator: Indicator, year: int) -> in
                 f"指标 {indicator.code} 在 {year} 年没有可比的前身指标",
                 f"indicator {indicator.code} has no comparable predecessor in {year}",
             )
-        current, current_year = pred.from_indicator_id, pred.from_year
+        current, current_year = pred.source_id, pred.from_year
     return current
 
 
@@ -180,7 +181,7 @@ def _check_request(indicator: Indicator | None, code: str, year: int, scope: str
     return indicator
 
 
-def _national_rates(session: Session, indicator_id: int, year: int, profile: str) -> dict:
+def _national_rates(session: Session, indicator_id: int, year: int, profile: str) -> dict[str, Any]:
     """The national center's published national baseline (what a province may take over)."""
     national = [cid for cid, prov in general_center_ids(session, None) if prov is None]
     row = session.scalars(
@@ -255,7 +256,7 @@ def set_baseline(
     return row
 
 
-def _summary(row: BenchmarkBaseline) -> dict:
+def _summary(row: BenchmarkBaseline) -> dict[str, Any]:
     return {
         "year": row.baseline_year,
         "scope": row.baseline_scope,
@@ -289,7 +290,7 @@ def remove_baseline(session: Session, actor: Actor, *, qc_center_id: int, indica
     )
 
 
-def list_baselines(session: Session, actor: Actor, *, qc_center_id: int) -> list[dict]:
+def list_baselines(session: Session, actor: Actor, *, qc_center_id: int) -> list[dict[str, Any]]:
     """The center's own baselines (another province's center answers like a missing one)."""
     center = load_qc_center(session, actor, qc_center_id)
     rows = session.execute(
@@ -301,6 +302,7 @@ def list_baselines(session: Session, actor: Actor, *, qc_center_id: int) -> list
     out = []
     for row, code in rows:
         base_code = session.scalar(select(Indicator.code).where(Indicator.id == row.baseline_indicator_id))
+        assert base_code is not None  # baseline_indicator_id is a foreign key to indicators
         described = _baseline(row, base_code, center.province_code).describe()
         out.append({"qc_center_id": center.id, "indicator": code, **described, "set_by_user": row.set_by})
     return out

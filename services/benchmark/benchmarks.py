@@ -16,6 +16,7 @@ direction-aware rank.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -86,6 +87,11 @@ class IndicatorBenchmark:
             self.flag_signal = self.signal
 
     @property
+    def flag_signals(self) -> np.ndarray:
+        """``flag_signal`` (always set by ``__post_init__``), typed without its None."""
+        return self.signal if self.flag_signal is None else self.flag_signal
+
+    @property
     def reporting(self) -> int:
         return int(self.hospital_id.size)
 
@@ -110,7 +116,7 @@ class BenchmarkReport:
     settings: EffectiveSettings
     overdispersion: str  # auto | off (the QC center's setting) | on (asked for)
     indicators: list[IndicatorBenchmark] = field(default_factory=list)
-    labels: dict[int, dict] = field(default_factory=dict)
+    labels: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def data_note(self) -> str:
@@ -119,7 +125,7 @@ class BenchmarkReport:
         return "仅含审核通过的数据 / approved data only"
 
     @property
-    def rules(self) -> dict:
+    def rules(self) -> dict[str, Any]:
         """The rules in force for these indicators (answers and frozen snapshots state them)."""
         described = self.settings.describe([b.indicator.unit for b in self.indicators])
         return {**described, "overdispersion": self.overdispersion, "limits": self.limits_methods}
@@ -135,12 +141,16 @@ def _nan(size: int) -> np.ndarray:
 
 
 MEASURES = {"proportion": "proportion", "rate": "rate"}  # catalog kind → funnel measure
-OVERDISPERSION_ARGUMENT = {"auto": "auto", "on": True, "off": False}  # mode → stats.funnel's argument
+OVERDISPERSION_ARGUMENT: dict[str, bool | str] = {
+    "auto": "auto",
+    "on": True,
+    "off": False,
+}  # mode → stats.funnel's argument
 
 
 def _funnel(
     info: IndicatorInfo, values: ValueArrays, settings: EffectiveSettings, overdispersion: str, minimum: int
-) -> dict:
+) -> dict[str, Any]:
     """Funnel of a proportion or a rate per N under the QC center's rules."""
     target = settings.targets.get(info.id)
     size = values.numerator.size
@@ -151,9 +161,16 @@ def _funnel(
             q=_nan(size),
             flag_rule=settings.flag_rule,
         )
-    args = (values.hospital_id, values.numerator, values.denominator)
-    kw = dict(measure=MEASURES[info.kind], target=target, direction=info.direction, min_denominator=minimum)
-    result = stats.funnel(*args, **kw, overdispersion=OVERDISPERSION_ARGUMENT[overdispersion])
+    result = stats.funnel(
+        values.hospital_id,
+        values.numerator,
+        values.denominator,
+        measure=MEASURES[info.kind],
+        target=target,
+        direction=cast(stats.Direction, info.direction),  # the catalog allows only higher | lower
+        min_denominator=minimum,
+        overdispersion=OVERDISPERSION_ARGUMENT[overdispersion],
+    )
     rule = settings.flag_rule
     return dict(
         units={name: getattr(result, name) for name in (*UNIT_FIELDS, "z")},
@@ -172,7 +189,7 @@ def _funnel(
     )
 
 
-def _mean(values: ValueArrays, minimum: int, rule: str) -> dict:
+def _mean(values: ValueArrays, minimum: int, rule: str) -> dict[str, Any]:
     """A mean without its spread: its value only, no honest interval (docs/methods.md §3)."""
     x, n = values.numerator, values.denominator
     units = {name: _nan(x.size) for name in (*UNIT_FIELDS, "z")}
@@ -210,7 +227,9 @@ def compute_indicator(
         parts["oe"] = observed_expected(
             info, values, baseline, profiles or {}, min_denominator=minimum, overdispersion=mode
         )
-    rank = stats.percentile_rank(x, n, direction=info.direction, min_denominator=minimum)
+    rank = stats.percentile_rank(
+        x, n, direction=cast(stats.Direction, info.direction), min_denominator=minimum
+    )
     percentiles = stats.rate_percentiles(x, n, min_denominator=minimum)
     total = float(n[n > 0].sum())
     pooled = float(x[n > 0].sum()) / total if total > 0 else float("nan")
@@ -282,7 +301,9 @@ def compute_scope(
     return report
 
 
-def _profiles(session: Session, arrays: dict, baselines: dict[int, Baseline]) -> dict[str, dict[int, str]]:
+def _profiles(
+    session: Session, arrays: dict[int, ValueArrays], baselines: dict[int, Baseline]
+) -> dict[str, dict[int, str]]:
     """Profile definition → hospital id → profile key, for the hospitals of indicators with O/E."""
     out: dict[str, dict[int, str]] = {}
     for ind, base in baselines.items():
@@ -328,9 +349,10 @@ def benchmark(
     return report
 
 
-def visible_labels(session: Session, report: BenchmarkReport) -> dict[int, dict]:
+def visible_labels(session: Session, report: BenchmarkReport) -> dict[int, dict[str, Any]]:
     """Hospital names for the rows the caller may see identified (hospital callers: their own)."""
     if report.scope.own_hospital_only:
-        return hospital_labels(session, [report.scope.viewer_hospital_id])
+        own = report.scope.viewer_hospital_id
+        return hospital_labels(session, [own]) if own is not None else {}
     ids = sorted({int(h) for b in report.indicators for h in b.hospital_id})
     return hospital_labels(session, ids)

@@ -11,7 +11,10 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from services.benchmark import stats
 from services.benchmark.stats_intervals import as_counts
@@ -25,13 +28,15 @@ VERDICT_LABELS = {
 }
 
 
-def _verdict(diff, low, high, direction: str) -> np.ndarray:
+def _verdict(diff: np.ndarray, low: np.ndarray, high: np.ndarray, direction: str) -> np.ndarray:
     up, down = ("improved", "worsened") if direction == "higher" else ("worsened", "improved")
     verdict = np.where(low > 0, up, np.where(high < 0, down, "no_significant_change"))
     return np.where(np.isnan(diff), "insufficient", verdict).astype(object)
 
 
-def rate_change(x1, n1, x0, n0, *, direction: str, confidence: float = 0.95) -> stats.ChangeResult:
+def rate_change(
+    x1: ArrayLike, n1: ArrayLike, x0: ArrayLike, n0: ArrayLike, *, direction: str, confidence: float = 0.95
+) -> stats.ChangeResult:
     """Current (x1 events over exposure n1) against earlier (x0 over n0)."""
     x1, n1 = as_counts(x1, n1, proportion=False)
     x0, n0 = as_counts(x0, n0, proportion=False)
@@ -58,7 +63,7 @@ def rate_change(x1, n1, x0, n0, *, direction: str, confidence: float = 0.95) -> 
     )
 
 
-def ratio_change(x1, n1, x2, n2) -> stats.ChangeResult:
+def ratio_change(x1: ArrayLike, n1: ArrayLike, x2: ArrayLike, n2: ArrayLike) -> stats.ChangeResult:
     x1, n1, x2, n2 = (np.asarray(a, dtype=float) for a in (x1, n1, x2, n2))
     with np.errstate(divide="ignore", invalid="ignore"):
         diff = np.where((n1 > 0) & (n2 > 0), x1 / n1 - x2 / n2, np.nan)
@@ -68,12 +73,24 @@ def ratio_change(x1, n1, x2, n2) -> stats.ChangeResult:
 
 
 def change(
-    kind: str, x_now, n_now, x_before, n_before, *, direction: str, confidence: float = 0.95
+    kind: str,
+    x_now: ArrayLike,
+    n_now: ArrayLike,
+    x_before: ArrayLike,
+    n_before: ArrayLike,
+    *,
+    direction: str,
+    confidence: float = 0.95,
 ) -> stats.ChangeResult:
     """Current − earlier, as fractions (multiply by the indicator's multiplier to display)."""
     if kind == "proportion":
         return stats.year_over_year(
-            x_now, n_now, x_before, n_before, direction=direction, confidence=confidence
+            x_now,
+            n_now,
+            x_before,
+            n_before,
+            direction=cast(stats.Direction, direction),  # year_over_year checks it (check_direction)
+            confidence=confidence,
         )
     if kind == "rate":
         return rate_change(x_now, n_now, x_before, n_before, direction=direction, confidence=confidence)

@@ -10,6 +10,7 @@ QC center's setting says). The baselines themselves: ``baselines.py``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from sqlalchemy import text
@@ -81,10 +82,17 @@ def observed_expected(
     phi = tau2 = None
     applied, method = False, ""
     if ok.any():
-        kw = dict(measure="ratio", direction=info.direction, min_denominator=0)
-        args = (values.hospital_id[ok], values.numerator[ok], expected[ok])
-        mode = {"auto": "auto", "on": True}.get(overdispersion, False)
-        result = stats.funnel(*args, **kw, overdispersion=mode)
+        modes: dict[str, bool | str] = {"auto": "auto", "on": True}
+        mode = modes.get(overdispersion, False)
+        result = stats.funnel(
+            values.hospital_id[ok],
+            values.numerator[ok],
+            expected[ok],
+            measure="ratio",
+            direction=cast(stats.Direction, info.direction),  # the catalog allows only higher | lower
+            min_denominator=0,
+            overdispersion=mode,
+        )
         for name in OE_FIELDS:
             units[name][ok] = getattr(result, name)
         signal[ok] = result.signal

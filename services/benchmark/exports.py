@@ -11,26 +11,28 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
 
 FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def neutralise(value):  # noqa: ANN001, ANN201
+def neutralise(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_LEADS):
         return "'" + value
     return value
 
 
-def _cells(rows: Iterable[dict], columns: Sequence[str]) -> Iterable[list]:
+def _cells(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> Iterable[list[Any]]:
     for row in rows:
         yield [neutralise(row.get(c)) for c in columns]
 
 
-def to_csv(rows: Iterable[dict], columns: Sequence[str]) -> bytes:
+def to_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> bytes:
     """UTF-8 with a byte-order mark, so spreadsheet programs read the Chinese text correctly."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -41,10 +43,15 @@ def to_csv(rows: Iterable[dict], columns: Sequence[str]) -> bytes:
 
 
 def to_xlsx(
-    rows: Iterable[dict], columns: Sequence[str], *, sheet: str = "benchmark", meta: dict | None = None
+    rows: Iterable[dict[str, Any]],
+    columns: Sequence[str],
+    *,
+    sheet: str = "benchmark",
+    meta: dict[str, Any] | None = None,
 ) -> bytes:
     workbook = Workbook()
     ws = workbook.active
+    assert isinstance(ws, Worksheet)  # a new workbook has one worksheet
     ws.title = sheet[:31]
     ws.append(list(columns))
     for cells in _cells(rows, columns):
@@ -66,7 +73,12 @@ def to_xlsx(
 
 
 def export(
-    rows: list[dict], columns: Sequence[str], fmt: str, *, sheet: str, meta: dict | None = None
+    rows: list[dict[str, Any]],
+    columns: Sequence[str],
+    fmt: str,
+    *,
+    sheet: str,
+    meta: dict[str, Any] | None = None,
 ) -> tuple[bytes, str]:
     if fmt == "csv":
         return to_csv(rows, columns), CSV_MEDIA_TYPE

@@ -82,7 +82,7 @@ def limit_reason(
     *,
     rate: float,
     limit: float,
-    target: float,
+    target: float | None,
     n: int,
     rule: str = "limits",
     q: float | None = None,
@@ -110,7 +110,7 @@ def limit_reason(
     )
 
 
-def decile_reason(info: IndicatorInfo, *, rate: float, cut: float, assessed: int) -> tuple[str, str]:
+def decile_reason(info: IndicatorInfo, *, rate: float, cut: float | None, assessed: int) -> tuple[str, str]:
     name = "P10" if info.direction == "higher" else "P90"
     side_zh, side_en = ("低于", "below") if info.direction == "higher" else ("高于", "above")
     d = digits_to_differ(info, rate, cut)
@@ -138,7 +138,7 @@ def deteriorating_reason(
     info: IndicatorInfo,
     *,
     previous: str,
-    previous_code: str,
+    previous_code: str | None,
     diff: float,
     low: float,
     high: float,

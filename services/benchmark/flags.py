@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, SupportsIndex, cast
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -61,7 +61,7 @@ class Flag:
     numerator: int | None = None
     denominator: int | None = None
     z: float | None = None
-    evidence: dict | None = None
+    evidence: dict[str, Any] | None = None
 
     @cached_property
     def _reason(self) -> tuple[str, str]:
@@ -76,7 +76,7 @@ class Flag:
         return self._reason[1]
 
 
-def _finite(value) -> float | None:  # noqa: ANN001
+def _finite(value: Any) -> float | None:
     value = float(value)
     return value if np.isfinite(value) else None
 
@@ -86,7 +86,7 @@ def _only(b: IndicatorBenchmark, hospital: int | None) -> np.ndarray | bool:
     return True if hospital is None else b.hospital_id == hospital
 
 
-def _limit_evidence(b: IndicatorBenchmark, i: int, limit: float) -> dict:
+def _limit_evidence(b: IndicatorBenchmark, i: SupportsIndex, limit: float) -> dict[str, Any]:
     return {
         "rule": b.flag_rule,
         "limit": _finite(limit),
@@ -105,7 +105,7 @@ def _limit_flags(b: IndicatorBenchmark, hospital: int | None = None) -> list[Fla
     info, out = b.indicator, []
     bad_low = info.direction == "higher"
     for kind, signal, col in (("alarm", "worse_998", "limit998"), ("alert", "worse_95", "limit95")):
-        for i in np.flatnonzero((b.flag_signal == signal) & _only(b, hospital)):
+        for i in np.flatnonzero((b.flag_signals == signal) & _only(b, hospital)):
             limit = b.units[f"{col}_low" if bad_low else f"{col}_high"][i]
             evidence = _limit_evidence(b, i, limit)
             reason = partial(
@@ -148,7 +148,12 @@ def _worst_decile(b: IndicatorBenchmark) -> tuple[np.ndarray, np.ndarray, float 
             beyond = (rate < cut) if b.indicator.direction == "higher" else (rate > cut)
         return eligible & beyond, rate, cut, assessed
     worst = stats.worst_decile_mask(
-        b.numerator, b.denominator, cut, direction=b.indicator.direction, eligible=eligible, measure=b.measure
+        b.numerator,
+        b.denominator,
+        cut,
+        direction=cast(stats.Direction, b.indicator.direction),  # the catalog allows only higher | lower
+        eligible=eligible,
+        measure=b.measure,
     )
     return np.asarray(worst, dtype=bool), rate, cut, assessed
 
@@ -180,9 +185,9 @@ def base_flags(report: BenchmarkReport, hospital: int | None = None) -> list[Fla
 
 def flagged_pairs(report: BenchmarkReport, hospital: int | None = None) -> set[tuple[int, int]]:
     """(hospital, indicator id) of every alarm / alert / worst decile: base_flags without the reasons."""
-    out = set()
+    out: set[tuple[int, int]] = set()
     for b in report.indicators:
-        hit = (np.isin(b.flag_signal, ("worse_998", "worse_95")) | _worst_decile(b)[0]) & _only(b, hospital)
+        hit = (np.isin(b.flag_signals, ("worse_998", "worse_95")) | _worst_decile(b)[0]) & _only(b, hospital)
         out.update((int(h), b.indicator.id) for h in b.hospital_id[hit])
     return out
 
@@ -203,7 +208,7 @@ def _deteriorating(
     wanted: dict[Quarter, list[int]] = {}  # one read per earlier quarter, not one per indicator
     for b in compared:
         pred = preds[b.indicator.id]
-        wanted.setdefault(earlier_quarter(quarter, pred), []).append(pred.from_indicator_id)
+        wanted.setdefault(earlier_quarter(quarter, pred), []).append(pred.source_id)
     earlier = {
         q: value_arrays(
             session, actor, scope, quarter=q, indicator_ids=ids, include_submitted=include_submitted
@@ -214,7 +219,7 @@ def _deteriorating(
     for b in compared:
         pred = preds[b.indicator.id]
         q = earlier_quarter(quarter, pred)
-        before = earlier[q].get(pred.from_indicator_id)
+        before = earlier[q].get(pred.source_id)
         if before is None:
             continue
         common, now_i, before_i = np.intersect1d(b.hospital_id, before.hospital_id, return_indices=True)
@@ -258,9 +263,9 @@ def _deteriorating(
     return out
 
 
-def _ratio(result, j: int) -> tuple[float, float, float] | None:  # noqa: ANN001
+def _ratio(result: stats.ChangeResult, j: SupportsIndex) -> tuple[float, float, float] | None:
     """Rates per N: (rate ratio, low, high) of unit ``j``; None for proportions."""
-    if getattr(result, "ratio", None) is None:
+    if result.ratio is None or result.ratio_low is None or result.ratio_high is None:
         return None
     return float(result.ratio[j]), float(result.ratio_low[j]), float(result.ratio_high[j])
 
@@ -284,9 +289,7 @@ def _previous_flagged(
         mapping = {i.id: i.id for i in infos}
     else:  # across the year boundary: the predecessor indicator, when comparable
         mapping = {
-            p.from_indicator_id: cur
-            for cur, p in predecessors(session, [i.id for i in infos]).items()
-            if p.compares
+            p.source_id: cur for cur, p in predecessors(session, [i.id for i in infos]).items() if p.compares
         }
     pairs = frozen(prev) if frozen else None
     if pairs is None:
@@ -304,10 +307,14 @@ def _previous_flagged(
     return prev, {(h, mapping[i]) for h, i in pairs if i in mapping}
 
 
-def _persistent(flags: list[Flag], prev: Quarter, quarter: Quarter, flagged_before: set) -> list[Flag]:
+def _persistent(
+    flags: list[Flag], prev: Quarter, quarter: Quarter, flagged_before: set[tuple[int, int]]
+) -> list[Flag]:
     kinds: dict[tuple[int, int], list[str]] = {}
     infos: dict[int, IndicatorInfo] = {}
     for f in flags:
+        if f.indicator is None:  # base flags all name their indicator
+            continue
         kinds.setdefault((f.hospital_id, f.indicator.id), []).append(f.kind)
         infos[f.indicator.id] = f.indicator
     out = []
@@ -345,28 +352,29 @@ def _early_warnings(
         path, last = s.cusum, s.points[-1]
         assert path is not None
         since = str(s.points[0].quarter)
-        evidence = {
+        statistic, observed, expected = float(path.statistic[-1]), _bad(s), float(path.expected[-1])
+        evidence: dict[str, object] = {
             "rule": "cusum",
-            "statistic": float(path.statistic[-1]),
+            "statistic": statistic,
             "h": path.h,
             "ratio": path.ratio,
             "since": since,
             "quarters": len(s.points),
-            "observed_bad": _bad(s),
-            "expected_bad": float(path.expected[-1]),
+            "observed_bad": observed,
+            "expected_bad": expected,
             "expected_source": last.expected_source,
             "restart": s.restart_reason[1] if s.restart_reason else None,
         }
         reason = partial(
             words.early_warning_reason,
             s.indicator,
-            statistic=evidence["statistic"],
+            statistic=statistic,
             h=path.h,
             ratio=path.ratio,
             since=since,
             quarters=len(s.points),
-            observed=evidence["observed_bad"],
-            expected=evidence["expected_bad"],
+            observed=observed,
+            expected=expected,
             source=last.expected_source,
             restart=s.restart_reason,
         )

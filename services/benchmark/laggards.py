@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from services.benchmark.flag_reasons import KIND_LABELS
 from services.benchmark.flags import Flag, compute_flags
-from services.benchmark.queries import hospital_labels, indicators_by_id, indicators_of_year
+from services.benchmark.queries import IndicatorInfo, hospital_labels, indicators_by_id, indicators_of_year
 from services.benchmark.scope import resolve_scope
 from services.benchmark.snapshots import find_snapshot, frozen_lookup, most_severe_entries, snapshot_entries
 from services.core.actor import Actor
@@ -32,23 +35,32 @@ LAGGARD_COLUMNS = (
 SEVERITY = tuple(KIND_LABELS)  # alarm, alert, worst decile, persistent, deteriorating, early warning, missing
 
 
-def severity_key(kind: str, z: float | None, hospital_id: int, indicator_code: str | None) -> tuple:
+def severity_key(kind: str, z: float | None, hospital_id: int, indicator_code: str | None) -> tuple[Any, ...]:
     """Most severe first: by kind (SEVERITY), then the largest |z|, then hospital and indicator."""
     rank = SEVERITY.index(kind) if kind in SEVERITY else len(SEVERITY)
     return rank, -abs(z or 0.0), hospital_id, indicator_code or ""
 
 
-def most_severe(rows: list[dict]) -> list[dict]:
+def most_severe(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Laggard rows (``laggards()["flags"]``) most severe first."""
     return sorted(rows, key=lambda r: severity_key(r["kind"], r["z"], r["hospital_id"], r["indicator_code"]))
 
 
-def _row(  # noqa: ANN001
-    hospital_id: int, kind: str, info, x, n, z, reason: str, reason_en: str, labels: dict, rule: str | None
-) -> dict:
+def _row(
+    hospital_id: int,
+    kind: str,
+    info: IndicatorInfo | None,
+    x: int | None,
+    n: int | None,
+    z: float | None,
+    reason: str,
+    reason_en: str,
+    labels: dict[int, dict[str, Any]],
+    rule: str | None,
+) -> dict[str, Any]:
     zh, en = KIND_LABELS[kind]
     rate = None
-    if info is not None and n:
+    if info is not None and n and x is not None:
         rate = round(x / n * info.multiplier, 4)
     return {
         "hospital_id": hospital_id,
@@ -67,7 +79,7 @@ def _row(  # noqa: ANN001
     }
 
 
-def _from_flags(flags: list[Flag], labels: dict) -> list[dict]:
+def _from_flags(flags: list[Flag], labels: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
     return [
         _row(
             f.hospital_id,
@@ -85,7 +97,7 @@ def _from_flags(flags: list[Flag], labels: dict) -> list[dict]:
     ]
 
 
-def _for_specialty(session: Session, actor: Actor, quarter: Quarter, entries: list) -> list:
+def _for_specialty(session: Session, actor: Actor, quarter: Quarter, entries: list[Any]) -> list[Any]:
     """Specialty QC staff see only their specialty's indicators (and whole-quarter 'missing' flags),
     as the live computation does: a snapshot holds every specialty's flags."""
     if not actor.specialty:
@@ -104,7 +116,7 @@ def laggards(
     include_submitted: bool = False,
     hospital_id: int | None = None,
     top: int | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Flags for the scope × quarter, most severe first. Frozen snapshot by default when it exists
     (``frozen`` true). ``hospital_id``: only that hospital's flags (a hospital user's scope already
     holds only its own; asking for another hospital then finds none). ``top``: only the ``top`` most
@@ -127,7 +139,7 @@ def laggards(
         infos = indicators_by_id(session, sorted({e.indicator_id for e in entries if e.indicator_id}))
         if top is None or actor.specialty:
 
-            def code(e) -> str | None:  # noqa: ANN001
+            def code(e: Row[*tuple[Any, ...]]) -> str | None:
                 return infos[e.indicator_id].code if e.indicator_id in infos else None
 
             entries = sorted(entries, key=lambda e: severity_key(e.kind, e.z, e.hospital_id, code(e)))[:top]

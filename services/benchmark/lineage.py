@@ -15,6 +15,7 @@ Rules (docs/benchmarking.md):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -37,6 +38,13 @@ class Predecessor:
         return self.status in COMPARE and self.from_indicator_id is not None
 
     @property
+    def source_id(self) -> int:
+        """``from_indicator_id`` of a predecessor that ``compares`` (callers check that first)."""
+        if self.from_indicator_id is None:
+            raise ValueError(f"没有可比的前序指标 / no earlier indicator to compare with ({self.status})")
+        return self.from_indicator_id
+
+    @property
     def across_gap(self) -> bool:
         return "reinstated" in self.kinds
 
@@ -53,7 +61,7 @@ NEW = Predecessor(
 )
 
 
-def _from_edges(edges: list) -> Predecessor:
+def _from_edges(edges: list[Any]) -> Predecessor:
     real = [e for e in edges if e.from_indicator_id is not None]
     if not real:
         first = edges[0] if edges else None
@@ -82,7 +90,7 @@ def _from_edges(edges: list) -> Predecessor:
 
 def predecessors(session: Session, indicator_ids: list[int]) -> dict[int, Predecessor]:
     """For each indicator, its predecessor for year-over-year comparison (``NEW`` when none)."""
-    by_target: dict[int, list] = {i: [] for i in indicator_ids}
+    by_target: dict[int, list[Any]] = {i: [] for i in indicator_ids}
     for row in session.execute(text(_EDGES), {"ids": indicator_ids}):
         by_target[row.to_indicator_id].append(row)
     return {i: _from_edges(edges) for i, edges in by_target.items()}
@@ -105,7 +113,7 @@ ORDER BY i.code
 """
 
 
-def retired_before(session: Session, year: int) -> list[dict]:
+def retired_before(session: Session, year: int) -> list[dict[str, Any]]:
     """Indicators of the year before ``year`` that do not continue into it, with the reason."""
     rows = {r.id: dict(r._mapping) for r in session.execute(text(_RETIRED_GOALS), {"year": year})}
     for r in session.execute(text(_RETIRED), {"year": year}):

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sqlalchemy import text
@@ -55,9 +56,9 @@ class ValueArrays:
     denominator: np.ndarray
 
 
-def scope_where(scope: BenchmarkScope, actor: Actor, alias: str = "h") -> tuple[str, dict]:
+def scope_where(scope: BenchmarkScope, actor: Actor, alias: str = "h") -> tuple[str, dict[str, Any]]:
     """WHERE fragment over a hospitals alias for ``scope``, restated for the caller's province."""
-    clauses, params = ["true"], {}
+    clauses, params = ["true"], dict[str, Any]()
     if scope.provinces is not None and len(scope.provinces) == 1:
         # Plain equality, so the planner carries it across the province_code joins to submissions:
         # with ``= ANY`` national staff's province queries walked the whole nation (0.66 s vs 0.08 s).
@@ -90,7 +91,7 @@ def indicators_of_year(
     session: Session, year: int, *, indicator: str | None = None, specialty: str | None = None
 ) -> list[IndicatorInfo]:
     """The catalog's indicators for ``year`` (one by code or id; a specialty's goals only)."""
-    extra, params = "", {"year": year}
+    extra, params = "", dict[str, Any](year=year)
     if indicator:
         extra += " AND (i.code = :ind OR i.id::text = :ind)"
         params["ind"] = indicator
@@ -119,7 +120,7 @@ GROUP BY v.indicator_id
 _PARAM = re.compile(r"(?<![:\w]):(\w+)")
 
 
-def scope_filter(scope: BenchmarkScope, actor: Actor, alias: str) -> tuple[str, str, dict]:
+def scope_filter(scope: BenchmarkScope, actor: Actor, alias: str) -> tuple[str, str, dict[str, Any]]:
     """(JOIN, WHERE fragment, parameters) restricting rows of ``alias`` (a table with hospital_id and
     province_code) to the scope. The hospitals table is joined only for network members and peer
     groups: under row-level security the planner misjudges that join badly at national scale."""
@@ -153,16 +154,18 @@ def _set(session: Session, values: dict[str, str]) -> None:
     )
 
 
-def fetch_binary(session: Session, sql: str, params: dict) -> list[tuple]:
+def fetch_binary(session: Session, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
     """Run ``sql`` (``:name`` parameters) on the session's own connection and transaction (so the
     tenant binding and row-level security apply) with psycopg's binary protocol: large integer
     arrays then arrive without text parsing. Work memory is raised for this transaction only, so
     the per-indicator aggregation does not spill to disk."""
     raw = session.connection().connection.driver_connection
     session.execute(text("SELECT set_config('work_mem', '64MB', true)"))
+    assert raw is not None  # an open session's connection has its psycopg connection
     with raw.cursor(binary=True) as cursor:
         cursor.execute(_PARAM.sub(r"%(\1)s", sql), params)
-        return cursor.fetchall()
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+        return rows
 
 
 def value_arrays(
@@ -237,7 +240,7 @@ ORDER BY h.id
 
 def hospitals_missing(
     session: Session, actor: Actor, scope: BenchmarkScope, *, quarter: Quarter
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Hospitals owing the quarter that had submitted nothing by the due date (the window's, or the
     default)."""
     from services.submission.windows import default_window
@@ -249,7 +252,7 @@ def hospitals_missing(
     return [dict(row._mapping) for row in rows]
 
 
-def hospital_labels(session: Session, ids: list[int]) -> dict[int, dict]:
+def hospital_labels(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
     """Name, province, level and type of hospitals (RLS limits what the caller may read)."""
     if not ids:
         return {}

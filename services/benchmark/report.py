@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -24,7 +25,7 @@ from services.benchmark.benchmarks import compute_scope
 from services.benchmark.laggards import laggards
 from services.benchmark.queries import indicators_of_year
 from services.benchmark.report_html import render_html
-from services.benchmark.scope import resolve_scope
+from services.benchmark.scope import BenchmarkScope, resolve_scope
 from services.benchmark.snapshots import catalog_revision
 from services.benchmark.views import SIGNAL_LABELS, summary, unit_row
 from services.benchmark.yoy import hospital_yoy
@@ -43,8 +44,8 @@ class ChromiumMissing(DomainError):
 
 
 def _indicator_entries(
-    session: Session, actor: Actor, hospital_id: int, quarter: Quarter, scope
-) -> tuple[list[dict], dict]:  # noqa: ANN001
+    session: Session, actor: Actor, hospital_id: int, quarter: Quarter, scope: BenchmarkScope
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The hospital's row of every indicator (with O/E where turned on) and the rules in force."""
     infos = indicators_of_year(session, quarter.year, specialty=actor.specialty)
     report = compute_scope(session, actor, scope, quarter=quarter, indicators=infos)
@@ -60,7 +61,7 @@ def _indicator_entries(
     return entries, report.rules
 
 
-def _catalog_revision(session: Session, quarter: Quarter, flags: dict) -> int:
+def _catalog_revision(session: Session, quarter: Quarter, flags: dict[str, Any]) -> int:
     """The catalog revision the report's flags used: the frozen snapshot's, else the current one."""
     if flags.get("frozen") and flags.get("snapshot_id"):
         frozen = session.get(FlagSnapshot, flags["snapshot_id"])
@@ -69,7 +70,7 @@ def _catalog_revision(session: Session, quarter: Quarter, flags: dict) -> int:
     return catalog_revision(session, quarter.year)
 
 
-def feedback_context(session: Session, actor: Actor, *, hospital_id: int, quarter: Quarter) -> dict:
+def feedback_context(session: Session, actor: Actor, *, hospital_id: int, quarter: Quarter) -> dict[str, Any]:
     """Everything the report shows, gathered through the same services as the API."""
     hospital = load_hospital(session, actor, hospital_id)  # out of scope answers like not found
     scope_key = f"province:{hospital.province_code}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 CSS = """
 @page { size: A4; margin: 16mm 14mm; }
@@ -16,15 +17,15 @@ td.num { text-align: right; white-space: nowrap; } .worse { color: #b00020; font
 """
 
 
-def _e(value) -> str:  # noqa: ANN001
+def _e(value: object) -> str:
     return "—" if value is None or value == "" else escape(str(value))
 
 
-def _num(value, digits: int = 1) -> str:  # noqa: ANN001
+def _num(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
-def _position_svg(row: dict, s: dict) -> str:
+def _position_svg(row: dict[str, Any], s: dict[str, Any]) -> str:
     """A small strip: P10–P90 band, the 95% limits at this hospital's n, the hospital as a dot."""
     points = [
         v
@@ -43,7 +44,7 @@ def _position_svg(row: dict, s: dict) -> str:
     span = (hi - lo) or 1.0
 
     def x(v: float) -> float:
-        return 5 + 150 * (v - lo) / span
+        return float(5 + 150 * (v - lo) / span)
 
     parts = ['<svg width="160" height="18" xmlns="http://www.w3.org/2000/svg">']
     if s.get("p10") is not None and s.get("p90") is not None:
@@ -61,7 +62,7 @@ def _position_svg(row: dict, s: dict) -> str:
     return "".join(parts)
 
 
-def _oe_cell(r: dict, s: dict) -> str:
+def _oe_cell(r: dict[str, Any], s: dict[str, Any]) -> str:
     """O/E beside the crude rate, with the baseline it was computed from."""
     oe = s.get("oe")
     if not oe or r.get("oe") is None:
@@ -73,7 +74,7 @@ def _oe_cell(r: dict, s: dict) -> str:
     )
 
 
-def _rule_cell(r: dict, s: dict) -> str:
+def _rule_cell(r: dict[str, Any], s: dict[str, Any]) -> str:
     if not s.get("measure"):
         return ""
     q = f"，q = {r['q']:.3g}" if r.get("q") is not None else ""
@@ -92,11 +93,12 @@ RULE_TEXT = {
 }
 
 
-def _rules(rules: dict | None) -> str:
+def _rules(rules: dict[str, Any] | None) -> str:
     """One line naming the rules the flags used (frozen flags: the snapshot's own)."""
     if not rules:  # a snapshot frozen before the rules were recorded
         return "冻结时未记录 / not recorded when frozen"
-    zh, en = RULE_TEXT.get(rules.get("flag_rule"), (rules.get("flag_rule"), rules.get("flag_rule")))
+    rule = str(rules.get("flag_rule"))
+    zh, en = RULE_TEXT.get(rule, (rule, rule))
     limits = "、".join(f"{k}: {v}" for k, v in (rules.get("limits") or {}).items())
     minimum = "、".join(f"{k} {v}" for k, v in (rules.get("min_denominator_by_unit") or {}).items())
     return (
@@ -106,7 +108,7 @@ def _rules(rules: dict | None) -> str:
     )
 
 
-def _indicator_rows(ctx: dict) -> str:
+def _indicator_rows(ctx: dict[str, Any]) -> str:
     out = []
     for entry in ctx["indicators"]:
         s, r = entry["summary"], entry["row"]
@@ -138,7 +140,7 @@ def _indicator_rows(ctx: dict) -> str:
     )
 
 
-def _flag_rows(ctx: dict) -> str:
+def _flag_rows(ctx: dict[str, Any]) -> str:
     rows = [
         f"<tr><td>{_e(f['kind_label'])}</td><td>{_e(f.get('rule'))}</td><td>{_e(f['reason'])}"
         f"<div class='en'>{_e(f['reason_en'])}</div></td></tr>"
@@ -147,7 +149,7 @@ def _flag_rows(ctx: dict) -> str:
     return "\n".join(rows) or "<tr><td colspan='3'>无 / none</td></tr>"
 
 
-def _not_comparable(ctx: dict) -> str:
+def _not_comparable(ctx: dict[str, Any]) -> str:
     rows = [
         f"<tr><td>{_e(c)}</td><td>{_e(y['comparability_label'])}</td><td>{_e(y['reason'])}"
         f"<div class='en'>{_e(y['reason_en'])}</div></td></tr>"
@@ -162,7 +164,7 @@ def _not_comparable(ctx: dict) -> str:
     return "\n".join(rows) or "<tr><td colspan='3'>无 / none</td></tr>"
 
 
-def render_html(ctx: dict) -> str:
+def render_html(ctx: dict[str, Any]) -> str:
     h = ctx["hospital"]
     status = (
         f"标记已冻结（数据版本 {ctx['data_version']}）/ flags frozen (data version {ctx['data_version']})"

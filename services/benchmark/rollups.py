@@ -9,6 +9,8 @@ National roles see every province; provincial roles only their own province's ro
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import numpy as np
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -54,7 +56,7 @@ def _rollup_scope(actor: Actor) -> BenchmarkScope:
     )
 
 
-def _provinces_by_hospital(session: Session, arrays: dict) -> dict[int, str]:
+def _provinces_by_hospital(session: Session, arrays: dict[int, ValueArrays]) -> dict[int, str]:
     """One query for every hospital in the arrays (not one per indicator)."""
     ids = sorted({int(i) for values in arrays.values() for i in values.hospital_id})
     return dict(
@@ -77,8 +79,8 @@ def _province_rows(
     values: ValueArrays,
     provinces: np.ndarray,
     counts: dict[str, tuple[int, int]],
-    settings: dict,
-) -> list[dict]:
+    settings: dict[str, Any],
+) -> list[dict[str, Any]]:
     rows = []
     for code, (hospitals, reporting) in counts.items():
         b = compute_indicator(info, _slice(values, provinces == code), settings[code])
@@ -92,13 +94,13 @@ def _province_rows(
                 "denominator": int(b.denominator.sum()),
                 "pooled_rate": scaled(b.pooled, info.multiplier),
                 "median": scaled(b.percentiles[50], info.multiplier),
-                "laggards": int(np.isin(b.flag_signal, ("worse_95", "worse_998")).sum()),
+                "laggards": int(np.isin(b.flag_signals, ("worse_95", "worse_998")).sum()),
             }
         )
     return rows
 
 
-def _province_funnel(info: IndicatorInfo, rows: list[dict]) -> dict:
+def _province_funnel(info: IndicatorInfo, rows: list[dict[str, Any]]) -> dict[str, Any]:
     units = [r for r in rows if r["denominator"] > 0]
     if info.kind not in MEASURES or not units:
         return {"applicable": False}
@@ -107,7 +109,7 @@ def _province_funnel(info: IndicatorInfo, rows: list[dict]) -> dict:
         [r["numerator"] for r in units],
         [r["denominator"] for r in units],
         measure=MEASURES[info.kind],
-        direction=info.direction,
+        direction=cast(stats.Direction, info.direction),  # the catalog allows only higher | lower
     )
     m = info.multiplier
     return {
@@ -133,7 +135,9 @@ def _province_funnel(info: IndicatorInfo, rows: list[dict]) -> dict:
     }
 
 
-def rollup(session: Session, actor: Actor, *, quarter: Quarter, indicator: str | None = None) -> dict:
+def rollup(
+    session: Session, actor: Actor, *, quarter: Quarter, indicator: str | None = None
+) -> dict[str, Any]:
     require(actor, "rollup.read")
     scope = _rollup_scope(actor)
     infos = indicators_of_year(session, quarter.year, indicator=indicator, specialty=actor.specialty)
@@ -189,7 +193,7 @@ def national_trend(
     quarter: Quarter,
     infos: list[IndicatorInfo],
     quarters: int = 8,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Pooled rate by quarter for the last ``quarters`` quarters; earlier catalog years through the
     lineage (comparable predecessors only, otherwise the series starts with the current year)."""
     span = [quarter]
@@ -197,7 +201,7 @@ def national_trend(
         span.insert(0, span[0].previous())
     preds = predecessors(session, [i.id for i in infos])
     source = {i.id: i.id for i in infos}
-    source.update({p.from_indicator_id: cur for cur, p in preds.items() if p.compares})
+    source.update({p.source_id: cur for cur, p in preds.items() if p.compares})
     join, where, params = scope_filter(scope, actor, "v")
     # Row-level security predicates make the planner estimate one row for each of these tables, so it
     # joins submissions to hospitals on province alone (55 M rows at national scale) or picks nested

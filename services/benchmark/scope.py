@@ -134,6 +134,7 @@ def _province(session: Session, actor: Actor, key: str, code: str) -> BenchmarkS
 
 def _peer(session: Session, actor: Actor, key: str) -> BenchmarkScope:
     match = _PEER.match(key)
+    assert match is not None  # resolve_scope routes only keys _PEER matches here
     level, kind = split_peer(match["group"])
     province = match["province"]
     _within_reach(actor, province, key)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -50,7 +51,7 @@ class EffectiveSettings:
     layers: tuple[Layer, ...] = ()  # the province's center first, then the national one
     targets: dict[int, float] = field(default_factory=dict)
 
-    def _first(self, name: str):  # noqa: ANN202
+    def _first(self, name: str) -> tuple[Any, str | None]:
         return next(((getattr(x, name), x.source) for x in self.layers if getattr(x, name)), (None, None))
 
     def min_denominator_for(self, unit: str) -> int:
@@ -80,7 +81,7 @@ class EffectiveSettings:
         """Where the settings come from: the first center that set anything, else ``default``."""
         return self.layers[0].source if self.layers else "default"
 
-    def describe(self, units: list[str] | None = None) -> dict:
+    def describe(self, units: list[str] | None = None) -> dict[str, Any]:
         """The rules in force, for answers and frozen snapshots."""
         wanted = sorted(set(units or [])) or sorted(stats.DEFAULT_MIN_DENOMINATOR_BY_UNIT)
         return {
@@ -145,7 +146,7 @@ def _invalid(name: str, zh: str, en: str) -> ValidationFailed:
     return ValidationFailed(f"{zh} / {en}", problems=[{"field": name, "problem": en}])
 
 
-def _check(changes: dict) -> None:
+def _check(changes: dict[str, Any]) -> None:
     value = changes.get("min_denominator")
     if value is not None and not 1 <= value <= MAX_MIN_DENOMINATOR:
         raise _invalid("min_denominator", "最小分母须为正整数", "must be a positive integer")
@@ -165,7 +166,7 @@ def _check(changes: dict) -> None:
 SETTING_FIELDS = ("min_denominator", "min_denominator_by_unit", "flag_rule", "overdispersion")
 
 
-def setting_values(row: BenchmarkSetting | None) -> dict:
+def setting_values(row: BenchmarkSetting | None) -> dict[str, Any]:
     if row is None:
         return {
             "min_denominator": None,
@@ -180,7 +181,9 @@ def _row_of(session: Session, center: QcCenter) -> BenchmarkSetting | None:
     return session.scalars(select(BenchmarkSetting).where(BenchmarkSetting.qc_center_id == center.id)).first()
 
 
-def update_settings(session: Session, actor: Actor, *, qc_center_id: int, changes: dict) -> BenchmarkSetting:
+def update_settings(
+    session: Session, actor: Actor, *, qc_center_id: int, changes: dict[str, Any]
+) -> BenchmarkSetting:
     """Set the given settings of a QC center (a value None clears it: the fallback applies again)."""
     unknown = set(changes) - set(SETTING_FIELDS)
     if unknown:
@@ -220,7 +223,7 @@ def set_min_denominator(session: Session, actor: Actor, *, qc_center_id: int, va
     return update_settings(session, actor, qc_center_id=qc_center_id, changes={"min_denominator": value})
 
 
-def read_settings(session: Session, actor: Actor, *, qc_center_id: int) -> dict:
+def read_settings(session: Session, actor: Actor, *, qc_center_id: int) -> dict[str, Any]:
     """A center's own settings and the rules in force for its scope (readable by whoever may see
     the center: another province's center answers like a missing one)."""
     center = load_qc_center(session, actor, qc_center_id)

@@ -11,12 +11,13 @@ the same scope × quarter is refused; corrections made later change the live fla
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Row, Text, func, insert, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from services.benchmark.flags import BASE_KINDS, Flag, compute_flags
+from services.benchmark.flags import BASE_KINDS, Flag, PreviousLookup, compute_flags
 from services.benchmark.queries import data_version
 from services.benchmark.scope import BenchmarkScope, resolve_scope
 from services.core.actor import Actor, Role
@@ -46,7 +47,7 @@ _ENTRY_COLUMNS = [
 ]
 
 
-def _of(snapshot: FlagSnapshot, hospital_id: int | None = None) -> list:
+def _of(snapshot: FlagSnapshot, hospital_id: int | None = None) -> list[Any]:
     where = [
         FlagSnapshotEntry.snapshot_id == snapshot.id,
         FlagSnapshotEntry.province_code == snapshot.province_code,
@@ -58,7 +59,7 @@ def _of(snapshot: FlagSnapshot, hospital_id: int | None = None) -> list:
 
 def snapshot_entries(
     session: Session, snapshot: FlagSnapshot, *, hospital_id: int | None = None
-) -> list[Row]:
+) -> list[Row[*tuple[Any, ...]]]:
     stmt = select(*_ENTRY_COLUMNS).where(*_of(snapshot, hospital_id))
     return list(session.execute(stmt.order_by(FlagSnapshotEntry.hospital_id, FlagSnapshotEntry.id)))
 
@@ -70,7 +71,7 @@ def most_severe_entries(
     top: int,
     severity: tuple[str, ...],
     hospital_id: int | None = None,
-) -> tuple[list[Row], int]:
+) -> tuple[list[Row[*tuple[Any, ...]]], int]:
     """The ``top`` most severe frozen flags and how many there are, sorted by the database in the
     order of ``laggards.severity_key`` (kind, largest |z|, hospital, indicator code bytewise)."""
     e, where = FlagSnapshotEntry, _of(snapshot, hospital_id)
@@ -91,7 +92,7 @@ def most_severe_entries(
     return list(session.execute(stmt)), total
 
 
-def frozen_lookup(session: Session, scope: BenchmarkScope):  # noqa: ANN201
+def frozen_lookup(session: Session, scope: BenchmarkScope) -> PreviousLookup:
     """For ``compute_flags``: earlier quarters' frozen alarm/alert/decile pairs, when frozen."""
 
     def lookup(quarter: Quarter) -> set[tuple[int, int]] | None:
@@ -103,7 +104,7 @@ def frozen_lookup(session: Session, scope: BenchmarkScope):  # noqa: ANN201
                 *_of(snap), FlagSnapshotEntry.kind.in_(BASE_KINDS)
             )
         )
-        return {(hospital, indicator) for hospital, indicator in rows}
+        return {(hospital, indicator) for hospital, indicator in rows if indicator is not None}
 
     return lookup
 
@@ -122,7 +123,7 @@ def _check_freezer(actor: Actor, scope: BenchmarkScope) -> None:
         )
 
 
-def _entry(snapshot: FlagSnapshot, flag: Flag) -> dict:
+def _entry(snapshot: FlagSnapshot, flag: Flag) -> dict[str, Any]:
     return dict(
         snapshot_id=snapshot.id,
         province_code=snapshot.province_code,
@@ -138,7 +139,7 @@ def _entry(snapshot: FlagSnapshot, flag: Flag) -> dict:
     )
 
 
-def _jsonable(evidence: dict) -> dict:
+def _jsonable(evidence: dict[str, Any]) -> dict[str, Any]:
     """numpy scalars → Python, NaN → None (JSON has no NaN)."""
     out = {}
     for k, v in evidence.items():

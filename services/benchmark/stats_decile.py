@@ -14,6 +14,7 @@ worst decile here only when
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from services.benchmark.stats_intervals import (
     Direction,
@@ -28,8 +29,8 @@ DEFAULT_DECILE_MIN_EVENTS = 5
 
 
 def worst_decile_mask(
-    numerators,
-    denominators,
+    numerators: ArrayLike,
+    denominators: ArrayLike,
     cut: float,
     *,
     direction: Direction,
@@ -61,7 +62,7 @@ def worst_decile_mask(
 
 
 def raw_worst_decile_mask(
-    numerators, denominators, cut: float, *, direction: Direction, eligible
+    numerators: ArrayLike, denominators: ArrayLike, cut: float, *, direction: Direction, eligible: ArrayLike
 ) -> np.ndarray:
     """The old rule (rate strictly beyond the cut), kept for the simulation's comparison only."""
     x, n = as_counts(numerators, denominators, proportion=False)

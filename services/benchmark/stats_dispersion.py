@@ -14,6 +14,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import stats as sps
 
 WINSORISE_BY = 0.1  # FunnelPlotR trim_by default: 10% in each tail
@@ -24,7 +25,8 @@ def winsorise(values: np.ndarray, by: float = WINSORISE_BY) -> np.ndarray:
     if values.size == 0:
         return values
     low, high = np.quantile(values, [by, 1 - by])
-    return np.clip(values, low, high)
+    clipped: np.ndarray = np.clip(values, low, high)
+    return clipped
 
 
 def dispersion_from(z_unadjusted: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
@@ -62,15 +64,18 @@ def overdispersion_detected(phi: float, k: int) -> bool:
 # --- proportions: arcsine scale (FunnelPlotR data_type = "PR") ---
 
 
-def arcsine_z(rate, target: float, denominators, tau2: float = 0.0) -> np.ndarray:
+def arcsine_z(rate: ArrayLike, target: float, denominators: ArrayLike, tau2: float = 0.0) -> np.ndarray:
     """FunnelPlotR PR z-score: (asin√p − asin√target) / sqrt(s² + τ²), s = 1 / (2√n)."""
     n = np.asarray(denominators, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         s2 = 1 / (4 * n)
-        return (np.arcsin(np.sqrt(rate)) - np.arcsin(np.sqrt(target))) / np.sqrt(s2 + tau2)
+        z: np.ndarray = (np.arcsin(np.sqrt(rate)) - np.arcsin(np.sqrt(target))) / np.sqrt(s2 + tau2)
+        return z
 
 
-def arcsine_limits(target: float, denominators, z: float, tau2: float) -> tuple[np.ndarray, np.ndarray]:
+def arcsine_limits(
+    target: float, denominators: ArrayLike, z: float, tau2: float
+) -> tuple[np.ndarray, np.ndarray]:
     """sin²(asin√target ± z·sqrt(s² + τ²)); the angle is kept in [0, π/2] so limits stay monotone."""
     n = np.asarray(denominators, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -84,15 +89,16 @@ def arcsine_limits(target: float, denominators, z: float, tau2: float) -> tuple[
 # --- counts against an expected count: square-root scale (FunnelPlotR "SR", sr_method = "CQC") ---
 
 
-def sqrt_z(observed, expected, tau2: float = 0.0) -> np.ndarray:
+def sqrt_z(observed: ArrayLike, expected: ArrayLike, tau2: float = 0.0) -> np.ndarray:
     """(√(O/E) − 1) / sqrt(s² + τ²), s = 1 / (2√E); with τ² = 0 this is 2(√O − √E)."""
     o = np.asarray(observed, dtype=float)
     e = np.asarray(expected, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return (np.sqrt(o / e) - 1.0) / np.sqrt(1 / (4 * e) + tau2)
+        z: np.ndarray = (np.sqrt(o / e) - 1.0) / np.sqrt(1 / (4 * e) + tau2)
+        return z
 
 
-def sqrt_limits(expected, z: float, tau2: float) -> tuple[np.ndarray, np.ndarray]:
+def sqrt_limits(expected: ArrayLike, z: float, tau2: float) -> tuple[np.ndarray, np.ndarray]:
     """Limits for O/E around 1: (1 ± z·sqrt(s² + τ²))², the lower root clipped at 0 before squaring.
     FunnelPlotR's CQC branch draws 1 ± z·sqrt(s² + τ²) without squaring back; Spiegelhalter (QSHC
     2005) back-transforms, and so do we, so the limits are on the same scale as O/E."""

@@ -18,12 +18,15 @@ the same statement.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import special
 from scipy import stats as sps
 
 
-def binomial_tails(x, n, p: float) -> tuple[np.ndarray, np.ndarray]:
+def binomial_tails(x: ArrayLike, n: ArrayLike, p: float) -> tuple[np.ndarray, np.ndarray]:
     """(P(X ≥ x), P(X ≤ x)) for X ~ Binomial(n, p); regularised incomplete beta, so a fractional x
     (PHE test data carry such numerators) is handled continuously. n = 0 gives NaN."""
     x = np.asarray(x, dtype=float)
@@ -39,7 +42,7 @@ def binomial_tails(x, n, p: float) -> tuple[np.ndarray, np.ndarray]:
     return np.where(empty, np.nan, upper), np.where(empty, np.nan, lower)
 
 
-def poisson_tails(x, mu) -> tuple[np.ndarray, np.ndarray]:
+def poisson_tails(x: ArrayLike, mu: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """(P(X ≥ x), P(X ≤ x)) for X ~ Poisson(mu) via regularised gamma functions; mu = 0 handled."""
     x = np.asarray(x, dtype=float)
     mu = np.asarray(mu, dtype=float)
@@ -51,17 +54,27 @@ def poisson_tails(x, mu) -> tuple[np.ndarray, np.ndarray]:
     return upper, lower
 
 
-def tail_z(upper, lower) -> np.ndarray:
+def tail_z(upper: ArrayLike, lower: ArrayLike) -> np.ndarray:
     """Signed normal equivalent of the exact one-sided tails: +Φ⁻¹(1 − P(X ≥ x)) above the target,
     −Φ⁻¹(1 − P(X ≤ x)) below, 0 when neither tail is below ½. |z| > z₉₅ exactly when the tail is
     below 0.025, so the z-based classification gives the same signals as the tail test."""
     upper = np.asarray(upper, dtype=float)
     lower = np.asarray(lower, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.maximum(sps.norm.isf(upper), 0.0) - np.maximum(sps.norm.isf(lower), 0.0)
+        z: np.ndarray = np.maximum(sps.norm.isf(upper), 0.0) - np.maximum(sps.norm.isf(lower), 0.0)
+        return z
 
 
-def _interpolated_quantile(cdf, pmf, q: float, mean, sd, skew, top, shift: int) -> np.ndarray:
+def _interpolated_quantile(
+    cdf: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    pmf: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    q: float,
+    mean: np.ndarray,
+    sd: np.ndarray,
+    skew: np.ndarray,
+    top: np.ndarray | float,
+    shift: int,
+) -> np.ndarray:
     """Spiegelhalter's r − a (plus `shift`: 0 for the lower limit, 1 for the upper; see the module
     docstring), r = the smallest integer with cdf(r) ≥ q, a = (F(r) − q) / (F(r) − F(r − 1)).
 
@@ -91,10 +104,11 @@ def _interpolated_quantile(cdf, pmf, q: float, mean, sd, skew, top, shift: int) 
     f_below = np.where(r > 0, f_r - mass, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         a = np.where(mass > 0, (f_r - q) / mass, 0.0)
-    return r + shift - np.clip(a, 0.0, 1.0)
+    quantile: np.ndarray = r + shift - np.clip(a, 0.0, 1.0)
+    return quantile
 
 
-def binomial_limits(target: float, denominators, p: float) -> tuple[np.ndarray, np.ndarray]:
+def binomial_limits(target: float, denominators: ArrayLike, p: float) -> tuple[np.ndarray, np.ndarray]:
     """Exact (interpolated) lower and upper p limits for x / n under Binomial(n, target), clipped to
     [0, 1]; n = 0 gives NaN. p is the one-sided level, 0.975 for the 95% funnel, 0.999 for 99.8%."""
     n = np.asarray(denominators, dtype=float)
@@ -108,13 +122,15 @@ def binomial_limits(target: float, denominators, p: float) -> tuple[np.ndarray, 
     sd = np.sqrt(size * target * (1 - target))
     log_p, log_q = np.log(target), np.log1p(-target)
 
-    def cdf(r, idx):  # P(X ≤ r) = I_{1−p}(n − r, r + 1); scipy's bdtr is slower and warns on float n
+    def cdf(
+        r: np.ndarray, idx: np.ndarray
+    ) -> np.ndarray:  # P(X ≤ r) = I_{1−p}(n − r, r + 1); scipy's bdtr is slower and warns on float n
         m = size[idx]
         r = np.clip(r, 0, m)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(r >= m, 1.0, special.betainc(np.maximum(m - r, 1e-300), r + 1, 1 - target))
 
-    def pmf(r, idx):
+    def pmf(r: np.ndarray, idx: np.ndarray) -> np.ndarray:
         m = size[idx]
         inside = (r >= 0) & (r <= m)
         r = np.clip(r, 0, m)
@@ -130,17 +146,18 @@ def binomial_limits(target: float, denominators, p: float) -> tuple[np.ndarray, 
     return np.where(ok, low, np.nan), np.where(ok, high, np.nan)
 
 
-def poisson_count_limits(expected, p: float) -> tuple[np.ndarray, np.ndarray]:
+def poisson_count_limits(expected: ArrayLike, p: float) -> tuple[np.ndarray, np.ndarray]:
     """Exact (interpolated) lower and upper p limits for a count under Poisson(expected); the lower
     limit is clipped at 0. expected = 0 (a target of 0) gives limits of 0; NaN stays NaN."""
     mu = np.asarray(expected, dtype=float)
     ok = mu > 0
     safe = np.where(ok, mu, 1.0)
 
-    def cdf(r, idx):
-        return special.pdtr(np.maximum(r, 0), safe[idx])
+    def cdf(r: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        cdf: np.ndarray = special.pdtr(np.maximum(r, 0), safe[idx])
+        return cdf
 
-    def pmf(r, idx):
+    def pmf(r: np.ndarray, idx: np.ndarray) -> np.ndarray:
         m = safe[idx]
         return np.where(
             r >= 0, np.exp(np.maximum(r, 0) * np.log(m) - m - special.gammaln(np.maximum(r, 0) + 1)), 0.0
@@ -154,7 +171,7 @@ def poisson_count_limits(expected, p: float) -> tuple[np.ndarray, np.ndarray]:
     return np.where(ok, low, degenerate), np.where(ok, high, degenerate)
 
 
-def gamma_count_limits(expected, p: float) -> tuple[np.ndarray, np.ndarray]:
+def gamma_count_limits(expected: ArrayLike, p: float) -> tuple[np.ndarray, np.ndarray]:
     """FunnelPlotR's unadjusted limits for standardised ratios, as counts: qchisq(1 − p, 2E)/2 and
     qchisq(p, 2E + 2)/2 (the exact Poisson interval of a count E, continuous in E). Used for the
     limits drawn with limits="normal" (PHE / FunnelPlotR reproduction)."""

@@ -9,13 +9,14 @@ Hochberg (JRSS B 1995;57:289–300), a provider flagged when its q-value is belo
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 # q thresholds for the two signal levels, mirroring the two-sided 95% / 99.8% funnel limits.
 FDR_Q95 = 0.05
 FDR_Q998 = 0.002
 
 
-def benjamini_hochberg(p_values) -> np.ndarray:
+def benjamini_hochberg(p_values: ArrayLike) -> np.ndarray:
     """BH-adjusted q-values (R's p.adjust(method = "BH")); NaN stays NaN and is not counted in m."""
     p = np.asarray(p_values, dtype=float)
     q = np.full(p.shape, np.nan)

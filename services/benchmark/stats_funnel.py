@@ -13,9 +13,12 @@ False-alarm control: one-sided p-values towards worse, Benjamini–Hochberg q-va
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from services.benchmark.stats_dispersion import (
     WINSORISE_BY,
@@ -112,17 +115,17 @@ class FunnelResult:
     q_better: np.ndarray
     dispersion_beyond_chance: bool  # k·φ > χ²₀.₉₅(k − 1) over the eligible units
 
-    def rows(self) -> list[dict]:
+    def rows(self) -> list[dict[str, Any]]:
         """One dict per unit with the UNIT_COLUMNS keys; NaN stays NaN for the caller to render."""
         arrays = {f.name: getattr(self, f.name) for f in fields(self) if f.name in UNIT_COLUMNS}
         return [{col: _scalar(arrays[col][i]) for col in UNIT_COLUMNS} for i in range(len(self.unit))]
 
 
-def _scalar(value):
+def _scalar(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def normal_limits(target: float, denominators, z: float) -> tuple[np.ndarray, np.ndarray]:
+def normal_limits(target: float, denominators: ArrayLike, z: float) -> tuple[np.ndarray, np.ndarray]:
     """target ± z·sqrt(target(1−target)/n), clipped to [0, 1]; n = 0 gives NaN."""
     n = np.asarray(denominators, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -131,7 +134,7 @@ def normal_limits(target: float, denominators, z: float) -> tuple[np.ndarray, np
 
 
 def control_limits(
-    denominators,
+    denominators: ArrayLike,
     *,
     target: float,
     measure: str = "proportion",
@@ -142,7 +145,7 @@ def control_limits(
     of `rate` (x/n, events per unit exposure, or O/E). tau2 not None draws over-dispersed limits.
     The same function draws the plotted funnel and decides nothing else, so plot and signals agree."""
     n = np.asarray(denominators, dtype=float)
-    out = {}
+    out: dict[str, np.ndarray] = {}
     for level, p, z in (("95", P95, Z95), ("998", P998, Z998)):
         if measure == "proportion":
             if tau2 is not None:
@@ -165,7 +168,7 @@ def control_limits(
     return out
 
 
-def _intervals(measure: str, x, n) -> list[np.ndarray]:
+def _intervals(measure: str, x: np.ndarray, n: np.ndarray) -> list[np.ndarray]:
     if measure == "proportion":
         return [*wilson_interval(x, n, 0.95), *wilson_interval(x, n, 0.998)]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -174,9 +177,9 @@ def _intervals(measure: str, x, n) -> list[np.ndarray]:
 
 
 def funnel(
-    units,
-    numerators,
-    denominators,
+    units: Iterable[Any],
+    numerators: ArrayLike,
+    denominators: ArrayLike,
     *,
     measure: str = "proportion",
     target: float | None = None,
@@ -205,13 +208,21 @@ def funnel(
     if unit.shape != a.x.shape:
         raise ValueError("单位数与分子数不一致 / units and numerators differ in length")
     tau2 = a.tau2 if a.adjusted else None
+    ci95_low, ci95_high, ci998_low, ci998_high = _intervals(measure, a.x, a.n)
+    limit = control_limits(a.n, target=a.target, measure=measure, limits=limits, tau2=tau2)
     return FunnelResult(
         unit,
         a.x,
         a.n,
         a.rate,
-        *_intervals(measure, a.x, a.n),
-        **control_limits(a.n, target=a.target, measure=measure, limits=limits, tau2=tau2),
+        ci95_low,
+        ci95_high,
+        ci998_low,
+        ci998_high,
+        limit["limit95_low"],
+        limit["limit95_high"],
+        limit["limit998_low"],
+        limit["limit998_high"],
         z=a.z,
         signal=a.signal,
         target=a.target,

@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import stats as sps
 
 Direction = Literal["higher", "lower"]
@@ -41,7 +42,9 @@ def _alpha(confidence: float) -> float:
     return 1.0 - level
 
 
-def as_counts(numerators, denominators, *, proportion: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def as_counts(
+    numerators: ArrayLike, denominators: ArrayLike, *, proportion: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """Validate and convert to float arrays; raises ValueError naming the first bad position."""
     x = np.asarray(numerators, dtype=float)
     n = np.asarray(denominators, dtype=float)
@@ -63,7 +66,9 @@ def as_counts(numerators, denominators, *, proportion: bool = True) -> tuple[np.
     return x, n
 
 
-def wilson_interval(numerators, denominators, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+def wilson_interval(
+    numerators: ArrayLike, denominators: ArrayLike, confidence: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval (Wilson 1927; Newcombe 1998 method 3), the PHE wilson_lower/upper formula.
 
     x = 0 gives a lower limit of exactly 0 and x = n an upper limit of exactly 1; n = 0 gives NaN.
@@ -81,7 +86,7 @@ def wilson_interval(numerators, denominators, confidence: float = 0.95) -> tuple
     return np.where(empty, np.nan, low), np.where(empty, np.nan, high)
 
 
-def poisson_exact_interval(counts, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+def poisson_exact_interval(counts: ArrayLike, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Exact (Garwood) limits for a Poisson count: chi2(a/2, 2x)/2 and chi2(1-a/2, 2x+2)/2."""
     x = np.asarray(counts, dtype=float)
     a = _alpha(confidence)
@@ -91,7 +96,7 @@ def poisson_exact_interval(counts, confidence: float = 0.95) -> tuple[np.ndarray
     return low, high
 
 
-def byars_interval(counts, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+def byars_interval(counts: ArrayLike, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Byar's approximation (Breslow & Day 1987), the PHE byars_lower/byars_upper formula."""
     x = np.asarray(counts, dtype=float)
     z = z_for(confidence)
@@ -101,7 +106,7 @@ def byars_interval(counts, confidence: float = 0.95) -> tuple[np.ndarray, np.nda
     return np.where(x > 0, low, 0.0), high
 
 
-def count_interval(counts, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+def count_interval(counts: ArrayLike, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Limits for a count: exact below BYARS_MIN_COUNT, Byar's from it on (PHE phe_rate)."""
     x = np.asarray(counts, dtype=float)
     exact_low, exact_high = poisson_exact_interval(x, confidence)
@@ -110,7 +115,9 @@ def count_interval(counts, confidence: float = 0.95) -> tuple[np.ndarray, np.nda
     return np.where(small, exact_low, byars_low), np.where(small, exact_high, byars_high)
 
 
-def rate_interval(counts, exposures, *, multiplier: float = 1.0, confidence: float = 0.95):
+def rate_interval(
+    counts: ArrayLike, exposures: ArrayLike, *, multiplier: float = 1.0, confidence: float = 0.95
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rate per `multiplier` units of exposure with its interval; exposure 0 gives NaN (no cases)."""
     x, n = as_counts(counts, exposures, proportion=False)
     low, high = count_interval(x, confidence)
@@ -119,7 +126,9 @@ def rate_interval(counts, exposures, *, multiplier: float = 1.0, confidence: flo
     return x * scale, low * scale, high * scale
 
 
-def mean_interval(totals, counts, sum_squares, *, confidence: float = 0.95):
+def mean_interval(
+    totals: ArrayLike, counts: ArrayLike, sum_squares: ArrayLike, *, confidence: float = 0.95
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean = total / n with a Student t interval from the sum of squares (PHE phe_mean).
 
     sd = sqrt((sum_squares - total^2 / n) / (n - 1)); limits mean ± t(n-1) * sd / sqrt(n).
@@ -137,7 +146,14 @@ def mean_interval(totals, counts, sum_squares, *, confidence: float = 0.95):
     return mean, mean - half, mean + half
 
 
-def ratio_interval(totals, counts, *, sum_squares=None, multiplier: float = 1.0, confidence: float = 0.95):
+def ratio_interval(
+    totals: ArrayLike,
+    counts: ArrayLike,
+    *,
+    sum_squares: ArrayLike | None = None,
+    multiplier: float = 1.0,
+    confidence: float = 0.95,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean or ratio (e.g. ED hours per patient, mL per bed-day) with an interval.
 
     With sum_squares: Student t (mean_interval). Without: the total is treated as a Poisson count
@@ -164,7 +180,9 @@ class ChangeResult:
     ratio_high: np.ndarray | None = None
 
 
-def newcombe_difference(x1, n1, x2, n2, confidence: float = 0.95):
+def newcombe_difference(
+    x1: ArrayLike, n1: ArrayLike, x2: ArrayLike, n2: ArrayLike, confidence: float = 0.95
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Newcombe (1998) hybrid score interval, method 10, for p1 − p2 from two Wilson intervals."""
     x1, n1 = as_counts(x1, n1)
     x2, n2 = as_counts(x2, n2)
@@ -180,7 +198,13 @@ def newcombe_difference(x1, n1, x2, n2, confidence: float = 0.95):
 
 
 def year_over_year(
-    x_now, n_now, x_before, n_before, *, direction: Direction = "higher", confidence: float = 0.95
+    x_now: ArrayLike,
+    n_now: ArrayLike,
+    x_before: ArrayLike,
+    n_before: ArrayLike,
+    *,
+    direction: Direction = "higher",
+    confidence: float = 0.95,
 ) -> ChangeResult:
     """Direction-aware verdict on the change from the earlier to the current period."""
     check_direction(direction)
@@ -191,7 +215,9 @@ def year_over_year(
     return ChangeResult(difference=diff, low=low, high=high, verdict=verdict)
 
 
-def rate_ratio_interval(x1, t1, x0, t0, confidence: float = 0.95):
+def rate_ratio_interval(
+    x1: ArrayLike, t1: ArrayLike, x0: ArrayLike, t0: ArrayLike, confidence: float = 0.95
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Ratio of two Poisson rates (x1/t1) / (x0/t0) with the exact conditional interval.
 
     Given x1 + x0 = N, x1 ~ Binomial(N, π) with π = t1·R / (t1·R + t0); the Clopper–Pearson limits

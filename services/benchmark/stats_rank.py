@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from services.benchmark.stats_intervals import Direction, as_counts, check_direction
 
 PERCENTILES = (10, 25, 50, 75, 90)
 
 
-def _eligible_rates(numerators, denominators, min_denominator: float) -> tuple[np.ndarray, np.ndarray]:
+def _eligible_rates(
+    numerators: ArrayLike, denominators: ArrayLike, min_denominator: float
+) -> tuple[np.ndarray, np.ndarray]:
     x, n = as_counts(numerators, denominators, proportion=False)  # rates per N may exceed 1
     eligible = (n > 0) & (n >= min_denominator)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -17,7 +20,9 @@ def _eligible_rates(numerators, denominators, min_denominator: float) -> tuple[n
     return rate, eligible
 
 
-def rate_percentiles(numerators, denominators, *, min_denominator: float = 1) -> dict[int, float]:
+def rate_percentiles(
+    numerators: ArrayLike, denominators: ArrayLike, *, min_denominator: float = 1
+) -> dict[int, float]:
     """P10/P25/P50/P75/P90 of unit rates over units with n > 0 (and n >= min_denominator).
 
     Linear interpolation between order statistics (Hyndman & Fan type 7, R's default quantile and
@@ -31,7 +36,11 @@ def rate_percentiles(numerators, denominators, *, min_denominator: float = 1) ->
 
 
 def percentile_rank(
-    numerators, denominators, *, direction: Direction = "higher", min_denominator: float = 1
+    numerators: ArrayLike,
+    denominators: ArrayLike,
+    *,
+    direction: Direction = "higher",
+    min_denominator: float = 1,
 ) -> np.ndarray:
     """Rank 0–100 among eligible units, 100 = best, 0 = worst; ties share the mid-rank.
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import stats as sps
 
 from services.benchmark.stats_dispersion import arcsine_z, dispersion_from, overdispersion_detected, sqrt_z
@@ -30,14 +31,14 @@ LIMITS = ("exact", "normal")
 Z_TOLERANCE = 1e-9
 
 
-def pooled_target(numerators, denominators) -> float:
+def pooled_target(numerators: ArrayLike, denominators: ArrayLike) -> float:
     """sum(x) / sum(n) over units with n > 0; NaN when there is no denominator at all."""
     x, n = as_counts(numerators, denominators, proportion=False)
     total = float(n[n > 0].sum())
     return float(x[n > 0].sum()) / total if total > 0 else float("nan")
 
 
-def normal_z(rate, target: float, denominators) -> np.ndarray:
+def normal_z(rate: np.ndarray, target: float, denominators: np.ndarray) -> np.ndarray:
     """(p − target) / sqrt(target(1−target)/n); ±inf when the target is 0 or 1 and p differs."""
     n = np.asarray(denominators, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -69,7 +70,9 @@ def _check_options(measure: str, limits: str, direction: str) -> None:
         )
 
 
-def _inputs(measure: str, numerators, denominators, target):
+def _inputs(
+    measure: str, numerators: ArrayLike, denominators: ArrayLike, target: float | None
+) -> tuple[np.ndarray, np.ndarray, float]:
     """(x, n, centre) validated for the measure; counts for rate/ratio must be whole numbers."""
     x, n = as_counts(numerators, denominators, proportion=measure == "proportion")
     if measure != "proportion" and np.any(x != np.round(x)):
@@ -86,14 +89,18 @@ def _inputs(measure: str, numerators, denominators, target):
     return x, n, centre
 
 
-def _unadjusted_z(measure: str, x, n, rate, centre: float) -> tuple[np.ndarray, np.ndarray]:
+def _unadjusted_z(
+    measure: str, x: np.ndarray, n: np.ndarray, rate: np.ndarray, centre: float
+) -> tuple[np.ndarray, np.ndarray]:
     """(z used for φ/τ², its weights 1/s²) on the over-dispersion scale of the measure."""
     if measure == "proportion":
         return arcsine_z(rate, centre, n), 4 * n
     return sqrt_z(x, centre * n), 4 * centre * n
 
 
-def _phe_signal(x, n, centre: float, eligible, direction: str) -> np.ndarray:
+def _phe_signal(
+    x: np.ndarray, n: np.ndarray, centre: float, eligible: np.ndarray, direction: str
+) -> np.ndarray:
     """PHEindicatormethods assign_funnel_significance for rates/ratios: the unit's own interval
     (exact below 10 events, Byar from 10; lower limit 0 when O = 0) against the target."""
     high_side = np.full(x.shape, "none", dtype=object)
@@ -109,7 +116,15 @@ def _phe_signal(x, n, centre: float, eligible, direction: str) -> np.ndarray:
     return signal
 
 
-def _tests(measure, limits, x, n, rate, centre, tau2):
+def _tests(
+    measure: str,
+    limits: str,
+    x: np.ndarray,
+    n: np.ndarray,
+    rate: np.ndarray,
+    centre: float,
+    tau2: float | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
     """(z, p_upper, p_lower, limits_method): the test statistic and one-sided p-values."""
     if tau2 is not None:
         z = arcsine_z(rate, centre, n, tau2) if measure == "proportion" else sqrt_z(x, centre * n, tau2)
@@ -151,8 +166,8 @@ class Assessment:
 
 
 def assess(
-    numerators,
-    denominators,
+    numerators: ArrayLike,
+    denominators: ArrayLike,
     *,
     measure: str = "proportion",
     target: float | None = None,

@@ -8,14 +8,18 @@ assessed with funnel(measure="ratio") around 1 (docs/methods.md §4b).
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from services.benchmark.stats_intervals import as_counts
 
 
-def baseline_rates(numerators, denominators, profiles: Sequence[Hashable]) -> dict[Hashable, float]:
+def baseline_rates(
+    numerators: ArrayLike, denominators: ArrayLike, profiles: Sequence[Hashable]
+) -> dict[Hashable, float]:
     """Pooled rate Σx / Σn per profile over units with n > 0; a profile without any denominator is left
     out (no baseline: its hospitals get no expected count)."""
     x, n = as_counts(numerators, denominators, proportion=False)
@@ -32,7 +36,7 @@ def baseline_rates(numerators, denominators, profiles: Sequence[Hashable]) -> di
 
 
 def expected_counts(
-    denominators, profiles: Sequence[Hashable], baseline: dict[Hashable, float]
+    denominators: ArrayLike, profiles: Sequence[Hashable], baseline: Mapping[Any, float]
 ) -> np.ndarray:
     """E = baseline rate of the unit's profile × its denominator; NaN where the profile has no baseline.
     Several strata of one hospital: call per stratum and add the results."""
@@ -41,4 +45,5 @@ def expected_counts(
     if len(keys) != n.size:
         raise ValueError("画像数与分母数不一致 / profiles and denominators differ in length")
     rate = np.array([baseline.get(key, np.nan) for key in keys], dtype=float)
-    return rate * n
+    expected: np.ndarray = rate * n
+    return expected

@@ -13,6 +13,7 @@ observed / expected ratio beside the crude rate with the baseline named (``oe.ba
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -69,7 +70,7 @@ ROW_COLUMNS = (
 )
 
 
-def clean(value):  # noqa: ANN001, ANN201
+def clean(value: Any) -> Any:
     """numpy scalars → Python; NaN and ±inf → None."""
     if isinstance(value, np.generic):
         value = value.item()
@@ -83,7 +84,7 @@ def scaled(value: float | None, multiplier: int) -> float | None:
     return None if value is None else round(value * multiplier, 6)
 
 
-def summary(b: IndicatorBenchmark) -> dict:
+def summary(b: IndicatorBenchmark) -> dict[str, Any]:
     info, m = b.indicator, b.indicator.multiplier
     return {
         "indicator_id": info.id,
@@ -113,7 +114,7 @@ def summary(b: IndicatorBenchmark) -> dict:
         "limits_method": b.limits_method,
         "flag_rule": b.flag_rule,
         "signals": _counts(b.signal),
-        "flag_signals": _counts(b.flag_signal),
+        "flag_signals": _counts(b.flag_signals),
         "oe": oe_summary(b),
     }
 
@@ -122,7 +123,7 @@ def _counts(signal: np.ndarray) -> dict[str, int]:
     return {s: int((signal == s).sum()) for s in SIGNAL_LABELS if (signal == s).any()}
 
 
-def oe_summary(b: IndicatorBenchmark) -> dict | None:
+def oe_summary(b: IndicatorBenchmark) -> dict[str, Any] | None:
     """O/E of the indicator where the QC center turned it on: the baseline named, φ and τ²."""
     if b.oe is None:
         return None
@@ -141,7 +142,7 @@ def oe_summary(b: IndicatorBenchmark) -> dict | None:
     }
 
 
-def unit_row(b: IndicatorBenchmark, i: int, labels: dict[int, dict]) -> dict:
+def unit_row(b: IndicatorBenchmark, i: int, labels: dict[int, dict[str, Any]]) -> dict[str, Any]:
     return rows_at(b, np.asarray([i]), labels)[0]
 
 
@@ -151,15 +152,15 @@ def visible_indices(report: BenchmarkReport, b: IndicatorBenchmark) -> np.ndarra
     return np.arange(b.hospital_id.size)
 
 
-def indicator_rows(report: BenchmarkReport, b: IndicatorBenchmark) -> list[dict]:
+def indicator_rows(report: BenchmarkReport, b: IndicatorBenchmark) -> list[dict[str, Any]]:
     return rows_at(b, visible_indices(report, b), report.labels)
 
 
-def _oe_columns(b: IndicatorBenchmark, idx: np.ndarray) -> list[dict]:
+def _oe_columns(b: IndicatorBenchmark, idx: np.ndarray) -> list[dict[str, Any]]:
     oe = b.oe
     if oe is None:
         return [{} for _ in idx]
-    cols = {
+    cols: dict[str, list[Any]] = {
         "expected": _finite_list(oe.expected[idx], 4),
         "oe": _finite_list(oe.units["rate"][idx], 4),
         **{
@@ -188,7 +189,9 @@ def _finite_list(values: np.ndarray, digits: int, multiplier: int = 1) -> list[f
     ]
 
 
-def rows_at(b: IndicatorBenchmark, idx: np.ndarray, labels: dict[int, dict]) -> list[dict]:
+def rows_at(
+    b: IndicatorBenchmark, idx: np.ndarray, labels: dict[int, dict[str, Any]]
+) -> list[dict[str, Any]]:
     """The rows of hospitals ``idx``, built column by column (a national scope has 13,000); values
     as ``scaled`` / ``clean`` give them (NaN and ±inf → None)."""
     m, code = b.indicator.multiplier, b.indicator.code
@@ -200,7 +203,7 @@ def rows_at(b: IndicatorBenchmark, idx: np.ndarray, labels: dict[int, dict]) -> 
     q = _finite_list(b.q[idx], 6) if b.q is not None else [None] * len(ids)
     rank = _finite_list(b.rank[idx], 1)
     signals = [str(v) for v in b.signal[idx].tolist()]
-    flag_signals = [str(v) for v in b.flag_signal[idx].tolist()]
+    flag_signals = [str(v) for v in b.flag_signals[idx].tolist()]
     oe = _oe_columns(b, idx)
     return [
         {
@@ -222,7 +225,7 @@ def rows_at(b: IndicatorBenchmark, idx: np.ndarray, labels: dict[int, dict]) -> 
     ]
 
 
-def report_meta(report: BenchmarkReport) -> dict:
+def report_meta(report: BenchmarkReport) -> dict[str, Any]:
     scope = report.scope
     return {
         "quarter": str(report.quarter),
@@ -244,14 +247,14 @@ def report_meta(report: BenchmarkReport) -> dict:
     }
 
 
-def report_json(report: BenchmarkReport) -> dict:
+def report_json(report: BenchmarkReport) -> dict[str, Any]:
     return {
         **report_meta(report),
         "indicators": [{**summary(b), "hospitals": indicator_rows(report, b)} for b in report.indicators],
     }
 
 
-def indicator_columns(b: IndicatorBenchmark) -> dict:
+def indicator_columns(b: IndicatorBenchmark) -> dict[str, Any]:
     """The indicator's rules, φ/τ² and O/E baseline, for every exported row of it."""
     return {
         "flag_rule": b.flag_rule if b.measure else None,
@@ -265,9 +268,9 @@ def indicator_columns(b: IndicatorBenchmark) -> dict:
     }
 
 
-def table_rows(report: BenchmarkReport) -> list[dict]:
+def table_rows(report: BenchmarkReport) -> list[dict[str, Any]]:
     """One flat row per visible hospital × indicator (exports)."""
-    out = []
+    out: list[dict[str, Any]] = []
     for b in report.indicators:
         extra = indicator_columns(b)
         out.extend({**row, **extra} for row in indicator_rows(report, b))
@@ -283,13 +286,13 @@ SIGNAL_ORDER = (
 )  # then too few cases, not applicable
 
 
-def lagging_first(rows: list[dict], direction: str) -> list[dict]:
+def lagging_first(rows: list[dict[str, Any]], direction: str) -> list[dict[str, Any]]:
     """Who lags first: worse than the 99.8% limit, worse than 95%, within the limits, better; inside
     each group the worst rate first (the indicator's direction). Hospitals not assessed (too few
     cases, not applicable, no rate) come last: a 1/1 = 100% says nothing about a hospital."""
     higher = direction != "lower"
 
-    def key(r: dict) -> tuple:
+    def key(r: dict[str, Any]) -> tuple[Any, ...]:
         signal, rate = r.get("signal"), r.get("rate")
         if rate is None or signal not in SIGNAL_ORDER:
             return len(SIGNAL_ORDER), 0.0, r["hospital_id"]

@@ -9,11 +9,19 @@ Scope-level YoY compares pooled rates the same way.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from services.benchmark.change import VERDICT_LABELS, change
 from services.benchmark.lineage import Predecessor, partial_goal_notes, predecessors, retired_before
-from services.benchmark.queries import IndicatorInfo, hospital_values, indicators_of_year, value_arrays
+from services.benchmark.queries import (
+    IndicatorInfo,
+    ValueArrays,
+    hospital_values,
+    indicators_of_year,
+    value_arrays,
+)
 from services.benchmark.scope import distribution_view, resolve_scope
 from services.core.actor import Actor
 from services.core.quarter import Quarter
@@ -35,11 +43,14 @@ def earlier_quarter(quarter: Quarter, pred: Predecessor) -> Quarter:
     return Quarter(pred.from_year, quarter.q) if pred.from_year else quarter.year_earlier()
 
 
-def _rate(x: int | None, n: int | None, multiplier: int) -> float | None:
-    return None if not n else round(x / n * multiplier, 6)
+def _rate(counts: tuple[int, int] | None, multiplier: int) -> float | None:
+    x, n = counts or (None, None)
+    return None if not n or x is None else round(x / n * multiplier, 6)
 
 
-def _comparison(info: IndicatorInfo, now: tuple | None, before: tuple | None) -> dict:
+def _comparison(
+    info: IndicatorInfo, now: tuple[int, int] | None, before: tuple[int, int] | None
+) -> dict[str, Any]:
     m = info.multiplier
     if not now or not before or not now[1] or not before[1]:
         return {"change": None, "change_low": None, "change_high": None, "verdict": "insufficient"}
@@ -53,7 +64,7 @@ def _comparison(info: IndicatorInfo, now: tuple | None, before: tuple | None) ->
     }
 
 
-def _label(row: dict) -> dict:
+def _label(row: dict[str, Any]) -> dict[str, Any]:
     zh, en = STATUS_LABELS[row["comparability"]]
     row.update(comparability_label=zh, comparability_label_en=en)
     if row.get("verdict"):
@@ -65,10 +76,10 @@ def _row(
     info: IndicatorInfo,
     pred: Predecessor,
     quarter: Quarter,
-    now: tuple | None,
-    before: tuple | None,
+    now: tuple[int, int] | None,
+    before: tuple[int, int] | None,
     note: tuple[str, str] | None,
-) -> dict:
+) -> dict[str, Any]:
     row = {
         "indicator_id": info.id,
         "indicator_code": info.code,
@@ -80,7 +91,7 @@ def _row(
         "quarter": str(quarter),
         "numerator": now[0] if now else None,
         "denominator": now[1] if now else None,
-        "rate": _rate(*(now or (None, None)), info.multiplier),
+        "rate": _rate(now, info.multiplier),
         "comparability": pred.status,
         "reason": pred.reason,
         "reason_en": pred.reason_en,
@@ -102,7 +113,7 @@ def _row(
             previous_quarter=str(earlier_quarter(quarter, pred)),
             previous_numerator=before[0] if before else None,
             previous_denominator=before[1] if before else None,
-            previous_rate=_rate(*(before or (None, None)), info.multiplier),
+            previous_rate=_rate(before, info.multiplier),
         )
         row.update(_comparison(info, now, before))
     return _label(row)
@@ -115,13 +126,13 @@ def _earlier_values(
     quarter: Quarter,
     preds: dict[int, Predecessor],
     include_submitted: bool,
-) -> dict[int, tuple]:
+) -> dict[int, tuple[int, int]]:
     """Earlier values keyed by the *current* indicator id (one query per earlier quarter, usually one)."""
     by_quarter: dict[Quarter, dict[int, int]] = {}
     for current, pred in preds.items():
         if pred.compares:
-            by_quarter.setdefault(earlier_quarter(quarter, pred), {})[pred.from_indicator_id] = current
-    out: dict[int, tuple] = {}
+            by_quarter.setdefault(earlier_quarter(quarter, pred), {})[pred.source_id] = current
+    out: dict[int, tuple[int, int]] = {}
     for q, mapping in by_quarter.items():
         values = hospital_values(
             session,
@@ -137,7 +148,7 @@ def _earlier_values(
 
 def hospital_yoy(
     session: Session, actor: Actor, *, hospital_id: int, quarter: Quarter, include_submitted: bool = False
-) -> dict:
+) -> dict[str, Any]:
     """Every indicator of one hospital for ``quarter`` against a year earlier, plus retired ones."""
     require(actor, "benchmark.read")
     hospital = load_hospital(session, actor, hospital_id)  # another tenant's hospital: not found
@@ -177,7 +188,7 @@ def hospital_yoy(
     }
 
 
-def _pooled(arrays, ind: int) -> tuple[int, int] | None:
+def _pooled(arrays: dict[int, ValueArrays], ind: int) -> tuple[int, int] | None:
     values = arrays.get(ind)
     if values is None:
         return None
@@ -192,7 +203,7 @@ def scope_yoy(
     quarter: Quarter,
     scope: str | None = None,
     include_submitted: bool = False,
-) -> dict:
+) -> dict[str, Any]:
     """Pooled rate of each indicator in a scope against the same quarter a year earlier.
 
     The pooled rates are compared as if each were one sample (hospitals' clustering is ignored),
@@ -214,7 +225,7 @@ def scope_yoy(
         for info in infos:
             if preds[info.id].compares:
                 wanted.setdefault(earlier_quarter(quarter, preds[info.id]), []).append(
-                    preds[info.id].from_indicator_id
+                    preds[info.id].source_id
                 )
         past = {
             q: value_arrays(
@@ -227,8 +238,8 @@ def scope_yoy(
             )
             for q, ids in wanted.items()
         }
-        earlier: dict[int, tuple | None] = {
-            info.id: _pooled(past[earlier_quarter(quarter, preds[info.id])], preds[info.id].from_indicator_id)
+        earlier: dict[int, tuple[int, int] | None] = {
+            info.id: _pooled(past[earlier_quarter(quarter, preds[info.id])], preds[info.id].source_id)
             for info in infos
             if preds[info.id].compares
         }

@@ -7,6 +7,7 @@ catalogs of the years in between, when the two are not adjacent).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from services.catalog.lineage import Composite, compose, follow, outgoing_index
 from services.catalog.rules import code_sort_key
@@ -25,7 +26,9 @@ def catalog_edges(catalog: CatalogRead) -> tuple[list[EdgeRead], list[EdgeRead]]
     return goal_edges, ind_edges
 
 
-def _relations(old_codes: list[str], new_codes: set[str], edges: list[EdgeRead], old_year: int, year: int):
+def _relations(
+    old_codes: list[str], new_codes: set[str], edges: list[EdgeRead], old_year: int, year: int
+) -> list[Composite]:
     index = outgoing_index(edges)
     found: list[Composite] = []
     for code in old_codes:
@@ -88,14 +91,14 @@ def diff_catalogs(old: CatalogRead, new: CatalogRead, between: Sequence[CatalogR
     return diff
 
 
-def _change_key(change: GoalChange) -> tuple:
+def _change_key(change: GoalChange) -> tuple[Any, ...]:
     """Catalog order: by the old goal (list, then number), new goals after, by their own order."""
     if change.from_code:
         return (0, code_sort_key(change.from_code), code_sort_key(change.to_code))
     return (1, code_sort_key(change.to_code), ())
 
 
-def _belongs(rel: Composite, change: GoalChange, old_inds: dict, new_inds: dict) -> bool:
+def _belongs(rel: Composite, change: GoalChange, old_inds: dict[str, Any], new_inds: dict[str, Any]) -> bool:
     old_goal = old_inds[rel.from_code][0] if rel.from_code in old_inds else None
     if rel.to_code is None:
         return old_goal is not None and old_goal == change.from_code
@@ -105,7 +108,7 @@ def _belongs(rel: Composite, change: GoalChange, old_inds: dict, new_inds: dict)
     return old_goal is None or change.from_code is None or old_goal == change.from_code
 
 
-def _indicator_change(rel: Composite, old_inds: dict, new_inds: dict) -> IndicatorChange:
+def _indicator_change(rel: Composite, old_inds: dict[str, Any], new_inds: dict[str, Any]) -> IndicatorChange:
     before = old_inds.get(rel.from_code, (None, None))[1]
     after = new_inds.get(rel.to_code or "", (None, None))[1]
     return IndicatorChange(

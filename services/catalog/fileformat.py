@@ -10,6 +10,7 @@ These models check shape only (types, required fields, known enum values). Cross
 
 from __future__ import annotations
 
+import builtins
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -114,11 +115,13 @@ class GoalSpec(Marks):
     title: str = Text
     title_en: str = Text
     summary: str = ""  # 目标简述; empty only in /2 and only when verification is unverified
-    core_strategies: list[str] = Field(default_factory=list)  # /2: 核心策略, verbatim, one per item
+    core_strategies: builtins.list[str] = Field(
+        default_factory=builtins.list
+    )  # /2: 核心策略, verbatim, one per item
     direction: Direction
-    owners: list[str] = Field(default_factory=list)
-    lineage: list[EdgeSpec] = Field(min_length=1)
-    indicators: list[IndicatorSpec] = Field(min_length=1)
+    owners: builtins.list[str] = Field(default_factory=builtins.list)
+    lineage: builtins.list[EdgeSpec] = Field(min_length=1)
+    indicators: builtins.list[IndicatorSpec] = Field(min_length=1)
 
 
 class SpecialtySpec(Spec):

@@ -106,9 +106,9 @@ class KnownCatalog:
             target = self.moved_unknown if r.moved_to_specialty else self.retired
             target[r.code] = year
             if r.code in self.goals:
-                for i in self.indicators.values():
-                    if i.goal_code == r.code:
-                        target[i.code] = year
+                for ind in self.indicators.values():
+                    if ind.goal_code == r.code:
+                        target[ind.code] = year
 
     def without_year(self, year: int) -> KnownCatalog:
         """The context a new revision of ``year`` is validated in: ``year``'s own items and the

@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from services.catalog.fileformat import CatalogFile, EdgeSpec
-from services.catalog.known import KnownCatalog
+from services.catalog.known import KnownCatalog, KnownGoal, KnownIndicator
 from services.catalog.problems import Problem, problem
 
 
@@ -51,7 +52,7 @@ def _targets(catalog: CatalogFile) -> Iterator[Target]:
 
 
 def _incoming(
-    t: Target, year: int, known: KnownCatalog, goal_sources: set, file_codes: set
+    t: Target, year: int, known: KnownCatalog, goal_sources: set[tuple[str, str]], file_codes: set[str]
 ) -> Iterator[Problem]:
     if not t.edges:
         yield problem(
@@ -122,9 +123,18 @@ def _cycle(t: Target, edge: EdgeSpec, field: str, year: int, source_year: int) -
 
 
 def _sourced_edge(
-    t: Target, edge: EdgeSpec, field: str, year: int, known: KnownCatalog, goal_sources: set, file_codes: set
-):
-    source = (known.goals if t.level == "goal" else known.indicators).get(edge.from_)
+    t: Target,
+    edge: EdgeSpec,
+    field: str,
+    year: int,
+    known: KnownCatalog,
+    goal_sources: set[tuple[str, str]],
+    file_codes: set[str],
+) -> Iterator[Problem]:
+    assert edge.from_ is not None  # _incoming answered a relation without a source already
+    source: KnownGoal | KnownIndicator | None = (known.goals if t.level == "goal" else known.indicators).get(
+        edge.from_
+    )
     if edge.from_ in file_codes or (source is not None and source.year >= year):
         yield _cycle(t, edge, field, year, source.year if source is not None else year)
         return
@@ -159,7 +169,7 @@ def _sourced_edge(
                 f"direction changed {source.direction}→{t.direction}: kinds must include redefined and "
                 "comparability cannot be comparable",
             )
-    if t.level == "goal":
+    if isinstance(source, KnownGoal):  # t.level == "goal": the source was looked up among goals
         yield from _goal_edge(t, edge, field, source)
     elif (t.goal_code, known.indicators[edge.from_].goal_code) not in goal_sources:
         yield problem(
@@ -171,7 +181,10 @@ def _sourced_edge(
         )
 
 
-def _gap(t: Target, edge: EdgeSpec, field: str, source_year: int, previous: int | None, known: KnownCatalog):
+def _gap(
+    t: Target, edge: EdgeSpec, field: str, source_year: int, previous: int | None, known: KnownCatalog
+) -> Iterator[Problem]:
+    assert edge.from_ is not None  # only called for relations with a source
     kinds = set(edge.kinds or [])
     if "reinstated" in kinds:
         if source_year == previous:
@@ -200,9 +213,12 @@ def _gap(t: Target, edge: EdgeSpec, field: str, source_year: int, previous: int 
         )
 
 
-def _goal_edge(t: Target, edge: EdgeSpec, field: str, source) -> Iterator[Problem]:
+def _goal_edge(t: Target, edge: EdgeSpec, field: str, source: KnownGoal) -> Iterator[Problem]:
     kinds = set(edge.kinds or [])
-    moved = {("national", "specialty"): "moved_to_specialty", ("specialty", "national"): "moved_to_national"}
+    moved: dict[tuple[str, str | None], str] = {
+        ("national", "specialty"): "moved_to_specialty",
+        ("specialty", "national"): "moved_to_national",
+    }
     needed = moved.get((source.list, t.goal_list))
     if needed and needed not in kinds:
         yield problem(
@@ -234,7 +250,7 @@ def _goal_edge(t: Target, edge: EdgeSpec, field: str, source) -> Iterator[Proble
 
 def _fan(targets: list[Target]) -> Iterator[Problem]:
     """A source with several successors is a split; a target with several sources is a merge."""
-    by_source: dict[tuple, list] = defaultdict(list)
+    by_source: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
     for t in targets:
         sourced = [e for e in t.edges if e.from_ and "new" not in (e.kinds or [])]
         for e in sourced:
@@ -301,7 +317,7 @@ def _outgoing(catalog: CatalogFile, known: KnownCatalog, targets: list[Target]) 
 
 
 def _retired_entries(
-    catalog: CatalogFile, known: KnownCatalog, previous: int | None, used: set
+    catalog: CatalogFile, known: KnownCatalog, previous: int | None, used: set[tuple[str, str]]
 ) -> Iterator[Problem]:
     sections = (
         ("goal", catalog.retired.goals or [], known.goals),

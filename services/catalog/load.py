@@ -6,16 +6,17 @@ Both only flush; ``publish`` owns the SAVEPOINT, the revisions table and the aud
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from services.catalog.convert import indicator_seq, retired_edges
-from services.catalog.fileformat import CatalogFile, GoalSpec, IndicatorSpec
+from services.catalog.fileformat import CatalogFile, EdgeSpec, GoalSpec, IndicatorSpec
 from services.catalog.known import KnownCatalog
 from services.catalog.repository import load_catalog
 from services.catalog.revision_diff import revision_diff
-from services.catalog.schemas import RevisionDiff
+from services.catalog.schemas import EdgeRead, RevisionDiff
 from services.models.catalog import (
     CatalogYear,
     Goal,
@@ -27,7 +28,7 @@ from services.models.catalog import (
 )
 
 
-def _header(catalog: CatalogFile) -> dict:
+def _header(catalog: CatalogFile) -> dict[str, Any]:
     return {
         "title": catalog.title,
         "source": catalog.source,
@@ -38,7 +39,7 @@ def _header(catalog: CatalogFile) -> dict:
     }
 
 
-def _goal_values(g: GoalSpec) -> dict:
+def _goal_values(g: GoalSpec) -> dict[str, Any]:
     return {
         "code_as_published": g.code_as_published,
         "list": g.list,
@@ -54,7 +55,7 @@ def _goal_values(g: GoalSpec) -> dict:
     }
 
 
-def _indicator_values(i: IndicatorSpec) -> dict:
+def _indicator_values(i: IndicatorSpec) -> dict[str, Any]:
     return {
         "name": i.name,
         "name_en": i.name_en,
@@ -97,7 +98,9 @@ def load_year(session: Session, catalog: CatalogFile, known: KnownCatalog, *, pu
     session.flush()
 
 
-def _write_children(session: Session, catalog: CatalogFile, goals: dict[str, Goal], existing: dict) -> None:
+def _write_children(
+    session: Session, catalog: CatalogFile, goals: dict[str, Goal], existing: dict[str, Any]
+) -> None:
     """Owners (replaced) and indicators (updated in place by code, or added) of every goal."""
     for g in catalog.goals:
         goal = goals[g.code]
@@ -121,13 +124,13 @@ def _write_children(session: Session, catalog: CatalogFile, goals: dict[str, Goa
     session.flush()
 
 
-def _ids(session: Session, model: type, codes: set[str]) -> dict[str, int]:
+def _ids(session: Session, model: type[Goal] | type[Indicator], codes: set[str]) -> dict[str, int]:
     if not codes:
         return {}
     return dict(session.execute(select(model.code, model.id).where(model.code.in_(codes))).all())
 
 
-def _edge_columns(e, year: int) -> dict:  # noqa: ANN001
+def _edge_columns(e: EdgeSpec | EdgeRead, year: int) -> dict[str, Any]:
     return {
         "to_year": year,
         "kinds": list(e.kinds),
@@ -148,8 +151,9 @@ def _write_lineage(session: Session, catalog: CatalogFile, known: KnownCatalog) 
     }
     ind_codes = {e.from_ for g in catalog.goals for i in g.indicators for e in i.lineage if e.from_}
     ind_codes |= {i.code for g in catalog.goals for i in g.indicators}
-    goal_ids = _ids(session, Goal, goal_codes | {e.from_code for e in ended if "." not in e.from_code})
-    ind_ids = _ids(session, Indicator, ind_codes | {e.from_code for e in ended if "." in e.from_code})
+    ended_codes = {r.from_code for r in ended if r.from_code}  # a retirement always names what ended
+    goal_ids = _ids(session, Goal, goal_codes | {c for c in ended_codes if "." not in c})
+    ind_ids = _ids(session, Indicator, ind_codes | {c for c in ended_codes if "." in c})
     for g in catalog.goals:
         for e in g.lineage:
             session.add(
@@ -168,14 +172,15 @@ def _write_lineage(session: Session, catalog: CatalogFile, known: KnownCatalog) 
                         **_edge_columns(e, year),
                     )
                 )
-    for e in ended:
-        columns = {**_edge_columns(e, year), "destination": e.destination}
-        if "." in e.from_code:
+    for r in ended:
+        assert r.from_code is not None  # a retirement always names what ended
+        columns = {**_edge_columns(r, year), "destination": r.destination}
+        if "." in r.from_code:
             session.add(
-                IndicatorLineage(from_indicator_id=ind_ids[e.from_code], to_indicator_id=None, **columns)
+                IndicatorLineage(from_indicator_id=ind_ids[r.from_code], to_indicator_id=None, **columns)
             )
         else:
-            session.add(GoalLineage(from_goal_id=goal_ids[e.from_code], to_goal_id=None, **columns))
+            session.add(GoalLineage(from_goal_id=goal_ids[r.from_code], to_goal_id=None, **columns))
 
 
 def revise_year(
@@ -204,10 +209,10 @@ def revise_year(
     existing = {i.code: i for i in session.scalars(select(Indicator).where(Indicator.year == year))}
     _write_children(session, catalog, goals, existing)
     for w in catalog.withdrawn:
-        row = existing[w.code]
-        row.withdrawn_revision = catalog.revision
-        row.withdrawn_reason, row.withdrawn_reason_en = w.reason, w.reason_en
-        row.replaced_by = list(w.replaced_by)
+        withdrawn = existing[w.code]
+        withdrawn.withdrawn_revision = catalog.revision
+        withdrawn.withdrawn_reason, withdrawn.withdrawn_reason_en = w.reason, w.reason_en
+        withdrawn.replaced_by = list(w.replaced_by)
     session.execute(delete(GoalLineage).where(GoalLineage.to_year == year))
     session.execute(delete(IndicatorLineage).where(IndicatorLineage.to_year == year))
     session.flush()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Row, Select, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from services.catalog.known import KnownCatalog, KnownGoal, KnownIndicator, KnownSpecialty
 from services.catalog.schemas import (
@@ -29,6 +30,11 @@ from services.models.catalog import (
     Specialty,
 )
 
+# The two lineage tables (goals, indicators) share their columns; these name what the helpers take.
+_LineageModel = type[GoalLineage] | type[IndicatorLineage]
+_NodeModel = type[Goal] | type[Indicator]
+_EndColumn = InstrumentedAttribute[int | None]
+
 
 def published_years(session: Session) -> list[int]:
     return list(session.scalars(select(CatalogYear.year).order_by(CatalogYear.year)))
@@ -51,10 +57,11 @@ def known_from_db(session: Session) -> KnownCatalog:
         known.indicators[code] = KnownIndicator(code, year, goal_code, direction, withdrawn is not None)
     for s in session.scalars(select(Specialty)):
         known.specialties[s.code] = KnownSpecialty(s.code, s.seq, s.name, s.name_en)
-    for model, table, from_col, to_col in (
+    lineages: tuple[tuple[_LineageModel, _NodeModel, _EndColumn, _EndColumn], ...] = (
         (GoalLineage, Goal, GoalLineage.from_goal_id, GoalLineage.to_goal_id),
         (IndicatorLineage, Indicator, IndicatorLineage.from_indicator_id, IndicatorLineage.to_indicator_id),
-    ):
+    )
+    for model, table, from_col, to_col in lineages:
         src = aliased(table)
         edges = session.execute(
             select(src.code, model.to_year, model.kinds, to_col.is_(None)).join(model, from_col == src.id)
@@ -69,7 +76,9 @@ def known_from_db(session: Session) -> KnownCatalog:
     return known
 
 
-def _edge_select(model: type, table: type, from_col, to_col) -> Select:  # noqa: ANN001
+def _edge_select(
+    model: _LineageModel, table: _NodeModel, from_col: _EndColumn, to_col: _EndColumn
+) -> Select[*tuple[Any, ...]]:
     src, dst = aliased(table), aliased(table)
     return (
         select(
@@ -108,7 +117,7 @@ def indicator_edges(session: Session, *, to_years: list[int] | None = None) -> l
     return [_edge_row(r) for r in session.execute(stmt)]
 
 
-def _edge_row(row) -> EdgeRead:  # noqa: ANN001
+def _edge_row(row: Row[*tuple[Any, ...]]) -> EdgeRead:
     from_code, from_year, to_code, to_year, kinds, comparability, reason, reason_en, *marks = row
     verification, sources, destination = marks
     return EdgeRead(
@@ -198,7 +207,7 @@ def _pending(session: Session, header: CatalogYear) -> list[str]:
     return [code for code, _ in rows]
 
 
-def _indicator_read(i: Indicator, incoming: dict) -> IndicatorRead:
+def _indicator_read(i: Indicator, incoming: dict[str, Any]) -> IndicatorRead:
     return IndicatorRead(
         code=i.code,
         seq=i.seq,
@@ -222,7 +231,9 @@ def _indicator_read(i: Indicator, incoming: dict) -> IndicatorRead:
     )
 
 
-def _goal_read(goal: Goal, owners: list[str], indicators: list[Indicator], incoming: dict) -> GoalRead:
+def _goal_read(
+    goal: Goal, owners: list[str], indicators: list[Indicator], incoming: dict[str, Any]
+) -> GoalRead:
     return GoalRead(
         code=goal.code,
         code_as_published=goal.code_as_published,

@@ -4,6 +4,8 @@ whose definition changed (their comparability was judged against the old definit
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from services.catalog.repository import indicator_edges, published_years
@@ -42,7 +44,7 @@ DEFINITION = {"kind", "numerator", "denominator", "unit", "multiplier", "directi
 HEADER_FIELDS = ("title", "source", "specialty_list", "file_format")
 
 
-def _changes(before: object, after: object, fields: tuple[str, ...]) -> dict[str, list]:
+def _changes(before: object, after: object, fields: tuple[str, ...]) -> dict[str, list[Any]]:
     return {
         f: [getattr(before, f), getattr(after, f)] for f in fields if getattr(before, f) != getattr(after, f)
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 from services.catalog.fileformat import UNITS, UNITS_BY_KIND, CatalogFile, GoalSpec, IndicatorSpec
 from services.catalog.known import KnownCatalog
@@ -34,7 +35,7 @@ def roman_value(letters: str) -> int:
     return sum(-v if i + 1 < len(values) and v < values[i + 1] else v for i, v in enumerate(values))
 
 
-def code_sort_key(code: str | None) -> tuple:
+def code_sort_key(code: str | None) -> tuple[Any, ...]:
     """Catalog order of a goal or indicator code: year, national before specialty, then the goal's
     number (NIT-2024-V before NIT-2024-IX, which text order gets wrong), then the indicator's seq.
     Codes of another shape sort after, by text."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from services.catalog.fileformat import FORMAT_V2, CatalogFile, EdgeSpec, GoalSpec, Marks
+from services.catalog.fileformat import FORMAT_V2, CatalogFile, EdgeSpec, GoalSpec, Marks, RetiredSpec
 from services.catalog.problems import Problem, problem
 
 
@@ -59,7 +59,7 @@ def _v1(catalog: CatalogFile) -> Iterator[Problem]:
     items += [*(catalog.retired.goals or []), *(catalog.retired.indicators or [])]
     if any(i.verification or i.sources for i in items):
         used.append("verification/sources")
-    if any(r.moved_to_specialty or r.destination for r in items if hasattr(r, "moved_to_specialty")):
+    if any(r.moved_to_specialty or r.destination for r in items if isinstance(r, RetiredSpec)):
         used.append("moved_to_specialty")
     for key in used:
         yield problem(

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import builtins
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -72,7 +74,9 @@ class RevisionRead(Read):
     reason_en: str = ""
     published_at: datetime | None = None
     published_by: str | None = None
-    diff: dict | None = Field(default=None, description="changes against the revision before (RevisionDiff)")
+    diff: dict[str, Any] | None = Field(
+        default=None, description="changes against the revision before (RevisionDiff)"
+    )
 
 
 class SpecialtyRead(Read):
@@ -113,13 +117,15 @@ class GoalRead(Read):
     title_en: str
     summary: str
     direction: str = Field(examples=["higher"])
-    owners: list[str] = Field(default_factory=list, examples=[["icu"]])
+    owners: builtins.list[str] = Field(default_factory=builtins.list, examples=[["icu"]])
     code_inferred: bool = False
     verification: str | None = Field(default=None, examples=["verified"])
-    sources: list[str] = Field(default_factory=list)
-    core_strategies: list[str] = Field(default_factory=list, description="核心策略, verbatim")
-    lineage: list[EdgeRead] = Field(default_factory=list, description="incoming relations")
-    indicators: list[IndicatorRead] = Field(
+    sources: builtins.list[str] = Field(default_factory=builtins.list)
+    core_strategies: builtins.list[str] = Field(
+        default_factory=builtins.list, description="核心策略, verbatim"
+    )
+    lineage: builtins.list[EdgeRead] = Field(default_factory=builtins.list, description="incoming relations")
+    indicators: builtins.list[IndicatorRead] = Field(
         description="current indicators (withdrawn ones are listed apart)"
     )
 
@@ -215,7 +221,7 @@ class CatalogDiff(Read):
 
 class FieldChange(Read):
     code: str
-    changes: dict[str, list] = Field(description="field → [before, after]")
+    changes: dict[str, list[Any]] = Field(description="field → [before, after]")
 
 
 class RevisionDiff(Read):
@@ -231,7 +237,7 @@ class RevisionDiff(Read):
     indicators_withdrawn: list[str] = Field(default_factory=list)
     lineage_added: list[str] = Field(default_factory=list)
     lineage_removed: list[str] = Field(default_factory=list)
-    header_changed: dict[str, list] = Field(default_factory=dict)
+    header_changed: dict[str, list[Any]] = Field(default_factory=dict)
     later_edges_to_review: list[str] = Field(
         default_factory=list,
         description="lineage edges of later years from indicators whose definition changed (their "

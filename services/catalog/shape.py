@@ -26,7 +26,7 @@ def _child(node: Any, part: Any) -> Any:
         return None
 
 
-def _locate(loc: tuple, raw: Any) -> tuple[str, str]:
+def _locate(loc: tuple[Any, ...], raw: Any) -> tuple[str, str]:
     """(where, field): the innermost goal/indicator code on the path, and the rest of the path."""
     where, start, node = "file", 0, raw
     for i, part in enumerate(loc):
@@ -38,7 +38,7 @@ def _locate(loc: tuple, raw: Any) -> tuple[str, str]:
     return where, _path(list(loc[start:]))
 
 
-def _path(parts: list) -> str:
+def _path(parts: list[Any]) -> str:
     out = ""
     for p in parts:
         out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))

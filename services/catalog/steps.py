@@ -53,9 +53,8 @@ def year_and_revision(text: str) -> tuple[int | None, int]:
     raw, _ = load_yaml(text)
     if not isinstance(raw, dict):
         return None, 1
-    year = raw.get("year") if isinstance(raw.get("year"), int) else None
-    revision = raw.get("revision") if isinstance(raw.get("revision"), int) else 1
-    return year, revision
+    year, revision = raw.get("year"), raw.get("revision")
+    return (year if isinstance(year, int) else None), (revision if isinstance(revision, int) else 1)
 
 
 def ordered(sources: Sequence[str | Path]) -> list[tuple[str | Path, str]]:

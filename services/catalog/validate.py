@@ -12,10 +12,10 @@ import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from services.catalog import lineage_rules, revision_rules, rules, rules_v2
 from services.catalog.fileformat import (
@@ -146,7 +146,7 @@ def validate_catalog(
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:
-    seen: dict[tuple, Problem] = {}
+    seen: dict[tuple[Any, ...], Problem] = {}
     for p in problems:
         seen.setdefault((p.code, p.where, p.field, p.message), p)
     return list(seen.values())
@@ -154,8 +154,10 @@ def _unique(problems: list[Problem]) -> list[Problem]:
 
 # -- best-effort copy of a file whose shape is broken -------------------------------------------
 
+_Model = TypeVar("_Model", bound=BaseModel)
 
-def _pick(model: type, raw: Any, **nested: Any) -> Any:
+
+def _pick(model: type[_Model], raw: Any, **nested: Any) -> _Model:
     data = raw if isinstance(raw, dict) else {}
     values = {}
     for name, info in model.model_fields.items():
@@ -164,7 +166,7 @@ def _pick(model: type, raw: Any, **nested: Any) -> Any:
     return model.model_construct(**values)
 
 
-def _items(raw: Any, key: str) -> list:
+def _items(raw: Any, key: str) -> list[Any]:
     value = raw.get(key) if isinstance(raw, dict) else None
     return value if isinstance(value, list) else []
 
@@ -173,7 +175,7 @@ def _strings(raw: Any, key: str) -> list[str]:
     return [x for x in _items(raw, key) if isinstance(x, str)]
 
 
-def _marked(model: type, raw: Any, **nested: Any) -> Any:
+def _marked(model: type[_Model], raw: Any, **nested: Any) -> _Model:
     """A salvaged item that has verification marks: ``sources`` always a list of strings."""
     return _pick(model, raw, sources=_strings(raw, "sources"), **nested)
 
@@ -194,7 +196,7 @@ def _salvage_goal(raw: Any) -> GoalSpec:
     )
 
 
-def _salvage(raw: dict) -> CatalogFile:
+def _salvage(raw: dict[str, Any]) -> CatalogFile:
     retired_raw = raw.get("retired") if isinstance(raw.get("retired"), dict) else {}
     retired = RetiredSection.model_construct(
         goals=[_marked(RetiredSpec, r) for r in _items(retired_raw, "goals")],
@@ -202,7 +204,9 @@ def _salvage(raw: dict) -> CatalogFile:
     )
     year = raw.get("year") if isinstance(raw.get("year"), int) else None
     revision = raw.get("revision") if isinstance(raw.get("revision"), int) else 1
-    sources_raw = raw.get("sources") if isinstance(raw.get("sources"), dict) else {}
+    sources_raw = raw.get("sources")
+    if not isinstance(sources_raw, dict):
+        sources_raw = {}
     return _pick(
         CatalogFile,
         raw,

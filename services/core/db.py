@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from services.core.actor import Actor
 from services.core.config import database_settings
@@ -35,13 +36,13 @@ def tenant_settings(actor: Actor | None) -> dict[str, str]:
 
 
 @event.listens_for(Session, "after_begin")
-def _bind_tenant(session: Session, transaction, connection) -> None:  # noqa: ANN001
+def _bind_tenant(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
     if session.info.get("raw"):
         return
     connection.execute(_BIND_SQL, tenant_settings(session.info.get("actor")))
 
 
-def make_engine(url: str, **kwargs) -> Engine:
+def make_engine(url: str, **kwargs: Any) -> Engine:
     """The engine with the pool of ``QCP_DB_POOL_SIZE`` / ``_MAX_OVERFLOW`` / ``_POOL_TIMEOUT`` unless
     the caller says otherwise."""
     settings = database_settings()
@@ -60,7 +61,7 @@ class Database:
         self._factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
 
     @classmethod
-    def from_url(cls, url: str, **kwargs) -> Database:
+    def from_url(cls, url: str, **kwargs: Any) -> Database:
         return cls(make_engine(url, **kwargs))
 
     def session(self, actor: Actor | None) -> Session:

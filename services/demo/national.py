@@ -108,6 +108,7 @@ def _centers(conn: psycopg.Connection, names: dict[str, str]) -> dict[str | None
                 "INSERT INTO qc_centers (province_code, level, name) VALUES (%s, %s, %s) RETURNING id",
                 (province, "national" if province is None else "provincial", name),
             ).fetchone()
+        assert row is not None  # INSERT ... RETURNING answers the new row
         centers[province] = row[0]
     return centers
 
@@ -126,7 +127,7 @@ def _copy_hospitals(
         "beds, reports_from) FROM STDIN",
         [lines],
     )
-    ids = dict(
+    ids: dict[str, int] = dict(
         conn.execute(
             "SELECT credit_code, id FROM hospitals WHERE substr(credit_code, 9, 2) = '48'"
         ).fetchall()
@@ -237,7 +238,8 @@ def load_national(
     with psycopg.connect(libpq(owner_url)) as conn:
         _bind_national(conn)
         names = _provinces(conn, scale.provinces)
-        if conn.execute(MARKER_SQL).fetchone()[0]:
+        marker = conn.execute(MARKER_SQL).fetchone()
+        if marker is not None and marker[0]:
             echo(
                 "[national] 全国规模数据已存在，跳过 / the national data set is already loaded: nothing to do"
             )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any
 
 import numpy as np
 import psycopg
@@ -45,7 +46,7 @@ def _stamp(moment: datetime) -> str:
 
 def header_rows(
     quarter: Quarter, hospitals: list[tuple[int, str]], statuses: list[str | None], seed: int = 5
-) -> list[tuple]:
+) -> list[tuple[Any, ...]]:
     """(hospital_id, province, status, submitted_at, reviewed_at, late) for the hospitals that submitted."""
     rng = np.random.default_rng([seed, quarter.year, quarter.q])
     n = len(hospitals)
@@ -63,7 +64,7 @@ def header_rows(
     return rows
 
 
-def copy_headers(conn: psycopg.Connection, quarter: Quarter, rows: list[tuple]) -> list[Header]:
+def copy_headers(conn: psycopg.Connection, quarter: Quarter, rows: list[tuple[Any, ...]]) -> list[Header]:
     lines = []
     for hospital_id, province, status, submitted, reviewed, late in rows:
         at = _stamp(submitted)
@@ -79,7 +80,7 @@ def copy_headers(conn: psycopg.Connection, quarter: Quarter, rows: list[tuple]) 
         "first_submitted_at, submitted_at, late, reviewed_at, reviewed_by, review_comment) FROM STDIN",
         ["".join(lines)],
     )
-    ids = dict(
+    ids: dict[int, int] = dict(
         conn.execute("SELECT hospital_id, id FROM submissions WHERE quarter = %s", (str(quarter),)).fetchall()
     )
     return [

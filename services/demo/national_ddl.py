@@ -30,10 +30,14 @@ ORDER BY c.relname
 
 
 def tables_empty(conn: psycopg.Connection, tables: tuple[str, ...] = BULK_TABLES) -> bool:
-    return all(
-        conn.execute(sql.SQL("SELECT NOT EXISTS (SELECT 1 FROM {})").format(sql.Identifier(t))).fetchone()[0]
-        for t in tables
-    )
+    return all(_empty(conn, t) for t in tables)
+
+
+def _empty(conn: psycopg.Connection, table: str) -> bool:
+    row = conn.execute(
+        sql.SQL("SELECT NOT EXISTS (SELECT 1 FROM {})").format(sql.Identifier(table))
+    ).fetchone()
+    return row is not None and bool(row[0])  # NOT EXISTS always answers one row
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
+from typing import Protocol
 
 from services.core.quarter import Quarter, quarter_range
 from services.demo.registry_data import DemoHospital
@@ -122,7 +123,12 @@ def hospital_effects(hospitals: list[DemoHospital], seed: int = 7) -> dict[str, 
     return out
 
 
-def reports(hospital: DemoHospital, code: str) -> bool:
+class _HasType(Protocol):
+    @property
+    def type(self) -> str: ...
+
+
+def reports(hospital: _HasType, code: str) -> bool:
     if hospital.type == "妇幼保健":
         return not any(part in code for part in NOT_FOR_MATERNITY)
     return True

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from services.catalog.rules import code_sort_key
+from services.core.quarter import Quarter
 from services.demo.registry_data import DemoHospital, demo_hospitals
 from services.demo.values import (
     GENERIC,
@@ -64,7 +66,13 @@ def _indicators(session: Session) -> dict[str, tuple[int, int, IndicatorSpec]]:
     }
 
 
-def _predecessors(session: Session, model: type, table: type, from_col, to_col) -> dict[str, str]:  # noqa: ANN001
+def _predecessors(
+    session: Session,
+    model: type[IndicatorLineage],
+    table: type[Indicator],
+    from_col: InstrumentedAttribute[int | None],
+    to_col: InstrumentedAttribute[int | None],
+) -> dict[str, str]:
     """target code → one source code, for lineage edges that carry a comparable-enough quantity."""
     src, dst = aliased(table), aliased(table)
     rows = session.execute(
@@ -80,7 +88,7 @@ def _predecessors(session: Session, model: type, table: type, from_col, to_col) 
     return out
 
 
-def _derived(indicators: dict, session: Session) -> tuple[dict, dict]:
+def _derived(indicators: dict[str, Any], session: Session) -> tuple[dict[str, Any], dict[str, Any]]:
     """Profiles and nesting of indicators without a hand-set profile: the predecessor's along the
     lineage (so a trend continues across years), else a generic one by kind and direction."""
     pred = _predecessors(
@@ -126,7 +134,7 @@ def _derived(indicators: dict, session: Session) -> tuple[dict, dict]:
     return profiles, nested
 
 
-def _kind(indicators: dict, code: str | None) -> str | None:
+def _kind(indicators: dict[str, Any], code: str | None) -> str | None:
     return indicators[code][2].kind if code in indicators else None
 
 
@@ -179,7 +187,9 @@ def _applicability(session: Session, hospitals: list[DemoHospital], ids: dict[st
     session.execute(insert(IndicatorApplicability), rows)
 
 
-def _headers(session: Session, hospitals: list[DemoHospital], ids: dict[str, int], quarters) -> dict:  # noqa: ANN001
+def _headers(
+    session: Session, hospitals: list[DemoHospital], ids: dict[str, int], quarters: list[Quarter]
+) -> dict[tuple[int, str], Any]:
     rng = random.Random(5)
     rows = []
     for index, h in enumerate(hospitals):
@@ -226,7 +236,7 @@ def _headers(session: Session, hospitals: list[DemoHospital], ids: dict[str, int
     return {(r.hospital_id, r.quarter): r for r in result}
 
 
-def _events(session: Session, headers: dict) -> None:  # noqa: ANN001
+def _events(session: Session, headers: dict[tuple[int, str], Any]) -> None:
     rows = []
     for (hospital_id, _), h in headers.items():
         base = {

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -35,14 +36,14 @@ WIDTH = [Scope.NATIONAL, Scope.PROVINCE, Scope.SPECIALTY, Scope.HOSPITAL]  # wid
 class Matrix:
     scopes: dict[str, dict[str, str]]
     actions: dict[str, dict[str, str]]
-    roles: dict[str, dict]
+    roles: dict[str, dict[str, Any]]
 
     def grant(self, role: Role, action: str) -> Scope | None:
         value = self.roles[role.value]["grants"][action]
         return None if value == "none" else Scope(value)
 
 
-def _validate(raw: dict) -> Matrix:
+def _validate(raw: dict[str, Any]) -> Matrix:
     scopes, actions, roles = raw["scopes"], raw["actions"], raw["roles"]
     if set(scopes) != {s.value for s in Scope} | {"none"}:
         raise ValueError(f"permissions.yaml: scopes must be {[s.value for s in Scope]} + none")

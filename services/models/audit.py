@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Identity, String, Text, func
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -25,5 +26,5 @@ class AuditEntry(Base):
     entity_id: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(16), server_default="ok")  # ok | denied
     reason: Mapped[str] = mapped_column(Text, server_default="")
-    before: Mapped[dict | None] = mapped_column(JSONB)
-    after: Mapped[dict | None] = mapped_column(JSONB)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     CHAR,
@@ -57,7 +58,7 @@ class FlagSnapshot(Base):
     values_used: Mapped[int] = mapped_column(Integer)
     min_denominator: Mapped[int] = mapped_column(Integer)
     # the rules that raised the flags: flag rule, limits, over-dispersion, minimum denominators
-    rules: Mapped[dict] = mapped_column(JSONB, server_default="{}")
+    rules: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
     trigger: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     created_by: Mapped[str] = mapped_column(String(256))
@@ -87,7 +88,7 @@ class FlagSnapshotEntry(Base):
     z: Mapped[float | None] = mapped_column(Float)
     reason: Mapped[str] = mapped_column(Text)
     reason_en: Mapped[str] = mapped_column(Text)
-    evidence: Mapped[dict] = mapped_column(JSONB, server_default="{}")
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
 
     __table_args__ = (
         CheckConstraint(
@@ -117,7 +118,9 @@ class BenchmarkSetting(Base):
     qc_center_id: Mapped[int] = mapped_column(ForeignKey("qc_centers.id"), unique=True)
     province_code: Mapped[str | None] = mapped_column(String(6), index=True)
     min_denominator: Mapped[int | None] = mapped_column(Integer)  # NULL: the platform default per unit
-    min_denominator_by_unit: Mapped[dict] = mapped_column(JSONB, server_default="{}")  # unit → minimum
+    min_denominator_by_unit: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, server_default="{}"
+    )  # unit → minimum
     flag_rule: Mapped[str | None] = mapped_column(String(8))  # limits | fdr; NULL: platform default
     overdispersion: Mapped[str | None] = mapped_column(String(8))  # auto | off; NULL: auto
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -166,7 +169,7 @@ class BenchmarkBaseline(Base):
     baseline_year: Mapped[int] = mapped_column(Integer)
     baseline_scope: Mapped[str] = mapped_column(String(8))  # national | province
     profile: Mapped[str] = mapped_column(String(16))  # level_type | level_type_beds
-    rates: Mapped[dict] = mapped_column(JSONB)
+    rates: Mapped[dict[str, Any]] = mapped_column(JSONB)
     set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     set_by: Mapped[str] = mapped_column(String(256))
 

@@ -9,6 +9,7 @@ at) never change; the year's row holds the current revision, the revisions table
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -60,7 +61,7 @@ class CatalogYear(Base):
     revision: Mapped[int] = mapped_column(Integer, server_default="1")
     format: Mapped[str] = mapped_column(String(16), server_default="qcp-catalog/1")
     specialty_list: Mapped[str] = mapped_column(String(8), server_default="loaded")
-    sources: Mapped[dict] = mapped_column(JSONB, server_default="{}")  # id → citable document
+    sources: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")  # id → citable document
     revised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revised_by: Mapped[str | None] = mapped_column(String(128))
 
@@ -84,7 +85,7 @@ class CatalogRevision(Base):
     file_text: Mapped[str | None] = mapped_column(Text)  # NULL only for files published before 0006
     reason: Mapped[str] = mapped_column(Text, server_default="")
     reason_en: Mapped[str] = mapped_column(Text, server_default="")
-    diff: Mapped[dict | None] = mapped_column(JSONB)
+    diff: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     published_by: Mapped[str] = mapped_column(String(128))
 

@@ -9,6 +9,7 @@ at their header through (id, hospital_id, province_code) and the header at its h
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     CHAR,
@@ -201,7 +202,7 @@ class IdempotencyKey(Base):
     actor_subject: Mapped[str] = mapped_column(String(256))
     key: Mapped[str] = mapped_column(String(128))
     request_hash: Mapped[str] = mapped_column(String(64))
-    response: Mapped[dict] = mapped_column(JSONB)
+    response: Mapped[dict[str, Any]] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (

@@ -11,6 +11,7 @@ Rows are deleted on sign-out and when they expire (pruned opportunistically).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import CheckConstraint, DateTime, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
@@ -24,10 +25,12 @@ class WebSession(Base):
 
     key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # hex sha256 of the secret
     kind: Mapped[str] = mapped_column(String(8))  # session | pending
-    actor: Mapped[dict | None] = mapped_column(JSONB)  # the signed-in Actor (from verified claims)
+    actor: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # the signed-in Actor (from verified claims)
     refresh_token: Mapped[str | None] = mapped_column(Text)
     access_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    login: Mapped[dict | None] = mapped_column(JSONB)  # pending: PKCE verifier, browser hash, next path
+    login: Mapped[dict[str, Any] | None] = mapped_column(
+        JSONB
+    )  # pending: PKCE verifier, browser hash, next path
     lang: Mapped[str] = mapped_column(String(8), server_default="zh")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -5,7 +5,7 @@ audit log)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
@@ -13,6 +13,19 @@ from sqlalchemy.orm import Session
 from services import audit
 from services.core.actor import Actor
 from services.registry.queries import conflicts_as
+
+
+class _AuditedRow(Protocol):
+    """What the audit record reads from a registry row (hospital, QC center, network)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def province_code(self) -> str | None: ...
+
+
+_Row = TypeVar("_Row", bound=_AuditedRow)
 
 
 def requested_changes(data: BaseModel, row: object) -> dict[str, Any]:
@@ -28,14 +41,14 @@ def requested_changes(data: BaseModel, row: object) -> dict[str, Any]:
 def apply_audited(
     session: Session,
     actor: Actor,
-    row,
+    row: _Row,
     changes: Mapping[str, Any],
     *,
-    entity: str,  # noqa: ANN001
+    entity: str,
     action: str,
     reason: str,
     conflicts: Mapping[str, str] | None = None,
-):  # noqa: ANN201
+) -> _Row:
     """Set ``changes`` on ``row`` inside a savepoint (a violated constraint named in ``conflicts``
     becomes its Conflict), then record ``{entity}.{action}`` with the row before and after."""
     before = audit.snapshot(row)

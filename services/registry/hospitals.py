@@ -45,8 +45,13 @@ def _target_province(session: Session, actor: Actor, requested: str | None) -> s
             problems=[_problem("province_code", f"must be {actor.province}")],
         )
     code = requested or actor.province
-    province = session.get(Province, code)
-    if province is None or province.onboarded_at is None or province.offboarded_at is not None:
+    province = session.get(Province, code) if code else None
+    if (
+        code is None
+        or province is None
+        or province.onboarded_at is None
+        or province.offboarded_at is not None
+    ):
         raise ValidationFailed(
             f"省份 {code} 未接入平台 / province {code} is not onboarded (qcp tenants onboard --province {code})",
             problems=[_problem("province_code", "not onboarded")],

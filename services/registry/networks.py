@@ -12,7 +12,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, or_, select, true
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, and_, or_, select, true
 from sqlalchemy.orm import Session
 
 from services import audit
@@ -147,7 +150,7 @@ def _overlap_conflict(other: NetworkMembership | None) -> Conflict:
     )
 
 
-def _check_dates(valid_from, valid_to) -> None:  # noqa: ANN001
+def _check_dates(valid_from: date, valid_to: date | None) -> None:
     if valid_to is not None and valid_to <= valid_from:
         raise _invalid(
             "valid_to",
@@ -156,7 +159,9 @@ def _check_dates(valid_from, valid_to) -> None:  # noqa: ANN001
         )
 
 
-def _save_membership(session: Session, actor: Actor, membership: NetworkMembership, changes: dict) -> None:
+def _save_membership(
+    session: Session, actor: Actor, membership: NetworkMembership, changes: dict[str, Any]
+) -> None:
     with conflicts_as(session, {OVERLAP: _overlap_conflict(None).detail}):
         for key, value in changes.items():
             setattr(membership, key, value)
@@ -229,7 +234,7 @@ def end_membership(
     return membership
 
 
-def _members_stmt(actor: Actor, network_id: int):  # noqa: ANN202
+def _members_stmt(actor: Actor, network_id: int) -> Select[*tuple[Any, ...]]:
     scoped = memberships_stmt(actor).subquery()
     return (
         select(scoped, Hospital.name.label("hospital_name"))

@@ -16,7 +16,7 @@ from services.identity.permissions import require
 from services.models import Province, QcCenter, Specialty
 from services.registry.changes import apply_audited, requested_changes
 from services.registry.queries import conflicts_as, load_qc_center, qc_centers_stmt
-from services.registry.schemas import QcCenterCreate, QcCenterUpdate
+from services.registry.schemas import QcCenterCreate, QcCenterUpdate, QcLevel
 
 WRITE = "registry.qc_center.write"
 CONFLICTS = {
@@ -97,7 +97,7 @@ def create_qc_center(session: Session, actor: Actor, *, data: QcCenterCreate) ->
 
 
 def find_qc_center(
-    session: Session, actor: Actor, *, level: str, province_code: str | None, specialty_code: str | None
+    session: Session, actor: Actor, *, level: QcLevel, province_code: str | None, specialty_code: str | None
 ) -> QcCenter | None:
     data = QcCenterCreate(level=level, province_code=province_code, specialty_code=specialty_code, name="--")
     return _existing(session, actor, data)

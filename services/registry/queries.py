@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, false, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -38,7 +39,7 @@ ENTITY_LABELS = {
 # Who owes a quarter's report, in one place for completeness, "missing" flags and rollups: a hospital
 # owes quarter Q from its ``reports_from`` quarter on, until it is deactivated (it still owes a
 # quarter that ended before its deactivation). Callers add "or it submitted Q anyway".
-def owes_quarter_sql(quarter: Quarter, alias: str = "h") -> tuple[str, dict]:
+def owes_quarter_sql(quarter: Quarter, alias: str = "h") -> tuple[str, dict[str, Any]]:
     """(SQL condition on hospitals ``alias``, its parameters) for text statements."""
     sql = (
         f"({alias}.reports_from <= :owes_quarter AND "
@@ -55,7 +56,7 @@ def owes_quarter(quarter: Quarter) -> ColumnElement[bool]:
 
 
 def province_scope(
-    column: ColumnElement, actor: Actor, *, national_rows: bool = False
+    column: SQLColumnExpression[Any], actor: Actor, *, national_rows: bool = False
 ) -> ColumnElement[bool]:
     if actor.is_national:
         return true()
@@ -65,22 +66,22 @@ def province_scope(
     return or_(clause, column.is_(None)) if national_rows else clause
 
 
-def hospitals_stmt(actor: Actor) -> Select[tuple[Hospital]]:
+def hospitals_stmt(actor: Actor) -> Select[Hospital]:
     stmt = select(Hospital).where(province_scope(Hospital.province_code, actor))
     if actor.hospital_id is not None:
         stmt = stmt.where(Hospital.id == actor.hospital_id)
     return stmt
 
 
-def qc_centers_stmt(actor: Actor) -> Select[tuple[QcCenter]]:
+def qc_centers_stmt(actor: Actor) -> Select[QcCenter]:
     return select(QcCenter).where(province_scope(QcCenter.province_code, actor, national_rows=True))
 
 
-def networks_stmt(actor: Actor) -> Select[tuple[Network]]:
+def networks_stmt(actor: Actor) -> Select[Network]:
     return select(Network).where(province_scope(Network.province_code, actor, national_rows=True))
 
 
-def memberships_stmt(actor: Actor) -> Select[tuple[NetworkMembership]]:
+def memberships_stmt(actor: Actor) -> Select[NetworkMembership]:
     stmt = select(NetworkMembership).where(province_scope(NetworkMembership.province_code, actor))
     if actor.hospital_id is not None:
         stmt = stmt.where(NetworkMembership.hospital_id == actor.hospital_id)
@@ -95,7 +96,10 @@ def not_found(entity: str, entity_id: object) -> NotFound:
     )
 
 
-def _one(session: Session, stmt: Select, entity: str, entity_id: object, for_update: bool):  # noqa: ANN202
+_Row = TypeVar("_Row")
+
+
+def _one(session: Session, stmt: Select[_Row], entity: str, entity_id: object, for_update: bool) -> _Row:
     if for_update:
         stmt = stmt.with_for_update()
     row = session.execute(stmt).scalar_one_or_none()
@@ -136,6 +140,6 @@ def conflicts_as(session: Session, conflicts: Mapping[str, str]) -> Iterator[Non
             yield
     except IntegrityError as exc:
         name = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
-        if name in conflicts:
+        if isinstance(name, str) and name in conflicts:
             raise Conflict(conflicts[name], constraint=name) from exc
         raise

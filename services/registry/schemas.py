@@ -82,7 +82,7 @@ class HospitalRead(ReadModel):
     created_at: datetime
     updated_at: datetime
 
-    @computed_field
+    @computed_field  # type: ignore[prop-decorator]  # mypy cannot type a decorated property; pydantic's documented form
     @property
     def prefecture_name(self) -> str | None:
         return prefecture_name(self.prefecture_code)

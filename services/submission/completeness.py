@@ -56,7 +56,11 @@ class CompletenessReport(BaseModel):
     indicators: list[IndicatorCompleteness]
 
 
-def _loaded(session: Session, actor: Actor, quarter: Quarter, province_code: str | None):  # noqa: ANN202
+def _loaded(
+    session: Session, actor: Actor, quarter: Quarter, province_code: str | None
+) -> tuple[
+    list[Hospital], dict[int, Submission], dict[int, set[str]], dict[int, list[IndicatorApplicability]]
+]:
     submitted = (
         select(Submission.id)
         .where(
@@ -137,7 +141,9 @@ def completeness(
                 hospital_name=h.name,
                 province_code=h.province_code,
                 status=header.status if header else "missing",
-                timeliness=("late" if header.late else "on_time") if sent else "missing",
+                timeliness=("late" if header.late else "on_time")
+                if header is not None and sent
+                else "missing",
                 expected=len(expected),
                 received=len([c for c in expected if c in got]),
                 missing_indicators=[c for c in expected if c not in got],

@@ -35,7 +35,7 @@ class _Context:
     base: str
     uscc_system: str
     known_codes: Container[str] | None
-    issues: list[dict] = field(default_factory=list)
+    issues: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, code: str, expression: str | None, zh: str, en: str) -> None:
         self.issues.append(issue(code, expression, zh, en))
@@ -59,7 +59,7 @@ def parse_date(text: Any, *, end: bool) -> date | None:
         return None
 
 
-def _quarter(report: dict, path: str, ctx: _Context) -> Quarter | None:
+def _quarter(report: dict[str, Any], path: str, ctx: _Context) -> Quarter | None:
     period = report.get("period")
     if not isinstance(period, dict):
         ctx.add("required", f"{path}.period", "缺少 period（上报季度）", "period (the quarter) is required")
@@ -91,7 +91,7 @@ def _quarter(report: dict, path: str, ctx: _Context) -> Quarter | None:
     return quarter
 
 
-def _measure(report: dict, path: str, ctx: _Context) -> str | None:
+def _measure(report: dict[str, Any], path: str, ctx: _Context) -> str | None:
     url = report.get("measure")
     if not isinstance(url, str) or not url.strip():
         ctx.add(
@@ -115,7 +115,7 @@ def _measure(report: dict, path: str, ctx: _Context) -> str | None:
     return code
 
 
-def _organization(report: dict, path: str, ctx: _Context) -> str | None:
+def _organization(report: dict[str, Any], path: str, ctx: _Context) -> str | None:
     """The hospital's 统一社会信用代码 from ``reporter`` (or ``subject``) identifier."""
     found: dict[str, str] = {}
     for name in ("reporter", "subject"):
@@ -153,7 +153,7 @@ def _organization(report: dict, path: str, ctx: _Context) -> str | None:
     return next(iter(found.values()), None)
 
 
-def _count(pop: dict, where: str, ctx: _Context) -> int | None:
+def _count(pop: dict[str, Any], where: str, ctx: _Context) -> int | None:
     count = pop.get("count")
     if count is None:
         ctx.add("required", f"{where}.count", "缺少 count（人数）", "count is required")
@@ -169,7 +169,7 @@ def _count(pop: dict, where: str, ctx: _Context) -> int | None:
     return None
 
 
-def _population_code(pop: dict, where: str, ctx: _Context) -> str | None:
+def _population_code(pop: dict[str, Any], where: str, ctx: _Context) -> str | None:
     codings = (pop.get("code") or {}).get("coding") if isinstance(pop.get("code"), dict) else None
     codes = [
         c.get("code") for c in codings or [] if isinstance(c, dict) and c.get("system") == POPULATION_SYSTEM
@@ -190,10 +190,10 @@ def _population_code(pop: dict, where: str, ctx: _Context) -> str | None:
             f"population {codes[0]} is not supported (only numerator and denominator)",
         )
         return None
-    return codes[0]
+    return str(codes[0])  # one of the accepted (string) codes by now
 
 
-def _populations(report: dict, path: str, ctx: _Context) -> tuple[dict[str, int], dict[str, str]]:
+def _populations(report: dict[str, Any], path: str, ctx: _Context) -> tuple[dict[str, int], dict[str, str]]:
     groups = report.get("group")
     if not isinstance(groups, list) or len(groups) != 1 or not isinstance(groups[0], dict):
         ctx.add(
@@ -250,7 +250,7 @@ def _report(resource: Any, path: str, ctx: _Context) -> FhirReport | None:
     return FhirReport(path, code, quarter, credit, counts["numerator"], counts["denominator"], paths)
 
 
-def _entry_request(entry: dict, path: str, bundle_type: str, ctx: _Context) -> None:
+def _entry_request(entry: dict[str, Any], path: str, bundle_type: str, ctx: _Context) -> None:
     if bundle_type == "collection":
         return
     request = entry.get("request")
@@ -270,7 +270,7 @@ def _entry_request(entry: dict, path: str, bundle_type: str, ctx: _Context) -> N
         )
 
 
-def _bundle(doc: dict, ctx: _Context) -> tuple[str | None, list[FhirReport]]:
+def _bundle(doc: dict[str, Any], ctx: _Context) -> tuple[str | None, list[FhirReport]]:
     bundle_type = doc.get("type")
     if bundle_type not in BUNDLE_TYPES:
         ctx.add(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -39,7 +40,7 @@ class FhirInvalid(ValidationFailed):
 
     code = "fhir_invalid"
 
-    def __init__(self, issues: list[dict], detail: str | None = None) -> None:
+    def __init__(self, issues: list[dict[str, Any]], detail: str | None = None) -> None:
         detail = (
             detail or f"FHIR 资源有 {len(issues)} 处错误 / the FHIR resource has {len(issues)} problem(s)"
         )
@@ -47,8 +48,8 @@ class FhirInvalid(ValidationFailed):
         self.issues = issues
 
 
-def issue(code: str, expression: str | None, zh: str, en: str) -> dict:
-    out = {"severity": "error", "code": code, "diagnostics": f"{zh} / {en}"}
+def issue(code: str, expression: str | None, zh: str, en: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"severity": "error", "code": code, "diagnostics": f"{zh} / {en}"}
     if expression:
         out["expression"] = [expression]
     return out

@@ -30,11 +30,11 @@ _PROBLEM_ISSUE = {
 _FIELD_PATH = {"indicator": "measure", "quarter": "period", "hospital_id": "reporter"}
 
 
-def operation_outcome(issues: list[dict]) -> dict:
+def operation_outcome(issues: list[dict[str, Any]]) -> dict[str, Any]:
     return {"resourceType": "OperationOutcome", "issue": issues}
 
 
-def _problem_issue(problem: dict, submission: FhirSubmission | None) -> dict:
+def _problem_issue(problem: dict[str, Any], submission: FhirSubmission | None) -> dict[str, Any]:
     report = None
     if submission is not None:
         index = problem.get("index")
@@ -42,7 +42,7 @@ def _problem_issue(problem: dict, submission: FhirSubmission | None) -> dict:
         if isinstance(index, int) and 0 <= index < len(submission.reports):
             report = submission.reports[index]
         else:
-            report = by_code.get(problem.get("indicator"))
+            report = by_code.get(str(problem.get("indicator")))
     expression = None
     if report is not None:
         field = str(problem.get("field", ""))
@@ -62,7 +62,7 @@ def _problem_issue(problem: dict, submission: FhirSubmission | None) -> dict:
     return out
 
 
-def outcome_for(exc: DomainError, submission: FhirSubmission | None = None) -> tuple[int, dict]:
+def outcome_for(exc: DomainError, submission: FhirSubmission | None = None) -> tuple[int, dict[str, Any]]:
     """HTTP status and OperationOutcome for any domain error raised while handling FHIR input."""
     if isinstance(exc, FhirInvalid):
         return exc.status, operation_outcome(exc.issues)
@@ -75,7 +75,7 @@ def outcome_for(exc: DomainError, submission: FhirSubmission | None = None) -> t
     return exc.status, operation_outcome([{"severity": "error", "code": code, "diagnostics": exc.detail}])
 
 
-def _accepted_issue(result: SubmissionResult) -> dict:
+def _accepted_issue(result: SubmissionResult) -> dict[str, Any]:
     verb = "试运行通过，未写入任何数据" if result.dry_run else "已接收"
     verb_en = "dry run passed, nothing was written" if result.dry_run else "accepted"
     return {
@@ -88,7 +88,7 @@ def _accepted_issue(result: SubmissionResult) -> dict:
     }
 
 
-def _warning_issues(result: SubmissionResult, submission: FhirSubmission) -> list[dict]:
+def _warning_issues(result: SubmissionResult, submission: FhirSubmission) -> list[dict[str, Any]]:
     paths = {r.indicator: f"{r.path}.measure" for r in submission.reports}
     return [
         {
@@ -101,7 +101,7 @@ def _warning_issues(result: SubmissionResult, submission: FhirSubmission) -> lis
     ]
 
 
-def success_response(result: SubmissionResult, submission: FhirSubmission) -> dict:
+def success_response(result: SubmissionResult, submission: FhirSubmission) -> dict[str, Any]:
     """OperationOutcome for a MeasureReport or collection; a batch/transaction-response Bundle otherwise."""
     outcome = operation_outcome([_accepted_issue(result), *_warning_issues(result, submission)])
     if submission.bundle_type not in ("batch", "transaction"):
@@ -119,7 +119,7 @@ def _computable_name(code: str) -> str:
     return name if name[:1].isupper() else f"M_{name}"
 
 
-def measure_resource(indicator: Any, base: str | None = None) -> dict:
+def measure_resource(indicator: Any, base: str | None = None) -> dict[str, Any]:
     """A minimal FHIR R4 Measure for one catalog indicator (``services.models.Indicator``)."""
     scoring = "proportion" if indicator.kind == "proportion" else "ratio"
     notation = "increase" if indicator.direction == "higher" else "decrease"

@@ -221,7 +221,7 @@ def parse_count(value: Any) -> tuple[int | None, Reason | None]:
     return value, None
 
 
-def cell_problem(raw: RawRow, name: str, reason: Reason, indicator: str | None = None) -> dict:
+def cell_problem(raw: RawRow, name: str, reason: Reason, indicator: str | None = None) -> dict[str, Any]:
     label = FIELD_LABELS[name]
     ref = raw.refs.get(name)
     where_zh = f"第 {raw.row} 行 {label}" + (f"（{ref}）" if ref else "")
@@ -239,7 +239,7 @@ def _text(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) else str(value)
 
 
-def check_row(raw: RawRow) -> tuple[ParsedRow | None, list[dict]]:
+def check_row(raw: RawRow) -> tuple[ParsedRow | None, list[dict[str, Any]]]:
     """One row → a ParsedRow (None for a row left blank) and the problems found in it."""
     code = _text(raw.values.get("indicator"))
     counts = {name: raw.values.get(name) for name in ("numerator", "denominator")}
@@ -254,9 +254,9 @@ def check_row(raw: RawRow) -> tuple[ParsedRow | None, list[dict]]:
         number, reason = parse_count(value)
         if reason:
             problems.append(cell_problem(raw, name, reason, code))
-        else:
+        elif number is not None:  # parse_count gives a number or a reason
             parsed[name] = number
-    if problems:
+    if problems or code is None:  # a missing code is one of the problems
         return None, problems
     text = comment if isinstance(comment, str) else _text(comment)
     text = text if text is None or text.strip() else None
@@ -267,7 +267,7 @@ def check_rows(raws: Iterable[RawRow], *, max_rows: int | None = None) -> list[P
     """Every row checked; raises one ValidationFailed listing every problem with its row."""
     limit = max_rows or upload_settings().max_rows
     rows: list[ParsedRow] = []
-    problems: list[dict] = []
+    problems: list[dict[str, Any]] = []
     first_row: dict[str, int] = {}
     for raw in raws:
         if len(rows) + len(problems) >= limit:

@@ -19,6 +19,7 @@ import csv
 import io
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from services.submission.io_common import (
     META_MARKER,
@@ -115,7 +116,7 @@ def _records(text: str) -> Iterator[tuple[int, int, list[str]]]:
         yield number, line, record
 
 
-def _extra_cells(record: list[str], width: int, row: int, line: int) -> dict | None:
+def _extra_cells(record: list[str], width: int, row: int, line: int) -> dict[str, Any] | None:
     """A problem when the row has non-blank cells beyond the header (blank padding is harmless)."""
     extra = [cell for cell in record[width:] if cell.strip()]
     if not extra:
@@ -147,7 +148,7 @@ def parse_csv(
     columns: dict[str, int] | None = None
     width = 0
     raws: list[RawRow] = []
-    extra: list[dict] = []
+    extra: list[dict[str, Any]] = []
     for number, line, record in records:
         if not any(cell.strip() for cell in record):
             continue

@@ -47,7 +47,7 @@ def looks_like_header(cells: Iterable[Any]) -> bool:
 def map_headers(cells: list[Any], *, row: int) -> dict[str, int]:
     """Column index of every field; raises listing every unknown, duplicate or missing header."""
     found: dict[str, int] = {}
-    problems: list[dict] = []
+    problems: list[dict[str, Any]] = []
     for index, cell in enumerate(cells):
         key = normalise_header(cell)
         if not key or key in REFERENCE_HEADERS:
@@ -80,7 +80,7 @@ def map_headers(cells: list[Any], *, row: int) -> dict[str, int]:
     return found
 
 
-def _header_problem(row: int, column: Any, code: str, text: str) -> dict:
+def _header_problem(row: int, column: Any, code: str, text: str) -> dict[str, Any]:
     return {
         "row": row,
         "column": str(column),

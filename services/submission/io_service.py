@@ -260,7 +260,7 @@ def submit_fhir(
     return result, parsed
 
 
-def measure_for(session: Session, *, code: str, base: str | None = None) -> dict:
+def measure_for(session: Session, *, code: str, base: str | None = None) -> dict[str, Any]:
     """The FHIR Measure of one catalog indicator (catalog data is public)."""
     indicator = session.execute(select(Indicator).where(Indicator.code == code)).scalar_one_or_none()
     if indicator is None:

@@ -17,6 +17,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
 from services.submission.io_common import (
     MAX_COUNT,
@@ -79,8 +80,8 @@ def _indicator_rows(ws: Any, indicators: list[TemplateIndicator]) -> int:
         cells = (item.code, item.name, item.numerator, item.denominator, item.unit)
         for col, value in zip("ABCDE", cells, strict=True):
             _put(ws, f"{col}{row}", value).alignment = _WRAP
-        for col, value in zip(INPUT_COLUMNS, item.reported_cells(), strict=True):
-            cell = ws[f"{col}{row}"] if value == "" else _put(ws, f"{col}{row}", value)
+        for col, reported in zip(INPUT_COLUMNS, item.reported_cells(), strict=True):
+            cell = ws[f"{col}{row}"] if reported == "" else _put(ws, f"{col}{row}", reported)
             cell.protection = Protection(locked=False)
             cell.fill = _INPUT_FILL
     return row
@@ -129,6 +130,7 @@ def xlsx_template(meta: TemplateMeta, indicators: list[TemplateIndicator], *, ho
     """The XLSX template as bytes."""
     wb = Workbook()
     ws = wb.active
+    assert isinstance(ws, Worksheet)  # a new workbook has one worksheet
     ws.title = DATA_SHEET
     _title_rows(ws, meta, hospital_name)
     last_row = _indicator_rows(ws, indicators)

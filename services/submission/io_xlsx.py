@@ -158,7 +158,9 @@ def _bad_number(elem: Any) -> str | None:
     return text[:40]
 
 
-def _scan_sheet(name: str, data: bytes, formulas: dict[str, list[str]], numbers: list[tuple]) -> None:
+def _scan_sheet(
+    name: str, data: bytes, formulas: dict[str, list[str]], numbers: list[tuple[Any, ...]]
+) -> None:
     for _, elem in iterparse(io.BytesIO(data), forbid_dtd=True):
         if elem.tag == f"{_NS_MAIN}c":
             if elem.find(f"{_NS_MAIN}f") is not None:
@@ -168,7 +170,7 @@ def _scan_sheet(name: str, data: bytes, formulas: dict[str, list[str]], numbers:
             elem.clear()
 
 
-def _parse_xml(name: str, data: bytes, formulas: dict[str, list[str]], numbers: list[tuple]) -> Any:
+def _parse_xml(name: str, data: bytes, formulas: dict[str, list[str]], numbers: list[tuple[Any, ...]]) -> Any:
     """Parse one XML member (DTDs forbidden); note formula cells and non-finite numbers of sheets."""
     try:
         if name.startswith("xl/worksheets/sheet"):

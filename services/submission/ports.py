@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 from sqlalchemy import select
@@ -23,18 +24,19 @@ RETIRED = "retired"
 try:  # pragma: no cover - depends on which helper has landed
     from services.identity.permissions import require as _require
 except ImportError:  # pragma: no cover
-    _require = None
+    _require = None  # type: ignore[assignment]  # a tree without that module: require() checks for None
 
 try:  # pragma: no cover
     from services.catalog.queries import successor_of as _successor_of
 except ImportError:  # pragma: no cover
-    _successor_of = None
+    _successor_of = None  # type: ignore[assignment]  # a tree without that module: checked for None below
 
 
 @lru_cache
-def _matrix() -> dict:
+def _matrix() -> dict[str, Any]:
     path = Path(__file__).resolve().parents[1] / "identity" / "permissions.yaml"
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    matrix: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return matrix
 
 
 def scope_of(actor: Actor, action: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -11,7 +13,7 @@ from services.core.quarter import Quarter
 from services.models import Submission, SubmissionEvent
 from services.submission import repository as repo
 from services.submission.access import hospital_for, specialty_goal_ids
-from services.submission.schemas import EventRead, SubmissionRead, ValueRead, ValueVersionRead
+from services.submission.schemas import EventRead, Status, SubmissionRead, ValueRead, ValueVersionRead
 
 
 def value_reads(session: Session, submission_id: int, goal_ids: set[int] | None = None) -> list[ValueRead]:
@@ -37,7 +39,7 @@ def _read(header: Submission, values: list[ValueRead]) -> SubmissionRead:
         hospital_id=header.hospital_id,
         quarter=header.quarter,
         catalog_year=header.catalog_year,
-        status=header.status,
+        status=cast(Status, header.status),  # the column's CHECK constraint allows only these
         version=header.version,
         late=header.late,
         first_submitted_at=header.first_submitted_at,
@@ -104,7 +106,7 @@ def value_history(
     return [ValueVersionRead.model_validate({**_columns(v), "indicator": code}) for code, v in rows]
 
 
-def _columns(row: object) -> dict:
+def _columns(row: object) -> dict[str, Any]:
     names = (
         "version",
         "numerator",

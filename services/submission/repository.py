@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import BigInteger, Select, Text, any_, bindparam, func, select, text
+from sqlalchemy import BigInteger, CursorResult, Result, Select, Text, any_, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -41,7 +42,7 @@ _INFO_COLUMNS = (
 )
 
 
-def submissions_stmt(actor: Actor) -> Select[tuple[Submission]]:
+def submissions_stmt(actor: Actor) -> Select[Submission]:
     stmt = select(Submission).where(province_scope(Submission.province_code, actor))
     if actor.hospital_id is not None:
         stmt = stmt.where(Submission.hospital_id == actor.hospital_id)
@@ -94,8 +95,9 @@ def catalog_published(session: Session, year: int) -> bool:
     return session.get(CatalogYear, year) is not None
 
 
-def _infos(session: Session, stmt: Select) -> dict[str, IndicatorInfo]:
-    return {row[1]: IndicatorInfo(*row[:-1], tuple(row[-1] or ())) for row in session.execute(stmt).all()}
+def _infos(session: Session, stmt: Select[*tuple[Any, ...]]) -> dict[str, IndicatorInfo]:
+    # The statement's columns are IndicatorInfo's fields in order; mypy cannot count a star-argument.
+    return {row[1]: IndicatorInfo(*row[:-1], tuple(row[-1] or ())) for row in session.execute(stmt).all()}  # type: ignore[call-arg]
 
 
 def indicators_by_code(session: Session, codes: Iterable[str]) -> dict[str, IndicatorInfo]:
@@ -167,7 +169,7 @@ def earlier_counts(
     return out
 
 
-def value_versions(session: Session, submission_id: int, indicator_id: int | None = None) -> list:
+def value_versions(session: Session, submission_id: int, indicator_id: int | None = None) -> list[Any]:
     stmt = (
         select(Indicator.code, SubmissionValueVersion)
         .join(Indicator, Indicator.id == SubmissionValueVersion.indicator_id)
@@ -231,7 +233,7 @@ FROM {_BATCH}
 def write_values(
     session: Session,
     header: Submission,
-    batch: dict[str, list],
+    batch: Mapping[str, Sequence[Any]],
     *,
     at: datetime,
     by: str,
@@ -252,11 +254,16 @@ def write_values(
         "at": at,
         "by": by,
     }
-    written = (
-        session.execute(_INSERT_VALUES, params).rowcount + session.execute(_UPDATE_VALUES, params).rowcount
+    written = _rowcount(session.execute(_INSERT_VALUES, params)) + _rowcount(
+        session.execute(_UPDATE_VALUES, params)
     )
     session.execute(
         _INSERT_VERSIONS,
         {**params, "reason": reason, "source": source, "subject": by, "roles": roles, "client": client_id},
     )
     return written
+
+
+def _rowcount(result: Result[*tuple[Any, ...]]) -> int:
+    # An INSERT/UPDATE text statement answers a CursorResult; Session.execute is typed with its base class.
+    return cast(CursorResult[*tuple[Any, ...]], result).rowcount

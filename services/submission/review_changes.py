@@ -60,7 +60,7 @@ def latest_writes(
     ids = list(submission_ids)
     if not ids:
         return {}
-    counts = dict(session.execute(COUNTS, {"ids": ids}).all())
+    counts: dict[int, int] = {row[0]: row[1] for row in session.execute(COUNTS, {"ids": ids})}
     out: dict[int, LatestWrite] = {}
     for row in session.execute(LATEST, {"ids": ids}).mappings():
         if goal_ids is not None and row["goal_id"] not in goal_ids:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from typing import Any, cast
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -24,7 +25,7 @@ from services.submission import repository as repo
 from services.submission.access import hospital_for
 from services.submission.events import actor_roles, transition
 from services.submission.planning import Plan, make_plan
-from services.submission.schemas import SubmissionResult, ValueIn
+from services.submission.schemas import Status, SubmissionResult, ValueIn
 from services.submission.windows import now
 
 SOURCES = ("api", "csv", "xlsx", "fhir", "page")
@@ -157,7 +158,7 @@ def _write_values(
     session: Session, actor: Actor, header: Submission, plan: Plan, *, source: str, reason: str | None
 ) -> None:
     changes = plan.changes
-    batch = {
+    batch: dict[str, list[Any]] = {
         "indicator_ids": [c.info.id for c in changes],
         "versions": [c.next_version for c in changes],
         "numerators": [c.value.numerator for c in changes],
@@ -229,7 +230,7 @@ def _apply(
         hospital_id=hospital.id,
         quarter=str(quarter),
         catalog_year=plan.catalog_year,
-        status=header.status,
+        status=cast(Status, header.status),  # the column's CHECK constraint allows only these
         version=header.version,
         late=header.late,
         changed=[c.value.indicator for c in plan.changes],

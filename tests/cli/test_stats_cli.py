@@ -249,3 +249,11 @@ def test_help_lists_the_new_options():
     text = runner.invoke(app, ["funnel", "--help"], terminal_width=200).output
     for option in ("--measure", "--limits", "--multiplier", "--fdr", "--overdispersion", "--unit"):
         assert option in text
+
+
+def test_direction_options_are_ordinary_strings():
+    # A member named ``lower`` used to replace str.lower: ``.lower()`` raised "not callable" (mypy found it).
+    from platform_api.cli.stats import DirectionOption
+
+    assert [d.lower() for d in DirectionOption] == ["higher", "lower"]
+    assert DirectionOption("lower").upper() == "LOWER"

@@ -117,3 +117,18 @@ def test_admin_cannot_add_another_provinces_hospital(demo_db) -> None:  # noqa: 
         valid_to=None,
     )
     assert "ok" not in answer and "不存在" in answer["detail"]
+
+
+def test_submission_actions_need_a_hospital_user(demo_db) -> None:  # noqa: ANN001
+    # The page passes the signed-in user's hospital (None for staff): refused in words, nothing stored.
+    _, database, _, _ = demo_db
+    answer = data_submission.submit_values(
+        database,
+        ZJ_ADMIN,
+        hospital_id=ZJ_ADMIN.hospital_id,
+        quarter=Q,
+        values=[{"indicator": "NIT-2023-I.1", "numerator": 1, "denominator": 2}],
+        reason=None,
+        dry_run=True,
+    )
+    assert "ok" not in answer and "只有医院用户可以填报" in answer["detail"]
