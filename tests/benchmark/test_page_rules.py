@@ -90,15 +90,15 @@ def _text(component) -> str:  # noqa: ANN001
 def test_summary_shows_phi_tau2_rule_limits_and_the_baseline_even_when_not_adjusted():
     text = _text(page.summary_line(SUMMARY, META, "zh"))
     assert "φ = 2.50" in text and "τ² = 0.00420" in text and "建议校正" in text
-    assert "错误发现率" in text and "exact_binomial" in text and "最小分母 10" in text
+    assert "错误发现率" in text and "精确二项分布" in text and "exact_binomial" not in text and "最小分母 10" in text
     assert "基线：2022 年本省率" in text
     assert "baseline: 2022 provincial rates" in _text(page.summary_line(SUMMARY, META, "en"))
 
 
 def test_table_has_q_the_rules_signal_and_oe_columns_where_turned_on():
-    text = _text(page.row_table(ROWS, SUMMARY, "2023Q3", "zh"))
+    text = _text(page.row_table(ROWS, SUMMARY, {"quarter": "2023Q3"}, "zh"))
     assert "标记依据" in text and "O/E" in text and "期望数 E" in text and "0.43" in text
-    plain = _text(page.row_table(ROWS, {**SUMMARY, "oe": None}, "2023Q3", "zh"))
+    plain = _text(page.row_table(ROWS, {**SUMMARY, "oe": None}, {"quarter": "2023Q3"}, "zh"))
     assert "期望数 E" not in plain and "标记依据" in plain
 
 
