@@ -27,6 +27,15 @@ UNSUPPORTED_MEDIA_TYPE = (
 )
 
 
+def _drop_json_placeholders(responses: dict) -> None:
+    """FastAPI files a route's default JSON under 200 even when the route answers only files (HTML, PDF):
+    an empty application/json entry beside the real media types is not an answer the route gives."""
+    for status, response in responses.items():
+        content = response.get("content") or {}
+        if status.startswith("2") and content.get("application/json") == {"schema": {}} and len(content) > 1:
+            del content["application/json"]
+
+
 def document_guard_responses(app: FastAPI) -> None:
     """Make the OpenAPI document say what the guards and the error renderer really answer.
 
@@ -47,6 +56,7 @@ def document_guard_responses(app: FastAPI) -> None:
         for path_item in schema.get("paths", {}).values():
             for operation in path_item.values():
                 responses = operation.setdefault("responses", {})
+                _drop_json_placeholders(responses)
                 for code, description in GUARD_RESPONSES.items():
                     responses.setdefault(code, {"description": description, "content": ref})
                 if "application/json" in operation.get("requestBody", {}).get("content", {}):
