@@ -221,8 +221,8 @@ def _print_result(result, *, diff: bool) -> None:  # noqa: ANN001
 
 @app.command("diff")
 def diff(
-    from_year: int = typer.Argument(..., metavar="FROM"),
-    to_year: int = typer.Argument(..., metavar="TO"),
+    from_year: int = typer.Argument(..., metavar="FROM", help="较早的年度 / the earlier year"),
+    to_year: int = typer.Argument(..., metavar="TO", help="较晚的年度 / the later year"),
     output: Format = typer.Option(Format.text, "--format", help="text | json"),
 ) -> None:
     """比较两个已发布年度 / compare two published years."""

@@ -18,12 +18,33 @@ app = typer.Typer(help="租户管理 / tenant onboarding", no_args_is_help=True)
 KcUrl = Annotated[
     str | None, typer.Option("--keycloak-url", envvar="QCP_KEYCLOAK_ADMIN_URL", help="Keycloak 地址")
 ]
-KcRealm = Annotated[str, typer.Option("--keycloak-realm", envvar="QCP_KEYCLOAK_ADMIN_REALM")]
-KcUser = Annotated[str, typer.Option("--keycloak-user", envvar="QCP_KEYCLOAK_ADMIN_USER")]
-KcPassword = Annotated[
-    str, typer.Option("--keycloak-password", envvar="QCP_KEYCLOAK_ADMIN_PASSWORD", hidden=True)
+KcRealm = Annotated[
+    str,
+    typer.Option(
+        "--keycloak-realm", envvar="QCP_KEYCLOAK_ADMIN_REALM", help="平台的 realm / the platform's realm"
+    ),
 ]
-KcUserRealm = Annotated[str, typer.Option("--keycloak-user-realm", envvar="QCP_KEYCLOAK_ADMIN_USER_REALM")]
+KcUser = Annotated[
+    str,
+    typer.Option("--keycloak-user", envvar="QCP_KEYCLOAK_ADMIN_USER", help="管理员用户名 / admin user name"),
+]
+KcPassword = Annotated[
+    str,
+    typer.Option(
+        "--keycloak-password",
+        envvar="QCP_KEYCLOAK_ADMIN_PASSWORD",
+        show_default=False,
+        help="管理员密码（建议用环境变量）/ admin password (prefer the environment variable)",
+    ),
+]
+KcUserRealm = Annotated[
+    str,
+    typer.Option(
+        "--keycloak-user-realm",
+        envvar="QCP_KEYCLOAK_ADMIN_USER_REALM",
+        help="管理员所在的 realm / the realm the admin user lives in",
+    ),
+]
 
 
 def _directory(url: str | None, realm: str, user: str, password: str, user_realm: str):  # noqa: ANN202
