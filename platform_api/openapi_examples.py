@@ -105,8 +105,19 @@ def error(description: str, *examples: dict) -> dict:
     return {"description": description, "model": ApiError, "content": {"application/json": media}}
 
 
+FHIR_SCHEMAS: dict[str, dict] = {}  # components the OpenAPI document gains (openapi_guards.py)
+
+
 def fhir_resource(*types: str) -> dict:
-    """The schema of a FHIR R4 resource answer: its resourceType; the resource itself is defined by FHIR."""
+    """A reference to the schema of a FHIR R4 resource answer: its resourceType (FHIR defines the rest).
+
+    One named component per kind, so that a generated client makes one model, not one per answer."""
+    name = "Fhir" + "Or".join(types)
+    FHIR_SCHEMAS[name] = _fhir_schema(*types)
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _fhir_schema(*types: str) -> dict:
     return {
         "title": " | ".join(types),
         "type": "object",

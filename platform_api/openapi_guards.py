@@ -12,6 +12,8 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
+from platform_api.openapi_examples import FHIR_SCHEMAS
+
 ERROR_SCHEMA = {
     "title": "ErrorBody",
     "type": "object",
@@ -90,6 +92,7 @@ def document_guard_responses(app: FastAPI) -> None:
             return schema
         schemas = schema.setdefault("components", {}).setdefault("schemas", {})
         schemas["ErrorBody"] = ERROR_SCHEMA
+        schemas.update(FHIR_SCHEMAS)
         if "HTTPValidationError" in schemas:
             schemas["HTTPValidationError"] = {**ERROR_SCHEMA, "title": "HTTPValidationError"}
         ref = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
