@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.catalog.schemas import CatalogDiff, CatalogRead, RevisionRead, YearRead
+from services.catalog.schemas import EXPORT_FORMAT, CatalogDiff, CatalogRead, RevisionRead, YearRead
 from services.core.actor import Actor, Role
 from services.core.errors import PermissionDenied
 from services.identity.permissions import require
@@ -79,7 +79,7 @@ def described_by(example: Any, title: str | None = None) -> dict:
     elif isinstance(example, list):
         schema = {"type": "array", "items": described_by(example[0]) if example else {}}
     elif example is None:
-        return {"type": "null"}
+        return {}  # null in the example: another answer may hold a value of any type there
     else:
         kind = _JSON_TYPES[type(example)]
         schema = {"type": [kind, "number", "null"] if kind == "integer" else [kind, "null"]}
@@ -407,7 +407,7 @@ _CATALOG_YEAR = {
 # response models, so a field added to a model appears in its example at once.
 CATALOG_DIFF = CatalogDiff.model_validate(_CATALOG_DIFF).model_dump(mode="json")
 CATALOG_YEAR = CatalogRead.model_validate(
-    {**_CATALOG_YEAR, "format": "qcp-catalog-export/2", "revision": 2}
+    {**_CATALOG_YEAR, "format": EXPORT_FORMAT, "revision": 2}
 ).model_dump(mode="json")
 CATALOG_YEARS = [
     YearRead(

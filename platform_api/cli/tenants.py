@@ -16,7 +16,12 @@ from services.core.errors import DomainError
 app = typer.Typer(help="租户管理 / tenant onboarding", no_args_is_help=True)
 
 KcUrl = Annotated[
-    str | None, typer.Option("--keycloak-url", envvar="QCP_KEYCLOAK_ADMIN_URL", help="Keycloak 地址")
+    str | None,
+    typer.Option(
+        "--keycloak-url",
+        envvar="QCP_KEYCLOAK_ADMIN_URL",
+        help="Keycloak 地址；不给则只做数据库步骤 / Keycloak's address; without it only the database steps run",
+    ),
 ]
 KcRealm = Annotated[
     str,
