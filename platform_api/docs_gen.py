@@ -113,8 +113,8 @@ def _example_of(media: Spec) -> Any:
 
 def _json_block(value: Any) -> list[str]:
     if isinstance(value, str):
-        return ["```text", value.rstrip("\n"), "```"]
-    return ["```json", json.dumps(value, ensure_ascii=False, indent=2), "```"]
+        return ["```text", *value.rstrip("\n").splitlines(), "```"]
+    return ["```json", *json.dumps(value, ensure_ascii=False, indent=2).splitlines(), "```"]
 
 
 def _request_body(op: Spec) -> list[str]:
