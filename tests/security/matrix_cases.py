@@ -394,6 +394,7 @@ EXEMPT: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/catalog"): "public goal catalog: the published years",
     ("GET", "/api/v1/catalog/{year}/revisions"): "public goal catalog: a year's revisions",
     ("GET", "/fhir/Measure/{code}"): "public catalog indicator as a FHIR Measure",
+    ("GET", "/fhir/metadata"): "public FHIR CapabilityStatement: what the server supports, no tenant data",
     ("GET", "/api/v1/review-queue"): "no tenant-bearing parameter: lists the caller's own scope only",
     ("MOUNT", "/dash"): "Dash dashboards: session-bound scope, forged callbacks in tests/dash/test_scope.py",
 }
