@@ -282,7 +282,10 @@ def main(check: bool = False) -> None:
     if check and changed:
         typer.echo(f"过期 / stale: {names}; run: {REGENERATE}", err=True)
         raise typer.Exit(1)
-    typer.echo(f"{'检查 / checked' if check else '已更新 / updated'}: {names}")
+    if not changed:
+        typer.echo("参考文档已是最新 / docs/reference is up to date")
+    else:
+        typer.echo(f"已更新 / updated: {names}")
 
 
 if __name__ == "__main__":
