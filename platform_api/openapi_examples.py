@@ -8,11 +8,17 @@ test_openapi.py checks that every operation has them, and that every error uses 
 from __future__ import annotations
 
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.catalog.schemas import CatalogDiff, CatalogRead, RevisionRead, YearRead
+from services.catalog.schemas import EXPORT_FORMAT, CatalogDiff, CatalogRead, RevisionRead, YearRead
+from services.core.actor import Actor, Role
+from services.core.errors import PermissionDenied
+from services.identity.permissions import require
+from services.submission.fhir_capability import capability_statement
+from services.submission.fhir_resources import measure_resource
 from services.submission.io_template import XLSX_MEDIA_TYPE
 
 FHIR_JSON = "application/fhir+json"
@@ -21,36 +27,121 @@ BINARY = {"type": "string", "format": "binary"}
 FILE_NOTE = "UTF-8（带 BOM）、CRLF 换行 / UTF-8 with a BOM, CRLF line ends"
 
 
+class Problem(BaseModel):
+    """One problem of a refused request; which fields are set depends on the check that found it."""
+
+    model_config = ConfigDict(extra="allow")
+    field: str | None = Field(None, description="出错的字段 / the field, e.g. numerator or query.limit")
+    problem: str | None = Field(None, description="问题（中文 / English）/ what is wrong")
+    fix: str | None = Field(None, description="如何改正 / how to fix it")
+    code: str | None = Field(None, description="校验规则代码 / the rule's code")
+    type: str | None = Field(None, description="格式错误类型（pydantic）/ the shape error's type")
+    indicator: str | None = Field(None, description="指标代码 / indicator code")
+    index: int | None = Field(None, description="请求中第几项（从 0 起）/ item index in the request")
+    row: int | None = Field(None, description="文件中的行号 / row of the uploaded file")
+
+
 class ApiError(BaseModel):
     """Every error of the JSON API: a stable code, a message in Chinese then English, sometimes more fields."""
 
     model_config = ConfigDict(extra="allow")
     error: str = Field(description="稳定的错误代码 / stable error code", examples=["not_found"])
     detail: str = Field(description="说明（中文 / English）/ what was wrong and how to fix it")
+    problems: list[Problem] | None = Field(
+        None, description="每个问题一项（422）/ one item per problem (422 answers)"
+    )
+
+
+TEXT = {"type": "string"}
 
 
 # What FastAPI's ``responses=`` takes: status code → OpenAPI response object.
 Responses = dict[int | str, dict[str, Any]]
 
 
-def ok(payload: Any, description: str = "成功 / OK", media_type: str = "application/json") -> dict[str, Any]:
-    return {"description": description, "content": {media_type: {"example": payload}}}
+def ok(payload: Any, description: str = "成功 / OK", media_type: str = "application/json") -> dict:
+    """A success example; JSON answers take their schema from the route's response_model, text a string."""
+    media: dict = {"example": payload}
+    if media_type != "application/json":
+        media["schema"] = TEXT
+    return {"description": description, "content": {media_type: media}}
+
+
+_JSON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string"}
+
+
+def described_by(example: Any, title: str | None = None) -> dict:
+    """A schema read off a real answer, for routes whose JSON is built without a response model.
+
+    Nothing is required and every value may be null: it types what the answer carries without
+    refusing an answer whose optional parts are absent."""
+    if isinstance(example, dict):
+        schema: dict = {
+            "type": "object",
+            "properties": {k: described_by(v) for k, v in example.items()},
+            "additionalProperties": True,
+        }
+    elif isinstance(example, list):
+        schema = {"type": "array", "items": described_by(example[0]) if example else {}}
+    elif example is None:
+        return {}  # null in the example: another answer may hold a value of any type there
+    else:
+        kind = _JSON_TYPES[type(example)]
+        schema = {"type": [kind, "number", "null"] if kind == "integer" else [kind, "null"]}
+    return {"title": title, **schema} if title else schema
+
+
+def denied(action: str, role: Role, **where: Any) -> dict:
+    """The 403 body ``require`` really renders when an account with ``role`` attempts ``action``."""
+    try:
+        require(Actor(subject="example", roles=frozenset({role}), **where), action)
+    except PermissionDenied as exc:
+        return {"error": exc.code, **exc.extra, "detail": exc.detail}
+    raise ValueError(f"{role} may {action}: choose a role the permission matrix refuses")
 
 
 def error(description: str, *examples: dict[str, Any]) -> dict[str, Any]:
     """A documented error: the ``ApiError`` schema and one example (or several, named by their code)."""
-    media: dict[str, Any] = (
-        {"example": examples[0]}
-        if len(examples) == 1
-        else {
-            "examples": {e["error"]: {"summary": e["detail"].split(" / ")[0], "value": e} for e in examples}
-        }
-    )
+    named: dict[str, dict] = {}
+    for e in examples:
+        key = e["error"] if e["error"] not in named else f"{e['error']}_{len(named) + 1}"
+        named[key] = {"summary": e["detail"].split(" / ")[0], "value": e}
+    media: dict = {"example": examples[0]} if len(examples) == 1 else {"examples": named}
     return {"description": description, "model": ApiError, "content": {"application/json": media}}
 
 
+FHIR_SCHEMAS: dict[str, dict] = {}  # components the OpenAPI document gains (openapi_guards.py)
+
+
+def fhir_resource(*types: str) -> dict:
+    """A reference to the schema of a FHIR R4 resource answer: its resourceType (FHIR defines the rest).
+
+    One named component per kind, so that a generated client makes one model, not one per answer."""
+    name = "Fhir" + "Or".join(types)
+    FHIR_SCHEMAS[name] = _fhir_schema(*types)
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _fhir_schema(*types: str) -> dict:
+    return {
+        "title": " | ".join(types),
+        "type": "object",
+        "required": ["resourceType"],
+        "properties": {"resourceType": {"type": "string", "enum": list(types)}},
+        "additionalProperties": True,
+        "description": "FHIR R4 资源，见 https://hl7.org/fhir/R4/ / a FHIR R4 resource: "
+        + ", ".join(f"https://hl7.org/fhir/R4/{t.lower()}.html" for t in types),
+    }
+
+
+API_ERROR_REF = {"$ref": "#/components/schemas/ApiError"}
+
+
 def fhir_error(description: str, outcome: dict) -> dict:
-    return {"description": description, "content": {FHIR_JSON: {"example": outcome}}}
+    return {
+        "description": description,
+        "content": {FHIR_JSON: {"schema": fhir_resource("OperationOutcome"), "example": outcome}},
+    }
 
 
 def body_examples(**named: tuple[str, Any]) -> dict:
@@ -61,17 +152,6 @@ def body_examples(**named: tuple[str, Any]) -> dict:
 # -- errors shared by the registry, submission and benchmark routers --------------------------------
 
 E404 = {"error": "not_found", "detail": "医院 999999 不存在 / hospital 999999 does not exist"}
-E403 = {
-    "error": "forbidden",
-    "action": "registry.hospital.write",
-    "detail": "无权维护医院（角色：provincial_analyst）/ your roles (provincial_analyst) may not create and update "
-    "hospitals (registry.hospital.write)",
-}
-E409 = {
-    "error": "conflict",
-    "detail": "该统一社会信用代码已登记 / a hospital with this credit code is already registered",
-    "constraint": "uq_hospitals_credit_code",
-}
 E422_SHAPE = {
     "error": "invalid_payload",
     "detail": "请求格式错误 / the request payload has the wrong shape",
@@ -116,6 +196,50 @@ E415 = {
     "content_type": "application/pdf",
     "detail": "不支持的文件类型 application/pdf：请上传 CSV 或 XLSX / unsupported file type application/pdf: "
     "upload CSV (text/csv) or XLSX",
+}
+E409_CREDIT_CODE = {
+    "error": "conflict",
+    "detail": "该统一社会信用代码已登记 / a hospital with this credit code is already registered",
+    "constraint": "uq_hospitals_credit_code",
+}
+E409_QC_CENTER = {
+    "error": "conflict",
+    "existing_id": 2,
+    "detail": "该范围已有质控中心（id 2）/ a QC center for this level, province and specialty already exists (id 2)",
+}
+E409_STALE = {
+    "error": "conflict",
+    "current_version": 2,
+    "expected_version": 1,
+    "detail": "数据已被他人更新（当前版本 2，您的版本 1），请重新读取后再更正 / stale version: you sent If-Match 1 "
+    "but the submission is at version 2; reload and correct again",
+}
+E409_IDEMPOTENCY = {
+    "error": "conflict",
+    "idempotency_key": "his-2023Q3-0001",
+    "detail": "Idempotency-Key 'his-2023Q3-0001' 已用于另一个不同的请求 / Idempotency-Key 'his-2023Q3-0001' was "
+    "already used with a different request: use a new key for a new request",
+}
+
+
+def race(constraint: str) -> dict:
+    """The 409 platform_api/errors.py answers when two requests race for the same key."""
+    return {
+        "error": "conflict",
+        "detail": f"与同时进行的另一请求冲突（{constraint}），未保存任何内容；请重新读取后重试 / the request "
+        f"collided with another one made at the same time ({constraint}); nothing was stored: read "
+        "again and retry",
+        "constraint": constraint,
+    }
+
+
+E403_SETTINGS = {
+    "error": "forbidden",
+    "detail": "只有管理员可修改对标设置 / only administrators may change benchmark settings",
+}
+E403_FREEZE = {
+    "error": "forbidden",
+    "detail": "只有省级管理员或国家管理员可冻结标记 / only provincial or national admins may freeze flags",
 }
 E409_OVERLAP = {
     "error": "conflict",
@@ -288,7 +412,7 @@ _CATALOG_YEAR = {
 # response models, so a field added to a model appears in its example at once.
 CATALOG_DIFF = CatalogDiff.model_validate(_CATALOG_DIFF).model_dump(mode="json")
 CATALOG_YEAR = CatalogRead.model_validate(
-    {**_CATALOG_YEAR, "format": "qcp-catalog-export/2", "revision": 2}
+    {**_CATALOG_YEAR, "format": EXPORT_FORMAT, "revision": 2}
 ).model_dump(mode="json")
 CATALOG_YEARS = [
     YearRead(
@@ -601,39 +725,23 @@ FHIR_BUNDLE_RESPONSE = {
     "type": "transaction-response",
     "entry": [_CREATED, _CREATED],
 }
-FHIR_MEASURE = {
-    "resourceType": "Measure",
-    "id": "NIT-2023-I.1",
-    "url": f"{FHIR_BASE}/Measure/NIT-2023-I.1",
-    "version": "2023",
-    "name": "NIT_2023_I_1",
-    "title": "急性 ST 段抬高型心肌梗死再灌注治疗率",
-    "subtitle": "Reperfusion therapy rate for acute STEMI",
-    "status": "active",
-    "description": "急性 ST 段抬高型心肌梗死再灌注治疗率（单位 %，乘数 100）",
-    "scoring": {
-        "coding": [{"system": "http://terminology.hl7.org/CodeSystem/measure-scoring", "code": "proportion"}]
-    },
-    "improvementNotation": {
-        "coding": [
-            {
-                "system": "http://terminology.hl7.org/CodeSystem/measure-improvement-notation",
-                "code": "increase",
-            }
-        ]
-    },
-    "group": [
-        {
-            "population": [
-                _population(
-                    "numerator",
-                    description="发病 12 小时内的急性 STEMI 患者中，给予经皮冠状动脉介入治疗（PCI）或静脉溶栓治疗的患者数",
-                ),
-                _population("denominator", description="同期发病 12 小时内到院的急性 STEMI 患者总数"),
-            ]
-        }
-    ],
-}
+# Built by the code that answers GET /fhir/Measure/{code}, from the demo catalog's indicator.
+FHIR_MEASURE = measure_resource(
+    SimpleNamespace(
+        code="NIT-2023-I.1",
+        year=2023,
+        name="急性 ST 段抬高型心肌梗死再灌注治疗率",
+        name_en="Reperfusion therapy rate for acute STEMI",
+        kind="proportion",
+        direction="higher",
+        unit="%",
+        multiplier=100,
+        numerator="发病 12 小时内的急性 STEMI 患者中，给予经皮冠状动脉介入治疗（PCI）或静脉溶栓治疗的患者数",
+        denominator="同期发病 12 小时内到院的急性 STEMI 患者总数",
+    ),
+    FHIR_BASE,
+)
+CAPABILITY_STATEMENT = capability_statement(base="https://qcp.example.org/fhir", software_version="0.1.0")
 FHIR_403 = _outcome(
     "error",
     "forbidden",

@@ -5,7 +5,14 @@ house ``{"error", "detail", "problems"}`` shape (``platform_api/errors.py``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+
+from platform_api.openapi_examples import FHIR_SCHEMAS
 
 ERROR_SCHEMA = {
     "title": "ErrorBody",
@@ -22,9 +29,53 @@ GUARD_RESPONSES = {
     "413": "请求体过大 / the request body is too large",
     "429": "请求过于频繁，见 Retry-After / too many requests: see Retry-After",
 }
+UNAUTHENTICATED = "缺少或无效的令牌 / missing or invalid bearer token"
 UNSUPPORTED_MEDIA_TYPE = (
     "请求体不是 JSON（Content-Type 须为 application/json）/ the body is not sent as application/json"
 )
+
+
+BEARER = {
+    "type": "http",
+    "scheme": "bearer",
+    "bearerFormat": "JWT",
+    "description": "Keycloak（OIDC）签发的访问令牌 / an access token issued by Keycloak (OIDC)",
+}
+
+
+def _uses(dependant: Dependant, call: object) -> bool:
+    return dependant.call is call or any(_uses(d, call) for d in dependant.dependencies)
+
+
+def _api_routes(routes: list[Any]) -> Iterator[APIRoute]:
+    """Every APIRoute, also those of included routers (FastAPI keeps them as the router that was
+    included; the routers here carry their full prefix themselves)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        elif (router := getattr(route, "original_router", None)) is not None:
+            yield from _api_routes(router.routes)
+
+
+def _needs_token(app: FastAPI) -> set[tuple[str, str]]:
+    """(path, method) of every operation whose handler depends on the authenticated actor."""
+    from platform_api.auth.deps import current_actor
+
+    return {
+        (route.path, method.lower())
+        for route in _api_routes(app.routes)
+        if _uses(route.dependant, current_actor)
+        for method in route.methods or ()
+    }
+
+
+def _drop_json_placeholders(responses: dict) -> None:
+    """FastAPI files a route's default JSON under 200 even when the route answers only files (HTML, PDF):
+    an empty application/json entry beside the real media types is not an answer the route gives."""
+    for status, response in responses.items():
+        content = response.get("content") or {}
+        if status.startswith("2") and content.get("application/json") == {"schema": {}} and len(content) > 1:
+            del content["application/json"]
 
 
 def document_guard_responses(app: FastAPI) -> None:
@@ -41,12 +92,21 @@ def document_guard_responses(app: FastAPI) -> None:
             return schema
         schemas = schema.setdefault("components", {}).setdefault("schemas", {})
         schemas["ErrorBody"] = ERROR_SCHEMA
+        schemas.update(FHIR_SCHEMAS)
         if "HTTPValidationError" in schemas:
             schemas["HTTPValidationError"] = {**ERROR_SCHEMA, "title": "HTTPValidationError"}
         ref = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
-        for path_item in schema.get("paths", {}).values():
-            for operation in path_item.values():
+        schema["components"].setdefault("securitySchemes", {})["bearer"] = BEARER
+        needs_token = _needs_token(app)
+        for path, path_item in schema.get("paths", {}).items():
+            for method, operation in path_item.items():
+                if (path, method) in needs_token:
+                    operation["security"] = [{"bearer": []}]
+                    operation.setdefault("responses", {}).setdefault(
+                        "401", {"description": UNAUTHENTICATED, "content": ref}
+                    )
                 responses = operation.setdefault("responses", {})
+                _drop_json_placeholders(responses)
                 for code, description in GUARD_RESPONSES.items():
                     responses.setdefault(code, {"description": description, "content": ref})
                 if "application/json" in operation.get("requestBody", {}).get("content", {}):

@@ -226,8 +226,8 @@ def _print_result(result: PublishResult, *, diff: bool) -> None:
 
 @app.command("diff")
 def diff(
-    from_year: int = typer.Argument(..., metavar="FROM"),
-    to_year: int = typer.Argument(..., metavar="TO"),
+    from_year: int = typer.Argument(..., metavar="FROM", help="较早的年度 / the earlier year"),
+    to_year: int = typer.Argument(..., metavar="TO", help="较晚的年度 / the later year"),
     output: Format = typer.Option(Format.text, "--format", help="text | json"),
 ) -> None:
     """比较两个已发布年度 / compare two published years."""
@@ -249,10 +249,15 @@ def diff(
 @app.command("export")
 def export(
     year: int = typer.Option(..., "--year", help="年度 / year"),
-    output: Format = typer.Option(Format.json, "--format", help="json（docs/catalog-format.md）"),
+    output: Format = typer.Option(
+        Format.json, "--format", help="只支持 json（docs/catalog-format.md）/ only json is supported"
+    ),
     to: Path | None = typer.Option(None, "--output", "-o", help="写入文件（默认标准输出）/ write to a file"),
 ) -> None:
-    """导出一个年度的目录 / export one year's catalog (format qcp-catalog-export/1)."""
+    """导出一个年度的目录 / export one year's catalog (format qcp-catalog-export/1).
+
+    Prints the JSON (or writes it to --output and prints the path).
+    """
     from platform_api.cli.common import owner_session
     from services.catalog.queries import export_catalog
 

@@ -83,10 +83,22 @@ def demo_directory(hospitals: dict[str, int], centers: dict[str | None, int], ap
     return DevDirectory(users=users, clients=clients)
 
 
-def print_banner(directory: DevDirectory, settings: ApiSettings, echo: Callable[[str], None] = print) -> None:
+def print_banner(
+    directory: DevDirectory,
+    settings: ApiSettings,
+    echo: Callable[[str], None] = print,
+    *,
+    running: bool = True,
+) -> None:
     base = f"http://{settings.api_host}:{settings.api_port}"
     echo("")
-    echo("QCP 演示已启动 / QCP demo is running")
+    if running:
+        echo("QCP 演示已启动 / QCP demo is running")
+    else:
+        echo(
+            "演示数据已就绪，未启动服务（--no-serve）；运行 qcp demo 启动后以下地址可用 / demo data loaded, "
+            "nothing is serving (--no-serve): run qcp demo and these addresses answer"
+        )
     echo(f"  仪表板 / dashboards:        {base}/dash/")
     echo(f"  API 文档 / API docs:        {base}/docs")
     echo(f"  健康检查 / health:          {base}/health")

@@ -10,6 +10,7 @@ import uvicorn
 
 from services.core import runtime
 from services.core.db import Database, assert_restricted_role
+from services.demo.registry_data import DEMO_PROVINCES, demo_hospitals
 
 if TYPE_CHECKING:  # imported where used: the CLI starts without loading the app
     from fastapi import FastAPI
@@ -67,16 +68,22 @@ def _load(scale: str, owner: str) -> tuple[dict[str, int], dict[str | None, int]
 def demo(
     host: str = typer.Option("127.0.0.1", help="API address (loopback only in the demo)"),
     port: int = typer.Option(8000, help="API port"),
-    issuer_port: int = typer.Option(8081, help="development issuer port"),
+    issuer_port: int = typer.Option(8081, envvar="QCP_DEV_ISSUER_PORT", help="development issuer port"),
     reset: bool = typer.Option(False, help="drop the demo database and rebuild it from scratch"),
-    no_serve: bool = typer.Option(False, "--no-serve", help="load the demo data, print the logins and exit"),
+    no_serve: bool = typer.Option(
+        False, "--no-serve", help="load the demo data, print the logins and exit (nothing is served)"
+    ),
     scale: str = typer.Option(
         "demo",
-        help="demo: 3 provinces, 66 hospitals (database qcp); national: 32 provinces, 13,000 hospitals, "
+        help=f"demo: {len(DEMO_PROVINCES)} provinces, {len(demo_hospitals())} hospitals (database qcp); national: 32 provinces, 13,000 hospitals, "
         "8 quarters (database qcp_national, built with COPY in a few minutes)",
     ),
 ) -> None:
-    """演示：内嵌 PostgreSQL + 演示数据 + 开发签发者 / start the demo on the embedded PostgreSQL."""
+    """演示：内嵌 PostgreSQL + 演示数据 + 开发签发者 / start the demo on the embedded PostgreSQL.
+
+    Loads the demo data (once; --reset rebuilds it), starts the development issuer and serves the API and
+    dashboards until Ctrl-C. Prints the addresses and every demo login with its role and scope.
+    """
     from platform_api.auth.dev_issuer import start_dev_issuer
     from platform_api.cli.demo_users import DASHBOARD_SECRET, demo_directory, print_banner
     from platform_api.settings import ApiSettings
@@ -100,7 +107,7 @@ def demo(
     hospitals, centers = _load(scale, owner)
     directory = demo_directory(hospitals, centers, api_base=f"http://{host}:{port}")
     if no_serve:
-        print_banner(directory, settings, echo=typer.echo)
+        print_banner(directory, settings, echo=typer.echo, running=False)
         return
     issuer = start_dev_issuer(directory, host="127.0.0.1", port=issuer_port, realm=settings.keycloak_realm)
     database = Database.from_url(app_url)
@@ -115,8 +122,8 @@ def demo(
 
 
 def serve(
-    host: str = typer.Option("127.0.0.1", envvar="QCP_API_HOST"),
-    port: int = typer.Option(8000, envvar="QCP_API_PORT"),
+    host: str = typer.Option("127.0.0.1", envvar="QCP_API_HOST", help="listening address"),
+    port: int = typer.Option(8000, envvar="QCP_API_PORT", help="listening port"),
     workers: int = typer.Option(1, envvar="QCP_WORKERS", help="uvicorn worker processes"),
 ) -> None:
     """运行平台（生产配置）/ serve the platform with the environment's configuration."""

@@ -21,14 +21,40 @@ if TYPE_CHECKING:  # imported where used: the CLI starts without loading the onb
 app = typer.Typer(help="租户管理 / tenant onboarding", no_args_is_help=True)
 
 KcUrl = Annotated[
-    str | None, typer.Option("--keycloak-url", envvar="QCP_KEYCLOAK_ADMIN_URL", help="Keycloak 地址")
+    str | None,
+    typer.Option(
+        "--keycloak-url",
+        envvar="QCP_KEYCLOAK_ADMIN_URL",
+        help="Keycloak 地址；不给则只做数据库步骤 / Keycloak's address; without it only the database steps run",
+    ),
 ]
-KcRealm = Annotated[str, typer.Option("--keycloak-realm", envvar="QCP_KEYCLOAK_ADMIN_REALM")]
-KcUser = Annotated[str, typer.Option("--keycloak-user", envvar="QCP_KEYCLOAK_ADMIN_USER")]
+KcRealm = Annotated[
+    str,
+    typer.Option(
+        "--keycloak-realm", envvar="QCP_KEYCLOAK_ADMIN_REALM", help="平台的 realm / the platform's realm"
+    ),
+]
+KcUser = Annotated[
+    str,
+    typer.Option("--keycloak-user", envvar="QCP_KEYCLOAK_ADMIN_USER", help="管理员用户名 / admin user name"),
+]
 KcPassword = Annotated[
-    str, typer.Option("--keycloak-password", envvar="QCP_KEYCLOAK_ADMIN_PASSWORD", hidden=True)
+    str,
+    typer.Option(
+        "--keycloak-password",
+        envvar="QCP_KEYCLOAK_ADMIN_PASSWORD",
+        show_default=False,
+        help="管理员密码（建议用环境变量）/ admin password (prefer the environment variable)",
+    ),
 ]
-KcUserRealm = Annotated[str, typer.Option("--keycloak-user-realm", envvar="QCP_KEYCLOAK_ADMIN_USER_REALM")]
+KcUserRealm = Annotated[
+    str,
+    typer.Option(
+        "--keycloak-user-realm",
+        envvar="QCP_KEYCLOAK_ADMIN_USER_REALM",
+        help="管理员所在的 realm / the realm the admin user lives in",
+    ),
+]
 
 
 def _directory(

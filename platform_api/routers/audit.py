@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query
 
 from platform_api.auth.deps import CurrentActor
 from platform_api.deps import DbSession
-from platform_api.openapi_examples import AUDIT_PAGE, ok
-from platform_api.routers.registry import BAD_PARAMETERS, FORBIDDEN
+from platform_api.openapi_examples import AUDIT_PAGE, denied, ok
+from platform_api.routers.registry import BAD_PARAMETERS, forbidden
 from services import audit
+from services.core.actor import Role
 from services.identity.permissions import require
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
@@ -20,7 +21,11 @@ router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 @router.get(
     "",
     response_model=audit.AuditPage,
-    responses={200: ok(AUDIT_PAGE), **FORBIDDEN, **BAD_PARAMETERS},
+    responses={
+        200: ok(AUDIT_PAGE),
+        **forbidden(denied("audit.read", Role.PROVINCIAL_ANALYST, province="330000")),
+        **BAD_PARAMETERS,
+    },
     summary="审计日志 / the audit log",
     description="按时间倒序；用 next_cursor 翻页 / newest first; pass `next_cursor` as `cursor` for the next page.",
 )

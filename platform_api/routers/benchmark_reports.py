@@ -9,9 +9,18 @@ from fastapi.responses import HTMLResponse, Response
 
 from platform_api.auth.deps import CurrentActor
 from platform_api.deps import DbSession
-from platform_api.openapi_examples import BINARY, E403_ROLLUP, E503_PDF, FEEDBACK_HTML, ROLLUPS, error, ok
-from platform_api.routers.benchmarks import QuarterParam, parse_quarter
-from platform_api.routers.registry import BAD_PARAMETERS, FORBIDDEN, NOT_FOUND
+from platform_api.openapi_examples import (
+    BINARY,
+    E403_ROLLUP,
+    E503_PDF,
+    FEEDBACK_HTML,
+    ROLLUPS,
+    TEXT,
+    error,
+    ok,
+)
+from platform_api.routers.benchmarks import READ_REFUSED, QuarterParam, parse_quarter
+from platform_api.routers.registry import BAD_PARAMETERS, NOT_FOUND, forbidden
 from services.benchmark import report, rollups
 from services.core.errors import ValidationFailed
 
@@ -47,10 +56,13 @@ def get_rollups(
     responses={
         200: {
             "description": "text/html（.html）或 application/pdf（.pdf）",
-            "content": {"text/html": {"example": FEEDBACK_HTML}, "application/pdf": {"schema": BINARY}},
+            "content": {
+                "text/html": {"schema": TEXT, "example": FEEDBACK_HTML},
+                "application/pdf": {"schema": BINARY},
+            },
         },
         **NOT_FOUND,
-        **FORBIDDEN,
+        **forbidden(READ_REFUSED),
         **BAD_PARAMETERS,
         503: error("服务器无 Chromium / no Chromium for PDF", E503_PDF),
     },

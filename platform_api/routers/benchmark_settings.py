@@ -14,8 +14,8 @@ from pydantic import BaseModel, Field
 
 from platform_api.auth.deps import CurrentActor
 from platform_api.deps import DbSession
-from platform_api.openapi_examples import TARGET, body_examples, ok
-from platform_api.routers.registry import FORBIDDEN, NOT_FOUND, WRITE_RESPONSES, denials
+from platform_api.openapi_examples import E403_SETTINGS, TARGET, body_examples, ok, race
+from platform_api.routers.registry import INVALID_DATA, NOT_FOUND, denials, forbidden, write_responses
 from services.benchmark import baselines
 from services.benchmark import settings as benchmark_settings
 from services.core.schemas import StrictModel
@@ -24,6 +24,7 @@ router = APIRouter(prefix="/api/v1/qc-centers/{qc_center_id}", tags=["benchmarks
 CenterId = Annotated[int, Path(ge=1, description="质控中心 ID / QC center id")]
 IndicatorCode = Annotated[str, Path(examples=["NIT-2023-I.1"])]
 Minimum = Annotated[int, Field(ge=1, le=1_000_000)]
+CHANGE_RESPONSES = {**forbidden(E403_SETTINGS), **INVALID_DATA}
 
 EFFECTIVE = {
     "flag_rule": "limits",
@@ -136,7 +137,7 @@ def _settings_answer(session, actor, qc_center_id: int, updated_by: str | None =
     "/benchmark-settings",
     summary="对标设置 / a QC center's benchmark settings",
     response_model=SettingsRead,
-    responses={200: ok(SETTINGS), **FORBIDDEN, **NOT_FOUND},
+    responses={200: ok(SETTINGS), **NOT_FOUND},
 )
 def get_settings(actor: CurrentActor, session: DbSession, qc_center_id: CenterId) -> dict:
     return _settings_answer(session, actor, qc_center_id)
@@ -148,7 +149,7 @@ def get_settings(actor: CurrentActor, session: DbSession, qc_center_id: CenterId
     description="最小分母（全部单位或按单位）、标记规则、过度离散 / minimum denominators (for every unit or "
     "per unit), the flag rule and over-dispersion; only the fields sent change.",
     response_model=SettingsRead,
-    responses={200: ok(SETTINGS), **WRITE_RESPONSES, **NOT_FOUND},
+    responses={200: ok(SETTINGS), **CHANGE_RESPONSES, **NOT_FOUND},
 )
 def put_settings(
     request: Request,
@@ -185,7 +186,11 @@ def put_settings(
     description="漏斗图以目标值代替合并率为中心线 / the funnel is centred on the target instead of the "
     "pooled rate.",
     response_model=TargetRead,
-    responses={200: ok(TARGET), **WRITE_RESPONSES, **NOT_FOUND},
+    responses={
+        200: ok(TARGET),
+        **write_responses(E403_SETTINGS, race("uq_benchmark_targets_center_indicator")),
+        **NOT_FOUND,
+    },
 )
 def put_target(
     request: Request,
@@ -226,7 +231,7 @@ def put_target(
     "/baselines",
     summary="O/E 基线 / a QC center's O/E baselines",
     response_model=list[BaselineRead],
-    responses={200: ok([BASELINE]), **FORBIDDEN, **NOT_FOUND},
+    responses={200: ok([BASELINE]), **NOT_FOUND},
 )
 def get_baselines(actor: CurrentActor, session: DbSession, qc_center_id: CenterId) -> list[dict]:
     return baselines.list_baselines(session, actor, qc_center_id=qc_center_id)
@@ -240,7 +245,11 @@ def get_baselines(actor: CurrentActor, session: DbSession, qc_center_id: CenterI
     "are read and stored when set. A province may use a national baseline once the national center "
     "has set it for the same indicator, year and profile.",
     response_model=BaselineRead,
-    responses={200: ok(BASELINE), **WRITE_RESPONSES, **NOT_FOUND},
+    responses={
+        200: ok(BASELINE),
+        **write_responses(E403_SETTINGS, race("uq_benchmark_baselines_center_indicator")),
+        **NOT_FOUND,
+    },
 )
 def put_baseline(
     request: Request,
@@ -286,7 +295,7 @@ class BaselineRemoved(BaseModel):
     response_model=BaselineRemoved,
     responses={
         200: ok({"qc_center_id": 2, "indicator": "NIT-2023-I.1", "removed": True}, "已关闭 / turned off"),
-        **WRITE_RESPONSES,
+        **CHANGE_RESPONSES,
         **NOT_FOUND,
     },
 )

@@ -17,6 +17,7 @@ from platform_api.openapi_examples import (
     BENCHMARK,
     BENCHMARK_CSV,
     BINARY,
+    E403_FREEZE,
     E409_FROZEN,
     FILE_NOTE,
     FLAG_SNAPSHOT,
@@ -25,14 +26,18 @@ from platform_api.openapi_examples import (
     LAGGARDS,
     LAGGARDS_CSV,
     SCOPE_YOY,
+    TEXT,
     XLSX,
     Responses,
+    denied,
+    described_by,
     error,
     ok,
 )
-from platform_api.routers.registry import BAD_PARAMETERS, FORBIDDEN, NOT_FOUND
+from platform_api.routers.registry import BAD_PARAMETERS, INVALID_DATA, NOT_FOUND, forbidden
 from services.benchmark import benchmarks as benchmark_service
 from services.benchmark import early_warning, exports, laggards, snapshots, views, yoy
+from services.core.actor import Role
 from services.core.errors import ValidationFailed
 from services.core.quarter import Quarter
 
@@ -49,17 +54,20 @@ ScopeParam = Annotated[
 QuarterParam = Annotated[str, Query(examples=["2023Q3"], description="YYYYQn")]
 
 
-READ_ERRORS: Responses = {**NOT_FOUND, **FORBIDDEN, **BAD_PARAMETERS}
+READ_REFUSED = denied(
+    "benchmark.read", Role.HOSPITAL_SYSTEM, province="330000", hospital_id=101, client_id="his"
+)
+READ_ERRORS: Responses = {**NOT_FOUND, **forbidden(READ_REFUSED), **BAD_PARAMETERS}
 
 
-def table(example: dict, csv: str) -> dict:
+def table(example: dict, csv: str, title: str) -> dict:
     """format=json (the example), csv (its first lines) or xlsx (the same table as a workbook)."""
     return {
         200: {
             "description": f"format=json | csv | xlsx；CSV {FILE_NOTE}",
             "content": {
-                "application/json": {"example": example},
-                "text/csv": {"example": csv},
+                "application/json": {"schema": described_by(example, title), "example": example},
+                "text/csv": {"schema": TEXT, "example": csv},
                 XLSX: {"schema": BINARY},
             },
         }
@@ -101,7 +109,7 @@ def file_response(rows: list[dict], columns, fmt: str, *, name: str, meta: dict)
     description="合并率、分位数、漏斗图控制限与每家医院的信号；默认只用审核通过的数据 / pooled rate, "
     "percentiles, funnel limits and each hospital's signal; approved data only unless "
     "include_submitted.",
-    responses={**table(BENCHMARK, BENCHMARK_CSV), **READ_ERRORS},
+    responses={**table(BENCHMARK, BENCHMARK_CSV, "BenchmarkReport"), **READ_ERRORS},
 )
 def get_benchmarks(
     session: DbSession,
@@ -147,7 +155,7 @@ def get_benchmarks(
     description="窗口锁定后读冻结快照（frozen=true），否则实时计算；最严重的在前 / the frozen snapshot once "
     "the window locked (frozen=true), computed live otherwise or with live=true; most severe first (alarm, "
     "alert, worst decile, persistent, deteriorating, missing; then the largest |z|).",
-    responses={**table(LAGGARDS, LAGGARDS_CSV), **READ_ERRORS},
+    responses={**table(LAGGARDS, LAGGARDS_CSV, "LaggardsReport"), **READ_ERRORS},
 )
 def get_laggards(
     session: DbSession,
@@ -241,7 +249,9 @@ def get_scope_yoy(
     "(they freeze by themselves when the window locks).",
     responses={
         201: ok(FLAG_SNAPSHOT, "已冻结 / frozen"),
-        **READ_ERRORS,
+        **NOT_FOUND,
+        **forbidden(E403_FREEZE, READ_REFUSED),
+        **INVALID_DATA,
         409: error("已冻结 / already frozen", E409_FROZEN),
     },
 )

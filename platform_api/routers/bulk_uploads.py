@@ -20,13 +20,17 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 
 from platform_api.auth.deps import CurrentActor
 from platform_api.deps import DbSession, get_database
-from platform_api.openapi_examples import BINARY, E413, E415, error, ok
-from platform_api.routers.registry import NOT_FOUND, WRITE_RESPONSES, denials
+from platform_api.openapi_examples import BINARY, E413, E415, Responses, denied, error, ok
+from platform_api.routers.registry import INVALID_DATA, NOT_FOUND, denials, forbidden
+from services.core.actor import Role
 from services.core.errors import ValidationFailed
 from services.submission import bulk
 from services.submission.io_common import FileUnreadable, UnsupportedFileType, too_large
 from services.submission.io_service import detect_kind
 from services.submission.validation import parse_quarter
+
+# A provincial analyst of 330000 lacks submission.bulk_upload: the 403 every bulk operation documents.
+REFUSED: Responses = forbidden(denied("submission.bulk_upload", Role.PROVINCIAL_ANALYST, province="330000"))
 
 router = APIRouter(prefix="/api/v1/bulk-uploads", tags=["bulk uploads"])
 CHUNK = 1024 * 1024
@@ -161,7 +165,8 @@ async def _spool(part: UploadFile, limit: int) -> tuple[str, int, bytes]:
             },
             "已接收，任务在后台运行 / accepted: the job runs in the background",
         ),
-        **WRITE_RESPONSES,
+        **REFUSED,
+        **INVALID_DATA,
         413: error("文件过大 / the file exceeds QCP_BULK_MAX_BYTES", E413),
         415: error("不是 CSV、XLSX 或 JSON lines / not CSV, XLSX or JSON lines", E415),
     },
@@ -249,7 +254,7 @@ async def _receive(request: Request) -> tuple[str, int, dict[str, Any]]:
 @router.get(
     "/{job_id}",
     response_model=bulk.BulkUploadRead,
-    responses={200: ok(JOB_EXAMPLE), **NOT_FOUND, **{403: WRITE_RESPONSES[403]}},
+    responses={200: ok(JOB_EXAMPLE), **NOT_FOUND, **REFUSED},
     summary="批量上传任务的状态、进度与问题 / a bulk upload's status, progress and problems",
 )
 def read_bulk_upload(job_id: int, session: DbSession, actor: CurrentActor) -> bulk.BulkUploadRead:
@@ -259,7 +264,7 @@ def read_bulk_upload(job_id: int, session: DbSession, actor: CurrentActor) -> bu
 @router.get(
     "",
     response_model=list[bulk.BulkUploadRead],
-    responses={200: ok([JOB_EXAMPLE]), **{403: WRITE_RESPONSES[403]}},
+    responses={200: ok([JOB_EXAMPLE]), **REFUSED},
     summary="本省最近的批量上传 / the province's recent bulk uploads",
 )
 def list_bulk_uploads(

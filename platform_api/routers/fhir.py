@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from platform_api.auth.deps import CurrentActor
 from platform_api.deps import DbSession, PublicSession
 from platform_api.openapi_examples import (
+    API_ERROR_REF,
     E422_FHIR_PARAMS,
     E422_PARAMS,
     FHIR_403,
@@ -31,6 +32,7 @@ from platform_api.openapi_examples import (
     FHIR_REPORT_IN,
     Responses,
     fhir_error,
+    fhir_resource,
 )
 from platform_api.routers.registry import denials
 from services.core.errors import DomainError
@@ -53,7 +55,10 @@ _RESPONSES: Responses = {
         "description": "OperationOutcome：每个问题带 expression；查询参数错误（如 dry_run=maybe）则是平台的 "
         "{error, detail} / every problem with its FHIRPath; a bad query parameter answers the platform's "
         "JSON error",
-        "content": {FHIR_JSON: {"example": FHIR_422}, "application/json": {"example": E422_FHIR_PARAMS}},
+        "content": {
+            FHIR_JSON: {"schema": fhir_resource("OperationOutcome"), "example": FHIR_422},
+            "application/json": {"schema": API_ERROR_REF, "example": E422_FHIR_PARAMS},
+        },
     },
 }
 
@@ -145,7 +150,7 @@ async def _submit(
         200: {
             "description": "OperationOutcome（information；合理性提醒为 warning）/ with warnings as "
             "`warning` issues",
-            "content": {FHIR_JSON: {"examples": _OUTCOMES}},
+            "content": {FHIR_JSON: {"schema": fhir_resource("OperationOutcome"), "examples": _OUTCOMES}},
         },
         **_RESPONSES,
     },
@@ -173,10 +178,11 @@ async def post_measure_report(  # noqa: ANN201
             "OperationOutcome",
             "content": {
                 FHIR_JSON: {
+                    "schema": fhir_resource("Bundle", "OperationOutcome"),
                     "examples": {
                         "transaction": {"summary": "transaction-response", "value": FHIR_BUNDLE_RESPONSE},
                         **_OUTCOMES,
-                    }
+                    },
                 }
             },
         },
@@ -201,13 +207,16 @@ async def post_bundle(  # noqa: ANN201
     "/Measure/{code}",
     response_class=FhirJSONResponse,
     responses={
-        200: {"description": "Measure", "content": {FHIR_JSON: {"example": FHIR_MEASURE}}},
+        200: {
+            "description": "Measure",
+            "content": {FHIR_JSON: {"schema": fhir_resource("Measure"), "example": FHIR_MEASURE}},
+        },
         404: fhir_error("未知指标 / unknown indicator", FHIR_404),
         # FastAPI documents a 422 for any route with parameters: give it the shape the app answers
         # (spelled out: an ApiError model would be filed under the route's fhir+json media type)
         422: {
             "description": "请求格式错误 / invalid request",
-            "content": {"application/json": {"example": E422_PARAMS}},
+            "content": {"application/json": {"schema": API_ERROR_REF, "example": E422_PARAMS}},
         },
     },
     summary="指标的 FHIR Measure / an indicator as a FHIR Measure (public)",

@@ -9,21 +9,34 @@ from fastapi import APIRouter, Body, Query, Request
 from platform_api.auth.deps import CurrentActor
 from platform_api.deps import DbSession
 from platform_api.openapi_examples import (
+    E409_CREDIT_CODE,
     HOSPITAL,
     HOSPITAL_CREATE_IN,
     HOSPITAL_CREATED,
     HOSPITAL_DEACTIVATED,
     HOSPITAL_UPDATED,
     body_examples,
+    denied,
     ok,
 )
-from platform_api.routers.registry import BAD_PARAMETERS, NOT_FOUND, WRITE_RESPONSES, denials
+from platform_api.routers.registry import (
+    BAD_PARAMETERS,
+    INVALID_DATA,
+    NOT_FOUND,
+    denials,
+    forbidden,
+    write_responses,
+)
+from services.core.actor import Role
 from services.identity.permissions import require
 from services.registry import hospitals
 from services.registry.schemas import HospitalCreate, HospitalDeactivate, HospitalRead, HospitalUpdate
 
 router = APIRouter(prefix="/api/v1/hospitals", tags=["registry"])
 READ, WRITE = "registry.read", "registry.hospital.write"
+REFUSED = denied(WRITE, Role.PROVINCIAL_ANALYST, province="330000")
+WRITE_RESPONSES = write_responses(REFUSED, E409_CREDIT_CODE)
+DEACTIVATE_RESPONSES = {**forbidden(REFUSED), **INVALID_DATA}
 
 
 @router.get(
@@ -123,7 +136,7 @@ def update_hospital(  # noqa: ANN201
 @router.post(
     "/{hospital_id}/deactivate",
     response_model=HospitalRead,
-    responses={200: ok(HOSPITAL_DEACTIVATED), **NOT_FOUND, **WRITE_RESPONSES},
+    responses={200: ok(HOSPITAL_DEACTIVATED), **NOT_FOUND, **DEACTIVATE_RESPONSES},
     summary="停用医院（保留历史）/ deactivate a hospital, keeping its history",
 )
 def deactivate_hospital(  # noqa: ANN201

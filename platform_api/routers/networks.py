@@ -17,10 +17,12 @@ from platform_api.openapi_examples import (
     NETWORK_UPDATED,
     NETWORKS,
     body_examples,
+    denied,
     error,
     ok,
 )
-from platform_api.routers.registry import BAD_PARAMETERS, NOT_FOUND, WRITE_RESPONSES, denials
+from platform_api.routers.registry import BAD_PARAMETERS, INVALID_DATA, NOT_FOUND, denials, forbidden
+from services.core.actor import Role
 from services.core.errors import ValidationFailed
 from services.core.quarter import Quarter
 from services.identity.permissions import require
@@ -36,6 +38,8 @@ from services.registry.schemas import (
 
 router = APIRouter(prefix="/api/v1/networks", tags=["registry"])
 READ, WRITE = "registry.read", "registry.network.write"
+REFUSED = denied(WRITE, Role.PROVINCIAL_ANALYST, province="330000")
+WRITE_RESPONSES = {**forbidden(REFUSED), **INVALID_DATA}
 
 
 def _quarter(text: str) -> Quarter:

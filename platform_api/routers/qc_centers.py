@@ -8,14 +8,24 @@ from fastapi import APIRouter, Body, Query, Request
 
 from platform_api.auth.deps import CurrentActor
 from platform_api.deps import DbSession
-from platform_api.openapi_examples import QC_CENTER, QC_CENTER_UPDATED, QC_CENTERS, body_examples, ok
-from platform_api.routers.registry import BAD_PARAMETERS, NOT_FOUND, WRITE_RESPONSES, denials
+from platform_api.openapi_examples import (
+    E409_QC_CENTER,
+    QC_CENTER,
+    QC_CENTER_UPDATED,
+    QC_CENTERS,
+    body_examples,
+    denied,
+    ok,
+)
+from platform_api.routers.registry import BAD_PARAMETERS, NOT_FOUND, denials, write_responses
+from services.core.actor import Role
 from services.identity.permissions import require
 from services.registry import qc_centers
 from services.registry.schemas import QcCenterCreate, QcCenterRead, QcCenterUpdate
 
 router = APIRouter(prefix="/api/v1/qc-centers", tags=["registry"])
 READ, WRITE = "registry.read", "registry.qc_center.write"
+WRITE_RESPONSES = write_responses(denied(WRITE, Role.PROVINCIAL_ADMIN, province="330000"), E409_QC_CENTER)
 
 
 @router.get(

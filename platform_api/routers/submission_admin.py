@@ -8,8 +8,10 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request
 
 from platform_api.auth.deps import CurrentActor
 from platform_api.deps import DbSession
-from platform_api.routers.registry import BAD_PARAMETERS, NOT_FOUND, WRITE_RESPONSES, denials
+from platform_api.openapi_examples import denied, race
+from platform_api.routers.registry import BAD_PARAMETERS, NOT_FOUND, denials, write_responses
 from platform_api.routers.submissions import HospitalId, example
+from services.core.actor import Role
 from services.core.quarter import Quarter
 from services.submission import applicability, completeness, windows
 from services.submission.applicability import ApplicabilityIn, ApplicabilityRead
@@ -26,6 +28,14 @@ WINDOW_EXAMPLE = {
     "locks_at": "2023-08-15T00:00:00+08:00",
     "is_default": True,
 }
+WINDOW_RESPONSES = write_responses(
+    denied("window.manage", Role.PROVINCIAL_ANALYST, province="330000"),
+    race("uq_submission_windows_province_quarter"),
+)
+APPLICABILITY_RESPONSES = write_responses(
+    denied("review.decide", Role.PROVINCIAL_ANALYST, province="330000"),
+    race("uq_indicator_applicability_target"),
+)
 
 
 def _quarter(quarter: Annotated[str, Path(examples=["2023Q2"])]) -> Quarter:
@@ -60,7 +70,7 @@ def get_window(
     "/windows/{quarter}",
     response_model=WindowRead,
     summary="设置上报窗口 / set the window",
-    responses={200: example({**WINDOW_EXAMPLE, "is_default": False}), **WRITE_RESPONSES},
+    responses={200: example({**WINDOW_EXAMPLE, "is_default": False}), **WINDOW_RESPONSES},
 )
 def put_window(
     request: Request,
@@ -144,7 +154,7 @@ def get_applicability(
     "/hospitals/{hospital_id}/applicability",
     response_model=ApplicabilityRead,
     summary="设置需上报 / 不适用 / mark required or not applicable",
-    responses={200: example(APPLICABILITY_EXAMPLE), **WRITE_RESPONSES, **NOT_FOUND},
+    responses={200: example(APPLICABILITY_EXAMPLE), **APPLICABILITY_RESPONSES, **NOT_FOUND},
 )
 def put_applicability(
     request: Request,

@@ -8,8 +8,17 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
 from platform_api.auth.deps import CurrentActor
 from platform_api.deps import DbSession
-from platform_api.routers.registry import BAD_PARAMETERS, NOT_FOUND, WRITE_RESPONSES, denials
+from platform_api.openapi_examples import E409_STALE, denied
+from platform_api.routers.registry import (
+    BAD_PARAMETERS,
+    INVALID_DATA,
+    NOT_FOUND,
+    denials,
+    forbidden,
+    write_responses,
+)
 from platform_api.routers.submissions import HospitalId, QuarterPath, etag, example, if_match_version
+from services.core.actor import Role
 from services.core.quarter import Quarter
 from services.core.schemas import StrictModel
 from services.submission import review
@@ -19,6 +28,14 @@ from services.submission.validation import parse_quarter
 
 router = APIRouter(prefix="/api/v1", tags=["review"])
 ITEM = "/hospitals/{hospital_id}/submissions/{quarter}"
+DECIDE_RESPONSES = write_responses(
+    denied("review.decide", Role.PROVINCIAL_ANALYST, province="330000"), E409_STALE
+)
+REOPEN_REFUSED = {
+    "error": "forbidden",
+    "detail": "只有省级质控管理员可以重新开放 / only the provincial QC admin can reopen a quarter",
+}
+REOPEN_RESPONSES = {**forbidden(REOPEN_REFUSED), **INVALID_DATA}
 READ_EXAMPLE = example(
     {
         "hospital_id": 101,
@@ -54,7 +71,7 @@ def _quarter_query(quarter: Annotated[str | None, Query(examples=["2023Q2"])] = 
     ITEM + "/approve",
     response_model=SubmissionRead,
     summary="审核通过 / approve",
-    responses={200: READ_EXAMPLE, **WRITE_RESPONSES, **NOT_FOUND},
+    responses={200: READ_EXAMPLE, **DECIDE_RESPONSES, **NOT_FOUND},
 )
 def approve(
     request: Request,
@@ -83,7 +100,7 @@ def approve(
     ITEM + "/return",
     response_model=SubmissionRead,
     summary="退回修改 / return for correction",
-    responses={200: READ_EXAMPLE, **WRITE_RESPONSES, **NOT_FOUND},
+    responses={200: READ_EXAMPLE, **DECIDE_RESPONSES, **NOT_FOUND},
 )
 def return_for_correction(
     request: Request,
@@ -115,7 +132,7 @@ def return_for_correction(
     ITEM + "/reopen",
     response_model=SubmissionRead,
     summary="锁定后重新开放 / reopen after lock",
-    responses={200: READ_EXAMPLE, **WRITE_RESPONSES, **NOT_FOUND},
+    responses={200: READ_EXAMPLE, **REOPEN_RESPONSES, **NOT_FOUND},
 )
 def reopen(
     request: Request,

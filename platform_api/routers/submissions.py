@@ -12,7 +12,9 @@ from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Resp
 
 from platform_api.auth.deps import CurrentActor
 from platform_api.deps import DbSession
-from platform_api.routers.registry import BAD_PARAMETERS, NOT_FOUND, WRITE_RESPONSES, denials
+from platform_api.openapi_examples import E409_IDEMPOTENCY, E409_STALE, E422_SHAPE, denied, error
+from platform_api.routers.registry import BAD_PARAMETERS, INVALID_DATA, NOT_FOUND, denials, write_responses
+from services.core.actor import Role
 from services.core.errors import ValidationFailed
 from services.core.quarter import Quarter
 from services.submission import reads, service
@@ -26,6 +28,8 @@ from services.submission.schemas import (
 from services.submission.validation import parse_quarter
 
 router = APIRouter(prefix="/api/v1/hospitals/{hospital_id}/submissions/{quarter}", tags=["submissions"])
+
+SUBMIT_REFUSED = denied("submission.write", Role.HOSPITAL_VIEWER, province="330000", hospital_id=101)
 
 HospitalId = Annotated[int, Path(examples=[101], description="医院 ID / hospital id")]
 
@@ -148,8 +152,8 @@ READ_BASE = {
     summary="上报或更正季度数据 / submit or correct a quarter",
     responses={
         200: example(RESULT_EXAMPLE),
-        422: example(PROBLEM_EXAMPLE, WRITE_RESPONSES[422]["description"]),
-        **{k: v for k, v in WRITE_RESPONSES.items() if k != 422},
+        **write_responses(SUBMIT_REFUSED, E409_STALE, E409_IDEMPOTENCY),
+        422: error(INVALID_DATA[422]["description"], PROBLEM_EXAMPLE, E422_SHAPE),
         **NOT_FOUND,
     },
 )

@@ -22,6 +22,7 @@ from platform_api.auth.deps import CurrentActor
 from platform_api.deps import DbSession
 from platform_api.openapi_examples import (
     BINARY,
+    E409_IDEMPOTENCY,
     E413,
     E415,
     FILE_NOTE,
@@ -32,7 +33,8 @@ from platform_api.openapi_examples import (
     error,
     ok,
 )
-from platform_api.routers.registry import BAD_PARAMETERS, NOT_FOUND, WRITE_RESPONSES, denials
+from platform_api.routers.registry import BAD_PARAMETERS, NOT_FOUND, denials, write_responses
+from platform_api.routers.submissions import SUBMIT_REFUSED
 from services.core.errors import ValidationFailed
 from services.core.quarter import Quarter
 from services.submission import io_service
@@ -48,7 +50,7 @@ PREFILL = (
 )
 MAX_REASON = 2000  # characters of the correction reason sent beside the file
 UPLOAD_RESPONSES: Responses = {
-    **WRITE_RESPONSES,
+    **write_responses(SUBMIT_REFUSED, E409_IDEMPOTENCY),
     **NOT_FOUND,
     413: error("文件过大 / the file exceeds the size limit", E413),
     415: error("不是 CSV 或 XLSX / not CSV or XLSX (or not multipart/form-data)", E415),

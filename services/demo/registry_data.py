@@ -1,4 +1,4 @@
-"""Deterministic synthetic registry for the demo: 3 provinces, 66 hospitals, networks.
+"""Deterministic synthetic registry for the demo: 3 provinces, 72 hospitals (24 each), networks.
 
 Synthetic: names are generated from real prefecture names but the hospitals, codes and numbers
 are made up. Credit codes are valid GB 32100-2015 codes (their embedded GB 11714 organisation

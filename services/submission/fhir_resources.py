@@ -123,8 +123,14 @@ def measure_resource(indicator: Any, base: str | None = None) -> dict[str, Any]:
     """A minimal FHIR R4 Measure for one catalog indicator (``services.models.Indicator``)."""
     scoring = "proportion" if indicator.kind == "proportion" else "ratio"
     notation = "increase" if indicator.direction == "higher" else "decrease"
+    # R4 requires population.criteria (an Expression); the catalog defines each population in words,
+    # so the criteria is that definition as text/plain (ExpressionLanguage is an extensible binding).
     populations = [
-        {"code": {"coding": [{"system": POPULATION_SYSTEM, "code": code}]}, "description": text}
+        {
+            "code": {"coding": [{"system": POPULATION_SYSTEM, "code": code}]},
+            "description": text,
+            "criteria": {"language": "text/plain", "expression": text},
+        }
         for code, text in (("numerator", indicator.numerator), ("denominator", indicator.denominator))
     ]
     return {

@@ -90,7 +90,12 @@ def _text(component) -> str:  # noqa: ANN001
 def test_summary_shows_phi_tau2_rule_limits_and_the_baseline_even_when_not_adjusted():
     text = _text(page.summary_line(SUMMARY, META, "zh"))
     assert "φ = 2.50" in text and "τ² = 0.00420" in text and "建议校正" in text
-    assert "错误发现率" in text and "精确二项分布" in text and "exact_binomial" not in text and "最小分母 10" in text
+    assert (
+        "错误发现率" in text
+        and "精确二项分布" in text
+        and "exact_binomial" not in text
+        and "最小分母 10" in text
+    )
     assert "基线：2022 年本省率" in text
     assert "baseline: 2022 provincial rates" in _text(page.summary_line(SUMMARY, META, "en"))
 

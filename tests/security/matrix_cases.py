@@ -400,6 +400,7 @@ EXEMPT: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/catalog"): "public goal catalog: the published years",
     ("GET", "/api/v1/catalog/{year}/revisions"): "public goal catalog: a year's revisions",
     ("GET", "/fhir/Measure/{code}"): "public catalog indicator as a FHIR Measure",
+    ("GET", "/fhir/metadata"): "public FHIR CapabilityStatement: what the server supports, no tenant data",
     ("GET", "/api/v1/review-queue"): "no tenant-bearing parameter: lists the caller's own scope only",
     ("POST", "/api/v1/bulk-uploads"): "the tenant is the caller's own province; another province's hospital "
     "in the file is refused naming its row (tests/bulk/test_bulk_api.py, test_bulk_service.py)",
