@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -54,6 +55,7 @@ def _check_output(example: Example, output: str) -> None:
 @pytest.fixture(scope="module")
 def bash_outputs(env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Every bash example in order, in one shell (later ones use the token of earlier ones)."""
+    assert shutil.which("curl"), "the examples call curl: install it (apt-get install -y curl)"
     script = ["set -euo pipefail"]
     for example in BASH:
         script += [f"echo '@@start {example.name}'", example.code, f"echo; echo '@@end {example.name}'"]
