@@ -168,6 +168,5 @@ def test_national_staff_compare_provinces(live_dash, page) -> None:  # noqa: ANN
     page.wait_for_selector("#national-funnel .main-svg")
     guide_shot(page, "national-rollup")
     page.click("#national-table a:has-text('广东省')")
-    page.wait_for_url("**/dash/province**")
-    settle(page)
-    assert "广东省" in page.inner_text("#page h2")
+    page.wait_for_url("**/dash/province?province=440000**")
+    page.wait_for_selector("#page h2:has-text('广东省')")  # the Guangdong overview, not the rollup
