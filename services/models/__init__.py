@@ -12,6 +12,14 @@ from services.models.catalog import (
     IndicatorLineage,
     Specialty,
 )
+from services.models.notification import (
+    Notification,
+    NotificationContact,
+    NotificationDelivery,
+    NotificationPreference,
+    NotificationRead,
+    WebhookEndpoint,
+)
 from services.models.registry import Hospital, Network, NetworkMembership, Province, QcCenter
 from services.models.submission import (
     IdempotencyKey,
@@ -41,6 +49,11 @@ __all__ = [
     "IndicatorApplicability",
     "IndicatorLineage",
     "Network",
+    "Notification",
+    "NotificationContact",
+    "NotificationDelivery",
+    "NotificationPreference",
+    "NotificationRead",
     "NetworkMembership",
     "Province",
     "QcCenter",
@@ -51,4 +64,5 @@ __all__ = [
     "SubmissionValueVersion",
     "SubmissionWindow",
     "WebSession",
+    "WebhookEndpoint",
 ]
