@@ -17,6 +17,7 @@ from services.models import (
     Province,
     Submission,
     SubmissionEvent,
+    SubmissionWindow,
 )
 from services.notification.record import record
 from services.registry.queries import owes_quarter
@@ -154,19 +155,28 @@ def owing_hospitals(session: Session, province_code: str, quarter: Quarter) -> l
 
 
 def _open_windows(session: Session, at: datetime) -> list[tuple[str, Quarter, datetime, datetime]]:
-    """(province, quarter, opens_at, due_at) of every onboarded province's window open at ``at``."""
+    """(province, quarter, opens_at, due_at) of every onboarded province's window open at ``at``: the
+    default windows of the last quarters, and any configured window (an old quarter opened late)."""
     from services.submission.windows import effective_window
 
     provinces = session.scalars(
         select(Province.code).where(Province.onboarded_at.is_not(None), Province.offboarded_at.is_(None))
     ).all()
-    out = []
     last = Quarter.containing(at.astimezone(CHINA).date())
-    for quarter in (last, last.previous(), last.previous().previous()):
-        for code in provinces:
-            window = effective_window(session, code, quarter)
-            if window.opens_at <= at < window.due_at:
-                out.append((code, quarter, window.opens_at, window.due_at))
+    candidates = {
+        (code, q) for code in provinces for q in (last, last.previous(), last.previous().previous())
+    }
+    configured = session.execute(
+        select(SubmissionWindow.province_code, SubmissionWindow.quarter).where(
+            SubmissionWindow.opens_at <= at, SubmissionWindow.due_at > at
+        )
+    ).all()
+    candidates |= {(code, Quarter.parse(q)) for code, q in configured if code in set(provinces)}
+    out = []
+    for code, quarter in sorted(candidates, key=lambda c: (c[0], str(c[1]))):
+        window = effective_window(session, code, quarter)
+        if window.opens_at <= at < window.due_at:
+            out.append((code, quarter, window.opens_at, window.due_at))
     return out
 
 
