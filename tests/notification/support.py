@@ -16,7 +16,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 from services.core.config import notification_settings
-from services.jobs import tasks
+from services.jobs.worker import run
 from services.notification.channels import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from tests.api_harness import free_port
 
@@ -103,5 +103,4 @@ def webhook_receiver(receiver: Receiver) -> Iterator[Receiver]:
 
 def run_worker_until_idle(app_url: str) -> None:
     """The real procrastinate worker, until the queue has nothing due."""
-    with tasks.app.replace_connector(tasks.connector(app_url)):
-        tasks.app.run_worker(wait=False, install_signal_handlers=False, listen_notify=False)
+    run(app_url, until_idle=True)

@@ -4,7 +4,6 @@ working after its database connections are killed."""
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import UTC, datetime
 
@@ -12,7 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from services.core.quarter import Quarter
-from services.jobs import tasks
+from services.jobs.worker import BackgroundWorker
 from services.notification import manage, triggers
 from services.notification.record import record
 from services.submission.schemas import ValueIn
@@ -162,31 +161,7 @@ def test_the_worker_keeps_processing_after_its_connections_are_terminated(world:
             gd = world.submitter(world.gd, GD)
             manage.add_contact(s, gd, contact=manage.ContactIn(email="gd-h@example.cn", organisation=True))
 
-        stop = threading.Event()
-
-        def work() -> None:
-            import asyncio
-
-            async def run() -> None:
-                async with tasks.app.open_async():
-                    task = asyncio.create_task(
-                        tasks.app.run_worker_async(
-                            install_signal_handlers=False, fetch_job_polling_interval=0.5
-                        )
-                    )
-                    while not stop.is_set():
-                        await asyncio.sleep(0.2)
-                    task.cancel()
-                    try:
-                        await task
-                    except asyncio.CancelledError:
-                        pass
-
-            with tasks.app.replace_connector(tasks.connector(world.app_url)):
-                asyncio.run(run())
-
-        thread = threading.Thread(target=work, daemon=True)
-        thread.start()
+        worker = BackgroundWorker(world.app_url).start()
         try:
             _send(world, "restart-1")
             _wait_for(lambda: len(smtp.messages) == 1)
@@ -205,8 +180,7 @@ def test_the_worker_keeps_processing_after_its_connections_are_terminated(world:
             _send(world, "restart-2")
             _wait_for(lambda: len(smtp.messages) == 2, timeout=60)
         finally:
-            stop.set()
-            thread.join(timeout=30)
+            worker.stop()
 
 
 def _send(world: World, key: str) -> None:
