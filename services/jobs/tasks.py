@@ -30,6 +30,9 @@ DELIVERY_RETRY = RetryStrategy(
     exponential_wait=_SETTINGS.delivery_backoff_base,
 )
 
+# periodic jobs have their own queue: a worker may run only events (tests do), or only the schedule
+PERIODIC_QUEUE = "periodic"
+
 app = procrastinate.App(connector=procrastinate.PsycopgConnector())
 
 
@@ -80,7 +83,7 @@ def deliver(context: JobContext, delivery_id: int) -> str:
 
 
 @app.periodic(cron="* * * * *", periodic_id="sweep")
-@app.task(name="notification.sweep", queue=queue.DEFAULT_QUEUE)
+@app.task(name="notification.sweep", queue=PERIODIC_QUEUE)
 def sweep(timestamp: int) -> int:
     """Re-queue notifications not fanned out and pending deliveries whose job is gone."""
     with database().unit_of_work(system_actor("worker")) as session:
@@ -95,7 +98,7 @@ def sweep(timestamp: int) -> int:
 
 
 @app.periodic(cron="0 * * * *", periodic_id="due-reminders")
-@app.task(name="notification.due_reminders", queue=queue.DEFAULT_QUEUE)
+@app.task(name="notification.due_reminders", queue=PERIODIC_QUEUE)
 def due_reminders(timestamp: int) -> int:
     at = datetime.fromtimestamp(timestamp, UTC)
     with database().unit_of_work(system_actor("worker")) as session:
@@ -103,7 +106,7 @@ def due_reminders(timestamp: int) -> int:
 
 
 @app.periodic(cron="5 * * * *", periodic_id="windows-opened")
-@app.task(name="notification.windows_opened", queue=queue.DEFAULT_QUEUE)
+@app.task(name="notification.windows_opened", queue=PERIODIC_QUEUE)
 def windows_opened(timestamp: int) -> int:
     at = datetime.fromtimestamp(timestamp, UTC)
     with database().unit_of_work(system_actor("worker")) as session:
@@ -111,7 +114,7 @@ def windows_opened(timestamp: int) -> int:
 
 
 @app.periodic(cron="*/10 * * * *", periodic_id="freeze-locked")
-@app.task(name="flags.freeze_locked", queue=queue.DEFAULT_QUEUE)
+@app.task(name="flags.freeze_locked", queue=PERIODIC_QUEUE)
 def freeze_locked(timestamp: int) -> int:
     """``qcp flags freeze-locked`` on a schedule; freezing notifies the new flags."""
     from services.benchmark.snapshots import freeze_locked_windows

@@ -13,10 +13,14 @@ from services.jobs import tasks
 POLL_SECONDS = 2.0
 
 
-def run(app_url: str, *, until_idle: bool = False, concurrency: int = 1) -> None:
-    """The worker in this thread; with ``until_idle`` it returns once nothing is due."""
+def run(
+    app_url: str, *, until_idle: bool = False, concurrency: int = 1, queues: list[str] | None = None
+) -> None:
+    """The worker in this thread; with ``until_idle`` it returns once nothing is due. ``queues``:
+    only these (None = all, periodic jobs included)."""
     with tasks.app.replace_connector(tasks.connector(app_url)):
         tasks.app.run_worker(
+            queues=queues,
             wait=not until_idle,
             concurrency=concurrency,
             install_signal_handlers=not until_idle,
@@ -28,8 +32,11 @@ def run(app_url: str, *, until_idle: bool = False, concurrency: int = 1) -> None
 class BackgroundWorker:
     """The worker on its own event loop in a daemon thread; ``stop()`` ends it."""
 
-    def __init__(self, app_url: str, database: Database | None = None) -> None:
+    def __init__(
+        self, app_url: str, database: Database | None = None, queues: list[str] | None = None
+    ) -> None:
         self.app_url = app_url
+        self.queues = queues
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._main, name="qcp-worker", daemon=True)
         if database is not None:

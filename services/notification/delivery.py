@@ -69,7 +69,7 @@ def fan_out(session: Session, notification_id: uuid.UUID) -> list[int]:
         select(WebhookEndpoint).where(_addressed(WebhookEndpoint, n), WebhookEndpoint.active)
     ).all()
     prefs = Preferences(session.scalars(select(NotificationPreference)).all())
-    made: list[int] = []
+    made: list[int | None] = []
     for contact in contacts:
         if prefs.enabled(contact.province_code, contact.hospital_id, contact.subject, n.kind, "email"):
             made.append(_delivery(session, n, contact, "email", contact.email.lower()))

@@ -67,7 +67,7 @@ def _muted_kinds(session: Session, actor: Actor) -> set[str]:
     return {kind for kind, on in merged.items() if not on}
 
 
-def _stmt(session: Session, actor: Actor) -> Select[tuple[Notification, datetime | None]]:
+def _stmt(session: Session, actor: Actor) -> Select[Notification, datetime]:
     read_at = (
         select(NotificationRead.read_at)
         .where(NotificationRead.notification_id == Notification.id, NotificationRead.reader == actor.subject)

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from services.core.actor import Actor, Role
@@ -98,7 +98,7 @@ def set_preference(session: Session, actor: Actor, *, preference: PreferenceIn) 
         _require_org_admin(actor)
     subject = None if preference.organisation else actor.subject
     session.execute(
-        NotificationPreference.__table__.delete().where(
+        delete(NotificationPreference).where(
             NotificationPreference.province_code.is_not_distinct_from(actor.province),
             NotificationPreference.hospital_id.is_not_distinct_from(actor.hospital_id),
             NotificationPreference.subject.is_not_distinct_from(subject),

@@ -16,6 +16,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 from services.core.config import notification_settings
+from services.jobs.queue import DEFAULT_QUEUE
 from services.jobs.worker import run
 from services.notification.channels import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from tests.api_harness import free_port
@@ -102,5 +103,6 @@ def webhook_receiver(receiver: Receiver) -> Iterator[Receiver]:
 
 
 def run_worker_until_idle(app_url: str) -> None:
-    """The real procrastinate worker, until the queue has nothing due."""
-    run(app_url, until_idle=True)
+    """The real procrastinate worker, until the event queue has nothing due (the periodic jobs, which
+    the worker defers when it starts, stay in their own queue: the tests call them explicitly)."""
+    run(app_url, until_idle=True, queues=[DEFAULT_QUEUE])

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from services.core.quarter import Quarter
+from services.jobs.queue import DEFAULT_QUEUE
 from services.jobs.worker import BackgroundWorker
 from services.notification import manage, triggers
 from services.notification.record import record
@@ -161,10 +162,10 @@ def test_the_worker_keeps_processing_after_its_connections_are_terminated(world:
             gd = world.submitter(world.gd, GD)
             manage.add_contact(s, gd, contact=manage.ContactIn(email="gd-h@example.cn", organisation=True))
 
-        worker = BackgroundWorker(world.app_url).start()
+        worker = BackgroundWorker(world.app_url, queues=[DEFAULT_QUEUE]).start()
         try:
             _send(world, "restart-1")
-            _wait_for(lambda: len(smtp.messages) == 1)
+            _wait_for(lambda: len(smtp.messages) == 1, what=f"before {smtp.recipients} {_jobs(world)}")
             db = world.app_url.rsplit("/", 1)[1]
             admin = create_engine(world.owner_url)
             with admin.begin() as conn:
@@ -178,7 +179,7 @@ def test_the_worker_keeps_processing_after_its_connections_are_terminated(world:
             admin.dispose()
             assert killed >= 1
             _send(world, "restart-2")
-            _wait_for(lambda: len(smtp.messages) == 2, timeout=60)
+            _wait_for(lambda: len(smtp.messages) == 2, timeout=60, what=f"after {killed} terminated")
         finally:
             worker.stop()
 
@@ -201,8 +202,31 @@ def _send(world: World, key: str) -> None:
         )
 
 
-def _wait_for(check, timeout: float = 30) -> None:  # noqa: ANN001
+def _jobs(world: World) -> list[tuple[object, ...]]:
+    with _national(world) as s:
+        return [
+            tuple(r)
+            for r in s.execute(
+                text(
+                    "SELECT id, queue_name, task_name, status, attempts, scheduled_at > now() FROM procrastinate_jobs WHERE status IN ('todo', 'doing') ORDER BY id"
+                )
+            )
+        ]
+
+
+def _wait_for(check, timeout: float = 30, what: str = "") -> None:  # noqa: ANN001
     deadline = time.monotonic() + timeout
     while not check():
-        assert time.monotonic() < deadline, "the worker did not deliver in time"
+        assert time.monotonic() < deadline, f"the worker did not deliver in time: {what}"
         time.sleep(0.2)
+
+
+def test_window_opening_notifies_each_owing_hospital_once(world: World) -> None:
+    at = datetime.now(UTC)
+    with _national(world) as s:
+        first = triggers.windows_opened(s, at=at)
+    with _national(world) as s:
+        assert triggers.windows_opened(s, at=at) == 0  # the periodic job again: nothing new
+        told = set(s.scalars(text("SELECT hospital_id FROM notifications WHERE kind = 'window_opened'")))
+    assert first <= len(told) and {world.b, world.gd} <= told
+    assert not told & {world.late_joiner, world.inactive}
