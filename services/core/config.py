@@ -61,6 +61,9 @@ class NotificationSettings(BaseSettings):
     # days before the due date on which hospitals that have not submitted are reminded
     reminder_days: list[int] = Field(default=[7, 1])
     webhook_timeout: float = Field(default=10.0, gt=0, le=120)
+    # webhooks to loopback, private, link-local or single-label hosts (the stack's own services) are
+    # refused unless this is on (development and tests only: it would let a tenant probe the network)
+    webhook_allow_private: bool = False
     # attempts per delivery before it becomes a dead letter; waits between them grow as base ** attempt s
     delivery_max_attempts: int = Field(default=6, ge=1, le=20)
     delivery_backoff_base: int = Field(default=4, ge=2, le=60)

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import smtplib
+import socket
 import time
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from typing import Any
+from urllib.parse import urlparse
 
 import httpx
 
@@ -64,10 +67,31 @@ def payload_of(notification: Notification, delivery_id: int) -> dict[str, Any]:
     }
 
 
+def private_target(url: str) -> str | None:
+    """Why ``url`` points inside the platform's network (loopback, private, link-local, a single-label
+    host such as ``postgres``), or None. Checked at registration and again, resolved, before sending."""
+    host = urlparse(url).hostname or ""
+    if "." not in host and ":" not in host:
+        return f"host {host!r} is a single-label (internal) name"
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return None  # unresolvable now: the delivery fails and is retried
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if address.is_private or address.is_loopback or address.is_link_local or address.is_reserved:
+            return f"host {host!r} resolves to the internal address {address}"
+    return None
+
+
 def post_webhook(
     url: str, secret: str, payload: dict[str, Any], *, delivery_id: int, settings: NotificationSettings
 ) -> int:
     """POST the signed payload; the status code, or DeliveryFailed on anything but 2xx."""
+    if not settings.webhook_allow_private:
+        problem = private_target(url)
+        if problem:
+            raise DeliveryFailed(f"refused: {problem} (QCP_WEBHOOK_ALLOW_PRIVATE is off)")
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
     timestamp = str(int(time.time()))
     headers = {

@@ -18,7 +18,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from services.core.actor import Actor, Role
-from services.core.errors import NotFound, PermissionDenied
+from services.core.config import notification_settings
+from services.core.errors import NotFound, PermissionDenied, ValidationFailed
 from services.core.schemas import StrictModel
 from services.jobs import queue
 from services.models import (
@@ -28,6 +29,7 @@ from services.models import (
     WebhookEndpoint,
 )
 from services.models.notification import CHANNELS, NOTIFICATION_KINDS
+from services.notification.channels import private_target
 from services.notification.delivery import DELIVER_TASK
 
 ORG_ADMINS = frozenset(
@@ -136,6 +138,19 @@ def add_contact(session: Session, actor: Actor, *, contact: ContactIn) -> int:
 
 def add_webhook(session: Session, actor: Actor, *, webhook: WebhookIn) -> WebhookCreated:
     _require_org_admin(actor)
+    problem = None if notification_settings().webhook_allow_private else private_target(webhook.url)
+    if problem:
+        raise ValidationFailed(
+            f"Webhook 地址不能指向内部网络 / the webhook URL must be reachable on the internet: {problem}",
+            problems=[
+                {
+                    "field": "url",
+                    "code": "internal_address",
+                    "problem": problem,
+                    "fix": "用医院系统的公网 https 地址 / use your system's public https URL",
+                }
+            ],
+        )
     row = WebhookEndpoint(
         province_code=actor.province,
         hospital_id=actor.hospital_id,

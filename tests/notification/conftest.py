@@ -4,6 +4,7 @@ inactive, and a hospital of another province; contacts and webhook endpoints for
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,6 +14,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from services.core.actor import Actor, Role
+from services.core.config import notification_settings
 from services.core.db import Database
 from services.jobs import tasks
 from tests.db import fresh_database
@@ -43,6 +45,16 @@ class World:
     @staticmethod
     def admin(province: str = ZJ) -> Actor:
         return Actor(subject=f"admin-{province}", roles=frozenset({Role.PROVINCIAL_ADMIN}), province=province)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def local_webhooks() -> Iterator[None]:
+    """The tests' receivers listen on 127.0.0.1: allow loopback webhooks (off by default)."""
+    os.environ["QCP_WEBHOOK_ALLOW_PRIVATE"] = "true"
+    notification_settings.cache_clear()
+    yield
+    os.environ.pop("QCP_WEBHOOK_ALLOW_PRIVATE", None)
+    notification_settings.cache_clear()
 
 
 @pytest.fixture(scope="module")
