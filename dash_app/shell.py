@@ -35,12 +35,15 @@ def _nav(actor, lang: str) -> list:  # noqa: ANN001
 
 
 def _unread(actor) -> int:  # noqa: ANN001
+    from sqlalchemy.exc import SQLAlchemyError
+
     from dash_app.app import database
     from dash_app.data_notifications import unread
+    from services.core.errors import DomainError
 
     try:
         return unread(database(), actor)
-    except Exception:  # noqa: BLE001 - the header never breaks a page; the inbox page says what is wrong
+    except (DomainError, SQLAlchemyError):  # the header never breaks a page; the inbox page says why
         return 0
 
 

@@ -11,10 +11,22 @@ from pydantic import BaseModel
 
 from platform_api.auth.deps import CurrentActor
 from platform_api.deps import DbSession
-from platform_api.openapi_examples import body_examples, ok
+from platform_api.openapi_examples import body_examples, error, ok
 from platform_api.routers.registry import BAD_PARAMETERS, FORBIDDEN, NOT_FOUND
 from services.jobs import admin as jobs_admin
 from services.notification import inbox, manage
+
+E409_JOB = {
+    "error": "conflict",
+    "detail": "任务 120 状态为 succeeded，只能重试失败或取消的任务 / job 120 is succeeded: only failed, "
+    "cancelled or aborted jobs can be retried",
+    "status": "succeeded",
+}
+CONFLICT = {
+    409: error(
+        "只能重试失败、取消或中止的任务 / only failed, cancelled or aborted jobs can be retried", E409_JOB
+    )
+}
 
 router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
 jobs_router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
@@ -214,7 +226,7 @@ def read_jobs(
 @jobs_router.post(
     "/{job_id}/retry",
     response_model=Done,
-    responses={200: ok({"ok": True}), **FORBIDDEN, **NOT_FOUND},
+    responses={200: ok({"ok": True}), **FORBIDDEN, **NOT_FOUND, **CONFLICT},
     summary="重试任务 / retry a failed job",
 )
 def retry_job(session: DbSession, actor: CurrentActor, job_id: int) -> Done:

@@ -230,3 +230,31 @@ def test_window_opening_notifies_each_owing_hospital_once(world: World) -> None:
         told = set(s.scalars(text("SELECT hospital_id FROM notifications WHERE kind = 'window_opened'")))
     assert first <= len(told) and {world.b, world.gd} <= told
     assert not told & {world.late_joiner, world.inactive}
+
+
+def test_qcp_worker_until_idle_processes_the_queue_as_the_app_role(world: World) -> None:
+    import os
+    import subprocess
+    import sys
+
+    with _national(world) as s:
+        record(
+            s,
+            kind="catalog_published",
+            dedup_key="cli-worker",
+            province_code=None,
+            audience="all",
+            payload={"year": 2098, "revision": 1},
+        )
+    env = {**os.environ, "QCP_DATABASE_URL": world.app_url}
+    done = subprocess.run(
+        [sys.executable, "-c", "from platform_api.cli.main import main; main()", "worker", "--until-idle"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    with _national(world) as s:
+        left = s.scalar(text("SELECT count(*) FROM notifications WHERE fanned_out_at IS NULL"))
+    assert left == 0
