@@ -2,9 +2,9 @@
 
 Event jobs: ``notification.fan_out`` (queued with each notification, in its transaction) and
 ``notification.deliver`` (one per e-mail or webhook delivery; retried with exponential backoff, a
-dead letter after the last attempt). Periodic jobs (cron, Asia/Shanghai wall time in the docs; the
-crons are UTC): the sweep that re-queues anything left behind, due-date reminders, window-opening
-notices and the freezing of locked quarters (``qcp flags freeze-locked``).
+dead letter after the last attempt). Periodic jobs (cron expressions in UTC, queue ``periodic``):
+the sweep that re-queues anything left behind, due-date reminders, window-opening notices and the
+freezing of locked quarters (``qcp flags freeze-locked``). docs/notifications.md lists them.
 """
 
 from __future__ import annotations
