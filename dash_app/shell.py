@@ -34,6 +34,33 @@ def _nav(actor, lang: str) -> list:  # noqa: ANN001
     ]
 
 
+def _unread(actor) -> int:  # noqa: ANN001
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from dash_app.app import database
+    from dash_app.data_notifications import unread
+    from services.core.errors import DomainError
+
+    try:
+        return unread(database(), actor)
+    except (DomainError, SQLAlchemyError):  # the header never breaks a page; the inbox page says why
+        return 0
+
+
+def _inbox_link(actor, lang: str) -> dcc.Link:  # noqa: ANN001
+    return dcc.Link(
+        [
+            i18n.t("nav.inbox", lang),
+            " ",
+            html.Span(str(_unread(actor)), id="inbox-count", className="qcp-badge"),
+        ],
+        href=f"{PREFIX}/inbox",
+        id="inbox-link",
+        title=i18n.t("inbox.unread", lang).format(n=_unread(actor)),
+        style={**LINK_STYLE, "fontWeight": "bold"},
+    )
+
+
 def layout() -> html.Div:
     if g.get("qcp_session") is None:  # Dash validates the layout once on its first request, even /login
         return html.Div([dcc.Location(id="url", refresh=False), html.Main(id="page")])
@@ -46,6 +73,7 @@ def layout() -> html.Div:
                     html.Strong(i18n.t("app.title", lang), style={"fontSize": "16px"}),
                     *_nav(actor, lang),
                     html.Span(style={"flex": "1"}),
+                    _inbox_link(actor, lang),
                     html.Span(actor.name, id="user-name", style={"fontSize": "13px"}),
                     html.A(
                         i18n.t("nav.lang", lang),
@@ -88,5 +116,9 @@ def register(app: Dash) -> None:
     def _lang_href(pathname, search):  # noqa: ANN001, ANN202
         here = quote(f"{pathname or PREFIX + '/'}{search or ''}", safe="/")
         return f"{PREFIX}/lang/{i18n.other(current_lang())}?next={here}"
+
+    @app.callback(Output("inbox-count", "children"), Input("url", "pathname"))
+    def _unread_count(_pathname):  # noqa: ANN001, ANN202
+        return str(_unread(current_actor()))
 
     pages.register_callbacks(app)

@@ -45,6 +45,7 @@ def _include_routers(app: FastAPI) -> None:
         health,
         io_routes,
         me,
+        notifications,
         registry,
         submission_routes,
     )
@@ -56,3 +57,5 @@ def _include_routers(app: FastAPI) -> None:
     submission_routes.register_routers(app)
     io_routes.register_routers(app)
     benchmark_routes.register_routers(app)
+    app.include_router(notifications.router)
+    app.include_router(notifications.jobs_router)

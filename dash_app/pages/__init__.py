@@ -23,6 +23,7 @@ class Page:
     module: str
     nav_key: str
     allowed: Callable[[Actor], bool]
+    in_nav: bool = True  # the inbox is reached from the header's unread count instead
 
 
 def _staff(actor: Actor) -> bool:
@@ -42,6 +43,7 @@ PAGES = (
     Page("/review", "review", "nav.review", lambda a: can(a, "review.decide") is not None),
     Page("/admin", "admin", "nav.admin", lambda a: _staff(a) and can(a, "window.manage") is not None),
     Page("/catalog", "catalog", "nav.catalog", lambda a: can(a, "catalog.read") is not None),
+    Page("/inbox", "inbox", "nav.inbox", lambda a: True, in_nav=False),
 )
 
 
@@ -60,7 +62,7 @@ def landing_path(actor: Actor) -> str:
 def nav_items(actor: Actor) -> list[tuple[str, str]]:
     items = []
     for page in PAGES:
-        if not page.allowed(actor):
+        if not page.allowed(actor) or not page.in_nav:
             continue
         if page.path == "/hospital/":
             if actor.hospital_id is not None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dash import Dash, Input, Output, State, dcc, html
 
-from dash_app import data, data_submission, i18n
+from dash_app import data, data_notifications, data_submission, i18n
 from dash_app.app import database
 from dash_app.auth import current_actor, current_lang
-from dash_app.pages import admin_bulk, admin_hospitals, admin_networks
+from dash_app.pages import admin_bulk, admin_hospitals, admin_jobs, admin_networks
 from dash_app.pages.common import GRID2, quarter_param, section, table, title
 from services.core.quarter import Quarter
 from services.identity.permissions import can
@@ -74,6 +74,7 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
             networks[1],
             admin_hospitals.block(lang, province) if can(actor, "registry.hospital.write") else None,
             admin_bulk.block(lang, quarter) if can(actor, "submission.bulk_upload") else None,
+            admin_jobs.block(lang) if data_notifications.is_jobs_admin(actor) else None,
         ]
     )
 
@@ -96,6 +97,7 @@ def register(app: Dash) -> None:
     admin_networks.register(app)
     admin_hospitals.register(app)
     admin_bulk.register(app)
+    admin_jobs.register(app)
 
     @app.callback(
         Output("win-result", "children"),

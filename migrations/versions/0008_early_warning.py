@@ -5,13 +5,13 @@ CUSUM crossed its control limit h this quarter (services/benchmark/early_warning
 its row-level security and grants are unchanged. Downgrade deletes frozen early-warning entries
 (they cannot be expressed by the older constraint) and restores the constraint.
 
-Revision ID: 0008_early_warning
+Revision ID: 0008
 Revises: 0007
 """
 
 from alembic import op
 
-revision = "0008_early_warning"
+revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None

@@ -30,6 +30,9 @@ def _register() -> None:
 
     root.command("demo")(serve.demo)
     root.command("serve")(serve.serve)
+    from platform_api.cli import worker
+
+    root.command("worker")(worker.worker)
 
 
 _register()

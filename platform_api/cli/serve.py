@@ -113,10 +113,15 @@ def demo(
     database = Database.from_url(app_url)
     assert_restricted_role(database.engine)
     app = _build_app(settings, database)
+    from services.jobs.worker import BackgroundWorker
+
+    worker = BackgroundWorker(app_url, database).start()  # notifications, reminders, freezing
+    typer.echo("[demo] 任务进程已在后台运行 / the job worker runs in the background")
     print_banner(directory, settings, echo=typer.echo)
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
+        worker.stop()
         issuer.stop()
         database.dispose()
 

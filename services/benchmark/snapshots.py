@@ -181,6 +181,9 @@ def freeze_scope(
     session.flush()
     if flags:  # one multi-row INSERT per batch, not one ORM object per flag (10 s → < 1 s a province)
         session.execute(insert(FlagSnapshotEntry), [_entry(snapshot, f) for f in flags])
+    from services.notification.triggers import flags_frozen
+
+    flags_frozen(session, snapshot)  # each hospital hears of its own flags, the QC center of all
     return snapshot
 
 

@@ -183,6 +183,9 @@ def _publish_one(
         reason=reason,
         province_code=None,
     )
+    from services.notification.triggers import catalog_published
+
+    catalog_published(session, year=catalog.year, revision=catalog.revision)
     return diff
 
 

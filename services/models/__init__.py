@@ -13,6 +13,14 @@ from services.models.catalog import (
     IndicatorLineage,
     Specialty,
 )
+from services.models.notification import (
+    Notification,
+    NotificationContact,
+    NotificationDelivery,
+    NotificationPreference,
+    NotificationRead,
+    WebhookEndpoint,
+)
 from services.models.registry import Hospital, Network, NetworkMembership, Province, QcCenter
 from services.models.submission import (
     IdempotencyKey,
@@ -43,6 +51,11 @@ __all__ = [
     "IndicatorApplicability",
     "IndicatorLineage",
     "Network",
+    "Notification",
+    "NotificationContact",
+    "NotificationDelivery",
+    "NotificationPreference",
+    "NotificationRead",
     "NetworkMembership",
     "Province",
     "QcCenter",
@@ -53,4 +66,5 @@ __all__ = [
     "SubmissionValueVersion",
     "SubmissionWindow",
     "WebSession",
+    "WebhookEndpoint",
 ]

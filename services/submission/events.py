@@ -37,4 +37,7 @@ def transition(
     )
     session.add(event)
     session.flush()
+    from services.notification.triggers import on_transition
+
+    on_transition(session, header, event)
     return event

@@ -29,7 +29,7 @@ from tests.deploy.support import (
     services,
 )
 
-EXPECTED_SERVICES = {"postgres", "keycloak", "migrate", "platform", "proxy"}
+EXPECTED_SERVICES = {"postgres", "keycloak", "migrate", "platform", "worker", "proxy"}
 # A version tag that starts with the major version: 16-bookworm, 26.2, 1.27-alpine, 3.11-slim…
 PINNED_TAG = re.compile(r"^\d+(\.\d+)*(-[a-z0-9.]+)*$")
 FAKE_ENV = {name: "0123456789abcdef" * 4 for name in env_example()} | {
@@ -80,6 +80,16 @@ def test_healthchecks_probe_what_each_service_serves():
     assert "/dev/tcp/127.0.0.1/9000" in checks["keycloak"] and "/health/ready" in checks["keycloak"]
     assert "/health" in checks["platform"]
     assert "/healthz" in checks["proxy"]
+    assert "procrastinate_workers" in checks["worker"] and "last_heartbeat" in checks["worker"]
+
+
+def test_worker_runs_qcp_worker_as_the_restricted_role_after_the_migration():
+    worker = services()["worker"]
+    assert worker["entrypoint"] == ["qcp", "worker"]
+    assert worker["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    env = rendered_env("worker")
+    assert urlparse(env["QCP_DATABASE_URL"]).username == APP_ROLE
+    assert "QCP_MIGRATION_DATABASE_URL" not in env
 
 
 def test_migrate_runs_as_the_owner_role_then_sets_the_app_password():

@@ -13,6 +13,11 @@ from services.core.quarter import CHINA, Quarter
 from tests.db import fresh_database
 
 
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    # procrastinate's tables come from its schema file (migration 0009), not from the models
+    return not (type_ == "table" and (name or "").startswith("procrastinate_"))
+
+
 def test_upgrade_downgrade_upgrade_round_trip():
     with fresh_database("qcp_mig") as urls:
         runtime.downgrade(urls.owner, "base")
@@ -28,7 +33,8 @@ def test_upgrade_downgrade_upgrade_round_trip():
         with engine.connect() as conn:
             provinces = conn.execute(text("SELECT count(*) FROM provinces")).scalar()
             diff = compare_metadata(
-                MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+                MigrationContext.configure(conn, opts={"compare_type": True, "include_name": include_name}),
+                Base.metadata,
             )
         engine.dispose()
     assert provinces == 32

@@ -411,5 +411,18 @@ EXEMPT: dict[tuple[str, str], str] = {
         "/api/v1/bulk-uploads/{job_id}",
     ): "jobs exist only once uploaded: another province's admin (404) and "
     "hospital users (403) are checked in tests/bulk/test_bulk_api.py, RLS alone in test_bulk_service.py",
+    ("GET", "/api/v1/notifications"): "the caller's own inbox: no tenant-bearing parameter",
+    ("POST", "/api/v1/notifications/{notification_id}/read"): (
+        "ids are random UUIDs; another hospital's notification answers 404 in tests/notification/test_api.py"
+    ),
+    ("PUT", "/api/v1/notifications/preferences"): "written for the caller's own organisation only",
+    ("POST", "/api/v1/notifications/contacts"): "written for the caller's own organisation only",
+    ("POST", "/api/v1/notifications/webhooks"): "written for the caller's own organisation only",
+    ("GET", "/api/v1/notifications/deliveries"): "lists the caller's own scope only (RLS + filter)",
+    ("POST", "/api/v1/notifications/deliveries/{delivery_id}/retry"): (
+        "another province's delivery answers 404 (row-level security), tests/notification/test_api.py"
+    ),
+    ("GET", "/api/v1/jobs"): "national admin only (403 for everyone else), tests/notification/test_api.py",
+    ("POST", "/api/v1/jobs/{job_id}/retry"): "national admin only (403 for everyone else)",
     ("MOUNT", "/dash"): "Dash dashboards: session-bound scope, forged callbacks in tests/dash/test_scope.py",
 }
