@@ -17,6 +17,7 @@ from tests.api.test_openapi import app, examples_of, operations, resolve, spec  
 
 PATH_VALUES = {
     "hospital_id": "101",
+    "job_id": "1",
     "quarter": "2023Q3",
     "qc_center_id": "1",
     "network_id": "1",

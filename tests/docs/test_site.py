@@ -94,7 +94,7 @@ def tab() -> Iterator[object]:
     ("query", "page_name"),
     [
         ("落后标记", "benchmarking.html"),
-        ("上报窗口", "submissions.html"),
+        ("上报窗口", "provincial-admin.html"),  # the guide task 设置上报窗口
         ("能力声明", "fhir.html"),
         ("CapabilityStatement", "fhir.html"),
     ],
