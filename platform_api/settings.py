@@ -10,6 +10,11 @@ from urllib.parse import urlparse
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from platform_api.known_secrets import shipped_secret_reason
+
+# Clock skew production tolerates on token times; more keeps stolen or revoked tokens alive longer.
+MAX_PRODUCTION_LEEWAY_SECONDS = 300
+
 
 class UnsafeSettings(RuntimeError):
     """Raised at start-up when the configuration would be unsafe in production."""
@@ -34,7 +39,10 @@ class ApiSettings(BaseSettings):
     api_audience: str = "qcp-api"  # accepted `aud`; an absolute URI (urn:qcp-api) with resource indicators
     token_trusted_clients: list[str] = []  # `azp` values accepted when `aud` lacks the API audience
     token_issuer: str | None = None  # expected `iss` when Keycloak's public URL differs from keycloak_url
-    token_leeway_seconds: int = 60  # clock skew tolerated on exp / nbf / iat
+    token_leeway_seconds: int = 60  # clock skew tolerated on exp / nbf / iat (production: at most 300)
+    # Hosts production may reach Keycloak on over plain http: a service name on a private container
+    # network (compose: ["keycloak"]). Loopback is always allowed; anything else must be https.
+    keycloak_http_hosts: list[str] = []
     dashboard_client_id: str = "qcp-dashboard"
     dashboard_client_secret: str | None = None  # the confidential dashboard client's secret in Keycloak
     dev_issuer: bool = False  # start the loopback development issuer (demo only)
@@ -68,23 +76,68 @@ class ApiSettings(BaseSettings):
                 f"开发签发者只能监听本机回环地址 / the development issuer refuses non-loopback address "
                 f"{self.dev_issuer_host!r}: use 127.0.0.1, or configure QCP_KEYCLOAK_URL"
             )
-        if self.environment == "production":
-            if self.dev_issuer:
-                raise UnsafeSettings(
-                    "生产环境不能使用开发签发者 / QCP_DEV_ISSUER is not allowed when QCP_ENVIRONMENT=production"
-                )
-            if not self.keycloak_url:
-                raise UnsafeSettings(
-                    "生产环境必须配置 Keycloak / production requires QCP_KEYCLOAK_URL (e.g. https://sso.example.cn/)"
-                )
-            if not self.session_secret or len(self.session_secret) < 32 or len(set(self.session_secret)) < 12:
-                raise UnsafeSettings(
-                    "生产环境必须设置至少 32 字符的随机会话密钥 / production requires a random QCP_SESSION_SECRET of "
-                    "32+ characters (e.g. `openssl rand -hex 32`); placeholders such as 'xxxx…' are refused"
-                )
         if self.keycloak_url and urlparse(self.keycloak_url).scheme not in ("http", "https"):
             raise UnsafeSettings(f"QCP_KEYCLOAK_URL must be an http(s) URL, got {self.keycloak_url!r}")
+        if self.token_leeway_seconds < 0:
+            raise UnsafeSettings(
+                f"QCP_TOKEN_LEEWAY_SECONDS 不能为负 / must not be negative (got {self.token_leeway_seconds}); "
+                "use 60"
+            )
+        if self.environment == "production":
+            self._refuse_unsafe_production()
         return self
+
+    def _refuse_unsafe_production(self) -> None:
+        if self.dev_issuer:
+            raise UnsafeSettings(
+                "生产环境不能使用开发签发者 / QCP_DEV_ISSUER is not allowed when QCP_ENVIRONMENT=production"
+            )
+        if not self.keycloak_url:
+            raise UnsafeSettings(
+                "生产环境必须配置 Keycloak / production requires QCP_KEYCLOAK_URL (e.g. https://sso.example.cn/)"
+            )
+        if not self.session_secret or len(self.session_secret) < 32 or len(set(self.session_secret)) < 12:
+            raise UnsafeSettings(
+                "生产环境必须设置至少 32 字符的随机会话密钥 / production requires a random QCP_SESSION_SECRET of "
+                "32+ characters (e.g. `openssl rand -hex 32`); placeholders such as 'xxxx…' are refused"
+            )
+        self._refuse_shipped_secrets()
+        self._refuse_plain_http("QCP_KEYCLOAK_URL", self.keycloak_url)
+        if self.token_issuer:
+            self._refuse_plain_http("QCP_TOKEN_ISSUER", self.token_issuer)
+        if self.token_leeway_seconds > MAX_PRODUCTION_LEEWAY_SECONDS:
+            raise UnsafeSettings(
+                f"生产环境令牌时钟容差过大 / QCP_TOKEN_LEEWAY_SECONDS={self.token_leeway_seconds} is more than "
+                f"{MAX_PRODUCTION_LEEWAY_SECONDS} s: expired tokens would stay valid that long; set 60 and keep "
+                "clocks in sync with NTP"
+            )
+
+    def _secrets(self) -> dict[str, str | None]:
+        """Every secret setting production checks, by its environment variable."""
+        return {
+            "QCP_SESSION_SECRET": self.session_secret,
+            "QCP_DASHBOARD_CLIENT_SECRET": self.dashboard_client_secret,
+        }
+
+    def _refuse_shipped_secrets(self) -> None:
+        for name, value in self._secrets().items():
+            reason = shipped_secret_reason(value) if value else None
+            if reason:
+                raise UnsafeSettings(
+                    f"生产环境不能使用演示或示例密钥 / {name} is refused in production: {reason}; "
+                    "generate a new one with `openssl rand -hex 32`"
+                )
+
+    def _refuse_plain_http(self, name: str, url: str) -> None:
+        parsed = urlparse(url)
+        host = parsed.hostname or ""
+        if parsed.scheme == "https" or is_loopback_host(host) or host in self.keycloak_http_hosts:
+            return
+        raise UnsafeSettings(
+            f"生产环境必须通过 https 访问 Keycloak / {name}={url!r} is plain http: tokens and signing keys "
+            f"would cross the network unprotected; use https://…, or list {host!r} in QCP_KEYCLOAK_HTTP_HOSTS "
+            "only if it is a service name on a private container network"
+        )
 
     @property
     def issuer_base_url(self) -> str:

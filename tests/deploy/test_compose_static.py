@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 from urllib.parse import urlparse
@@ -32,7 +33,8 @@ from tests.deploy.support import (
 EXPECTED_SERVICES = {"postgres", "keycloak", "migrate", "platform", "proxy"}
 # A version tag that starts with the major version: 16-bookworm, 26.2, 1.27-alpine, 3.11-slim…
 PINNED_TAG = re.compile(r"^\d+(\.\d+)*(-[a-z0-9.]+)*$")
-FAKE_ENV = {name: "0123456789abcdef" * 4 for name in env_example()} | {
+# Random per run, as `openssl rand -hex 32` prints: production refuses values shipped in the repository.
+FAKE_ENV = {name: secrets.token_hex(32) for name in env_example()} | {
     "QCP_PUBLIC_HOST": "qcp.example.cn",
     "KEYCLOAK_ADMIN_USER": "kcadmin",
     "QCP_WORKERS": "4",
