@@ -21,6 +21,7 @@ from dash_app.session_db import DbSessionStore
 from dash_app.sessions import CookieSigner, SessionStore
 from platform_api.auth.verify import TokenVerifier
 from platform_api.settings import ApiSettings
+from services.core.crypto import TokenCipher
 from services.core.db import Database
 
 PREFIX = "/dash"
@@ -172,7 +173,9 @@ def mount_dashboards(
 
     Sessions live in PostgreSQL (``web_sessions``) unless a ``store`` is given, so every worker
     of ``QCP_WORKERS`` serves every signed-in user."""
-    store = store if store is not None else DbSessionStore(database)
+    if store is None:
+        keys = settings.session_encryption_key_list()
+        store = DbSessionStore(database, cipher=TokenCipher(keys) if keys else None)
     ctx = DashContext(
         database=database, settings=settings, auth=build_auth_context(settings, verifier, store=store)
     )

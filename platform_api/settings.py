@@ -11,9 +11,11 @@ from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from platform_api.known_secrets import shipped_secret_reason
+from services.core.crypto import InvalidEncryptionKey, derive_key, parse_keys
 
 # Clock skew production tolerates on token times; more keeps stolen or revoked tokens alive longer.
 MAX_PRODUCTION_LEEWAY_SECONDS = 300
+FERNET_KEY_COMMAND = "`openssl rand -base64 32 | tr '+/' '-_'`"
 
 
 class UnsafeSettings(RuntimeError):
@@ -51,6 +53,9 @@ class ApiSettings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     session_secret: str | None = None
+    # Fernet keys encrypting refresh tokens in web_sessions: comma-separated, newest first (the first
+    # encrypts, all decrypt). Outside production, derived from session_secret when unset.
+    session_encryption_keys: str | None = None
     max_request_bytes: int = 5 * 1024 * 1024
     # platform_api/middleware.py. Rate limits are per worker process (see docs/reliability.md);
     # None = the environment's default: 120/min with a burst of 60, or 60000/10000 when environment=test.
@@ -78,6 +83,14 @@ class ApiSettings(BaseSettings):
             )
         if self.keycloak_url and urlparse(self.keycloak_url).scheme not in ("http", "https"):
             raise UnsafeSettings(f"QCP_KEYCLOAK_URL must be an http(s) URL, got {self.keycloak_url!r}")
+        if self.session_encryption_keys:
+            try:
+                parse_keys(self.session_encryption_keys)
+            except InvalidEncryptionKey as exc:
+                raise UnsafeSettings(
+                    f"QCP_SESSION_ENCRYPTION_KEYS 无效 / QCP_SESSION_ENCRYPTION_KEYS is invalid: {exc}; generate "
+                    f"one with {FERNET_KEY_COMMAND}"
+                ) from None
         if self.token_leeway_seconds < 0:
             raise UnsafeSettings(
                 f"QCP_TOKEN_LEEWAY_SECONDS 不能为负 / must not be negative (got {self.token_leeway_seconds}); "
@@ -101,6 +114,11 @@ class ApiSettings(BaseSettings):
                 "生产环境必须设置至少 32 字符的随机会话密钥 / production requires a random QCP_SESSION_SECRET of "
                 "32+ characters (e.g. `openssl rand -hex 32`); placeholders such as 'xxxx…' are refused"
             )
+        if not self.session_encryption_keys:
+            raise UnsafeSettings(
+                "生产环境必须设置刷新令牌加密密钥 / production requires QCP_SESSION_ENCRYPTION_KEYS (refresh "
+                f"tokens are encrypted at rest); generate one with {FERNET_KEY_COMMAND}"
+            )
         self._refuse_shipped_secrets()
         self._refuse_plain_http("QCP_KEYCLOAK_URL", self.keycloak_url)
         if self.token_issuer:
@@ -117,6 +135,7 @@ class ApiSettings(BaseSettings):
         return {
             "QCP_SESSION_SECRET": self.session_secret,
             "QCP_DASHBOARD_CLIENT_SECRET": self.dashboard_client_secret,
+            "QCP_SESSION_ENCRYPTION_KEYS": self.session_encryption_keys,
         }
 
     def _refuse_shipped_secrets(self) -> None:
@@ -138,6 +157,14 @@ class ApiSettings(BaseSettings):
             f"would cross the network unprotected; use https://…, or list {host!r} in QCP_KEYCLOAK_HTTP_HOSTS "
             "only if it is a service name on a private container network"
         )
+
+    def session_encryption_key_list(self) -> list[bytes] | None:
+        """Keys for refresh tokens at rest; None = a key of this process only (nothing configured)."""
+        if self.session_encryption_keys:
+            return parse_keys(self.session_encryption_keys)
+        if self.session_secret:  # never in production, which requires the keys
+            return [derive_key(self.session_secret, purpose="web-session-refresh-tokens")]
+        return None
 
     @property
     def issuer_base_url(self) -> str:

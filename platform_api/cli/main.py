@@ -19,6 +19,7 @@ SUBCOMMANDS = [
     ("platform_api.cli.stats", "stats"),
     ("platform_api.cli.tenants", "tenants"),
     ("platform_api.cli.flags", "flags"),
+    ("platform_api.cli.sessions", "sessions"),
 ]
 
 

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 from keycloak import KeycloakOpenID
 from keycloak.exceptions import KeycloakAuthenticationError, KeycloakPostError
 
@@ -238,7 +239,10 @@ def test_settings_refuse_production_without_keycloak():
     with pytest.raises(UnsafeSettings, match="QCP_KEYCLOAK_URL"):
         ApiSettings(environment="production", keycloak_url=None, session_secret=secret)
     assert ApiSettings(
-        environment="production", keycloak_url="https://sso.example.cn/", session_secret=secret
+        environment="production",
+        keycloak_url="https://sso.example.cn/",
+        session_secret=secret,
+        session_encryption_keys=Fernet.generate_key().decode(),
     )
 
 

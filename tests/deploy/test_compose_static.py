@@ -11,6 +11,7 @@ import subprocess
 from urllib.parse import urlparse
 
 import pytest
+from cryptography.fernet import Fernet
 
 from platform_api.settings import ApiSettings
 from services.core.config import APP_ROLE
@@ -38,6 +39,7 @@ FAKE_ENV = {name: secrets.token_hex(32) for name in env_example()} | {
     "QCP_PUBLIC_HOST": "qcp.example.cn",
     "KEYCLOAK_ADMIN_USER": "kcadmin",
     "QCP_WORKERS": "4",
+    "QCP_SESSION_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
 }
 
 

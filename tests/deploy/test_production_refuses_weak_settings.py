@@ -9,6 +9,7 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
+from cryptography.fernet import Fernet
 from typer.testing import CliRunner
 
 from platform_api.cli.demo_users import DASHBOARD_SECRET, DEMO_PASSWORD, demo_directory
@@ -26,6 +27,7 @@ def safe(**overrides: object) -> dict[str, object]:
         "keycloak_url": KEYCLOAK,
         "session_secret": secrets.token_hex(32),
         "dashboard_client_secret": secrets.token_urlsafe(32),
+        "session_encryption_keys": Fernet.generate_key().decode(),
     } | overrides
 
 
@@ -110,7 +112,7 @@ def shipped_literals() -> set[tuple[str, str]]:
         if "node_modules" in name or name.endswith("known_secrets.py"):
             continue
         text = (PROJECT_ROOT / name).read_text(encoding="utf-8", errors="replace")
-        found |= {(name, v) for v in _ASSIGNED.findall(text) if v not in _NOT_SECRETS}
+        found |= {(name, v) for v in _ASSIGNED.findall(text) if v not in _NOT_SECRETS and "://" not in v}
     return found
 
 
@@ -166,6 +168,7 @@ def test_qcp_serve_stops_with_the_one_line_reason(monkeypatch: pytest.MonkeyPatc
         "QCP_KEYCLOAK_URL": KEYCLOAK,
         "QCP_SESSION_SECRET": secrets.token_hex(32),
         "QCP_DASHBOARD_CLIENT_SECRET": DASHBOARD_SECRET,
+        "QCP_SESSION_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
     }.items():
         monkeypatch.setenv(key, value)
     result = CliRunner().invoke(root, ["serve"])

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
@@ -22,7 +23,13 @@ from tests.db import admin_uri
 # Generated per run, as `openssl rand -hex 16` prints: a literal here would be a value shipped in the
 # repository, which production refuses.
 SECRET = secrets.token_hex(16)
-SAFE = {"environment": "production", "keycloak_url": "https://sso.example.cn/", "session_secret": SECRET}
+FERNET_KEY = Fernet.generate_key().decode()
+SAFE = {
+    "environment": "production",
+    "keycloak_url": "https://sso.example.cn/",
+    "session_secret": SECRET,
+    "session_encryption_keys": FERNET_KEY,
+}
 
 
 @pytest.fixture(autouse=True)
@@ -154,6 +161,7 @@ def test_refuses_a_role_that_owns_a_table(scratch_role, owner_engine):  # noqa: 
 def test_qcp_serve_refuses_the_owner_database_url(monkeypatch: pytest.MonkeyPatch, db_urls):  # noqa: ANN001
     monkeypatch.setenv("QCP_KEYCLOAK_URL", "https://sso.example.cn/")
     monkeypatch.setenv("QCP_SESSION_SECRET", SECRET)
+    monkeypatch.setenv("QCP_SESSION_ENCRYPTION_KEYS", FERNET_KEY)
     monkeypatch.setenv("QCP_DATABASE_URL", db_urls.owner)
     result = CliRunner().invoke(root, ["serve"])
     assert isinstance(result.exception, UnsafeDatabaseRole), result.output
