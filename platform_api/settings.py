@@ -57,9 +57,11 @@ class ApiSettings(BaseSettings):
     # encrypts, all decrypt). Outside production, derived from session_secret when unset.
     session_encryption_keys: str | None = None
     max_request_bytes: int = 5 * 1024 * 1024
-    # platform_api/middleware.py. Rate limits are per worker process (see docs/reliability.md);
-    # None = the environment's default: 120/min with a burst of 60, or 60000/10000 when environment=test.
+    # platform_api/rate_limit.py. None = the environment's default: 120/min with a burst of 60, or
+    # 60000/10000 when environment=test. Counted in Redis in production (shared by every worker).
     rate_limit_enabled: bool = True
+    rate_limit_storage_url: str | None = None  # redis://host:6379/0 (production); None = memory:// elsewhere
+    rate_limit_key_prefix: str = "qcp-rate"  # Redis key prefix (several platforms may share one Redis)
     rate_limit_per_minute: int | None = None
     rate_limit_burst: int | None = None
     max_json_depth: int = 32  # nesting of arrays/objects in a JSON body (FHIR bundles need about 10)
@@ -73,6 +75,10 @@ class ApiSettings(BaseSettings):
         per_minute = self.rate_limit_per_minute or (60_000 if test else 120)
         burst = self.rate_limit_burst or (10_000 if test else min(60, per_minute))
         return per_minute, burst
+
+    @property
+    def rate_limit_storage(self) -> str:
+        return self.rate_limit_storage_url or "memory://"
 
     @model_validator(mode="after")
     def _refuse_unsafe(self) -> ApiSettings:
@@ -91,6 +97,12 @@ class ApiSettings(BaseSettings):
                     f"QCP_SESSION_ENCRYPTION_KEYS 无效 / QCP_SESSION_ENCRYPTION_KEYS is invalid: {exc}; generate "
                     f"one with {FERNET_KEY_COMMAND}"
                 ) from None
+        storage = urlparse(self.rate_limit_storage).scheme
+        if storage not in ("redis", "rediss", "memory"):
+            raise UnsafeSettings(
+                f"QCP_RATE_LIMIT_STORAGE_URL={self.rate_limit_storage_url!r} is not supported: use "
+                "redis://host:6379/0, rediss://… or memory://"
+            )
         if self.token_leeway_seconds < 0:
             raise UnsafeSettings(
                 f"QCP_TOKEN_LEEWAY_SECONDS 不能为负 / must not be negative (got {self.token_leeway_seconds}); "
@@ -118,6 +130,11 @@ class ApiSettings(BaseSettings):
             raise UnsafeSettings(
                 "生产环境必须设置刷新令牌加密密钥 / production requires QCP_SESSION_ENCRYPTION_KEYS (refresh "
                 f"tokens are encrypted at rest); generate one with {FERNET_KEY_COMMAND}"
+            )
+        if self.rate_limit_enabled and not self.rate_limit_storage.startswith(("redis://", "rediss://")):
+            raise UnsafeSettings(
+                "生产环境的限流必须由所有进程共享 / production requires QCP_RATE_LIMIT_STORAGE_URL=redis://host:6379/0 "
+                "so every worker and container counts one limit (memory:// counts per worker)"
             )
         self._refuse_shipped_secrets()
         self._refuse_plain_http("QCP_KEYCLOAK_URL", self.keycloak_url)

@@ -243,6 +243,7 @@ def test_settings_refuse_production_without_keycloak():
         keycloak_url="https://sso.example.cn/",
         session_secret=secret,
         session_encryption_keys=Fernet.generate_key().decode(),
+        rate_limit_storage_url="redis://127.0.0.1:6379/0",
     )
 
 

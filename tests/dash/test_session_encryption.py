@@ -165,6 +165,7 @@ def test_production_requires_a_valid_encryption_key() -> None:
         "environment": "production",
         "keycloak_url": "https://sso.example.cn/",
         "session_secret": Fernet.generate_key().hex(),
+        "rate_limit_storage_url": "redis://127.0.0.1:6379/0",
     }
     with pytest.raises(UnsafeSettings, match="requires QCP_SESSION_ENCRYPTION_KEYS"):
         ApiSettings(**base)

@@ -31,7 +31,7 @@ from tests.deploy.support import (
     services,
 )
 
-EXPECTED_SERVICES = {"postgres", "keycloak", "migrate", "platform", "proxy"}
+EXPECTED_SERVICES = {"postgres", "keycloak", "migrate", "platform", "proxy", "redis"}
 # A version tag that starts with the major version: 16-bookworm, 26.2, 1.27-alpine, 3.11-slim…
 PINNED_TAG = re.compile(r"^\d+(\.\d+)*(-[a-z0-9.]+)*$")
 # Random per run, as `openssl rand -hex 32` prints: production refuses values shipped in the repository.
@@ -84,6 +84,18 @@ def test_healthchecks_probe_what_each_service_serves():
     assert "/dev/tcp/127.0.0.1/9000" in checks["keycloak"] and "/health/ready" in checks["keycloak"]
     assert "/health" in checks["platform"]
     assert "/healthz" in checks["proxy"]
+    assert "redis-cli" in checks["redis"] and "ping" in checks["redis"]
+
+
+def test_platform_counts_rate_limits_in_the_stacks_redis():
+    env = rendered_env("platform")
+    url = urlparse(env["QCP_RATE_LIMIT_STORAGE_URL"])
+    assert (
+        url.scheme == "redis" and url.hostname == "redis" and url.password == FAKE_ENV["QCP_REDIS_PASSWORD"]
+    )
+    assert services()["platform"]["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert services()["redis"]["networks"] == ["backend"]
+    assert "--requirepass" in " ".join(services()["redis"]["command"])
 
 
 def test_migrate_runs_as_the_owner_role_then_sets_the_app_password():

@@ -28,6 +28,7 @@ def safe(**overrides: object) -> dict[str, object]:
         "session_secret": secrets.token_hex(32),
         "dashboard_client_secret": secrets.token_urlsafe(32),
         "session_encryption_keys": Fernet.generate_key().decode(),
+        "rate_limit_storage_url": "redis://127.0.0.1:6379/0",
     } | overrides
 
 
@@ -163,12 +164,28 @@ def test_accepts_a_leeway_of_a_few_minutes_and_refuses_a_negative_one_anywhere()
         ApiSettings(environment="test", token_leeway_seconds=-1)
 
 
+@pytest.mark.parametrize("storage", [None, "memory://"])
+def test_production_refuses_rate_limits_counted_per_worker(storage: str | None):
+    with pytest.raises(UnsafeSettings, match="QCP_RATE_LIMIT_STORAGE_URL=redis://"):
+        ApiSettings(**safe(rate_limit_storage_url=storage))
+    assert ApiSettings(
+        **safe(rate_limit_storage_url=storage, rate_limit_enabled=False)
+    )  # limits off: nothing shared
+
+
+def test_refuses_an_unknown_rate_limit_storage_anywhere():
+    with pytest.raises(UnsafeSettings, match="QCP_RATE_LIMIT_STORAGE_URL='memcached://x' is not supported"):
+        ApiSettings(environment="test", rate_limit_storage_url="memcached://x")
+    assert ApiSettings(environment="development").rate_limit_storage == "memory://"
+
+
 def test_qcp_serve_stops_with_the_one_line_reason(monkeypatch: pytest.MonkeyPatch):
     for key, value in {
         "QCP_KEYCLOAK_URL": KEYCLOAK,
         "QCP_SESSION_SECRET": secrets.token_hex(32),
         "QCP_DASHBOARD_CLIENT_SECRET": DASHBOARD_SECRET,
         "QCP_SESSION_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "QCP_RATE_LIMIT_STORAGE_URL": "redis://127.0.0.1:6379/0",
     }.items():
         monkeypatch.setenv(key, value)
     result = CliRunner().invoke(root, ["serve"])

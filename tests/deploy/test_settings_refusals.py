@@ -29,6 +29,7 @@ SAFE = {
     "keycloak_url": "https://sso.example.cn/",
     "session_secret": SECRET,
     "session_encryption_keys": FERNET_KEY,
+    "rate_limit_storage_url": "redis://127.0.0.1:6379/0",
 }
 
 
@@ -162,6 +163,7 @@ def test_qcp_serve_refuses_the_owner_database_url(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("QCP_KEYCLOAK_URL", "https://sso.example.cn/")
     monkeypatch.setenv("QCP_SESSION_SECRET", SECRET)
     monkeypatch.setenv("QCP_SESSION_ENCRYPTION_KEYS", FERNET_KEY)
+    monkeypatch.setenv("QCP_RATE_LIMIT_STORAGE_URL", "redis://127.0.0.1:6379/0")
     monkeypatch.setenv("QCP_DATABASE_URL", db_urls.owner)
     result = CliRunner().invoke(root, ["serve"])
     assert isinstance(result.exception, UnsafeDatabaseRole), result.output
