@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from flask import Flask, Response, current_app, request
 
 from dash_app import auth
+from dash_app.callback_errors import on_callback_error
 from dash_app.oidc import OidcClient
 from dash_app.session_db import DbSessionStore
 from dash_app.sessions import CookieSigner, SessionStore
@@ -130,6 +131,7 @@ def build_dash(ctx: DashContext) -> Dash:
         serve_locally=True,
         assets_folder="assets",
         hooks={"request_refresh_jwt": RELOGIN_HOOK},
+        on_error=on_callback_error,  # a forged or failing callback answers a notice, never a 500
     )
     dash_app.layout = shell.layout
     shell.register(dash_app)

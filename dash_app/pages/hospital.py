@@ -11,6 +11,7 @@ from flask import Response, abort
 from dash_app import data, figures, i18n
 from dash_app.app import PREFIX, database
 from dash_app.auth import current_actor, current_lang
+from dash_app.callback_errors import refuse
 from dash_app.pages.common import (
     GRID2,
     fmt,
@@ -343,7 +344,11 @@ def register(app: Dash) -> None:
         prevent_initial_call=True,
     )
     def _export(_, view):  # noqa: ANN001, ANN202
-        return hospital_csv(view) or no_update
+        found = hospital_csv(view)
+        if found is None:  # another hospital's id, or a forged view: say so, send nothing
+            refuse()
+            return no_update
+        return found
 
     @app.callback(
         Output("url", "search", allow_duplicate=True),
