@@ -39,6 +39,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from platform_api.auth.deps import VERIFIED
 from platform_api.auth.verify import InvalidToken
+from platform_api.fhir_errors import FhirErrors
 from platform_api.openapi_guards import document_guard_responses
 from platform_api.rate_limit import SharedRateLimiter
 from platform_api.settings import ApiSettings
@@ -426,6 +427,7 @@ def install_middleware(app: FastAPI, settings: ApiSettings) -> None:
         )
         app.state.rate_limiter = limiter
         app.add_middleware(RateLimit, limiter=limiter)
+    app.add_middleware(FhirErrors)  # /fhir: the guards' and the platform's errors as OperationOutcome
     app.add_middleware(SecurityHeaders, settings=settings)  # outermost: 413 and 429 carry the headers too
     document_guard_responses(app)
     app.state.middleware_installed = True
