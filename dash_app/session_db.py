@@ -183,7 +183,7 @@ class DbSessionStore:
     def add_pending(self, pending: PendingLogin) -> None:
         self._maybe_prune()
         login = {
-            "verifier": pending.verifier,
+            "verifier": self.cipher.encrypt(pending.verifier),  # the PKCE secret, encrypted like tokens
             "browser": key_hash(pending.browser),
             "next": pending.next_path,
         }
@@ -212,11 +212,10 @@ class DbSessionStore:
             ).scalar_one_or_none()
         if row is None or not secrets.compare_digest(row.login["browser"], key_hash(browser or "")):
             return None
-        if row.expires_at.timestamp() <= time.time():
+        verifier = self.cipher.decrypt(row.login["verifier"])
+        if row.expires_at.timestamp() <= time.time() or verifier is None:
             return None
-        return PendingLogin(
-            state, row.login["verifier"], browser, row.login["next"], row.created_at.timestamp()
-        )
+        return PendingLogin(state, verifier, browser, row.login["next"], row.created_at.timestamp())
 
     # -- housekeeping -----------------------------------------------------------------------------
 

@@ -180,3 +180,15 @@ def test_workers_sharing_the_session_secret_share_the_derived_key_outside_produc
     b = ApiSettings(environment="test", session_secret="s" * 40).session_encryption_key_list()
     assert a == b and TokenCipher(b).decrypt(TokenCipher(a).encrypt(TOKEN)) == TOKEN
     assert ApiSettings(environment="test").session_encryption_key_list() is None
+
+
+def test_a_login_in_flight_keeps_its_pkce_verifier_encrypted(demo_db) -> None:  # noqa: ANN001
+    from dash_app.sessions import PendingLogin
+
+    database = demo_db[1]
+    store = DbSessionStore(database, cipher=TokenCipher([Fernet.generate_key()]))
+    verifier = "pkce-verifier-" + "v" * 40
+    store.add_pending(PendingLogin("state-enc", verifier, "browser-x", "/dash/", time.time()))
+    assert "pkce-verifier" not in raw_table(database)
+    taken = store.take_pending("state-enc", "browser-x")
+    assert taken is not None and taken.verifier == verifier
