@@ -22,6 +22,29 @@ GUARD_RESPONSES = {
     "413": "请求体过大 / the request body is too large",
     "429": "请求过于频繁，见 Retry-After / too many requests: see Retry-After",
 }
+# Under /fhir the same answers are OperationOutcomes (platform_api/fhir_errors.py).
+FHIR_GUARD_EXAMPLES = {
+    "400": ("structure", "json_too_deep", "JSON 嵌套超过 32 层 / JSON nested deeper than 32 levels"),
+    "413": ("too-costly", "request_too_large", "请求体过大 / the request body is too large"),
+    "429": (
+        "throttled",
+        "rate_limited",
+        "请求过于频繁，请在 30 秒后重试 / too many requests: retry after 30 s",
+    ),
+}
+
+
+def _fhir_guard_content(code: str) -> dict:
+    issue_code, error, detail = FHIR_GUARD_EXAMPLES[code]
+    example = {
+        "resourceType": "OperationOutcome",
+        "issue": [
+            {"severity": "error", "code": issue_code, "diagnostics": detail, "details": {"text": error}}
+        ],
+    }
+    return {"application/fhir+json": {"schema": {"type": "object"}, "example": example}}
+
+
 UNSUPPORTED_MEDIA_TYPE = (
     "请求体不是 JSON（Content-Type 须为 application/json）/ the body is not sent as application/json"
 )
@@ -44,11 +67,13 @@ def document_guard_responses(app: FastAPI) -> None:
         if "HTTPValidationError" in schemas:
             schemas["HTTPValidationError"] = {**ERROR_SCHEMA, "title": "HTTPValidationError"}
         ref = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
-        for path_item in schema.get("paths", {}).values():
+        for path, path_item in schema.get("paths", {}).items():
+            fhir = path == "/fhir" or path.startswith("/fhir/")
             for operation in path_item.values():
                 responses = operation.setdefault("responses", {})
                 for code, description in GUARD_RESPONSES.items():
-                    responses.setdefault(code, {"description": description, "content": ref})
+                    content = _fhir_guard_content(code) if fhir else ref
+                    responses.setdefault(code, {"description": description, "content": content})
                 if "application/json" in operation.get("requestBody", {}).get("content", {}):
                     responses.setdefault("415", {"description": UNSUPPORTED_MEDIA_TYPE, "content": ref})
         schema["x-qcp-guards"] = True
