@@ -17,11 +17,13 @@ from fastapi import FastAPI
 from flask import Flask, Response, current_app, request
 
 from dash_app import auth
+from dash_app.callback_errors import on_callback_error
 from dash_app.oidc import OidcClient
 from dash_app.session_db import DbSessionStore
 from dash_app.sessions import CookieSigner, SessionStore
 from platform_api.auth.verify import TokenVerifier
 from platform_api.settings import ApiSettings
+from services.core.crypto import TokenCipher
 from services.core.db import Database
 
 PREFIX = "/dash"
@@ -130,6 +132,7 @@ def build_dash(ctx: DashContext) -> Dash:
         serve_locally=True,
         assets_folder="assets",
         hooks={"request_refresh_jwt": RELOGIN_HOOK},
+        on_error=on_callback_error,  # a forged or failing callback answers a notice, never a 500
     )
     dash_app.layout = shell.layout
     shell.register(dash_app)
@@ -173,7 +176,9 @@ def mount_dashboards(
 
     Sessions live in PostgreSQL (``web_sessions``) unless a ``store`` is given, so every worker
     of ``QCP_WORKERS`` serves every signed-in user."""
-    store = store if store is not None else DbSessionStore(database)
+    if store is None:
+        keys = settings.session_encryption_key_list()
+        store = DbSessionStore(database, cipher=TokenCipher(keys) if keys else None)
     ctx = DashContext(
         database=database, settings=settings, auth=build_auth_context(settings, verifier, store=store)
     )

@@ -5,7 +5,9 @@ session id (or of the login's ``state``): the raw secret never reaches the datab
 leaked table cannot be replayed as cookies. The table is not tenant-scoped (see
 ``services/models/web_session.py``); it is read and written as the restricted app role with no
 tenant bound. ``last_seen_at`` is written at most once a minute per session, and expired rows
-are deleted at most every few minutes per worker (when a session or login is created).
+are deleted at most every few minutes per worker (when a session or login is created) and by
+``qcp sessions purge``. Refresh tokens are stored encrypted with Fernet (``services.core.crypto``,
+keys from ``QCP_SESSION_ENCRYPTION_KEYS``): a copy of the table opens no Keycloak session.
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy import delete, select, update
 
 from dash_app.sessions import IDLE_SECONDS, MAX_AGE_SECONDS, PENDING_SECONDS, DashSession, PendingLogin
 from services.core.actor import Actor, Role
+from services.core.crypto import TokenCipher
 from services.core.db import Database
+from services.identity.web_sessions import purge_expired_sessions
 from services.models import WebSession
 
 TOUCH_SECONDS = 60
@@ -69,9 +72,16 @@ class DbSessionStore:
     """Sessions and pending logins in ``web_sessions``, with idle and absolute expiry."""
 
     def __init__(
-        self, database: Database, *, idle: float = IDLE_SECONDS, max_age: float = MAX_AGE_SECONDS
+        self,
+        database: Database,
+        *,
+        idle: float = IDLE_SECONDS,
+        max_age: float = MAX_AGE_SECONDS,
+        cipher: TokenCipher | None = None,
     ) -> None:
         self.database, self.idle, self.max_age = database, idle, max_age
+        # Without configured keys nothing survives this process, but nothing is stored in clear either.
+        self.cipher = cipher or TokenCipher.ephemeral()
         self._pruned_at = 0.0
 
     # -- sessions ---------------------------------------------------------------------------------
@@ -82,7 +92,7 @@ class DbSessionStore:
     def _values(self, session: DashSession) -> dict:
         return {
             "actor": actor_json(session.actor),
-            "refresh_token": session.refresh_token,
+            "refresh_token": self.cipher.encrypt(session.refresh_token),
             "access_expires_at": _at(session.access_expires_at),
             "lang": session.lang,
             "created_at": _at(session.created_at),
@@ -90,13 +100,12 @@ class DbSessionStore:
             "expires_at": self._expires(session),
         }
 
-    @staticmethod
-    def _session(sid: str, row: WebSession) -> DashSession:
+    def _session(self, sid: str, row: WebSession) -> DashSession:
         assert row.actor is not None and row.access_expires_at is not None  # what makes it a session row
         return DashSession(
             sid,
             actor_from_json(row.actor),
-            row.refresh_token,
+            self.cipher.decrypt(row.refresh_token),
             row.access_expires_at.timestamp(),
             created_at=row.created_at.timestamp(),
             last_seen=row.last_seen_at.timestamp(),
@@ -175,7 +184,7 @@ class DbSessionStore:
     def add_pending(self, pending: PendingLogin) -> None:
         self._maybe_prune()
         login = {
-            "verifier": pending.verifier,
+            "verifier": self.cipher.encrypt(pending.verifier),  # the PKCE secret, encrypted like tokens
             "browser": key_hash(pending.browser),
             "next": pending.next_path,
         }
@@ -206,19 +215,17 @@ class DbSessionStore:
             return None
         if not secrets.compare_digest(row.login["browser"], key_hash(browser or "")):
             return None
-        if row.expires_at.timestamp() <= time.time():
+        verifier = self.cipher.decrypt(row.login["verifier"])
+        if row.expires_at.timestamp() <= time.time() or verifier is None:
             return None
-        return PendingLogin(
-            state, row.login["verifier"], browser, row.login["next"], row.created_at.timestamp()
-        )
+        return PendingLogin(state, verifier, browser, row.login["next"], row.created_at.timestamp())
 
     # -- housekeeping -----------------------------------------------------------------------------
 
     def prune(self) -> int:
         """Delete every expired session and login; returns how many."""
         with self.database.unit_of_work(None) as db:
-            result = db.execute(delete(WebSession).where(WebSession.expires_at <= _at(time.time())))
-            return cast(CursorResult[*tuple[Any, ...]], result).rowcount  # a DELETE answers a CursorResult
+            return purge_expired_sessions(db, now=_at(time.time()))
 
     def _maybe_prune(self) -> None:
         now = time.time()

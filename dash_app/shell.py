@@ -63,7 +63,9 @@ def _inbox_link(actor, lang: str) -> dcc.Link:  # noqa: ANN001
 
 def layout() -> html.Div:
     if g.get("qcp_session") is None:  # Dash validates the layout once on its first request, even /login
-        return html.Div([dcc.Location(id="url", refresh=False), html.Main(id="page")])
+        return html.Div(
+            [dcc.Location(id="url", refresh=False), html.Div(id="callback-notice"), html.Main(id="page")]
+        )
     actor, lang = current_actor(), current_lang()
     return html.Div(
         [
@@ -90,6 +92,8 @@ def layout() -> html.Div:
                 ],
                 style=HEADER_STYLE,
             ),
+            # A callback refused or failed (dash_app/callback_errors.py); cleared on every page change.
+            html.Div(id="callback-notice", role="alert", className="qcp-error-notice"),
             dcc.Loading(
                 html.Main(
                     id="page", style={"padding": "12px 16px", "maxWidth": "1340px", "boxSizing": "border-box"}
@@ -111,6 +115,10 @@ def register(app: Dash) -> None:
     @app.callback(Output("page", "children"), Input("url", "pathname"), Input("url", "search"))
     def _route(pathname, search):  # noqa: ANN001, ANN202
         return route(pathname, search)
+
+    @app.callback(Output("callback-notice", "children"), Input("url", "pathname"), Input("url", "search"))
+    def _clear_notice(_pathname, _search):  # noqa: ANN001, ANN202
+        return None  # a refusal belongs to the page it was given on
 
     @app.callback(Output("lang-link", "href"), Input("url", "pathname"), Input("url", "search"))
     def _lang_href(pathname, search):  # noqa: ANN001, ANN202

@@ -9,9 +9,10 @@ cancellation). From the outside in:
    allows the CDN that serves Swagger UI / ReDoc on the docs pages (with hashes of their inline
    scripts), and leaves ``/dash`` the CSP the Dash server sets itself (hashes of Dash's inline
    scripts); a documented relaxed CSP is the fallback there.
-2. :class:`RateLimit` — a token bucket per client: the verified token subject (or client id of a
-   client-credentials token), else the client IP. Applies to requests carrying a token and to
-   everything under ``/api/``; 429 with ``Retry-After``.
+2. :class:`RateLimit` — a burst and a per-minute limit per client (``platform_api/rate_limit.py``,
+   the ``limits`` library; counters in Redis in production, shared by every worker and container):
+   the verified token subject (or client id of a client-credentials token), else the client IP.
+   Applies to requests carrying a token and to everything under ``/api/``; 429 with ``Retry-After``.
 3. :class:`BodyGuard` — the body is read through a cap before the application sees it: 413 as soon
    as ``Content-Length`` or the bytes received pass ``max_request_bytes``. JSON bodies must be UTF-8,
    nested at most ``max_json_depth`` deep, and hold only finite numbers and integers that fit in
@@ -19,11 +20,9 @@ cancellation). From the outside in:
    Routes in ``STREAMED`` (the bulk upload) read their multipart body themselves, capped by their
    own setting.
 
-**Several workers**: each worker process keeps its own buckets in memory, so with N workers a
-client may get up to N × the limit, and a restart forgets the buckets. A shared store (Redis
-``INCR`` with expiry, or a token bucket in a Lua script) would make the limit global and survive
-restarts at the cost of a network round trip per request; the reverse proxy (nginx
-``limit_req``) is the other place to enforce a global limit.
+**Several workers**: with ``QCP_RATE_LIMIT_STORAGE_URL=redis://…`` (required in production) every
+worker and container counts in the same Redis, so a client gets one limit however many workers
+serve it; with ``memory://`` (the demo, tests) each process counts alone.
 """
 
 from __future__ import annotations
@@ -33,10 +32,8 @@ import hashlib
 import json
 import math
 import re
-import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
@@ -44,7 +41,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from platform_api.auth.deps import VERIFIED
 from platform_api.auth.verify import InvalidToken
+from platform_api.fhir_errors import FhirErrors
 from platform_api.openapi_guards import document_guard_responses
+from platform_api.rate_limit import SharedRateLimiter
 from platform_api.settings import ApiSettings
 
 INT64 = 2**63
@@ -63,51 +62,6 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return value.decode("latin-1")
     return None
-
-
-class TokenBucketLimiter:
-    """A token bucket per key: ``burst`` tokens, refilled at ``per_minute / 60`` per second.
-
-    In memory, one per worker process. Idle keys (bucket full again) are dropped when the table
-    grows past ``max_keys``, so a flood of distinct keys cannot exhaust memory.
-    """
-
-    def __init__(
-        self,
-        per_minute: int,
-        burst: int,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        max_keys: int = 50_000,
-    ) -> None:
-        self.rate = per_minute / 60.0
-        self.burst = float(max(1, burst))
-        self.clock = clock
-        self.max_keys = max_keys
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def take(self, key: str) -> float:
-        """0 when the request may go on; otherwise the seconds until a token is available."""
-        now = self.clock()
-        with self._lock:
-            tokens, last = self._buckets.get(key, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - last) * self.rate)
-            if tokens >= 1.0:
-                self._buckets[key] = (tokens - 1.0, now)
-                self._prune(now)
-                return 0.0
-            self._buckets[key] = (tokens, now)
-            return (1.0 - tokens) / self.rate if self.rate > 0 else 60.0
-
-    def _prune(self, now: float) -> None:
-        if len(self._buckets) <= self.max_keys:
-            return
-        full = [k for k, (t, last) in self._buckets.items() if t + (now - last) * self.rate >= self.burst]
-        for key in full:
-            del self._buckets[key]
-        while len(self._buckets) > self.max_keys:  # still too many: forget the oldest entries
-            del self._buckets[next(iter(self._buckets))]
 
 
 class _ClientKeys:
@@ -161,7 +115,7 @@ UNLIMITED_PREFIXES = ("/health", "/docs", "/redoc", "/openapi.json", "/dash")
 
 
 class RateLimit:
-    def __init__(self, app: ASGIApp, *, limiter: TokenBucketLimiter) -> None:
+    def __init__(self, app: ASGIApp, *, limiter: SharedRateLimiter) -> None:
         self.app = app
         self.limiter = limiter
         self.keys = _ClientKeys()
@@ -176,7 +130,7 @@ class RateLimit:
         if scope["type"] != "http" or not self._applies(scope):
             await self.app(scope, receive, send)
             return
-        wait = self.limiter.take(await self.keys.key_for(scope))
+        wait = await self.limiter.take(await self.keys.key_for(scope))
         if wait <= 0:
             await self.app(scope, receive, send)
             return
@@ -474,9 +428,15 @@ def install_middleware(app: FastAPI, settings: ApiSettings) -> None:
         BodyGuard, max_bytes=settings.max_request_bytes, max_json_depth=settings.max_json_depth
     )
     if settings.rate_limit_enabled:
-        limiter = TokenBucketLimiter(per_minute, burst)
+        limiter = SharedRateLimiter(
+            per_minute,
+            burst,
+            storage_url=settings.rate_limit_storage,
+            key_prefix=settings.rate_limit_key_prefix,
+        )
         app.state.rate_limiter = limiter
         app.add_middleware(RateLimit, limiter=limiter)
+    app.add_middleware(FhirErrors)  # /fhir: the guards' and the platform's errors as OperationOutcome
     app.add_middleware(SecurityHeaders, settings=settings)  # outermost: 413 and 429 carry the headers too
     document_guard_responses(app)
     app.state.middleware_installed = True

@@ -30,6 +30,29 @@ GUARD_RESPONSES = {
     "429": "请求过于频繁，见 Retry-After / too many requests: see Retry-After",
 }
 UNAUTHENTICATED = "缺少或无效的令牌 / missing or invalid bearer token"
+# Under /fhir the same answers are OperationOutcomes (platform_api/fhir_errors.py).
+FHIR_GUARD_EXAMPLES = {
+    "400": ("structure", "json_too_deep", "JSON 嵌套超过 32 层 / JSON nested deeper than 32 levels"),
+    "413": ("too-costly", "request_too_large", "请求体过大 / the request body is too large"),
+    "429": (
+        "throttled",
+        "rate_limited",
+        "请求过于频繁，请在 30 秒后重试 / too many requests: retry after 30 s",
+    ),
+}
+
+
+def _fhir_guard_content(code: str) -> dict:
+    issue_code, error, detail = FHIR_GUARD_EXAMPLES[code]
+    example = {
+        "resourceType": "OperationOutcome",
+        "issue": [
+            {"severity": "error", "code": issue_code, "diagnostics": detail, "details": {"text": error}}
+        ],
+    }
+    return {"application/fhir+json": {"schema": {"type": "object"}, "example": example}}
+
+
 UNSUPPORTED_MEDIA_TYPE = (
     "请求体不是 JSON（Content-Type 须为 application/json）/ the body is not sent as application/json"
 )
@@ -99,6 +122,7 @@ def document_guard_responses(app: FastAPI) -> None:
         schema["components"].setdefault("securitySchemes", {})["bearer"] = BEARER
         needs_token = _needs_token(app)
         for path, path_item in schema.get("paths", {}).items():
+            fhir = path == "/fhir" or path.startswith("/fhir/")
             for method, operation in path_item.items():
                 if (path, method) in needs_token:
                     operation["security"] = [{"bearer": []}]
@@ -108,7 +132,8 @@ def document_guard_responses(app: FastAPI) -> None:
                 responses = operation.setdefault("responses", {})
                 _drop_json_placeholders(responses)
                 for code, description in GUARD_RESPONSES.items():
-                    responses.setdefault(code, {"description": description, "content": ref})
+                    content = _fhir_guard_content(code) if fhir else ref
+                    responses.setdefault(code, {"description": description, "content": content})
                 if "application/json" in operation.get("requestBody", {}).get("content", {}):
                     responses.setdefault("415", {"description": UNSUPPORTED_MEDIA_TYPE, "content": ref})
         schema["x-qcp-guards"] = True

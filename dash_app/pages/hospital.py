@@ -14,6 +14,7 @@ from flask import Response, abort
 from dash_app import data, figures, figures_early_warning, i18n
 from dash_app.app import PREFIX, database
 from dash_app.auth import current_actor, current_lang
+from dash_app.callback_errors import refuse
 from dash_app.numbers import signed
 from dash_app.pages.common import (
     GRID2,
@@ -444,7 +445,11 @@ def register(app: Dash) -> None:
         prevent_initial_call=True,
     )
     def _export(_, view):  # noqa: ANN001, ANN202
-        return hospital_csv(view) or no_update
+        found = hospital_csv(view)
+        if found is None:  # another hospital's id, or a forged view: say so, send nothing
+            refuse()
+            return no_update
+        return found
 
     @app.callback(
         Output("url", "search", allow_duplicate=True),

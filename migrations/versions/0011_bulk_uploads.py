@@ -5,7 +5,7 @@ tracks the job. Row-level security: a province's jobs are its own, and hospital 
 hospital) see none, even of their own province.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 """
 
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 from migrations import rls
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -78,6 +78,9 @@ def publish_step(
     file under a published (year, revision) is refused. Every problem of every file is reported
     at once and nothing is loaded unless all of them are valid.
     """
+    # One publication at a time: a second one started at the same instant waits for the first to
+    # commit, then finds its files published (``unchanged``) instead of failing on a unique key.
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtext('qcp:catalog-publish'))"))
     files = ordered(sources)
     labels = [str(s) if isinstance(s, Path) else f"<text {year_and_revision(t)[0]}>" for s, t in files]
     todo = [(s, t) for s, t in files if not _already_published(session, t)]

@@ -60,7 +60,14 @@ class QcCenter(Timestamps, Base):
             "(level = 'national' AND province_code IS NULL) OR (level = 'provincial' AND province_code IS NOT NULL)",
             name="level_matches_province",
         ),
-        UniqueConstraint("province_code", "specialty_code", "level", name="uq_qc_centers_scope"),
+        # NULLS NOT DISTINCT: one general (specialty NULL) or national (province NULL) center too.
+        UniqueConstraint(
+            "province_code",
+            "specialty_code",
+            "level",
+            name="uq_qc_centers_scope",
+            postgresql_nulls_not_distinct=True,
+        ),
     )
 
 

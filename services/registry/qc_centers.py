@@ -60,7 +60,7 @@ def _check_scope(session: Session, data: QcCenterCreate) -> None:
 
 
 def _existing(session: Session, actor: Actor, data: QcCenterCreate) -> QcCenter | None:
-    # NULLs are distinct in the unique constraint, so (national, general) needs this explicit check.
+    # Named answer with the existing id; the constraint (NULLS NOT DISTINCT) settles races.
     stmt = qc_centers_stmt(actor).where(
         QcCenter.level == data.level,
         QcCenter.province_code.is_not_distinct_from(data.province_code),

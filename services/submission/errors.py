@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.core.errors import Conflict
+from services.core.errors import Conflict, PermissionDenied
 
 
 class WindowNotOpen(Conflict):
@@ -27,3 +27,9 @@ class InvalidTransition(Conflict):
     """A review action that the submission's current status does not allow."""
 
     code = "invalid_transition"
+
+
+class ApprovalOutsideSpecialty(PermissionDenied):
+    """A specialty QC user tried to approve a quarter holding values of goals it does not own."""
+
+    code = "approval_outside_specialty"

@@ -23,6 +23,7 @@ from services.submission.fhir_common import (
     fhir_settings,
     issue,
 )
+from services.submission.fhir_strict import element_issues
 from services.submission.io_common import MAX_COUNT
 
 BUNDLE_TYPES = ("collection", "batch", "transaction")
@@ -295,6 +296,24 @@ def _bundle(doc: dict[str, Any], ctx: _Context) -> tuple[str | None, list[FhirRe
     return bundle_type, reports
 
 
+def name_indicators(issues: list[dict[str, Any]], doc: dict[str, Any], base: str) -> None:
+    """Issues inside a Bundle entry name that entry's indicator (from its Measure URL), not only
+    the path: "Bundle.entry[3]" means little to the person who has to fix the report."""
+    raw = doc.get("entry")
+    entries: list[Any] = raw if isinstance(raw, list) else []
+    prefix = base.rstrip("/") + "/Measure/"
+    for item in issues:
+        found = re.match(r"Bundle\.entry\[(\d+)\]", (item.get("expression") or [""])[0])
+        entry = entries[int(found[1])] if found and int(found[1]) < len(entries) else None
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        url = resource.get("measure") if isinstance(resource, dict) else None
+        if not isinstance(url, str) or not url.strip().startswith(prefix):
+            continue
+        code = url.strip().split("|", 1)[0][len(prefix) :]
+        if code and f"指标 {code}" not in item["diagnostics"]:
+            item["diagnostics"] = f"指标 {code} / indicator {code}: {item['diagnostics']}"
+
+
 def _consistent(reports: list[FhirReport], ctx: _Context) -> None:
     """One Bundle = one hospital, one quarter, each indicator once."""
     first = reports[0]
@@ -345,6 +364,7 @@ def parse_fhir(
     if kind != expect:
         ctx.add("invalid", "resourceType", f"应为 {expect}，收到 {kind}", f"expected {expect}, got {kind}")
         raise FhirInvalid(ctx.issues)
+    ctx.issues += element_issues(doc, expect)
     if expect == "Bundle":
         bundle_type, reports = _bundle(doc, ctx)
     else:
@@ -352,5 +372,7 @@ def parse_fhir(
     if reports:
         _consistent(reports, ctx)
     if ctx.issues or not reports:
+        if expect == "Bundle":
+            name_indicators(ctx.issues, doc, ctx.base)
         raise FhirInvalid(ctx.issues)
     return FhirSubmission(reports[0].credit_code, reports[0].quarter, reports, bundle_type)

@@ -259,7 +259,7 @@ def check_row(raw: RawRow) -> tuple[ParsedRow | None, list[dict[str, Any]]]:
     if problems or code is None:  # a missing code is one of the problems
         return None, problems
     text = comment if isinstance(comment, str) else _text(comment)
-    text = text if text is None or text.strip() else None
+    text = unneutralised(text if text is None or text.strip() else None)
     return ParsedRow(raw.row, code, parsed["numerator"], parsed["denominator"], text), []
 
 
@@ -341,3 +341,11 @@ def spreadsheet_safe(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
+
+
+def unneutralised(text: str | None) -> str | None:
+    """Undo :func:`spreadsheet_safe` on upload: a prefilled template sent back unchanged stores the
+    comment exactly as it was sent the first time ("'=1+1" in the file is the comment "=1+1")."""
+    if text is not None and text.startswith("'") and text[1:].startswith(FORMULA_PREFIXES):
+        return text[1:]
+    return text

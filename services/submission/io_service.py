@@ -18,6 +18,7 @@ from services.core.quarter import Quarter
 from services.models import Hospital, Indicator
 from services.registry import credit_code as cc
 from services.registry.hospitals import find_by_credit_code
+from services.submission import ports
 from services.submission import repository as repo
 from services.submission.access import hospital_for
 from services.submission.fhir import parse_fhir
@@ -37,6 +38,7 @@ from services.submission.io_template import XLSX_MEDIA_TYPE, xlsx_template
 from services.submission.io_xlsx import parse_xlsx
 from services.submission.schemas import SubmissionResult
 from services.submission.service import submit
+from services.submission.validation import check_indicator
 
 CSV_TYPES = frozenset({"text/csv", "application/csv", "text/plain", "application/vnd.ms-excel"})
 XLSX_TYPES = frozenset({XLSX_MEDIA_TYPE})
@@ -211,22 +213,31 @@ def _fhir_hospital(session: Session, actor: Actor, parsed: FhirSubmission) -> Ho
 
 
 def _check_measures(session: Session, parsed: FhirSubmission) -> None:
-    """Every Measure must be an indicator of the quarter's catalog year (``not-found`` otherwise)."""
+    """Every Measure must be an indicator of the quarter's catalog year (``not-found`` otherwise).
+
+    A code of an earlier year names its successor or says it was retired, as JSON and CSV do
+    (``check_indicator``); inside a Bundle the diagnostics name the indicator as well as the path."""
     year = parsed.quarter.year
     known = set(repo.year_indicators(session, year))
     unknown = [r for r in parsed.reports if r.indicator not in known]
-    if unknown:
-        raise FhirInvalid(
-            [
-                issue(
-                    "not-found",
-                    f"{r.path}.measure",
-                    f"{year} 年目录中没有指标 {r.indicator}",
-                    f"indicator {r.indicator} is not in the {year} catalog",
-                )
-                for r in unknown
-            ]
+    if not unknown:
+        return
+    infos = repo.indicators_by_code(session, {r.indicator for r in unknown})
+    issues = []
+    for r in unknown:
+        info = infos.get(r.indicator)
+        successor = ports.successor_of(session, r.indicator, year) if info and info.year != year else None
+        found = check_indicator(r.indicator, info, year, successor)
+        text = f"{found[0].problem}；{found[0].fix}" if found else f"{year} 年目录中没有指标 {r.indicator}"
+        issues.append(
+            {
+                "severity": "error",
+                "code": "not-found",
+                "diagnostics": f"指标 {r.indicator} / indicator {r.indicator}: {text}",
+                "expression": [f"{r.path}.measure"],
+            }
         )
+    raise FhirInvalid(issues)
 
 
 def submit_fhir(

@@ -13,11 +13,11 @@ from services import audit
 from services.core.actor import Actor, Role
 from services.core.errors import NotFound, PermissionDenied, ValidationFailed
 from services.core.quarter import Quarter
-from services.models import Hospital, Indicator, Submission, SubmissionValue
+from services.models import Goal, Hospital, Indicator, Submission, SubmissionValue
 from services.submission import ports
 from services.submission import repository as repo
 from services.submission.access import hospital_for, specialty_goal_ids
-from services.submission.errors import InvalidTransition
+from services.submission.errors import ApprovalOutsideSpecialty, InvalidTransition
 from services.submission.events import transition
 from services.submission.reads import submission_read
 from services.submission.review_changes import LatestWrite, latest_writes
@@ -56,7 +56,37 @@ def _locked_header(
     return header
 
 
-def _check_specialty(session: Session, actor: Actor, header: Submission) -> None:
+def _value_goals(session: Session, header: Submission) -> dict[int, str]:
+    """Goal id → goal code of every value the submission holds."""
+    rows = session.execute(
+        select(Goal.id, Goal.code)
+        .join(Indicator, Indicator.goal_id == Goal.id)
+        .join(SubmissionValue, SubmissionValue.indicator_id == Indicator.id)
+        .where(SubmissionValue.submission_id == header.id)
+        .distinct()
+    ).all()
+    return {goal_id: code for goal_id, code in rows}
+
+
+def _check_approval_scope(session: Session, header: Submission, goal_ids: set[int]) -> None:
+    """A specialty QC user approves a quarter only when every value in it belongs to its goals:
+    approval locks the whole quarter, and must never lock values another specialty (or the
+    provincial center) has not reviewed. Mixed quarters are approved by the provincial QC center."""
+    foreign = sorted(
+        code for goal_id, code in _value_goals(session, header).items() if goal_id not in goal_ids
+    )
+    if foreign:
+        shown = "、".join(foreign[:10]) + (" …" if len(foreign) > 10 else "")
+        raise ApprovalOutsideSpecialty(
+            f"该季度还含有其他专业或综合目标的数值（{shown}），通过会一并锁定它们：请由省级质控中心审核通过，"
+            f"专业质控中心可退回 / the quarter also holds values of goals your specialty does not own "
+            f"({', '.join(foreign[:10])}); approving would lock them too: the provincial QC center approves "
+            "it (your center may return it)",
+            goals=foreign,
+        )
+
+
+def _check_specialty(session: Session, actor: Actor, header: Submission, action: str) -> None:
     goal_ids = specialty_goal_ids(session, actor, "review.decide")
     if goal_ids is None:
         return
@@ -72,6 +102,8 @@ def _check_specialty(session: Session, actor: Actor, header: Submission) -> None
             f"医院 {header.hospital_id} 尚无 {header.quarter} 上报 / "
             f"hospital {header.hospital_id} has no {header.quarter} submission"
         )
+    if action == "approve":
+        _check_approval_scope(session, header, set(goal_ids))
 
 
 def _decide(
@@ -86,7 +118,7 @@ def _decide(
     expected_version: int | None,
 ) -> SubmissionRead:
     header = _locked_header(session, actor, hospital_id, quarter, "review.decide", expected_version)
-    _check_specialty(session, actor, header)
+    _check_specialty(session, actor, header, action)
     if header.status != "submitted":
         raise InvalidTransition(
             f"状态为 {header.status} 的上报不能{'通过' if action == 'approve' else '退回'} / "

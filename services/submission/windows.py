@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from services import audit
@@ -123,14 +124,25 @@ def set_window(session: Session, actor: Actor, *, quarter: Quarter, window: Wind
     ports.require(actor, "window.manage")
     province = _province_for(actor, window.province_code)
     before = effective_window(session, province, quarter)
+    # Create the row if missing without failing when another request creates it at the same
+    # instant (two admins racing both succeed, the last one wins), then lock it for the update.
+    session.execute(
+        pg_insert(SubmissionWindow)
+        .values(
+            province_code=province,
+            quarter=str(quarter),
+            opens_at=window.opens_at,
+            due_at=window.due_at,
+            locks_at=window.locks_at,
+            set_by=actor.subject,
+        )
+        .on_conflict_do_nothing(index_elements=["province_code", "quarter"])
+    )
     row = session.execute(
         select(SubmissionWindow)
         .where(SubmissionWindow.province_code == province, SubmissionWindow.quarter == str(quarter))
         .with_for_update()
-    ).scalar_one_or_none()
-    if row is None:
-        row = SubmissionWindow(province_code=province, quarter=str(quarter))
-        session.add(row)
+    ).scalar_one()
     row.opens_at, row.due_at, row.locks_at = window.opens_at, window.due_at, window.locks_at
     row.set_by, row.updated_at = actor.subject, now()
     session.flush()

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 from keycloak import KeycloakOpenID
 from keycloak.exceptions import KeycloakAuthenticationError, KeycloakPostError
 
@@ -234,11 +235,15 @@ def test_settings_refuse_the_dev_issuer_in_production():
 
 
 def test_settings_refuse_production_without_keycloak():
-    secret = "9c2f4e6a8b0d1f3e5a7c9e1b3d5f7a9c"
+    secret = secrets.token_hex(16)  # a literal would be a value shipped in the repository: refused
     with pytest.raises(UnsafeSettings, match="QCP_KEYCLOAK_URL"):
         ApiSettings(environment="production", keycloak_url=None, session_secret=secret)
     assert ApiSettings(
-        environment="production", keycloak_url="https://sso.example.cn/", session_secret=secret
+        environment="production",
+        keycloak_url="https://sso.example.cn/",
+        session_secret=secret,
+        session_encryption_keys=Fernet.generate_key().decode(),
+        rate_limit_storage_url="redis://127.0.0.1:6379/0",
     )
 
 

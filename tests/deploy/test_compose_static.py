@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 from urllib.parse import urlparse
 
 import pytest
+from cryptography.fernet import Fernet
 
 from platform_api.settings import ApiSettings
 from services.core.config import APP_ROLE
@@ -29,13 +31,15 @@ from tests.deploy.support import (
     services,
 )
 
-EXPECTED_SERVICES = {"postgres", "keycloak", "migrate", "platform", "worker", "proxy"}
+EXPECTED_SERVICES = {"postgres", "keycloak", "migrate", "platform", "worker", "proxy", "redis"}
 # A version tag that starts with the major version: 16-bookworm, 26.2, 1.27-alpine, 3.11-slim…
 PINNED_TAG = re.compile(r"^\d+(\.\d+)*(-[a-z0-9.]+)*$")
-FAKE_ENV = {name: "0123456789abcdef" * 4 for name in env_example()} | {
+# Random per run, as `openssl rand -hex 32` prints: production refuses values shipped in the repository.
+FAKE_ENV = {name: secrets.token_hex(32) for name in env_example()} | {
     "QCP_PUBLIC_HOST": "qcp.example.cn",
     "KEYCLOAK_ADMIN_USER": "kcadmin",
     "QCP_WORKERS": "4",
+    "QCP_SESSION_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
 }
 
 
@@ -81,6 +85,7 @@ def test_healthchecks_probe_what_each_service_serves():
     assert "/health" in checks["platform"]
     assert "/healthz" in checks["proxy"]
     assert "procrastinate_workers" in checks["worker"] and "last_heartbeat" in checks["worker"]
+    assert "redis-cli" in checks["redis"] and "ping" in checks["redis"]
 
 
 def test_worker_runs_qcp_worker_as_the_restricted_role_after_the_migration():
@@ -90,6 +95,17 @@ def test_worker_runs_qcp_worker_as_the_restricted_role_after_the_migration():
     env = rendered_env("worker")
     assert urlparse(env["QCP_DATABASE_URL"]).username == APP_ROLE
     assert "QCP_MIGRATION_DATABASE_URL" not in env
+
+
+def test_platform_counts_rate_limits_in_the_stacks_redis():
+    env = rendered_env("platform")
+    url = urlparse(env["QCP_RATE_LIMIT_STORAGE_URL"])
+    assert (
+        url.scheme == "redis" and url.hostname == "redis" and url.password == FAKE_ENV["QCP_REDIS_PASSWORD"]
+    )
+    assert services()["platform"]["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert services()["redis"]["networks"] == ["backend"]
+    assert "--requirepass" in " ".join(services()["redis"]["command"])
 
 
 def test_migrate_runs_as_the_owner_role_then_sets_the_app_password():

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import secrets
 import uuid
 from collections.abc import Iterator
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
@@ -18,8 +20,17 @@ from services.core.config import database_settings
 from services.core.db import Database, UnsafeDatabaseRole, assert_restricted_role
 from tests.db import admin_uri
 
-SECRET = "3f9a1c7e5b2d8046af17c3e9b5d2a8f0"  # 32 hex characters, as `openssl rand -hex 16` prints
-SAFE = {"environment": "production", "keycloak_url": "https://sso.example.cn/", "session_secret": SECRET}
+# Generated per run, as `openssl rand -hex 16` prints: a literal here would be a value shipped in the
+# repository, which production refuses.
+SECRET = secrets.token_hex(16)
+FERNET_KEY = Fernet.generate_key().decode()
+SAFE = {
+    "environment": "production",
+    "keycloak_url": "https://sso.example.cn/",
+    "session_secret": SECRET,
+    "session_encryption_keys": FERNET_KEY,
+    "rate_limit_storage_url": "redis://127.0.0.1:6379/0",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -151,6 +162,8 @@ def test_refuses_a_role_that_owns_a_table(scratch_role, owner_engine):  # noqa: 
 def test_qcp_serve_refuses_the_owner_database_url(monkeypatch: pytest.MonkeyPatch, db_urls):  # noqa: ANN001
     monkeypatch.setenv("QCP_KEYCLOAK_URL", "https://sso.example.cn/")
     monkeypatch.setenv("QCP_SESSION_SECRET", SECRET)
+    monkeypatch.setenv("QCP_SESSION_ENCRYPTION_KEYS", FERNET_KEY)
+    monkeypatch.setenv("QCP_RATE_LIMIT_STORAGE_URL", "redis://127.0.0.1:6379/0")
     monkeypatch.setenv("QCP_DATABASE_URL", db_urls.owner)
     result = CliRunner().invoke(root, ["serve"])
     assert isinstance(result.exception, UnsafeDatabaseRole), result.output

@@ -244,3 +244,53 @@ def test_the_queue_shows_what_the_latest_write_changed_and_why(owner_session, wo
     gd_admin = Actor(subject="gd", roles=frozenset({Role.PROVINCIAL_ADMIN}), province=GD)
     as_app(owner_session, gd_admin)
     assert review.review_queue(owner_session, gd_admin) == []  # another province sees none of it
+
+
+def _icu_owns_pit_90(owner_session) -> Actor:  # noqa: ANN001
+    owner_session.execute(
+        text("INSERT INTO specialties (code, seq, name, name_en) VALUES ('t-icu2', 98, '测试重症二', 't2')")
+    )
+    owner_session.execute(
+        text(
+            "INSERT INTO goal_owners (goal_id, specialty_code) SELECT id, 't-icu2' FROM goals"
+            " WHERE code = 'PIT-2023-90'"
+        )
+    )
+    return Actor(subject="icu2", roles=frozenset({Role.SPECIALTY_QC}), province=ZJ, specialty="t-icu2")
+
+
+def test_specialty_approval_never_locks_values_of_goals_it_does_not_own(owner_session, world):
+    """issue 21: approval locks the whole quarter, so a specialty QC user may approve only a quarter
+    whose every value belongs to its goals; a mixed quarter is approved by the provincial center."""
+    icu = _icu_owns_pit_90(owner_session)
+    mixed = [*VALUES, ValueIn(indicator="PIT-2023-90.1", numerator=3, denominator=1000)]
+    _submit(owner_session, world.zj, mixed)
+    as_app(owner_session, icu)
+    from services.submission.errors import ApprovalOutsideSpecialty
+
+    with pytest.raises(ApprovalOutsideSpecialty) as err:
+        review.approve(owner_session, icu, hospital_id=world.zj, quarter=Q)
+    assert err.value.status == 403 and err.value.code == "approval_outside_specialty"
+    assert "NIT-2023-I" in err.value.detail and "provincial QC center approves" in err.value.detail
+    as_app(owner_session, provincial_admin(ZJ))
+    assert (
+        get_submission(owner_session, provincial_admin(ZJ), hospital_id=world.zj, quarter=Q).status
+        == "submitted"
+    )
+    # the specialty may still return the quarter (returning locks nothing) …
+    as_app(owner_session, icu)
+    assert (
+        review.return_submission(
+            owner_session, icu, hospital_id=world.zj, quarter=Q, comment="PIT-90 有误"
+        ).status
+        == "returned"
+    )
+
+
+def test_the_provincial_center_approves_a_mixed_quarter(owner_session, world):
+    _icu_owns_pit_90(owner_session)
+    mixed = [*VALUES, ValueIn(indicator="PIT-2023-90.1", numerator=3, denominator=1000)]
+    _submit(owner_session, world.zj, mixed)
+    admin = provincial_admin(ZJ)
+    as_app(owner_session, admin)
+    assert review.approve(owner_session, admin, hospital_id=world.zj, quarter=Q).status == "approved"
