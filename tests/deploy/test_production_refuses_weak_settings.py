@@ -96,7 +96,10 @@ def test_the_same_values_are_allowed_outside_production():
 
 
 # Literal values assigned to secret-like names anywhere in the repository (code, tests, docs, deploy).
-_ASSIGNED = re.compile(r"(?i)(?:secret|password|passwd|_key)\w*[\"']?\s*[:=]\s*[\"']([^\"'\s$]{8,})[\"']")
+# Idempotency and deduplication keys are request identifiers, not secrets.
+_ASSIGNED = re.compile(
+    r"(?i)(?:secret|password|passwd|(?<!idempotency)(?<!dedup)_key)\w*[\"']?\s*[:=]\s*[\"']([^\"'\s$]{8,})[\"']"
+)
 _NOT_SECRETS = {"owner_pw", "qcp-dashboard", "qcp-api"}  # a psql variable name, client ids
 
 
