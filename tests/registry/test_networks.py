@@ -166,7 +166,11 @@ def test_ending_a_membership_is_audited_and_keeps_history(registry, centers):
         data=MembershipEnd(valid_to=date(2023, 10, 1), reason="退出 / left"),
     )
     act_as_owner(registry)
-    entry = registry.execute(select(AuditEntry).where(AuditEntry.action == "network.member.end")).scalar_one()
+    entry = registry.execute(
+        select(AuditEntry).where(
+            AuditEntry.action == "network.member.end", AuditEntry.entity_id == str(member.id)
+        )
+    ).scalar_one()
     assert (entry.before["valid_to"], entry.after["valid_to"]) == (None, "2023-10-01")
     assert entry.province_code == "330000"
 

@@ -92,5 +92,9 @@ def test_update_is_audited(registry):
         registry, NAT_ADMIN, qc_center_id=center.id, data=QcCenterUpdate(active=False)
     )
     act_as_owner(registry)
-    entry = registry.execute(select(AuditEntry).where(AuditEntry.action == "qc_center.update")).scalar_one()
+    entry = registry.execute(
+        select(AuditEntry).where(
+            AuditEntry.action == "qc_center.update", AuditEntry.entity_id == str(center.id)
+        )
+    ).scalar_one()
     assert (entry.before["active"], entry.after["active"], entry.province_code) == (True, False, "440000")

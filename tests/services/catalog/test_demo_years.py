@@ -60,7 +60,8 @@ def test_every_quarter_2024q1_to_2026q4_is_open_for_submission(demo_database, ge
             assert window.opens_at <= now < window.locks_at, quarter
 
 
-@pytest.mark.parametrize("quarter", [Quarter(2024, 1), Quarter(2025, 2), Quarter(2026, 4)])
+# 2025Q1: tests/docs reports 2025Q2 for H001 in the same demo database (then a change needs a reason)
+@pytest.mark.parametrize("quarter", [Quarter(2024, 1), Quarter(2025, 1), Quarter(2026, 4)])
 def test_a_demo_hospital_can_submit_a_quarter_of_each_later_year(demo_database, general_hospital, quarter):
     submitter = Actor(
         "demo-submitter",
