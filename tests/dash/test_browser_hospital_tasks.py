@@ -36,9 +36,10 @@ def test_analyst_clicks_a_hospital_on_the_benchmark_and_lands_on_its_page(live_d
     page.wait_for_url("**/dash/hospital/**")
     settle(page)
     hospital_id = int(page.url.split("/dash/hospital/")[1].split("?")[0])
-    assert page.url.endswith("?quarter=2023Q3")
+    assert "?quarter=2023Q3&from=" in page.url  # the breadcrumb remembers the benchmark's filters
     name = data.hospital(live_dash.database, NATIONAL, hospital_id)["name"]
     page.wait_for_selector(f"#page h2:has-text('{name}')")
+    page.wait_for_selector("#hospital-back")
     page.wait_for_selector("#hospital-yoy")
     screenshot(page, f"benchmark-click-{graph}")
 

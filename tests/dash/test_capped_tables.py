@@ -55,7 +55,7 @@ def _hospital_rows(n: int) -> list[dict]:
 
 
 def test_benchmark_table_draws_the_top_rows_and_says_how_many_exist() -> None:
-    view = benchmark.row_table(_hospital_rows(120), SUMMARY, str(Q), "zh")
+    view = benchmark.row_table(_hospital_rows(120), SUMMARY, {"quarter": str(Q)}, "zh")
     rows = _body_rows(view)
     assert len(rows) == TABLE_ROWS
     assert "医院000" in str(rows[0]) and "医院049" in str(rows[-1])  # higher is better: the lowest rate first
@@ -77,7 +77,7 @@ def test_benchmark_table_puts_who_lags_first_and_unassessed_last() -> None:
 
 
 def test_small_tables_are_whole_and_carry_no_note() -> None:
-    view = benchmark.row_table(_hospital_rows(12), SUMMARY, str(Q), "en")
+    view = benchmark.row_table(_hospital_rows(12), SUMMARY, {"quarter": str(Q)}, "en")
     assert len(_body_rows(view)) == 12 and _by_id(view, "bm-rows-note") is None
     assert shown_of(12, 12, "en") is None
     assert "Showing the first 50 of 51 rows" in shown_of(51, 50, "en").children
