@@ -110,7 +110,10 @@ def browser_skip_reason() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API keeps an event loop running in the main thread while it is open,
+# so it must be closed when tests/dash ends, before suites that call asyncio.run() (notifications, rate
+# limits) or start a Playwright of their own (tests/docs).
+@pytest.fixture(scope="package")
 def browser() -> Iterator[object]:
     reason = browser_skip_reason()
     if reason:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from urllib.parse import urlparse
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -165,8 +166,11 @@ def test_the_worker_keeps_processing_after_its_connections_are_terminated(world:
         worker = BackgroundWorker(world.app_url, queues=[DEFAULT_QUEUE]).start()
         try:
             _send(world, "restart-1")
-            _wait_for(lambda: len(smtp.messages) == 1, what=f"before {smtp.recipients} {_jobs(world)}")
-            db = world.app_url.rsplit("/", 1)[1]
+            _wait_for(
+                lambda: len(smtp.messages) == 1, timeout=60, what=f"before {smtp.recipients} {_jobs(world)}"
+            )
+            # The database name from the URL's path: the embedded server's URLs carry ?host=<socket dir>.
+            db = urlparse(world.app_url).path.lstrip("/")
             admin = create_engine(world.owner_url)
             with admin.begin() as conn:
                 killed = conn.execute(
