@@ -235,7 +235,9 @@ def test_settings_refuse_the_dev_issuer_in_production():
 
 
 def test_settings_refuse_production_without_keycloak():
-    secret = secrets.token_hex(16)  # a literal would be a value shipped in the repository: refused
+    secret = secrets.token_hex(
+        32
+    )  # as `openssl rand -hex 32`; a literal would be a value shipped in the repository: refused
     with pytest.raises(UnsafeSettings, match="QCP_KEYCLOAK_URL"):
         ApiSettings(environment="production", keycloak_url=None, session_secret=secret)
     assert ApiSettings(
