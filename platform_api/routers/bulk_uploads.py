@@ -10,22 +10,21 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
-from starlette.formparsers import MultiPartException, MultiPartParser
 
 from platform_api.auth.deps import CurrentActor
 from platform_api.deps import DbSession, get_database
 from platform_api.openapi_examples import BINARY, E413, E415, Responses, denied, error, ok
 from platform_api.routers.registry import INVALID_DATA, NOT_FOUND, denials, forbidden
+from platform_api.routers.uploads import multipart_file
 from services.core.actor import Role
 from services.core.errors import ValidationFailed
 from services.submission import bulk
-from services.submission.io_common import FileUnreadable, UnsupportedFileType, too_large
+from services.submission.io_common import too_large
 from services.submission.io_service import detect_kind
 from services.submission.validation import parse_quarter
 
@@ -34,7 +33,6 @@ REFUSED: Responses = forbidden(denied("submission.bulk_upload", Role.PROVINCIAL_
 
 router = APIRouter(prefix="/api/v1/bulk-uploads", tags=["bulk uploads"])
 CHUNK = 1024 * 1024
-SLACK = 64 * 1024
 JSONL_TYPES = frozenset({"application/x-ndjson", "application/jsonl", "application/x-jsonlines"})
 JOB_EXAMPLE: dict[str, Any] = {
     "id": 7,
@@ -101,15 +99,6 @@ UPLOAD_BODY = {
         },
     }
 }
-
-
-async def _capped(stream: AsyncIterator[bytes], cap: int) -> AsyncGenerator[bytes, None]:
-    size = 0
-    async for chunk in stream:
-        size += len(chunk)
-        if size > cap:
-            raise too_large(size, cap - SLACK)
-        yield chunk
 
 
 def _kind(content_type: str | None, filename: str | None, head: bytes) -> str:
@@ -205,29 +194,9 @@ async def create_bulk_upload(
 
 
 async def _receive(request: Request) -> tuple[str, int, dict[str, Any]]:
-    if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
-        raise UnsupportedFileType(
-            "请以 multipart/form-data 上传，文件字段名为 file / send multipart/form-data with "
-            "the file in field 'file'"
-        )
     limit = bulk.bulk_settings().max_bytes
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit + SLACK:
-        raise too_large(int(declared), limit)
-    parser = MultiPartParser(
-        request.headers, _capped(request.stream(), limit + SLACK), max_files=1, max_fields=4
-    )
+    form, part = await multipart_file(request, limit)
     try:
-        form = await parser.parse()
-    except MultiPartException as exc:
-        raise FileUnreadable(f"上传内容格式错误：{exc.message} / malformed upload: {exc.message}") from None
-    try:
-        part = form.get("file")
-        if not isinstance(part, UploadFile):
-            raise ValidationFailed(
-                "缺少文件字段 file / the form has no file field 'file'",
-                problems=[{"field": "file", "code": "required"}],
-            )
         quarter = _text_field(form, "quarter")
         reason = _text_field(form, "reason")
         if reason and len(reason) > 2000:

@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from platform_api.auth.deps import CurrentActor
@@ -107,8 +107,9 @@ async def _capped(stream: AsyncIterator[bytes], cap: int) -> AsyncGenerator[byte
         yield chunk
 
 
-async def read_upload(request: Request, limit: int) -> Upload:
-    """The single ``file`` part of a multipart/form-data request, at most ``limit`` bytes."""
+async def multipart_file(request: Request, limit: int) -> tuple[FormData, UploadFile]:
+    """The parsed multipart/form-data body (at most ``limit`` bytes of file, streamed and capped) and
+    its ``file`` part; the caller closes the form. Shared by the single and the bulk upload."""
     if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
         raise UnsupportedFileType(
             "请以 multipart/form-data 上传，文件字段名为 file / "
@@ -124,13 +125,20 @@ async def read_upload(request: Request, limit: int) -> Upload:
         form = await parser.parse()
     except MultiPartException as exc:
         raise FileUnreadable(f"上传内容格式错误：{exc.message} / malformed upload: {exc.message}") from None
+    part = form.get("file")
+    if not isinstance(part, UploadFile):
+        await form.close()
+        raise ValidationFailed(
+            "缺少文件字段 file / the form has no file field 'file'",
+            problems=[{"field": "file", "code": "required"}],
+        )
+    return form, part
+
+
+async def read_upload(request: Request, limit: int) -> Upload:
+    """The single ``file`` part of a multipart/form-data request, at most ``limit`` bytes."""
+    form, part = await multipart_file(request, limit)
     try:
-        part = form.get("file")
-        if not isinstance(part, UploadFile):
-            raise ValidationFailed(
-                "缺少文件字段 file / the form has no file field 'file'",
-                problems=[{"field": "file", "code": "required"}],
-            )
         data = await part.read(limit + 1)
         if len(data) > limit:
             raise too_large(len(data), limit)
