@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
@@ -63,6 +64,21 @@ class ReopenIn(StrictModel):
     reason: str
 
 
+def _decided(
+    request: Request,
+    response: Response,
+    actor: CurrentActor,
+    permission: str,
+    target: str,
+    decide: Callable[[], SubmissionRead],
+) -> SubmissionRead:
+    """Run one review decision (denials audited under ``permission``) and answer it with its ETag."""
+    with denials(request, actor, permission, "submission", target):
+        read = decide()
+    response.headers["ETag"] = etag(read.version)
+    return read
+
+
 def _quarter_query(quarter: Annotated[str | None, Query(examples=["2023Q2"])] = None) -> Quarter | None:
     return parse_quarter(quarter) if quarter else None
 
@@ -83,17 +99,21 @@ def approve(
     body: Annotated[DecisionIn, Body(openapi_examples={"ok": {"value": {"comment": "数据完整 / complete"}}})],
     expected_version: Annotated[int | None, Depends(if_match_version)] = None,
 ) -> SubmissionRead:
-    with denials(request, actor, "review.decide", "submission", f"{hospital_id}:{quarter}"):
-        read = review.approve(
+    return _decided(
+        request,
+        response,
+        actor,
+        "review.decide",
+        f"{hospital_id}:{quarter}",
+        lambda: review.approve(
             session,
             actor,
             hospital_id=hospital_id,
             quarter=quarter,
             comment=body.comment,
             expected_version=expected_version,
-        )
-    response.headers["ETag"] = etag(read.version)
-    return read
+        ),
+    )
 
 
 @router.post(
@@ -115,17 +135,21 @@ def return_for_correction(
     ],
     expected_version: Annotated[int | None, Depends(if_match_version)] = None,
 ) -> SubmissionRead:
-    with denials(request, actor, "review.decide", "submission", f"{hospital_id}:{quarter}"):
-        read = review.return_submission(
+    return _decided(
+        request,
+        response,
+        actor,
+        "review.decide",
+        f"{hospital_id}:{quarter}",
+        lambda: review.return_submission(
             session,
             actor,
             hospital_id=hospital_id,
             quarter=quarter,
             comment=body.comment,
             expected_version=expected_version,
-        )
-    response.headers["ETag"] = etag(read.version)
-    return read
+        ),
+    )
 
 
 @router.post(
@@ -146,10 +170,14 @@ def reopen(
         Body(openapi_examples={"audit": {"value": {"reason": "数据核查后更正 / correction after audit"}}}),
     ],
 ) -> SubmissionRead:
-    with denials(request, actor, "window.manage", "submission", f"{hospital_id}:{quarter}"):
-        read = review.reopen(session, actor, hospital_id=hospital_id, quarter=quarter, reason=body.reason)
-    response.headers["ETag"] = etag(read.version)
-    return read
+    return _decided(
+        request,
+        response,
+        actor,
+        "window.manage",
+        f"{hospital_id}:{quarter}",
+        lambda: review.reopen(session, actor, hospital_id=hospital_id, quarter=quarter, reason=body.reason),
+    )
 
 
 @router.get(
