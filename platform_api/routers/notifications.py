@@ -205,6 +205,99 @@ def add_webhook(
     return manage.add_webhook(session, actor, webhook=webhook)
 
 
+_WEBHOOK = {
+    "id": 3,
+    "url": "https://his.example.cn/qcp-hook",
+    "active": True,
+    "created_at": "2026-12-04T08:00:00Z",
+    "created_by": "h101-submitter",
+}
+
+
+class WebhookSwitch(BaseModel):
+    active: bool
+
+
+@router.get(
+    "/webhooks",
+    response_model=list[manage.WebhookRead],
+    responses={200: ok([_WEBHOOK]), **ORG_ADMIN_ONLY},
+    summary="本机构的 Webhook / your organisation's webhook endpoints",
+    description="不显示 secret / secrets are never shown again.",
+)
+def read_webhooks(session: DbSession, actor: CurrentActor) -> list[manage.WebhookRead]:
+    return manage.webhooks(session, actor)
+
+
+@router.patch(
+    "/webhooks/{webhook_id}",
+    response_model=manage.WebhookRead,
+    responses={200: ok({**_WEBHOOK, "active": False}), **ORG_ADMIN_ONLY, **NOT_FOUND, **BAD_PARAMETERS},
+    summary="停用或启用 Webhook / switch a webhook endpoint off or on",
+    description="停用后不再投递，待投递的记录以原因失败，可在投递记录中重试 / once off, nothing is posted to it; "
+    "pending deliveries fail with the reason and can be retried from the delivery log.",
+)
+def switch_webhook(
+    session: DbSession,
+    actor: CurrentActor,
+    webhook_id: int,
+    body: Annotated[
+        WebhookSwitch, Body(openapi_examples=body_examples(off=("停用 / switch off", {"active": False})))
+    ],
+) -> manage.WebhookRead:
+    return manage.set_webhook_active(session, actor, webhook_id=webhook_id, active=body.active)
+
+
+@router.post(
+    "/webhooks/{webhook_id}/rotate-secret",
+    response_model=manage.WebhookCreated,
+    responses={
+        200: ok({"id": 3, "url": "https://his.example.cn/qcp-hook", "secret": "4be1c9…"}),
+        **ORG_ADMIN_ONLY,
+        **NOT_FOUND,
+    },
+    summary="更换 Webhook 签名密钥 / rotate a webhook's signing secret",
+    description="新 secret 只显示一次；此后的投递用新 secret 签名 / the new secret is shown once; every delivery "
+    "from now on is signed with it.",
+)
+def rotate_webhook_secret(session: DbSession, actor: CurrentActor, webhook_id: int) -> manage.WebhookCreated:
+    return manage.rotate_webhook_secret(session, actor, webhook_id=webhook_id)
+
+
+@router.get(
+    "/contacts",
+    response_model=list[manage.ContactRead],
+    responses={
+        200: ok(
+            [
+                {
+                    "id": 7,
+                    "email": "qc@hospital.example.cn",
+                    "organisation": True,
+                    "created_at": "2026-12-04T08:00:00Z",
+                }
+            ]
+        )
+    },
+    summary="通知邮箱 / e-mail addresses",
+    description="本人的邮箱；管理员另见本机构的公共邮箱 / your own addresses; admins also see the organisation's "
+    "shared mailboxes.",
+)
+def read_contacts(session: DbSession, actor: CurrentActor) -> list[manage.ContactRead]:
+    return manage.contacts(session, actor)
+
+
+@router.delete(
+    "/contacts/{contact_id}",
+    response_model=Done,
+    responses={200: ok({"ok": True}), **ORG_ADMIN_ONLY, **NOT_FOUND},
+    summary="删除通知邮箱 / remove an e-mail address",
+)
+def remove_contact(session: DbSession, actor: CurrentActor, contact_id: int) -> Done:
+    manage.remove_contact(session, actor, contact_id=contact_id)
+    return Done()
+
+
 @router.get(
     "/deliveries",
     response_model=list[manage.DeliveryRead],

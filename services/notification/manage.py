@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
+from services import audit
 from services.core.actor import Actor, Role
 from services.core.config import notification_settings
 from services.core.errors import NotFound, PermissionDenied, ValidationFailed
@@ -202,4 +203,136 @@ def retry_delivery(session: Session, actor: Actor, *, delivery_id: int) -> None:
         return
     d.status = "pending"
     queue.defer(session, DELIVER_TASK, {"delivery_id": d.id}, queueing_lock=f"delivery:{d.id}")
+    session.flush()
+
+
+class WebhookRead(BaseModel):
+    """A registered endpoint as its organisation's admins see it: never its secret."""
+
+    id: int
+    url: str
+    active: bool
+    created_at: datetime
+    created_by: str
+
+
+class ContactRead(BaseModel):
+    id: int
+    email: str
+    organisation: bool
+    created_at: datetime
+
+
+def _own_organisation(model: type[WebhookEndpoint] | type[NotificationContact], actor: Actor) -> Any:
+    """Rows of the caller's own organisation: its hospital, else its QC center (province, no hospital),
+    else the national level. Row-level security already hides other tenants; this also keeps a
+    provincial admin from managing a hospital's own endpoints, which are the hospital's business."""
+    if actor.hospital_id is not None:
+        return model.hospital_id == actor.hospital_id
+    return and_(model.hospital_id.is_(None), model.province_code.is_not_distinct_from(actor.province))
+
+
+def _webhook_read(row: WebhookEndpoint) -> WebhookRead:
+    return WebhookRead(
+        id=row.id, url=row.url, active=row.active, created_at=row.created_at, created_by=row.created_by
+    )
+
+
+def _webhook_audit(row: WebhookEndpoint) -> dict[str, Any]:
+    return {"url": row.url, "active": row.active, "hospital_id": row.hospital_id}  # no secret
+
+
+def webhooks(session: Session, actor: Actor) -> list[WebhookRead]:
+    require_org_admin(actor)
+    rows = session.scalars(
+        select(WebhookEndpoint).where(_own_organisation(WebhookEndpoint, actor)).order_by(WebhookEndpoint.id)
+    )
+    return [_webhook_read(row) for row in rows]
+
+
+def _own_webhook(session: Session, actor: Actor, webhook_id: int) -> WebhookEndpoint:
+    require_org_admin(actor)
+    row = session.scalar(
+        select(WebhookEndpoint)
+        .where(WebhookEndpoint.id == webhook_id, _own_organisation(WebhookEndpoint, actor))
+        .with_for_update()
+    )
+    if row is None:
+        raise NotFound(f"没有这个 Webhook / webhook {webhook_id} not found")
+    return row
+
+
+def set_webhook_active(session: Session, actor: Actor, *, webhook_id: int, active: bool) -> WebhookRead:
+    """Switch an endpoint off (nothing is posted to it; pending deliveries fail with the reason) or on."""
+    row = _own_webhook(session, actor, webhook_id)
+    before = _webhook_audit(row)
+    row.active = active
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        action="webhook.enable" if active else "webhook.disable",
+        entity="webhook_endpoint",
+        entity_id=row.id,
+        before=before,
+        after=_webhook_audit(row),
+        province_code=row.province_code,
+    )
+    return _webhook_read(row)
+
+
+def rotate_webhook_secret(session: Session, actor: Actor, *, webhook_id: int) -> WebhookCreated:
+    """A new signing secret, shown once; deliveries from now on are signed with it (the old one stops)."""
+    row = _own_webhook(session, actor, webhook_id)
+    row.secret = secrets.token_hex(32)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        action="webhook.rotate_secret",
+        entity="webhook_endpoint",
+        entity_id=row.id,
+        before=None,
+        after=_webhook_audit(row),
+        province_code=row.province_code,
+    )
+    return WebhookCreated(id=row.id, url=row.url, secret=row.secret)
+
+
+def contacts(session: Session, actor: Actor) -> list[ContactRead]:
+    """The caller's own addresses and, for its admins, the organisation's shared mailboxes."""
+    mine = NotificationContact.subject == actor.subject
+    visible = or_(mine, NotificationContact.subject.is_(None)) if actor.has(*ORG_ADMINS) else mine
+    rows = session.scalars(
+        select(NotificationContact)
+        .where(_own_organisation(NotificationContact, actor), visible)
+        .order_by(NotificationContact.id)
+    )
+    return [
+        ContactRead(id=r.id, email=r.email, organisation=r.subject is None, created_at=r.created_at)
+        for r in rows
+    ]
+
+
+def remove_contact(session: Session, actor: Actor, *, contact_id: int) -> None:
+    row = session.scalar(
+        select(NotificationContact).where(
+            NotificationContact.id == contact_id, _own_organisation(NotificationContact, actor)
+        )
+    )
+    if row is None or (row.subject is not None and row.subject != actor.subject):
+        raise NotFound(f"没有这个通知邮箱 / contact {contact_id} not found")
+    if row.subject is None:
+        require_org_admin(actor)
+    audit.record(
+        session,
+        actor,
+        action="notification_contact.remove",
+        entity="notification_contact",
+        entity_id=row.id,
+        before={"email": row.email, "organisation": row.subject is None, "hospital_id": row.hospital_id},
+        after=None,
+        province_code=row.province_code,
+    )
+    session.delete(row)
     session.flush()

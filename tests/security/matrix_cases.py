@@ -419,6 +419,19 @@ EXEMPT: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/notifications/contacts"): "written for the caller's own organisation only",
     ("POST", "/api/v1/notifications/webhooks"): "written for the caller's own organisation only",
     ("GET", "/api/v1/notifications/deliveries"): "lists the caller's own scope only (RLS + filter)",
+    ("GET", "/api/v1/notifications/webhooks"): "lists the caller's own organisation only (RLS + filter)",
+    ("PATCH", "/api/v1/notifications/webhooks/{webhook_id}"): (
+        "another hospital's, the QC center's and another province's callers get 404: "
+        "tests/notification/test_webhook_admin.py"
+    ),
+    ("POST", "/api/v1/notifications/webhooks/{webhook_id}/rotate-secret"): (
+        "another hospital's, the QC center's and another province's callers get 404: "
+        "tests/notification/test_webhook_admin.py"
+    ),
+    ("GET", "/api/v1/notifications/contacts"): "lists the caller's own organisation only (RLS + filter)",
+    ("DELETE", "/api/v1/notifications/contacts/{contact_id}"): (
+        "another hospital's and another province's callers get 404: tests/notification/test_webhook_admin.py"
+    ),
     ("POST", "/api/v1/notifications/deliveries/{delivery_id}/retry"): (
         "another province's delivery answers 404 (row-level security), tests/notification/test_api.py"
     ),
