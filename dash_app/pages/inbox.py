@@ -10,6 +10,7 @@ from dash import ALL, Dash, Input, Output, State, ctx, html
 from dash_app import data_notifications, i18n
 from dash_app.app import database
 from dash_app.auth import current_actor, current_lang
+from dash_app.pages import inbox_settings
 from dash_app.pages.common import message, section, title
 
 
@@ -53,11 +54,14 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
         [
             title(i18n.t("inbox.title", lang), i18n.t("inbox.unread", lang).format(n=count)),
             section(i18n.t("inbox.title", lang), html.Div(items_view(lang), id="inbox-items")),
+            inbox_settings.block(actor, lang),
         ]
     )
 
 
 def register(app: Dash) -> None:
+    inbox_settings.register(app)
+
     @app.callback(
         Output("inbox-items", "children"),
         Output("inbox-count", "children", allow_duplicate=True),

@@ -32,6 +32,7 @@ from services.models import (
 from services.models.notification import CHANNELS, NOTIFICATION_KINDS
 from services.notification.channels import private_target
 from services.notification.delivery import DELIVER_TASK
+from services.notification.preferences import Preferences
 
 ORG_ADMINS = frozenset(
     {Role.NATIONAL_ADMIN, Role.PROVINCIAL_ADMIN, Role.HOSPITAL_SUBMITTER, Role.HOSPITAL_SYSTEM}
@@ -336,3 +337,20 @@ def remove_contact(session: Session, actor: Actor, *, contact_id: int) -> None:
     )
     session.delete(row)
     session.flush()
+
+
+def own_preferences(session: Session, actor: Actor) -> dict[tuple[str, str], bool]:
+    """(kind, channel) → whether the caller receives it: its own choice, else its organisation's, else on."""
+    rows = session.scalars(
+        select(NotificationPreference).where(
+            NotificationPreference.province_code.is_not_distinct_from(actor.province),
+            NotificationPreference.hospital_id.is_not_distinct_from(actor.hospital_id),
+            or_(NotificationPreference.subject.is_(None), NotificationPreference.subject == actor.subject),
+        )
+    ).all()
+    prefs = Preferences(rows)
+    return {
+        (kind, channel): prefs.enabled(actor.province, actor.hospital_id, actor.subject, kind, channel)
+        for kind in NOTIFICATION_KINDS
+        for channel in CHANNELS
+    }
