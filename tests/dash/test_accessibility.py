@@ -28,7 +28,7 @@ PERSONAS = {
     ],
     "zj.analyst": ["/dash/province", "/dash/catalog", "/dash/hospital"],
     "zj.icu": ["/dash/review", f"/dash/benchmark?{Q}"],
-    "h001.submitter": [f"/dash/submit?{Q}", "/dash/hospital"],
+    "h001.submitter": [f"/dash/submit?{Q}", "/dash/hospital", "/dash/inbox"],
     "h001.viewer": ["/dash/hospital", f"/dash/benchmark?{Q}"],
 }
 
