@@ -58,7 +58,9 @@ class BackgroundWorker:
         async with tasks.app.open_async():
             job = asyncio.create_task(
                 tasks.app.run_worker_async(
-                    install_signal_handlers=False, fetch_job_polling_interval=POLL_SECONDS
+                    queues=self.queues,
+                    install_signal_handlers=False,
+                    fetch_job_polling_interval=POLL_SECONDS,
                 )
             )
             while not self._stop.is_set() and not job.done():
