@@ -61,18 +61,22 @@ LEFT JOIN hospitals a ON r.ref ~ '^[0-9]{1,12}$' AND a.province_code = CAST(:pro
 LEFT JOIN hospitals b ON b.credit_code = upper(r.ref) AND b.province_code = CAST(:province AS text)
 """,
     "ANALYZE bulk_hosp",
+    # each cell trimmed once (in the subquery) and counts told by ltrim over the digits rather than a
+    # regular expression: half the time of the first version at national scale (832,000 rows)
     f"""
 CREATE TEMP TABLE bulk_rows ON COMMIT DROP AS
-SELECT s.row_no, coalesce(btrim(s.hospital), '') AS hospital_ref, h.hospital_id, h.active,
+SELECT s.row_no, coalesce(s.href, '') AS hospital_ref, h.hospital_id, h.active,
        coalesce(btrim(s.quarter), '') AS quarter_text, coalesce(btrim(s.indicator), '') AS code,
        s.numerator AS num_text, s.denominator AS den_text,
-       CASE WHEN btrim(s.numerator) ~ '^[0-9]{{1,10}}$' AND btrim(s.numerator)::bigint <= {MAX_COUNT}
-            THEN btrim(s.numerator)::integer END AS numerator,
-       CASE WHEN btrim(s.denominator) ~ '^[0-9]{{1,10}}$' AND btrim(s.denominator)::bigint <= {MAX_COUNT}
-            THEN btrim(s.denominator)::integer END AS denominator,
+       CASE WHEN length(s.num) BETWEEN 1 AND 10 AND ltrim(s.num, '0123456789') = ''
+                 AND s.num::bigint <= {MAX_COUNT} THEN s.num::integer END AS numerator,
+       CASE WHEN length(s.den) BETWEEN 1 AND 10 AND ltrim(s.den, '0123456789') = ''
+                 AND s.den::bigint <= {MAX_COUNT} THEN s.den::integer END AS denominator,
        CASE WHEN btrim(coalesce(s.comment, '')) = '' THEN NULL ELSE s.comment END AS comment,
        s.note_code, s.note
-FROM bulk_stage s LEFT JOIN bulk_hosp h ON h.ref = btrim(s.hospital)
+FROM (SELECT b.*, btrim(b.hospital) AS href, btrim(b.numerator) AS num, btrim(b.denominator) AS den
+      FROM bulk_stage b OFFSET 0) s
+LEFT JOIN bulk_hosp h ON h.ref = s.href
 """,
     "ANALYZE bulk_rows",
     """
@@ -136,7 +140,7 @@ def _count_rules(name: str, label: str, column: str) -> list[tuple[str, str, str
     return [
         (
             name,
-            f"btrim(coalesce({text_col}, '')) = ''",
+            f"r.{column} IS NULL AND btrim(coalesce({text_col}, '')) = ''",
             "'required'",
             f"format('第 %s 行 {label}: 不能为空 / row %s {name}: is required', r.row_no, r.row_no)",
             "'填写非负整数 / give a non-negative integer'",
@@ -253,7 +257,7 @@ SELECT r.row_no, r.hospital_ref, r.hospital_id, r.code, 'indicator', 'duplicate_
   format('第 %s 行：医院 %s 的指标 %s 与第 %s 行重复 / row %s: indicator %s of hospital %s repeats row %s',
          r.row_no, r.hospital_ref, r.code, r.first_row, r.row_no, r.code, r.hospital_ref, r.first_row),
   '每家医院的每个指标只报一次 / send each indicator once per hospital'
-FROM (SELECT *, min(row_no) OVER (PARTITION BY hospital_id, code) AS first_row FROM bulk_rows
+FROM (SELECT *, min(row_no) OVER (PARTITION BY hospital_id, code COLLATE "C") AS first_row FROM bulk_rows
       WHERE hospital_id IS NOT NULL AND code <> '') r
 WHERE r.row_no > r.first_row
 """,
@@ -295,20 +299,30 @@ FROM bulk_hospitals h LEFT JOIN submissions s ON s.hospital_id = h.hospital_id A
 WHERE s.reopened_at IS NULL
 """
 
+# The values on record for the file's hospitals in this quarter: driven by the few thousand hospitals
+# (one index lookup of the header each, then its values by the header's index), whatever the planner
+# believes about a quarter whose headers this upload's own transaction may just have seen change.
+_ON_RECORD = """
+CREATE TEMP TABLE bulk_on_record ON COMMIT DROP AS
+SELECT s.hospital_id, v.submission_id, v.indicator_id, v.numerator, v.denominator, v.comment, v.version
+FROM bulk_hospitals h
+JOIN submissions s ON s.hospital_id = h.hospital_id AND s.quarter = CAST(:quarter AS text)
+JOIN submission_values v ON v.submission_id = s.id
+"""
+
 # Values of clean rows that differ from the values on record (new ones: version 1). A hospital-level
 # problem sits on the hospital's first row but says nothing against that row's value.
 _CHANGES = """
 CREATE TEMP TABLE bulk_changes ON COMMIT DROP AS
-SELECT r.row_no, r.hospital_id, s.id AS submission_id, c.indicator_id, r.code, r.numerator, r.denominator,
-       r.comment, coalesce(v.version, 0) + 1 AS version, v.id IS NOT NULL AS correction
+SELECT r.row_no, r.hospital_id, v.submission_id, c.indicator_id, r.code, r.numerator, r.denominator,
+       r.comment, coalesce(v.version, 0) + 1 AS version, v.version IS NOT NULL AS correction
 FROM bulk_rows r
 JOIN bulk_codes c ON c.code = r.code AND c.problem_code IS NULL
-LEFT JOIN submissions s ON s.hospital_id = r.hospital_id AND s.quarter = CAST(:quarter AS text)
-LEFT JOIN submission_values v ON v.submission_id = s.id AND v.indicator_id = c.indicator_id
+LEFT JOIN bulk_on_record v ON v.hospital_id = r.hospital_id AND v.indicator_id = c.indicator_id
 WHERE r.hospital_id IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM bulk_problems p WHERE p.row_no = r.row_no
                   AND p.code NOT IN ('hospital_inactive', 'submission_locked', 'window_locked'))
-  AND (v.id IS NULL OR (v.numerator, v.denominator, v.comment)
+  AND (v.version IS NULL OR (v.numerator, v.denominator, v.comment)
        IS DISTINCT FROM (r.numerator, r.denominator, r.comment))
 """
 
@@ -445,6 +459,8 @@ def run_checks(session: Session, setting: Setting) -> dict[str, float]:
         step(f"hospital_rule{number}", statement)
     if setting.window_locked:
         step("window_locked", _WINDOW_LOCKED)
+    step("on_record", _ON_RECORD)
+    step("on_record", "ANALYZE bulk_on_record")
     step("changes", "ANALYZE bulk_problems")
     step("changes", _CHANGES)
     step("changes", "ANALYZE bulk_changes")
