@@ -33,7 +33,9 @@ from services.submission.validation import MAX_COUNT, Counts, check_cross_rules,
 log = logging.getLogger(__name__)
 WORK_MEM = "64MB"
 # a value's comment: the single submission's limit (its schema), not a copy of the number
-MAX_COMMENT: int = next(m.max_length for m in ValueIn.model_fields["comment"].metadata if hasattr(m, "max_length"))
+MAX_COMMENT: int = next(
+    m.max_length for m in ValueIn.model_fields["comment"].metadata if hasattr(m, "max_length")
+)
 
 STAGE_DDL = """
 CREATE TEMP TABLE bulk_stage (
@@ -193,7 +195,6 @@ _ROW_RULES += [
         "'比例类指标的分子不能大于分母 / a proportion''s numerator cannot exceed its denominator'",
     ),
 ]
-
 
 
 def _row_problems_sql() -> str:

@@ -49,7 +49,9 @@ def left_behind(db: BulkDb, *, status: str = "running", age: timedelta = timedel
 def live_worker(db: BulkDb, job_id: int) -> Iterator[None]:
     """Another connection holding the job's lock, as a running worker does."""
     with db.database.engine.connect() as conn:
-        conn.execute(text("SELECT pg_advisory_lock(hashtextextended(:k, 0))"), {"k": bulk.job_lock_key(job_id)})
+        conn.execute(
+            text("SELECT pg_advisory_lock(hashtextextended(:k, 0))"), {"k": bulk.job_lock_key(job_id)}
+        )
         conn.commit()
         try:
             yield
@@ -72,7 +74,10 @@ def test_a_running_job_whose_worker_died_reads_as_failed_with_nothing_stored(bul
     assert job.error == bulk.STALE_ERROR
     assert "没有保存任何数据" in job.error and "nothing of this upload was stored" in job.error
     with bulk_db.owner.connect() as conn:  # the verdict is stored: every later reader sees the same
-        assert conn.execute(text("SELECT status FROM bulk_uploads WHERE id = :i"), {"i": job_id}).scalar() == "failed"
+        assert (
+            conn.execute(text("SELECT status FROM bulk_uploads WHERE id = :i"), {"i": job_id}).scalar()
+            == "failed"
+        )
     with bulk_db.database.unit_of_work(ADMIN) as session:
         listed = {j.id: j for j in bulk.list_jobs(session, ADMIN)}
     assert listed[job_id].status == "failed"
@@ -110,9 +115,7 @@ def test_a_worker_that_starts_after_its_job_was_declared_lost_does_not_run_it(bu
     fd, path = tempfile.mkstemp(prefix="qcp-bulk-test-")
     with os.fdopen(fd, "wb") as out:
         out.write(csv_file(rows))
-    job = bulk.run_job(
-        bulk_db.database, ADMIN, job_id=lost, options=bulk.BulkOptions(kind="csv"), path=path
-    )
+    job = bulk.run_job(bulk_db.database, ADMIN, job_id=lost, options=bulk.BulkOptions(kind="csv"), path=path)
     assert job.status == "failed" and job.error == bulk.STALE_ERROR
     assert not os.path.exists(path)
     with bulk_db.owner.connect() as conn:
@@ -126,7 +129,10 @@ def test_a_worker_that_starts_after_its_job_was_declared_lost_does_not_run_it(bu
 
 def test_a_finished_job_is_never_touched_by_the_check(bulk_db, hospitals):
     job = run_upload(
-        bulk_db.database, ADMIN, csv_file([(hospitals.zj, QUARTER, "NIT-2023-I.1", 3, 10, None)]), dry_run=True
+        bulk_db.database,
+        ADMIN,
+        csv_file([(hospitals.zj, QUARTER, "NIT-2023-I.1", 3, 10, None)]),
+        dry_run=True,
     )
     assert job.status == "succeeded"
     assert read(bulk_db, job.id).status == "succeeded" and read(bulk_db, job.id).error == ""
