@@ -155,6 +155,18 @@ def _cpu_seconds(pids: list[int]) -> dict[int, float] | None:
     return out
 
 
+def _wal_lsn(owner: str) -> str:
+    with psycopg.connect(libpq(owner)) as conn:
+        return str(conn.execute("SELECT pg_current_wal_lsn()").fetchone()[0])  # type: ignore[index]
+
+
+def _wal_mib(owner: str, since: str) -> float:
+    """WAL written on the server since ``since`` (every session's: the bench's own are the busy ones)."""
+    with psycopg.connect(libpq(owner)) as conn:
+        row = conn.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s::pg_lsn)", (since,)).fetchone()
+    return float(row[0]) / 2**20 if row else float("nan")
+
+
 def _app_backends(owner: str) -> list[int]:
     with psycopg.connect(libpq(owner)) as conn:
         rows = conn.execute(
@@ -169,6 +181,7 @@ def _baseline(
     """Runs after the upload, into the quarter two before (the upload's quarter is taken): same rows."""
     quarter = QUARTER.previous().previous()
     when = datetime.now(UTC).isoformat()
+    wal_before = _wal_lsn(owner)
     with psycopg.connect(libpq(owner)) as conn:
         pid = conn.info.backend_pid
         cpu_before, client_before = _cpu_seconds([pid]), time.process_time()
@@ -202,6 +215,7 @@ def _baseline(
                 copy.write("".join(lines[at : at + 50_000]))
         t_values = time.perf_counter()
         cpu_after, client = _cpu_seconds([pid]), time.process_time() - client_before
+        wal = _wal_mib(owner, wal_before)
         conn.rollback()
     server = cpu_after[pid] - cpu_before[pid] if cpu_before and cpu_after else float("nan")
     return {
@@ -210,6 +224,7 @@ def _baseline(
         "rows": len(lines),
         "server_cpu_s": server,
         "client_cpu_s": client,
+        "wal_mib": wal,
     }
 
 
@@ -224,8 +239,8 @@ class _Timed(bulk._Tracker):
         super().update(**fields)
 
 
-def _bulk(app: str, owner: str, path: str) -> tuple[float, bulk.BulkUploadRead, float, float]:
-    """(seconds, job, server CPU seconds, client CPU seconds) of the upload."""
+def _bulk(app: str, owner: str, path: str) -> tuple[float, bulk.BulkUploadRead, float, float, float]:
+    """(seconds, job, server CPU seconds, client CPU seconds, WAL MiB) of the upload."""
     # a pool that keeps every connection the job opens (job, its lock, its tracker): their CPU is read
     # from /proc before the pool closes them
     database = Database.from_url(app, pool_size=4, max_overflow=0)
@@ -235,18 +250,19 @@ def _bulk(app: str, owner: str, path: str) -> tuple[float, bulk.BulkUploadRead, 
         job_id = bulk.create_job(session, actor, options=options, bytes_total=os.path.getsize(path))
     bulk._Tracker = _Timed  # type: ignore[misc]  # the bench's tracker, to time the phases
     cpu_before, client_before = _cpu_seconds(_app_backends(owner)) or {}, time.process_time()
+    wal_before = _wal_lsn(owner)
     start = time.perf_counter()
     _Timed.marks.append(("reading", start))
     job = bulk.run_job(database, actor, job_id=job_id, options=options, path=path)
     seconds = time.perf_counter() - start
     client = time.process_time() - client_before
     _Timed.marks.append(("end", start + seconds))
-    cpu_after = _cpu_seconds(_app_backends(owner))
+    cpu_after, wal = _cpu_seconds(_app_backends(owner)), _wal_mib(owner, wal_before)
     server = (
         sum(cpu - cpu_before.get(pid, 0.0) for pid, cpu in cpu_after.items()) if cpu_after else float("nan")
     )
     database.dispose()
-    return seconds, job, server, client
+    return seconds, job, server, client, wal
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -276,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
             f"file: {rows} values, {len(hospitals)} hospitals × {len(indicators)} indicators, {size / 2**20:.1f} MiB"
         )
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        seconds, job, server_cpu, client_cpu = _bulk(urls.app, urls.owner, path)
+        seconds, job, server_cpu, client_cpu, wal = _bulk(urls.app, urls.owner, path)
         rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         baseline = _baseline(urls.owner, hospitals, indicators)  # into the quarter before (same rows)
         copy_s = baseline["headers_s"] + baseline["values_s"]
@@ -303,6 +319,9 @@ def main(argv: list[str] | None = None) -> int:
             f" bulk {server_cpu:.2f} + {client_cpu:.2f} = {server_cpu + client_cpu:.2f} s,"
             f" raw COPY {baseline['server_cpu_s']:.2f} + {baseline['client_cpu_s']:.2f} = {base_cpu:.2f} s,"
             f" ratio {(server_cpu + client_cpu) / base_cpu:.2f}×"
+        )
+        print(
+            f"WAL written: bulk {wal:.0f} MiB (committed), raw COPY {baseline['wal_mib']:.0f} MiB (rolled back)"
         )
         print(
             f"peak RSS of this process: {rss_before / 1024:.0f} MiB before the upload, {rss_after / 1024:.0f} MiB after"
