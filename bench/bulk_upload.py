@@ -11,8 +11,10 @@ default 13,000 hospitals: 793,000 values, the national quarter), then in the sam
 * **bulk**: ``services.submission.bulk.run_job`` as the restricted app role with a provincial QC
   admin's scope: COPY into the staging table, every check, headers, values, versions, events, audit.
 
-It prints both times, the ratio, the time of each phase, the peak memory of this process and the
-load average. The server is ``QCP_BENCH_DATABASE_URL`` (a superuser libpq URI) or the bench's
+It prints both times, the ratio, the time of each phase (and of each statement), the peak memory of
+this process and the load average, and the CPU seconds of both (server backends read from /proc when
+the server runs on this machine, plus this process): on a shared machine the CPU ratio moves less
+than the wall-time ratio. The server is ``QCP_BENCH_DATABASE_URL`` (a superuser libpq URI) or the bench's
 embedded PostgreSQL (bench/common.py).
 
     .venv/bin/python bench/bulk_upload.py [--hospitals 13000] [--keep]
@@ -138,13 +140,51 @@ def _write_file(path: str, hospitals: list[tuple[int, str]], indicators: list[tu
     return rows
 
 
+def _cpu_seconds(pids: list[int]) -> dict[int, float] | None:
+    """CPU time (user + system) of server backends by pid, from /proc: the server must run on this
+    machine (the bench's embedded server, or 127.0.0.1); None when it cannot be read."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        out[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def _wal_lsn(owner: str) -> str:
+    with psycopg.connect(libpq(owner)) as conn:
+        return str(conn.execute("SELECT pg_current_wal_lsn()").fetchone()[0])  # type: ignore[index]
+
+
+def _wal_mib(owner: str, since: str) -> float:
+    """WAL written on the server since ``since`` (every session's: the bench's own are the busy ones)."""
+    with psycopg.connect(libpq(owner)) as conn:
+        row = conn.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s::pg_lsn)", (since,)).fetchone()
+    return float(row[0]) / 2**20 if row else float("nan")
+
+
+def _app_backends(owner: str) -> list[int]:
+    with psycopg.connect(libpq(owner)) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND usename = %s", (DATABASE, APP_ROLE)
+        ).fetchall()
+    return [pid for (pid,) in rows]
+
+
 def _baseline(
     owner: str, hospitals: list[tuple[int, str]], indicators: list[tuple[int, str]]
 ) -> dict[str, float]:
     """Runs after the upload, into the quarter two before (the upload's quarter is taken): same rows."""
     quarter = QUARTER.previous().previous()
     when = datetime.now(UTC).isoformat()
+    wal_before = _wal_lsn(owner)
     with psycopg.connect(libpq(owner)) as conn:
+        pid = conn.info.backend_pid
+        cpu_before, client_before = _cpu_seconds([pid]), time.process_time()
         start = time.perf_counter()
         with conn.cursor().copy(
             "COPY submissions (province_code, hospital_id, quarter, catalog_year, status, version,"
@@ -174,8 +214,18 @@ def _baseline(
             for at in range(0, len(lines), 50_000):
                 copy.write("".join(lines[at : at + 50_000]))
         t_values = time.perf_counter()
+        cpu_after, client = _cpu_seconds([pid]), time.process_time() - client_before
+        wal = _wal_mib(owner, wal_before)
         conn.rollback()
-    return {"headers_s": t_headers - start, "values_s": t_values - t_headers, "rows": len(lines)}
+    server = cpu_after[pid] - cpu_before[pid] if cpu_before and cpu_after else float("nan")
+    return {
+        "headers_s": t_headers - start,
+        "values_s": t_values - t_headers,
+        "rows": len(lines),
+        "server_cpu_s": server,
+        "client_cpu_s": client,
+        "wal_mib": wal,
+    }
 
 
 class _Timed(bulk._Tracker):
@@ -189,20 +239,30 @@ class _Timed(bulk._Tracker):
         super().update(**fields)
 
 
-def _bulk(app: str, path: str) -> tuple[float, bulk.BulkUploadRead]:
-    database = Database.from_url(app, pool_size=2, max_overflow=2)
+def _bulk(app: str, owner: str, path: str) -> tuple[float, bulk.BulkUploadRead, float, float, float]:
+    """(seconds, job, server CPU seconds, client CPU seconds, WAL MiB) of the upload."""
+    # a pool that keeps every connection the job opens (job, its lock, its tracker): their CPU is read
+    # from /proc before the pool closes them
+    database = Database.from_url(app, pool_size=4, max_overflow=0)
     actor = Actor(subject="bench-admin", roles=frozenset({Role.PROVINCIAL_ADMIN}), province=PROVINCE)
     options = bulk.BulkOptions(kind="csv", quarter=QUARTER)
     with database.unit_of_work(actor) as session:
         job_id = bulk.create_job(session, actor, options=options, bytes_total=os.path.getsize(path))
     bulk._Tracker = _Timed  # type: ignore[misc]  # the bench's tracker, to time the phases
+    cpu_before, client_before = _cpu_seconds(_app_backends(owner)) or {}, time.process_time()
+    wal_before = _wal_lsn(owner)
     start = time.perf_counter()
-    _Timed.marks.append(("start", start))
+    _Timed.marks.append(("reading", start))
     job = bulk.run_job(database, actor, job_id=job_id, options=options, path=path)
     seconds = time.perf_counter() - start
+    client = time.process_time() - client_before
     _Timed.marks.append(("end", start + seconds))
+    cpu_after, wal = _cpu_seconds(_app_backends(owner)), _wal_mib(owner, wal_before)
+    server = (
+        sum(cpu - cpu_before.get(pid, 0.0) for pid, cpu in cpu_after.items()) if cpu_after else float("nan")
+    )
     database.dispose()
-    return seconds, job
+    return seconds, job, server, client, wal
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -210,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
 
     logging.basicConfig(level=logging.WARNING, format="  %(message)s")
     logging.getLogger("services.submission.bulk_write").setLevel(logging.INFO)
+    logging.getLogger("services.submission.bulk_checks").setLevel(logging.INFO)
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -231,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
             f"file: {rows} values, {len(hospitals)} hospitals × {len(indicators)} indicators, {size / 2**20:.1f} MiB"
         )
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        seconds, job = _bulk(urls.app, path)
+        seconds, job, server_cpu, client_cpu, wal = _bulk(urls.app, urls.owner, path)
         rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         baseline = _baseline(urls.owner, hospitals, indicators)  # into the quarter before (same rows)
         copy_s = baseline["headers_s"] + baseline["values_s"]
@@ -252,6 +313,16 @@ def main(argv: list[str] | None = None) -> int:
             + ", ".join(f"{a} {t2 - t1:.2f} s" for (a, t1), (_b, t2) in zip(marks, marks[1:], strict=False))
         )
         print(f"ratio bulk / raw COPY: {seconds / copy_s:.2f}×")
+        base_cpu = baseline["server_cpu_s"] + baseline["client_cpu_s"]
+        print(
+            f"CPU seconds (server backends + this process; steadier than wall time on a shared machine):"
+            f" bulk {server_cpu:.2f} + {client_cpu:.2f} = {server_cpu + client_cpu:.2f} s,"
+            f" raw COPY {baseline['server_cpu_s']:.2f} + {baseline['client_cpu_s']:.2f} = {base_cpu:.2f} s,"
+            f" ratio {(server_cpu + client_cpu) / base_cpu:.2f}×"
+        )
+        print(
+            f"WAL written: bulk {wal:.0f} MiB (committed), raw COPY {baseline['wal_mib']:.0f} MiB (rolled back)"
+        )
         print(
             f"peak RSS of this process: {rss_before / 1024:.0f} MiB before the upload, {rss_after / 1024:.0f} MiB after"
         )

@@ -20,7 +20,7 @@ from platform_api.auth.deps import CurrentActor
 from platform_api.deps import DbSession, get_database
 from platform_api.openapi_examples import BINARY, E413, E415, Responses, denied, error, ok
 from platform_api.routers.registry import INVALID_DATA, NOT_FOUND, denials, forbidden
-from platform_api.routers.uploads import multipart_file
+from platform_api.routers.uploads import MAX_REASON, multipart_file
 from services.core.actor import Role
 from services.core.errors import ValidationFailed
 from services.submission import bulk
@@ -90,7 +90,7 @@ UPLOAD_BODY = {
                         },
                         "reason": {
                             "type": "string",
-                            "maxLength": 2000,
+                            "maxLength": MAX_REASON,
                             "description": "更正原因 / correction reason",
                         },
                     },
@@ -199,10 +199,11 @@ async def _receive(request: Request) -> tuple[str, int, dict[str, Any]]:
     try:
         quarter = _text_field(form, "quarter")
         reason = _text_field(form, "reason")
-        if reason and len(reason) > 2000:
+        if reason and len(reason) > MAX_REASON:  # the single upload's limit (one constant)
             raise ValidationFailed(
-                "更正原因最多 2000 字 / the reason has at most 2000 characters",
-                problems=[{"field": "reason", "code": "too_long", "max": 2000}],
+                f"更正原因过长（{len(reason)} 字），最多 {MAX_REASON} 字 / the reason has {len(reason)} "
+                f"characters; at most {MAX_REASON}",
+                problems=[{"field": "reason", "code": "too_long", "max": MAX_REASON}],
             )
         path, size, head = await _spool(part, limit)
         try:

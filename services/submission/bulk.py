@@ -15,7 +15,16 @@ A job runs in five steps, all in one transaction as the restricted app role (row
 All or nothing by default: any problem refuses the whole file and stores nothing. With
 ``keep_passing`` the hospitals whose rows are all clean are stored and the others listed. A dry run
 does everything but the write and rolls back. The job row (``bulk_uploads``) is updated in short
-transactions of its own, so its progress can be read while the upload's transaction runs.
+transactions of its own, so its progress can be read while the upload's transaction runs; its final
+status of a stored upload is written in the upload's own transaction (both or neither).
+
+**A job whose worker died** (the process was killed, the host went down) is found by reading it: the
+worker holds a session-level advisory lock on the job (``qcp.bulk_job:<id>``) on a connection of its
+own from before it marks the job running until after it has finished it, and PostgreSQL releases
+that lock when the connection goes. A job still ``queued`` or ``running`` whose lock nobody holds
+(a queued one after ``QUEUED_GRACE``: its thread takes the lock at once) is marked ``failed`` with
+``STALE_ERROR`` by whoever reads it (``get_job``, ``list_jobs``). Nothing of it was stored: the
+upload is one transaction, and the stored status commits with it.
 """
 
 from __future__ import annotations
@@ -23,9 +32,10 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import IO, Any
 
@@ -51,6 +61,13 @@ from services.submission.windows import WindowRead, check_open, effective_window
 log = logging.getLogger(__name__)
 ACTION = "submission.bulk_upload"
 SOURCES = {"csv": "csv", "xlsx": "xlsx", "jsonl": "api"}  # value history keeps the channel's source
+UNFINISHED = ("queued", "running")
+QUEUED_GRACE = timedelta(minutes=5)  # a job's thread starts when it is created: queued longer = lost
+STALE_ERROR = (
+    "处理该任务的进程已中断（服务重启或崩溃），任务未完成；本次上传没有保存任何数据（写入是一个事务），请重新上传 / "
+    "the process running this upload stopped (a restart or a crash) before it finished: nothing of this "
+    "upload was stored (the write is one transaction); upload the file again"
+)
 
 
 class BulkSettings(BaseSettings):
@@ -151,12 +168,47 @@ def get_job(session: Session, actor: Actor, *, job_id: int) -> BulkUploadRead:
     job = session.execute(jobs_stmt(actor).where(BulkUpload.id == job_id)).scalar_one_or_none()
     if job is None:
         raise NotFound(f"批量上传 {job_id} 不存在 / bulk upload {job_id} not found")
+    _settle_if_stale(session, job)
     return _read(job)
 
 
 def list_jobs(session: Session, actor: Actor, *, limit: int = 20) -> list[BulkUploadRead]:
     stmt = jobs_stmt(actor).order_by(BulkUpload.id.desc()).limit(max(1, min(limit, 100)))
-    return [_read(j) for j in session.execute(stmt).scalars()]
+    jobs = list(session.execute(stmt).scalars())
+    for job in jobs:
+        _settle_if_stale(session, job)
+    return [_read(j) for j in jobs]
+
+
+# --- jobs whose worker died ---------------------------------------------------------------------
+
+
+def job_lock_key(job_id: int) -> str:
+    """The advisory lock a live worker holds on its job (session level, on a connection of its own)."""
+    return f"qcp.bulk_job:{job_id}"
+
+
+_TRY_LOCK = text("SELECT pg_try_advisory_xact_lock(hashtextextended(:k, 0))")
+
+
+def _settle_if_stale(session: Session, job: BulkUpload) -> None:
+    """Mark ``job`` failed if it is unfinished and no worker holds its lock (its worker died).
+
+    The lock is tried transaction-level: held until the reader's transaction ends, so a worker that
+    is just starting waits for this verdict (and then finds the job no longer queued). The job is
+    read again under the lock: a worker finishes (commits) before it lets its lock go."""
+    if job.status not in UNFINISHED:
+        return
+    if job.status == "queued" and now() - job.created_at < QUEUED_GRACE:
+        return  # its thread may not have started yet
+    if not session.execute(_TRY_LOCK, {"k": job_lock_key(job.id)}).scalar_one():
+        return  # a live worker holds it
+    session.refresh(job)
+    if job.status not in UNFINISHED:
+        return  # it finished between the two reads
+    log.warning("bulk upload %s: %s with no live worker, marked failed", job.id, job.status)
+    job.status, job.phase, job.finished_at, job.error = "failed", "done", now(), STALE_ERROR
+    session.flush()
 
 
 # --- running a job ------------------------------------------------------------------------------
@@ -272,14 +324,14 @@ def _problems(session: Session, limit: int) -> tuple[int, list[dict[str, Any]]]:
 def _summary(session: Session, rows: int, limit: int) -> dict[str, Any]:
     counts = session.execute(
         text(
-            "SELECT (SELECT count(DISTINCT hospital_id) FROM bulk_rows WHERE hospital_id IS NOT NULL),"
-            " (SELECT count(*) FROM bulk_ok), (SELECT count(*) FROM bulk_changes)"
+            "SELECT (SELECT count(*) FROM bulk_hospitals),"
+            " (SELECT count(*) FROM bulk_ok), (SELECT CAST(coalesce(sum(n), 0) AS bigint) FROM bulk_changed)"
         )
     ).one()
     detail = session.execute(
         text(
-            "SELECT o.hospital_id, count(c.*) AS changed FROM bulk_ok o LEFT JOIN bulk_changes c"
-            " ON c.hospital_id = o.hospital_id GROUP BY o.hospital_id ORDER BY o.hospital_id LIMIT :n"
+            "SELECT o.hospital_id, coalesce(c.n, 0) AS changed FROM bulk_ok o LEFT JOIN bulk_changed c"
+            " ON c.hospital_id = o.hospital_id ORDER BY o.hospital_id LIMIT :n"
         ),
         {"n": limit},
     ).all()
@@ -349,27 +401,70 @@ def _execute(
     )
 
 
+@contextmanager
+def _worker_alive(database: Database, job_id: int) -> Iterator[None]:
+    """Hold the job's advisory lock on a connection of our own while the job runs (see the module)."""
+    key = {"k": job_lock_key(job_id)}
+    conn = database.engine.connect()
+    try:
+        conn.execute(text("SELECT pg_advisory_lock(hashtextextended(:k, 0))"), key)
+        conn.commit()
+        yield
+    finally:
+        try:
+            conn.execute(text("SELECT pg_advisory_unlock(hashtextextended(:k, 0))"), key)
+            conn.commit()
+        except Exception:  # a broken connection: its lock went with it
+            log.exception("bulk upload %s: could not release the job lock", job_id)
+            conn.invalidate()
+        conn.close()
+
+
+def _start(database: Database, actor: Actor, job_id: int) -> bool:
+    """Queued → running; False if the job is no longer queued (a reader found it stale first)."""
+    with database.unit_of_work(actor) as session:
+        started = session.execute(
+            text(
+                "UPDATE bulk_uploads SET status = 'running', phase = 'reading', started_at = :at"
+                " WHERE id = :id AND status = 'queued' RETURNING id"
+            ),
+            {"at": now(), "id": job_id},
+        ).first()
+    return started is not None
+
+
 def run_job(
     database: Database, actor: Actor, *, job_id: int, options: BulkOptions, path: str
 ) -> BulkUploadRead:
     """Run a queued job to its end (status succeeded, refused or failed); removes ``path``."""
+    with _worker_alive(database, job_id):
+        if not _start(database, actor, job_id):
+            _remove(path)
+            log.warning("bulk upload %s was no longer queued when its worker started", job_id)
+            with database.unit_of_work(actor) as session:
+                return get_job(session, actor, job_id=job_id)
+        return _run(database, actor, job_id=job_id, options=options, path=path)
+
+
+def _run(database: Database, actor: Actor, *, job_id: int, options: BulkOptions, path: str) -> BulkUploadRead:
     tracker = _Tracker(database, actor, job_id)
-    tracker.update(status="running", phase="reading", started_at=now())
     with database.unit_of_work(actor) as session:
         job = get_job(session, actor, job_id=job_id)
     fields: dict[str, Any]
     try:
         with database.unit_of_work(actor) as session:
             outcome = _execute(session, actor, job, options, path, tracker)
-            if outcome.status != "succeeded" or options.dry_run or not (outcome.result or {}).get("stored"):
-                session.rollback()  # refused or dry run: nothing of the upload is kept
-        fields = {
-            "status": outcome.status,
-            "quarter": str(outcome.quarter),
-            "problem_count": outcome.problem_count,
-            "problems": outcome.problems,
-            "result": outcome.result,
-        }
+            fields = {
+                "status": outcome.status,
+                "quarter": str(outcome.quarter),
+                "problem_count": outcome.problem_count,
+                "problems": outcome.problems,
+                "result": outcome.result,
+            }
+            if outcome.status == "succeeded" and not options.dry_run and (outcome.result or {}).get("stored"):
+                # the stored status commits with the values: a job still 'running' stored nothing
+                return _finish_in(session, actor, job_id, fields)
+            session.rollback()  # refused or dry run: nothing of the upload is kept
     except DomainError as exc:
         problems = list(getattr(exc, "problems", None) or [])
         fields = {
@@ -390,34 +485,38 @@ def run_job(
 
 
 def _finish(database: Database, actor: Actor, job_id: int, fields: dict[str, Any]) -> BulkUploadRead:
+    with database.unit_of_work(actor) as session:
+        return _finish_in(session, actor, job_id, fields)
+
+
+def _finish_in(session: Session, actor: Actor, job_id: int, fields: dict[str, Any]) -> BulkUploadRead:
     from services import audit
 
-    with database.unit_of_work(actor) as session:
-        job = session.execute(jobs_stmt(actor).where(BulkUpload.id == job_id)).scalar_one()
-        for key, value in fields.items():
-            setattr(job, key, value)
-        job.phase, job.finished_at = "done", now()
-        if job.status != "failed":
-            job.bytes_read = job.bytes_total
-        session.flush()
-        read = _read(job)
-        result = read.result or {}
-        audit.record(
-            session,
-            actor,
-            action="submission.bulk_upload",
-            entity="bulk_upload",
-            entity_id=job_id,
-            before=None,
-            after={
-                "status": read.status,
-                "quarter": read.quarter,
-                "dry_run": read.dry_run,
-                "keep_passing": read.keep_passing,
-                "problem_count": read.problem_count,
-                **{k: v for k, v in result.items() if k != "per_hospital"},
-            },
-        )
+    job = session.execute(jobs_stmt(actor).where(BulkUpload.id == job_id)).scalar_one()
+    for key, value in fields.items():
+        setattr(job, key, value)
+    job.phase, job.finished_at = "done", now()
+    if job.status != "failed":
+        job.bytes_read = job.bytes_total
+    session.flush()
+    read = _read(job)
+    result = read.result or {}
+    audit.record(
+        session,
+        actor,
+        action="submission.bulk_upload",
+        entity="bulk_upload",
+        entity_id=job_id,
+        before=None,
+        after={
+            "status": read.status,
+            "quarter": read.quarter,
+            "dry_run": read.dry_run,
+            "keep_passing": read.keep_passing,
+            "problem_count": read.problem_count,
+            **{k: v for k, v in result.items() if k != "per_hospital"},
+        },
+    )
     return read
 
 

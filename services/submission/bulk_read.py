@@ -14,6 +14,7 @@ import codecs
 import csv
 import io
 import json
+import operator
 from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any, Protocol
 
@@ -212,17 +213,30 @@ def stream_csv(raw: IO[bytes], sink: RowSink, progress: Progress) -> int:
     text = io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")
     columns: dict[str, int] | None = None
     width = staged = 0
+    pick: Callable[[list[str]], tuple[str, ...]] = operator.itemgetter(0)
     for number, record in _csv_records(text):
         if columns is None:
             if not any(c.strip() for c in record) or record[0].strip().upper() == "#QCP":
                 continue
             columns, width = map_bulk_headers(record, row=number), len(record)
+            # the row's cells in BULK_FIELDS order; a field the header lacks reads the '' appended at
+            # ``width`` (CSV cells are text: the same as ``_stage``, at C speed for a national file)
+            pick = operator.itemgetter(*(columns.get(f, width) for f in BULK_FIELDS))
             continue
-        note = _extra(record, width) if len(record) > width else None
-        if _stage(sink, number, record, columns, note):
-            staged += 1
-            if staged % PROGRESS_EVERY == 0:
-                progress(raw.tell(), staged)
+        size = len(record)
+        note = _extra(record, width) if size > width else None
+        if size < width:
+            record += [""] * (width - size)
+        elif size > width:
+            del record[width:]
+        record.append("")
+        values = [c if c and not c.isspace() else None for c in pick(record)]
+        if values[3] is None and values[4] is None and values[5] is None and note is None:
+            continue  # numerator, denominator and comment blank: a template row left empty
+        sink.write_row((number, *values, *(note or (None, None))))
+        staged += 1
+        if staged % PROGRESS_EVERY == 0:
+            progress(raw.tell(), staged)
     if columns is None:
         raise FileUnreadable(
             "文件没有表头和数据行 / the file has no header row and no data", problems=[{"code": "no_header"}]

@@ -23,8 +23,14 @@ from services.core.quarter import Quarter
 _STATEMENTS = {
     "ok": """
 CREATE TEMP TABLE bulk_ok ON COMMIT DROP AS
-SELECT DISTINCT hospital_id FROM bulk_rows WHERE hospital_id IS NOT NULL
+SELECT hospital_id FROM bulk_hospitals
 EXCEPT SELECT hospital_id FROM bulk_problems WHERE hospital_id IS NOT NULL
+""",
+    # per hospital, the codes whose values change (once: the summary, the headers and the audit rows
+    # read these few thousand rows instead of aggregating the changes again)
+    "changed": """
+CREATE TEMP TABLE bulk_changed ON COMMIT DROP AS
+SELECT hospital_id, count(*) AS n, array_agg(code ORDER BY code) AS codes FROM bulk_changes GROUP BY hospital_id
 """,
     "lock": """
 SELECT s.id FROM submissions s JOIN bulk_ok o ON o.hospital_id = s.hospital_id
@@ -74,7 +80,7 @@ ON COMMIT DROP
 WITH touched AS (
   SELECT s.id, s.status AS old_status, s.version AS old_version
   FROM submissions s JOIN bulk_headers h ON h.submission_id = s.id
-  WHERE s.status <> 'submitted' OR s.hospital_id IN (SELECT hospital_id FROM bulk_changes)
+  WHERE s.status <> 'submitted' OR EXISTS (SELECT 1 FROM bulk_changed ch WHERE ch.hospital_id = s.hospital_id)
 ), updated AS (
   UPDATE submissions s
   SET status = 'submitted', version = s.version + 1, submitted_at = CAST(:at AS timestamptz), updated_at = CAST(:at AS timestamptz),
@@ -100,10 +106,8 @@ SELECT :province, CAST(:by AS text), CAST(:roles AS varchar(32)[]), CAST(:client
        'submission', d.id::text, 'ok', CAST(:reason AS text),
        jsonb_build_object('status', d.old_status, 'version', d.old_version),
        jsonb_build_object('status', 'submitted', 'version', d.version, 'source', CAST(:source AS text),
-                          'bulk_upload', CAST(:job AS bigint), 'changed', coalesce(ch.codes, '[]'::jsonb))
-FROM bulk_done d
-LEFT JOIN (SELECT hospital_id, jsonb_agg(code ORDER BY code) AS codes FROM bulk_changes GROUP BY hospital_id) ch
-  ON ch.hospital_id = d.hospital_id
+                          'bulk_upload', CAST(:job AS bigint), 'changed', coalesce(to_jsonb(ch.codes), '[]'::jsonb))
+FROM bulk_done d LEFT JOIN bulk_changed ch ON ch.hospital_id = d.hospital_id
 """,
 }
 
@@ -129,6 +133,8 @@ def choose_hospitals(session: Session, quarter: Quarter) -> None:
     """``bulk_ok``: the hospitals whose rows are all clean; their headers locked ``FOR UPDATE``."""
     session.execute(text(_STATEMENTS["ok"]))
     session.execute(text("ANALYZE bulk_ok"))
+    session.execute(text(_STATEMENTS["changed"]))
+    session.execute(text("ANALYZE bulk_changed"))
     session.execute(text(_STATEMENTS["lock"]), {"quarter": str(quarter)})
 
 

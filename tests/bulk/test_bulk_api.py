@@ -125,3 +125,31 @@ def test_a_bulk_file_streams_past_the_request_cap_that_still_guards_other_routes
     }
     answer = admin.post(f"/api/v1/hospitals/{hospitals.zj}/submissions/{QUARTER}", json=big_json)
     assert answer.status_code == 413
+
+
+def test_a_job_whose_worker_died_reads_as_failed_through_the_api(live, bulk_db, hospitals):
+    from tests.bulk.test_bulk_stale import left_behind
+
+    admin = live.client_for(provincial_admin(ZJ))
+    job_id = left_behind(bulk_db)  # `running`, and no worker holds its lock
+    job = admin.get(f"/api/v1/bulk-uploads/{job_id}").json()
+    assert job["status"] == "failed" and job["phase"] == "done" and job["progress"] == 1.0
+    assert "nothing of this upload was stored" in job["error"] and "upload the file again" in job["error"]
+    again = post(admin, csv_file([(hospitals.zj, QUARTER, "NIT-2023-I.1", 1, 10, None)]))
+    assert again.status_code == 202
+    assert wait_for(admin, again.json()["id"])["status"] == "succeeded"
+
+
+def test_the_reason_beside_the_file_has_the_single_uploads_limit(live, hospitals):
+    from platform_api.routers.uploads import MAX_REASON
+
+    admin = live.client_for(provincial_admin(ZJ))
+    answer = admin.post(
+        "/api/v1/bulk-uploads",
+        files={
+            "file": ("q.csv", csv_file([(hospitals.zj, QUARTER, "NIT-2023-I.1", 1, 10, None)]), "text/csv")
+        },
+        data={"quarter": QUARTER, "reason": "x" * (MAX_REASON + 1)},
+    )
+    assert answer.status_code == 422, answer.text
+    assert {"field": "reason", "code": "too_long", "max": MAX_REASON} in answer.json()["problems"]

@@ -20,7 +20,7 @@ from services.submission import bulk
 from services.submission.schemas import ValueIn
 from services.submission.service import submit
 from tests.bulk.conftest import QUARTER, BulkDb, Hospitals, csv_file, run_upload
-from tests.submission.support import GD, ZJ, provincial_admin, set_window, submitter
+from tests.submission.support import GD, ZJ, add_hospital, provincial_admin, set_window, submitter
 
 ADMIN = provincial_admin(ZJ)
 
@@ -364,3 +364,52 @@ def test_an_upload_waits_for_a_single_submission_in_flight_and_sees_its_values(b
     worker.join(timeout=60)
     # it ran after the commit: 3/10 is on record, so 7/10 is a correction that needs a reason
     assert codes(outcome["job"]) == [(2, "reason_required")]
+
+
+def test_every_kind_of_bad_row_in_one_file_is_named_by_row_hospital_and_indicator(bulk_db, hospitals):
+    """The checks run as one pass over the rows plus one row per hospital: each problem still lands on
+    its own row, hospital and indicator when many kinds are mixed in one file."""
+    h = hospitals
+    with Session(bulk_db.owner) as session, session.begin():
+        session.info["raw"] = True
+        inactive = add_hospital(session, ZJ, "批量停用院", active=False)
+        indicator, goal = session.execute(
+            text("SELECT id, goal_id FROM indicators WHERE code = 'NIT-2023-I.1'")
+        ).one()
+        session.execute(
+            text(
+                "INSERT INTO indicator_applicability (province_code, hospital_id, goal_id, indicator_id, status,"
+                " reason, set_by) VALUES (:p, :h, :g, :i, 'not_applicable', '无此科室', 'test')"
+            ),
+            {"p": ZJ, "h": h.zj2, "g": goal, "i": indicator},
+        )
+    rows = [
+        (h.zj, QUARTER, "NIT-2023-I.1", 3, 10, None),  # 2: clean
+        (h.gd_code, QUARTER, "NIT-2023-I.1", 1, 10, None),  # 3: another province's hospital (credit code)
+        (h.gd, QUARTER, "NIT-2023-IV.1", 1, 10, None),  # 4: another province's hospital (id)
+        (h.zj, QUARTER, "NIT-2023-I.1", 4, 10, None),  # 5: repeats row 2
+        (h.zj, "2023Q1", "NIT-2023-IV.1", 1, 100, None),  # 6: another quarter
+        (h.zj2, QUARTER, "NIT-2023-I.1", 1, 10, None),  # 7: marked not applicable
+        (inactive, QUARTER, "NIT-2023-I.1", 1, 10, None),  # 8: inactive hospital
+        (h.zj2, QUARTER, "NIT-2023-IV.2", 1, 10, "x" * 2001),  # 9: comment too long
+        (h.zj2, QUARTER, "NIT-2023-IV.3", 1, 10, None),  # 10: clean
+        (h.gd_code, QUARTER, "NIT-2023-IV.2", 1, 10, None),  # 11: the same foreign hospital again
+    ]
+    job = run_upload(bulk_db.database, ADMIN, csv_file(rows))
+    assert job.status == "refused"
+    assert [(p["row"], p["code"], p["hospital_id"], p["indicator"]) for p in job.problems] == [
+        (3, "hospital_not_found", None, None),
+        (4, "hospital_not_found", None, None),
+        (5, "duplicate_indicator", h.zj, "NIT-2023-I.1"),
+        (6, "mixed_quarters", h.zj, "NIT-2023-IV.1"),
+        (7, "not_applicable", h.zj2, "NIT-2023-I.1"),
+        (8, "hospital_inactive", inactive, None),
+        (9, "too_long", h.zj2, "NIT-2023-IV.2"),
+    ]
+    assert "共 2 行" in job.problems[0]["problem"]  # the foreign hospital's two rows, named once
+    assert "无此科室" in job.problems[4]["problem"] and "与第 2 行重复" in job.problems[2]["problem"]
+    assert job.problem_count == 7
+    for hospital in (h.zj, h.zj2, h.gd, inactive):
+        assert stored(bulk_db, hospital) == NOTHING
+    kept = run_upload(bulk_db.database, ADMIN, csv_file(rows), keep_passing=True, dry_run=True)
+    assert kept.result["hospitals"] == 3 and kept.result["hospitals_passed"] == 0
