@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Iterable
+from typing import cast
 
 from services.core.db import Database
 from services.jobs import tasks
@@ -58,7 +60,8 @@ class BackgroundWorker:
         async with tasks.app.open_async():
             job = asyncio.create_task(
                 tasks.app.run_worker_async(
-                    queues=self.queues,
+                    # None = every queue (procrastinate's own default, which its WorkerOptions type omits)
+                    queues=cast(Iterable[str], self.queues),
                     install_signal_handlers=False,
                     fetch_job_polling_interval=POLL_SECONDS,
                 )
