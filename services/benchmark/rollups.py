@@ -9,6 +9,7 @@ National roles see every province; provincial roles only their own province's ro
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, cast
 
 import numpy as np
@@ -29,7 +30,7 @@ from services.benchmark.queries import (
     value_arrays,
 )
 from services.benchmark.scope import BenchmarkScope
-from services.benchmark.settings import effective_settings_of
+from services.benchmark.settings import EffectiveSettings, effective_settings_of
 from services.benchmark.views import clean, scaled
 from services.core.actor import Actor
 from services.core.quarter import Quarter
@@ -78,7 +79,7 @@ def _province_rows(
     values: ValueArrays,
     provinces: np.ndarray,
     counts: dict[str, tuple[int, int]],
-    settings: dict[str, Any],
+    settings: Mapping[str | None, EffectiveSettings],
 ) -> list[dict[str, Any]]:
     rows = []
     for code, (hospitals, reporting) in counts.items():
