@@ -153,10 +153,14 @@ def short_hover(rows: list[dict]) -> np.ndarray:
     )
 
 
-def hospital_ids(rows: list[dict]) -> list:
-    """The points' ``customdata``: a plain list, not a numpy array. Plotly encodes an array as typed
-    binary (``bdata``) that dcc.Graph does not decode into ``clickData``, so a click named no hospital."""
-    return [r["hospital_id"] for r in rows]
+def hospital_ids(rows: list[dict]) -> np.ndarray:
+    """The points' ``customdata``: an array of Python objects, written as a plain JSON list. A numeric
+    numpy array is encoded as typed binary (``bdata``) that dcc.Graph does not decode into
+    ``clickData`` (a click named no hospital); a list is validated element by element (0.1 s for
+    13,000 points)."""
+    ids = np.empty(len(rows), dtype=object)
+    ids[:] = [r["hospital_id"] for r in rows]
+    return ids
 
 
 def _hover_template(lang: str, unit: str, value: str) -> str:
@@ -185,7 +189,7 @@ def density_layer(x: np.ndarray, y: np.ndarray, lang: str, unit: str) -> go.Heat
     return go.Heatmap(
         x=edges_x,
         y=edges_y,
-        z=np.where(counts > 0, counts, np.nan),
+        z=np.where(counts > 0, counts, np.nan).astype(np.float32),  # counts: exact, half the bytes
         zmin=0,
         showscale=False,
         hoverongaps=False,
@@ -419,6 +423,25 @@ def dot_plot(rows: list[dict], summary: dict, lang: str = "zh", *, title: str = 
     return _layout(fig, title=title, height=max(300, 60 + 18 * len(shown)))
 
 
+BAND_STEPS = 300  # the caterpillar's band of intervals beyond this many hospitals: steps of ranks
+
+
+def band_envelope(high: np.ndarray, low: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The band of 95% intervals along the ranks (1…n) as at most BAND_STEPS flat steps, each as high
+    as the highest and as low as the lowest interval of its ranks: every interval lies inside the
+    band, which is drawn (and sent) with 2 × BAND_STEPS points instead of n."""
+    n = high.size
+    if n <= BAND_STEPS:
+        ranks = np.arange(1, n + 1)
+        return ranks, high, low
+    starts = np.linspace(0, n, BAND_STEPS + 1).astype(int)[:-1]
+    ends = np.append(starts[1:], n)  # exclusive: the step covers ranks starts+1 … ends
+    top = np.maximum.reduceat(np.nan_to_num(high, nan=-np.inf), starts)
+    bottom = np.minimum.reduceat(np.nan_to_num(low, nan=np.inf), starts)
+    x = np.column_stack([starts + 1, ends]).ravel()
+    return x, np.repeat(top, 2), np.repeat(bottom, 2)
+
+
 def _caterpillar(
     shown: list[dict], summary: dict, lang: str, *, title: str, higher: bool, unit: str
 ) -> go.Figure:
@@ -437,13 +460,16 @@ def _caterpillar(
         low = np.array(
             [r["rate"] if r.get("ci95_low") is None else r["ci95_low"] for r in shown], dtype=float
         )
+        band_x, band_high, band_low = band_envelope(high, low)
         fig.add_trace(
-            go.Scatter(x=ranks, y=high, mode="lines", line={"width": 0}, hoverinfo="skip", showlegend=False)
+            go.Scatter(
+                x=band_x, y=band_high, mode="lines", line={"width": 0}, hoverinfo="skip", showlegend=False
+            )
         )
         fig.add_trace(
             go.Scatter(
-                x=ranks,
-                y=low,
+                x=band_x,
+                y=band_low,
                 mode="lines",
                 line={"width": 0},
                 fill="tonexty",

@@ -366,7 +366,9 @@ def benchmark_view(
         summary = html.Div([summary, html.Div(note, id="bm-prefecture-note")])
         name = f"{name} · {place}"
     previous = None
-    if s.get("measure") and figures.drawable(rows):
+    # the year-earlier trail is drawn up to figures.MANY hospitals (beyond, the funnel is a density
+    # layer): a national scope would compute the whole benchmark of a year earlier for nothing
+    if s.get("measure") and 0 < len(figures.drawable(rows)) <= figures.MANY:
         previous = data.last_year(
             database(), actor, quarter=Quarter.parse(quarter), scope=scope, indicator=s["indicator_code"]
         )

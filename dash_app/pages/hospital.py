@@ -21,6 +21,7 @@ from dash_app.pages.common import (
     attrs,
     fmt,
     hospital_href,
+    in_parallel,
     quarter_dropdown,
     quarter_param,
     quarter_search,
@@ -192,12 +193,18 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
     db, hospital_id = database(), int(rest)
     info = data.hospital(db, actor, hospital_id)  # NotFound outside the actor's scope
     quarter = quarter_param(params, data.default_quarter(db, actor))
-    yoy = data.hospital_yoy(db, actor, hospital_id, quarter)
-    flags = data.hospital_flags(db, actor, hospital_id, quarter)
+    # independent reads side by side, each in its own scoped unit of work (as the province overview)
+    got = in_parallel(
+        yoy=lambda: data.hospital_yoy(db, actor, hospital_id, quarter),
+        flags=lambda: data.hospital_flags(db, actor, hospital_id, quarter),
+    )
+    yoy, flags = got["yoy"], got["flags"]
     codes = [r["indicator_code"] for r in yoy["indicators"]]
     first = next((f["indicator_code"] for f in flags if f["indicator_code"]), codes[0] if codes else None)
     report_href = f"/dash/report/{hospital_id}/{quarter}"
     view = {"hospital_id": hospital_id, "quarter": str(quarter)}  # the first trend is drawn here
+    who = {"db": db, "actor": actor, "lang": lang}  # the reads below run outside the request's context
+    charts = in_parallel(trend=lambda: trend(first, view, **who), cusum=lambda: cusum(first, view, **who))
     return html.Div(
         [
             breadcrumb(params, info["name"], lang),
@@ -225,9 +232,7 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
                             clearable=False,
                             style={"width": "100%", "maxWidth": "560px"},
                         ),
-                        dcc.Graph(
-                            id="hospital-trend", figure=trend(first, view), config={"displaylogo": False}
-                        ),
+                        dcc.Graph(id="hospital-trend", figure=charts["trend"], config={"displaylogo": False}),
                     ),
                     section(
                         i18n.t("hospital.flags", lang),
@@ -247,7 +252,7 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
             ),
             section(
                 i18n.t("hospital.early_warning", lang),
-                dcc.Graph(id="hospital-cusum", figure=cusum(first, view), config={"displaylogo": False}),
+                dcc.Graph(id="hospital-cusum", figure=charts["cusum"], config={"displaylogo": False}),
             ),
             section(
                 i18n.t("hospital.yoy", lang),
@@ -287,14 +292,15 @@ def render(actor, lang: str, params: dict, rest: str) -> html.Div:  # noqa: ANN0
     )
 
 
-def trend(indicator: str | None, view: dict):  # noqa: ANN201
-    """The store names what to show; ``data`` re-checks the hospital against the session's actor."""
-    actor, lang = current_actor(), current_lang()
+def trend(indicator: str | None, view: dict, *, db=None, actor=None, lang: str | None = None):  # noqa: ANN001, ANN201
+    """The store names what to show; ``data`` re-checks the hospital against the session's actor.
+    ``render`` passes database, actor and language (its reads run outside the request's context)."""
+    db, actor, lang = db or database(), actor or current_actor(), lang or current_lang()
     if not indicator:
         return {}
     try:
         series = data.hospital_series(
-            database(), actor, int(view["hospital_id"]), Quarter.parse(view["quarter"]), indicator
+            db, actor, int(view["hospital_id"]), Quarter.parse(view["quarter"]), indicator
         )
     except (DomainError, ValueError, KeyError, TypeError):
         return figures.message_figure(i18n.t("error.not_found", lang), title=i18n.t("error.not_found", lang))
@@ -313,14 +319,15 @@ def trend(indicator: str | None, view: dict):  # noqa: ANN201
     )
 
 
-def cusum(indicator: str | None, view: dict):  # noqa: ANN201
-    """The early-warning chart of the chosen indicator (a mean has none: said in words)."""
-    actor, lang = current_actor(), current_lang()
+def cusum(indicator: str | None, view: dict, *, db=None, actor=None, lang: str | None = None):  # noqa: ANN001, ANN201
+    """The early-warning chart of the chosen indicator (a mean has none: said in words); ``db``,
+    ``actor``, ``lang`` as for ``trend``."""
+    db, actor, lang = db or database(), actor or current_actor(), lang or current_lang()
     if not indicator:
         return {}
     try:
         series = data.hospital_early_warning(
-            database(), actor, int(view["hospital_id"]), Quarter.parse(view["quarter"]), indicator
+            db, actor, int(view["hospital_id"]), Quarter.parse(view["quarter"]), indicator
         )
     except (DomainError, ValueError, KeyError, TypeError):
         return figures.message_figure(i18n.t("error.not_found", lang), title=i18n.t("error.not_found", lang))

@@ -21,7 +21,7 @@ from typing import Any, cast
 import numpy as np
 from sqlalchemy.orm import Session
 
-from services.benchmark import stats
+from services.benchmark import cache, stats
 from services.benchmark.baselines import Baseline, effective_baselines
 from services.benchmark.expected import ObservedExpected, hospital_profiles, observed_expected
 from services.benchmark.queries import (
@@ -270,35 +270,112 @@ def compute_scope(
     indicators: list[IndicatorInfo],
     include_submitted: bool = False,
     overdispersion: bool | None = None,
+    rules: tuple[EffectiveSettings, dict[int, Baseline]] | None = None,
 ) -> BenchmarkReport:
-    """Benchmarks of ``indicators`` in an already resolved scope (flags and reports reuse this)."""
-    settings = effective_settings(session, province=scope.province)
-    baselines = effective_baselines(session, province=scope.province)
+    """Benchmarks of ``indicators`` in an already resolved scope (flags and reports reuse this).
+    Indicators computed before from the same data and rules come from ``cache.BENCHMARKS``.
+    ``rules``: the scope's settings and baselines (``scope_rules``) when the caller has read them
+    already (a series of quarters of one scope)."""
+    settings, baselines = rules or scope_rules(session, scope)
     ids = [i.id for i in indicators]
     with distribution_view(session, actor, scope):
-        arrays = value_arrays(
-            session, actor, scope, quarter=quarter, indicator_ids=ids, include_submitted=include_submitted
+        # the version first: whatever is read after it is at least as new as the key says
+        version = (
+            cache.data_version(session, actor, scope, quarter=quarter) if cache.cacheable(scope) else None
         )
         expected, not_applicable = expected_hospitals(
             session, actor, scope, quarter=quarter, indicator_ids=ids
         )
-        profiles = _profiles(session, arrays, {i: baselines[i] for i in ids if i in baselines})
+        keys = {
+            info.id: _cache_key(
+                actor,
+                scope,
+                quarter,
+                info,
+                version,
+                settings,
+                expected,
+                not_applicable,
+                include_submitted=include_submitted,
+                overdispersion=overdispersion,
+            )
+            for info in indicators
+            if version is not None and info.id not in baselines
+        }
+        done = {i: hit for i, key in keys.items() if (hit := cache.BENCHMARKS.get(key)) is not None}
+        todo = [i for i in ids if i not in done]
+        arrays = (
+            value_arrays(
+                session,
+                actor,
+                scope,
+                quarter=quarter,
+                indicator_ids=todo,
+                include_submitted=include_submitted,
+            )
+            if todo
+            else {}
+        )
+        profiles = _profiles(session, arrays, {i: baselines[i] for i in todo if i in baselines})
     mode = overdispersion_mode(settings, overdispersion)
     report = BenchmarkReport(quarter, scope, statuses(include_submitted), settings, mode)
     for info in indicators:
-        report.indicators.append(
-            compute_indicator(
-                info,
-                arrays.get(info.id, _empty()),
-                settings,
-                expected=expected,
-                not_applicable=not_applicable.get(info.id, 0),
-                overdispersion=overdispersion,
-                baseline=baselines.get(info.id),
-                profiles=profiles.get(baselines[info.id].profile) if info.id in baselines else None,
-            )
+        if info.id in done:
+            report.indicators.append(done[info.id])
+            continue
+        result = compute_indicator(
+            info,
+            arrays.get(info.id, _empty()),
+            settings,
+            expected=expected,
+            not_applicable=not_applicable.get(info.id, 0),
+            overdispersion=overdispersion,
+            baseline=baselines.get(info.id),
+            profiles=profiles.get(baselines[info.id].profile) if info.id in baselines else None,
         )
+        if info.id in keys:
+            cache.BENCHMARKS.put(keys[info.id], result, cache.frozen_size(result))
+        report.indicators.append(result)
     return report
+
+
+def scope_rules(session: Session, scope: BenchmarkScope) -> tuple[EffectiveSettings, dict[int, Baseline]]:
+    """The QC center's settings and O/E baselines that apply to ``scope`` (they do not depend on the quarter)."""
+    return effective_settings(session, province=scope.province), effective_baselines(
+        session, province=scope.province
+    )
+
+
+def _cache_key(
+    actor: Actor,
+    scope: BenchmarkScope,
+    quarter: Quarter,
+    info: IndicatorInfo,
+    version: tuple[Any, ...],
+    settings: EffectiveSettings,
+    expected: int,
+    not_applicable: dict[int, int],
+    *,
+    include_submitted: bool,
+    overdispersion: bool | None,
+) -> tuple[Any, ...]:
+    """Everything one indicator's result depends on (``cache``): data version, rules, scope, options."""
+    return (
+        actor.province,
+        actor.hospital_id,
+        actor.is_national,
+        scope.key,
+        scope.provinces,
+        scope.members,
+        str(quarter),
+        info,
+        version,
+        repr(settings),
+        expected,
+        not_applicable.get(info.id, 0),
+        include_submitted,
+        overdispersion,
+    )
 
 
 def _profiles(

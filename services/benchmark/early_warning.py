@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.benchmark import stats_cusum
-from services.benchmark.benchmarks import IndicatorBenchmark, compute_scope
+from services.benchmark.benchmarks import IndicatorBenchmark, compute_scope, scope_rules
 from services.benchmark.lineage import predecessors
 from services.benchmark.queries import IndicatorInfo, indicators_of_year
 from services.benchmark.scope import BenchmarkScope, resolve_scope
@@ -176,6 +176,7 @@ def compute_series(
     chain = _chain(session, infos, quarter, quarters[0])
     by_id = {i.id: i for i in infos}
     series: dict[tuple[int, int], Series] = {}
+    rules = scope_rules(session, scope)  # per scope, not per quarter: read once for the whole series
     for q in quarters:
         wanted = {cur: ind for cur, ind in chain.ids.get(q.year, {}).items() if not q < chain.starts[cur]}
         if not wanted:
@@ -183,7 +184,13 @@ def compute_series(
         year_infos = [i for i in indicators_of_year(session, q.year) if i.id in set(wanted.values())]
         q_scope = scope if q == quarter else resolve_scope(session, actor, scope.key, quarter=q)
         report = compute_scope(
-            session, actor, q_scope, quarter=q, indicators=year_infos, include_submitted=include_submitted
+            session,
+            actor,
+            q_scope,
+            quarter=q,
+            indicators=year_infos,
+            include_submitted=include_submitted,
+            rules=rules,
         )
         current_of: dict[int, list[int]] = {}  # a split predecessor feeds every successor's series
         for cur, ind in wanted.items():
@@ -344,6 +351,7 @@ def hospital_early_warning(
         quarter=quarter,
         hospital_id=hospital.id,
         include_submitted=include_submitted,
+        indicator=indicator,  # one indicator's series: the others were computed and thrown away
     )
     return {
         "hospital_id": hospital.id,

@@ -9,18 +9,20 @@ National roles see every province; provincial roles only their own province's ro
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, cast
 
 import numpy as np
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from services.benchmark import stats
+from services.benchmark import cache, stats
 from services.benchmark.benchmarks import MEASURES, compute_indicator
 from services.benchmark.lineage import predecessors
 from services.benchmark.queries import (
     IndicatorInfo,
     ValueArrays,
+    fetch_binary,
     indicators_of_year,
     planner_settings,
     scope_filter,
@@ -28,7 +30,7 @@ from services.benchmark.queries import (
     value_arrays,
 )
 from services.benchmark.scope import BenchmarkScope
-from services.benchmark.settings import effective_settings
+from services.benchmark.settings import EffectiveSettings, effective_settings_of
 from services.benchmark.views import clean, scaled
 from services.core.actor import Actor
 from services.core.quarter import Quarter
@@ -57,13 +59,11 @@ def _rollup_scope(actor: Actor) -> BenchmarkScope:
 
 
 def _provinces_by_hospital(session: Session, arrays: dict[int, ValueArrays]) -> dict[int, str]:
-    """One query for every hospital in the arrays (not one per indicator)."""
-    ids = sorted({int(i) for values in arrays.values() for i in values.hospital_id})
-    return dict(
-        session.execute(
-            text("SELECT id, province_code FROM hospitals WHERE id = ANY(:ids)"), {"ids": ids}
-        ).all()
-    )
+    """One query for every hospital in the arrays (not one per indicator), as two arrays."""
+    ids = sorted({int(i) for values in arrays.values() for i in values.hospital_id.tolist()})
+    sql = "SELECT array_agg(id), array_agg(province_code) FROM hospitals WHERE id = ANY(:ids)"
+    found, provinces = fetch_binary(session, sql, {"ids": ids})[0]
+    return dict(zip(found or [], provinces or [], strict=True))
 
 
 def _province_of(lookup: dict[int, str], ids: np.ndarray) -> np.ndarray:
@@ -79,7 +79,7 @@ def _province_rows(
     values: ValueArrays,
     provinces: np.ndarray,
     counts: dict[str, tuple[int, int]],
-    settings: dict[str, Any],
+    settings: Mapping[str | None, EffectiveSettings],
 ) -> list[dict[str, Any]]:
     rows = []
     for code, (hospitals, reporting) in counts.items():
@@ -151,7 +151,7 @@ def rollup(
         )
     }
     arrays = value_arrays(session, actor, scope, quarter=quarter, indicator_ids=[i.id for i in infos])
-    settings = {code: effective_settings(session, province=code) for code in counts}
+    settings = effective_settings_of(session, list(counts))
     lookup = _provinces_by_hospital(session, arrays)
     out = []
     for info in infos:
@@ -202,17 +202,23 @@ def national_trend(
     preds = predecessors(session, [i.id for i in infos])
     source = {i.id: i.id for i in infos}
     source.update({p.source_id: cur for cur, p in preds.items() if p.compares})
-    join, where, params = scope_filter(scope, actor, "v")
-    # Row-level security predicates make the planner estimate one row for each of these tables, so it
-    # joins submissions to hospitals on province alone (55 M rows at national scale) or picks nested
-    # loops that run for minutes (docs/performance.md). For this statement only: the joins in the
-    # order written (values → their submission → their hospital) and no nested loops: 66 s → 0.5 s.
-    with planner_settings(session, enable_nestloop="off", join_collapse_limit="1", work_mem="64MB"):
-        rows = session.execute(
-            text(_TREND.format(scope=where, join=join)),
-            {**params, "quarters": [str(q) for q in span], "indicators": list(source)},
-        ).all()
-    sums = {(q.strip(), source[ind]): (x or 0, n or 0) for q, ind, x, n in rows}
+    versions = cache.quarter_versions(session, actor, scope, span) if cache.cacheable(scope) else None
+    # who asks is part of the key: row-level security limits a hospital user's sums to its own rows
+    who = (actor.province, actor.hospital_id, actor.is_national)
+    key = (
+        "trend",
+        who,
+        scope.key,
+        scope.provinces,
+        scope.members,
+        tuple(map(str, span)),
+        tuple(source.items()),
+    )
+    sums = cache.BENCHMARKS.get((*key, versions)) if versions is not None else None
+    if sums is None:
+        sums = _trend_sums(session, actor, scope, span, source)
+        if versions is not None:
+            cache.BENCHMARKS.put((*key, versions), sums, 256 * len(sums) + 512)
     reported = {q for q, _ in sums}
     span = span[
         next((k for k, q in enumerate(span) if str(q) in reported), len(span) - 1) :
@@ -232,6 +238,24 @@ def national_trend(
         }
         for i in infos
     ]
+
+
+def _trend_sums(
+    session: Session, actor: Actor, scope: BenchmarkScope, span: list[Quarter], source: dict[int, int]
+) -> dict[tuple[str, int], tuple[int, int]]:
+    """(quarter, indicator id) → (Σ numerator, Σ denominator) of approved values; a predecessor's
+    sums under its successor's id (``source``)."""
+    join, where, params = scope_filter(scope, actor, "v")
+    # Row-level security predicates make the planner estimate one row for each of these tables, so it
+    # joins submissions to hospitals on province alone (55 M rows at national scale) or picks nested
+    # loops that run for minutes (docs/performance.md). For this statement only: the joins in the
+    # order written (values → their submission → their hospital) and no nested loops: 66 s → 0.5 s.
+    with planner_settings(session, enable_nestloop="off", join_collapse_limit="1", work_mem="64MB"):
+        rows = session.execute(
+            text(_TREND.format(scope=where, join=join)),
+            {**params, "quarters": [str(q) for q in span], "indicators": list(source)},
+        ).all()
+    return {(q.strip(), source[ind]): (x or 0, n or 0) for q, ind, x, n in rows}
 
 
 def _pooled(pair: tuple[int, int] | None, multiplier: int) -> float | None:

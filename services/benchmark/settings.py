@@ -16,6 +16,7 @@ province's value, else the national center's, else the platform default:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -96,11 +97,18 @@ class EffectiveSettings:
 
 def general_center_ids(session: Session, province: str | None) -> list[tuple[int, str | None]]:
     """[(center id, province)] for the province's general center, then the national one."""
+    return _chosen(_general_centers(session), province)
+
+
+def _general_centers(session: Session) -> list[tuple[int, str | None]]:
     stmt = select(QcCenter.id, QcCenter.province_code).where(
         QcCenter.specialty_code.is_(None), QcCenter.active
     )
+    return [(cid, prov) for cid, prov in session.execute(stmt).all()]
+
+
+def _chosen(rows: list[tuple[int, str | None]], province: str | None) -> list[tuple[int, str | None]]:
     wanted = [province, None] if province else [None]
-    rows = session.execute(stmt).all()
     return [(cid, prov) for want in wanted for cid, prov in rows if prov == want]
 
 
@@ -115,20 +123,33 @@ def _layer(row: BenchmarkSetting, province: str | None) -> Layer:
 
 
 def effective_settings(session: Session, *, province: str | None) -> EffectiveSettings:
-    centers = general_center_ids(session, province)
-    if not centers:
-        return EffectiveSettings()
-    ids = [cid for cid, _ in centers]
-    rows = {
-        s.qc_center_id: s
-        for s in session.scalars(select(BenchmarkSetting).where(BenchmarkSetting.qc_center_id.in_(ids)))
-    }
-    targets: dict[int, float] = {}
-    for cid in reversed(ids):  # the province's own target overrides the national one
-        for t in session.scalars(select(BenchmarkTarget).where(BenchmarkTarget.qc_center_id == cid)):
-            targets[t.indicator_id] = float(t.target)
-    layers = tuple(_layer(rows[cid], prov) for cid, prov in centers if cid in rows)
-    return EffectiveSettings(layers, targets)
+    return effective_settings_of(session, [province])[province]
+
+
+def effective_settings_of(
+    session: Session, provinces: Sequence[str | None]
+) -> dict[str | None, EffectiveSettings]:
+    """``effective_settings`` of each province (None: the national center's), in three reads
+    whatever their number: the national rollup asks for every province's."""
+    centers = _general_centers(session)
+    chosen = {p: _chosen(centers, p) for p in provinces}
+    ids = sorted({cid for found in chosen.values() for cid, _ in found})
+    rows: dict[int, BenchmarkSetting] = {}
+    targets_of: dict[int, list[BenchmarkTarget]] = {}
+    if ids:
+        stmt = select(BenchmarkSetting).where(BenchmarkSetting.qc_center_id.in_(ids))
+        rows = {s.qc_center_id: s for s in session.scalars(stmt)}
+        for t in session.scalars(select(BenchmarkTarget).where(BenchmarkTarget.qc_center_id.in_(ids))):
+            targets_of.setdefault(t.qc_center_id, []).append(t)
+    out: dict[str | None, EffectiveSettings] = {}
+    for province, found in chosen.items():
+        targets: dict[int, float] = {}
+        for cid, _ in reversed(found):  # the province's own target overrides the national one
+            for t in targets_of.get(cid, []):
+                targets[t.indicator_id] = float(t.target)
+        layers = tuple(_layer(rows[cid], prov) for cid, prov in found if cid in rows)
+        out[province] = EffectiveSettings(layers, targets)
+    return out
 
 
 def ensure_admin_of(session: Session, actor: Actor, center_id: int) -> QcCenter:

@@ -182,11 +182,22 @@ def _oe_columns(b: IndicatorBenchmark, idx: np.ndarray) -> list[dict[str, Any]]:
 
 def _finite_list(values: np.ndarray, digits: int, multiplier: int = 1) -> list[float | None]:
     """``round(v * multiplier, digits)`` of each value, NaN and ±inf → None (as ``scaled`` / ``clean``,
-    one array at a time: a national scope has 13,000 rows)."""
-    return [
-        round(v * multiplier, digits) if math.isfinite(v) else None
-        for v in np.asarray(values, dtype=float).tolist()
-    ]
+    one array at a time: a national scope has 13,000 rows). Vectorised with the same result: away
+    from a tie, ``rint(y · 10^d) / 10^d`` is the double nearest the correctly rounded decimal, which
+    is what ``round`` returns; the few values near a tie are rounded by ``round`` itself."""
+    y = np.asarray(values, dtype=float) * multiplier
+    finite = np.isfinite(y)
+    scale = 10.0**digits
+    z = np.where(finite, y, 0.0) * scale
+    out = (np.rint(z) / scale).astype(object)
+    near_tie = np.flatnonzero(
+        finite & ((np.abs(np.abs(z - np.trunc(z)) - 0.5) < 1e-3) | (np.abs(z) >= 2.0**52))
+    )
+    for k in near_tie.tolist():
+        out[k] = round(float(y[k]), digits)
+    out[~finite] = None
+    result: list[float | None] = out.tolist()
+    return result
 
 
 def rows_at(
@@ -196,33 +207,28 @@ def rows_at(
     as ``scaled`` / ``clean`` give them (NaN and ±inf → None)."""
     m, code = b.indicator.multiplier, b.indicator.code
     ids = [int(v) for v in b.hospital_id[idx].tolist()]
-    numerators = [int(v) for v in b.numerator[idx].tolist()]
     denominators = [int(v) for v in b.denominator[idx].tolist()]
-    units = {name: _finite_list(b.units[name][idx], 6, m) for name in UNIT_FIELDS}
-    z = _finite_list(b.units["z"][idx], 4)
-    q = _finite_list(b.q[idx], 6) if b.q is not None else [None] * len(ids)
-    rank = _finite_list(b.rank[idx], 1)
-    signals = [str(v) for v in b.signal[idx].tolist()]
-    flag_signals = [str(v) for v in b.flag_signals[idx].tolist()]
+    columns: dict[str, list[Any]] = {
+        "indicator_code": [code] * len(ids),
+        "hospital_id": ids,
+        "hospital_name": [labels.get(h, {}).get("name") for h in ids],
+        "numerator": [int(v) for v in b.numerator[idx].tolist()],
+        "denominator": denominators,
+        "no_cases": [n == 0 for n in denominators],
+        **{name: _finite_list(b.units[name][idx], 6, m) for name in UNIT_FIELDS},
+        "z": _finite_list(b.units["z"][idx], 4),
+        "signal": [str(v) for v in b.signal[idx].tolist()],
+        "q": _finite_list(b.q[idx], 6) if b.q is not None else [None] * len(ids),
+        "flag_signal": [str(v) for v in b.flag_signals[idx].tolist()],
+        "percentile_rank": _finite_list(b.rank[idx], 1),
+    }
     oe = _oe_columns(b, idx)
-    return [
-        {
-            "indicator_code": code,
-            "hospital_id": h,
-            "hospital_name": labels.get(h, {}).get("name"),
-            "numerator": numerators[k],
-            "denominator": denominators[k],
-            "no_cases": denominators[k] == 0,
-            **{name: units[name][k] for name in UNIT_FIELDS},
-            "z": z[k],
-            "signal": signals[k],
-            "q": q[k],
-            "flag_signal": flag_signals[k],
-            "percentile_rank": rank[k],
-            **oe[k],
-        }
-        for k, h in enumerate(ids)
-    ]
+    keys = list(columns)
+    rows = [dict(zip(keys, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+    if b.oe is not None:
+        for row, extra in zip(rows, oe, strict=True):
+            row.update(extra)
+    return rows
 
 
 def report_meta(report: BenchmarkReport) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     ForeignKeyConstraint,
     Identity,
+    Index,
     Integer,
     String,
     Text,
@@ -140,7 +141,9 @@ class SubmissionValueVersion(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     submission_id: Mapped[int] = mapped_column(BigInteger)  # leads the unique key: indexed there
-    province_code: Mapped[str] = mapped_column(String(6), index=True)
+    province_code: Mapped[str] = mapped_column(
+        String(6)
+    )  # indexed with id: ix_submission_value_versions_province_id
     hospital_id: Mapped[int] = mapped_column(BigInteger)
     indicator_id: Mapped[int] = mapped_column(ForeignKey("indicators.id"))
     version: Mapped[int] = mapped_column(Integer)
@@ -161,6 +164,9 @@ class SubmissionValueVersion(Base):
             "submission_id", "indicator_id", "version", name="uq_submission_value_versions_version"
         ),
         _header_fk("submission_value_versions"),
+        # a province's newest accepted value in one index step: part of the benchmark cache's data
+        # version (services/benchmark/cache.py); also serves every lookup by province (0012)
+        Index("ix_submission_value_versions_province_id", "province_code", "id"),
     )
 
 

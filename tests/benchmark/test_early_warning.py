@@ -150,3 +150,19 @@ def test_hospital_user_reads_its_own_series_and_never_another_hospitals(series_w
     # the series a hospital user gets is computed against the province, like the analyst's
     act_as_app(session, me)
     assert {s.hospital_id for s in _series(session, me)} == {hospitals[3].id}
+
+
+def test_hospital_series_of_the_asked_indicator_only(series_world):
+    """The hospital page asks for one indicator's chart: it gets that indicator's series, not the
+    first of all of them (which is what it was shown before the indicator was passed on)."""
+    session, hospitals, _ = series_world
+    act_as_app(session, analyst())
+    every = hospital_early_warning(session, analyst(), hospital_id=hospitals[0].id, quarter=Q4)
+    codes = sorted(s["indicator_code"] for s in every["series"])
+    assert len(codes) > 1
+    for code in codes:
+        asked = hospital_early_warning(
+            session, analyst(), hospital_id=hospitals[0].id, quarter=Q4, indicator=code
+        )
+        assert [s["indicator_code"] for s in asked["series"]] == [code]
+        assert asked["series"][0] == next(s for s in every["series"] if s["indicator_code"] == code)

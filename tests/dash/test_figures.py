@@ -443,3 +443,17 @@ def test_completeness_charts_name_the_indicator_in_the_hover() -> None:
     }
     bars = figures.completeness_bars(report, "zh").data
     assert list(bars[0].customdata) == ["甲率"] and "%{customdata}" in bars[0].hovertemplate
+
+
+def test_caterpillar_band_holds_every_hospitals_interval_in_few_points() -> None:
+    rows, summary = _many(figures.MANY + 1)
+    fig = figures.dot_plot(rows, summary)
+    top, bottom = [t for t in fig.data if getattr(t, "mode", None) == "lines" and t.customdata is None][:2]
+    assert len(top.x) <= 2 * figures.BAND_STEPS and list(top.x) == list(bottom.x)
+    ranked = sorted(rows, key=lambda r: r["rate"], reverse=True)
+    steps = list(zip(top.x[::2], top.x[1::2], top.y[::2], bottom.y[::2], strict=True))
+    assert steps[0][0] == 1 and steps[-1][1] == len(rows)  # every rank is in a step
+    for rank, r in enumerate(ranked, start=1):
+        (_, _, high, low) = next(s for s in steps if s[0] <= rank <= s[1])
+        assert low <= (r["ci95_low"] if r["ci95_low"] is not None else r["rate"])
+        assert high >= (r["ci95_high"] if r["ci95_high"] is not None else r["rate"])
