@@ -7,9 +7,26 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, CursorResult, Result, Select, Text, any_, bindparam, func, select, text
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    BigInteger,
+    CursorResult,
+    Result,
+    Select,
+    Text,
+    and_,
+    any_,
+    bindparam,
+    case,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+    text,
+    true,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
+from sqlalchemy.orm import Session, aliased
 
 from services.core.actor import Actor
 from services.core.quarter import Quarter
@@ -23,8 +40,9 @@ from services.models import (
     Submission,
     SubmissionValue,
     SubmissionValueVersion,
+    SubmissionWindow,
 )
-from services.registry.queries import province_scope
+from services.registry.queries import hospitals_stmt, province_scope
 from services.submission.validation import Counts, IndicatorInfo
 
 # Lists travel as one array parameter (``= ANY(:codes)``), not ``IN (:c1, …, :c62)``: one short
@@ -53,6 +71,10 @@ def bulk_lock_key(province_code: str, quarter: Quarter) -> str:
     return f"qcp.bulk:{province_code}:{quarter}"
 
 
+def hospital_lock_key(hospital_id: int, quarter: Quarter) -> str:
+    return f"qcp.submission:{hospital_id}:{quarter}"
+
+
 def lock_hospital_quarter(session: Session, hospital: Hospital, quarter: Quarter) -> None:
     """Serialise every writer of one hospital-quarter, even before its header row exists.
 
@@ -66,8 +88,28 @@ def lock_hospital_quarter(session: Session, hospital: Hospital, quarter: Quarter
             "SELECT pg_advisory_xact_lock_shared(hashtextextended(:b, 0)),"
             " pg_advisory_xact_lock(hashtextextended(:k, 0))"
         ),
-        {"b": bulk_lock_key(hospital.province_code, quarter), "k": f"qcp.submission:{hospital.id}:{quarter}"},
+        {"b": bulk_lock_key(hospital.province_code, quarter), "k": hospital_lock_key(hospital.id, quarter)},
     )
+
+
+def load_hospital_locked(
+    session: Session, actor: Actor, hospital_id: int, quarter: Quarter
+) -> Hospital | None:
+    """The hospital in the caller's scope with :func:`lock_hospital_quarter`'s two locks (same keys,
+    same order) taken by the same statement, only when the row is found (one round trip, not two)."""
+    bulk_key = literal("qcp.bulk:", Text) + Hospital.province_code + literal(f":{quarter}", Text)
+    stmt = (
+        hospitals_stmt(actor)
+        .where(Hospital.id == hospital_id)
+        .add_columns(
+            func.pg_advisory_xact_lock_shared(func.hashtextextended(bulk_key, 0)),
+            func.pg_advisory_xact_lock(
+                func.hashtextextended(literal(hospital_lock_key(hospital_id, quarter), Text), 0)
+            ),
+        )
+    )
+    row = session.execute(stmt).first()
+    return row[0] if row is not None else None
 
 
 def lock_idempotency_key(session: Session, province: str, subject: str, key: str) -> None:
@@ -254,16 +296,164 @@ def write_values(
         "at": at,
         "by": by,
     }
-    written = _rowcount(session.execute(_INSERT_VALUES, params)) + _rowcount(
-        session.execute(_UPDATE_VALUES, params)
-    )
-    session.execute(
-        _INSERT_VERSIONS,
-        {**params, "reason": reason, "source": source, "subject": by, "roles": roles, "client": client_id},
-    )
+    written = 0  # a statement with nothing to write is not sent (a first submission has no corrections)
+    if any(v == 1 for v in batch["versions"]):
+        written += _rowcount(session.execute(_INSERT_VALUES, params))
+    if any(v > 1 for v in batch["versions"]):
+        written += _rowcount(session.execute(_UPDATE_VALUES, params))
+    if batch["versions"]:
+        session.execute(
+            _INSERT_VERSIONS,
+            {
+                **params,
+                "reason": reason,
+                "source": source,
+                "subject": by,
+                "roles": roles,
+                "client": client_id,
+            },
+        )
     return written
 
 
 def _rowcount(result: Result[*tuple[Any, ...]]) -> int:
     # An INSERT/UPDATE text statement answers a CursorResult; Session.execute is typed with its base class.
     return cast(CursorResult[*tuple[Any, ...]], result).rowcount
+
+
+# One submission's reads in one statement (services.submission.context): the header (locked for a
+# write) joined to one row of scalar subqueries, each a JSON array so that the row stays one row.
+# The catalog year's version: its revision and the row versions (xmin) of the year row, its
+# indicators and their goals. Publishing rewrites them, so the token changes with every publication
+# (and with any other change to those rows); NULL when the year is not published. The per-process
+# cache of the year's indicators is keyed by it (services.submission.context.CatalogCache).
+_YEAR_TOKEN = literal_column(
+    "catalog_years.revision::text || ':' || catalog_years.xmin::text || ':' || ("
+    "SELECT count(*)::text || ':' || coalesce(sum(i.xmin::text::bigint + g.xmin::text::bigint), 0)::text"
+    " FROM indicators i JOIN goals g ON g.id = i.goal_id WHERE i.year = catalog_years.year)",
+    Text,
+)
+
+
+def _year_indicators_json(year: int) -> Any:
+    return (
+        select(func.json_agg(func.json_build_array(*_INFO_COLUMNS)))
+        .select_from(Indicator)
+        .join(Goal, Goal.id == Indicator.goal_id)
+        .where(Indicator.year == year)
+        .scalar_subquery()
+    )
+
+
+def year_indicator_rows(session: Session, year: int) -> list[list[Any]]:
+    """Every indicator of ``year`` (withdrawn ones too), as the rows ``_INFO_COLUMNS`` describe."""
+    stmt = select(*_INFO_COLUMNS).join(Goal, Goal.id == Indicator.goal_id).where(Indicator.year == year)
+    return [list(row) for row in session.execute(stmt).all()]
+
+
+def submission_context(
+    session: Session,
+    actor: Actor,
+    hospital: Hospital,
+    quarter: Quarter,
+    codes: list[str],
+    cached_token: str | None,
+    *,
+    for_update: bool,
+) -> tuple[Any, ...]:
+    """(header or None, catalog token or None, the year's indicators as JSON rows or None when
+    ``cached_token`` is current, window opens/due/locks or None, current values, applicability rows,
+    earlier counts). Run after the hospital-quarter lock for a write: a statement sees what was
+    committed before it started."""
+    header_stmt = submissions_stmt(actor).where(
+        Submission.hospital_id == hospital.id, Submission.quarter == str(quarter)
+    )
+    if for_update:
+        header_stmt = header_stmt.with_for_update()
+    hdr = header_stmt.cte("hdr").prefix_with("MATERIALIZED")
+    header = aliased(Submission, hdr)
+    code_list = bindparam("codes", codes, type_=ARRAY(Text))
+    current = (
+        select(
+            func.json_agg(
+                func.json_build_array(
+                    Indicator.code,
+                    SubmissionValue.numerator,
+                    SubmissionValue.denominator,
+                    SubmissionValue.comment,
+                    SubmissionValue.version,
+                )
+            )
+        )
+        .select_from(SubmissionValue)
+        .join(Indicator, Indicator.id == SubmissionValue.indicator_id)
+        .where(SubmissionValue.submission_id == hdr.c.id)
+        .scalar_subquery()
+    )
+    applicability = (
+        select(
+            func.json_agg(
+                func.json_build_array(
+                    IndicatorApplicability.goal_id,
+                    IndicatorApplicability.indicator_id,
+                    IndicatorApplicability.status,
+                    IndicatorApplicability.reason,
+                )
+            )
+        )
+        .where(IndicatorApplicability.hospital_id == hospital.id)
+        .scalar_subquery()
+    )
+    earlier = aliased(Submission)
+    history = (
+        select(
+            func.json_agg(
+                aggregate_order_by(
+                    func.json_build_array(
+                        SubmissionValue.indicator_id, SubmissionValue.numerator, SubmissionValue.denominator
+                    ),
+                    earlier.quarter,
+                )
+            )
+        )
+        .select_from(SubmissionValue)
+        .join(earlier, earlier.id == SubmissionValue.submission_id)
+        .join(Indicator, Indicator.id == SubmissionValue.indicator_id)
+        .where(
+            earlier.hospital_id == hospital.id,
+            earlier.quarter < str(quarter),
+            Indicator.code == any_(code_list),
+        )
+        .scalar_subquery()
+    )
+    token = _YEAR_TOKEN
+    sent = case(
+        (token == bindparam("cached_token", cached_token, type_=Text), null()),
+        else_=_year_indicators_json(quarter.year),
+    )
+    one = select(literal(1).label("one")).subquery("one")
+    stmt = (
+        select(
+            header,
+            token,
+            sent,
+            SubmissionWindow.opens_at,
+            SubmissionWindow.due_at,
+            SubmissionWindow.locks_at,
+            current,
+            applicability,
+            history,
+        )
+        .select_from(one)
+        .outerjoin(hdr, true())
+        .outerjoin(CatalogYear, CatalogYear.year == quarter.year)
+        .outerjoin(
+            SubmissionWindow,
+            and_(
+                SubmissionWindow.province_code == hospital.province_code,
+                SubmissionWindow.quarter == str(quarter),
+            ),
+        )
+        .execution_options(populate_existing=True)
+    )
+    return tuple(session.execute(stmt).one())
