@@ -100,7 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     for text, n in kinds.most_common():
         print(f"  {n / len(statements):6.2f} × {spent[text] * 1000 / n:5.2f} ms  {text}")
     if profile:
-        pstats.Stats(profile).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(int(os.environ.get("TOP", "25")))
+        pstats.Stats(profile).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(
+            int(os.environ.get("TOP", "25"))
+        )
     return 0
 
 

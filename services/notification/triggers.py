@@ -31,7 +31,8 @@ def _cst(at: datetime) -> str:
 
 
 def _hospital_name(session: Session, hospital_id: int) -> str:
-    return session.scalar(select(Hospital.name).where(Hospital.id == hospital_id)) or f"#{hospital_id}"
+    hospital = session.get(Hospital, hospital_id)  # the request loaded it already: no statement then
+    return hospital.name if hospital is not None else f"#{hospital_id}"
 
 
 def on_transition(session: Session, header: Submission, event: SubmissionEvent) -> None:

@@ -68,7 +68,10 @@ def submissions_scope_sql(actor: Actor, alias: str) -> tuple[str, dict[str, Any]
     """:func:`submissions_stmt`'s filter for a text statement on submissions ``alias``."""
     sql, params = province_scope_sql(f"{alias}.province_code", actor)
     if actor.hospital_id is not None:
-        sql, params = f"{sql} AND {alias}.hospital_id = :scope_hospital", {**params, "scope_hospital": actor.hospital_id}
+        sql, params = (
+            f"{sql} AND {alias}.hospital_id = :scope_hospital",
+            {**params, "scope_hospital": actor.hospital_id},
+        )
     return sql, params
 
 
