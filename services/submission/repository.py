@@ -168,6 +168,12 @@ def year_indicators(session: Session, year: int) -> dict[str, IndicatorInfo]:
     return _infos(session, stmt.order_by(Goal.list, Goal.number, Indicator.seq))
 
 
+def year_indicator_rows(session: Session, year: int) -> list[list[Any]]:
+    """Every indicator of ``year`` (withdrawn ones too), as the rows ``_INFO_COLUMNS`` describe."""
+    stmt = select(*_INFO_COLUMNS).join(Goal, Goal.id == Indicator.goal_id).where(Indicator.year == year)
+    return [list(row) for row in session.execute(stmt).all()]
+
+
 def applicability_rows(session: Session, hospital_id: int) -> list[IndicatorApplicability]:
     stmt = select(IndicatorApplicability).where(IndicatorApplicability.hospital_id == hospital_id)
     return list(session.execute(stmt).scalars())
