@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
-    CursorResult,
     DateTime,
-    Result,
     Select,
     Text,
     any_,
@@ -262,27 +260,36 @@ _BATCH = (
     "CAST(:denominators AS integer[]), CAST(:comments AS text[])) "
     "AS u(indicator_id, version, numerator, denominator, comment)"
 )
-_INSERT_VALUES = text(f"""
-INSERT INTO submission_values (submission_id, province_code, hospital_id, indicator_id, numerator, denominator,
-                               comment, version, updated_at, updated_by)
-SELECT :submission, :province, :hospital, u.indicator_id, u.numerator, u.denominator, u.comment, u.version, :at, :by
-FROM {_BATCH}
-WHERE u.version = 1
-""")
-_UPDATE_VALUES = text(f"""
-UPDATE submission_values v
-SET numerator = u.numerator, denominator = u.denominator, comment = u.comment, version = u.version,
-    updated_at = :at, updated_by = :by
-FROM {_BATCH}
-WHERE u.version > 1 AND v.submission_id = :submission AND v.indicator_id = u.indicator_id
-  AND v.version = u.version - 1
-""")
-_INSERT_VERSIONS = text(f"""
-INSERT INTO submission_value_versions (submission_id, province_code, hospital_id, indicator_id, version, numerator,
-                                       denominator, comment, reason, source, actor_subject, actor_roles, client_id)
-SELECT :submission, :province, :hospital, u.indicator_id, u.version, u.numerator, u.denominator, u.comment,
-       :reason, :source, :subject, CAST(:roles AS varchar(32)[]), :client
-FROM {_BATCH}
+# New values, corrections and their history rows in one statement (data-modifying CTEs run once
+# each, to completion, whatever the final SELECT reads); the answer is how many current rows
+# were written.
+_WRITE_BATCH = text(f"""
+WITH inserted AS (
+  INSERT INTO submission_values (submission_id, province_code, hospital_id, indicator_id, numerator, denominator,
+                                 comment, version, updated_at, updated_by)
+  SELECT :submission, :province, :hospital, u.indicator_id, u.numerator, u.denominator, u.comment, u.version,
+         :at, :by
+  FROM {_BATCH}
+  WHERE u.version = 1
+  RETURNING 1
+), updated AS (
+  UPDATE submission_values v
+  SET numerator = u.numerator, denominator = u.denominator, comment = u.comment, version = u.version,
+      updated_at = :at, updated_by = :by
+  FROM {_BATCH}
+  WHERE u.version > 1 AND v.submission_id = :submission AND v.indicator_id = u.indicator_id
+    AND v.version = u.version - 1
+  RETURNING 1
+), history AS (
+  INSERT INTO submission_value_versions (submission_id, province_code, hospital_id, indicator_id, version,
+                                         numerator, denominator, comment, reason, source, actor_subject,
+                                         actor_roles, client_id)
+  SELECT :submission, :province, :hospital, u.indicator_id, u.version, u.numerator, u.denominator, u.comment,
+         :reason, :source, :by, CAST(:roles AS varchar(32)[]), :client
+  FROM {_BATCH}
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
 """)
 
 
@@ -310,29 +317,10 @@ def write_values(
         "at": at,
         "by": by,
     }
-    written = 0  # a statement with nothing to write is not sent (a first submission has no corrections)
-    if any(v == 1 for v in batch["versions"]):
-        written += _rowcount(session.execute(_INSERT_VALUES, params))
-    if any(v > 1 for v in batch["versions"]):
-        written += _rowcount(session.execute(_UPDATE_VALUES, params))
-    if batch["versions"]:
-        session.execute(
-            _INSERT_VERSIONS,
-            {
-                **params,
-                "reason": reason,
-                "source": source,
-                "subject": by,
-                "roles": roles,
-                "client": client_id,
-            },
-        )
-    return written
-
-
-def _rowcount(result: Result[*tuple[Any, ...]]) -> int:
-    # An INSERT/UPDATE text statement answers a CursorResult; Session.execute is typed with its base class.
-    return cast(CursorResult[*tuple[Any, ...]], result).rowcount
+    if not batch["versions"]:
+        return 0  # nothing changed (a status change only): no statement
+    params = {**params, "reason": reason, "source": source, "roles": roles, "client": client_id}
+    return int(session.execute(_WRITE_BATCH, params).scalar_one())
 
 
 # One submission's reads in one statement (services.submission.context): the header (locked for a
