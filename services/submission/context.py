@@ -5,9 +5,9 @@ the caller's scope filter in the statement as well): the header (locked ``FOR UP
 write), whether the quarter's catalog year is published, the province's window, the header's
 current values, the hospital's applicability rows and its earlier counts of the requested
 indicators (plausibility). The year's indicators come from a per-process cache of the published
-catalog (:class:`CatalogCache`), keyed by a token of the year's row that changes with every
-publication (revision, row version, publication time): the statement sends the indicators only when
-the token differs from the cached one, so a newly published revision is used by the next
+catalog (:class:`CatalogCache`), keyed by a token computed in the same statement that changes with
+every publication (the year's revision and the row versions of the year row, its indicators and
+their goals): the statement sends the indicators only when the token differs from the cached one, so a newly published revision is used by the next
 submission, without a restart. Only public catalog data is cached; nothing tenant-scoped.
 """
 
