@@ -85,6 +85,10 @@ def uvicorn_workers(
         "--log-level",
         "warning",
         "--no-access-log",
+        "--loop",
+        "uvloop",  # as `qcp serve` (platform_api.cli.serve.LOOP / HTTP)
+        "--http",
+        "httptools",
     ]
     process = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
     try:

@@ -4,6 +4,11 @@ Only RS256 access tokens signed by a ``use == "sig"`` key of the realm are accep
 cached; an unknown ``kid`` triggers one refetch (rate-limited, so a flood of forged ``kid`` values
 cannot turn into a flood of requests to Keycloak).
 
+Verified claims are cached per process until the token's own ``exp`` (never longer, no leeway:
+an expired token is verified again and refused), keyed by the SHA-256 of the exact token string,
+at most ``cache_size`` tokens; a refetched JWKS empties the cache (a key the realm withdrew stops
+its tokens at once). Refusals are not cached.
+
 Trap (see NOTES.md): passing ``check_claims`` to jwcrypto without ``"exp": None`` silently disables
 the expiry check, and with ``check_claims`` set jwcrypto no longer checks ``nbf`` at all — so ``nbf``
 and ``iat`` are checked here explicitly.
@@ -12,9 +17,11 @@ and ``iat`` are checked here explicitly.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -79,6 +86,7 @@ class TokenVerifier:
         jwks_ttl: float = 3600.0,
         refetch_interval: float = 10.0,
         timeout: int = 10,
+        cache_size: int = 4096,
     ) -> None:
         server_url = server_url if server_url.endswith("/") else server_url + "/"
         self.issuer = issuer or f"{server_url}realms/{realm}"
@@ -97,6 +105,9 @@ class TokenVerifier:
         self._jwks: jwk.JWKSet | None = None
         self._fetched_at = 0.0
         self.fetch_count = 0
+        self.cache_size = cache_size
+        self._verified: OrderedDict[str, tuple[float, dict]] = OrderedDict()  # sha256 → (exp, claims)
+        self._verified_lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: ApiSettings) -> TokenVerifier:
@@ -126,6 +137,8 @@ class TokenVerifier:
                 keys.add(jwk.JWK(**cert))
         self.fetch_count += 1
         self._fetched_at = time.monotonic()
+        with self._verified_lock:
+            self._verified.clear()  # verified with keys that may be gone now
         return keys
 
     def _keys_for(self, kid: str) -> jwk.JWKSet:
@@ -149,6 +162,21 @@ class TokenVerifier:
         """The verified claims of ``token``, or :class:`InvalidToken` saying why not."""
         if not token:
             raise InvalidToken("missing", "缺少访问令牌 / no bearer token was sent")
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        with self._verified_lock:
+            cached = self._verified.get(digest)
+            if cached is not None and time.time() < cached[0]:
+                return dict(cached[1])  # a copy: callers may not change what the next request gets
+            if cached is not None:
+                del self._verified[digest]  # past its exp: verified again (and refused) below
+        claims = self._verify(token)
+        with self._verified_lock:
+            self._verified[digest] = (float(claims["exp"]), dict(claims))
+            while len(self._verified) > self.cache_size:
+                self._verified.popitem(last=False)
+        return claims
+
+    def _verify(self, token: str) -> dict:
         header = unverified_header(token)
         alg = header.get("alg")
         if alg not in ACCEPTED_ALGORITHMS:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import typer
 import uvicorn
@@ -16,6 +16,11 @@ if TYPE_CHECKING:  # imported where used: the CLI starts without loading the app
     from fastapi import FastAPI
 
     from platform_api.settings import ApiSettings
+
+# uvloop's event loop and the httptools HTTP parser (uvicorn[standard], locked): named, not "auto",
+# so a missing one fails at start instead of silently falling back to asyncio + h11 (slower per request).
+LOOP: Final = "uvloop"
+HTTP: Final = "httptools"
 
 
 def preflight(settings: ApiSettings) -> None:
@@ -119,7 +124,7 @@ def demo(
     typer.echo("[demo] 任务进程已在后台运行 / the job worker runs in the background")
     print_banner(directory, settings, echo=typer.echo)
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        uvicorn.run(app, host=host, port=port, log_level="warning", loop=LOOP, http=HTTP)
     finally:
         worker.stop()
         issuer.stop()
@@ -143,6 +148,15 @@ def serve(
             "多个进程必须共享会话密钥 / several workers must share QCP_SESSION_SECRET (it signs the dashboard cookie)"
         )
     if workers > 1:
-        uvicorn.run("platform_api.asgi:app", host=host, port=port, workers=workers, log_level="info")
+        uvicorn.run(
+            "platform_api.asgi:app",
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            loop=LOOP,
+            http=HTTP,
+        )
     else:
-        uvicorn.run(_build_app(settings, Database.from_url(runtime.app_url())), host=host, port=port)
+        app = _build_app(settings, Database.from_url(runtime.app_url()))
+        uvicorn.run(app, host=host, port=port, loop=LOOP, http=HTTP)

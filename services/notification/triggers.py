@@ -31,11 +31,18 @@ def _cst(at: datetime) -> str:
 
 
 def _hospital_name(session: Session, hospital_id: int) -> str:
-    return session.scalar(select(Hospital.name).where(Hospital.id == hospital_id)) or f"#{hospital_id}"
+    hospital = session.get(Hospital, hospital_id)  # the request loaded it already: no statement then
+    return hospital.name if hospital is not None else f"#{hospital_id}"
 
 
 def on_transition(session: Session, header: Submission, event: SubmissionEvent) -> None:
     """A submission returned (to the hospital) or a correction awaiting review (to the QC center)."""
+    returned = event.action == "return"
+    awaiting = event.to_status == "submitted" and (
+        event.from_status == "returned" or event.action == "correct"
+    )
+    if not (returned or awaiting):
+        return  # a first submission notifies nobody: not even the hospital's name is read
     base = {
         "hospital_id": header.hospital_id,
         "hospital_name": _hospital_name(session, header.hospital_id),
@@ -43,7 +50,7 @@ def on_transition(session: Session, header: Submission, event: SubmissionEvent) 
         "version": header.version,
         "submission_id": header.id,
     }
-    if event.action == "return":
+    if returned:
         record(
             session,
             kind="submission_returned",
@@ -52,7 +59,7 @@ def on_transition(session: Session, header: Submission, event: SubmissionEvent) 
             hospital_id=header.hospital_id,
             payload={**base, "comment": event.comment or "—"},
         )
-    elif event.to_status == "submitted" and (event.from_status == "returned" or event.action == "correct"):
+    else:
         record(
             session,
             kind="correction_awaiting_review",

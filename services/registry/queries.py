@@ -66,6 +66,15 @@ def province_scope(
     return or_(clause, column.is_(None)) if national_rows else clause
 
 
+def province_scope_sql(column_sql: str, actor: Actor) -> tuple[str, dict[str, Any]]:
+    """:func:`province_scope` (without national rows) for text statements: (condition, parameters)."""
+    if actor.is_national:
+        return "true", {}
+    if not actor.province:
+        return "false", {}  # fail closed, like the RLS policies
+    return f"{column_sql} = :scope_province", {"scope_province": actor.province}
+
+
 def hospitals_stmt(actor: Actor) -> Select[Hospital]:
     stmt = select(Hospital).where(province_scope(Hospital.province_code, actor))
     if actor.hospital_id is not None:

@@ -22,13 +22,21 @@ def transition(
     header.status = to_status
     header.version = (header.version or 0) + 1
     header.updated_at = now()
+    return append_event(session, actor, header, action=action, from_status=from_status, comment=comment)
+
+
+def append_event(
+    session: Session, actor: Actor, header: Submission, *, action: str, from_status: str, comment: str = ""
+) -> SubmissionEvent:
+    """The event of a transition ``header`` has already made (status and version set): a new header
+    is inserted in its final state, so the event names the state it came from (flushed)."""
     event = SubmissionEvent(
         submission_id=header.id,
         province_code=header.province_code,
         hospital_id=header.hospital_id,
         action=action,
         from_status=from_status,
-        to_status=to_status,
+        to_status=header.status,
         submission_version=header.version,
         comment=comment,
         actor_subject=actor.subject,

@@ -1,7 +1,8 @@
 """Everything :func:`service.submit` decides before writing: checks, the changed values, warnings.
 
 ``make_plan`` raises (``ValidationFailed`` with every problem, window or lock errors) or returns a
-:class:`Plan`; a dry run stops there and shows the plan as a preview.
+:class:`Plan`; a dry run stops there and shows the plan as a preview. What it reads from the
+database comes in one :class:`~services.submission.context.Context` (one statement).
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from services.core.quarter import Quarter
-from services.models import Hospital, Submission, SubmissionValue
+from services.models import Hospital, Submission
 from services.submission import plausibility, ports
-from services.submission import repository as repo
+from services.submission.context import Context, StoredValue
 from services.submission.errors import SubmissionLocked
 from services.submission.schemas import PlausibilityWarning, Problem, SubmissionResult, ValueIn, ValueRead
 from services.submission.validation import (
@@ -30,7 +31,7 @@ from services.submission.validation import (
     problem,
     refuse,
 )
-from services.submission.windows import check_open, effective_window, now, today_in_china
+from services.submission.windows import check_open, now, today_in_china
 
 
 @dataclass
@@ -38,7 +39,7 @@ class Change:
     index: int
     value: ValueIn
     info: IndicatorInfo
-    current: SubmissionValue | None
+    current: StoredValue | None
 
     @property
     def next_version(self) -> int:
@@ -53,7 +54,7 @@ class Plan:
     changes: list[Change] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     warnings: list[PlausibilityWarning] = field(default_factory=list)
-    current: dict[str, SubmissionValue] = field(default_factory=dict)
+    current: dict[str, StoredValue] = field(default_factory=dict)
 
     def values(self) -> list[ValueRead]:
         """Every current value once the plan is stored: what ``submit`` answers (it writes exactly
@@ -97,7 +98,7 @@ class Plan:
         )
 
 
-def _preconditions(session: Session, hospital: Hospital, quarter: Quarter) -> list[Problem]:
+def _preconditions(hospital: Hospital, quarter: Quarter, published: bool) -> list[Problem]:
     out = check_quarter(quarter, today_in_china())
     if not hospital.active:
         out.append(
@@ -110,7 +111,7 @@ def _preconditions(session: Session, hospital: Hospital, quarter: Quarter) -> li
                 "contact the provincial QC center",
             )
         )
-    if not repo.catalog_published(session, quarter.year):
+    if not published:
         out.append(
             problem(
                 "catalog_not_published",
@@ -126,14 +127,12 @@ def _preconditions(session: Session, hospital: Hospital, quarter: Quarter) -> li
 
 def _value_problems(
     session: Session,
-    hospital: Hospital,
     year: int,
     values: Sequence[ValueIn],
     infos: dict[str, IndicatorInfo],
+    not_applicable: dict[str, str],
 ) -> list[Problem]:
     out = check_duplicates(values)
-    in_year = [i for i in infos.values() if i.year == year]
-    not_applicable = repo.not_applicable_reasons(session, hospital.id, in_year)
     for index, value in enumerate(values):
         info = infos.get(value.indicator)
         successor = ports.successor_of(session, value.indicator, year) if info and info.year != year else None
@@ -145,7 +144,7 @@ def _value_problems(
     return out
 
 
-def _same(row: SubmissionValue, value: ValueIn) -> bool:
+def _same(row: StoredValue, value: ValueIn) -> bool:
     return (row.numerator, row.denominator, row.comment) == (
         value.numerator,
         value.denominator,
@@ -156,7 +155,7 @@ def _same(row: SubmissionValue, value: ValueIn) -> bool:
 def _diff(
     values: Sequence[ValueIn],
     infos: dict[str, IndicatorInfo],
-    current: dict[str, SubmissionValue],
+    current: dict[str, StoredValue],
     bad: set[int],
 ) -> tuple[list[Change], list[str]]:
     changes, unchanged = [], []
@@ -171,10 +170,7 @@ def _diff(
     return changes, unchanged
 
 
-def _warnings(
-    session: Session, hospital: Hospital, quarter: Quarter, changes: list[Change]
-) -> list[PlausibilityWarning]:
-    history = repo.earlier_counts(session, hospital.id, [c.info.id for c in changes], quarter)
+def _warnings(history: dict[int, list[Counts]], changes: list[Change]) -> list[PlausibilityWarning]:
     out: list[PlausibilityWarning] = []
     for c in changes:
         new = Counts(c.value.numerator, c.value.denominator)
@@ -188,18 +184,18 @@ def make_plan(
     quarter: Quarter,
     values: Sequence[ValueIn],
     reason: str | None,
-    header: Submission | None,
+    context: Context,
 ) -> Plan:
-    refuse(_preconditions(session, hospital, quarter))
+    header = context.header
+    refuse(_preconditions(hospital, quarter, context.published))
     if header is not None and header.status == "approved":
         raise SubmissionLocked(
             f"{quarter} 已审核通过并锁定；如需更正请联系省级质控中心 / {quarter} is approved and "
             "locked: ask the provincial QC center to reopen it"
         )
-    late = check_open(effective_window(session, hospital.province_code, quarter), header, now())
-    current = repo.current_values(session, header.id) if header is not None else {}
-    infos = repo.indicators_by_code(session, {v.indicator for v in values})
-    problems = _value_problems(session, hospital, quarter.year, values, infos)
+    late = check_open(context.window, header, now())
+    current, infos = context.current, context.infos
+    problems = _value_problems(session, quarter.year, values, infos, context.not_applicable)
     # rows with problems of their own are left out of the checks below, which still run: one answer
     # lists every problem of the batch
     bad = {p.index for p in problems if p.index is not None and p.code != "duplicate_indicator"}
@@ -219,6 +215,6 @@ def make_plan(
         late=late,
         changes=changes,
         unchanged=unchanged,
-        warnings=_warnings(session, hospital, quarter, changes),
+        warnings=_warnings(context.history, changes),
         current=current,
     )

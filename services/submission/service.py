@@ -20,10 +20,11 @@ from services import audit
 from services.core.actor import Actor
 from services.core.errors import Conflict, ValidationFailed
 from services.core.quarter import Quarter
-from services.models import Hospital, IdempotencyKey, Submission
+from services.models import Hospital, IdempotencyKey, Submission, SubmissionValue
 from services.submission import repository as repo
-from services.submission.access import hospital_for
-from services.submission.events import actor_roles, transition
+from services.submission.access import hospital_for, hospital_for_write
+from services.submission.context import read_context
+from services.submission.events import actor_roles, append_event, transition
 from services.submission.planning import Plan, make_plan
 from services.submission.schemas import Status, SubmissionResult, ValueIn
 from services.submission.windows import now
@@ -107,13 +108,15 @@ def submit(
 ) -> SubmissionResult:
     """Validate and store one hospital's values for ``quarter``; see the module docstring."""
     _check_arguments(source, idempotency_key)
-    hospital = hospital_for(session, actor, hospital_id, "submission.write")
+    codes = [v.indicator for v in values]
     if dry_run:
-        header = repo.load_header(session, actor, hospital.id, quarter)
-        check_version(header, expected_version)
-        plan = make_plan(session, hospital, quarter, values, reason, header)
-        return plan.preview(hospital, quarter, header)
-    repo.lock_hospital_quarter(session, hospital, quarter)
+        hospital = hospital_for(session, actor, hospital_id, "submission.write")
+        context = read_context(session, actor, hospital, quarter, codes, for_update=False)
+        check_version(context.header, expected_version)
+        plan = make_plan(session, hospital, quarter, values, reason, context)
+        return plan.preview(hospital, quarter, context.header)
+    # the hospital and repository.lock_hospital_quarter's locks in one statement
+    hospital = hospital_for_write(session, actor, hospital_id, quarter)
     if (
         idempotency_key
     ):  # one caller's key is checked and stored by one request at a time, whatever the quarter
@@ -121,10 +124,10 @@ def submit(
     fingerprint = request_hash or request_fingerprint(hospital.id, quarter, values, reason, source)
     if idempotency_key and (replayed := _replay(session, actor, hospital, idempotency_key, fingerprint)):
         return replayed
-    header = repo.load_header(session, actor, hospital.id, quarter, for_update=True)
-    check_version(header, expected_version)
-    plan = make_plan(session, hospital, quarter, values, reason, header)
-    result = _apply(session, actor, hospital, quarter, plan, header, source=source, reason=reason)
+    context = read_context(session, actor, hospital, quarter, codes, for_update=True)  # after the lock
+    check_version(context.header, expected_version)
+    plan = make_plan(session, hospital, quarter, values, reason, context)
+    result = _apply(session, actor, hospital, quarter, plan, context.header, source=source, reason=reason)
     if idempotency_key:
         session.add(
             IdempotencyKey(
@@ -140,14 +143,16 @@ def submit(
     return result
 
 
-def new_header(session: Session, hospital: Hospital, quarter: Quarter, catalog_year: int) -> Submission:
+def new_header(
+    session: Session, hospital: Hospital, quarter: Quarter, catalog_year: int, **state: Any
+) -> Submission:
+    """Insert the quarter's header (a draft at version 0 unless ``state`` says otherwise), flushed."""
     header = Submission(
         province_code=hospital.province_code,
         hospital_id=hospital.id,
         quarter=str(quarter),
         catalog_year=catalog_year,
-        status="draft",
-        version=0,
+        **({"status": "draft", "version": 0} | state),
     )
     session.add(header)
     session.flush()
@@ -181,9 +186,39 @@ def _write_values(
         raise Conflict(CONCURRENT_CORRECTION, constraint=str(exc.orig)) from exc
     if written != len(changes):  # a row was not at the version the plan read: the same, caught by the guard
         raise Conflict(CONCURRENT_CORRECTION, expected=len(changes), written=written)
-    for c in changes:  # loaded before the write: read again when next asked for
-        if c.current is not None:
-            session.expire(c.current)
+    for row in list(session.identity_map.values()):  # loaded earlier in this session: read again when asked
+        if isinstance(row, SubmissionValue) and row.__dict__.get("submission_id") == header.id:
+            session.expire(row)
+
+
+def _audit(
+    session: Session,
+    actor: Actor,
+    hospital: Hospital,
+    header: Submission,
+    plan: Plan,
+    before: dict[str, Any],
+    source: str,
+    reason: str,
+    action: str,
+) -> None:
+    """The request's one audit row (with its event, in the request's transaction)."""
+    audit.record(
+        session,
+        actor,
+        action=f"submission.{action}",
+        entity="submission",
+        entity_id=header.id,
+        before=before,
+        after={
+            "status": header.status,
+            "version": header.version,
+            "source": source,
+            "changed": [c.value.indicator for c in plan.changes],
+        },
+        reason=reason,
+        province_code=hospital.province_code,
+    )
 
 
 def _apply(
@@ -197,35 +232,37 @@ def _apply(
     source: str,
     reason: str | None,
 ) -> SubmissionResult:
-    header = header or new_header(session, hospital, quarter, plan.catalog_year)
-    before = {"status": header.status, "version": header.version}
-    values = plan.values()  # before the write expires the rows it changed
-    if plan.changes or header.status != "submitted":
+    values = plan.values()
+    comment = (reason or "").strip()
+    if header is None:  # inserted as submitted at version 1 (one INSERT, no UPDATE after it)
+        at = now()
+        state = {"status": "submitted", "version": 1, "first_submitted_at": at, "submitted_at": at}
+        header = new_header(
+            session, hospital, quarter, plan.catalog_year, late=plan.late, updated_at=at, **state
+        )
+        _write_values(session, actor, header, plan, source=source, reason=reason)
+        append_event(session, actor, header, action="submit", from_status="draft", comment=comment)
+        _audit(
+            session,
+            actor,
+            hospital,
+            header,
+            plan,
+            {"status": "draft", "version": 0},
+            source,
+            comment,
+            "submit",
+        )
+    elif plan.changes or header.status != "submitted":
+        before = {"status": header.status, "version": header.version}
         _write_values(session, actor, header, plan, source=source, reason=reason)
         at = now()
         if header.first_submitted_at is None:
             header.first_submitted_at, header.late = at, plan.late
         header.submitted_at = at
         action = "correct" if header.status == "submitted" else "submit"
-        transition(
-            session, actor, header, action=action, to_status="submitted", comment=(reason or "").strip()
-        )
-        audit.record(
-            session,
-            actor,
-            action=f"submission.{action}",
-            entity="submission",
-            entity_id=header.id,
-            before=before,
-            after={
-                "status": header.status,
-                "version": header.version,
-                "source": source,
-                "changed": [c.value.indicator for c in plan.changes],
-            },
-            reason=(reason or "").strip(),
-            province_code=hospital.province_code,
-        )
+        transition(session, actor, header, action=action, to_status="submitted", comment=comment)
+        _audit(session, actor, hospital, header, plan, before, source, comment, action)
     return SubmissionResult(
         hospital_id=hospital.id,
         quarter=str(quarter),

@@ -9,6 +9,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 SCRIPTS = [
     "surge.py",
+    "submit_inprocess.py",
     "pages.py",
     "memory.py",
     "load_national.py",
