@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from platform_api.auth.claims import actor_from_claims
@@ -33,7 +34,9 @@ def bearer_token(request: Request) -> str | None:
     return token
 
 
-def current_actor(request: Request) -> Actor:
+async def current_actor(request: Request) -> Actor:
+    # async: the usual path is CPU-only and short, so it runs on the event loop instead of costing a
+    # hop to the thread pool (bench/surge.py); a verification that may fetch the JWKS goes to the pool.
     token = bearer_token(request)
     # The rate limiter verified this request's token already (to tell clients apart): reuse its result
     # rather than verifying twice (a second unknown-kid lookup would refetch the JWKS again).
@@ -43,7 +46,7 @@ def current_actor(request: Request) -> Actor:
             raise earlier[1]
         return actor_from_claims(earlier[1])
     verifier: TokenVerifier = request.app.state.verifier
-    return actor_from_claims(verifier.verify(token))
+    return actor_from_claims(await run_in_threadpool(verifier.verify, token))
 
 
 def _challenge(exc: InvalidToken) -> str:

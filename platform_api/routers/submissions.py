@@ -34,14 +34,16 @@ SUBMIT_REFUSED = denied("submission.write", Role.HOSPITAL_VIEWER, province="3300
 HospitalId = Annotated[int, Path(examples=[101], description="医院 ID / hospital id")]
 
 
-def quarter_path(quarter: Annotated[str, Path(examples=["2023Q2"], description="YYYYQn")]) -> Quarter:
+# Path and header parsers are async: pure CPU, so FastAPI runs them on the event loop instead of a
+# thread-pool hop each (bench/surge.py).
+async def quarter_path(quarter: Annotated[str, Path(examples=["2023Q2"], description="YYYYQn")]) -> Quarter:
     return parse_quarter(quarter)
 
 
 QuarterPath = Annotated[Quarter, Depends(quarter_path)]
 
 
-def if_match_version(if_match: Annotated[str | None, Header(examples=['"3"'])] = None) -> int | None:
+async def if_match_version(if_match: Annotated[str | None, Header(examples=['"3"'])] = None) -> int | None:
     """``If-Match: "3"`` (or ``W/"3"`` / ``3``) → 3; absent → None."""
     if if_match is None:
         return None
