@@ -83,7 +83,12 @@ def change(db: Database, actor: Actor, action: str, **arguments: Any) -> tuple[s
                     manage.set_preference(
                         session,
                         actor,
-                        preference=manage.PreferenceIn(kind=kind, channel=channel, enabled=enabled),
+                        preference=manage.PreferenceIn(
+                            kind=kind,
+                            channel=channel,
+                            enabled=enabled,
+                            organisation=arguments.get("organisation", False),
+                        ),
                     )
                 return "", {}
             if action == "add_contact":

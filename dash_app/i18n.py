@@ -37,6 +37,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "ns.channel.email": ("电子邮件", "By e-mail"),
     "ns.save": ("保存", "Save"),
     "ns.saved": ("已保存", "Saved"),
+    "ns.prefs.org": ("应用于整个机构（管理员）", "For the whole organisation (admins)"),
+    "ns.prefs.precedence": (
+        "个人设置优先于机构设置；未设置的按机构设置，默认全部接收。",
+        "Your own choices take precedence over the organisation's; where you have none, the "
+        "organisation's apply; by default everything is on.",
+    ),
     "ns.emails": ("通知邮箱", "E-mail addresses"),
     "ns.email": ("邮箱地址", "E-mail address"),
     "ns.email.org": ("本机构公共邮箱（管理员）", "The organisation's shared mailbox (admins)"),

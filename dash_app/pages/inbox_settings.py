@@ -122,9 +122,18 @@ def block(actor, lang: str) -> html.Section:  # noqa: ANN001
         html.H4(i18n.t("ns.channels", lang)),
         html.Div(channel_lists, style={"display": "flex", "gap": "12px", "flexWrap": "wrap"}),
         html.Div(
-            [html.Button(i18n.t("ns.save", lang), id="ns-save-prefs"), html.Div(id="ns-prefs-result")],
+            [
+                dcc.Checklist(
+                    id="ns-prefs-org",
+                    options=[{"label": i18n.t("ns.prefs.org", lang), "value": "org"}] if admin else [],
+                    value=[],
+                ),
+                html.Button(i18n.t("ns.save", lang), id="ns-save-prefs"),
+                html.Div(id="ns-prefs-result"),
+            ],
             style=ROW,
         ),
+        html.Div(i18n.t("ns.prefs.precedence", lang), style={"color": "#555", "fontSize": "12px"}),
         html.H4(i18n.t("ns.emails", lang)),
         html.Div(_contacts_view(state["contacts"], lang), id="ns-emails"),
         html.Div(
@@ -157,13 +166,16 @@ def register(app: Dash) -> None:
         Input("ns-save-prefs", "n_clicks"),
         State("ns-inbox-kinds", "value"),
         State("ns-email-kinds", "value"),
+        State("ns-prefs-org", "value"),
         prevent_initial_call=True,
     )
-    def _save(_n, inbox_kinds, email_kinds):  # noqa: ANN001, ANN202
+    def _save(_n, inbox_kinds, email_kinds, org):  # noqa: ANN001, ANN202
         lang = current_lang()
         chosen = {"inbox": set(inbox_kinds or []), "email": set(email_kinds or [])}
         choices = [(k, c, k in chosen[c]) for k in KIND_LABELS for c in CHANNELS]
-        problem, _ = data_notifications.change(database(), current_actor(), "preferences", choices=choices)
+        problem, _ = data_notifications.change(
+            database(), current_actor(), "preferences", choices=choices, organisation="org" in (org or [])
+        )
         return _feedback(problem, i18n.t("ns.saved", lang), lang)
 
     @app.callback(

@@ -79,3 +79,30 @@ def test_viewer_manages_only_its_own_address(page, live_dash) -> None:  # noqa: 
     assert page.locator("#ns-section").count() == 1
     assert page.locator("#ns-hook-url").count() == 0  # webhooks are the organisation admins' business
     assert page.get_by_label("本机构公共邮箱（管理员）").count() == 0
+
+
+def test_submitter_turns_a_kind_off_for_the_whole_hospital(page, browser, live_dash) -> None:  # noqa: ANN001
+    frozen = "季度预警已冻结"
+    browser_sign_in(page, live_dash, "h025.submitter", "/dash/inbox")
+    page.locator("#ns-email-kinds label", has_text=frozen).locator("input").uncheck()
+    page.get_by_label("应用于整个机构（管理员）").check()
+    page.click("#ns-save-prefs")
+    page.wait_for_selector("#ns-prefs-result .qcp-ok")
+    # a colleague with no choices of their own now reads the hospital's setting
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    try:
+        colleague = context.new_page()
+        browser_sign_in(colleague, live_dash, "h025.viewer", "/dash/inbox")
+        assert not colleague.locator("#ns-email-kinds label", has_text=frozen).locator("input").is_checked()
+        assert colleague.locator("#ns-email-kinds label", has_text="上报被退回").locator("input").is_checked()
+        assert colleague.get_by_label("应用于整个机构（管理员）").count() == 0  # not an admin
+    finally:
+        context.close()
+    # another hospital's people are untouched
+    other = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    try:
+        tab = other.new_page()
+        browser_sign_in(tab, live_dash, "h001.viewer", "/dash/inbox")
+        assert tab.locator("#ns-email-kinds label", has_text=frozen).locator("input").is_checked()
+    finally:
+        other.close()
