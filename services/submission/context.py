@@ -117,18 +117,6 @@ def _year_infos(
     return infos
 
 
-def _not_applicable(rows: Iterable[Sequence[Any]], infos: Iterable[IndicatorInfo]) -> dict[str, str]:
-    rows = [r for r in rows if r[2] == "not_applicable"]
-    by_goal = {r[0]: r[3] for r in rows if r[1] is None}
-    by_indicator = {r[1]: r[3] for r in rows if r[1] is not None}
-    out = {}
-    for info in infos:
-        reason = by_indicator.get(info.id, by_goal.get(info.goal_id))
-        if reason is not None:
-            out[info.code] = reason
-    return out
-
-
 def _window(hospital: Hospital, quarter: Quarter, opens: datetime | None, due: Any, locks: Any) -> WindowRead:
     if opens is None:
         return default_window(hospital.province_code, quarter)
@@ -171,6 +159,8 @@ def read_context(
         window=_window(hospital, quarter, opens, due, locks),
         infos=infos,
         current={r[0]: StoredValue(r[1], r[2], r[3], r[4]) for r in current or ()},
-        not_applicable=_not_applicable(applicability or (), [i for i in infos.values() if i.year == year]),
+        not_applicable=repo.reasons_by_code(
+            applicability or (), [i for i in infos.values() if i.year == year]
+        ),
         history=out,
     )

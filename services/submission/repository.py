@@ -181,9 +181,18 @@ def not_applicable_reasons(
     session: Session, hospital_id: int, infos: Iterable[IndicatorInfo]
 ) -> dict[str, str]:
     """Indicator code → reason, for indicators (or their goals) marked not applicable to the hospital."""
-    rows = [r for r in applicability_rows(session, hospital_id) if r.status == "not_applicable"]
-    by_goal = {r.goal_id: r.reason for r in rows if r.indicator_id is None}
-    by_indicator = {r.indicator_id: r.reason for r in rows if r.indicator_id is not None}
+    marks = (
+        (r.goal_id, r.indicator_id, r.status, r.reason) for r in applicability_rows(session, hospital_id)
+    )
+    return reasons_by_code(marks, infos)
+
+
+def reasons_by_code(marks: Iterable[Sequence[Any]], infos: Iterable[IndicatorInfo]) -> dict[str, str]:
+    """Indicator code → reason from applicability marks ``(goal_id, indicator_id, status, reason)``:
+    an indicator's own mark wins over its goal's."""
+    rows = [m for m in marks if m[2] == "not_applicable"]
+    by_goal = {m[0]: m[3] for m in rows if m[1] is None}
+    by_indicator = {m[1]: m[3] for m in rows if m[1] is not None}
     out = {}
     for info in infos:
         reason = by_indicator.get(info.id, by_goal.get(info.goal_id))
