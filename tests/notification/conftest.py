@@ -17,6 +17,7 @@ from services.core.actor import Actor, Role
 from services.core.config import notification_settings
 from services.core.db import Database
 from services.jobs import tasks
+from tests.api_harness import LiveApi, start_live_api
 from tests.db import fresh_database
 from tests.submission.support import GD, ZJ, add_hospital, ensure_catalog, set_window
 
@@ -86,3 +87,13 @@ def world() -> Iterator[World]:
         finally:
             tasks.use_database(None)
             database.dispose()
+
+
+@pytest.fixture(scope="module")
+def live(world: World) -> Iterator[LiveApi]:
+    """The platform over HTTP on the module's world, with real signed tokens."""
+    api, server = start_live_api(world.database)
+    yield api
+    api.close()
+    server.stop()
+    api.issuer.stop()  # type: ignore[attr-defined]

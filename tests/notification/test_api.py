@@ -3,29 +3,17 @@ its own notifications, another province cannot retry a delivery, only the nation
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from sqlalchemy import create_engine, text
 
 from services.core.actor import Actor, Role, system_actor
 from services.notification import manage
 from services.notification.record import record
-from tests.api_harness import LiveApi, start_live_api
+from tests.api_harness import LiveApi
 from tests.notification.conftest import QUARTER, World
 from tests.notification.support import run_worker_until_idle
 from tests.submission.support import GD, ZJ
 
 NATIONAL_ADMIN = Actor(subject="nat-admin", roles=frozenset({Role.NATIONAL_ADMIN}))
-
-
-@pytest.fixture(scope="module")
-def live(world: World) -> Iterator[LiveApi]:
-    api, server = start_live_api(world.database)
-    yield api
-    api.close()
-    server.stop()
-    api.issuer.stop()  # type: ignore[attr-defined]
 
 
 def _due(world: World, hospital_id: int, province: str) -> None:

@@ -5,26 +5,14 @@ province and the provincial QC center cannot touch a hospital's endpoints, a vie
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from sqlalchemy import text
 
 from services.core.actor import Actor, Role, system_actor
 from services.notification.record import record
-from tests.api_harness import LiveApi, start_live_api
+from tests.api_harness import LiveApi
 from tests.notification.conftest import QUARTER, World
 from tests.notification.support import Receiver, run_worker_until_idle, webhook_receiver
 from tests.submission.support import GD, ZJ
-
-
-@pytest.fixture(scope="module")
-def live(world: World) -> Iterator[LiveApi]:
-    api, server = start_live_api(world.database)
-    yield api
-    api.close()
-    server.stop()
-    api.issuer.stop()  # type: ignore[attr-defined]
 
 
 def _notify(world: World, hospital_id: int, key: str) -> None:
